@@ -1,0 +1,104 @@
+// Identity and access (ARCHITECTURE.md, "Identity and access").
+//
+// Authentication maps a bearer token to a Principal using the auth config
+// file. Authorization is a fixed table from role to what it may do, plus the
+// per-token method list of `service` principals. The branch restriction is
+// not checked here: stores put BranchScope() into their WHERE clauses, so a
+// branch caller can never read another branch's row, whatever the request
+// says.
+#ifndef RETAIL_COMMON_AUTH_H_
+#define RETAIL_COMMON_AUTH_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace retail {
+
+enum class Role { kAdmin, kAgent, kBranch, kService, kAuditor };
+
+absl::string_view RoleName(Role role);
+
+struct Principal {
+  std::string id;
+  Role role = Role::kAuditor;
+  std::string branch_id;  // only for kBranch
+  // Full method names ("pkg.Service/Method") a kService principal may call.
+  absl::flat_hash_set<std::string> methods;
+};
+
+// What a method does, which decides the roles allowed to call it.
+enum class Access {
+  kRead,    // read records (PII masked per PiiVisible)
+  kWrite,   // create or change records
+  kExport,  // read everything about a person, unmasked (audited)
+  kErase,   // irreversibly anonymise a person
+};
+
+// OK, or PERMISSION_DENIED naming the role and method.
+//   admin: everything; agent: everything; branch: read, write, export of its
+//   own branch; auditor: read only; service: the methods its token lists.
+absl::Status Authorize(const Principal& principal, absl::string_view method,
+                       Access access);
+
+// The branch a caller is confined to, or "" for chain-wide roles.
+inline const std::string& BranchScope(const Principal& principal) {
+  static const std::string kAll;
+  return principal.role == Role::kBranch ? principal.branch_id : kAll;
+}
+
+// Whether phone and email are shown unmasked. admin and branch (its own
+// customers) see them; agent only when it asks (reveal_pii, audited by the
+// caller); service and auditor never: asking is PERMISSION_DENIED.
+absl::StatusOr<bool> PiiVisible(const Principal& principal, bool reveal);
+
+// The parsed auth config. Format, one principal per line ('#' comments):
+//   sha256:<hex sha256 of token>  <principal_id>  <role>  [branch=<id>]
+//       [methods=<pkg.Service/Method>,...]
+// Only token hashes are stored, so the file does not hold usable secrets.
+class AuthConfig {
+ public:
+  static absl::StatusOr<AuthConfig> Parse(absl::string_view text);
+  // The principal for a token's lower-case hex SHA-256, or nullptr.
+  std::shared_ptr<const Principal> Find(absl::string_view token_sha256) const;
+  size_t size() const { return by_hash_.size(); }
+
+ private:
+  absl::flat_hash_map<std::string, std::shared_ptr<const Principal>> by_hash_;
+};
+
+// Authenticates callers against the auth config file, re-reading it when it
+// changes (so `scripts/add-token` needs no restart). A file that fails to
+// parse on reload is logged and the previous config stays in force.
+class Authenticator {
+ public:
+  // Loads `path`; fails if it is missing or invalid.
+  static absl::StatusOr<std::unique_ptr<Authenticator>> Create(std::string path);
+
+  // `authorization` is the metadata value, "Bearer <token>". UNAUTHENTICATED
+  // if it is missing, malformed or unknown.
+  absl::StatusOr<std::shared_ptr<const Principal>> Authenticate(
+      absl::string_view authorization);
+
+ private:
+  explicit Authenticator(std::string path) : path_(std::move(path)) {}
+  absl::Status Reload();
+  void MaybeReload();
+
+  const std::string path_;
+  std::mutex mu_;
+  std::shared_ptr<const AuthConfig> config_;
+  int64_t loaded_mtime_ns_ = -1;
+  int64_t next_check_ns_ = 0;
+};
+
+}  // namespace retail
+
+#endif  // RETAIL_COMMON_AUTH_H_

@@ -1,0 +1,72 @@
+// The database: one writer (group commit, see writer.h) and a pool of
+// read-only connections. WAL readers never wait for the writer.
+#ifndef RETAIL_COMMON_DB_DATABASE_H_
+#define RETAIL_COMMON_DB_DATABASE_H_
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/db/connection.h"
+#include "common/db/writer.h"
+
+namespace retail::db {
+
+struct DatabaseOptions {
+  std::string path;
+  int reader_connections = 4;
+  int max_write_batch = 1024;
+  int64_t now_micros = 0;  // for migration bookkeeping
+};
+
+class Database {
+ public:
+  // Opens (creating if needed) and migrates the database, then starts the
+  // writer thread.
+  static absl::StatusOr<std::unique_ptr<Database>> Open(
+      const DatabaseOptions& options);
+  ~Database();
+
+  // Runs `fn(Connection&)` on a read-only connection checked out of the pool
+  // and returns what it returns. Blocks only while all readers are in use.
+  template <typename Fn>
+  auto Read(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+    Lease lease(this);
+    return fn(*lease.conn);
+  }
+
+  Writer& writer() { return *writer_; }
+
+  // A random secret generated on first start and kept in the database, e.g.
+  // for signing page tokens so they stay valid across restarts.
+  const std::string& secret() const { return secret_; }
+
+  // Stops the writer after draining its queue, then checkpoints and
+  // truncates the WAL. Called on graceful shutdown.
+  absl::Status Close();
+
+ private:
+  struct Lease {
+    explicit Lease(Database* db);
+    ~Lease();
+    Database* db;
+    Connection* conn;
+  };
+
+  Database() = default;
+
+  std::unique_ptr<Writer> writer_;
+  std::string secret_;
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+  std::vector<Connection*> idle_;
+  bool closed_ = false;
+};
+
+}  // namespace retail::db
+
+#endif  // RETAIL_COMMON_DB_DATABASE_H_

@@ -1,0 +1,153 @@
+#include "common/db/migrations.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace retail::db {
+namespace {
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+// Conventions: STRICT tables; times are UTC microseconds (`*_us`); money is
+// integer minor units plus a currency code; enums are integers with CHECKs
+// matching the proto enum numbers.
+constexpr Migration kMigrations[] = {
+    {1, "foundation", R"sql(
+CREATE TABLE server_meta (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- AIP-155: the first response to each request_id, per caller and method.
+CREATE TABLE idempotency_keys (
+  principal_id   TEXT NOT NULL,
+  method         TEXT NOT NULL,
+  request_id     TEXT NOT NULL,
+  request_hash   BLOB NOT NULL,
+  response       BLOB NOT NULL,
+  resource       TEXT NOT NULL,  -- lets erasure scrub stored responses
+  create_time_us INTEGER NOT NULL,
+  PRIMARY KEY (principal_id, method, request_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX idempotency_by_resource ON idempotency_keys (resource);
+
+-- Change feed: one row per mutation of a resource.
+CREATE TABLE events (
+  event_id       INTEGER PRIMARY KEY,
+  resource_type  TEXT NOT NULL,
+  resource_id    TEXT NOT NULL,
+  event_type     TEXT NOT NULL,
+  revision       INTEGER NOT NULL,
+  principal_id   TEXT NOT NULL,
+  create_time_us INTEGER NOT NULL
+) STRICT;
+CREATE INDEX events_by_resource ON events (resource_type, resource_id, event_id);
+
+-- Who did what: every mutation (and its failures) and every PII reveal.
+CREATE TABLE audit_log (
+  audit_id       INTEGER PRIMARY KEY,
+  create_time_us INTEGER NOT NULL,
+  principal_id   TEXT NOT NULL,
+  role           TEXT NOT NULL,
+  method         TEXT NOT NULL,
+  resource       TEXT NOT NULL,
+  request_id     TEXT NOT NULL,
+  outcome        TEXT NOT NULL,
+  detail         TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_by_time ON audit_log (create_time_us);
+
+CREATE TABLE customers (
+  id                    INTEGER PRIMARY KEY,  -- keyset pagination key
+  customer_id           TEXT NOT NULL UNIQUE,
+  branch_id             TEXT NOT NULL,
+  display_name          TEXT NOT NULL,
+  phone                 TEXT UNIQUE,          -- normalised; NULL if none or erased
+  email                 TEXT,                 -- lower-cased; NULL if none
+  birthday              INTEGER,              -- yyyymmdd
+  gender                INTEGER NOT NULL CHECK (gender BETWEEN 0 AND 3),
+  preferences           BLOB NOT NULL,        -- retail.customers.v1.Preferences
+  tier                  INTEGER NOT NULL CHECK (tier BETWEEN 1 AND 3),
+  points_balance        INTEGER NOT NULL CHECK (points_balance >= 0),
+  total_spend_minor     INTEGER NOT NULL,
+  currency_code         TEXT NOT NULL,
+  order_count           INTEGER NOT NULL CHECK (order_count >= 0),
+  last_purchase_time_us INTEGER,
+  marketing_consent     INTEGER NOT NULL CHECK (marketing_consent IN (0, 1)),
+  notes                 TEXT NOT NULL,
+  create_time_us        INTEGER NOT NULL,
+  update_time_us        INTEGER NOT NULL,
+  erase_time_us         INTEGER,
+  revision              INTEGER NOT NULL
+) STRICT;
+CREATE INDEX customers_by_branch ON customers (branch_id, id);
+CREATE INDEX customers_by_tier ON customers (tier, id);
+CREATE INDEX customers_by_email ON customers (email) WHERE email IS NOT NULL;
+
+-- Loyalty points ledger; the balance on customers is its running sum.
+CREATE TABLE points_transactions (
+  id             INTEGER PRIMARY KEY,
+  transaction_id TEXT NOT NULL UNIQUE,
+  customer_row   INTEGER NOT NULL REFERENCES customers (id),
+  delta          INTEGER NOT NULL,
+  balance_after  INTEGER NOT NULL CHECK (balance_after >= 0),
+  reason         TEXT NOT NULL,
+  actor          TEXT NOT NULL,
+  create_time_us INTEGER NOT NULL
+) STRICT;
+CREATE INDEX points_by_customer ON points_transactions (customer_row, id);
+)sql"},
+};
+
+}  // namespace
+
+int SchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+absl::Status Migrate(Connection& conn, int64_t now_micros) {
+  return Guard("migrate", [&]() -> absl::Status {
+    conn.Exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_time_us INTEGER NOT NULL) STRICT");
+    int64_t current = 0;
+    {
+      SQLite::Statement q(conn.raw(),
+                          "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      q.executeStep();
+      current = q.getColumn(0).getInt64();
+    }
+    if (current > SchemaVersion()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "database schema version ", current, " is newer than this build (",
+          SchemaVersion(), ")"));
+    }
+    for (const Migration& m : kMigrations) {
+      if (m.version <= current) continue;
+      conn.Exec("BEGIN IMMEDIATE");
+      try {
+        conn.Exec(m.sql);
+        SQLite::Statement ins(conn.raw(),
+                              "INSERT INTO schema_migrations VALUES (?, ?, ?)");
+        ins.bind(1, m.version);
+        ins.bind(2, m.name);
+        ins.bind(3, static_cast<int64_t>(now_micros));
+        ins.exec();
+        conn.Exec("COMMIT");
+      } catch (...) {
+        conn.Exec("ROLLBACK");
+        throw;
+      }
+      RETAIL_LOG(INFO) << "applied migration " << m.version << " (" << m.name
+                       << ")";
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace retail::db

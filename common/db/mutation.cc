@@ -1,0 +1,222 @@
+#include "common/db/mutation.h"
+
+#include <algorithm>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/status.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace retail::db {
+
+absl::Status AppendAudit(Connection& conn, const AuditRecord& r,
+                         int64_t now_micros) {
+  return Guard("append audit", [&] {
+    Stmt s = conn.Prepare(
+        "INSERT INTO audit_log (create_time_us, principal_id, role, method,"
+        " resource, request_id, outcome, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    s->bind(1, static_cast<int64_t>(now_micros));
+    s->bind(2, r.principal_id);
+    s->bind(3, r.role);
+    s->bind(4, r.method);
+    s->bind(5, r.resource);
+    s->bind(6, r.request_id);
+    s->bind(7, r.outcome);
+    s->bind(8, r.detail);
+    s->exec();
+    return absl::OkStatus();
+  });
+}
+
+AuditRecord AuditFor(const CallMeta& meta, std::string outcome,
+                     std::string detail) {
+  return AuditRecord{meta.principal->id,
+                     std::string(RoleName(meta.principal->role)),
+                     meta.method,
+                     meta.resource,
+                     meta.request_id,
+                     std::move(outcome),
+                     std::move(detail)};
+}
+
+absl::Status AppendEvent(Connection& conn, absl::string_view resource_type,
+                         absl::string_view resource_id,
+                         absl::string_view event_type, int64_t revision,
+                         absl::string_view principal_id, int64_t now_micros) {
+  return Guard("append event", [&] {
+    Stmt s = conn.Prepare(
+        "INSERT INTO events (resource_type, resource_id, event_type, revision,"
+        " principal_id, create_time_us) VALUES (?, ?, ?, ?, ?, ?)");
+    s->bind(1, std::string(resource_type));
+    s->bind(2, std::string(resource_id));
+    s->bind(3, std::string(event_type));
+    s->bind(4, static_cast<int64_t>(revision));
+    s->bind(5, std::string(principal_id));
+    s->bind(6, static_cast<int64_t>(now_micros));
+    s->exec();
+    return absl::OkStatus();
+  });
+}
+
+std::string RequestFingerprint(const google::protobuf::Message& request) {
+  std::unique_ptr<google::protobuf::Message> copy(request.New());
+  copy->CopyFrom(request);
+  const auto* field = copy->GetDescriptor()->FindFieldByName("request_id");
+  if (field != nullptr) copy->GetReflection()->ClearField(copy.get(), field);
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    copy->SerializeToCodedStream(&out);
+  }
+  return Sha256(absl::StrCat(copy->GetTypeName(), "\n", bytes));
+}
+
+namespace {
+
+// Looks up a stored response. NOT_FOUND if this request_id is new.
+absl::StatusOr<std::string> FindStoredResponse(Connection& conn,
+                                               const CallMeta& meta,
+                                               const std::string& fingerprint) {
+  Stmt q = conn.Prepare(
+      "SELECT request_hash, response FROM idempotency_keys"
+      " WHERE principal_id = ? AND method = ? AND request_id = ?");
+  q->bind(1, meta.principal->id);
+  q->bind(2, meta.method);
+  q->bind(3, meta.request_id);
+  if (!q->executeStep()) return absl::NotFoundError("new request");
+  if (q->getColumn(0).getString() != fingerprint) {
+    return InvalidArgument(
+        "request_id",
+        "was already used for a different request; send a new request_id "
+        "for a new request and reuse one only to retry the same request");
+  }
+  return q->getColumn(1).getString();
+}
+
+absl::Status StoreResponse(Connection& conn, const CallMeta& meta,
+                           const std::string& fingerprint,
+                           const std::string& response, int64_t now_micros) {
+  Stmt s = conn.Prepare(
+      "INSERT INTO idempotency_keys (principal_id, method, request_id,"
+      " request_hash, response, resource, create_time_us)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?)");
+  s->bind(1, meta.principal->id);
+  s->bind(2, meta.method);
+  s->bind(3, meta.request_id);
+  s->bind(4, fingerprint.data(), static_cast<int>(fingerprint.size()));
+  s->bind(5, response.data(), static_cast<int>(response.size()));
+  s->bind(6, meta.resource);
+  s->bind(7, static_cast<int64_t>(now_micros));
+  s->exec();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void SubmitMutationImpl(
+    Writer& writer, const Clock& clock, CallMeta meta, std::string fingerprint,
+    std::shared_ptr<google::protobuf::Message> response,
+    std::function<absl::Status(MutationContext&, google::protobuf::Message*)> apply,
+    std::function<void(absl::Status)> done) {
+  auto shared_meta = std::make_shared<CallMeta>(std::move(meta));
+  auto now = std::make_shared<int64_t>(0);
+  WriteOp op;
+  op.apply = [&clock, shared_meta, now, fingerprint = std::move(fingerprint),
+              response, apply = std::move(apply)](Connection& conn) {
+    *now = clock.NowMicros();
+    return Guard("mutation", [&]() -> absl::Status {
+      absl::StatusOr<std::string> stored =
+          FindStoredResponse(conn, *shared_meta, fingerprint);
+      if (stored.ok()) {
+        if (!response->ParseFromString(*stored)) {
+          return absl::InternalError("stored response is unreadable");
+        }
+        return AppendAudit(conn, AuditFor(*shared_meta, "REPLAYED"), *now);
+      }
+      if (!absl::IsNotFound(stored.status())) return stored.status();
+
+      MutationContext ctx{conn, *now, *shared_meta};
+      RETURN_IF_ERROR(apply(ctx, response.get()));
+      std::string bytes;
+      {
+        google::protobuf::io::StringOutputStream stream(&bytes);
+        google::protobuf::io::CodedOutputStream out(&stream);
+        out.SetSerializationDeterministic(true);
+        response->SerializeToCodedStream(&out);
+      }
+      RETURN_IF_ERROR(StoreResponse(conn, *shared_meta, fingerprint, bytes, *now));
+      return AppendAudit(conn, AuditFor(*shared_meta, "OK"), *now);
+    });
+  };
+  op.on_failure = [shared_meta, now](Connection& conn, const absl::Status& status) {
+    AppendAudit(conn,
+                AuditFor(*shared_meta, absl::StatusCodeToString(status.code()),
+                         std::string(status.message().substr(0, 200))),
+                *now)
+        .IgnoreError();
+  };
+  op.done = std::move(done);
+  writer.Submit(std::move(op));
+}
+
+absl::Status RewriteStoredResponses(
+    Connection& conn, absl::string_view resource,
+    const std::function<void(google::protobuf::Message*)>& rewrite) {
+  return Guard("rewrite stored responses", [&] {
+    const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+    auto* factory = google::protobuf::MessageFactory::generated_factory();
+    std::vector<std::tuple<std::string, std::string, std::string, std::string>>
+        rewritten;
+    {
+      Stmt q = conn.Prepare(
+          "SELECT principal_id, method, request_id, response"
+          " FROM idempotency_keys WHERE resource = ?");
+      q->bind(1, std::string(resource));
+      while (q->executeStep()) {
+        // "pkg.Service/Method" -> "pkg.Service.Method" in the descriptor pool.
+        std::string method = q->getColumn(1).getString();
+        std::replace(method.begin(), method.end(), '/', '.');
+        const auto* md = pool->FindMethodByName(method);
+        if (md == nullptr) continue;
+        std::unique_ptr<google::protobuf::Message> msg(
+            factory->GetPrototype(md->output_type())->New());
+        if (!msg->ParseFromString(q->getColumn(3).getString())) continue;
+        rewrite(msg.get());
+        rewritten.emplace_back(q->getColumn(0).getString(),
+                               q->getColumn(1).getString(),
+                               q->getColumn(2).getString(),
+                               msg->SerializeAsString());
+      }
+    }
+    for (const auto& [principal, method, request_id, bytes] : rewritten) {
+      Stmt u = conn.Prepare(
+          "UPDATE idempotency_keys SET response = ?"
+          " WHERE principal_id = ? AND method = ? AND request_id = ?");
+      u->bind(1, bytes.data(), static_cast<int>(bytes.size()));
+      u->bind(2, principal);
+      u->bind(3, method);
+      u->bind(4, request_id);
+      u->exec();
+    }
+    return absl::OkStatus();
+  });
+}
+
+void SubmitAudit(Writer& writer, const Clock& clock, AuditRecord record,
+                 std::function<void(absl::Status)> done) {
+  WriteOp op;
+  op.apply = [&clock, record = std::move(record)](Connection& conn) {
+    return AppendAudit(conn, record, clock.NowMicros());
+  };
+  op.done = std::move(done);
+  writer.Submit(std::move(op));
+}
+
+}  // namespace retail::db

@@ -1,0 +1,113 @@
+// The one path every mutation takes (ARCHITECTURE.md, "API conventions").
+//
+// SubmitMutation runs a service's change on the writer thread and, in the
+// same transaction:
+//   * honours request_id (AIP-155): the first response is stored with its
+//     request's fingerprint; a retry returns it unchanged, and the same id
+//     with a different request is INVALID_ARGUMENT;
+//   * writes an audit row (principal, method, resource, request_id, outcome)
+//     for success, replay and failure alike;
+// and replies only after the commit is durable. Services append their own
+// event rows with AppendEvent inside `apply`, because only they know the
+// resource's revision.
+#ifndef RETAIL_COMMON_DB_MUTATION_H_
+#define RETAIL_COMMON_DB_MUTATION_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/auth.h"
+#include "common/clock.h"
+#include "common/db/connection.h"
+#include "common/db/writer.h"
+#include "google/protobuf/message.h"
+
+namespace retail::db {
+
+// Who is calling what: the identity written to the audit log.
+struct CallMeta {
+  std::shared_ptr<const Principal> principal;
+  std::string method;      // full name, "retail.customers.v1.CustomerService/..."
+  std::string request_id;  // empty for reads
+  std::string resource;    // e.g. "customers/cus_...", refined by apply
+};
+
+// What `apply` gets: the writer's connection, the transaction's time and
+// the call. `meta.resource` may be updated (e.g. to a newly assigned id) so
+// the audit row names it.
+struct MutationContext {
+  Connection& conn;
+  int64_t now_micros;
+  CallMeta& meta;
+};
+
+struct AuditRecord {
+  std::string principal_id;
+  std::string role;
+  std::string method;
+  std::string resource;
+  std::string request_id;
+  std::string outcome;  // "OK", "REPLAYED", "REVEAL" or a status code name
+  std::string detail;
+};
+
+absl::Status AppendAudit(Connection& conn, const AuditRecord& record,
+                         int64_t now_micros);
+AuditRecord AuditFor(const CallMeta& meta, std::string outcome,
+                     std::string detail = "");
+
+// Appends a change-feed event for a resource at `revision`.
+absl::Status AppendEvent(Connection& conn, absl::string_view resource_type,
+                         absl::string_view resource_id,
+                         absl::string_view event_type, int64_t revision,
+                         absl::string_view principal_id, int64_t now_micros);
+
+// SHA-256 of `request` serialised deterministically with request_id cleared.
+std::string RequestFingerprint(const google::protobuf::Message& request);
+
+// Type-erased core of SubmitMutation.
+void SubmitMutationImpl(
+    Writer& writer, const Clock& clock, CallMeta meta, std::string fingerprint,
+    std::shared_ptr<google::protobuf::Message> response,
+    std::function<absl::Status(MutationContext&, google::protobuf::Message*)> apply,
+    std::function<void(absl::Status)> done);
+
+template <typename Response>
+void SubmitMutation(
+    Writer& writer, const Clock& clock, CallMeta meta,
+    const google::protobuf::Message& request,
+    std::function<absl::Status(MutationContext&, Response*)> apply,
+    std::function<void(absl::StatusOr<Response>)> done) {
+  auto response = std::make_shared<Response>();
+  SubmitMutationImpl(
+      writer, clock, std::move(meta), RequestFingerprint(request), response,
+      [apply = std::move(apply)](MutationContext& ctx,
+                                 google::protobuf::Message* out) {
+        return apply(ctx, static_cast<Response*>(out));
+      },
+      [response, done = std::move(done)](absl::Status status) {
+        if (status.ok()) {
+          done(std::move(*response));
+        } else {
+          done(std::move(status));
+        }
+      });
+}
+
+// Rewrites every stored response (AIP-155 replay copy) of `resource` with
+// `rewrite`, e.g. to scrub personal data on erasure so a replay cannot bring
+// it back. Runs inside the caller's write transaction.
+absl::Status RewriteStoredResponses(
+    Connection& conn, absl::string_view resource,
+    const std::function<void(google::protobuf::Message*)>& rewrite);
+
+// Writes one audit row durably (e.g. a PII reveal on a read) and calls
+// `done` after the commit.
+void SubmitAudit(Writer& writer, const Clock& clock, AuditRecord record,
+                 std::function<void(absl::Status)> done);
+
+}  // namespace retail::db
+
+#endif  // RETAIL_COMMON_DB_MUTATION_H_

@@ -1,0 +1,45 @@
+// List paging (AIP-158) with keyset page tokens.
+//
+// A page token carries the last key of the previous page and is signed with
+// the server secret together with the list's scope (method, caller's branch,
+// filter). So a token cannot be forged, and a token from another list, filter
+// or caller is rejected instead of silently paging the wrong data.
+#ifndef RETAIL_COMMON_PAGINATION_H_
+#define RETAIL_COMMON_PAGINATION_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace retail {
+
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 1000;
+
+// 0 -> 50; 1..1000 as asked; above 1000 -> 1000 (AIP-158 coerces);
+// negative -> INVALID_ARGUMENT on `field`.
+absl::StatusOr<int> ResolvePageSize(int32_t requested,
+                                    absl::string_view field = "page_size");
+
+class PageTokenCodec {
+ public:
+  explicit PageTokenCodec(std::string secret) : secret_(std::move(secret)) {}
+
+  std::string Encode(absl::string_view scope, int64_t last_key) const;
+
+  // "" -> 0 (the first page). A token that is malformed, not signed by this
+  // server or issued for another scope -> INVALID_ARGUMENT on `field`.
+  absl::StatusOr<int64_t> Decode(absl::string_view token,
+                                 absl::string_view scope,
+                                 absl::string_view field = "page_token") const;
+
+ private:
+  std::string Mac(absl::string_view body, absl::string_view scope) const;
+  std::string secret_;
+};
+
+}  // namespace retail
+
+#endif  // RETAIL_COMMON_PAGINATION_H_

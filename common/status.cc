@@ -1,0 +1,82 @@
+#include "common/status.h"
+
+#include "absl/strings/cord.h"
+#include "google/rpc/error_details.pb.h"
+
+namespace retail {
+namespace {
+
+constexpr absl::string_view kBadRequestUrl =
+    "type.googleapis.com/google.rpc.BadRequest";
+constexpr absl::string_view kErrorInfoUrl =
+    "type.googleapis.com/google.rpc.ErrorInfo";
+
+}  // namespace
+
+absl::Status InvalidArgument(std::vector<FieldViolation> violations) {
+  google::rpc::BadRequest bad_request;
+  std::string message;
+  for (const FieldViolation& v : violations) {
+    auto* fv = bad_request.add_field_violations();
+    fv->set_field(v.field);
+    fv->set_description(v.description);
+    if (!message.empty()) message += "; ";
+    message += v.field + ": " + v.description;
+  }
+  absl::Status status(absl::StatusCode::kInvalidArgument, message);
+  status.SetPayload(kBadRequestUrl,
+                    absl::Cord(bad_request.SerializeAsString()));
+  return status;
+}
+
+absl::Status InvalidArgument(absl::string_view field,
+                             absl::string_view description) {
+  return InvalidArgument(
+      {FieldViolation{std::string(field), std::string(description)}});
+}
+
+absl::Status ErrorWithReason(
+    absl::StatusCode code, absl::string_view reason, absl::string_view message,
+    std::vector<std::pair<std::string, std::string>> metadata) {
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(reason));
+  info.set_domain(std::string(kErrorDomain));
+  for (auto& [key, value] : metadata) (*info.mutable_metadata())[key] = value;
+  absl::Status status(code, message);
+  status.SetPayload(kErrorInfoUrl, absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
+std::string ErrorReason(const absl::Status& status) {
+  auto payload = status.GetPayload(kErrorInfoUrl);
+  if (!payload) return "";
+  google::rpc::ErrorInfo info;
+  if (!info.ParseFromString(std::string(*payload))) return "";
+  return info.reason();
+}
+
+std::vector<FieldViolation> FieldViolations(const absl::Status& status) {
+  std::vector<FieldViolation> out;
+  auto payload = status.GetPayload(kBadRequestUrl);
+  if (!payload) return out;
+  google::rpc::BadRequest bad_request;
+  if (!bad_request.ParseFromString(std::string(*payload))) return out;
+  for (const auto& fv : bad_request.field_violations()) {
+    out.push_back({fv.field(), fv.description()});
+  }
+  return out;
+}
+
+void ViolationCollector::Merge(const absl::Status& status) {
+  if (status.ok()) return;
+  for (FieldViolation& v : FieldViolations(status)) {
+    violations_.push_back(std::move(v));
+  }
+}
+
+absl::Status ViolationCollector::ToStatus() const {
+  if (violations_.empty()) return absl::OkStatus();
+  return InvalidArgument(violations_);
+}
+
+}  // namespace retail

@@ -1,0 +1,64 @@
+// Field rules shared by every service, so the same rule has the same wording
+// everywhere. Each check appends to a ViolationCollector under the request
+// path of the field (e.g. "customer.phone") instead of returning early, so
+// one answer names every bad field.
+#ifndef RETAIL_COMMON_VALIDATION_H_
+#define RETAIL_COMMON_VALIDATION_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "common/status.h"
+#include "retail/common/v1/common.pb.h"
+
+namespace retail {
+
+// Number of Unicode code points in `s`, or nullopt if `s` is not valid UTF-8.
+std::optional<size_t> Utf8Length(absl::string_view s);
+
+// Text: valid UTF-8, no control characters, min..max code points.
+void CheckText(ViolationCollector& v, absl::string_view field,
+               absl::string_view value, size_t min_chars, size_t max_chars);
+
+// request_id (AIP-155): 8..64 characters of [A-Za-z0-9_-]; required.
+void CheckRequestId(ViolationCollector& v, absl::string_view field,
+                    absl::string_view value);
+
+// An id chosen by people or systems (branch ids, resource ids): 1..64
+// characters of [A-Za-z0-9_-]. Required.
+void CheckId(ViolationCollector& v, absl::string_view field,
+             absl::string_view value);
+
+// A phone number: a Chinese mobile number (11 digits starting 1[3-9], with
+// or without +86) or E.164 (+ and 8..15 digits). Spaces and dashes are
+// ignored. Returns the canonical form: Chinese mobiles as their 11 digits,
+// others as +<digits>. Empty input is an error; callers decide optionality.
+std::optional<std::string> NormalizePhone(absl::string_view raw);
+inline constexpr absl::string_view kPhoneRule =
+    "must be a Chinese mobile number (11 digits starting with 1) or E.164 "
+    "(+ and 8 to 15 digits)";
+
+// An email address, lower-cased; nullopt if malformed.
+std::optional<std::string> NormalizeEmail(absl::string_view raw);
+inline constexpr absl::string_view kEmailRule =
+    "must be a well-formed address like name@example.com (at most 254 "
+    "characters)";
+
+// A real calendar date from 1900-01-01 up to `today_micros` (UTC).
+void CheckPastDate(ViolationCollector& v, absl::string_view field,
+                   const common::v1::Date& date, int64_t today_micros);
+
+// Dates as yyyymmdd integers, the stored form.
+int32_t DateToInt(const common::v1::Date& date);
+common::v1::Date IntToDate(int32_t yyyymmdd);
+
+// Masks for roles that may not see personal data: 138****5678 and
+// z***@example.com.
+std::string MaskPhone(absl::string_view phone);
+std::string MaskEmail(absl::string_view email);
+
+}  // namespace retail
+
+#endif  // RETAIL_COMMON_VALIDATION_H_

@@ -1,0 +1,80 @@
+// Domain rules for customer profiles: validation, access, masking, tiering,
+// points, erasure. No gRPC here: a manager is driven by tests directly.
+//
+// Every method answers through `reply` exactly once. Reads answer on the
+// calling thread unless a PII reveal must be audited first; writes answer on
+// the writer thread after their commit is durable.
+#ifndef RETAIL_SERVER_CUSTOMERS_CUSTOMER_MANAGER_H_
+#define RETAIL_SERVER_CUSTOMERS_CUSTOMER_MANAGER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/auth.h"
+#include "common/clock.h"
+#include "common/db/database.h"
+#include "common/db/mutation.h"
+#include "common/pagination.h"
+#include "retail/customers/v1/customers.pb.h"
+#include "server/customers/tier_policy.h"
+
+namespace retail::customers {
+
+template <typename T>
+using Reply = std::function<void(absl::StatusOr<T>)>;
+using PrincipalPtr = std::shared_ptr<const Principal>;
+
+struct CustomerOptions {
+  TierThresholds tiers;
+  std::string currency_code = "CNY";
+};
+
+class CustomerManager {
+ public:
+  CustomerManager(db::Database& db, const Clock& clock, CustomerOptions options);
+
+  void CreateCustomer(PrincipalPtr p, const v1::CreateCustomerRequest& req,
+                      Reply<v1::CreateCustomerResponse> reply);
+  void GetCustomer(PrincipalPtr p, const v1::GetCustomerRequest& req,
+                   Reply<v1::GetCustomerResponse> reply);
+  void UpdateCustomer(PrincipalPtr p, const v1::UpdateCustomerRequest& req,
+                      Reply<v1::UpdateCustomerResponse> reply);
+  void ListCustomers(PrincipalPtr p, const v1::ListCustomersRequest& req,
+                     Reply<v1::ListCustomersResponse> reply);
+  void SearchCustomers(PrincipalPtr p, const v1::SearchCustomersRequest& req,
+                       Reply<v1::SearchCustomersResponse> reply);
+  void AdjustPoints(PrincipalPtr p, const v1::AdjustPointsRequest& req,
+                    Reply<v1::AdjustPointsResponse> reply);
+  void ListPointsTransactions(PrincipalPtr p,
+                              const v1::ListPointsTransactionsRequest& req,
+                              Reply<v1::ListPointsTransactionsResponse> reply);
+  void ExportCustomerData(PrincipalPtr p,
+                          const v1::ExportCustomerDataRequest& req,
+                          Reply<v1::ExportCustomerDataResponse> reply);
+  void EraseCustomer(PrincipalPtr p, const v1::EraseCustomerRequest& req,
+                     Reply<v1::EraseCustomerResponse> reply);
+
+  // Adds one purchase to a customer's aggregates and recomputes the tier,
+  // inside the caller's write transaction (the orders service calls this
+  // from its own mutation so order and profile commit together).
+  absl::Status RecordPurchase(db::MutationContext& ctx,
+                              const std::string& customer_id,
+                              int64_t amount_minor, int64_t purchase_micros);
+
+ private:
+  // Sends `response` after auditing the reveal when an agent unmasked PII.
+  template <typename Response>
+  void FinishRead(const db::CallMeta& meta, bool audited_reveal,
+                  absl::StatusOr<Response> response, Reply<Response> reply);
+
+  db::Database& db_;
+  const Clock& clock_;
+  const CustomerOptions options_;
+  const PageTokenCodec tokens_;
+};
+
+}  // namespace retail::customers
+
+#endif  // RETAIL_SERVER_CUSTOMERS_CUSTOMER_MANAGER_H_

@@ -1,0 +1,277 @@
+#include "server/customers/customer_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/validation.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace retail::customers {
+namespace {
+
+using ::google::protobuf::util::TimeUtil;
+
+// Column order shared by every SELECT below and by ReadCustomer.
+#define CUSTOMER_COLUMNS                                                  \
+  "id, revision, customer_id, branch_id, display_name, phone, email,"    \
+  " birthday, gender, preferences, tier, points_balance,"                 \
+  " total_spend_minor, currency_code, order_count, last_purchase_time_us," \
+  " marketing_consent, notes, create_time_us, update_time_us, erase_time_us"
+
+StoredCustomer ReadCustomer(SQLite::Statement& s) {
+  StoredCustomer out;
+  out.row = s.getColumn(0).getInt64();
+  out.revision = s.getColumn(1).getInt64();
+  Customer& c = out.customer;
+  c.set_customer_id(s.getColumn(2).getString());
+  c.set_branch_id(s.getColumn(3).getString());
+  c.set_display_name(s.getColumn(4).getString());
+  if (!s.getColumn(5).isNull()) c.set_phone(s.getColumn(5).getString());
+  if (!s.getColumn(6).isNull()) c.set_email(s.getColumn(6).getString());
+  if (!s.getColumn(7).isNull()) {
+    *c.mutable_birthday() = IntToDate(s.getColumn(7).getInt());
+  }
+  c.set_gender(static_cast<v1::Gender>(s.getColumn(8).getInt()));
+  const SQLite::Column prefs = s.getColumn(9);
+  c.mutable_preferences()->ParseFromArray(prefs.getBlob(), prefs.getBytes());
+  c.set_tier(static_cast<CustomerTier>(s.getColumn(10).getInt()));
+  c.set_points_balance(s.getColumn(11).getInt64());
+  c.mutable_total_spend()->set_minor_units(s.getColumn(12).getInt64());
+  c.mutable_total_spend()->set_currency_code(s.getColumn(13).getString());
+  c.set_order_count(s.getColumn(14).getInt64());
+  if (!s.getColumn(15).isNull()) {
+    *c.mutable_last_purchase_time() =
+        TimeUtil::MicrosecondsToTimestamp(s.getColumn(15).getInt64());
+  }
+  c.set_marketing_consent(s.getColumn(16).getInt() != 0);
+  c.set_notes(s.getColumn(17).getString());
+  *c.mutable_create_time() =
+      TimeUtil::MicrosecondsToTimestamp(s.getColumn(18).getInt64());
+  *c.mutable_update_time() =
+      TimeUtil::MicrosecondsToTimestamp(s.getColumn(19).getInt64());
+  if (!s.getColumn(20).isNull()) {
+    *c.mutable_erase_time() =
+        TimeUtil::MicrosecondsToTimestamp(s.getColumn(20).getInt64());
+  }
+  c.set_etag(absl::StrCat("r", out.revision));
+  return out;
+}
+
+// Binds the mutable columns in the order used by INSERT and UPDATE (1..19).
+void BindCustomer(SQLite::Statement& s, const StoredCustomer& sc) {
+  const Customer& c = sc.customer;
+  s.bind(1, sc.revision);
+  s.bind(2, c.customer_id());
+  s.bind(3, c.branch_id());
+  s.bind(4, c.display_name());
+  if (c.phone().empty()) s.bind(5); else s.bind(5, c.phone());
+  if (c.email().empty()) s.bind(6); else s.bind(6, c.email());
+  if (c.has_birthday()) s.bind(7, DateToInt(c.birthday())); else s.bind(7);
+  s.bind(8, static_cast<int>(c.gender()));
+  const std::string prefs = c.preferences().SerializeAsString();
+  s.bind(9, prefs.data(), static_cast<int>(prefs.size()));
+  s.bind(10, static_cast<int>(c.tier()));
+  s.bind(11, static_cast<int64_t>(c.points_balance()));
+  s.bind(12, static_cast<int64_t>(c.total_spend().minor_units()));
+  s.bind(13, c.total_spend().currency_code());
+  s.bind(14, static_cast<int64_t>(c.order_count()));
+  if (c.has_last_purchase_time()) {
+    s.bind(15, static_cast<int64_t>(
+                   TimeUtil::TimestampToMicroseconds(c.last_purchase_time())));
+  } else {
+    s.bind(15);
+  }
+  s.bind(16, c.marketing_consent() ? 1 : 0);
+  s.bind(17, c.notes());
+  s.bind(18, static_cast<int64_t>(TimeUtil::TimestampToMicroseconds(c.create_time())));
+  s.bind(19, static_cast<int64_t>(TimeUtil::TimestampToMicroseconds(c.update_time())));
+  if (c.has_erase_time()) {
+    s.bind(20, static_cast<int64_t>(TimeUtil::TimestampToMicroseconds(c.erase_time())));
+  } else {
+    s.bind(20);
+  }
+}
+
+absl::StatusOr<std::vector<StoredCustomer>> Collect(db::Stmt& s) {
+  std::vector<StoredCustomer> out;
+  while (s->executeStep()) out.push_back(ReadCustomer(*s));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<StoredCustomer> GetCustomer(db::Connection& conn,
+                                           const std::string& customer_id,
+                                           const std::string& branch_scope) {
+  return db::Guard("get customer", [&]() -> absl::StatusOr<StoredCustomer> {
+    db::Stmt s = conn.Prepare("SELECT " CUSTOMER_COLUMNS
+                              " FROM customers WHERE customer_id = ?1"
+                              " AND (?2 = '' OR branch_id = ?2)");
+    s->bind(1, customer_id);
+    s->bind(2, branch_scope);
+    if (!s->executeStep()) {
+      // Same answer for "missing" and "another branch's": existence of
+      // other branches' customers is not disclosed.
+      return absl::NotFoundError(
+          absl::StrCat("customer '", customer_id, "' not found"));
+    }
+    return ReadCustomer(*s);
+  });
+}
+
+absl::StatusOr<std::vector<StoredCustomer>> ListCustomers(db::Connection& conn,
+                                                          const ListQuery& q) {
+  return db::Guard("list customers", [&]() -> absl::StatusOr<std::vector<StoredCustomer>> {
+    // The branch being known decides the index, so there are two fixed
+    // statements rather than one with an OR the planner cannot index.
+    std::string branch = q.branch_id;
+    if (!q.branch_scope.empty()) {
+      if (!branch.empty() && branch != q.branch_scope) {
+        return std::vector<StoredCustomer>{};
+      }
+      branch = q.branch_scope;
+    }
+    constexpr const char* kByBranch =
+        "SELECT " CUSTOMER_COLUMNS " FROM customers"
+        " WHERE branch_id = ?1 AND id > ?2"
+        " AND (?3 = 0 OR tier = ?3) AND (?4 < 0 OR marketing_consent = ?4)"
+        " ORDER BY branch_id, id LIMIT ?5";
+    constexpr const char* kAll =
+        "SELECT " CUSTOMER_COLUMNS " FROM customers"
+        " WHERE id > ?2"
+        " AND (?3 = 0 OR tier = ?3) AND (?4 < 0 OR marketing_consent = ?4)"
+        " ORDER BY id LIMIT ?5";
+    db::Stmt s = conn.Prepare(branch.empty() ? kAll : kByBranch);
+    if (!branch.empty()) s->bind(1, branch);
+    s->bind(2, static_cast<int64_t>(q.after_row));
+    s->bind(3, static_cast<int>(q.tier));
+    s->bind(4, q.marketing_consent ? (*q.marketing_consent ? 1 : 0) : -1);
+    s->bind(5, q.limit);
+    return Collect(s);
+  });
+}
+
+absl::StatusOr<std::vector<StoredCustomer>> SearchCustomers(
+    db::Connection& conn, const SearchQuery& q) {
+  return db::Guard("search customers", [&]() -> absl::StatusOr<std::vector<StoredCustomer>> {
+    const char* sql = nullptr;
+    switch (q.by) {
+      case SearchQuery::By::kPhone:
+        sql = "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE phone = ?1"
+              " AND (?2 = '' OR branch_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4";
+        break;
+      case SearchQuery::By::kEmail:
+        sql = "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE email = ?1"
+              " AND (?2 = '' OR branch_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4";
+        break;
+      case SearchQuery::By::kName:
+        // instr() matches the fragment literally: no LIKE wildcards to
+        // escape, and it works for Chinese as for Latin names.
+        sql = "SELECT " CUSTOMER_COLUMNS " FROM customers"
+              " WHERE instr(display_name, ?1) > 0"
+              " AND (?2 = '' OR branch_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4";
+        break;
+    }
+    db::Stmt s = conn.Prepare(sql);
+    s->bind(1, q.value);
+    s->bind(2, q.branch_scope);
+    s->bind(3, static_cast<int64_t>(q.after_row));
+    s->bind(4, q.limit);
+    return Collect(s);
+  });
+}
+
+absl::StatusOr<std::optional<std::string>> FindCustomerIdByPhone(
+    db::Connection& conn, const std::string& phone) {
+  return db::Guard("find by phone", [&]() -> absl::StatusOr<std::optional<std::string>> {
+    db::Stmt s = conn.Prepare("SELECT customer_id FROM customers WHERE phone = ?");
+    s->bind(1, phone);
+    if (!s->executeStep()) return std::optional<std::string>();
+    return std::optional<std::string>(s->getColumn(0).getString());
+  });
+}
+
+absl::Status InsertCustomer(db::Connection& conn, StoredCustomer& c) {
+  return db::Guard("insert customer", [&] {
+    db::Stmt s = conn.Prepare(
+        "INSERT INTO customers (revision, customer_id, branch_id, display_name,"
+        " phone, email, birthday, gender, preferences, tier, points_balance,"
+        " total_spend_minor, currency_code, order_count, last_purchase_time_us,"
+        " marketing_consent, notes, create_time_us, update_time_us,"
+        " erase_time_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        " ?, ?, ?, ?, ?)");
+    BindCustomer(*s, c);
+    s->exec();
+    c.row = conn.raw().getLastInsertRowid();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status UpdateCustomer(db::Connection& conn, const StoredCustomer& c) {
+  return db::Guard("update customer", [&] {
+    db::Stmt s = conn.Prepare(
+        "UPDATE customers SET revision = ?1, customer_id = ?2, branch_id = ?3,"
+        " display_name = ?4, phone = ?5, email = ?6, birthday = ?7,"
+        " gender = ?8, preferences = ?9, tier = ?10, points_balance = ?11,"
+        " total_spend_minor = ?12, currency_code = ?13, order_count = ?14,"
+        " last_purchase_time_us = ?15, marketing_consent = ?16, notes = ?17,"
+        " create_time_us = ?18, update_time_us = ?19, erase_time_us = ?20"
+        " WHERE id = ?21 AND revision = ?1 - 1");
+    BindCustomer(*s, c);
+    s->bind(21, static_cast<int64_t>(c.row));
+    if (s->exec() != 1) {
+      // Only the writer thread writes, so this means a bug, not a race.
+      return absl::AbortedError("customer changed concurrently");
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status InsertPointsTransaction(db::Connection& conn, int64_t customer_row,
+                                     const PointsTransaction& t) {
+  return db::Guard("insert points", [&] {
+    db::Stmt s = conn.Prepare(
+        "INSERT INTO points_transactions (transaction_id, customer_row, delta,"
+        " balance_after, reason, actor, create_time_us)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)");
+    s->bind(1, t.transaction_id());
+    s->bind(2, static_cast<int64_t>(customer_row));
+    s->bind(3, static_cast<int64_t>(t.delta()));
+    s->bind(4, static_cast<int64_t>(t.balance_after()));
+    s->bind(5, t.reason());
+    s->bind(6, t.actor());
+    s->bind(7, static_cast<int64_t>(TimeUtil::TimestampToMicroseconds(t.create_time())));
+    s->exec();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, PointsTransaction>>>
+ListPointsTransactions(db::Connection& conn, int64_t customer_row,
+                       int64_t after_row, int limit) {
+  using Rows = std::vector<std::pair<int64_t, PointsTransaction>>;
+  return db::Guard("list points", [&]() -> absl::StatusOr<Rows> {
+    db::Stmt s = conn.Prepare(
+        "SELECT p.id, p.transaction_id, c.customer_id, p.delta, p.balance_after,"
+        " p.reason, p.actor, p.create_time_us"
+        " FROM points_transactions p JOIN customers c ON c.id = p.customer_row"
+        " WHERE p.customer_row = ? AND p.id > ? ORDER BY p.id LIMIT ?");
+    s->bind(1, static_cast<int64_t>(customer_row));
+    s->bind(2, static_cast<int64_t>(after_row));
+    s->bind(3, limit);
+    Rows out;
+    while (s->executeStep()) {
+      PointsTransaction t;
+      t.set_transaction_id(s->getColumn(1).getString());
+      t.set_customer_id(s->getColumn(2).getString());
+      t.set_delta(s->getColumn(3).getInt64());
+      t.set_balance_after(s->getColumn(4).getInt64());
+      t.set_reason(s->getColumn(5).getString());
+      t.set_actor(s->getColumn(6).getString());
+      *t.mutable_create_time() =
+          TimeUtil::MicrosecondsToTimestamp(s->getColumn(7).getInt64());
+      out.emplace_back(s->getColumn(0).getInt64(), std::move(t));
+    }
+    return out;
+  });
+}
+
+}  // namespace retail::customers

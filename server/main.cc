@@ -1,0 +1,71 @@
+// retail_server: flags, signals, and the server's lifetime. Everything else
+// is in BuildServer (server.h).
+#include <signal.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/time/time.h"
+#include "common/logging.h"
+#include "server/server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "host:port to serve on");
+ABSL_FLAG(std::string, db, "data/retail.db", "SQLite database file (created if missing)");
+ABSL_FLAG(std::string, auth_config, "data/auth.conf",
+          "token file: 'sha256:<hex> <principal_id> <role> [branch=ID] [methods=M,...]' "
+          "per line; re-read when it changes");
+ABSL_FLAG(int32_t, max_receive_message_bytes, 4 * 1024 * 1024,
+          "largest request accepted; larger ones get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int32_t, keepalive_time_ms, 60'000, "server keepalive ping interval");
+ABSL_FLAG(int32_t, keepalive_timeout_ms, 20'000, "keepalive ping timeout");
+ABSL_FLAG(int32_t, reader_connections, 4, "read-only SQLite connections");
+ABSL_FLAG(int32_t, shutdown_grace_seconds, 10,
+          "on SIGTERM/SIGINT, time in-flight calls get to finish");
+ABSL_FLAG(std::string, currency, "CNY", "currency of customer spend totals");
+ABSL_FLAG(int64_t, tier_vip_min_spend_minor, 500'000,
+          "VIP tier: minimum lifetime spend in minor units");
+ABSL_FLAG(int64_t, tier_vip_min_orders, 5, "VIP tier: minimum order count");
+ABSL_FLAG(int64_t, tier_regular_min_orders, 1, "REGULAR tier: minimum order count");
+ABSL_FLAG(int64_t, tier_active_days, 365,
+          "VIP/REGULAR need a purchase within this many days; else POTENTIAL");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Retail customer-service gRPC server");
+  absl::ParseCommandLine(argc, argv);
+
+  // Block the stop signals in every thread (gRPC's and the writer inherit
+  // this mask), then wait for them synchronously below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  retail::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.db_path = absl::GetFlag(FLAGS_db);
+  options.auth_config = absl::GetFlag(FLAGS_auth_config);
+  options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_receive_message_bytes);
+  options.keepalive_time_ms = absl::GetFlag(FLAGS_keepalive_time_ms);
+  options.keepalive_timeout_ms = absl::GetFlag(FLAGS_keepalive_timeout_ms);
+  options.reader_connections = absl::GetFlag(FLAGS_reader_connections);
+  options.customers.currency_code = absl::GetFlag(FLAGS_currency);
+  options.customers.tiers.vip_min_spend_minor = absl::GetFlag(FLAGS_tier_vip_min_spend_minor);
+  options.customers.tiers.vip_min_orders = absl::GetFlag(FLAGS_tier_vip_min_orders);
+  options.customers.tiers.regular_min_orders = absl::GetFlag(FLAGS_tier_regular_min_orders);
+  options.customers.tiers.active_days = absl::GetFlag(FLAGS_tier_active_days);
+
+  auto server = retail::BuildServer(options);
+  if (!server.ok()) {
+    RETAIL_LOG(ERROR) << "cannot start: " << server.status();
+    return 1;
+  }
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  RETAIL_LOG(INFO) << "received signal " << signal_number << "; shutting down";
+  (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  return 0;
+}

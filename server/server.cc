@@ -1,0 +1,76 @@
+#include "server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/status.h"
+#include "server/customers/customer_service.h"
+
+namespace retail {
+
+absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
+    const ServerOptions& options) {
+  const Clock& clock = options.clock ? *options.clock : *SystemClock::Get();
+  auto server = std::unique_ptr<RetailServer>(new RetailServer());
+
+  ASSIGN_OR_RETURN(server->auth_, Authenticator::Create(options.auth_config));
+  db::DatabaseOptions db_options;
+  db_options.path = options.db_path;
+  db_options.reader_connections = options.reader_connections;
+  db_options.now_micros = clock.NowMicros();
+  ASSIGN_OR_RETURN(server->db_, db::Database::Open(db_options));
+
+  server->customer_manager_ = std::make_unique<customers::CustomerManager>(
+      *server->db_, clock, options.customers);
+  server->customer_service_ = std::make_unique<customers::CustomerService>(
+      *server->customer_manager_, *server->auth_);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  // Loopback by default; see README for exposing it behind TLS.
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &server->port_);
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, options.keepalive_time_ms);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, options.keepalive_timeout_ms);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             10'000);
+  builder.RegisterService(server->customer_service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen,
+                     " (address in use or invalid?)"));
+  }
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  RETAIL_LOG(INFO) << "serving on port " << server->port_ << " with database "
+                   << options.db_path;
+  return server;
+}
+
+RetailServer::~RetailServer() { Shutdown(absl::Seconds(5)); }
+
+std::shared_ptr<grpc::Channel> RetailServer::InProcessChannel() {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+void RetailServer::Shutdown(absl::Duration grace) {
+  if (shut_down_ || server_ == nullptr) return;
+  shut_down_ = true;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  // Calls still waiting for their commit finish normally: the writer keeps
+  // running until Close() below.
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoNanoseconds(grace));
+  absl::Status closed = db_->Close();
+  if (!closed.ok()) RETAIL_LOG(ERROR) << "closing the database: " << closed;
+  RETAIL_LOG(INFO) << "server stopped";
+}
+
+void RetailServer::Wait() { server_->Wait(); }
+
+}  // namespace retail
