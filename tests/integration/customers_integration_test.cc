@@ -1,0 +1,501 @@
+// CustomerService through the real server over loopback TCP: every RPC's
+// success and error paths, branch isolation, masking and reveal audit,
+// idempotent retries and durability across a restart.
+#include <grpcpp/generic/generic_stub.h>
+
+#include <future>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "retail/customers/v1/customers.grpc.pb.h"
+#include "tests/integration/test_server.h"
+
+namespace retail::testing {
+namespace {
+
+using ::retail::customers::v1::AdjustPointsRequest;
+using ::retail::customers::v1::AdjustPointsResponse;
+using ::retail::customers::v1::CreateCustomerRequest;
+using ::retail::customers::v1::CreateCustomerResponse;
+using ::retail::customers::v1::Customer;
+using ::retail::customers::v1::CustomerService;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+
+class CustomersIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Connect(); }
+  void Connect() { stub_ = CustomerService::NewStub(server_.Channel()); }
+
+  // Calls `method` on the stub as `token`.
+  template <typename Req, typename Resp>
+  grpc::Status Call(grpc::Status (CustomerService::Stub::*method)(grpc::ClientContext*,
+                                                                  const Req&, Resp*),
+                    const std::string& token, const Req& req, Resp* resp) {
+    auto ctx = ContextFor(token);
+    return (stub_.get()->*method)(ctx.get(), req, resp);
+  }
+
+  CreateCustomerRequest NewCustomer(const std::string& name, const std::string& phone,
+                                    const std::string& branch = "B001") {
+    CreateCustomerRequest req;
+    req.set_request_id(absl::StrCat("create-request-", ++request_counter_));
+    req.mutable_customer()->set_display_name(name);
+    req.mutable_customer()->set_phone(phone);
+    req.mutable_customer()->set_branch_id(branch);
+    return req;
+  }
+
+  Customer Create(const std::string& name, const std::string& phone,
+                  const std::string& branch = "B001") {
+    CreateCustomerResponse resp;
+    grpc::Status s = Call(&CustomerService::Stub::CreateCustomer, kAdmin,
+                          NewCustomer(name, phone, branch), &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.customer();
+  }
+
+  customers::v1::GetCustomerResponse Get(const std::string& token, const std::string& id,
+                                         grpc::Status* status, bool reveal = false) {
+    customers::v1::GetCustomerRequest req;
+    req.set_customer_id(id);
+    req.set_reveal_pii(reveal);
+    customers::v1::GetCustomerResponse resp;
+    *status = Call(&CustomerService::Stub::GetCustomer, token, req, &resp);
+    return resp;
+  }
+
+  TestServer server_;
+  std::unique_ptr<CustomerService::Stub> stub_;
+  int request_counter_ = 0;
+};
+
+TEST_F(CustomersIntegrationTest, MissingOrUnknownTokenIsUnauthenticated) {
+  grpc::Status s;
+  Get("", "cus_x", &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  Get("not-a-token", "cus_x", &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(CustomersIntegrationTest, HealthNeedsNoToken) {
+  grpc::GenericStub generic(server_.Channel());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::Slice empty_message(std::string{});  // HealthCheckRequest{service: ""}
+  grpc::ByteBuffer request(&empty_message, 1);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  generic.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                    &response, [&done](grpc::Status s) { done.set_value(s); });
+  grpc::Status s = done.get_future().get();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
+}
+
+TEST_F(CustomersIntegrationTest, CreateGetRoundTripWithChineseName) {
+  Customer c = Create("王小明", "+86 139-1234-5678");
+  EXPECT_THAT(c.customer_id(), ::testing::StartsWith("cus_"));
+  EXPECT_EQ(c.phone(), "13912345678");  // normalised
+  EXPECT_EQ(c.tier(), customers::v1::CUSTOMER_TIER_POTENTIAL);
+  EXPECT_EQ(c.total_spend().currency_code(), "CNY");
+  EXPECT_FALSE(c.etag().empty());
+  grpc::Status s;
+  auto got = Get(kAdmin, c.customer_id(), &s);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(got.customer().display_name(), "王小明");
+  EXPECT_EQ(got.customer().SerializeAsString(), c.SerializeAsString());
+}
+
+TEST_F(CustomersIntegrationTest, RetriedCreateReturnsIdenticalResponse) {
+  CreateCustomerRequest req = NewCustomer("李雷", "13800000001");
+  CreateCustomerResponse first, second;
+  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &first).ok());
+  server_.clock().Advance(kMicrosPerSecond);
+  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &second).ok());
+  EXPECT_EQ(first.SerializeAsString(), second.SerializeAsString());
+  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM customers"), "1");
+
+  // The same request_id with a different payload is a client bug.
+  req.mutable_customer()->set_display_name("韩梅梅");
+  grpc::Status s = Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &second);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(DetailsOf(s).fields, ElementsAre("request_id"));
+}
+
+TEST_F(CustomersIntegrationTest, BadInputNamesEveryField) {
+  CreateCustomerRequest req;
+  req.set_request_id("short");
+  req.mutable_customer()->set_display_name("");
+  req.mutable_customer()->set_phone("12345");
+  req.mutable_customer()->set_email("not-an-email");
+  req.mutable_customer()->mutable_birthday()->set_year(2023);
+  req.mutable_customer()->mutable_birthday()->set_month(2);
+  req.mutable_customer()->mutable_birthday()->set_day(29);
+  req.mutable_customer()->set_branch_id("B001");
+  CreateCustomerResponse resp;
+  grpc::Status s = Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  std::vector<std::string> fields = DetailsOf(s).fields;
+  for (const char* f : {"request_id", "customer.display_name", "customer.phone",
+                        "customer.email", "customer.birthday"}) {
+    EXPECT_THAT(fields, Contains(f));
+  }
+  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM customers"), "0");
+}
+
+TEST_F(CustomersIntegrationTest, DuplicatePhoneNamesExistingCustomer) {
+  Customer first = Create("张三", "13900000002");
+  CreateCustomerResponse resp;
+  grpc::Status s = Call(&CustomerService::Stub::CreateCustomer, kAdmin,
+                        NewCustomer("张三丰", "+8613900000002", "B002"), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  ErrorDetails d = DetailsOf(s);
+  EXPECT_EQ(d.reason, "PHONE_ALREADY_REGISTERED");
+  EXPECT_EQ(d.metadata["customer_id"], first.customer_id());
+}
+
+TEST_F(CustomersIntegrationTest, BranchSeesOnlyItsOwnCustomers) {
+  Customer mine = Create("门店顾客", "13900000003", "B001");
+  grpc::Status s;
+  Get(kBranch1, mine.customer_id(), &s);
+  EXPECT_TRUE(s.ok());
+  Get(kBranch2, mine.customer_id(), &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);  // same as missing
+  Get(kBranch2, "cus_DOESNOTEXIST", &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  customers::v1::ListCustomersRequest list;
+  list.set_filter("branch_id = \"B001\"");  // asking for it explicitly still fails
+  customers::v1::ListCustomersResponse page;
+  ASSERT_TRUE(Call(&CustomerService::Stub::ListCustomers, kBranch2, list, &page).ok());
+  EXPECT_EQ(page.customers_size(), 0);
+
+  // A store cannot create for, move to, or change another branch's customer.
+  CreateCustomerResponse created;
+  s = Call(&CustomerService::Stub::CreateCustomer, kBranch2,
+           NewCustomer("越权", "13900000004", "B001"), &created);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  AdjustPointsRequest adjust;
+  adjust.set_customer_id(mine.customer_id());
+  adjust.set_delta(10);
+  adjust.set_reason("test");
+  adjust.set_request_id("adjust-from-b002");
+  AdjustPointsResponse adjusted;
+  s = Call(&CustomerService::Stub::AdjustPoints, kBranch2, adjust, &adjusted);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // Without branch_id, a branch caller's customer lands in its own branch.
+  CreateCustomerRequest own = NewCustomer("本店", "13900000005", "");
+  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kBranch2, own, &created).ok());
+  EXPECT_EQ(created.customer().branch_id(), "B002");
+}
+
+TEST_F(CustomersIntegrationTest, AgentSeesMaskedPiiUnlessRevealedAndAudited) {
+  CreateCustomerRequest req = NewCustomer("赵六", "13812345678");
+  req.mutable_customer()->set_email("zhao@example.com");
+  CreateCustomerResponse created;
+  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &created).ok());
+  const std::string id = created.customer().customer_id();
+
+  grpc::Status s;
+  auto masked = Get(kAgent, id, &s);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(masked.customer().phone(), "138****5678");
+  EXPECT_EQ(masked.customer().email(), "z***@example.com");
+  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM audit_log WHERE outcome = 'REVEAL'"), "0");
+
+  auto revealed = Get(kAgent, id, &s, /*reveal=*/true);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(revealed.customer().phone(), "13812345678");
+  EXPECT_EQ(server_.QueryScalar(
+                "SELECT principal_id || ' ' || resource FROM audit_log WHERE outcome = 'REVEAL'"),
+            "agent customers/" + id);
+
+  // Roles that never see personal data may not ask for it.
+  Get(kAuditor, id, &s, /*reveal=*/true);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  auto crm = Get(kCrm, id, &s);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(crm.customer().phone(), "138****5678");
+}
+
+TEST_F(CustomersIntegrationTest, RolesAreEnforced) {
+  CreateCustomerResponse created;
+  grpc::Status s = Call(&CustomerService::Stub::CreateCustomer, kAuditor,
+                        NewCustomer("审计", "13900000006"), &created);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  s = Call(&CustomerService::Stub::CreateCustomer, kCrm, NewCustomer("CRM", "13900000007"),
+           &created);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  Customer c = Create("王五", "13900000008");
+  customers::v1::EraseCustomerRequest erase;
+  erase.set_customer_id(c.customer_id());
+  erase.set_reason("customer asked");
+  erase.set_request_id("erase-by-branch");
+  customers::v1::EraseCustomerResponse erased;
+  s = Call(&CustomerService::Stub::EraseCustomer, kBranch1, erase, &erased);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(CustomersIntegrationTest, UpdateWithMaskAndEtag) {
+  Customer c = Create("孙七", "13900000009");
+  customers::v1::UpdateCustomerRequest req;
+  req.set_request_id("update-1");
+  req.mutable_customer()->set_customer_id(c.customer_id());
+  req.mutable_customer()->set_etag(c.etag());
+  req.mutable_customer()->set_email("Sun@Example.com");
+  req.mutable_customer()->set_display_name("ignored: not in the mask");
+  req.mutable_update_mask()->add_paths("email");
+  customers::v1::UpdateCustomerResponse resp;
+  grpc::Status s = Call(&CustomerService::Stub::UpdateCustomer, kAdmin, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.customer().email(), "sun@example.com");
+  EXPECT_EQ(resp.customer().display_name(), "孙七");
+  EXPECT_NE(resp.customer().etag(), c.etag());
+
+  // The old etag is now stale.
+  req.set_request_id("update-2");
+  req.mutable_customer()->set_email("other@example.com");
+  s = Call(&CustomerService::Stub::UpdateCustomer, kAdmin, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(DetailsOf(s).reason, "ETAG_MISMATCH");
+
+  // Output-only and unknown paths are rejected by name.
+  req.set_request_id("update-3");
+  req.mutable_customer()->clear_etag();
+  req.mutable_update_mask()->add_paths("points_balance");
+  s = Call(&CustomerService::Stub::UpdateCustomer, kAdmin, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(DetailsOf(s).fields, ElementsAre("update_mask"));
+
+  // Taking another customer's phone is ALREADY_EXISTS.
+  Customer other = Create("周八", "13900000010");
+  req.set_request_id("update-4");
+  req.mutable_update_mask()->Clear();
+  req.mutable_update_mask()->add_paths("phone");
+  req.mutable_customer()->set_phone(other.phone());
+  s = Call(&CustomerService::Stub::UpdateCustomer, kAdmin, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+
+  req.mutable_customer()->set_customer_id("cus_MISSING");
+  req.set_request_id("update-5");
+  s = Call(&CustomerService::Stub::UpdateCustomer, kAdmin, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(CustomersIntegrationTest, ListPagesWithSignedTokens) {
+  for (int i = 0; i < 7; ++i) Create(absl::StrCat("顾客", i), absl::StrCat("1390000010", i));
+  Create("别店", "13900000200", "B002");
+  customers::v1::ListCustomersRequest req;
+  req.set_page_size(3);
+  req.set_filter("branch_id = B001");
+  std::set<std::string> seen;
+  int pages = 0;
+  for (;;) {
+    customers::v1::ListCustomersResponse page;
+    grpc::Status s = Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ++pages;
+    for (const auto& c : page.customers()) {
+      EXPECT_EQ(c.branch_id(), "B001");
+      EXPECT_TRUE(seen.insert(c.customer_id()).second);
+    }
+    if (page.next_page_token().empty()) break;
+    req.set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(seen.size(), 7u);
+  EXPECT_EQ(pages, 3);
+
+  customers::v1::ListCustomersResponse page;
+  req.set_page_token("forged-token");
+  grpc::Status s = Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(DetailsOf(s).fields, ElementsAre("page_token"));
+
+  req.set_page_token("");
+  req.set_filter("tier = GOLD");
+  s = Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(DetailsOf(s).fields, ElementsAre("filter"));
+
+  req.set_filter("' OR 1=1 --");
+  s = Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  req.set_filter("tier = POTENTIAL AND marketing_consent = false");
+  req.set_page_size(-1);
+  s = Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  req.set_page_size(1'000'000);  // coerced to the maximum
+  s = Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(page.customers_size(), 8);
+}
+
+TEST_F(CustomersIntegrationTest, SearchByPhoneEmailAndName) {
+  CreateCustomerRequest req = NewCustomer("欧阳娜娜", "13900000301");
+  req.mutable_customer()->set_email("nana@example.com");
+  CreateCustomerResponse created;
+  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &created).ok());
+  Create("Nana Smith", "+447911123456");
+
+  auto search = [&](auto set) {
+    customers::v1::SearchCustomersRequest s;
+    set(s);
+    customers::v1::SearchCustomersResponse r;
+    EXPECT_TRUE(Call(&CustomerService::Stub::SearchCustomers, kAdmin, s, &r).ok());
+    return r.customers_size();
+  };
+  EXPECT_EQ(search([](auto& s) { s.set_phone("+8613900000301"); }), 1);
+  EXPECT_EQ(search([](auto& s) { s.set_email("NANA@example.com"); }), 1);
+  EXPECT_EQ(search([](auto& s) { s.set_name_contains("娜娜"); }), 1);
+  EXPECT_EQ(search([](auto& s) { s.set_name_contains("Nana"); }), 1);
+  EXPECT_EQ(search([](auto& s) { s.set_name_contains("%"); }), 0);  // literal, not a wildcard
+
+  customers::v1::SearchCustomersRequest both;
+  both.set_phone("13900000301");
+  both.set_email("nana@example.com");
+  customers::v1::SearchCustomersResponse r;
+  grpc::Status s = Call(&CustomerService::Stub::SearchCustomers, kAdmin, both, &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(CustomersIntegrationTest, PointsLedgerNeverGoesNegative) {
+  Customer c = Create("积分", "13900000401");
+  auto adjust = [&](int64_t delta, const std::string& id, AdjustPointsResponse* resp) {
+    AdjustPointsRequest req;
+    req.set_customer_id(c.customer_id());
+    req.set_delta(delta);
+    req.set_reason("purchase bonus");
+    req.set_request_id(id);
+    return Call(&CustomerService::Stub::AdjustPoints, kBranch1, req, resp);
+  };
+  AdjustPointsResponse resp;
+  ASSERT_TRUE(adjust(100, "pts-0001", &resp).ok());
+  ASSERT_TRUE(adjust(100, "pts-0001", &resp).ok());  // retry: no second credit
+  EXPECT_EQ(resp.customer().points_balance(), 100);
+  ASSERT_TRUE(adjust(-30, "pts-0002", &resp).ok());
+  EXPECT_EQ(resp.transaction().balance_after(), 70);
+  grpc::Status s = adjust(-71, "pts-0003", &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(DetailsOf(s).reason, "INSUFFICIENT_POINTS");
+  s = adjust(0, "pts-0004", &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  s = adjust(INT64_MIN, "pts-0005", &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  customers::v1::ListPointsTransactionsRequest list;
+  list.set_customer_id(c.customer_id());
+  customers::v1::ListPointsTransactionsResponse ledger;
+  ASSERT_TRUE(Call(&CustomerService::Stub::ListPointsTransactions, kBranch1, list, &ledger).ok());
+  ASSERT_EQ(ledger.transactions_size(), 2);
+  EXPECT_EQ(ledger.transactions(0).delta(), 100);
+  EXPECT_EQ(ledger.transactions(1).delta(), -30);
+  EXPECT_EQ(ledger.transactions(1).actor(), "b001");
+  s = Call(&CustomerService::Stub::ListPointsTransactions, kBranch2, list, &ledger);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(CustomersIntegrationTest, ExportAndEraseKeepAggregatesAndScrubReplays) {
+  CreateCustomerRequest create = NewCustomer("钱九", "13900000501");
+  create.mutable_customer()->set_email("qian@example.com");
+  CreateCustomerResponse created;
+  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kAdmin, create, &created).ok());
+  const std::string id = created.customer().customer_id();
+  AdjustPointsRequest adjust;
+  adjust.set_customer_id(id);
+  adjust.set_delta(50);
+  adjust.set_reason("welcome");
+  adjust.set_request_id("welcome-points");
+  AdjustPointsResponse adjusted;
+  ASSERT_TRUE(Call(&CustomerService::Stub::AdjustPoints, kAdmin, adjust, &adjusted).ok());
+
+  customers::v1::ExportCustomerDataRequest export_req;
+  export_req.set_customer_id(id);
+  customers::v1::ExportCustomerDataResponse exported;
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::ExportCustomerData, kAgent, export_req, &exported).ok());
+  EXPECT_EQ(exported.customer().phone(), "13900000501");  // unmasked, audited
+  EXPECT_EQ(exported.points_transactions_size(), 1);
+  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM audit_log WHERE method LIKE "
+                                "'%ExportCustomerData' AND outcome = 'REVEAL'"),
+            "1");
+
+  customers::v1::EraseCustomerRequest erase;
+  erase.set_customer_id(id);
+  erase.set_reason("PIPL request #42");
+  erase.set_request_id("erase-0001");
+  customers::v1::EraseCustomerResponse erased;
+  ASSERT_TRUE(Call(&CustomerService::Stub::EraseCustomer, kAgent, erase, &erased).ok());
+  EXPECT_EQ(erased.customer().customer_id(), id);
+  EXPECT_EQ(erased.customer().phone(), "");
+  EXPECT_EQ(erased.customer().email(), "");
+  EXPECT_EQ(erased.customer().points_balance(), 50);
+  EXPECT_TRUE(erased.customer().has_erase_time());
+
+  // A replay of the original create must not bring the personal data back.
+  CreateCustomerResponse replay;
+  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kAdmin, create, &replay).ok());
+  EXPECT_EQ(replay.customer().customer_id(), id);
+  EXPECT_EQ(replay.customer().phone(), "");
+  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM customers WHERE phone IS NOT NULL"), "0");
+
+  // Erased customers cannot change; the phone is free for a new profile.
+  erase.set_request_id("erase-0002");
+  grpc::Status s = Call(&CustomerService::Stub::EraseCustomer, kAgent, erase, &erased);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(DetailsOf(s).reason, "CUSTOMER_ERASED");
+  Create("新客", "13900000501");
+}
+
+TEST_F(CustomersIntegrationTest, DataSurvivesRestart) {
+  Customer c = Create("持久", "13900000601");
+  server_.Restart();
+  Connect();
+  grpc::Status s;
+  auto got = Get(kAdmin, c.customer_id(), &s);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(got.customer().SerializeAsString(), c.SerializeAsString());
+
+  // Page tokens stay valid across restarts (the signing key is stored).
+  Create("持久2", "13900000602");
+  customers::v1::ListCustomersRequest req;
+  req.set_page_size(1);
+  customers::v1::ListCustomersResponse page;
+  ASSERT_TRUE(Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page).ok());
+  server_.Restart();
+  Connect();
+  req.set_page_token(page.next_page_token());
+  ASSERT_TRUE(Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page).ok());
+  EXPECT_EQ(page.customers(0).display_name(), "持久2");
+}
+
+TEST_F(CustomersIntegrationTest, ExpiredDeadlineAndOversizedMessage) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", std::string("Bearer ") + kAdmin);
+  ctx.set_deadline(std::chrono::system_clock::now() - std::chrono::seconds(1));
+  customers::v1::GetCustomerRequest req;
+  req.set_customer_id("cus_x");
+  customers::v1::GetCustomerResponse resp;
+  EXPECT_EQ(stub_->GetCustomer(&ctx, req, &resp).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+
+  CreateCustomerRequest big = NewCustomer("大", "13900000701");
+  big.mutable_customer()->set_notes(std::string(5 * 1024 * 1024, 'x'));
+  CreateCustomerResponse created;
+  grpc::Status s = Call(&CustomerService::Stub::CreateCustomer, kAdmin, big, &created);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // The server is still up.
+  Create("之后", "13900000702");
+}
+
+}  // namespace
+}  // namespace retail::testing

@@ -1,0 +1,111 @@
+#include "tests/integration/test_server.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "SQLiteCpp/Database.h"
+#include "SQLiteCpp/Statement.h"
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+
+namespace retail::testing {
+namespace {
+
+// 2026-06-01T00:00:00Z: a fixed "now" so dates and recency are stable.
+constexpr int64_t kStartMicros = 1780272000LL * 1'000'000;
+
+std::string TokenLine(const std::string& token, const std::string& rest) {
+  return absl::StrCat("sha256:", Sha256Hex(token), " ", rest, "\n");
+}
+
+}  // namespace
+
+TestServer::TestServer() : clock_(kStartMicros) {
+  std::random_device rd;
+  dir_ = absl::StrCat(::testing::TempDir(), "/retail_it_", getpid(), "_", rd());
+  std::filesystem::create_directories(dir_);
+  db_path_ = dir_ + "/retail.db";
+  auth_path_ = dir_ + "/auth.conf";
+  std::ofstream(auth_path_)
+      << "# test principals\n"
+      << TokenLine(kAdmin, "admin admin") << TokenLine(kAgent, "agent agent")
+      << TokenLine(kBranch1, "b001 branch branch=B001")
+      << TokenLine(kBranch2, "b002 branch branch=B002")
+      << TokenLine(kAuditor, "auditor auditor")
+      << TokenLine(kCrm, "crm service methods=retail.customers.v1.CustomerService/GetCustomer");
+  Start();
+}
+
+TestServer::~TestServer() {
+  Stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+void TestServer::Start() {
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.db_path = db_path_;
+  options.auth_config = auth_path_;
+  options.clock = &clock_;
+  auto server = BuildServer(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = std::move(*server);
+}
+
+void TestServer::Stop() {
+  if (server_ == nullptr) return;
+  server_->Shutdown(absl::Seconds(5));
+  server_.reset();
+}
+
+std::string TestServer::address() const {
+  return absl::StrCat("127.0.0.1:", server_->port());
+}
+
+std::shared_ptr<grpc::Channel> TestServer::Channel() const {
+  grpc::ChannelArguments args;
+  // A unique argument forces a separate connection per channel.
+  static std::atomic<int> counter{0};
+  args.SetInt("retail.test.channel", counter++);
+  return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
+}
+
+std::string TestServer::QueryScalar(const std::string& sql) const {
+  SQLite::Database db(db_path_, SQLite::OPEN_READONLY);
+  SQLite::Statement q(db, sql);
+  if (!q.executeStep()) return "";
+  return q.getColumn(0).getString();
+}
+
+std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return ctx;
+}
+
+ErrorDetails DetailsOf(const grpc::Status& status) {
+  ErrorDetails out;
+  google::rpc::Status rpc;
+  if (!rpc.ParseFromString(status.error_details())) return out;
+  for (const auto& any : rpc.details()) {
+    google::rpc::BadRequest bad;
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&bad)) {
+      for (const auto& v : bad.field_violations()) out.fields.push_back(v.field());
+    } else if (any.UnpackTo(&info)) {
+      out.reason = info.reason();
+      out.metadata.insert(info.metadata().begin(), info.metadata().end());
+    }
+  }
+  return out;
+}
+
+}  // namespace retail::testing
