@@ -1,0 +1,60 @@
+#include "client/connection.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+
+namespace retail::cli {
+namespace {
+
+std::string GetEnv(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+}  // namespace
+
+std::string TokenFilePath() {
+  std::string base = GetEnv("XDG_CONFIG_HOME");
+  if (base.empty()) {
+    const std::string home = GetEnv("HOME");
+    if (home.empty()) return "";
+    base = home + "/.config";
+  }
+  return base + "/retailctl/token";
+}
+
+std::string ResolveToken(const GlobalOptions& options) {
+  if (!options.token.empty()) return options.token;
+  const std::string path = TokenFilePath();
+  if (path.empty()) return "";
+  std::ifstream file(path);
+  std::string line;
+  if (!file || !std::getline(file, line)) return "";
+  // Editors and `echo` leave trailing newlines or CRs; they are never part of
+  // a token.
+  return std::string(absl::StripAsciiWhitespace(line));
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const GlobalOptions& options) {
+  return grpc::CreateChannel(options.addr, grpc::InsecureChannelCredentials());
+}
+
+std::unique_ptr<grpc::ClientContext> MakeContext(const GlobalOptions& options) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  const std::string token = ResolveToken(options);
+  if (!token.empty()) {
+    context->AddMetadata("authorization", "Bearer " + token);
+  }
+  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::duration<double>(options.timeout_seconds));
+  context->set_deadline(std::chrono::system_clock::now() + timeout);
+  return context;
+}
+
+}  // namespace retail::cli

@@ -1,0 +1,36 @@
+#ifndef RETAIL_CLIENT_GLOBAL_OPTIONS_H_
+#define RETAIL_CLIENT_GLOBAL_OPTIONS_H_
+
+#include <string>
+
+namespace retail::cli {
+
+// How command results are printed on stdout.
+enum class OutputFormat {
+  // Aligned, human-readable rows for support agents at a terminal.
+  kTable,
+  // Protobuf JSON of the whole response, for scripts.
+  kJson,
+};
+
+// Process exit codes. Scripts rely on these to tell "the server said no" (or
+// the agent declined a confirmation) apart from "the command line was wrong".
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Options shared by every subcommand. main() owns the one instance; command
+// callbacks hold a const reference and read it only after parsing is done.
+struct GlobalOptions {
+  // host:port of retail_server.
+  std::string addr = "127.0.0.1:50051";
+  // Bearer token from --token or RETAIL_TOKEN. Empty means "look in the token
+  // file"; see ResolveToken() in connection.h.
+  std::string token;
+  OutputFormat output = OutputFormat::kTable;
+  // Per-call deadline in seconds.
+  double timeout_seconds = 10;
+};
+
+}  // namespace retail::cli
+
+#endif  // RETAIL_CLIENT_GLOBAL_OPTIONS_H_

@@ -1,0 +1,74 @@
+// retailctl: the command-line client of retail_server for support agents.
+//
+//   retailctl [--addr H:P] [--token T] [--output table|json] [--timeout S]
+//             <area> <command> [args]
+//
+// Exit status: 0 on success, 1 when the server answered with an error (or a
+// confirmation was declined), 2 for a malformed command line.
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "client/customers_commands.h"
+#include "client/global_options.h"
+
+namespace retail::cli {
+namespace {
+
+void AddGlobalOptions(CLI::App& app, GlobalOptions* options) {
+  app.add_option("--addr", options->addr, "Server address, host:port")
+      ->envname("RETAIL_ADDR")
+      ->capture_default_str();
+  app.add_option("--token", options->token,
+                 "Bearer token. Prefer RETAIL_TOKEN or the token file: "
+                 "arguments are visible to other users in `ps`. Default: "
+                 "first line of ${XDG_CONFIG_HOME:-$HOME/.config}/retailctl/"
+                 "token")
+      ->envname("RETAIL_TOKEN");
+  app.add_option_function<std::string>(
+         "--output,-o",
+         [options](const std::string& name) {
+           options->output =
+               name == "json" ? OutputFormat::kJson : OutputFormat::kTable;
+         },
+         "table for people, json for scripts")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->default_str("table");
+  app.add_option("--timeout", options->timeout_seconds,
+                 "Deadline of each call in seconds")
+      ->check(CLI::Range(0.001, 86400.0))
+      ->capture_default_str();
+}
+
+int Run(int argc, char** argv) {
+  GlobalOptions options;
+  CLI::App app("Command-line client of the retail service.", "retailctl");
+  // Let global options follow the subcommand too ("customers get X -o json"),
+  // which is how people actually type them.
+  app.fallthrough();
+  app.footer(
+      "Exit status: 0 success, 1 the server returned an error, 2 bad "
+      "command line.\nErrors print as \"error: CODE: message\" on stderr, "
+      "followed by the offending fields or the reason.");
+  app.require_subcommand(1);
+  AddGlobalOptions(app, &options);
+  // One call per area; orders, complaints and feedback go beside this one.
+  AddCustomersCommands(app, options);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Commands throw CLI::RuntimeError carrying their own exit status after
+    // printing their error; app.exit() prints nothing for those.
+    const int code = app.exit(e);
+    if (e.get_name() == "RuntimeError" || code == 0) return code;
+    // CLI11 uses a distinct code per parse error (105, 106, ...); scripts
+    // only need to know it was a usage error.
+    return kExitUsage;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace retail::cli
+
+int main(int argc, char** argv) { return retail::cli::Run(argc, argv); }
