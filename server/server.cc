@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "common/status.h"
 #include "server/customers/customer_service.h"
+#include "server/malformed_request_interceptor.h"
 
 namespace retail {
 
@@ -40,6 +41,10 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                              10'000);
   builder.RegisterService(server->customer_service_.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<MalformedRequestInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(

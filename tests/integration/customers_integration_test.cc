@@ -1,9 +1,6 @@
 // CustomerService through the real server over loopback TCP: every RPC's
 // success and error paths, branch isolation, masking and reveal audit,
 // idempotent retries and durability across a restart.
-#include <grpcpp/generic/generic_stub.h>
-
-#include <future>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -81,22 +78,29 @@ TEST_F(CustomersIntegrationTest, MissingOrUnknownTokenIsUnauthenticated) {
 }
 
 TEST_F(CustomersIntegrationTest, HealthNeedsNoToken) {
-  grpc::GenericStub generic(server_.Channel());
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::Slice empty_message(std::string{});  // HealthCheckRequest{service: ""}
-  grpc::ByteBuffer request(&empty_message, 1);
-  grpc::ByteBuffer response;
-  std::promise<grpc::Status> done;
-  generic.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                    &response, [&done](grpc::Status s) { done.set_value(s); });
-  grpc::Status s = done.get_future().get();
+  std::string response;
+  // An empty HealthCheckRequest asks about the server as a whole.
+  grpc::Status s = RawCall(server_.Channel(), "/grpc.health.v1.Health/Check", "", "", &response);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
-  std::string bytes;
-  for (const auto& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  EXPECT_EQ(bytes, std::string("\x08\x01", 2));  // status: SERVING
+  EXPECT_EQ(response, std::string("\x08\x01", 2));  // status: SERVING
+}
+
+TEST_F(CustomersIntegrationTest, MalformedBytesAreInvalidArgument) {
+  const std::string method = "/retail.customers.v1.CustomerService/CreateCustomer";
+  std::string response;
+  // customer { display_name: <0xFF 0xFE> }: invalid UTF-8 in a proto3 string.
+  const std::string bad_utf8("\x0a\x04\x1a\x02\xff\xfe", 6);
+  grpc::Status s = RawCall(server_.Channel(), method, bad_utf8, kAdmin, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(DetailsOf(s).fields, ElementsAre("request"));
+  // Truncated wire data.
+  s = RawCall(server_.Channel(), method, std::string("\x0a\x7f\x01", 3), kAdmin, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM customers"), "0");
+  // A method that really does not exist is still UNIMPLEMENTED.
+  s = RawCall(server_.Channel(), "/retail.customers.v1.CustomerService/Nope", "", kAdmin,
+              &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
 TEST_F(CustomersIntegrationTest, CreateGetRoundTripWithChineseName) {

@@ -4,8 +4,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <fstream>
 #include <random>
+
+#include <grpcpp/generic/generic_stub.h>
 
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
@@ -89,6 +92,28 @@ std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token) {
   if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   return ctx;
+}
+
+grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
+                     const std::string& method, const std::string& request,
+                     const std::string& token, std::string* response) {
+  grpc::GenericStub generic(channel);
+  auto ctx = ContextFor(token);
+  grpc::Slice slice(request);
+  grpc::ByteBuffer request_buffer(&slice, 1);
+  grpc::ByteBuffer response_buffer;
+  std::promise<grpc::Status> done;
+  generic.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request_buffer,
+                    &response_buffer, [&done](grpc::Status s) { done.set_value(s); });
+  grpc::Status status = done.get_future().get();
+  response->clear();
+  std::vector<grpc::Slice> slices;
+  if (status.ok() && response_buffer.Dump(&slices).ok()) {
+    for (const auto& s : slices) {
+      response->append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  return status;
 }
 
 ErrorDetails DetailsOf(const grpc::Status& status) {

@@ -59,6 +59,12 @@ class TestServer {
 // A ClientContext carrying `token` and a 10 s deadline.
 std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token);
 
+// Sends raw request bytes to `method` ("/pkg.Service/Method") as `token`
+// ("" for none), bypassing the typed stubs, e.g. to send invalid UTF-8.
+grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
+                     const std::string& method, const std::string& request,
+                     const std::string& token, std::string* response);
+
 // Decoded google.rpc details of a failed call.
 struct ErrorDetails {
   std::vector<std::string> fields;  // BadRequest field violations
