@@ -114,7 +114,8 @@ absl::StatusOr<AuthConfig> AuthConfig::Parse(absl::string_view text) {
           absl::StrCat("auth config line ", line_no, ": ", what));
     };
     if (words.size() < 3) {
-      return error("expected 'sha256:<hex> <principal_id> <role> [key=value...]'");
+      return error(
+          "expected 'sha256:<hex> <principal_id> <role> [key=value...]'");
     }
     if (!absl::ConsumePrefix(&words[0], "sha256:") || words[0].size() != 64 ||
         !IsLowerHex(words[0])) {
@@ -131,7 +132,8 @@ absl::StatusOr<AuthConfig> AuthConfig::Parse(absl::string_view text) {
       if (kv.first == "branch" && !kv.second.empty()) {
         principal->branch_id = std::string(kv.second);
       } else if (kv.first == "methods" && !kv.second.empty()) {
-        for (absl::string_view m : absl::StrSplit(kv.second, ',', absl::SkipEmpty())) {
+        for (absl::string_view m :
+             absl::StrSplit(kv.second, ',', absl::SkipEmpty())) {
           principal->methods.insert(std::string(m));
         }
       } else {
@@ -148,7 +150,8 @@ absl::StatusOr<AuthConfig> AuthConfig::Parse(absl::string_view text) {
       return error("role service needs methods=<pkg.Service/Method>,...");
     }
     if (!ids.insert(principal->id).second) {
-      return error(absl::StrCat("duplicate principal id '", principal->id, "'"));
+      return error(
+          absl::StrCat("duplicate principal id '", principal->id, "'"));
     }
     if (!config.by_hash_.emplace(std::string(words[0]), std::move(principal))
              .second) {
@@ -166,7 +169,8 @@ std::shared_ptr<const Principal> AuthConfig::Find(
 
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(
     std::string path) {
-  auto auth = std::unique_ptr<Authenticator>(new Authenticator(std::move(path)));
+  auto auth =
+      std::unique_ptr<Authenticator>(new Authenticator(std::move(path)));
   std::lock_guard<std::mutex> lock(auth->mu_);
   absl::Status status = auth->Reload();
   if (!status.ok()) return status;

@@ -80,7 +80,8 @@ class AuthConfig {
 class Authenticator {
  public:
   // Loads `path`; fails if it is missing or invalid.
-  static absl::StatusOr<std::unique_ptr<Authenticator>> Create(std::string path);
+  static absl::StatusOr<std::unique_ptr<Authenticator>> Create(
+      std::string path);
 
   // `authorization` is the metadata value, "Bearer <token>". UNAUTHENTICATED
   // if it is missing, malformed or unknown.

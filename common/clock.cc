@@ -5,7 +5,9 @@
 
 namespace retail {
 
-int64_t SystemClock::NowMicros() const { return absl::ToUnixMicros(absl::Now()); }
+int64_t SystemClock::NowMicros() const {
+  return absl::ToUnixMicros(absl::Now());
+}
 
 const Clock* SystemClock::Get() {
   static const SystemClock* const kClock = new SystemClock();

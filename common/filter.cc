@@ -18,7 +18,8 @@ class Parser {
   explicit Parser(absl::string_view s) : s_(s) {}
 
   void SkipSpace() {
-    while (pos_ < s_.size() && absl::ascii_isspace(static_cast<unsigned char>(s_[pos_]))) {
+    while (pos_ < s_.size() &&
+           absl::ascii_isspace(static_cast<unsigned char>(s_[pos_]))) {
       ++pos_;
     }
   }
@@ -65,8 +66,8 @@ class Parser {
 
 }  // namespace
 
-absl::StatusOr<std::vector<FilterTerm>> ParseFilter(absl::string_view filter,
-                                                    absl::string_view field_name) {
+absl::StatusOr<std::vector<FilterTerm>> ParseFilter(
+    absl::string_view filter, absl::string_view field_name) {
   std::vector<FilterTerm> terms;
   if (filter.size() > 1024) {
     return InvalidArgument(field_name, "must have at most 1024 characters");
@@ -79,8 +80,9 @@ absl::StatusOr<std::vector<FilterTerm>> ParseFilter(absl::string_view filter,
     if (!p.Word(&term.field) || !p.Char('=') || !p.Value(&term.value)) {
       return InvalidArgument(
           field_name,
-          absl::StrCat("syntax error near character ", p.pos() + 1,
-                       ": expected terms like field = \"value\" joined by AND"));
+          absl::StrCat(
+              "syntax error near character ", p.pos() + 1,
+              ": expected terms like field = \"value\" joined by AND"));
     }
     if (!seen.insert(term.field).second) {
       return InvalidArgument(field_name,
@@ -90,9 +92,9 @@ absl::StatusOr<std::vector<FilterTerm>> ParseFilter(absl::string_view filter,
     if (p.AtEnd()) return terms;
     std::string conj;
     if (!p.Word(&conj) || absl::AsciiStrToUpper(conj) != "AND") {
-      return InvalidArgument(field_name,
-                             absl::StrCat("expected AND near character ",
-                                          p.pos() + 1, " (only AND is supported)"));
+      return InvalidArgument(
+          field_name, absl::StrCat("expected AND near character ", p.pos() + 1,
+                                   " (only AND is supported)"));
     }
   }
 }

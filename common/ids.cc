@@ -28,7 +28,8 @@ std::string NewId(absl::string_view prefix, int64_t now_micros) {
   // 128 bits: 48 time bits, 80 random bits, emitted 5 bits at a time.
   unsigned char bits[16];
   for (int i = 0; i < 6; ++i) bits[i] = (millis >> (8 * (5 - i))) & 0xff;
-  for (int i = 0; i < 10; ++i) bits[6 + i] = static_cast<unsigned char>(random[i]);
+  for (int i = 0; i < 10; ++i)
+    bits[6 + i] = static_cast<unsigned char>(random[i]);
   std::string out(prefix);
   out += '_';
   // 26 chars * 5 bits = 130 bits; the first char carries the top 3 bits.
@@ -37,7 +38,8 @@ std::string NewId(absl::string_view prefix, int64_t now_micros) {
     int value = 0;
     for (int b = 0; b < 5; ++b, ++bit_index) {
       value <<= 1;
-      if (bit_index >= 0) value |= (bits[bit_index / 8] >> (7 - bit_index % 8)) & 1;
+      if (bit_index >= 0)
+        value |= (bits[bit_index / 8] >> (7 - bit_index % 8)) & 1;
     }
     out += kAlphabet[value];
   }

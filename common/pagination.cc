@@ -16,11 +16,12 @@ constexpr size_t kMacBytes = 16;
 
 }  // namespace
 
-absl::StatusOr<int> ResolvePageSize(int32_t requested, absl::string_view field) {
+absl::StatusOr<int> ResolvePageSize(int32_t requested,
+                                    absl::string_view field) {
   if (requested < 0) {
-    return InvalidArgument(
-        field, absl::StrCat("must be between 0 and ", kMaxPageSize,
-                            " (0 means ", kDefaultPageSize, ")"));
+    return InvalidArgument(field,
+                           absl::StrCat("must be between 0 and ", kMaxPageSize,
+                                        " (0 means ", kDefaultPageSize, ")"));
   }
   if (requested == 0) return kDefaultPageSize;
   return requested > kMaxPageSize ? kMaxPageSize : requested;
@@ -28,7 +29,8 @@ absl::StatusOr<int> ResolvePageSize(int32_t requested, absl::string_view field) 
 
 std::string PageTokenCodec::Mac(absl::string_view body,
                                 absl::string_view scope) const {
-  return HmacSha256(secret_, absl::StrCat(body, "|", scope)).substr(0, kMacBytes);
+  return HmacSha256(secret_, absl::StrCat(body, "|", scope))
+      .substr(0, kMacBytes);
 }
 
 std::string PageTokenCodec::Encode(absl::string_view scope,

@@ -66,18 +66,18 @@ class ViolationCollector {
 #define RETAIL_STATUS_CONCAT_INNER_(a, b) a##b
 #define RETAIL_STATUS_CONCAT_(a, b) RETAIL_STATUS_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                        \
-  do {                                               \
-    if (::absl::Status _st = (expr); !_st.ok()) {    \
-      return _st;                                    \
-    }                                                \
+#define RETURN_IF_ERROR(expr)                     \
+  do {                                            \
+    if (::absl::Status _st = (expr); !_st.ok()) { \
+      return _st;                                 \
+    }                                             \
   } while (0)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
   ASSIGN_OR_RETURN_IMPL_(RETAIL_STATUS_CONCAT_(_statusor_, __LINE__), lhs, expr)
 
-#define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                           \
+#define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)   \
+  auto tmp = (expr);                             \
   if (!tmp.ok()) return std::move(tmp).status(); \
   lhs = std::move(tmp).value()
 

@@ -60,8 +60,8 @@ void CheckText(ViolationCollector& v, absl::string_view field,
   }
   if (*len < min_chars) {
     v.Add(field, min_chars == 1 ? std::string("is required")
-                                : absl::StrCat("must have at least ",
-                                               min_chars, " characters"));
+                                : absl::StrCat("must have at least ", min_chars,
+                                               " characters"));
   } else if (*len > max_chars) {
     v.Add(field, absl::StrCat("must have at most ", max_chars, " characters"));
   }
@@ -93,8 +93,8 @@ void CheckId(ViolationCollector& v, absl::string_view field,
   }
   bool ok = value.size() <= 64;
   for (char c : value) {
-    ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
-                c == '_');
+    ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                c == '-' || c == '_');
   }
   if (!ok) v.Add(field, "must be 1 to 64 characters of A-Z a-z 0-9 _ -");
 }
@@ -132,7 +132,8 @@ std::optional<std::string> NormalizePhone(absl::string_view raw) {
 }
 
 std::optional<std::string> NormalizeEmail(absl::string_view raw) {
-  const std::string email = absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
+  const std::string email =
+      absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
   if (email.size() > 254) return std::nullopt;
   const size_t at = email.find('@');
   if (at == std::string::npos || at == 0 || at > 64 ||
@@ -183,8 +184,8 @@ void CheckPastDate(ViolationCollector& v, absl::string_view field,
     v.Add(field, "must be a real calendar date (year 1900 or later)");
     return;
   }
-  const absl::CivilDay today = absl::ToCivilDay(
-      absl::FromUnixMicros(today_micros), absl::UTCTimeZone());
+  const absl::CivilDay today =
+      absl::ToCivilDay(absl::FromUnixMicros(today_micros), absl::UTCTimeZone());
   if (day > today) v.Add(field, "must not be in the future");
 }
 

@@ -18,12 +18,14 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   google::rpc::Status rpc;
   rpc.set_code(static_cast<int>(status.code()));
   rpc.set_message(std::string(status.message()));
-  status.ForEachPayload([&rpc](absl::string_view type_url, const absl::Cord& value) {
-    auto* any = rpc.add_details();
-    any->set_type_url(std::string(type_url));
-    any->set_value(std::string(value));
-  });
-  return grpc::Status(code, std::string(status.message()), rpc.SerializeAsString());
+  status.ForEachPayload(
+      [&rpc](absl::string_view type_url, const absl::Cord& value) {
+        auto* any = rpc.add_details();
+        any->set_type_url(std::string(type_url));
+        any->set_value(std::string(value));
+      });
+  return grpc::Status(code, std::string(status.message()),
+                      rpc.SerializeAsString());
 }
 
 }  // namespace retail

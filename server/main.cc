@@ -13,9 +13,11 @@
 #include "server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "host:port to serve on");
-ABSL_FLAG(std::string, db, "data/retail.db", "SQLite database file (created if missing)");
+ABSL_FLAG(std::string, db, "data/retail.db",
+          "SQLite database file (created if missing)");
 ABSL_FLAG(std::string, auth_config, "data/auth.conf",
-          "token file: 'sha256:<hex> <principal_id> <role> [branch=ID] [methods=M,...]' "
+          "token file: 'sha256:<hex> <principal_id> <role> [branch=ID] "
+          "[methods=M,...]' "
           "per line; re-read when it changes");
 ABSL_FLAG(int32_t, max_receive_message_bytes, 4 * 1024 * 1024,
           "largest request accepted; larger ones get RESOURCE_EXHAUSTED");
@@ -28,7 +30,8 @@ ABSL_FLAG(std::string, currency, "CNY", "currency of customer spend totals");
 ABSL_FLAG(int64_t, tier_vip_min_spend_minor, 500'000,
           "VIP tier: minimum lifetime spend in minor units");
 ABSL_FLAG(int64_t, tier_vip_min_orders, 5, "VIP tier: minimum order count");
-ABSL_FLAG(int64_t, tier_regular_min_orders, 1, "REGULAR tier: minimum order count");
+ABSL_FLAG(int64_t, tier_regular_min_orders, 1,
+          "REGULAR tier: minimum order count");
 ABSL_FLAG(int64_t, tier_active_days, 365,
           "VIP/REGULAR need a purchase within this many days; else POTENTIAL");
 
@@ -48,14 +51,18 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.db_path = absl::GetFlag(FLAGS_db);
   options.auth_config = absl::GetFlag(FLAGS_auth_config);
-  options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_receive_message_bytes);
+  options.max_receive_message_bytes =
+      absl::GetFlag(FLAGS_max_receive_message_bytes);
   options.keepalive_time_ms = absl::GetFlag(FLAGS_keepalive_time_ms);
   options.keepalive_timeout_ms = absl::GetFlag(FLAGS_keepalive_timeout_ms);
   options.reader_connections = absl::GetFlag(FLAGS_reader_connections);
   options.customers.currency_code = absl::GetFlag(FLAGS_currency);
-  options.customers.tiers.vip_min_spend_minor = absl::GetFlag(FLAGS_tier_vip_min_spend_minor);
-  options.customers.tiers.vip_min_orders = absl::GetFlag(FLAGS_tier_vip_min_orders);
-  options.customers.tiers.regular_min_orders = absl::GetFlag(FLAGS_tier_regular_min_orders);
+  options.customers.tiers.vip_min_spend_minor =
+      absl::GetFlag(FLAGS_tier_vip_min_spend_minor);
+  options.customers.tiers.vip_min_orders =
+      absl::GetFlag(FLAGS_tier_vip_min_orders);
+  options.customers.tiers.regular_min_orders =
+      absl::GetFlag(FLAGS_tier_regular_min_orders);
   options.customers.tiers.active_days = absl::GetFlag(FLAGS_tier_active_days);
 
   auto server = retail::BuildServer(options);
@@ -66,6 +73,7 @@ int main(int argc, char** argv) {
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   RETAIL_LOG(INFO) << "received signal " << signal_number << "; shutting down";
-  (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  (*server)->Shutdown(
+      absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
   return 0;
 }

@@ -8,16 +8,21 @@ namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
-class MalformedRequestInterceptor final : public grpc::experimental::Interceptor {
+class MalformedRequestInterceptor final
+    : public grpc::experimental::Interceptor {
  public:
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_MESSAGE) &&
         methods->GetRecvMessage() == nullptr) {
       malformed_ = true;
     }
     if (malformed_ &&
-        methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
-        methods->GetSendStatus().error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+        methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS) &&
+        methods->GetSendStatus().error_code() ==
+            grpc::StatusCode::UNIMPLEMENTED) {
       methods->ModifySendStatus(ToGrpcStatus(InvalidArgument(
           "request",
           "is not a valid protobuf message for this method (malformed wire "
@@ -32,7 +37,8 @@ class MalformedRequestInterceptor final : public grpc::experimental::Interceptor
 
 }  // namespace
 
-grpc::experimental::Interceptor* MalformedRequestInterceptorFactory::CreateServerInterceptor(
+grpc::experimental::Interceptor*
+MalformedRequestInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
   return new MalformedRequestInterceptor();
 }

@@ -7,7 +7,8 @@ absl::StatusOr<std::shared_ptr<const Principal>> AuthenticateCall(
   const auto& metadata = ctx->client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) return auth.Authenticate("");
-  return auth.Authenticate(absl::string_view(it->second.data(), it->second.size()));
+  return auth.Authenticate(
+      absl::string_view(it->second.data(), it->second.size()));
 }
 
 }  // namespace retail

@@ -37,8 +37,8 @@ Stmt Connection::Prepare(absl::string_view sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     it = cache_
-             .emplace(std::string(sql),
-                      std::make_unique<SQLite::Statement>(db_, std::string(sql)))
+             .emplace(std::string(sql), std::make_unique<SQLite::Statement>(
+                                            db_, std::string(sql)))
              .first;
   }
   return Stmt(it->second.get());

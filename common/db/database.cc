@@ -14,7 +14,8 @@ namespace {
 absl::StatusOr<std::string> LoadOrCreateSecret(Connection& conn) {
   return Guard("server secret", [&]() -> absl::StatusOr<std::string> {
     {
-      Stmt q = conn.Prepare("SELECT value FROM server_meta WHERE key = 'secret'");
+      Stmt q =
+          conn.Prepare("SELECT value FROM server_meta WHERE key = 'secret'");
       if (q->executeStep()) return q->getColumn(0).getString();
     }
     std::string secret = RandomBytes(32);
@@ -32,7 +33,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     const DatabaseOptions& options) {
   // Personal data lives in this file: keep it (and its WAL) owner-only.
   const mode_t old_umask = umask(077);
-  auto writer_conn = Connection::Open(options.path, Connection::Mode::kReadWrite);
+  auto writer_conn =
+      Connection::Open(options.path, Connection::Mode::kReadWrite);
   umask(old_umask);
   if (!writer_conn.ok()) return writer_conn.status();
   RETURN_IF_ERROR(Migrate(**writer_conn, options.now_micros));
@@ -40,8 +42,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   auto db = std::unique_ptr<Database>(new Database());
   ASSIGN_OR_RETURN(db->secret_, LoadOrCreateSecret(**writer_conn));
   for (int i = 0; i < std::max(1, options.reader_connections); ++i) {
-    ASSIGN_OR_RETURN(auto reader, Connection::Open(options.path,
-                                                   Connection::Mode::kReadOnly));
+    ASSIGN_OR_RETURN(
+        auto reader,
+        Connection::Open(options.path, Connection::Mode::kReadOnly));
     db->idle_.push_back(reader.get());
     db->readers_.push_back(std::move(reader));
   }

@@ -117,15 +117,16 @@ absl::Status Migrate(Connection& conn, int64_t now_micros) {
         " applied_time_us INTEGER NOT NULL) STRICT");
     int64_t current = 0;
     {
-      SQLite::Statement q(conn.raw(),
-                          "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      SQLite::Statement q(
+          conn.raw(),
+          "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
       q.executeStep();
       current = q.getColumn(0).getInt64();
     }
     if (current > SchemaVersion()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "database schema version ", current, " is newer than this build (",
-          SchemaVersion(), ")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("database schema version ", current,
+                       " is newer than this build (", SchemaVersion(), ")"));
     }
     for (const Migration& m : kMigrations) {
       if (m.version <= current) continue;

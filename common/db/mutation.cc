@@ -35,13 +35,11 @@ absl::Status AppendAudit(Connection& conn, const AuditRecord& r,
 
 AuditRecord AuditFor(const CallMeta& meta, std::string outcome,
                      std::string detail) {
-  return AuditRecord{meta.principal->id,
-                     std::string(RoleName(meta.principal->role)),
-                     meta.method,
-                     meta.resource,
-                     meta.request_id,
-                     std::move(outcome),
-                     std::move(detail)};
+  return AuditRecord{
+      meta.principal->id, std::string(RoleName(meta.principal->role)),
+      meta.method,        meta.resource,
+      meta.request_id,    std::move(outcome),
+      std::move(detail)};
 }
 
 absl::Status AppendEvent(Connection& conn, absl::string_view resource_type,
@@ -123,7 +121,8 @@ absl::Status StoreResponse(Connection& conn, const CallMeta& meta,
 void SubmitMutationImpl(
     Writer& writer, const Clock& clock, CallMeta meta, std::string fingerprint,
     std::shared_ptr<google::protobuf::Message> response,
-    std::function<absl::Status(MutationContext&, google::protobuf::Message*)> apply,
+    std::function<absl::Status(MutationContext&, google::protobuf::Message*)>
+        apply,
     std::function<void(absl::Status)> done) {
   auto shared_meta = std::make_shared<CallMeta>(std::move(meta));
   auto now = std::make_shared<int64_t>(0);
@@ -151,11 +150,13 @@ void SubmitMutationImpl(
         out.SetSerializationDeterministic(true);
         response->SerializeToCodedStream(&out);
       }
-      RETURN_IF_ERROR(StoreResponse(conn, *shared_meta, fingerprint, bytes, *now));
+      RETURN_IF_ERROR(
+          StoreResponse(conn, *shared_meta, fingerprint, bytes, *now));
       return AppendAudit(conn, AuditFor(*shared_meta, "OK"), *now);
     });
   };
-  op.on_failure = [shared_meta, now](Connection& conn, const absl::Status& status) {
+  op.on_failure = [shared_meta, now](Connection& conn,
+                                     const absl::Status& status) {
     AppendAudit(conn,
                 AuditFor(*shared_meta, absl::StatusCodeToString(status.code()),
                          std::string(status.message().substr(0, 200))),
@@ -189,10 +190,9 @@ absl::Status RewriteStoredResponses(
             factory->GetPrototype(md->output_type())->New());
         if (!msg->ParseFromString(q->getColumn(3).getString())) continue;
         rewrite(msg.get());
-        rewritten.emplace_back(q->getColumn(0).getString(),
-                               q->getColumn(1).getString(),
-                               q->getColumn(2).getString(),
-                               msg->SerializeAsString());
+        rewritten.emplace_back(
+            q->getColumn(0).getString(), q->getColumn(1).getString(),
+            q->getColumn(2).getString(), msg->SerializeAsString());
       }
     }
     for (const auto& [principal, method, request_id, bytes] : rewritten) {

@@ -29,7 +29,7 @@ namespace retail::db {
 // Who is calling what: the identity written to the audit log.
 struct CallMeta {
   std::shared_ptr<const Principal> principal;
-  std::string method;      // full name, "retail.customers.v1.CustomerService/..."
+  std::string method;  // full name, "retail.customers.v1.CustomerService/..."
   std::string request_id;  // empty for reads
   std::string resource;    // e.g. "customers/cus_...", refined by apply
 };
@@ -71,7 +71,8 @@ std::string RequestFingerprint(const google::protobuf::Message& request);
 void SubmitMutationImpl(
     Writer& writer, const Clock& clock, CallMeta meta, std::string fingerprint,
     std::shared_ptr<google::protobuf::Message> response,
-    std::function<absl::Status(MutationContext&, google::protobuf::Message*)> apply,
+    std::function<absl::Status(MutationContext&, google::protobuf::Message*)>
+        apply,
     std::function<void(absl::Status)> done);
 
 template <typename Response>

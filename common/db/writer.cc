@@ -9,7 +9,9 @@
 namespace retail::db {
 
 Writer::Writer(std::unique_ptr<Connection> conn, int max_batch)
-    : conn_(std::move(conn)), max_batch_(max_batch), thread_([this] { Loop(); }) {}
+    : conn_(std::move(conn)),
+      max_batch_(max_batch),
+      thread_([this] { Loop(); }) {}
 
 Writer::~Writer() { Stop(); }
 
@@ -28,8 +30,9 @@ void Writer::Submit(WriteOp op) {
 absl::Status Writer::RunSync(std::function<absl::Status(Connection&)> apply) {
   auto promise = std::make_shared<std::promise<absl::Status>>();
   auto future = promise->get_future();
-  Submit(WriteOp{std::move(apply), nullptr,
-                 [promise](absl::Status s) { promise->set_value(std::move(s)); }});
+  Submit(WriteOp{std::move(apply), nullptr, [promise](absl::Status s) {
+                   promise->set_value(std::move(s));
+                 }});
   return future.get();
 }
 

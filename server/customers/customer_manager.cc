@@ -20,7 +20,9 @@ namespace {
 using ::google::protobuf::util::TimeUtil;
 
 constexpr char kService[] = "retail.customers.v1.CustomerService/";
-std::string Method(absl::string_view name) { return absl::StrCat(kService, name); }
+std::string Method(absl::string_view name) {
+  return absl::StrCat(kService, name);
+}
 
 constexpr int kMaxPreferenceEntries = 20;
 constexpr int64_t kMaxPointsDelta = 100'000'000;
@@ -34,15 +36,18 @@ std::string ResourceName(absl::string_view customer_id) {
 // Paths a caller may set; everything else on Customer is output only.
 const absl::flat_hash_set<std::string>& MutablePaths() {
   static const auto* const kPaths = new absl::flat_hash_set<std::string>{
-      "display_name", "phone",       "email",             "birthday", "gender",
-      "preferences",  "notes",       "marketing_consent", "branch_id"};
+      "display_name", "phone",       "email", "birthday",
+      "gender",       "preferences", "notes", "marketing_consent",
+      "branch_id"};
   return *kPaths;
 }
 
-void ValidatePreferenceList(ViolationCollector& v, absl::string_view field,
-                            const google::protobuf::RepeatedPtrField<std::string>& list) {
+void ValidatePreferenceList(
+    ViolationCollector& v, absl::string_view field,
+    const google::protobuf::RepeatedPtrField<std::string>& list) {
   if (list.size() > kMaxPreferenceEntries) {
-    v.Add(field, absl::StrCat("must have at most ", kMaxPreferenceEntries, " entries"));
+    v.Add(field, absl::StrCat("must have at most ", kMaxPreferenceEntries,
+                              " entries"));
   }
   for (int i = 0; i < list.size(); ++i) {
     CheckText(v, absl::StrCat(field, "[", i, "]"), list[i], 1, 50);
@@ -56,7 +61,8 @@ void ValidateAndCopy(ViolationCollector& v, const v1::Customer& in,
                      int64_t now_micros, v1::Customer* out) {
   if (paths.contains("display_name")) {
     CheckText(v, "customer.display_name", in.display_name(), 1, 100);
-    out->set_display_name(std::string(absl::StripAsciiWhitespace(in.display_name())));
+    out->set_display_name(
+        std::string(absl::StripAsciiWhitespace(in.display_name())));
   }
   if (paths.contains("phone")) {
     if (in.phone().empty()) {
@@ -86,8 +92,9 @@ void ValidateAndCopy(ViolationCollector& v, const v1::Customer& in,
   }
   if (paths.contains("gender")) {
     if (!v1::Gender_IsValid(in.gender())) {
-      v.Add("customer.gender", "must be one of GENDER_UNSPECIFIED, GENDER_FEMALE, "
-                               "GENDER_MALE, GENDER_OTHER");
+      v.Add("customer.gender",
+            "must be one of GENDER_UNSPECIFIED, GENDER_FEMALE, "
+            "GENDER_MALE, GENDER_OTHER");
     }
     out->set_gender(in.gender());
   }
@@ -121,7 +128,8 @@ void ApplyPiiPolicy(bool visible, v1::Customer* c) {
 }
 
 absl::Status ErasedError(absl::string_view customer_id) {
-  return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "CUSTOMER_ERASED",
+  return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                         "CUSTOMER_ERASED",
                          absl::StrCat("customer '", customer_id,
                                       "' was erased and can no longer change"),
                          {{"customer_id", std::string(customer_id)}});
@@ -130,7 +138,8 @@ absl::Status ErasedError(absl::string_view customer_id) {
 absl::Status PhoneTakenError(const std::string& existing_id) {
   return ErrorWithReason(
       absl::StatusCode::kAlreadyExists, "PHONE_ALREADY_REGISTERED",
-      absl::StrCat("customer.phone: already registered to customer ", existing_id),
+      absl::StrCat("customer.phone: already registered to customer ",
+                   existing_id),
       {{"customer_id", existing_id}, {"field", "customer.phone"}});
 }
 
@@ -147,9 +156,9 @@ absl::Status CheckPhoneFree(db::Connection& conn, const std::string& phone,
 // Re-reads a customer on the writer connection and refuses erased ones.
 absl::StatusOr<StoredCustomer> LoadForChange(db::MutationContext& ctx,
                                              const std::string& customer_id) {
-  ASSIGN_OR_RETURN(StoredCustomer sc,
-                   GetCustomer(ctx.conn, customer_id,
-                               BranchScope(*ctx.meta.principal)));
+  ASSIGN_OR_RETURN(
+      StoredCustomer sc,
+      GetCustomer(ctx.conn, customer_id, BranchScope(*ctx.meta.principal)));
   if (sc.customer.has_erase_time()) return ErasedError(customer_id);
   return sc;
 }
@@ -158,16 +167,19 @@ absl::StatusOr<StoredCustomer> LoadForChange(db::MutationContext& ctx,
 absl::Status SaveChange(db::MutationContext& ctx, StoredCustomer& sc,
                         absl::string_view event_type) {
   sc.revision += 1;
-  *sc.customer.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
+  *sc.customer.mutable_update_time() =
+      TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
   sc.customer.set_etag(absl::StrCat("r", sc.revision));
   RETURN_IF_ERROR(UpdateCustomer(ctx.conn, sc));
-  return db::AppendEvent(ctx.conn, "customer", sc.customer.customer_id(), event_type,
-                         sc.revision, ctx.meta.principal->id, ctx.now_micros);
+  return db::AppendEvent(ctx.conn, "customer", sc.customer.customer_id(),
+                         event_type, sc.revision, ctx.meta.principal->id,
+                         ctx.now_micros);
 }
 
 db::CallMeta Meta(const PrincipalPtr& p, absl::string_view method,
                   std::string request_id, std::string resource) {
-  return db::CallMeta{p, Method(method), std::move(request_id), std::move(resource)};
+  return db::CallMeta{p, Method(method), std::move(request_id),
+                      std::move(resource)};
 }
 
 // Scope string a page token is bound to: method, the caller's branch
@@ -188,7 +200,10 @@ bool NeedsRevealAudit(const Principal& p, bool reveal) {
 
 CustomerManager::CustomerManager(db::Database& db, const Clock& clock,
                                  CustomerOptions options)
-    : db_(db), clock_(clock), options_(std::move(options)), tokens_(db.secret()) {}
+    : db_(db),
+      clock_(clock),
+      options_(std::move(options)),
+      tokens_(db.secret()) {}
 
 template <typename Response>
 void CustomerManager::FinishRead(const db::CallMeta& meta, bool audited_reveal,
@@ -213,7 +228,8 @@ void CustomerManager::CreateCustomer(PrincipalPtr p,
                                      const v1::CreateCustomerRequest& req,
                                      Reply<v1::CreateCustomerResponse> reply) {
   const std::string method = Method("CreateCustomer");
-  if (absl::Status s = Authorize(*p, method, Access::kWrite); !s.ok()) return reply(s);
+  if (absl::Status s = Authorize(*p, method, Access::kWrite); !s.ok())
+    return reply(s);
   const int64_t now = clock_.NowMicros();
   ViolationCollector v;
   CheckRequestId(v, "request_id", req.request_id());
@@ -236,9 +252,11 @@ void CustomerManager::CreateCustomer(PrincipalPtr p,
   const absl::StatusOr<bool> visible = PiiVisible(*p, false);
 
   db::SubmitMutation<v1::CreateCustomerResponse>(
-      db_.writer(), clock_, Meta(p, "CreateCustomer", req.request_id(), "customers"), req,
+      db_.writer(), clock_,
+      Meta(p, "CreateCustomer", req.request_id(), "customers"), req,
       [this, fields = std::move(fields), visible = *visible](
-          db::MutationContext& ctx, v1::CreateCustomerResponse* out) -> absl::Status {
+          db::MutationContext& ctx,
+          v1::CreateCustomerResponse* out) -> absl::Status {
         RETURN_IF_ERROR(CheckPhoneFree(ctx.conn, fields.phone(), ""));
         StoredCustomer sc;
         sc.revision = 1;
@@ -246,14 +264,16 @@ void CustomerManager::CreateCustomer(PrincipalPtr p,
         v1::Customer& c = sc.customer;
         c.set_customer_id(NewId("cus", ctx.now_micros));
         c.mutable_total_spend()->set_currency_code(options_.currency_code);
-        *c.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
+        *c.mutable_create_time() =
+            TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
         *c.mutable_update_time() = c.create_time();
         c.set_etag("r1");
         RecomputeTier(options_.tiers, ctx.now_micros, &c);
         ctx.meta.resource = ResourceName(c.customer_id());
         RETURN_IF_ERROR(InsertCustomer(ctx.conn, sc));
-        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "customer", c.customer_id(), "CREATED",
-                                        1, ctx.meta.principal->id, ctx.now_micros));
+        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "customer", c.customer_id(),
+                                        "CREATED", 1, ctx.meta.principal->id,
+                                        ctx.now_micros));
         *out->mutable_customer() = c;
         ApplyPiiPolicy(visible, out->mutable_customer());
         return absl::OkStatus();
@@ -261,46 +281,53 @@ void CustomerManager::CreateCustomer(PrincipalPtr p,
       std::move(reply));
 }
 
-void CustomerManager::GetCustomer(PrincipalPtr p, const v1::GetCustomerRequest& req,
+void CustomerManager::GetCustomer(PrincipalPtr p,
+                                  const v1::GetCustomerRequest& req,
                                   Reply<v1::GetCustomerResponse> reply) {
   const std::string method = Method("GetCustomer");
-  if (absl::Status s = Authorize(*p, method, Access::kRead); !s.ok()) return reply(s);
+  if (absl::Status s = Authorize(*p, method, Access::kRead); !s.ok())
+    return reply(s);
   ViolationCollector v;
   CheckId(v, "customer_id", req.customer_id());
   if (!v.empty()) return reply(v.ToStatus());
   const absl::StatusOr<bool> visible = PiiVisible(*p, req.reveal_pii());
   if (!visible.ok()) return reply(visible.status());
 
-  absl::StatusOr<v1::GetCustomerResponse> result =
-      db_.Read([&](db::Connection& conn) -> absl::StatusOr<v1::GetCustomerResponse> {
-        ASSIGN_OR_RETURN(StoredCustomer sc,
-                         customers::GetCustomer(conn, req.customer_id(), BranchScope(*p)));
+  absl::StatusOr<v1::GetCustomerResponse> result = db_.Read(
+      [&](db::Connection& conn) -> absl::StatusOr<v1::GetCustomerResponse> {
+        ASSIGN_OR_RETURN(
+            StoredCustomer sc,
+            customers::GetCustomer(conn, req.customer_id(), BranchScope(*p)));
         v1::GetCustomerResponse out;
         *out.mutable_customer() = std::move(sc.customer);
         ApplyPiiPolicy(*visible, out.mutable_customer());
         return out;
       });
   FinishRead(Meta(p, "GetCustomer", "", ResourceName(req.customer_id())),
-             NeedsRevealAudit(*p, req.reveal_pii()), std::move(result), std::move(reply));
+             NeedsRevealAudit(*p, req.reveal_pii()), std::move(result),
+             std::move(reply));
 }
 
 void CustomerManager::UpdateCustomer(PrincipalPtr p,
                                      const v1::UpdateCustomerRequest& req,
                                      Reply<v1::UpdateCustomerResponse> reply) {
   const std::string method = Method("UpdateCustomer");
-  if (absl::Status s = Authorize(*p, method, Access::kWrite); !s.ok()) return reply(s);
+  if (absl::Status s = Authorize(*p, method, Access::kWrite); !s.ok())
+    return reply(s);
   const int64_t now = clock_.NowMicros();
   ViolationCollector v;
   CheckRequestId(v, "request_id", req.request_id());
   CheckId(v, "customer.customer_id", req.customer().customer_id());
   absl::flat_hash_set<std::string> paths;
   if (req.update_mask().paths().empty()) {
-    v.Add("update_mask", "is required: name the fields to change, e.g. \"email\"");
+    v.Add("update_mask",
+          "is required: name the fields to change, e.g. \"email\"");
   }
   for (const std::string& path : req.update_mask().paths()) {
     if (!MutablePaths().contains(path)) {
       v.Add("update_mask",
-            absl::StrCat("path '", path, "' cannot be updated; allowed: display_name, "
+            absl::StrCat("path '", path,
+                         "' cannot be updated; allowed: display_name, "
                          "phone, email, birthday, gender, preferences, notes, "
                          "marketing_consent, branch_id"));
     } else {
@@ -318,17 +345,20 @@ void CustomerManager::UpdateCustomer(PrincipalPtr p,
 
   const std::string id = req.customer().customer_id();
   db::SubmitMutation<v1::UpdateCustomerResponse>(
-      db_.writer(), clock_, Meta(p, "UpdateCustomer", req.request_id(), ResourceName(id)),
-      req,
+      db_.writer(), clock_,
+      Meta(p, "UpdateCustomer", req.request_id(), ResourceName(id)), req,
       [this, id, etag = req.customer().etag(), paths = std::move(paths),
-       fields = std::move(fields), visible = *visible](
-          db::MutationContext& ctx, v1::UpdateCustomerResponse* out) -> absl::Status {
+       fields = std::move(fields),
+       visible = *visible](db::MutationContext& ctx,
+                           v1::UpdateCustomerResponse* out) -> absl::Status {
         ASSIGN_OR_RETURN(StoredCustomer sc, LoadForChange(ctx, id));
         if (!etag.empty() && etag != sc.customer.etag()) {
           return ErrorWithReason(
               absl::StatusCode::kFailedPrecondition, "ETAG_MISMATCH",
-              absl::StrCat("customer.etag '", etag, "' is stale; the customer is now at '",
-                           sc.customer.etag(), "': read it again and reapply the change"),
+              absl::StrCat("customer.etag '", etag,
+                           "' is stale; the customer is now at '",
+                           sc.customer.etag(),
+                           "': read it again and reapply the change"),
               {{"current_etag", sc.customer.etag()}});
         }
         if (paths.contains("phone")) {
@@ -337,7 +367,8 @@ void CustomerManager::UpdateCustomer(PrincipalPtr p,
         // Apply exactly the masked fields. `fields` is already validated and
         // normalised; normalising again is a no-op, so this only copies.
         ViolationCollector already_checked;
-        ValidateAndCopy(already_checked, fields, paths, ctx.now_micros, &sc.customer);
+        ValidateAndCopy(already_checked, fields, paths, ctx.now_micros,
+                        &sc.customer);
         RETURN_IF_ERROR(SaveChange(ctx, sc, "UPDATED"));
         *out->mutable_customer() = std::move(sc.customer);
         ApplyPiiPolicy(visible, out->mutable_customer());
@@ -346,10 +377,12 @@ void CustomerManager::UpdateCustomer(PrincipalPtr p,
       std::move(reply));
 }
 
-void CustomerManager::ListCustomers(PrincipalPtr p, const v1::ListCustomersRequest& req,
+void CustomerManager::ListCustomers(PrincipalPtr p,
+                                    const v1::ListCustomersRequest& req,
                                     Reply<v1::ListCustomersResponse> reply) {
   const std::string method = Method("ListCustomers");
-  if (absl::Status s = Authorize(*p, method, Access::kRead); !s.ok()) return reply(s);
+  if (absl::Status s = Authorize(*p, method, Access::kRead); !s.ok())
+    return reply(s);
   ViolationCollector v;
   absl::StatusOr<int> page_size = ResolvePageSize(req.page_size());
   v.Merge(page_size.status());
@@ -365,9 +398,11 @@ void CustomerManager::ListCustomers(PrincipalPtr p, const v1::ListCustomersReque
         q.branch_id = t.value;
       } else if (t.field == "tier") {
         std::string name = absl::AsciiStrToUpper(t.value);
-        if (name.rfind("CUSTOMER_TIER_", 0) != 0) name = "CUSTOMER_TIER_" + name;
+        if (name.rfind("CUSTOMER_TIER_", 0) != 0)
+          name = "CUSTOMER_TIER_" + name;
         v1::CustomerTier tier;
-        if (!v1::CustomerTier_Parse(name, &tier) || tier == v1::CUSTOMER_TIER_UNSPECIFIED) {
+        if (!v1::CustomerTier_Parse(name, &tier) ||
+            tier == v1::CUSTOMER_TIER_UNSPECIFIED) {
           v.Add("filter", "tier must be POTENTIAL, REGULAR or VIP");
         }
         q.tier = tier;
@@ -377,14 +412,16 @@ void CustomerManager::ListCustomers(PrincipalPtr p, const v1::ListCustomersReque
         }
         q.marketing_consent = t.value == "true";
       } else {
-        v.Add("filter", absl::StrCat("unknown field '", t.field,
-                                     "'; use branch_id, tier or marketing_consent"));
+        v.Add("filter",
+              absl::StrCat("unknown field '", t.field,
+                           "'; use branch_id, tier or marketing_consent"));
       }
       canonical.push_back(absl::StrCat(t.field, "=", t.value));
     }
   }
   std::sort(canonical.begin(), canonical.end());
-  const std::string scope = TokenScope(method, *p, absl::StrJoin(canonical, "&"));
+  const std::string scope =
+      TokenScope(method, *p, absl::StrJoin(canonical, "&"));
   absl::StatusOr<int64_t> after = tokens_.Decode(req.page_token(), scope);
   v.Merge(after.status());
   if (!v.empty()) return reply(v.ToStatus());
@@ -393,9 +430,10 @@ void CustomerManager::ListCustomers(PrincipalPtr p, const v1::ListCustomersReque
   q.after_row = *after;
   q.limit = *page_size + 1;  // one extra row tells whether a next page exists
 
-  absl::StatusOr<v1::ListCustomersResponse> result =
-      db_.Read([&](db::Connection& conn) -> absl::StatusOr<v1::ListCustomersResponse> {
-        ASSIGN_OR_RETURN(std::vector<StoredCustomer> rows, customers::ListCustomers(conn, q));
+  absl::StatusOr<v1::ListCustomersResponse> result = db_.Read(
+      [&](db::Connection& conn) -> absl::StatusOr<v1::ListCustomersResponse> {
+        ASSIGN_OR_RETURN(std::vector<StoredCustomer> rows,
+                         customers::ListCustomers(conn, q));
         v1::ListCustomersResponse out;
         const bool more = static_cast<int>(rows.size()) > *page_size;
         if (more) rows.resize(*page_size);
@@ -403,39 +441,49 @@ void CustomerManager::ListCustomers(PrincipalPtr p, const v1::ListCustomersReque
           ApplyPiiPolicy(*visible, &sc.customer);
           *out.add_customers() = std::move(sc.customer);
         }
-        if (more) out.set_next_page_token(tokens_.Encode(scope, rows.back().row));
+        if (more)
+          out.set_next_page_token(tokens_.Encode(scope, rows.back().row));
         return out;
       });
-  FinishRead(Meta(p, "ListCustomers", "", "customers"), NeedsRevealAudit(*p, req.reveal_pii()),
-             std::move(result), std::move(reply));
+  FinishRead(Meta(p, "ListCustomers", "", "customers"),
+             NeedsRevealAudit(*p, req.reveal_pii()), std::move(result),
+             std::move(reply));
 }
 
-void CustomerManager::SearchCustomers(PrincipalPtr p,
-                                      const v1::SearchCustomersRequest& req,
-                                      Reply<v1::SearchCustomersResponse> reply) {
+void CustomerManager::SearchCustomers(
+    PrincipalPtr p, const v1::SearchCustomersRequest& req,
+    Reply<v1::SearchCustomersResponse> reply) {
   const std::string method = Method("SearchCustomers");
-  if (absl::Status s = Authorize(*p, method, Access::kRead); !s.ok()) return reply(s);
+  if (absl::Status s = Authorize(*p, method, Access::kRead); !s.ok())
+    return reply(s);
   ViolationCollector v;
   absl::StatusOr<int> page_size = ResolvePageSize(req.page_size());
   v.Merge(page_size.status());
   SearchQuery q;
   q.branch_scope = BranchScope(*p);
-  const int given = !req.phone().empty() + !req.email().empty() + !req.name_contains().empty();
+  const int given = !req.phone().empty() + !req.email().empty() +
+                    !req.name_contains().empty();
   if (given != 1) {
     v.Add("phone", "exactly one of phone, email and name_contains is required");
   } else if (!req.phone().empty()) {
     q.by = SearchQuery::By::kPhone;
-    if (auto phone = NormalizePhone(req.phone())) q.value = *phone; else v.Add("phone", kPhoneRule);
+    if (auto phone = NormalizePhone(req.phone()))
+      q.value = *phone;
+    else
+      v.Add("phone", kPhoneRule);
   } else if (!req.email().empty()) {
     q.by = SearchQuery::By::kEmail;
-    if (auto email = NormalizeEmail(req.email())) q.value = *email; else v.Add("email", kEmailRule);
+    if (auto email = NormalizeEmail(req.email()))
+      q.value = *email;
+    else
+      v.Add("email", kEmailRule);
   } else {
     q.by = SearchQuery::By::kName;
     CheckText(v, "name_contains", req.name_contains(), 1, 100);
     q.value = req.name_contains();
   }
-  const std::string scope =
-      TokenScope(method, *p, absl::StrCat(static_cast<int>(q.by), "=", q.value));
+  const std::string scope = TokenScope(
+      method, *p, absl::StrCat(static_cast<int>(q.by), "=", q.value));
   absl::StatusOr<int64_t> after = tokens_.Decode(req.page_token(), scope);
   v.Merge(after.status());
   if (!v.empty()) return reply(v.ToStatus());
@@ -444,9 +492,10 @@ void CustomerManager::SearchCustomers(PrincipalPtr p,
   q.after_row = *after;
   q.limit = *page_size + 1;
 
-  absl::StatusOr<v1::SearchCustomersResponse> result =
-      db_.Read([&](db::Connection& conn) -> absl::StatusOr<v1::SearchCustomersResponse> {
-        ASSIGN_OR_RETURN(std::vector<StoredCustomer> rows, customers::SearchCustomers(conn, q));
+  absl::StatusOr<v1::SearchCustomersResponse> result = db_.Read(
+      [&](db::Connection& conn) -> absl::StatusOr<v1::SearchCustomersResponse> {
+        ASSIGN_OR_RETURN(std::vector<StoredCustomer> rows,
+                         customers::SearchCustomers(conn, q));
         v1::SearchCustomersResponse out;
         const bool more = static_cast<int>(rows.size()) > *page_size;
         if (more) rows.resize(*page_size);
@@ -454,23 +503,28 @@ void CustomerManager::SearchCustomers(PrincipalPtr p,
           ApplyPiiPolicy(*visible, &sc.customer);
           *out.add_customers() = std::move(sc.customer);
         }
-        if (more) out.set_next_page_token(tokens_.Encode(scope, rows.back().row));
+        if (more)
+          out.set_next_page_token(tokens_.Encode(scope, rows.back().row));
         return out;
       });
   FinishRead(Meta(p, "SearchCustomers", "", "customers"),
-             NeedsRevealAudit(*p, req.reveal_pii()), std::move(result), std::move(reply));
+             NeedsRevealAudit(*p, req.reveal_pii()), std::move(result),
+             std::move(reply));
 }
 
-void CustomerManager::AdjustPoints(PrincipalPtr p, const v1::AdjustPointsRequest& req,
+void CustomerManager::AdjustPoints(PrincipalPtr p,
+                                   const v1::AdjustPointsRequest& req,
                                    Reply<v1::AdjustPointsResponse> reply) {
   const std::string method = Method("AdjustPoints");
-  if (absl::Status s = Authorize(*p, method, Access::kWrite); !s.ok()) return reply(s);
+  if (absl::Status s = Authorize(*p, method, Access::kWrite); !s.ok())
+    return reply(s);
   ViolationCollector v;
   CheckRequestId(v, "request_id", req.request_id());
   CheckId(v, "customer_id", req.customer_id());
-  if (req.delta() == 0 || req.delta() > kMaxPointsDelta || req.delta() < -kMaxPointsDelta) {
-    v.Add("delta", absl::StrCat("must be non-zero and between -", kMaxPointsDelta, " and ",
-                                kMaxPointsDelta));
+  if (req.delta() == 0 || req.delta() > kMaxPointsDelta ||
+      req.delta() < -kMaxPointsDelta) {
+    v.Add("delta", absl::StrCat("must be non-zero and between -",
+                                kMaxPointsDelta, " and ", kMaxPointsDelta));
   }
   CheckText(v, "reason", req.reason(), 1, 200);
   if (!v.empty()) return reply(v.ToStatus());
@@ -478,22 +532,26 @@ void CustomerManager::AdjustPoints(PrincipalPtr p, const v1::AdjustPointsRequest
 
   const std::string id = req.customer_id();
   db::SubmitMutation<v1::AdjustPointsResponse>(
-      db_.writer(), clock_, Meta(p, "AdjustPoints", req.request_id(), ResourceName(id)), req,
+      db_.writer(), clock_,
+      Meta(p, "AdjustPoints", req.request_id(), ResourceName(id)), req,
       [id, delta = req.delta(), reason = req.reason(), visible = *visible](
-          db::MutationContext& ctx, v1::AdjustPointsResponse* out) -> absl::Status {
+          db::MutationContext& ctx,
+          v1::AdjustPointsResponse* out) -> absl::Status {
         ASSIGN_OR_RETURN(StoredCustomer sc, LoadForChange(ctx, id));
         const int64_t balance = sc.customer.points_balance() + delta;
         if (balance < 0) {
           return ErrorWithReason(
               absl::StatusCode::kFailedPrecondition, "INSUFFICIENT_POINTS",
-              absl::StrCat("delta: the balance is ", sc.customer.points_balance(),
+              absl::StrCat("delta: the balance is ",
+                           sc.customer.points_balance(),
                            " points; cannot deduct ", -delta),
               {{"points_balance", absl::StrCat(sc.customer.points_balance())}});
         }
         if (balance > kMaxPointsBalance) {
-          return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "POINTS_LIMIT",
-                                 absl::StrCat("delta: the balance may not exceed ",
-                                              kMaxPointsBalance, " points"));
+          return ErrorWithReason(
+              absl::StatusCode::kFailedPrecondition, "POINTS_LIMIT",
+              absl::StrCat("delta: the balance may not exceed ",
+                           kMaxPointsBalance, " points"));
         }
         sc.customer.set_points_balance(balance);
         v1::PointsTransaction t;
@@ -503,7 +561,8 @@ void CustomerManager::AdjustPoints(PrincipalPtr p, const v1::AdjustPointsRequest
         t.set_balance_after(balance);
         t.set_reason(reason);
         t.set_actor(ctx.meta.principal->id);
-        *t.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
+        *t.mutable_create_time() =
+            TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
         RETURN_IF_ERROR(InsertPointsTransaction(ctx.conn, sc.row, t));
         RETURN_IF_ERROR(SaveChange(ctx, sc, "POINTS_ADJUSTED"));
         *out->mutable_customer() = std::move(sc.customer);
@@ -518,7 +577,8 @@ void CustomerManager::ListPointsTransactions(
     PrincipalPtr p, const v1::ListPointsTransactionsRequest& req,
     Reply<v1::ListPointsTransactionsResponse> reply) {
   const std::string method = Method("ListPointsTransactions");
-  if (absl::Status s = Authorize(*p, method, Access::kRead); !s.ok()) return reply(s);
+  if (absl::Status s = Authorize(*p, method, Access::kRead); !s.ok())
+    return reply(s);
   ViolationCollector v;
   CheckId(v, "customer_id", req.customer_id());
   absl::StatusOr<int> page_size = ResolvePageSize(req.page_size());
@@ -528,11 +588,13 @@ void CustomerManager::ListPointsTransactions(
   v.Merge(after.status());
   if (!v.empty()) return reply(v.ToStatus());
 
-  reply(db_.Read([&](db::Connection& conn) -> absl::StatusOr<v1::ListPointsTransactionsResponse> {
-    ASSIGN_OR_RETURN(StoredCustomer sc,
-                     customers::GetCustomer(conn, req.customer_id(), BranchScope(*p)));
-    ASSIGN_OR_RETURN(auto rows, customers::ListPointsTransactions(conn, sc.row, *after,
-                                                                  *page_size + 1));
+  reply(db_.Read([&](db::Connection& conn)
+                     -> absl::StatusOr<v1::ListPointsTransactionsResponse> {
+    ASSIGN_OR_RETURN(
+        StoredCustomer sc,
+        customers::GetCustomer(conn, req.customer_id(), BranchScope(*p)));
+    ASSIGN_OR_RETURN(auto rows, customers::ListPointsTransactions(
+                                    conn, sc.row, *after, *page_size + 1));
     v1::ListPointsTransactionsResponse out;
     const bool more = static_cast<int>(rows.size()) > *page_size;
     if (more) rows.resize(*page_size);
@@ -542,30 +604,35 @@ void CustomerManager::ListPointsTransactions(
   }));
 }
 
-void CustomerManager::ExportCustomerData(PrincipalPtr p,
-                                         const v1::ExportCustomerDataRequest& req,
-                                         Reply<v1::ExportCustomerDataResponse> reply) {
+void CustomerManager::ExportCustomerData(
+    PrincipalPtr p, const v1::ExportCustomerDataRequest& req,
+    Reply<v1::ExportCustomerDataResponse> reply) {
   const std::string method = Method("ExportCustomerData");
-  if (absl::Status s = Authorize(*p, method, Access::kExport); !s.ok()) return reply(s);
+  if (absl::Status s = Authorize(*p, method, Access::kExport); !s.ok())
+    return reply(s);
   ViolationCollector v;
   CheckId(v, "customer_id", req.customer_id());
   if (!v.empty()) return reply(v.ToStatus());
 
   absl::StatusOr<v1::ExportCustomerDataResponse> result =
-      db_.Read([&](db::Connection& conn) -> absl::StatusOr<v1::ExportCustomerDataResponse> {
-        ASSIGN_OR_RETURN(StoredCustomer sc,
-                         customers::GetCustomer(conn, req.customer_id(), BranchScope(*p)));
+      db_.Read([&](db::Connection& conn)
+                   -> absl::StatusOr<v1::ExportCustomerDataResponse> {
+        ASSIGN_OR_RETURN(
+            StoredCustomer sc,
+            customers::GetCustomer(conn, req.customer_id(), BranchScope(*p)));
         v1::ExportCustomerDataResponse out;
         int64_t after = 0;
         for (;;) {
-          ASSIGN_OR_RETURN(auto rows, customers::ListPointsTransactions(conn, sc.row, after,
-                                                                        kMaxPageSize));
-          for (auto& [row, t] : rows) *out.add_points_transactions() = std::move(t);
+          ASSIGN_OR_RETURN(auto rows, customers::ListPointsTransactions(
+                                          conn, sc.row, after, kMaxPageSize));
+          for (auto& [row, t] : rows)
+            *out.add_points_transactions() = std::move(t);
           if (static_cast<int>(rows.size()) < kMaxPageSize) break;
           after = rows.back().first;
         }
         *out.mutable_customer() = std::move(sc.customer);
-        *out.mutable_export_time() = TimeUtil::MicrosecondsToTimestamp(clock_.NowMicros());
+        *out.mutable_export_time() =
+            TimeUtil::MicrosecondsToTimestamp(clock_.NowMicros());
         return out;
       });
   // An export always reveals personal data, so it is always audited.
@@ -573,10 +640,12 @@ void CustomerManager::ExportCustomerData(PrincipalPtr p,
              /*audited_reveal=*/true, std::move(result), std::move(reply));
 }
 
-void CustomerManager::EraseCustomer(PrincipalPtr p, const v1::EraseCustomerRequest& req,
+void CustomerManager::EraseCustomer(PrincipalPtr p,
+                                    const v1::EraseCustomerRequest& req,
                                     Reply<v1::EraseCustomerResponse> reply) {
   const std::string method = Method("EraseCustomer");
-  if (absl::Status s = Authorize(*p, method, Access::kErase); !s.ok()) return reply(s);
+  if (absl::Status s = Authorize(*p, method, Access::kErase); !s.ok())
+    return reply(s);
   ViolationCollector v;
   CheckRequestId(v, "request_id", req.request_id());
   CheckId(v, "customer_id", req.customer_id());
@@ -585,8 +654,10 @@ void CustomerManager::EraseCustomer(PrincipalPtr p, const v1::EraseCustomerReque
 
   const std::string id = req.customer_id();
   db::SubmitMutation<v1::EraseCustomerResponse>(
-      db_.writer(), clock_, Meta(p, "EraseCustomer", req.request_id(), ResourceName(id)), req,
-      [id](db::MutationContext& ctx, v1::EraseCustomerResponse* out) -> absl::Status {
+      db_.writer(), clock_,
+      Meta(p, "EraseCustomer", req.request_id(), ResourceName(id)), req,
+      [id](db::MutationContext& ctx,
+           v1::EraseCustomerResponse* out) -> absl::Status {
         ASSIGN_OR_RETURN(StoredCustomer sc, LoadForChange(ctx, id));
         // Keep: id, home branch, aggregates, points, times. Drop: everything
         // that identifies or describes the person.
@@ -599,14 +670,16 @@ void CustomerManager::EraseCustomer(PrincipalPtr p, const v1::EraseCustomerReque
         c.clear_preferences();
         c.clear_notes();
         c.set_marketing_consent(false);
-        *c.mutable_erase_time() = TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
+        *c.mutable_erase_time() =
+            TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
         RETURN_IF_ERROR(SaveChange(ctx, sc, "ERASED"));
         // Stored replay copies of earlier responses hold the old personal
         // data; replace their customer with the erased one.
         RETURN_IF_ERROR(db::RewriteStoredResponses(
             ctx.conn, ctx.meta.resource, [&c](google::protobuf::Message* m) {
               const auto* fd = m->GetDescriptor()->FindFieldByName("customer");
-              if (fd != nullptr && fd->message_type() == v1::Customer::descriptor()) {
+              if (fd != nullptr &&
+                  fd->message_type() == v1::Customer::descriptor()) {
                 m->GetReflection()->MutableMessage(m, fd)->CopyFrom(c);
               }
             }));
@@ -618,14 +691,18 @@ void CustomerManager::EraseCustomer(PrincipalPtr p, const v1::EraseCustomerReque
 
 absl::Status CustomerManager::RecordPurchase(db::MutationContext& ctx,
                                              const std::string& customer_id,
-                                             int64_t amount_minor, int64_t purchase_micros) {
+                                             int64_t amount_minor,
+                                             int64_t purchase_micros) {
   ASSIGN_OR_RETURN(StoredCustomer sc, LoadForChange(ctx, customer_id));
   v1::Customer& c = sc.customer;
-  c.mutable_total_spend()->set_minor_units(c.total_spend().minor_units() + amount_minor);
+  c.mutable_total_spend()->set_minor_units(c.total_spend().minor_units() +
+                                           amount_minor);
   c.set_order_count(c.order_count() + 1);
   if (!c.has_last_purchase_time() ||
-      TimeUtil::TimestampToMicroseconds(c.last_purchase_time()) < purchase_micros) {
-    *c.mutable_last_purchase_time() = TimeUtil::MicrosecondsToTimestamp(purchase_micros);
+      TimeUtil::TimestampToMicroseconds(c.last_purchase_time()) <
+          purchase_micros) {
+    *c.mutable_last_purchase_time() =
+        TimeUtil::MicrosecondsToTimestamp(purchase_micros);
   }
   RecomputeTier(options_.tiers, ctx.now_micros, &c);
   return SaveChange(ctx, sc, "PURCHASE_RECORDED");

@@ -33,7 +33,8 @@ struct CustomerOptions {
 
 class CustomerManager {
  public:
-  CustomerManager(db::Database& db, const Clock& clock, CustomerOptions options);
+  CustomerManager(db::Database& db, const Clock& clock,
+                  CustomerOptions options);
 
   void CreateCustomer(PrincipalPtr p, const v1::CreateCustomerRequest& req,
                       Reply<v1::CreateCustomerResponse> reply);

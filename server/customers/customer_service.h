@@ -15,49 +15,51 @@ class CustomerService final : public v1::CustomerService::CallbackService {
   CustomerService(CustomerManager& manager, Authenticator& auth)
       : manager_(manager), auth_(auth) {}
 
-  grpc::ServerUnaryReactor* CreateCustomer(grpc::CallbackServerContext* ctx,
-                                           const v1::CreateCustomerRequest* req,
-                                           v1::CreateCustomerResponse* resp) override {
+  grpc::ServerUnaryReactor* CreateCustomer(
+      grpc::CallbackServerContext* ctx, const v1::CreateCustomerRequest* req,
+      v1::CreateCustomerResponse* resp) override {
     return Serve(ctx, req, resp, &CustomerManager::CreateCustomer);
   }
-  grpc::ServerUnaryReactor* GetCustomer(grpc::CallbackServerContext* ctx,
-                                        const v1::GetCustomerRequest* req,
-                                        v1::GetCustomerResponse* resp) override {
+  grpc::ServerUnaryReactor* GetCustomer(
+      grpc::CallbackServerContext* ctx, const v1::GetCustomerRequest* req,
+      v1::GetCustomerResponse* resp) override {
     return Serve(ctx, req, resp, &CustomerManager::GetCustomer);
   }
-  grpc::ServerUnaryReactor* UpdateCustomer(grpc::CallbackServerContext* ctx,
-                                           const v1::UpdateCustomerRequest* req,
-                                           v1::UpdateCustomerResponse* resp) override {
+  grpc::ServerUnaryReactor* UpdateCustomer(
+      grpc::CallbackServerContext* ctx, const v1::UpdateCustomerRequest* req,
+      v1::UpdateCustomerResponse* resp) override {
     return Serve(ctx, req, resp, &CustomerManager::UpdateCustomer);
   }
-  grpc::ServerUnaryReactor* ListCustomers(grpc::CallbackServerContext* ctx,
-                                          const v1::ListCustomersRequest* req,
-                                          v1::ListCustomersResponse* resp) override {
+  grpc::ServerUnaryReactor* ListCustomers(
+      grpc::CallbackServerContext* ctx, const v1::ListCustomersRequest* req,
+      v1::ListCustomersResponse* resp) override {
     return Serve(ctx, req, resp, &CustomerManager::ListCustomers);
   }
-  grpc::ServerUnaryReactor* SearchCustomers(grpc::CallbackServerContext* ctx,
-                                            const v1::SearchCustomersRequest* req,
-                                            v1::SearchCustomersResponse* resp) override {
+  grpc::ServerUnaryReactor* SearchCustomers(
+      grpc::CallbackServerContext* ctx, const v1::SearchCustomersRequest* req,
+      v1::SearchCustomersResponse* resp) override {
     return Serve(ctx, req, resp, &CustomerManager::SearchCustomers);
   }
-  grpc::ServerUnaryReactor* AdjustPoints(grpc::CallbackServerContext* ctx,
-                                         const v1::AdjustPointsRequest* req,
-                                         v1::AdjustPointsResponse* resp) override {
+  grpc::ServerUnaryReactor* AdjustPoints(
+      grpc::CallbackServerContext* ctx, const v1::AdjustPointsRequest* req,
+      v1::AdjustPointsResponse* resp) override {
     return Serve(ctx, req, resp, &CustomerManager::AdjustPoints);
   }
   grpc::ServerUnaryReactor* ListPointsTransactions(
-      grpc::CallbackServerContext* ctx, const v1::ListPointsTransactionsRequest* req,
+      grpc::CallbackServerContext* ctx,
+      const v1::ListPointsTransactionsRequest* req,
       v1::ListPointsTransactionsResponse* resp) override {
     return Serve(ctx, req, resp, &CustomerManager::ListPointsTransactions);
   }
-  grpc::ServerUnaryReactor* ExportCustomerData(grpc::CallbackServerContext* ctx,
-                                               const v1::ExportCustomerDataRequest* req,
-                                               v1::ExportCustomerDataResponse* resp) override {
+  grpc::ServerUnaryReactor* ExportCustomerData(
+      grpc::CallbackServerContext* ctx,
+      const v1::ExportCustomerDataRequest* req,
+      v1::ExportCustomerDataResponse* resp) override {
     return Serve(ctx, req, resp, &CustomerManager::ExportCustomerData);
   }
-  grpc::ServerUnaryReactor* EraseCustomer(grpc::CallbackServerContext* ctx,
-                                          const v1::EraseCustomerRequest* req,
-                                          v1::EraseCustomerResponse* resp) override {
+  grpc::ServerUnaryReactor* EraseCustomer(
+      grpc::CallbackServerContext* ctx, const v1::EraseCustomerRequest* req,
+      v1::EraseCustomerResponse* resp) override {
     return Serve(ctx, req, resp, &CustomerManager::EraseCustomer);
   }
 
@@ -66,9 +68,11 @@ class CustomerService final : public v1::CustomerService::CallbackService {
   grpc::ServerUnaryReactor* Serve(
       grpc::CallbackServerContext* ctx, const Req* req, Resp* resp,
       void (CustomerManager::*method)(PrincipalPtr, const Req&, Reply<Resp>)) {
-    return ServeUnary(ctx, auth_, resp, [this, req, method](PrincipalPtr p, Reply<Resp> reply) {
-      (manager_.*method)(std::move(p), *req, std::move(reply));
-    });
+    return ServeUnary(ctx, auth_, resp,
+                      [this, req, method](PrincipalPtr p, Reply<Resp> reply) {
+                        (manager_.*method)(std::move(p), *req,
+                                           std::move(reply));
+                      });
   }
 
   CustomerManager& manager_;

@@ -10,9 +10,9 @@ namespace {
 using ::google::protobuf::util::TimeUtil;
 
 // Column order shared by every SELECT below and by ReadCustomer.
-#define CUSTOMER_COLUMNS                                                  \
-  "id, revision, customer_id, branch_id, display_name, phone, email,"    \
-  " birthday, gender, preferences, tier, points_balance,"                 \
+#define CUSTOMER_COLUMNS                                                   \
+  "id, revision, customer_id, branch_id, display_name, phone, email,"      \
+  " birthday, gender, preferences, tier, points_balance,"                  \
   " total_spend_minor, currency_code, order_count, last_purchase_time_us," \
   " marketing_consent, notes, create_time_us, update_time_us, erase_time_us"
 
@@ -62,9 +62,18 @@ void BindCustomer(SQLite::Statement& s, const StoredCustomer& sc) {
   s.bind(2, c.customer_id());
   s.bind(3, c.branch_id());
   s.bind(4, c.display_name());
-  if (c.phone().empty()) s.bind(5); else s.bind(5, c.phone());
-  if (c.email().empty()) s.bind(6); else s.bind(6, c.email());
-  if (c.has_birthday()) s.bind(7, DateToInt(c.birthday())); else s.bind(7);
+  if (c.phone().empty())
+    s.bind(5);
+  else
+    s.bind(5, c.phone());
+  if (c.email().empty())
+    s.bind(6);
+  else
+    s.bind(6, c.email());
+  if (c.has_birthday())
+    s.bind(7, DateToInt(c.birthday()));
+  else
+    s.bind(7);
   s.bind(8, static_cast<int>(c.gender()));
   const std::string prefs = c.preferences().SerializeAsString();
   s.bind(9, prefs.data(), static_cast<int>(prefs.size()));
@@ -81,10 +90,13 @@ void BindCustomer(SQLite::Statement& s, const StoredCustomer& sc) {
   }
   s.bind(16, c.marketing_consent() ? 1 : 0);
   s.bind(17, c.notes());
-  s.bind(18, static_cast<int64_t>(TimeUtil::TimestampToMicroseconds(c.create_time())));
-  s.bind(19, static_cast<int64_t>(TimeUtil::TimestampToMicroseconds(c.update_time())));
+  s.bind(18, static_cast<int64_t>(
+                 TimeUtil::TimestampToMicroseconds(c.create_time())));
+  s.bind(19, static_cast<int64_t>(
+                 TimeUtil::TimestampToMicroseconds(c.update_time())));
   if (c.has_erase_time()) {
-    s.bind(20, static_cast<int64_t>(TimeUtil::TimestampToMicroseconds(c.erase_time())));
+    s.bind(20, static_cast<int64_t>(
+                   TimeUtil::TimestampToMicroseconds(c.erase_time())));
   } else {
     s.bind(20);
   }
@@ -119,74 +131,87 @@ absl::StatusOr<StoredCustomer> GetCustomer(db::Connection& conn,
 
 absl::StatusOr<std::vector<StoredCustomer>> ListCustomers(db::Connection& conn,
                                                           const ListQuery& q) {
-  return db::Guard("list customers", [&]() -> absl::StatusOr<std::vector<StoredCustomer>> {
-    // The branch being known decides the index, so there are two fixed
-    // statements rather than one with an OR the planner cannot index.
-    std::string branch = q.branch_id;
-    if (!q.branch_scope.empty()) {
-      if (!branch.empty() && branch != q.branch_scope) {
-        return std::vector<StoredCustomer>{};
-      }
-      branch = q.branch_scope;
-    }
-    constexpr const char* kByBranch =
-        "SELECT " CUSTOMER_COLUMNS " FROM customers"
-        " WHERE branch_id = ?1 AND id > ?2"
-        " AND (?3 = 0 OR tier = ?3) AND (?4 < 0 OR marketing_consent = ?4)"
-        " ORDER BY branch_id, id LIMIT ?5";
-    constexpr const char* kAll =
-        "SELECT " CUSTOMER_COLUMNS " FROM customers"
-        " WHERE id > ?2"
-        " AND (?3 = 0 OR tier = ?3) AND (?4 < 0 OR marketing_consent = ?4)"
-        " ORDER BY id LIMIT ?5";
-    db::Stmt s = conn.Prepare(branch.empty() ? kAll : kByBranch);
-    if (!branch.empty()) s->bind(1, branch);
-    s->bind(2, static_cast<int64_t>(q.after_row));
-    s->bind(3, static_cast<int>(q.tier));
-    s->bind(4, q.marketing_consent ? (*q.marketing_consent ? 1 : 0) : -1);
-    s->bind(5, q.limit);
-    return Collect(s);
-  });
+  return db::Guard(
+      "list customers", [&]() -> absl::StatusOr<std::vector<StoredCustomer>> {
+        // The branch being known decides the index, so there are two fixed
+        // statements rather than one with an OR the planner cannot index.
+        std::string branch = q.branch_id;
+        if (!q.branch_scope.empty()) {
+          if (!branch.empty() && branch != q.branch_scope) {
+            return std::vector<StoredCustomer>{};
+          }
+          branch = q.branch_scope;
+        }
+        constexpr const char* kByBranch =
+            "SELECT " CUSTOMER_COLUMNS
+            " FROM customers"
+            " WHERE branch_id = ?1 AND id > ?2"
+            " AND (?3 = 0 OR tier = ?3) AND (?4 < 0 OR marketing_consent = ?4)"
+            " ORDER BY branch_id, id LIMIT ?5";
+        constexpr const char* kAll =
+            "SELECT " CUSTOMER_COLUMNS
+            " FROM customers"
+            " WHERE id > ?2"
+            " AND (?3 = 0 OR tier = ?3) AND (?4 < 0 OR marketing_consent = ?4)"
+            " ORDER BY id LIMIT ?5";
+        db::Stmt s = conn.Prepare(branch.empty() ? kAll : kByBranch);
+        if (!branch.empty()) s->bind(1, branch);
+        s->bind(2, static_cast<int64_t>(q.after_row));
+        s->bind(3, static_cast<int>(q.tier));
+        s->bind(4, q.marketing_consent ? (*q.marketing_consent ? 1 : 0) : -1);
+        s->bind(5, q.limit);
+        return Collect(s);
+      });
 }
 
 absl::StatusOr<std::vector<StoredCustomer>> SearchCustomers(
     db::Connection& conn, const SearchQuery& q) {
-  return db::Guard("search customers", [&]() -> absl::StatusOr<std::vector<StoredCustomer>> {
-    const char* sql = nullptr;
-    switch (q.by) {
-      case SearchQuery::By::kPhone:
-        sql = "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE phone = ?1"
-              " AND (?2 = '' OR branch_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4";
-        break;
-      case SearchQuery::By::kEmail:
-        sql = "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE email = ?1"
-              " AND (?2 = '' OR branch_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4";
-        break;
-      case SearchQuery::By::kName:
-        // instr() matches the fragment literally: no LIKE wildcards to
-        // escape, and it works for Chinese as for Latin names.
-        sql = "SELECT " CUSTOMER_COLUMNS " FROM customers"
-              " WHERE instr(display_name, ?1) > 0"
-              " AND (?2 = '' OR branch_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4";
-        break;
-    }
-    db::Stmt s = conn.Prepare(sql);
-    s->bind(1, q.value);
-    s->bind(2, q.branch_scope);
-    s->bind(3, static_cast<int64_t>(q.after_row));
-    s->bind(4, q.limit);
-    return Collect(s);
-  });
+  return db::Guard("search customers",
+                   [&]() -> absl::StatusOr<std::vector<StoredCustomer>> {
+                     const char* sql = nullptr;
+                     switch (q.by) {
+                       case SearchQuery::By::kPhone:
+                         sql = "SELECT " CUSTOMER_COLUMNS
+                               " FROM customers WHERE phone = ?1"
+                               " AND (?2 = '' OR branch_id = ?2) AND id > ?3 "
+                               "ORDER BY id LIMIT ?4";
+                         break;
+                       case SearchQuery::By::kEmail:
+                         sql = "SELECT " CUSTOMER_COLUMNS
+                               " FROM customers WHERE email = ?1"
+                               " AND (?2 = '' OR branch_id = ?2) AND id > ?3 "
+                               "ORDER BY id LIMIT ?4";
+                         break;
+                       case SearchQuery::By::kName:
+                         // instr() matches the fragment literally: no LIKE
+                         // wildcards to escape, and it works for Chinese as for
+                         // Latin names.
+                         sql = "SELECT " CUSTOMER_COLUMNS
+                               " FROM customers"
+                               " WHERE instr(display_name, ?1) > 0"
+                               " AND (?2 = '' OR branch_id = ?2) AND id > ?3 "
+                               "ORDER BY id LIMIT ?4";
+                         break;
+                     }
+                     db::Stmt s = conn.Prepare(sql);
+                     s->bind(1, q.value);
+                     s->bind(2, q.branch_scope);
+                     s->bind(3, static_cast<int64_t>(q.after_row));
+                     s->bind(4, q.limit);
+                     return Collect(s);
+                   });
 }
 
 absl::StatusOr<std::optional<std::string>> FindCustomerIdByPhone(
     db::Connection& conn, const std::string& phone) {
-  return db::Guard("find by phone", [&]() -> absl::StatusOr<std::optional<std::string>> {
-    db::Stmt s = conn.Prepare("SELECT customer_id FROM customers WHERE phone = ?");
-    s->bind(1, phone);
-    if (!s->executeStep()) return std::optional<std::string>();
-    return std::optional<std::string>(s->getColumn(0).getString());
-  });
+  return db::Guard(
+      "find by phone", [&]() -> absl::StatusOr<std::optional<std::string>> {
+        db::Stmt s =
+            conn.Prepare("SELECT customer_id FROM customers WHERE phone = ?");
+        s->bind(1, phone);
+        if (!s->executeStep()) return std::optional<std::string>();
+        return std::optional<std::string>(s->getColumn(0).getString());
+      });
 }
 
 absl::Status InsertCustomer(db::Connection& conn, StoredCustomer& c) {
@@ -238,7 +263,8 @@ absl::Status InsertPointsTransaction(db::Connection& conn, int64_t customer_row,
     s->bind(4, static_cast<int64_t>(t.balance_after()));
     s->bind(5, t.reason());
     s->bind(6, t.actor());
-    s->bind(7, static_cast<int64_t>(TimeUtil::TimestampToMicroseconds(t.create_time())));
+    s->bind(7, static_cast<int64_t>(
+                   TimeUtil::TimestampToMicroseconds(t.create_time())));
     s->exec();
     return absl::OkStatus();
   });
@@ -250,7 +276,8 @@ ListPointsTransactions(db::Connection& conn, int64_t customer_row,
   using Rows = std::vector<std::pair<int64_t, PointsTransaction>>;
   return db::Guard("list points", [&]() -> absl::StatusOr<Rows> {
     db::Stmt s = conn.Prepare(
-        "SELECT p.id, p.transaction_id, c.customer_id, p.delta, p.balance_after,"
+        "SELECT p.id, p.transaction_id, c.customer_id, p.delta, "
+        "p.balance_after,"
         " p.reason, p.actor, p.create_time_us"
         " FROM points_transactions p JOIN customers c ON c.id = p.customer_row"
         " WHERE p.customer_row = ? AND p.id > ? ORDER BY p.id LIMIT ?");

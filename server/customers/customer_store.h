@@ -27,8 +27,8 @@ struct StoredCustomer {
 };
 
 struct ListQuery {
-  std::string branch_scope;          // "" = all branches
-  std::string branch_id;             // filter; "" = any
+  std::string branch_scope;                           // "" = all branches
+  std::string branch_id;                              // filter; "" = any
   CustomerTier tier = v1::CUSTOMER_TIER_UNSPECIFIED;  // filter; 0 = any
   std::optional<bool> marketing_consent;              // filter
   int64_t after_row = 0;

@@ -8,8 +8,9 @@ namespace retail::customers {
 v1::CustomerTier ComputeTier(const TierThresholds& t, int64_t total_spend_minor,
                              int64_t order_count, int64_t last_purchase_micros,
                              int64_t now_micros) {
-  const bool active = last_purchase_micros > 0 &&
-                      now_micros - last_purchase_micros <= t.active_days * kMicrosPerDay;
+  const bool active =
+      last_purchase_micros > 0 &&
+      now_micros - last_purchase_micros <= t.active_days * kMicrosPerDay;
   if (active && total_spend_minor >= t.vip_min_spend_minor &&
       order_count >= t.vip_min_orders) {
     return v1::CUSTOMER_TIER_VIP;
@@ -20,7 +21,8 @@ v1::CustomerTier ComputeTier(const TierThresholds& t, int64_t total_spend_minor,
   return v1::CUSTOMER_TIER_POTENTIAL;
 }
 
-void RecomputeTier(const TierThresholds& t, int64_t now_micros, v1::Customer* c) {
+void RecomputeTier(const TierThresholds& t, int64_t now_micros,
+                   v1::Customer* c) {
   const int64_t last =
       c->has_last_purchase_time()
           ? google::protobuf::util::TimeUtil::TimestampToMicroseconds(

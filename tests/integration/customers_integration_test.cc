@@ -28,14 +28,14 @@ class CustomersIntegrationTest : public ::testing::Test {
 
   // Calls `method` on the stub as `token`.
   template <typename Req, typename Resp>
-  grpc::Status Call(grpc::Status (CustomerService::Stub::*method)(grpc::ClientContext*,
-                                                                  const Req&, Resp*),
+  grpc::Status Call(grpc::Status (CustomerService::Stub::*method)(
+                        grpc::ClientContext*, const Req&, Resp*),
                     const std::string& token, const Req& req, Resp* resp) {
-    auto ctx = ContextFor(token);
-    return (stub_.get()->*method)(ctx.get(), req, resp);
+    return testing::Call(*stub_, method, token, req, resp);
   }
 
-  CreateCustomerRequest NewCustomer(const std::string& name, const std::string& phone,
+  CreateCustomerRequest NewCustomer(const std::string& name,
+                                    const std::string& phone,
                                     const std::string& branch = "B001") {
     CreateCustomerRequest req;
     req.set_request_id(absl::StrCat("create-request-", ++request_counter_));
@@ -54,8 +54,10 @@ class CustomersIntegrationTest : public ::testing::Test {
     return resp.customer();
   }
 
-  customers::v1::GetCustomerResponse Get(const std::string& token, const std::string& id,
-                                         grpc::Status* status, bool reveal = false) {
+  customers::v1::GetCustomerResponse Get(const std::string& token,
+                                         const std::string& id,
+                                         grpc::Status* status,
+                                         bool reveal = false) {
     customers::v1::GetCustomerRequest req;
     req.set_customer_id(id);
     req.set_reveal_pii(reveal);
@@ -80,26 +82,31 @@ TEST_F(CustomersIntegrationTest, MissingOrUnknownTokenIsUnauthenticated) {
 TEST_F(CustomersIntegrationTest, HealthNeedsNoToken) {
   std::string response;
   // An empty HealthCheckRequest asks about the server as a whole.
-  grpc::Status s = RawCall(server_.Channel(), "/grpc.health.v1.Health/Check", "", "", &response);
+  grpc::Status s = RawCall(server_.Channel(), "/grpc.health.v1.Health/Check",
+                           "", "", &response);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(response, std::string("\x08\x01", 2));  // status: SERVING
 }
 
 TEST_F(CustomersIntegrationTest, MalformedBytesAreInvalidArgument) {
-  const std::string method = "/retail.customers.v1.CustomerService/CreateCustomer";
+  const std::string method =
+      "/retail.customers.v1.CustomerService/CreateCustomer";
   std::string response;
   // customer { display_name: <0xFF 0xFE> }: invalid UTF-8 in a proto3 string.
   const std::string bad_utf8("\x0a\x04\x1a\x02\xff\xfe", 6);
-  grpc::Status s = RawCall(server_.Channel(), method, bad_utf8, kAdmin, &response);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  grpc::Status s =
+      RawCall(server_.Channel(), method, bad_utf8, kAdmin, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << s.error_message();
   EXPECT_THAT(DetailsOf(s).fields, ElementsAre("request"));
   // Truncated wire data.
-  s = RawCall(server_.Channel(), method, std::string("\x0a\x7f\x01", 3), kAdmin, &response);
+  s = RawCall(server_.Channel(), method, std::string("\x0a\x7f\x01", 3), kAdmin,
+              &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM customers"), "0");
   // A method that really does not exist is still UNIMPLEMENTED.
-  s = RawCall(server_.Channel(), "/retail.customers.v1.CustomerService/Nope", "", kAdmin,
-              &response);
+  s = RawCall(server_.Channel(), "/retail.customers.v1.CustomerService/Nope",
+              "", kAdmin, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
@@ -120,15 +127,18 @@ TEST_F(CustomersIntegrationTest, CreateGetRoundTripWithChineseName) {
 TEST_F(CustomersIntegrationTest, RetriedCreateReturnsIdenticalResponse) {
   CreateCustomerRequest req = NewCustomer("李雷", "13800000001");
   CreateCustomerResponse first, second;
-  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &first).ok());
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &first).ok());
   server_.clock().Advance(kMicrosPerSecond);
-  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &second).ok());
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &second).ok());
   EXPECT_EQ(first.SerializeAsString(), second.SerializeAsString());
   EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM customers"), "1");
 
   // The same request_id with a different payload is a client bug.
   req.mutable_customer()->set_display_name("韩梅梅");
-  grpc::Status s = Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &second);
+  grpc::Status s =
+      Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &second);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(DetailsOf(s).fields, ElementsAre("request_id"));
 }
@@ -144,7 +154,8 @@ TEST_F(CustomersIntegrationTest, BadInputNamesEveryField) {
   req.mutable_customer()->mutable_birthday()->set_day(29);
   req.mutable_customer()->set_branch_id("B001");
   CreateCustomerResponse resp;
-  grpc::Status s = Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &resp);
+  grpc::Status s =
+      Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   std::vector<std::string> fields = DetailsOf(s).fields;
   for (const char* f : {"request_id", "customer.display_name", "customer.phone",
@@ -176,9 +187,11 @@ TEST_F(CustomersIntegrationTest, BranchSeesOnlyItsOwnCustomers) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
 
   customers::v1::ListCustomersRequest list;
-  list.set_filter("branch_id = \"B001\"");  // asking for it explicitly still fails
+  list.set_filter(
+      "branch_id = \"B001\"");  // asking for it explicitly still fails
   customers::v1::ListCustomersResponse page;
-  ASSERT_TRUE(Call(&CustomerService::Stub::ListCustomers, kBranch2, list, &page).ok());
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::ListCustomers, kBranch2, list, &page).ok());
   EXPECT_EQ(page.customers_size(), 0);
 
   // A store cannot create for, move to, or change another branch's customer.
@@ -197,7 +210,9 @@ TEST_F(CustomersIntegrationTest, BranchSeesOnlyItsOwnCustomers) {
 
   // Without branch_id, a branch caller's customer lands in its own branch.
   CreateCustomerRequest own = NewCustomer("本店", "13900000005", "");
-  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kBranch2, own, &created).ok());
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::CreateCustomer, kBranch2, own, &created)
+          .ok());
   EXPECT_EQ(created.customer().branch_id(), "B002");
 }
 
@@ -205,7 +220,8 @@ TEST_F(CustomersIntegrationTest, AgentSeesMaskedPiiUnlessRevealedAndAudited) {
   CreateCustomerRequest req = NewCustomer("赵六", "13812345678");
   req.mutable_customer()->set_email("zhao@example.com");
   CreateCustomerResponse created;
-  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &created).ok());
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &created).ok());
   const std::string id = created.customer().customer_id();
 
   grpc::Status s;
@@ -213,13 +229,15 @@ TEST_F(CustomersIntegrationTest, AgentSeesMaskedPiiUnlessRevealedAndAudited) {
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(masked.customer().phone(), "138****5678");
   EXPECT_EQ(masked.customer().email(), "z***@example.com");
-  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM audit_log WHERE outcome = 'REVEAL'"), "0");
+  EXPECT_EQ(server_.QueryScalar(
+                "SELECT COUNT(*) FROM audit_log WHERE outcome = 'REVEAL'"),
+            "0");
 
   auto revealed = Get(kAgent, id, &s, /*reveal=*/true);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(revealed.customer().phone(), "13812345678");
-  EXPECT_EQ(server_.QueryScalar(
-                "SELECT principal_id || ' ' || resource FROM audit_log WHERE outcome = 'REVEAL'"),
+  EXPECT_EQ(server_.QueryScalar("SELECT principal_id || ' ' || resource FROM "
+                                "audit_log WHERE outcome = 'REVEAL'"),
             "agent customers/" + id);
 
   // Roles that never see personal data may not ask for it.
@@ -235,8 +253,8 @@ TEST_F(CustomersIntegrationTest, RolesAreEnforced) {
   grpc::Status s = Call(&CustomerService::Stub::CreateCustomer, kAuditor,
                         NewCustomer("审计", "13900000006"), &created);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  s = Call(&CustomerService::Stub::CreateCustomer, kCrm, NewCustomer("CRM", "13900000007"),
-           &created);
+  s = Call(&CustomerService::Stub::CreateCustomer, kCrm,
+           NewCustomer("CRM", "13900000007"), &created);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 
   Customer c = Create("王五", "13900000008");
@@ -259,7 +277,8 @@ TEST_F(CustomersIntegrationTest, UpdateWithMaskAndEtag) {
   req.mutable_customer()->set_display_name("ignored: not in the mask");
   req.mutable_update_mask()->add_paths("email");
   customers::v1::UpdateCustomerResponse resp;
-  grpc::Status s = Call(&CustomerService::Stub::UpdateCustomer, kAdmin, req, &resp);
+  grpc::Status s =
+      Call(&CustomerService::Stub::UpdateCustomer, kAdmin, req, &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(resp.customer().email(), "sun@example.com");
   EXPECT_EQ(resp.customer().display_name(), "孙七");
@@ -296,7 +315,8 @@ TEST_F(CustomersIntegrationTest, UpdateWithMaskAndEtag) {
 }
 
 TEST_F(CustomersIntegrationTest, ListPagesWithSignedTokens) {
-  for (int i = 0; i < 7; ++i) Create(absl::StrCat("顾客", i), absl::StrCat("1390000010", i));
+  for (int i = 0; i < 7; ++i)
+    Create(absl::StrCat("顾客", i), absl::StrCat("1390000010", i));
   Create("别店", "13900000200", "B002");
   customers::v1::ListCustomersRequest req;
   req.set_page_size(3);
@@ -305,7 +325,8 @@ TEST_F(CustomersIntegrationTest, ListPagesWithSignedTokens) {
   int pages = 0;
   for (;;) {
     customers::v1::ListCustomersResponse page;
-    grpc::Status s = Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page);
+    grpc::Status s =
+        Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page);
     ASSERT_TRUE(s.ok()) << s.error_message();
     ++pages;
     for (const auto& c : page.customers()) {
@@ -320,7 +341,8 @@ TEST_F(CustomersIntegrationTest, ListPagesWithSignedTokens) {
 
   customers::v1::ListCustomersResponse page;
   req.set_page_token("forged-token");
-  grpc::Status s = Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page);
+  grpc::Status s =
+      Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(DetailsOf(s).fields, ElementsAre("page_token"));
 
@@ -348,33 +370,38 @@ TEST_F(CustomersIntegrationTest, SearchByPhoneEmailAndName) {
   CreateCustomerRequest req = NewCustomer("欧阳娜娜", "13900000301");
   req.mutable_customer()->set_email("nana@example.com");
   CreateCustomerResponse created;
-  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &created).ok());
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::CreateCustomer, kAdmin, req, &created).ok());
   Create("Nana Smith", "+447911123456");
 
   auto search = [&](auto set) {
     customers::v1::SearchCustomersRequest s;
     set(s);
     customers::v1::SearchCustomersResponse r;
-    EXPECT_TRUE(Call(&CustomerService::Stub::SearchCustomers, kAdmin, s, &r).ok());
+    EXPECT_TRUE(
+        Call(&CustomerService::Stub::SearchCustomers, kAdmin, s, &r).ok());
     return r.customers_size();
   };
   EXPECT_EQ(search([](auto& s) { s.set_phone("+8613900000301"); }), 1);
   EXPECT_EQ(search([](auto& s) { s.set_email("NANA@example.com"); }), 1);
   EXPECT_EQ(search([](auto& s) { s.set_name_contains("娜娜"); }), 1);
   EXPECT_EQ(search([](auto& s) { s.set_name_contains("Nana"); }), 1);
-  EXPECT_EQ(search([](auto& s) { s.set_name_contains("%"); }), 0);  // literal, not a wildcard
+  EXPECT_EQ(search([](auto& s) { s.set_name_contains("%"); }),
+            0);  // literal, not a wildcard
 
   customers::v1::SearchCustomersRequest both;
   both.set_phone("13900000301");
   both.set_email("nana@example.com");
   customers::v1::SearchCustomersResponse r;
-  grpc::Status s = Call(&CustomerService::Stub::SearchCustomers, kAdmin, both, &r);
+  grpc::Status s =
+      Call(&CustomerService::Stub::SearchCustomers, kAdmin, both, &r);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(CustomersIntegrationTest, PointsLedgerNeverGoesNegative) {
   Customer c = Create("积分", "13900000401");
-  auto adjust = [&](int64_t delta, const std::string& id, AdjustPointsResponse* resp) {
+  auto adjust = [&](int64_t delta, const std::string& id,
+                    AdjustPointsResponse* resp) {
     AdjustPointsRequest req;
     req.set_customer_id(c.customer_id());
     req.set_delta(delta);
@@ -399,12 +426,15 @@ TEST_F(CustomersIntegrationTest, PointsLedgerNeverGoesNegative) {
   customers::v1::ListPointsTransactionsRequest list;
   list.set_customer_id(c.customer_id());
   customers::v1::ListPointsTransactionsResponse ledger;
-  ASSERT_TRUE(Call(&CustomerService::Stub::ListPointsTransactions, kBranch1, list, &ledger).ok());
+  ASSERT_TRUE(Call(&CustomerService::Stub::ListPointsTransactions, kBranch1,
+                   list, &ledger)
+                  .ok());
   ASSERT_EQ(ledger.transactions_size(), 2);
   EXPECT_EQ(ledger.transactions(0).delta(), 100);
   EXPECT_EQ(ledger.transactions(1).delta(), -30);
   EXPECT_EQ(ledger.transactions(1).actor(), "b001");
-  s = Call(&CustomerService::Stub::ListPointsTransactions, kBranch2, list, &ledger);
+  s = Call(&CustomerService::Stub::ListPointsTransactions, kBranch2, list,
+           &ledger);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
@@ -412,7 +442,9 @@ TEST_F(CustomersIntegrationTest, ExportAndEraseKeepAggregatesAndScrubReplays) {
   CreateCustomerRequest create = NewCustomer("钱九", "13900000501");
   create.mutable_customer()->set_email("qian@example.com");
   CreateCustomerResponse created;
-  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kAdmin, create, &created).ok());
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::CreateCustomer, kAdmin, create, &created)
+          .ok());
   const std::string id = created.customer().customer_id();
   AdjustPointsRequest adjust;
   adjust.set_customer_id(id);
@@ -420,25 +452,30 @@ TEST_F(CustomersIntegrationTest, ExportAndEraseKeepAggregatesAndScrubReplays) {
   adjust.set_reason("welcome");
   adjust.set_request_id("welcome-points");
   AdjustPointsResponse adjusted;
-  ASSERT_TRUE(Call(&CustomerService::Stub::AdjustPoints, kAdmin, adjust, &adjusted).ok());
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::AdjustPoints, kAdmin, adjust, &adjusted)
+          .ok());
 
   customers::v1::ExportCustomerDataRequest export_req;
   export_req.set_customer_id(id);
   customers::v1::ExportCustomerDataResponse exported;
-  ASSERT_TRUE(
-      Call(&CustomerService::Stub::ExportCustomerData, kAgent, export_req, &exported).ok());
+  ASSERT_TRUE(Call(&CustomerService::Stub::ExportCustomerData, kAgent,
+                   export_req, &exported)
+                  .ok());
   EXPECT_EQ(exported.customer().phone(), "13900000501");  // unmasked, audited
   EXPECT_EQ(exported.points_transactions_size(), 1);
-  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM audit_log WHERE method LIKE "
-                                "'%ExportCustomerData' AND outcome = 'REVEAL'"),
-            "1");
+  EXPECT_EQ(
+      server_.QueryScalar("SELECT COUNT(*) FROM audit_log WHERE method LIKE "
+                          "'%ExportCustomerData' AND outcome = 'REVEAL'"),
+      "1");
 
   customers::v1::EraseCustomerRequest erase;
   erase.set_customer_id(id);
   erase.set_reason("PIPL request #42");
   erase.set_request_id("erase-0001");
   customers::v1::EraseCustomerResponse erased;
-  ASSERT_TRUE(Call(&CustomerService::Stub::EraseCustomer, kAgent, erase, &erased).ok());
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::EraseCustomer, kAgent, erase, &erased).ok());
   EXPECT_EQ(erased.customer().customer_id(), id);
   EXPECT_EQ(erased.customer().phone(), "");
   EXPECT_EQ(erased.customer().email(), "");
@@ -447,14 +484,19 @@ TEST_F(CustomersIntegrationTest, ExportAndEraseKeepAggregatesAndScrubReplays) {
 
   // A replay of the original create must not bring the personal data back.
   CreateCustomerResponse replay;
-  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kAdmin, create, &replay).ok());
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::CreateCustomer, kAdmin, create, &replay)
+          .ok());
   EXPECT_EQ(replay.customer().customer_id(), id);
   EXPECT_EQ(replay.customer().phone(), "");
-  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM customers WHERE phone IS NOT NULL"), "0");
+  EXPECT_EQ(server_.QueryScalar(
+                "SELECT COUNT(*) FROM customers WHERE phone IS NOT NULL"),
+            "0");
 
   // Erased customers cannot change; the phone is free for a new profile.
   erase.set_request_id("erase-0002");
-  grpc::Status s = Call(&CustomerService::Stub::EraseCustomer, kAgent, erase, &erased);
+  grpc::Status s =
+      Call(&CustomerService::Stub::EraseCustomer, kAgent, erase, &erased);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(DetailsOf(s).reason, "CUSTOMER_ERASED");
   Create("新客", "13900000501");
@@ -474,11 +516,13 @@ TEST_F(CustomersIntegrationTest, DataSurvivesRestart) {
   customers::v1::ListCustomersRequest req;
   req.set_page_size(1);
   customers::v1::ListCustomersResponse page;
-  ASSERT_TRUE(Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page).ok());
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page).ok());
   server_.Restart();
   Connect();
   req.set_page_token(page.next_page_token());
-  ASSERT_TRUE(Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page).ok());
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page).ok());
   EXPECT_EQ(page.customers(0).display_name(), "持久2");
 }
 
@@ -495,7 +539,8 @@ TEST_F(CustomersIntegrationTest, ExpiredDeadlineAndOversizedMessage) {
   CreateCustomerRequest big = NewCustomer("大", "13900000701");
   big.mutable_customer()->set_notes(std::string(5 * 1024 * 1024, 'x'));
   CreateCustomerResponse created;
-  grpc::Status s = Call(&CustomerService::Stub::CreateCustomer, kAdmin, big, &created);
+  grpc::Status s =
+      Call(&CustomerService::Stub::CreateCustomer, kAdmin, big, &created);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   // The server is still up.
   Create("之后", "13900000702");

@@ -1,14 +1,13 @@
 #include "tests/integration/test_server.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
-#include <future>
 #include <fstream>
+#include <future>
 #include <random>
-
-#include <grpcpp/generic/generic_stub.h>
 
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
@@ -41,7 +40,9 @@ TestServer::TestServer() : clock_(kStartMicros) {
       << TokenLine(kBranch1, "b001 branch branch=B001")
       << TokenLine(kBranch2, "b002 branch branch=B002")
       << TokenLine(kAuditor, "auditor auditor")
-      << TokenLine(kCrm, "crm service methods=retail.customers.v1.CustomerService/GetCustomer");
+      << TokenLine(kCrm,
+                   "crm service "
+                   "methods=retail.customers.v1.CustomerService/GetCustomer");
   Start();
 }
 
@@ -77,7 +78,8 @@ std::shared_ptr<grpc::Channel> TestServer::Channel() const {
   // A unique argument forces a separate connection per channel.
   static std::atomic<int> counter{0};
   args.SetInt("retail.test.channel", counter++);
-  return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address(),
+                                   grpc::InsecureChannelCredentials(), args);
 }
 
 std::string TestServer::QueryScalar(const std::string& sql) const {
@@ -90,7 +92,8 @@ std::string TestServer::QueryScalar(const std::string& sql) const {
 std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::seconds(10));
   return ctx;
 }
 
@@ -104,7 +107,8 @@ grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
   grpc::ByteBuffer response_buffer;
   std::promise<grpc::Status> done;
   generic.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request_buffer,
-                    &response_buffer, [&done](grpc::Status s) { done.set_value(s); });
+                    &response_buffer,
+                    [&done](grpc::Status s) { done.set_value(s); });
   grpc::Status status = done.get_future().get();
   response->clear();
   std::vector<grpc::Slice> slices;
@@ -124,7 +128,8 @@ ErrorDetails DetailsOf(const grpc::Status& status) {
     google::rpc::BadRequest bad;
     google::rpc::ErrorInfo info;
     if (any.UnpackTo(&bad)) {
-      for (const auto& v : bad.field_violations()) out.fields.push_back(v.field());
+      for (const auto& v : bad.field_violations())
+        out.fields.push_back(v.field());
     } else if (any.UnpackTo(&info)) {
       out.reason = info.reason();
       out.metadata.insert(info.metadata().begin(), info.metadata().end());

@@ -59,6 +59,16 @@ class TestServer {
 // A ClientContext carrying `token` and a 10 s deadline.
 std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token);
 
+// Calls a typed stub method as `token` with a 10 s deadline.
+template <typename Stub, typename Req, typename Resp>
+grpc::Status Call(Stub& stub,
+                  grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&,
+                                               Resp*),
+                  const std::string& token, const Req& req, Resp* resp) {
+  auto ctx = ContextFor(token);
+  return (stub.*method)(ctx.get(), req, resp);
+}
+
 // Sends raw request bytes to `method` ("/pkg.Service/Method") as `token`
 // ("" for none), bypassing the typed stubs, e.g. to send invalid UTF-8.
 grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
