@@ -1,0 +1,544 @@
+// Crash safety (issue 3, part 3): the real retail_server binary is SIGKILLed
+// at random moments under 64 concurrent writes, restarted on the same
+// database, and every unacknowledged request is retried with its request_id.
+// Afterwards, over RPC and straight from the SQLite file:
+//   * every acknowledged write is there, with the acknowledged content;
+//   * no request took effect twice;
+//   * PRAGMA integrity_check is ok;
+//   * a replay of an acknowledged request answers the same bytes;
+// and the server served again within 5 s of every restart.
+//
+// Reproduce a run's random choices with RETAIL_CRASH_SEED=<seed from the
+// log>; the kill moments then match up to scheduling noise. The temp dir
+// (database and server log) is kept on failure, or always with
+// RETAIL_CRASH_KEEP_FILES=1.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "SQLiteCpp/Database.h"
+#include "SQLiteCpp/Statement.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/ids.h"
+#include "gtest/gtest.h"
+#include "retail/customers/v1/customers.grpc.pb.h"
+#include "tests/crash/ledger.h"
+#include "tests/crash/load_client.h"
+#include "tests/crash/server_process.h"
+
+namespace retail::crash {
+namespace {
+
+using ::retail::customers::v1::AdjustPointsResponse;
+using ::retail::customers::v1::CreateCustomerResponse;
+using ::retail::customers::v1::Customer;
+using ::retail::customers::v1::GetCustomerRequest;
+using ::retail::customers::v1::GetCustomerResponse;
+
+constexpr char kToken[] = "crash-test-admin-token";
+constexpr int kInFlight = 64;
+// SIGKILLs under load (the issue asks for at least 5), each 100-800 ms after
+// the server answered its first health check.
+constexpr int kKillRounds = 6;
+constexpr int kMinKillDelayMs = 100;
+constexpr int kMaxKillDelayMs = 800;
+// One extra SIGKILL lands during start-up (before the first answer), while
+// the server is opening the database the previous kill left behind.
+constexpr int kStartupKillAfterRound = 3;
+constexpr int kMaxStartupKillDelayMs = 40;
+constexpr absl::Duration kServeWithin = absl::Seconds(5);
+// Bounds: no request needs more than this many sends to be acknowledged,
+// the final retry pass and the replay pass each finish within this time.
+constexpr int kMaxAttemptsPerRequest = 2 * kKillRounds + 4;
+constexpr absl::Duration kDrainBudget = absl::Seconds(20);
+constexpr absl::Duration kShutdownGrace = absl::Seconds(20);
+
+// The server binary: $RETAIL_SERVER_BINARY (set by ctest), else the
+// retail_server next to this test in the build's bin/ directory.
+std::string ServerBinary() {
+  if (const char* env = std::getenv("RETAIL_SERVER_BINARY");
+      env != nullptr && *env != '\0') {
+    return env;
+  }
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (self.parent_path() / "retail_server").string();
+}
+
+uint64_t Seed() {
+  if (const char* env = std::getenv("RETAIL_CRASH_SEED");
+      env != nullptr && *env != '\0') {
+    return std::strtoull(env, nullptr, 10);
+  }
+  return std::random_device{}() * 0x100000000ULL + std::random_device{}();
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+class CrashTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    start_ = absl::Now();
+    seed_ = Seed();
+    // Printed first, so a failing run can be repeated with the same choices.
+    std::cout << "[crash] seed " << seed_ << " (RETAIL_CRASH_SEED=" << seed_
+              << " to reproduce)" << std::endl;
+    RecordProperty("seed", std::to_string(seed_));
+    rng_.seed(seed_);
+    ledger_ = std::make_shared<Ledger>(seed_ ^ 0x9e3779b97f4a7c15ULL);
+
+    dir_ =
+        (std::filesystem::path(::testing::TempDir()) /
+         absl::StrCat("retail_crash_", getpid(), "_", std::random_device{}()))
+            .string();
+    std::filesystem::create_directories(dir_);
+    db_path_ = dir_ + "/retail.db";
+    log_path_ = dir_ + "/server.log";
+    std::ofstream(dir_ + "/auth.conf")
+        << "sha256:" << Sha256Hex(kToken) << " admin admin\n";
+
+    const std::string binary = ServerBinary();
+    ASSERT_TRUE(std::filesystem::exists(binary))
+        << binary << " not found; set RETAIL_SERVER_BINARY";
+    server_ = std::make_unique<ServerProcess>(binary, log_path_);
+    ASSERT_NO_FATAL_FAILURE(UseFreshPort());
+  }
+
+  // Picks a free loopback port and points the server's flags at it.
+  void UseFreshPort() {
+    absl::StatusOr<int> port = PickFreeLoopbackPort();
+    ASSERT_TRUE(port.ok()) << port.status();
+    address_ = absl::StrCat("127.0.0.1:", *port);
+    server_->set_args({"--listen", address_, "--db", db_path_, "--auth_config",
+                       dir_ + "/auth.conf", "--shutdown_grace_seconds", "10"});
+  }
+
+  void TearDown() override {
+    // SIGKILLs and reaps a server that a failed assertion left running.
+    server_.reset();
+    if (HasFailure()) {
+      std::string log = ReadFile(log_path_);
+      if (log.size() > 20000) log = "...\n" + log.substr(log.size() - 20000);
+      std::cout << "[crash] seed " << seed_ << "; files kept in " << dir_
+                << "\n[crash] server log:\n"
+                << log << std::endl;
+      return;
+    }
+    if (std::getenv("RETAIL_CRASH_KEEP_FILES") != nullptr) {
+      std::cout << "[crash] files kept in " << dir_ << std::endl;
+      return;
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // Starts the server and waits for SERVING; fails the test if that takes
+  // longer than kServeWithin.
+  void StartAndWaitServing() {
+    const size_t log_offset = ReadFile(log_path_).size();
+    ASSERT_TRUE(server_->Start().ok());
+    const absl::Time started = absl::Now();
+    absl::Status serving = absl::UnavailableError("not probed yet");
+    while (absl::Now() - started < kServeWithin) {
+      if (!server_->Running()) {
+        // While the killed server was down its port was free, and another
+        // process may have taken it. That is the harness's bad luck, not
+        // the server's fault: move to a fresh port, once.
+        ASSERT_FALSE(moved_port_ ||
+                     ReadFile(log_path_).find("cannot listen", log_offset) ==
+                         std::string::npos)
+            << "the server exited during start-up";
+        moved_port_ = true;
+        ASSERT_NO_FATAL_FAILURE(UseFreshPort());
+        std::cout << "[crash] port taken while the server was down; moved to "
+                  << address_ << std::endl;
+        ASSERT_NO_FATAL_FAILURE(StartAndWaitServing());
+        return;
+      }
+      // A fresh channel per probe connects at once; a reused one would wait
+      // out its reconnect backoff after each refused connection and make
+      // the restart look slower than it is.
+      serving = CheckServing(NewChannel(address_), absl::Milliseconds(250));
+      if (serving.ok()) break;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    const absl::Duration took = absl::Now() - started;
+    ASSERT_TRUE(serving.ok()) << "not serving " << absl::FormatDuration(took)
+                              << " after start: " << serving;
+    max_start_ = std::max(max_start_, took);
+    last_start_ = took;
+  }
+
+  std::unique_ptr<LoadClient> NewLoadClient() {
+    return std::make_unique<LoadClient>(ledger_, NewChannel(address_), kToken,
+                                        kInFlight);
+  }
+
+  // Start, load with 64 in flight for a random 100-800 ms, SIGKILL.
+  void KillRound(int round) {
+    ASSERT_NO_FATAL_FAILURE(StartAndWaitServing());
+    const int delay_ms = std::uniform_int_distribution<int>(
+        kMinKillDelayMs, kMaxKillDelayMs)(rng_);
+    const size_t queued_retries = ledger_->Unacknowledged();
+    auto client = NewLoadClient();
+    client->Drive(absl::Now() + absl::Milliseconds(delay_ms),
+                  /*allow_new=*/true, round);
+    server_->Kill();
+    // The kernel resets the dead server's connections, so every call still
+    // in flight fails at once and goes back to the retry queue.
+    ASSERT_TRUE(client->WaitIdle(kRpcTimeout + absl::Seconds(5)));
+    const LedgerStats stats = ledger_->Stats();
+    std::cout << "[crash] round " << round << ": serving "
+              << absl::ToInt64Milliseconds(last_start_)
+              << " ms after exec; SIGKILL after " << delay_ms
+              << " ms of load; retried " << queued_retries
+              << " from earlier rounds; " << stats.creates + stats.adjusts
+              << " requests so far, " << stats.acked << " acknowledged, "
+              << ledger_->Unacknowledged() << " waiting for a retry"
+              << std::endl;
+  }
+
+  // SIGKILL while the server opens the database left by the previous kill.
+  void StartupKill() {
+    ASSERT_TRUE(server_->Start().ok());
+    const int delay_ms =
+        std::uniform_int_distribution<int>(0, kMaxStartupKillDelayMs)(rng_);
+    absl::SleepFor(absl::Milliseconds(delay_ms));
+    server_->Kill();
+    ++startup_kills_;
+    std::cout << "[crash] SIGKILL " << delay_ms << " ms into start-up"
+              << std::endl;
+  }
+
+  // GetCustomer for every created customer: same id, name, phone and branch
+  // as acknowledged, and the balance the acknowledged adjustments add up to.
+  void VerifyViaRpc(LoadClient& client, const std::vector<Entry>& entries,
+                    const std::map<std::string, int64_t>& balances) {
+    std::vector<const Entry*> creates;
+    for (const Entry& e : entries) {
+      if (e.kind == Kind::kCreate && e.acks > 0) creates.push_back(&e);
+    }
+    std::vector<GetCustomerResponse> got(creates.size());
+    std::vector<grpc::Status> status(creates.size());
+    InFlightLimit limit(kInFlight);
+    std::vector<std::unique_ptr<grpc::ClientContext>> contexts(creates.size());
+    std::vector<GetCustomerRequest> requests(creates.size());
+    for (size_t i = 0; i < creates.size(); ++i) {
+      ASSERT_TRUE(limit.AcquireUntil(absl::Now() + kRpcTimeout));
+      requests[i].set_customer_id(creates[i]->customer_id);
+      contexts[i] = std::make_unique<grpc::ClientContext>();
+      contexts[i]->AddMetadata("authorization",
+                               absl::StrCat("Bearer ", kToken));
+      contexts[i]->set_deadline(absl::ToChronoTime(absl::Now() + kRpcTimeout));
+      client.stub().async()->GetCustomer(contexts[i].get(), &requests[i],
+                                         &got[i],
+                                         [&limit, &status, i](grpc::Status s) {
+                                           status[i] = std::move(s);
+                                           limit.Release();
+                                         });
+    }
+    ASSERT_TRUE(limit.WaitIdle(kRpcTimeout + absl::Seconds(5)));
+    int mismatches = 0;
+    for (size_t i = 0; i < creates.size(); ++i) {
+      const Entry& e = *creates[i];
+      CreateCustomerResponse ack;
+      ASSERT_TRUE(ack.ParseFromString(e.first_ack)) << e.request_id;
+      const Customer& want = ack.customer();
+      const Customer& have = got[i].customer();
+      const auto balance = balances.find(e.customer_id);
+      const int64_t want_balance =
+          balance == balances.end() ? 0 : balance->second;
+      const bool ok = status[i].ok() &&
+                      have.customer_id() == want.customer_id() &&
+                      have.display_name() == want.display_name() &&
+                      have.phone() == want.phone() &&
+                      have.branch_id() == want.branch_id() &&
+                      have.points_balance() == want_balance;
+      if (!ok && ++mismatches <= 10) {
+        ADD_FAILURE() << e.request_id << ": GetCustomer(" << e.customer_id
+                      << ") = code " << status[i].error_code() << " "
+                      << status[i].error_message() << " {"
+                      << have.ShortDebugString() << "}; acknowledged {"
+                      << want.ShortDebugString() << "} with balance "
+                      << want_balance;
+      }
+    }
+    EXPECT_EQ(mismatches, 0);
+  }
+
+  // Checks the database file itself, read-only, after the clean shutdown.
+  void VerifyDatabase(const std::vector<Entry>& entries,
+                      const std::map<std::string, int64_t>& balances) {
+    SQLite::Database db(db_path_, SQLite::OPEN_READONLY);
+    auto scalar = [&db](const std::string& sql) {
+      SQLite::Statement q(db, sql);
+      return q.executeStep() ? q.getColumn(0).getString() : std::string();
+    };
+    integrity_ = scalar("PRAGMA integrity_check");
+    EXPECT_EQ(integrity_, "ok");
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM pragma_foreign_key_check"), "0");
+
+    size_t creates = 0, adjusts = 0;
+    for (const Entry& e : entries) {
+      (e.kind == Kind::kCreate ? creates : adjusts) += 1;
+    }
+
+    // Exactly one row per create request. Each request has its own phone,
+    // so a create executed twice would rather fail with ALREADY_EXISTS than
+    // add a row; the audit's OK count below catches that case too.
+    struct Row {
+      std::string name, phone, branch;
+      int64_t balance;
+    };
+    std::map<std::string, Row> customers;
+    {
+      SQLite::Statement q(
+          db,
+          "SELECT customer_id, display_name, phone, branch_id, points_balance"
+          " FROM customers");
+      while (q.executeStep()) {
+        customers[q.getColumn(0).getString()] =
+            Row{q.getColumn(1).getString(), q.getColumn(2).getString(),
+                q.getColumn(3).getString(), q.getColumn(4).getInt64()};
+      }
+    }
+    customer_rows_ = customers.size();
+    EXPECT_EQ(customers.size(), creates)
+        << "customers rows vs distinct create requests";
+    EXPECT_EQ(scalar("SELECT COUNT(DISTINCT phone) FROM customers"),
+              std::to_string(creates));
+
+    struct Txn {
+      std::string customer_id;
+      int64_t delta, balance_after;
+    };
+    std::map<std::string, Txn> txns;
+    {
+      SQLite::Statement q(
+          db,
+          "SELECT t.transaction_id, c.customer_id, t.delta, t.balance_after"
+          " FROM points_transactions t JOIN customers c ON c.id = "
+          "t.customer_row");
+      while (q.executeStep()) {
+        txns[q.getColumn(0).getString()] =
+            Txn{q.getColumn(1).getString(), q.getColumn(2).getInt64(),
+                q.getColumn(3).getInt64()};
+      }
+    }
+    points_rows_ = txns.size();
+    EXPECT_EQ(txns.size(), adjusts)
+        << "ledger rows vs distinct AdjustPoints requests";
+    // The stored running balance must add up in commit order.
+    EXPECT_EQ(
+        scalar("SELECT COUNT(*) FROM points_transactions t WHERE "
+               "t.balance_after !="
+               " (SELECT SUM(delta) FROM points_transactions u"
+               "  WHERE u.customer_row = t.customer_row AND u.id <= t.id)"),
+        "0");
+    // One change event per successful mutation.
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM events"),
+              std::to_string(creates + adjusts));
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM idempotency_keys"),
+              std::to_string(entries.size()));
+
+    // Per request_id: exactly one execution ("OK"), and at least as many
+    // executions plus replays as answers the client received; an answer the
+    // database has no trace of would be a lost acknowledged write.
+    // request_id -> (OK rows, REPLAYED rows)
+    std::map<std::string, std::pair<int, int>> audit;
+    {
+      SQLite::Statement q(
+          db,
+          "SELECT request_id, SUM(outcome = 'OK'), SUM(outcome = 'REPLAYED')"
+          " FROM audit_log WHERE request_id != '' GROUP BY request_id");
+      while (q.executeStep()) {
+        audit[q.getColumn(0).getString()] = {q.getColumn(1).getInt(),
+                                             q.getColumn(2).getInt()};
+      }
+    }
+
+    int problems = 0;
+    auto report = [&problems](const std::string& what) {
+      if (++problems <= 20) ADD_FAILURE() << what;
+    };
+    for (const Entry& e : entries) {
+      const auto [oks, replays] = audit[e.request_id];
+      // An acknowledged request ran exactly once; a refused one at most once.
+      if (e.acks > 0 ? oks != 1 : oks > 1) {
+        report(absl::StrCat(e.request_id, ": executed ", oks, " times"));
+      }
+      if (e.acks == 0) continue;  // refused for good; reported already
+      if (oks + replays < e.acks) {
+        report(absl::StrCat(e.request_id, ": ", e.acks, " answers but only ",
+                            oks + replays, " committed executions/replays"));
+      }
+      lost_acks_ += std::max(0, oks + replays - e.acks);
+      if (e.kind == Kind::kCreate) {
+        CreateCustomerResponse ack;
+        ack.ParseFromString(e.first_ack);
+        const Customer& c = ack.customer();
+        const auto row = customers.find(c.customer_id());
+        if (c.display_name() != e.create.customer().display_name() ||
+            c.phone() != e.create.customer().phone() ||
+            c.branch_id() != e.create.customer().branch_id()) {
+          report(absl::StrCat(e.request_id, ": acknowledged ",
+                              c.ShortDebugString(), " for request ",
+                              e.create.ShortDebugString()));
+        }
+        if (row == customers.end()) {
+          report(absl::StrCat(e.request_id, ": acknowledged customer ",
+                              c.customer_id(), " is missing"));
+          continue;
+        }
+        const auto balance = balances.find(c.customer_id());
+        if (row->second.name != c.display_name() ||
+            row->second.phone != c.phone() ||
+            row->second.branch != c.branch_id() ||
+            row->second.balance !=
+                (balance == balances.end() ? 0 : balance->second)) {
+          report(absl::StrCat(e.request_id, ": row for ", c.customer_id(),
+                              " differs from the acknowledgement"));
+        }
+      } else {
+        AdjustPointsResponse ack;
+        ack.ParseFromString(e.first_ack);
+        const auto& t = ack.transaction();
+        if (t.delta() != e.adjust.delta() ||
+            t.customer_id() != e.adjust.customer_id() ||
+            ack.customer().points_balance() != t.balance_after()) {
+          report(absl::StrCat(e.request_id, ": acknowledged ",
+                              t.ShortDebugString(), " for request ",
+                              e.adjust.ShortDebugString()));
+        }
+        const auto row = txns.find(t.transaction_id());
+        if (row == txns.end()) {
+          report(absl::StrCat(e.request_id,
+                              ": acknowledged points transaction ",
+                              t.transaction_id(), " is missing"));
+        } else if (row->second.customer_id != t.customer_id() ||
+                   row->second.delta != t.delta() ||
+                   row->second.balance_after != t.balance_after()) {
+          report(absl::StrCat(e.request_id, ": stored transaction ",
+                              t.transaction_id(),
+                              " differs from the acknowledgement"));
+        }
+      }
+    }
+    EXPECT_EQ(problems, 0);
+  }
+
+  absl::Time start_;
+  uint64_t seed_ = 0;
+  std::mt19937_64 rng_;
+  std::shared_ptr<Ledger> ledger_;
+  std::string dir_, db_path_, log_path_, address_;
+  std::unique_ptr<ServerProcess> server_;
+  absl::Duration max_start_ = absl::ZeroDuration();
+  absl::Duration last_start_ = absl::ZeroDuration();
+  int startup_kills_ = 0;
+  bool moved_port_ = false;
+  int lost_acks_ = 0;  // committed executions whose answer never arrived
+  std::string integrity_;
+  size_t customer_rows_ = 0;  // in the database after the last shutdown
+  size_t points_rows_ = 0;
+};
+
+TEST_F(CrashTest, AcknowledgedWritesSurviveKill9AndRetriesNeverDuplicate) {
+  for (int round = 1; round <= kKillRounds; ++round) {
+    ASSERT_NO_FATAL_FAILURE(KillRound(round));
+    if (round == kStartupKillAfterRound) {
+      ASSERT_NO_FATAL_FAILURE(StartupKill());
+    }
+  }
+  // Requests whose first answer came before some SIGKILL: the ones a crash
+  // could have lost.
+  const size_t acked_before_kills = ledger_->Stats().acked;
+
+  // Last lifetime: no new requests; every one still unacknowledged is
+  // retried until it is, then every request is sent once more to compare
+  // the replayed answer with the first one.
+  const int final_round = kKillRounds + 1;
+  ASSERT_NO_FATAL_FAILURE(StartAndWaitServing());
+  auto client = NewLoadClient();
+  client->Drive(absl::Now() + kDrainBudget, /*allow_new=*/false, final_round);
+  ASSERT_TRUE(client->WaitIdle(kRpcTimeout + absl::Seconds(5)));
+  // Not fatal: a request refused for good (say NOT_FOUND for a customer
+  // whose creation was acknowledged and then lost) is reported below, and
+  // the checks that follow then show what else went missing.
+  EXPECT_EQ(ledger_->Unacknowledged(), 0u)
+      << "requests still unacknowledged after the final retry pass";
+  ledger_->QueueAllForReplay();
+  client->Drive(absl::Now() + kDrainBudget, /*allow_new=*/false, final_round);
+  ASSERT_TRUE(client->WaitIdle(kRpcTimeout + absl::Seconds(5)));
+  ASSERT_TRUE(ledger_->Settled());
+
+  // Unexpected answers (anything but OK or what a dead server looks like)
+  // and replayed answers that differ from the first.
+  const std::vector<std::string> problems = ledger_->Problems();
+  for (size_t i = 0; i < problems.size() && i < 20; ++i) {
+    ADD_FAILURE() << problems[i];
+  }
+  EXPECT_EQ(problems.size(), 0u) << "unexpected answers (first 20 above)";
+
+  const std::vector<Entry> entries = ledger_->Entries();
+  // customer_id -> sum of its acknowledged deltas
+  std::map<std::string, int64_t> balances;
+  int max_attempts = 0;
+  for (const Entry& e : entries) {
+    if (e.kind == Kind::kAdjust && e.acks > 0) {
+      balances[e.adjust.customer_id()] += e.adjust.delta();
+    }
+    max_attempts = std::max(max_attempts, e.first_ack_attempt);
+    EXPECT_LE(e.first_ack_attempt, kMaxAttemptsPerRequest)
+        << e.request_id << " needed " << e.first_ack_attempt
+        << " sends; the last failure was " << e.last_error;
+  }
+  ASSERT_NO_FATAL_FAILURE(VerifyViaRpc(*client, entries, balances));
+  client.reset();
+
+  absl::StatusOr<int> exit_code = server_->Terminate(kShutdownGrace);
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  EXPECT_EQ(*exit_code, 0) << "exit code after SIGTERM";
+
+  ASSERT_NO_FATAL_FAILURE(VerifyDatabase(entries, balances));
+
+  const LedgerStats stats = ledger_->Stats();
+  std::cout << "[crash] summary: seed " << seed_ << "; " << kKillRounds
+            << " SIGKILLs under load + " << startup_kills_
+            << " during start-up; " << stats.creates + stats.adjusts
+            << " requests (" << stats.creates << " creates, " << stats.adjusts
+            << " adjusts), " << stats.sends << " sends; " << acked_before_kills
+            << " acknowledged before the last kill; " << stats.retried
+            << " needed a retry (" << lost_acks_
+            << " answers lost to a kill after commit"
+            << "); " << stats.acked_twice
+            << " answered twice or more, compared byte for byte; max "
+            << max_attempts << " sends for one request; slowest restart "
+            << absl::FormatDuration(max_start_)
+            << "; database: " << customer_rows_ << " customers, "
+            << points_rows_ << " points rows, integrity_check " << integrity_
+            << "; "
+            << absl::FormatDuration(
+                   absl::Trunc(absl::Now() - start_, absl::Milliseconds(1)))
+            << std::endl;
+}
+
+}  // namespace
+}  // namespace retail::crash

@@ -1,0 +1,109 @@
+// The crash test's client-side ledger: every write request it ever made, its
+// exact payload, and what the server acknowledged. After the last crash the
+// database is checked against this ledger, so it is the test's notion of
+// "what the server promised". Thread-safe: gRPC callback threads record
+// answers while the test thread picks the next request to send.
+#ifndef RETAIL_TESTS_CRASH_LEDGER_H_
+#define RETAIL_TESTS_CRASH_LEDGER_H_
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "retail/customers/v1/customers.pb.h"
+
+namespace retail::crash {
+
+enum class Kind { kCreate, kAdjust };
+
+// One logical write: a request_id and the payload sent with it on every
+// attempt (a retry must repeat both exactly).
+struct Entry {
+  Kind kind = Kind::kCreate;
+  std::string request_id;
+  customers::v1::CreateCustomerRequest create;  // kind == kCreate
+  customers::v1::AdjustPointsRequest adjust;    // kind == kAdjust
+
+  int attempts = 0;  // sends, acknowledged or not
+  int acks = 0;      // OK answers received
+  int first_ack_round = -1;
+  int first_ack_attempt = 0;
+  bool in_flight = false;  // never two sends of one id at once
+  bool pending = false;    // waiting in the retry queue
+  // SerializeAsString of the first OK response; every later OK answer to the
+  // same request_id must be byte-identical (AIP-155 replay).
+  std::string first_ack;
+  std::string customer_id;  // kCreate: assigned id once acknowledged
+  std::string last_error;   // of the latest failed send, for failure reports
+};
+
+// Counters for the summary line.
+struct LedgerStats {
+  int creates = 0;
+  int adjusts = 0;
+  int sends = 0;        // every attempt, answered or not
+  int acked = 0;        // entries with at least one OK
+  int retried = 0;      // entries needing more than one send for an OK
+  int acked_twice = 0;  // entries with two or more OKs compared
+};
+
+class Ledger {
+ public:
+  explicit Ledger(uint64_t seed);
+
+  // Picks the next request to send and marks it in flight: first an
+  // unacknowledged request waiting for its retry; otherwise, if
+  // `allow_new`, a fresh request: mostly new customers and points
+  // adjustments on acknowledged customers, plus a few deliberate re-sends
+  // of already acknowledged requests (store software that missed an answer
+  // retries it). Returns nullopt if there is nothing to send.
+  std::optional<size_t> NextToSend(bool allow_new);
+
+  // Marks every acknowledged, idle entry for one more send, so the final
+  // round compares a replayed answer for each of them.
+  void QueueAllForReplay();
+
+  // A copy of one entry, taken under the lock: callback threads update
+  // entries while the test thread sends them.
+  Entry Snapshot(size_t index) const;
+
+  // Records an OK answer. Returns false (and remembers why) if it differs
+  // from an earlier OK answer to the same request_id.
+  bool RecordOk(size_t index, const std::string& response_bytes,
+                const std::string& customer_id, int round);
+
+  // Records a failed send. Unavailable/deadline/cancelled are what a killed
+  // server looks like, so the request goes back to the retry queue; any
+  // other code is a definitive answer the test does not expect and is kept
+  // for the failure report.
+  void RecordFailure(size_t index, int code, const std::string& message);
+
+  // True when nothing waits for a send or an answer.
+  bool Settled() const;
+  size_t Unacknowledged() const;
+
+  std::vector<Entry> Entries() const;
+  std::vector<std::string> Problems() const;
+  LedgerStats Stats() const;
+
+ private:
+  size_t AddCreateLocked();
+  size_t AddAdjustLocked();
+
+  mutable std::mutex mu_;
+  std::mt19937_64 rng_;
+  std::deque<Entry> entries_;
+  std::deque<size_t> retry_queue_;
+  std::vector<size_t> acked_creates_;  // indices of acknowledged creates
+  std::vector<size_t> acked_all_;      // indices of acknowledged entries
+  std::vector<std::string> problems_;
+  int in_flight_ = 0;
+};
+
+}  // namespace retail::crash
+
+#endif  // RETAIL_TESTS_CRASH_LEDGER_H_

@@ -1,0 +1,185 @@
+#include "tests/crash/load_client.h"
+
+#include <grpcpp/generic/generic_stub.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace retail::crash {
+namespace {
+
+using ::retail::customers::v1::AdjustPointsRequest;
+using ::retail::customers::v1::AdjustPointsResponse;
+using ::retail::customers::v1::CreateCustomerRequest;
+using ::retail::customers::v1::CreateCustomerResponse;
+
+// What one callback-API call needs to outlive the call.
+template <typename Request, typename Response>
+struct Call {
+  grpc::ClientContext context;
+  Request request;
+  Response response;
+};
+
+template <typename Request, typename Response, typename StartFn>
+void StartCall(const Request& request, const std::string& token, StartFn start,
+               std::function<void(const grpc::Status&, const Response&)> done) {
+  auto* call = new Call<Request, Response>;
+  call->request = request;
+  call->context.AddMetadata("authorization", "Bearer " + token);
+  call->context.set_deadline(absl::ToChronoTime(absl::Now() + kRpcTimeout));
+  // Wait for a connection instead of failing at once if the channel is
+  // between connections: a fail-fast call would come straight back to the
+  // retry queue and spin. Calls already sent still fail as soon as the
+  // server dies, which is what the test needs.
+  call->context.set_wait_for_ready(true);
+  start(&call->context, &call->request, &call->response,
+        [call, done = std::move(done)](grpc::Status status) {
+          done(status, call->response);
+          delete call;
+        });
+}
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
+  static std::atomic<int> counter{0};
+  grpc::ChannelArguments args;
+  // A unique argument keeps gRPC from sharing a subchannel (and its backoff
+  // state from the killed server) with an earlier channel.
+  args.SetInt("retail.crash.channel", counter++);
+  // Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: despite its name it is the
+  // connect timeout, and a short one fails connections on a busy machine.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+absl::Status CheckServing(const std::shared_ptr<grpc::Channel>& channel,
+                          absl::Duration timeout) {
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  // An empty HealthCheckRequest asks about the server as a whole. The
+  // ByteBuffer must wrap a slice: an uninitialised one is rejected.
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  generic.UnaryCall(
+      &context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+      &response,
+      [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  const grpc::Status status = done.get_future().get();
+  if (!status.ok()) {
+    return absl::UnavailableError(absl::StrCat("health check: code ",
+                                               status.error_code(), ": ",
+                                               status.error_message()));
+  }
+  grpc::Slice flat;
+  if (!response.TrySingleSlice(&flat).ok() &&
+      !response.DumpToSingleSlice(&flat).ok()) {
+    return absl::UnavailableError("health check: unreadable response");
+  }
+  const std::string bytes(reinterpret_cast<const char*>(flat.begin()),
+                          flat.size());
+  if (bytes != std::string("\x08\x01", 2)) {  // status: SERVING
+    return absl::UnavailableError("health check: not SERVING");
+  }
+  return absl::OkStatus();
+}
+
+bool InFlightLimit::AcquireUntil(absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!cv_.wait_until(lock, absl::ToChronoTime(deadline),
+                      [this] { return used_ < max_; })) {
+    return false;
+  }
+  ++used_;
+  return true;
+}
+
+void InFlightLimit::Release() {
+  std::lock_guard<std::mutex> lock(mu_);
+  --used_;
+  cv_.notify_all();
+}
+
+bool InFlightLimit::WaitIdle(absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                      [this] { return used_ == 0; });
+}
+
+LoadClient::LoadClient(std::shared_ptr<Ledger> ledger,
+                       std::shared_ptr<grpc::Channel> channel,
+                       std::string token, int max_in_flight)
+    : ledger_(std::move(ledger)),
+      limit_(std::make_shared<InFlightLimit>(max_in_flight)),
+      stub_(customers::v1::CustomerService::NewStub(std::move(channel))),
+      token_(std::move(token)) {}
+
+LoadClient::~LoadClient() { limit_->WaitIdle(kRpcTimeout + absl::Seconds(5)); }
+
+void LoadClient::Drive(absl::Time until, bool allow_new, int round) {
+  while (absl::Now() < until) {
+    if (!limit_->AcquireUntil(until)) break;
+    std::optional<size_t> next = ledger_->NextToSend(allow_new);
+    if (next) {
+      Send(*next, round);
+      continue;
+    }
+    limit_->Release();
+    if (!allow_new && ledger_->Settled()) return;
+    // Only retries may be sent and none is queued yet: answers still in
+    // flight may put some back. Poll briefly rather than spin.
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+}
+
+void LoadClient::Send(size_t index, int round) {
+  const Entry entry = ledger_->Snapshot(index);
+  auto* async = stub_->async();
+  if (entry.kind == Kind::kCreate) {
+    StartCall<CreateCustomerRequest, CreateCustomerResponse>(
+        entry.create, token_,
+        [async](auto* context, auto* request, auto* response, auto done) {
+          async->CreateCustomer(context, request, response, std::move(done));
+        },
+        [ledger = ledger_, limit = limit_, index, round](
+            const grpc::Status& status, const CreateCustomerResponse& r) {
+          if (status.ok()) {
+            ledger->RecordOk(index, r.SerializeAsString(),
+                             r.customer().customer_id(), round);
+          } else {
+            ledger->RecordFailure(index, status.error_code(),
+                                  status.error_message());
+          }
+          limit->Release();
+        });
+  } else {
+    StartCall<AdjustPointsRequest, AdjustPointsResponse>(
+        entry.adjust, token_,
+        [async](auto* context, auto* request, auto* response, auto done) {
+          async->AdjustPoints(context, request, response, std::move(done));
+        },
+        [ledger = ledger_, limit = limit_, index, round](
+            const grpc::Status& status, const AdjustPointsResponse& r) {
+          if (status.ok()) {
+            ledger->RecordOk(index, r.SerializeAsString(), "", round);
+          } else {
+            ledger->RecordFailure(index, status.error_code(),
+                                  status.error_message());
+          }
+          limit->Release();
+        });
+  }
+}
+
+}  // namespace retail::crash
