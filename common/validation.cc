@@ -52,8 +52,13 @@ void CheckText(ViolationCollector& v, absl::string_view field,
     v.Add(field, "must be valid UTF-8");
     return;
   }
-  for (char c : value) {
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
+  // C0 controls (but tab and newline), DEL, and C1 controls U+0080..U+009F,
+  // which UTF-8 encodes as 0xC2 0x80..0x9F.
+  for (size_t i = 0; i < value.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    const bool c1 = c == 0xC2 && i + 1 < value.size() &&
+                    static_cast<unsigned char>(value[i + 1]) <= 0x9F;
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F || c1) {
       v.Add(field, "must not contain control characters");
       return;
     }
@@ -123,7 +128,9 @@ std::optional<std::string> NormalizePhone(absl::string_view raw) {
   if (digits.size() == 13 && digits.substr(0, 2) == "86") {
     absl::string_view national = absl::string_view(digits).substr(2);
     if (is_cn_mobile(national)) return std::string(national);
-    return std::nullopt;  // +86 numbers must be valid mobiles
+    // 11 national digits after +86 must be a mobile; other +86 numbers
+    // (landlines such as +86 10 8765 4321) follow the E.164 rule below.
+    return std::nullopt;
   }
   if (digits.size() < 8 || digits.size() > 15 || digits[0] == '0') {
     return std::nullopt;

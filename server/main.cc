@@ -26,6 +26,8 @@ ABSL_FLAG(int32_t, keepalive_timeout_ms, 20'000, "keepalive ping timeout");
 ABSL_FLAG(int32_t, reader_connections, 4, "read-only SQLite connections");
 ABSL_FLAG(int32_t, shutdown_grace_seconds, 10,
           "on SIGTERM/SIGINT, time in-flight calls get to finish");
+ABSL_FLAG(int32_t, maintenance_interval_seconds, 3600,
+          "how often time-driven rules (tier lapse) run; 0 disables them");
 ABSL_FLAG(std::string, currency, "CNY", "currency of customer spend totals");
 ABSL_FLAG(int64_t, tier_vip_min_spend_minor, 500'000,
           "VIP tier: minimum lifetime spend in minor units");
@@ -56,6 +58,8 @@ int main(int argc, char** argv) {
   options.keepalive_time_ms = absl::GetFlag(FLAGS_keepalive_time_ms);
   options.keepalive_timeout_ms = absl::GetFlag(FLAGS_keepalive_timeout_ms);
   options.reader_connections = absl::GetFlag(FLAGS_reader_connections);
+  options.maintenance_interval =
+      absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_seconds));
   options.customers.currency_code = absl::GetFlag(FLAGS_currency);
   options.customers.tiers.vip_min_spend_minor =
       absl::GetFlag(FLAGS_tier_vip_min_spend_minor);

@@ -55,6 +55,11 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
         "cannot listen on ", options.listen, " (address in use or invalid?)"));
   }
   server->server_->GetHealthCheckService()->SetServingStatus(true);
+  if (options.maintenance_interval > absl::ZeroDuration()) {
+    RetailServer* raw = server.get();
+    server->maintenance_ = std::thread(
+        [raw, interval = options.maintenance_interval] { raw->RunMaintenance(interval); });
+  }
   RETAIL_LOG(INFO) << "serving on port " << server->port_ << " with database "
                    << options.db_path;
   return server;
@@ -66,9 +71,31 @@ std::shared_ptr<grpc::Channel> RetailServer::InProcessChannel() {
   return server_->InProcessChannel(grpc::ChannelArguments());
 }
 
+void RetailServer::RunMaintenance(absl::Duration interval) {
+  constexpr int kBatch = 10'000;  // bounds how long one sweep holds the writer
+  for (;;) {
+    absl::StatusOr<int> changed = kBatch;
+    while (changed.ok() && *changed == kBatch) {
+      changed = customer_manager_->SweepLapsedTiers(kBatch);
+      if (changed.ok() && *changed > 0) {
+        RETAIL_LOG(INFO) << "tier sweep: " << *changed << " customer(s) lapsed";
+      }
+    }
+    if (!changed.ok()) RETAIL_LOG(WARNING) << "tier sweep failed: " << changed.status();
+    absl::MutexLock lock(&maintenance_mu_);
+    auto stopping = [this] { return stop_maintenance_; };
+    if (maintenance_mu_.AwaitWithTimeout(absl::Condition(&stopping), interval)) return;
+  }
+}
+
 void RetailServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
+  {
+    absl::MutexLock lock(&maintenance_mu_);
+    stop_maintenance_ = true;
+  }
+  if (maintenance_.joinable()) maintenance_.join();
   server_->GetHealthCheckService()->SetServingStatus(false);
   // Calls still waiting for their commit finish normally: the writer keeps
   // running until Close() below.

@@ -8,8 +8,10 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth.h"
 #include "common/clock.h"
@@ -26,6 +28,9 @@ struct ServerOptions {
   int keepalive_time_ms = 60'000;
   int keepalive_timeout_ms = 20'000;
   int reader_connections = 4;
+  // How often time-driven rules run (tier lapse); also once at start-up.
+  // Zero disables the maintenance thread (tests drive sweeps directly).
+  absl::Duration maintenance_interval = absl::Hours(1);
   customers::CustomerOptions customers;
   const Clock* clock = nullptr;  // null: the system clock
 };
@@ -49,11 +54,14 @@ class RetailServer {
   void Wait();
 
   db::Database& database() { return *db_; }
+  customers::CustomerManager& customer_manager() { return *customer_manager_; }
 
  private:
   friend absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
       const ServerOptions& options);
   RetailServer() = default;
+  // Runs the time-driven sweeps every `interval` until Shutdown().
+  void RunMaintenance(absl::Duration interval);
 
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<db::Database> db_;
@@ -62,6 +70,9 @@ class RetailServer {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;
+  absl::Mutex maintenance_mu_;
+  bool stop_maintenance_ ABSL_GUARDED_BY(maintenance_mu_) = false;
+  std::thread maintenance_;
 };
 
 // Opens and migrates the database, loads the auth config and starts serving.

@@ -61,6 +61,9 @@ absl::Status Database::Close() {
     if (closed_) return absl::OkStatus();
     closed_ = true;
   }
+  // Open() may fail after constructing the object but before the writer
+  // exists; there is nothing to drain then.
+  if (writer_ == nullptr) return absl::OkStatus();
   writer_->Stop();
   return writer_->WithConnectionAfterStop([](Connection& conn) {
     conn.Exec("PRAGMA wal_checkpoint(TRUNCATE)");

@@ -89,6 +89,8 @@ CREATE TABLE customers (
 CREATE INDEX customers_by_branch ON customers (branch_id, id);
 CREATE INDEX customers_by_tier ON customers (tier, id);
 CREATE INDEX customers_by_email ON customers (email) WHERE email IS NOT NULL;
+-- Finds customers whose REGULAR/VIP tier has lapsed (the tier sweep).
+CREATE INDEX customers_active_tier ON customers (last_purchase_time_us) WHERE tier > 1;
 
 -- Loyalty points ledger; the balance on customers is its running sum.
 CREATE TABLE points_transactions (

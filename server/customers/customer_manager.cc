@@ -60,9 +60,10 @@ void ValidateAndCopy(ViolationCollector& v, const v1::Customer& in,
                      const absl::flat_hash_set<std::string>& paths,
                      int64_t now_micros, v1::Customer* out) {
   if (paths.contains("display_name")) {
-    CheckText(v, "customer.display_name", in.display_name(), 1, 100);
-    out->set_display_name(
-        std::string(absl::StripAsciiWhitespace(in.display_name())));
+    // Check what is stored: a name of only spaces is a missing name.
+    const absl::string_view name = absl::StripAsciiWhitespace(in.display_name());
+    CheckText(v, "customer.display_name", name, 1, 100);
+    out->set_display_name(std::string(name));
   }
   if (paths.contains("phone")) {
     if (in.phone().empty()) {
@@ -687,6 +688,30 @@ void CustomerManager::EraseCustomer(PrincipalPtr p,
         return absl::OkStatus();
       },
       std::move(reply));
+}
+
+absl::StatusOr<int> CustomerManager::SweepLapsedTiers(int limit) {
+  static const auto* const kSystem = new std::shared_ptr<const Principal>(
+      std::make_shared<const Principal>(Principal{"system", Role::kAdmin, "", {}}));
+  int changed = 0;
+  absl::Status status = db_.writer().RunSync([&](db::Connection& conn) -> absl::Status {
+    changed = 0;
+    db::CallMeta meta{*kSystem, Method("SweepLapsedTiers"), "", "customers"};
+    db::MutationContext ctx{conn, clock_.NowMicros(), meta};
+    const int64_t cutoff = ctx.now_micros - options_.tiers.active_days * kMicrosPerDay;
+    ASSIGN_OR_RETURN(std::vector<StoredCustomer> lapsed,
+                     ListLapsedTierCustomers(conn, cutoff, limit));
+    for (StoredCustomer& sc : lapsed) {
+      RecomputeTier(options_.tiers, ctx.now_micros, &sc.customer);
+      RETURN_IF_ERROR(SaveChange(ctx, sc, "TIER_RECOMPUTED"));
+      ++changed;
+    }
+    if (changed == 0) return absl::OkStatus();
+    return db::AppendAudit(conn, db::AuditFor(meta, "OK", absl::StrCat(changed, " tier(s) lapsed")),
+                           ctx.now_micros);
+  });
+  if (!status.ok()) return status;
+  return changed;
 }
 
 absl::Status CustomerManager::RecordPurchase(db::MutationContext& ctx,

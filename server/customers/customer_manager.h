@@ -57,6 +57,13 @@ class CustomerManager {
   void EraseCustomer(PrincipalPtr p, const v1::EraseCustomerRequest& req,
                      Reply<v1::EraseCustomerResponse> reply);
 
+  // Tiers depend on time as well as on writes: a customer with no purchase
+  // within `active_days` drops to POTENTIAL. This recomputes up to `limit`
+  // lapsed customers in one write transaction (with an event each and one
+  // audit row) and returns how many changed. Blocks until durable: call it
+  // from a maintenance thread, never from a gRPC handler.
+  absl::StatusOr<int> SweepLapsedTiers(int limit = 10'000);
+
   // Adds one purchase to a customer's aggregates and recomputes the tier,
   // inside the caller's write transaction (the orders service calls this
   // from its own mutation so order and profile commit together).

@@ -56,6 +56,11 @@ absl::StatusOr<std::vector<StoredCustomer>> SearchCustomers(
 absl::StatusOr<std::optional<std::string>> FindCustomerIdByPhone(
     db::Connection& conn, const std::string& phone);
 
+// Customers holding an active tier (REGULAR or VIP) whose last purchase is
+// older than `cutoff_micros` (or who never bought), at most `limit`.
+absl::StatusOr<std::vector<StoredCustomer>> ListLapsedTierCustomers(
+    db::Connection& conn, int64_t cutoff_micros, int limit);
+
 // Writes (writer connection only). InsertCustomer sets `c.row`.
 // UpdateCustomer writes every column of `c` where the row still has
 // `c.revision - 1`, and fails with ABORTED otherwise.

@@ -1,0 +1,277 @@
+#include "common/auth.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/test_util.h"
+
+namespace retail {
+namespace {
+
+using ::retail::testing::IsOk;
+using ::retail::testing::StatusIs;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kGetCustomer[] =
+    "retail.customers.v1.CustomerService/GetCustomer";
+constexpr char kListCustomers[] =
+    "retail.customers.v1.CustomerService/ListCustomers";
+
+// One auth config line for `token`.
+std::string Line(absl::string_view token, absl::string_view rest) {
+  return absl::StrCat("sha256:", Sha256Hex(token), " ", rest, "\n");
+}
+
+// --- AuthConfig::Parse
+// --------------------------------------------------------
+
+TEST(AuthConfigTest, ParsesEveryRoleIgnoringCommentsAndBlankLines) {
+  const std::string text = absl::StrCat(
+      "# retail auth config\n\n", Line("t-admin", "alice admin"),
+      "   # indented comment\n", Line("t-agent", "bob\tagent"),
+      Line("t-branch", "store1 branch branch=B001"),
+      Line("t-service", absl::StrCat("orders service methods=", kGetCustomer,
+                                     ",", kListCustomers)),
+      Line("t-auditor", "carol auditor"));
+  absl::StatusOr<AuthConfig> config = AuthConfig::Parse(text);
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->size(), 5u);
+
+  auto admin = config->Find(Sha256Hex("t-admin"));
+  ASSERT_NE(admin, nullptr);
+  EXPECT_EQ(admin->id, "alice");
+  EXPECT_EQ(admin->role, Role::kAdmin);
+
+  auto branch = config->Find(Sha256Hex("t-branch"));
+  ASSERT_NE(branch, nullptr);
+  EXPECT_EQ(branch->role, Role::kBranch);
+  EXPECT_EQ(branch->branch_id, "B001");
+
+  auto service = config->Find(Sha256Hex("t-service"));
+  ASSERT_NE(service, nullptr);
+  EXPECT_EQ(service->role, Role::kService);
+  EXPECT_THAT(service->methods,
+              UnorderedElementsAre(kGetCustomer, kListCustomers));
+
+  EXPECT_EQ(config->Find(Sha256Hex("t-agent"))->role, Role::kAgent);
+  EXPECT_EQ(config->Find(Sha256Hex("t-auditor"))->role, Role::kAuditor);
+  EXPECT_EQ(config->Find(Sha256Hex("unknown")), nullptr);
+}
+
+TEST(AuthConfigTest, EmptyConfigHasNoPrincipals) {
+  absl::StatusOr<AuthConfig> config = AuthConfig::Parse("# nobody yet\n");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->size(), 0u);
+}
+
+TEST(AuthConfigTest, RejectsInvalidLines) {
+  const std::string upper_hash = absl::AsciiStrToUpper(Sha256Hex("t"));
+  for (const std::string& bad : {
+           Line("t", "store1 branch"),            // branch needs branch=
+           Line("t", "store1 branch branch="),    // empty branch
+           Line("t", "alice admin branch=B001"),  // only branch takes it
+           Line("t", "orders service"),           // service needs methods=
+           Line("t", "alice superuser"),          // unknown role
+           Line("t", "alice admin colour=red"),   // unknown option
+           Line("t", "alice"),                    // too few words
+           absl::StrCat("sha256:", upper_hash,
+                        " alice admin\n"),                  // not lower hex
+           absl::StrCat("sha256:abc123 alice admin\n"),     // short hash
+           absl::StrCat(Sha256Hex("t"), " alice admin\n"),  // no sha256: prefix
+           Line("t1", "alice admin") +
+               Line("t2", "alice agent"),  // duplicate id
+           Line("t", "alice admin") +
+               Line("t", "bob agent"),  // duplicate token
+       }) {
+    EXPECT_THAT(AuthConfig::Parse(bad),
+                StatusIs(absl::StatusCode::kInvalidArgument))
+        << bad;
+  }
+}
+
+// --- Authorize / PiiVisible
+// ---------------------------------------------------
+
+Principal MakePrincipal(Role role) {
+  Principal p;
+  p.id = std::string(RoleName(role));
+  p.role = role;
+  if (role == Role::kBranch) p.branch_id = "B001";
+  if (role == Role::kService) p.methods = {kGetCustomer};
+  return p;
+}
+
+struct AuthorizeCase {
+  Role role;
+  Access access;
+  bool allowed;
+};
+
+class AuthorizeTest : public ::testing::TestWithParam<AuthorizeCase> {};
+
+TEST_P(AuthorizeTest, FollowsRoleTable) {
+  const AuthorizeCase& c = GetParam();
+  absl::Status status =
+      Authorize(MakePrincipal(c.role), kListCustomers, c.access);
+  if (c.allowed) {
+    EXPECT_THAT(status, IsOk());
+  } else {
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kPermissionDenied));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    RoleTable, AuthorizeTest,
+    ::testing::Values(AuthorizeCase{Role::kAdmin, Access::kRead, true},
+                      AuthorizeCase{Role::kAdmin, Access::kWrite, true},
+                      AuthorizeCase{Role::kAdmin, Access::kExport, true},
+                      AuthorizeCase{Role::kAdmin, Access::kErase, true},
+                      AuthorizeCase{Role::kAgent, Access::kRead, true},
+                      AuthorizeCase{Role::kAgent, Access::kWrite, true},
+                      AuthorizeCase{Role::kAgent, Access::kExport, true},
+                      AuthorizeCase{Role::kAgent, Access::kErase, true},
+                      AuthorizeCase{Role::kBranch, Access::kRead, true},
+                      AuthorizeCase{Role::kBranch, Access::kWrite, true},
+                      AuthorizeCase{Role::kBranch, Access::kExport, true},
+                      AuthorizeCase{Role::kBranch, Access::kErase, false},
+                      AuthorizeCase{Role::kAuditor, Access::kRead, true},
+                      AuthorizeCase{Role::kAuditor, Access::kWrite, false},
+                      AuthorizeCase{Role::kAuditor, Access::kExport, false},
+                      AuthorizeCase{Role::kAuditor, Access::kErase, false},
+                      // The service principal below lists only GetCustomer.
+                      AuthorizeCase{Role::kService, Access::kRead, false},
+                      AuthorizeCase{Role::kService, Access::kWrite, false}));
+
+TEST(AuthorizeServiceTest, AllowsOnlyListedMethods) {
+  const Principal service = MakePrincipal(Role::kService);
+  EXPECT_THAT(Authorize(service, kGetCustomer, Access::kRead), IsOk());
+  EXPECT_THAT(Authorize(service, kListCustomers, Access::kRead),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  // Exact names only: no prefix or case games.
+  EXPECT_THAT(
+      Authorize(service, "retail.customers.v1.CustomerService/GetCustomerX",
+                Access::kRead),
+      StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(
+      Authorize(service, "retail.customers.v1.CustomerService/getcustomer",
+                Access::kRead),
+      StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST(PiiVisibleTest, FollowsRoleRules) {
+  auto visible = [](Role role, bool reveal) {
+    return PiiVisible(MakePrincipal(role), reveal);
+  };
+  EXPECT_EQ(*visible(Role::kAdmin, false), true);
+  EXPECT_EQ(*visible(Role::kBranch, false), true);
+  EXPECT_EQ(*visible(Role::kAgent, false), false);
+  EXPECT_EQ(*visible(Role::kAgent, true), true);
+  EXPECT_EQ(*visible(Role::kService, false), false);
+  EXPECT_EQ(*visible(Role::kAuditor, false), false);
+  EXPECT_THAT(visible(Role::kService, true),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(visible(Role::kAuditor, true),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST(BranchScopeTest, OnlyBranchPrincipalsAreConfined) {
+  EXPECT_EQ(BranchScope(MakePrincipal(Role::kBranch)), "B001");
+  EXPECT_EQ(BranchScope(MakePrincipal(Role::kAdmin)), "");
+  EXPECT_EQ(BranchScope(MakePrincipal(Role::kAgent)), "");
+}
+
+// --- Authenticator
+// ------------------------------------------------------------
+
+class AuthenticatorTest : public ::testing::Test {
+ protected:
+  void WriteConfig(const std::string& text) {
+    std::ofstream out(path_, std::ios::trunc);
+    out << text;
+  }
+  // Gives the file an mtime `seconds` past its current one, so the change
+  // is seen even on file systems with coarse timestamps.
+  void BumpMtime(int seconds) {
+    struct stat st;
+    ASSERT_EQ(stat(path_.c_str(), &st), 0);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    times[1].tv_sec += seconds;
+    ASSERT_EQ(utimensat(AT_FDCWD, path_.c_str(), times, 0), 0);
+  }
+  std::unique_ptr<Authenticator> Create() {
+    absl::StatusOr<std::unique_ptr<Authenticator>> auth =
+        Authenticator::Create(path_);
+    EXPECT_THAT(auth, IsOk());
+    return auth.ok() ? std::move(*auth) : nullptr;
+  }
+  // The authenticator re-checks its file at most once per second.
+  static void WaitForReloadCheck() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  }
+
+  testing::ScopedTempDir dir_;
+  const std::string path_ = dir_.File("auth.conf");
+};
+
+TEST_F(AuthenticatorTest, CreateFailsForMissingOrInvalidFile) {
+  EXPECT_FALSE(Authenticator::Create(path_).ok());
+  WriteConfig("sha256:nothex alice admin\n");
+  EXPECT_FALSE(Authenticator::Create(path_).ok());
+}
+
+TEST_F(AuthenticatorTest, AuthenticatesBearerTokens) {
+  WriteConfig(Line("s3cret-admin", "alice admin") +
+              Line("s3cret-store", "store1 branch branch=B001"));
+  auto auth = Create();
+  ASSERT_NE(auth, nullptr);
+
+  absl::StatusOr<std::shared_ptr<const Principal>> admin =
+      auth->Authenticate("Bearer s3cret-admin");
+  ASSERT_THAT(admin, IsOk());
+  EXPECT_EQ((*admin)->id, "alice");
+  absl::StatusOr<std::shared_ptr<const Principal>> store =
+      auth->Authenticate("Bearer s3cret-store");
+  ASSERT_THAT(store, IsOk());
+  EXPECT_EQ((*store)->branch_id, "B001");
+
+  for (absl::string_view bad : {"", "Bearer ", "Bearer unknown", "s3cret-admin",
+                                "Basic s3cret-admin", "Bearer s3cret-admin "}) {
+    EXPECT_THAT(auth->Authenticate(bad),
+                StatusIs(absl::StatusCode::kUnauthenticated))
+        << "authorization: '" << bad << "'";
+  }
+}
+
+TEST_F(AuthenticatorTest, ReloadsChangedFileAndKeepsLastGoodConfig) {
+  WriteConfig(Line("old-token", "alice admin"));
+  auto auth = Create();
+  ASSERT_NE(auth, nullptr);
+  ASSERT_THAT(auth->Authenticate("Bearer old-token"), IsOk());
+
+  // A new token is added and the old one revoked, without a restart.
+  WriteConfig(Line("new-token", "alice admin"));
+  BumpMtime(10);
+  WaitForReloadCheck();
+  EXPECT_THAT(auth->Authenticate("Bearer new-token"), IsOk());
+  EXPECT_THAT(auth->Authenticate("Bearer old-token"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+
+  // A broken edit must not lock everybody out.
+  WriteConfig("this is not a valid line\n");
+  BumpMtime(20);
+  WaitForReloadCheck();
+  EXPECT_THAT(auth->Authenticate("Bearer new-token"), IsOk());
+}
+
+}  // namespace
+}  // namespace retail

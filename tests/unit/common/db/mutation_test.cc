@@ -1,0 +1,314 @@
+#include "common/db/mutation.h"
+
+#include <atomic>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/db/database.h"
+#include "common/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "retail/customers/v1/customers.pb.h"
+#include "tests/unit/test_util.h"
+
+namespace retail::db {
+namespace {
+
+using ::retail::customers::v1::AdjustPointsRequest;
+using ::retail::customers::v1::AdjustPointsResponse;
+using ::retail::testing::IsInvalidField;
+using ::retail::testing::IsOk;
+using ::retail::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr char kRequestId[] = "req-00000001";
+constexpr char kMethod[] = "retail.customers.v1.CustomerService/AdjustPoints";
+constexpr int64_t kStart = 1'717'200'000'000'000;  // 2024-06-01
+
+struct AuditRow {
+  std::string principal_id, role, method, resource, request_id, outcome, detail;
+  int64_t time = 0;
+};
+
+class MutationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    DatabaseOptions options;
+    options.path = dir_.File("mutation.db");
+    options.reader_connections = 1;
+    absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(options);
+    ASSERT_THAT(db, IsOk());
+    db_ = std::move(*db);
+  }
+
+  static std::shared_ptr<const Principal> MakePrincipal(std::string id,
+                                                        Role role) {
+    auto p = std::make_shared<Principal>();
+    p->id = std::move(id);
+    p->role = role;
+    return p;
+  }
+
+  static AdjustPointsRequest Request(int64_t delta = 10) {
+    AdjustPointsRequest req;
+    req.set_customer_id("cus_1");
+    req.set_delta(delta);
+    req.set_reason("birthday gift");
+    req.set_request_id(kRequestId);
+    return req;
+  }
+
+  // Every call in these tests uses kRequestId; what varies is who calls,
+  // which method and with what request.
+  CallMeta Meta(std::shared_ptr<const Principal> principal = nullptr) {
+    return CallMeta{principal ? principal : admin_, kMethod, kRequestId,
+                    "customers/cus_1"};
+  }
+
+  // An apply that counts its runs and answers with something that differs
+  // on every run, so a replay is distinguishable from a re-run.
+  std::function<absl::Status(MutationContext&, AdjustPointsResponse*)>
+  CountingApply() {
+    return [this](MutationContext& ctx, AdjustPointsResponse* out) {
+      const int run = ++applied_;
+      out->mutable_customer()->set_customer_id("cus_1");
+      out->mutable_customer()->set_display_name("张三");
+      out->mutable_customer()->set_points_balance(run * 100);
+      out->mutable_transaction()->set_transaction_id(absl::StrCat("pts_", run));
+      return AppendEvent(ctx.conn, "customer", "cus_1", "POINTS_ADJUSTED", run,
+                         ctx.meta.principal->id, ctx.now_micros);
+    };
+  }
+
+  std::future<absl::StatusOr<AdjustPointsResponse>> SubmitAsync(
+      CallMeta meta, const AdjustPointsRequest& req,
+      std::function<absl::Status(MutationContext&, AdjustPointsResponse*)>
+          apply) {
+    auto promise =
+        std::make_shared<std::promise<absl::StatusOr<AdjustPointsResponse>>>();
+    auto future = promise->get_future();
+    SubmitMutation<AdjustPointsResponse>(
+        db_->writer(), clock_, std::move(meta), req, std::move(apply),
+        [promise](absl::StatusOr<AdjustPointsResponse> r) {
+          promise->set_value(std::move(r));
+        });
+    return future;
+  }
+
+  absl::StatusOr<AdjustPointsResponse> Submit(
+      CallMeta meta, const AdjustPointsRequest& req,
+      std::function<absl::Status(MutationContext&, AdjustPointsResponse*)>
+          apply) {
+    return SubmitAsync(std::move(meta), req, std::move(apply)).get();
+  }
+  absl::StatusOr<AdjustPointsResponse> Submit(
+      const AdjustPointsRequest& req,
+      std::function<absl::Status(MutationContext&, AdjustPointsResponse*)>
+          apply) {
+    return Submit(Meta(), req, std::move(apply));
+  }
+
+  std::vector<AuditRow> Audit() {
+    return db_->Read([](Connection& c) {
+      std::vector<AuditRow> rows;
+      Stmt q = c.Prepare(
+          "SELECT principal_id, role, method, resource, request_id, outcome, "
+          "detail,"
+          " create_time_us FROM audit_log ORDER BY audit_id");
+      while (q->executeStep()) {
+        rows.push_back(
+            {q->getColumn(0).getString(), q->getColumn(1).getString(),
+             q->getColumn(2).getString(), q->getColumn(3).getString(),
+             q->getColumn(4).getString(), q->getColumn(5).getString(),
+             q->getColumn(6).getString(), q->getColumn(7).getInt64()});
+      }
+      return rows;
+    });
+  }
+  std::vector<std::string> Outcomes() {
+    std::vector<std::string> out;
+    for (const AuditRow& row : Audit()) out.push_back(row.outcome);
+    return out;
+  }
+  int EventCount() {
+    return db_->Read([](Connection& c) {
+      return c.raw().execAndGet("SELECT COUNT(*) FROM events").getInt();
+    });
+  }
+
+  testing::ScopedTempDir dir_;
+  FakeClock clock_{kStart};
+  std::shared_ptr<const Principal> admin_ =
+      MakePrincipal("alice", Role::kAdmin);
+  std::atomic<int> applied_{0};
+  std::unique_ptr<Database> db_;  // last: its writer uses the members above
+};
+
+TEST_F(MutationTest, AppliesOnceAndAuditsSuccess) {
+  absl::StatusOr<AdjustPointsResponse> r = Submit(Request(), CountingApply());
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->customer().points_balance(), 100);
+  EXPECT_EQ(applied_.load(), 1);
+  EXPECT_EQ(EventCount(), 1);
+
+  std::vector<AuditRow> audit = Audit();
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].principal_id, "alice");
+  EXPECT_EQ(audit[0].role, "admin");
+  EXPECT_EQ(audit[0].method, kMethod);
+  EXPECT_EQ(audit[0].resource, "customers/cus_1");
+  EXPECT_EQ(audit[0].request_id, kRequestId);
+  EXPECT_EQ(audit[0].outcome, "OK");
+  EXPECT_EQ(audit[0].time, kStart);  // the injected clock, not the wall clock
+}
+
+TEST_F(MutationTest, RetryReturnsTheFirstResponseByteForByte) {
+  absl::StatusOr<AdjustPointsResponse> first =
+      Submit(Request(), CountingApply());
+  clock_.Advance(kMicrosPerSecond);
+  absl::StatusOr<AdjustPointsResponse> retry =
+      Submit(Request(), CountingApply());
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_EQ(retry->SerializeAsString(), first->SerializeAsString());
+  EXPECT_EQ(applied_.load(), 1);
+  EXPECT_EQ(EventCount(), 1);
+  EXPECT_THAT(Outcomes(), ElementsAre("OK", "REPLAYED"));
+}
+
+TEST_F(MutationTest, DuplicatesInOneBatchApplyOnce) {
+  // A client that retries before the first attempt was answered: both land
+  // in the same write transaction.
+  std::vector<std::future<absl::StatusOr<AdjustPointsResponse>>> calls;
+  for (int i = 0; i < 5; ++i) {
+    calls.push_back(SubmitAsync(Meta(), Request(), CountingApply()));
+  }
+  std::vector<std::string> responses;
+  for (auto& call : calls) {
+    absl::StatusOr<AdjustPointsResponse> r = call.get();
+    ASSERT_THAT(r, IsOk());
+    responses.push_back(r->SerializeAsString());
+  }
+  EXPECT_EQ(applied_.load(), 1);
+  for (const std::string& r : responses) EXPECT_EQ(r, responses[0]);
+}
+
+TEST_F(MutationTest, SameRequestIdForDifferentRequestIsRejected) {
+  ASSERT_THAT(Submit(Request(10), CountingApply()), IsOk());
+  absl::StatusOr<AdjustPointsResponse> reused =
+      Submit(Request(20), CountingApply());
+  EXPECT_THAT(reused, IsInvalidField("request_id"));
+  EXPECT_EQ(applied_.load(), 1);
+  EXPECT_THAT(Outcomes(), ElementsAre("OK", "INVALID_ARGUMENT"));
+}
+
+TEST_F(MutationTest, RequestIdsAreScopedToPrincipalAndMethod) {
+  auto bob = MakePrincipal("bob", Role::kAgent);
+  ASSERT_THAT(Submit(Request(), CountingApply()), IsOk());
+  ASSERT_THAT(Submit(Meta(bob), Request(), CountingApply()), IsOk());
+  CallMeta other_method = Meta();
+  other_method.method = "retail.customers.v1.CustomerService/EraseCustomer";
+  ASSERT_THAT(Submit(other_method, Request(), CountingApply()), IsOk());
+  EXPECT_EQ(applied_.load(), 3);
+}
+
+TEST_F(MutationTest, FailedApplyIsRolledBackAuditedAndNotRemembered) {
+  auto failing = [this](MutationContext& ctx,
+                        AdjustPointsResponse*) -> absl::Status {
+    ++applied_;
+    RETURN_IF_ERROR(AppendEvent(ctx.conn, "customer", "cus_1",
+                                "POINTS_ADJUSTED", 1, "alice", ctx.now_micros));
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                           "INSUFFICIENT_POINTS", "the balance is 0 points");
+  };
+  absl::StatusOr<AdjustPointsResponse> r = Submit(Request(-10), failing);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ErrorReason(r.status()), "INSUFFICIENT_POINTS");
+  EXPECT_EQ(EventCount(), 0);  // the change was rolled back
+
+  std::vector<AuditRow> audit = Audit();
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].outcome, "FAILED_PRECONDITION");
+  EXPECT_EQ(audit[0].detail, "the balance is 0 points");
+  EXPECT_EQ(audit[0].request_id, kRequestId);
+
+  // A failure is not stored as the answer: retrying the same request runs
+  // it again (and can now succeed).
+  ASSERT_THAT(Submit(Request(-10), CountingApply()), IsOk());
+  EXPECT_EQ(applied_.load(), 2);
+  EXPECT_THAT(Outcomes(), ElementsAre("FAILED_PRECONDITION", "OK"));
+}
+
+TEST_F(MutationTest, AuditNamesTheResourceChosenByApply) {
+  CallMeta meta = Meta();
+  meta.resource = "customers";
+  auto apply = [](MutationContext& ctx, AdjustPointsResponse*) {
+    ctx.meta.resource = "customers/cus_new";  // e.g. a newly assigned id
+    return absl::OkStatus();
+  };
+  ASSERT_THAT(Submit(meta, Request(), apply), IsOk());
+  ASSERT_EQ(Audit().size(), 1u);
+  EXPECT_EQ(Audit()[0].resource, "customers/cus_new");
+}
+
+TEST_F(MutationTest, RewriteStoredResponsesChangesWhatRetriesReturn) {
+  ASSERT_THAT(Submit(Request(), CountingApply()), IsOk());
+  auto scrub = [](google::protobuf::Message* m) {
+    auto* response = dynamic_cast<AdjustPointsResponse*>(m);
+    ASSERT_NE(response, nullptr);
+    response->mutable_customer()->set_display_name("(erased)");
+  };
+  absl::Status rewritten = db_->writer().RunSync([&](Connection& c) {
+    return RewriteStoredResponses(c, "customers/cus_1", scrub);
+  });
+  ASSERT_THAT(rewritten, IsOk());
+  absl::StatusOr<AdjustPointsResponse> retry =
+      Submit(Request(), CountingApply());
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_EQ(retry->customer().display_name(), "(erased)");
+  EXPECT_EQ(retry->customer().points_balance(), 100);
+  EXPECT_EQ(applied_.load(), 1);
+}
+
+TEST_F(MutationTest, SubmitAuditWritesOneDurableRow) {
+  std::promise<absl::Status> done;
+  std::future<absl::Status> result = done.get_future();
+  SubmitAudit(
+      db_->writer(), clock_,
+      AuditFor(
+          CallMeta{admin_, "retail.customers.v1.CustomerService/GetCustomer",
+                   "", "customers/cus_1"},
+          "REVEAL"),
+      [&done](absl::Status s) { done.set_value(s); });
+  ASSERT_THAT(result.get(), IsOk());
+  std::vector<AuditRow> audit = Audit();
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].outcome, "REVEAL");
+  EXPECT_EQ(audit[0].resource, "customers/cus_1");
+  EXPECT_EQ(audit[0].request_id, "");
+}
+
+TEST(RequestFingerprintTest, IgnoresRequestIdOnly) {
+  AdjustPointsRequest a;
+  a.set_customer_id("cus_1");
+  a.set_delta(5);
+  a.set_request_id("req-00000001");
+  AdjustPointsRequest b = a;
+  b.set_request_id("req-00000002");
+  EXPECT_EQ(RequestFingerprint(a), RequestFingerprint(b));
+  b.set_delta(6);
+  EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
+  // Same bytes, different message type: different requests.
+  customers::v1::EraseCustomerRequest erase;
+  erase.set_customer_id("cus_1");
+  AdjustPointsRequest adjust;
+  adjust.set_customer_id("cus_1");
+  EXPECT_NE(RequestFingerprint(erase), RequestFingerprint(adjust));
+}
+
+}  // namespace
+}  // namespace retail::db
