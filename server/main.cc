@@ -28,6 +28,8 @@ ABSL_FLAG(int32_t, shutdown_grace_seconds, 10,
           "on SIGTERM/SIGINT, time in-flight calls get to finish");
 ABSL_FLAG(int32_t, maintenance_interval_seconds, 3600,
           "how often time-driven rules (tier lapse) run; 0 disables them");
+ABSL_FLAG(int32_t, request_id_retention_days, 30,
+          "how long a request_id's first response is kept so retries return it");
 ABSL_FLAG(std::string, currency, "CNY", "currency of customer spend totals");
 ABSL_FLAG(int64_t, tier_vip_min_spend_minor, 500'000,
           "VIP tier: minimum lifetime spend in minor units");
@@ -60,6 +62,8 @@ int main(int argc, char** argv) {
   options.reader_connections = absl::GetFlag(FLAGS_reader_connections);
   options.maintenance_interval =
       absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_seconds));
+  options.request_id_retention =
+      absl::Hours(24) * absl::GetFlag(FLAGS_request_id_retention_days);
   options.customers.currency_code = absl::GetFlag(FLAGS_currency);
   options.customers.tiers.vip_min_spend_minor =
       absl::GetFlag(FLAGS_tier_vip_min_spend_minor);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/db/mutation.h"
 #include "common/status.h"
 #include "server/customers/customer_service.h"
 #include "server/malformed_request_interceptor.h"
@@ -15,6 +16,7 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
     const ServerOptions& options) {
   const Clock& clock = options.clock ? *options.clock : *SystemClock::Get();
   auto server = std::unique_ptr<RetailServer>(new RetailServer());
+  server->clock_ = &clock;
 
   ASSIGN_OR_RETURN(server->auth_, Authenticator::Create(options.auth_config));
   db::DatabaseOptions db_options;
@@ -57,8 +59,11 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   if (options.maintenance_interval > absl::ZeroDuration()) {
     RetailServer* raw = server.get();
-    server->maintenance_ = std::thread(
-        [raw, interval = options.maintenance_interval] { raw->RunMaintenance(interval); });
+    server->maintenance_ =
+        std::thread([raw, interval = options.maintenance_interval,
+                     retention = options.request_id_retention] {
+          raw->RunMaintenance(interval, retention);
+        });
   }
   RETAIL_LOG(INFO) << "serving on port " << server->port_ << " with database "
                    << options.db_path;
@@ -71,9 +76,19 @@ std::shared_ptr<grpc::Channel> RetailServer::InProcessChannel() {
   return server_->InProcessChannel(grpc::ChannelArguments());
 }
 
-void RetailServer::RunMaintenance(absl::Duration interval) {
+void RetailServer::RunMaintenance(absl::Duration interval, absl::Duration retention) {
   constexpr int kBatch = 10'000;  // bounds how long one sweep holds the writer
   for (;;) {
+    int pruned = kBatch;
+    while (pruned == kBatch) {
+      pruned = 0;
+      const int64_t cutoff = clock_->NowMicros() - absl::ToInt64Microseconds(retention);
+      absl::Status s = db_->writer().RunSync([&](db::Connection& conn) -> absl::Status {
+        ASSIGN_OR_RETURN(pruned, db::PruneStoredResponses(conn, cutoff, kBatch));
+        return absl::OkStatus();
+      });
+      if (!s.ok()) RETAIL_LOG(WARNING) << "pruning stored responses failed: " << s;
+    }
     absl::StatusOr<int> changed = kBatch;
     while (changed.ok() && *changed == kBatch) {
       changed = customer_manager_->SweepLapsedTiers(kBatch);

@@ -31,6 +31,8 @@ struct ServerOptions {
   // How often time-driven rules run (tier lapse); also once at start-up.
   // Zero disables the maintenance thread (tests drive sweeps directly).
   absl::Duration maintenance_interval = absl::Hours(1);
+  // How long a request_id's first response is kept for retries.
+  absl::Duration request_id_retention = absl::Hours(24 * 30);
   customers::CustomerOptions customers;
   const Clock* clock = nullptr;  // null: the system clock
 };
@@ -61,8 +63,9 @@ class RetailServer {
       const ServerOptions& options);
   RetailServer() = default;
   // Runs the time-driven sweeps every `interval` until Shutdown().
-  void RunMaintenance(absl::Duration interval);
+  void RunMaintenance(absl::Duration interval, absl::Duration retention);
 
+  const Clock* clock_ = nullptr;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<customers::CustomerManager> customer_manager_;

@@ -36,6 +36,7 @@ CREATE TABLE idempotency_keys (
   PRIMARY KEY (principal_id, method, request_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX idempotency_by_resource ON idempotency_keys (resource);
+CREATE INDEX idempotency_by_time ON idempotency_keys (create_time_us);
 
 -- Change feed: one row per mutation of a resource.
 CREATE TABLE events (

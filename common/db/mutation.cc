@@ -209,6 +209,19 @@ absl::Status RewriteStoredResponses(
   });
 }
 
+absl::StatusOr<int> PruneStoredResponses(Connection& conn, int64_t cutoff_micros,
+                                         int limit) {
+  return Guard("prune stored responses", [&]() -> absl::StatusOr<int> {
+    Stmt s = conn.Prepare(
+        "DELETE FROM idempotency_keys WHERE (principal_id, method, request_id)"
+        " IN (SELECT principal_id, method, request_id FROM idempotency_keys"
+        " WHERE create_time_us < ? LIMIT ?)");
+    s->bind(1, static_cast<int64_t>(cutoff_micros));
+    s->bind(2, limit);
+    return s->exec();
+  });
+}
+
 void SubmitAudit(Writer& writer, const Clock& clock, AuditRecord record,
                  std::function<void(absl::Status)> done) {
   WriteOp op;

@@ -310,5 +310,31 @@ TEST(RequestFingerprintTest, IgnoresRequestIdOnly) {
   EXPECT_NE(RequestFingerprint(erase), RequestFingerprint(adjust));
 }
 
+// After the retention window a request_id is forgotten, so the same id
+// runs again instead of replaying; within it, the replay still holds.
+TEST_F(MutationTest, PruneForgetsOnlyResponsesOlderThanTheCutoff) {
+  ASSERT_THAT(Submit(Request(), CountingApply()), IsOk());
+  const int64_t first_time = clock_.NowMicros();
+  clock_.Advance(kMicrosPerSecond);
+  AdjustPointsRequest other = Request();
+  other.set_request_id("req-00000002");
+  CallMeta other_meta = Meta();
+  other_meta.request_id = other.request_id();
+  ASSERT_THAT(Submit(other_meta, other, CountingApply()), IsOk());
+  ASSERT_EQ(applied_, 2);
+
+  int pruned = -1;
+  ASSERT_THAT(db_->writer().RunSync([&](Connection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(pruned, PruneStoredResponses(c, first_time + 1, 100));
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_EQ(pruned, 1);
+  ASSERT_THAT(Submit(Request(), CountingApply()), IsOk());
+  EXPECT_EQ(applied_, 3);  // kRequestId ran again
+  ASSERT_THAT(Submit(other_meta, other, CountingApply()), IsOk());
+  EXPECT_EQ(applied_, 3);  // req-00000002 was still replayed
+}
+
 }  // namespace
 }  // namespace retail::db
