@@ -8,6 +8,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/logging.h"
 #include "server/server.h"
@@ -42,6 +43,9 @@ ABSL_FLAG(int64_t, tier_active_days, 365,
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Retail customer-service gRPC server");
   absl::ParseCommandLine(argc, argv);
+  // Debian builds Abseil without NDEBUG, which leaves mutex deadlock detection
+  // on inside every gRPC lock: ~5% of server CPU per call in profiles.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   // Block the stop signals in every thread (gRPC's and the writer inherit
   // this mask), then wait for them synchronously below.

@@ -1,0 +1,340 @@
+// retail_bench: the load generator behind scripts/bench (issue 3, part 1).
+//
+//   retail_bench --addr HOST:PORT --token TOKEN [--workloads get,list,...]
+//       measures the disk's fdatasync, then each workload in closed loop
+//       (max throughput) and open loop (latency at a fixed rate), against the
+//       gRPC health check as baseline; prints the table, writes JSON.
+//   retail_bench --seed_customers N --db FILE [--sample_file F]
+//       writes N realistic customers into FILE before the server starts.
+//   retail_bench --probe_health --addr HOST:PORT
+//       exits 0 once the server answers SERVING (scripts/bench waits on it).
+//
+// scripts/bench wraps all three with a throwaway server and database.
+#include <algorithm>
+#include <cstdlib>
+#include <future>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "tests/bench/cpu_usage.h"
+#include "tests/bench/disk_probe.h"
+#include "tests/bench/env.h"
+#include "tests/bench/fixture.h"
+#include "tests/bench/load_driver.h"
+#include "tests/bench/report.h"
+#include "tests/bench/seed.h"
+#include "tests/bench/workloads.h"
+
+ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "server address");
+ABSL_FLAG(std::string, token, "",
+          "bearer token of an admin principal (default: $RETAIL_TOKEN)");
+ABSL_FLAG(std::vector<std::string>, workloads, {},
+          "comma-separated workloads to run (default: all that apply): get, "
+          "list, list_vip, list_branch_vip, search_phone, search_name, create. "
+          "The baseline always runs; --workloads=baseline runs only it.");
+ABSL_FLAG(std::vector<std::string>, modes,
+          std::vector<std::string>({"closed", "open"}),
+          "closed (max throughput) and/or open (latency at a fixed rate)");
+ABSL_FLAG(int32_t, channels, 4, "client channels, each its own TCP connection");
+ABSL_FLAG(int32_t, in_flight, 64, "closed loop: operations always outstanding");
+ABSL_FLAG(double, warmup_seconds, 2, "unmeasured warm-up before each window");
+ABSL_FLAG(double, duration_seconds, 5, "measured window per run");
+ABSL_FLAG(double, open_loop_fraction, 0.5,
+          "open-loop rate as a fraction of the workload's closed-loop max "
+          "measured in this run");
+ABSL_FLAG(double, open_loop_rate, 0,
+          "fixed open-loop rate (req/s) for every workload; 0: use "
+          "--open_loop_fraction");
+ABSL_FLAG(int32_t, open_loop_threads, 2,
+          "threads starting open-loop requests (one tops out near 40k/s)");
+ABSL_FLAG(int32_t, rpc_deadline_ms, 10'000, "deadline of every RPC");
+ABSL_FLAG(std::string, fsync_dir, ".",
+          "directory of the server's database, for the fdatasync probe");
+ABSL_FLAG(int32_t, fsync_iterations, 200, "fdatasync probe: measured syncs");
+ABSL_FLAG(std::string, json, "build/bench/results.json", "JSON results file");
+ABSL_FLAG(std::string, sample_file, "",
+          "customers to read, written by --seed_customers; empty: create an "
+          "API fixture first");
+ABSL_FLAG(int64_t, dataset_rows, 0,
+          "customers in the database (for the report and the 1M-row target); "
+          "0: the fixture's size");
+ABSL_FLAG(int32_t, fixture_customers, 2000,
+          "without --sample_file: customers created through the API first");
+ABSL_FLAG(int32_t, fixture_branches, 20, "branches the fixture spreads over");
+ABSL_FLAG(bool, fail_on_errors, true,
+          "exit 3 if any measured RPC failed (target misses never fail)");
+ABSL_FLAG(int64_t, seed_customers, 0,
+          "seeding mode: insert this many customers into --db and exit");
+ABSL_FLAG(std::string, db, "", "seeding mode: the database file");
+ABSL_FLAG(int32_t, seed_branches, 500, "seeding mode: branches B001..");
+ABSL_FLAG(int32_t, seed_batch, 10'000, "seeding mode: rows per transaction");
+ABSL_FLAG(int32_t, server_pid, 0,
+          "the server's process id, to separate its CPU use in the report");
+ABSL_FLAG(bool, baseline, true,
+          "measure the baseline (first and last); off only for profiling one "
+          "workload, since every ratio needs it");
+ABSL_FLAG(bool, probe_health, false,
+          "check once that the server at --addr is SERVING; exit 0 if so");
+
+namespace retail::bench {
+namespace {
+
+int Seed() {
+  SeedOptions o;
+  o.db_path = absl::GetFlag(FLAGS_db);
+  o.customers = absl::GetFlag(FLAGS_seed_customers);
+  o.branches = absl::GetFlag(FLAGS_seed_branches);
+  o.batch = absl::GetFlag(FLAGS_seed_batch);
+  o.sample_path = absl::GetFlag(FLAGS_sample_file);
+  if (o.db_path.empty()) {
+    std::cerr << "retail_bench: --seed_customers needs --db\n";
+    return 2;
+  }
+  absl::StatusOr<SeedResult> r = SeedCustomers(o);
+  if (!r.ok()) {
+    std::cerr << "retail_bench: seeding failed: " << r.status() << "\n";
+    return 1;
+  }
+  std::cout << absl::StrFormat(
+      "seeded %d customers over %d branches in %.1f s (%.0f rows/s); tiers: "
+      "%d potential, %d regular, %d VIP; %d sampled to %s\n",
+      r->rows, o.branches, r->seconds, r->rows / std::max(r->seconds, 1e-9),
+      r->tier_counts[1], r->tier_counts[2], r->tier_counts[3], r->sampled,
+      o.sample_path.empty() ? "(none)" : o.sample_path);
+  return 0;
+}
+
+// One health check; true if the server answered SERVING.
+bool ProbeHealth(const std::string& addr) {
+  auto channel = grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  grpc::Slice empty;
+  grpc::ByteBuffer request(&empty, 1), response;
+  std::promise<grpc::Status> result;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
+                 &request, &response,
+                 [&result](grpc::Status s) { result.set_value(std::move(s)); });
+  const grpc::Status status = result.get_future().get();
+  std::vector<grpc::Slice> slices;
+  if (!status.ok() || !response.Dump(&slices).ok()) return false;
+  std::string bytes;
+  for (const grpc::Slice& s : slices) {
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  return bytes == std::string("\x08\x01", 2);  // status: SERVING
+}
+
+ResultRow Run(Env& env, const Workload& w, const std::string& mode,
+              const DriverOptions& options, double rate, std::string name) {
+  IssueFn issue = [&env, &w](int channel, uint64_t seq, Done done) {
+    w.issue(env, channel, seq, std::move(done));
+  };
+  ResultRow row;
+  row.key = w.key;
+  row.name = name.empty() ? w.name : std::move(name);
+  row.kind = w.kind;
+  row.category = w.category;
+  row.run = mode == "closed" ? RunClosedLoop(issue, options)
+                             : RunOpenLoop(issue, options, rate);
+  std::cerr << absl::StrFormat(
+      "bench: %-26s %-6s %9.0f req/s  p50 %.3f ms  p99 %.3f ms  errors %d  "
+      "cpu srv %.0f%% cli %.0f%% other %.0f%%\n",
+      row.name, mode, row.run.rps, row.run.latency.p50_ms,
+      row.run.latency.p99_ms, row.run.errors, row.run.cpu.server,
+      row.run.cpu.client, row.run.cpu.other);
+  return row;
+}
+
+int Bench() {
+  std::string token = absl::GetFlag(FLAGS_token);
+  if (token.empty() && std::getenv("RETAIL_TOKEN") != nullptr) {
+    token = std::getenv("RETAIL_TOKEN");
+  }
+  if (token.empty()) {
+    std::cerr << "retail_bench: --token (or RETAIL_TOKEN) is required\n";
+    return 2;
+  }
+  const std::vector<std::string> modes = absl::GetFlag(FLAGS_modes);
+  const bool closed = std::count(modes.begin(), modes.end(), "closed") > 0;
+  const bool open = std::count(modes.begin(), modes.end(), "open") > 0;
+  const double fixed_rate = absl::GetFlag(FLAGS_open_loop_rate);
+  if (open && !closed && fixed_rate <= 0) {
+    std::cerr << "retail_bench: open loop alone needs --open_loop_rate\n";
+    return 2;
+  }
+
+  Report report;
+  report.machine = ReadMachineFacts();
+  // The disk first, while nothing else runs.
+  absl::StatusOr<FsyncStats> fsync = MeasureFdatasync(
+      absl::GetFlag(FLAGS_fsync_dir), absl::GetFlag(FLAGS_fsync_iterations));
+  if (!fsync.ok()) {
+    std::cerr << "retail_bench: " << fsync.status() << "\n";
+    return 1;
+  }
+  report.machine.fsync = *fsync;
+  std::cerr << absl::StrFormat("bench: fdatasync p50 %.3f ms, p99 %.3f ms\n",
+                               fsync->p50_ms, fsync->p99_ms);
+
+  EnvOptions env_options;
+  env_options.addr = absl::GetFlag(FLAGS_addr);
+  env_options.token = token;
+  env_options.channels = absl::GetFlag(FLAGS_channels);
+  env_options.rpc_deadline =
+      absl::Milliseconds(absl::GetFlag(FLAGS_rpc_deadline_ms));
+  Env env(env_options);
+  if (absl::Status s = env.Connect(absl::Seconds(10)); !s.ok()) {
+    std::cerr << "retail_bench: " << s << "\n";
+    return 1;
+  }
+
+  absl::StatusOr<Dataset> data;
+  if (!absl::GetFlag(FLAGS_sample_file).empty()) {
+    data = LoadSample(absl::GetFlag(FLAGS_sample_file),
+                      absl::GetFlag(FLAGS_dataset_rows));
+  } else {
+    data = CreateFixture(env, absl::GetFlag(FLAGS_fixture_customers),
+                         absl::GetFlag(FLAGS_fixture_branches),
+                         absl::GetFlag(FLAGS_in_flight));
+  }
+  if (!data.ok()) {
+    std::cerr << "retail_bench: preparing data: " << data.status() << "\n";
+    return 1;
+  }
+  if (data->customers.empty()) {
+    std::cerr << "retail_bench: no customers to read\n";
+    return 1;
+  }
+  if (absl::GetFlag(FLAGS_dataset_rows) > 0) {
+    data->rows = absl::GetFlag(FLAGS_dataset_rows);
+  }
+  report.config.addr = env_options.addr;
+  report.config.channels = env_options.channels;
+  report.config.in_flight = absl::GetFlag(FLAGS_in_flight);
+  report.config.warmup_seconds = absl::GetFlag(FLAGS_warmup_seconds);
+  report.config.duration_seconds = absl::GetFlag(FLAGS_duration_seconds);
+  report.config.open_loop_fraction =
+      fixed_rate > 0 ? 0 : absl::GetFlag(FLAGS_open_loop_fraction);
+  report.config.dataset_rows = data->rows;
+  report.config.seeded = data->seeded;
+  report.config.sample_customers = static_cast<int>(data->customers.size());
+  const bool seeded = data->seeded;
+  env.set_data(*std::move(data));
+
+  // Which workloads: the named ones, or all that make sense on this data.
+  const std::vector<std::string> wanted = absl::GetFlag(FLAGS_workloads);
+  std::vector<Workload> all = AllWorkloads();
+  std::vector<Workload> selected;
+  for (const std::string& key : wanted) {
+    auto it = std::find_if(all.begin(), all.end(),
+                           [&](const Workload& w) { return w.key == key; });
+    if (it == all.end() && key != "baseline") {
+      std::vector<std::string> keys;
+      for (const Workload& w : all) keys.push_back(w.key);
+      std::cerr << "retail_bench: unknown workload '" << key
+                << "'; known: " << absl::StrJoin(keys, ", ") << "\n";
+      return 2;
+    }
+  }
+  for (Workload& w : all) {
+    const bool named =
+        std::find(wanted.begin(), wanted.end(), w.key) != wanted.end();
+    if (wanted.empty() ? (!w.needs_seeded_data || seeded) : named) {
+      selected.push_back(std::move(w));
+    }
+  }
+  // Reads first: writes grow the table the reads would then measure.
+  std::stable_partition(
+      selected.begin(), selected.end(),
+      [](const Workload& w) { return w.kind != Kind::kWrite; });
+
+  DriverOptions options;
+  options.channels = env.channels();
+  options.in_flight = report.config.in_flight;
+  options.warmup = absl::Seconds(report.config.warmup_seconds);
+  options.duration = absl::Seconds(report.config.duration_seconds);
+  options.server_pid = absl::GetFlag(FLAGS_server_pid);
+  options.open_loop_threads = absl::GetFlag(FLAGS_open_loop_threads);
+  const Workload baseline = BaselineWorkload();
+
+  // The baseline runs first and again last: on a shared machine the drift
+  // between the two says how far to trust small differences.
+  auto run_both = [&](const Workload& w, const std::string& name) {
+    double max_rps = 0;
+    if (closed) {
+      DriverOptions o = options;
+      if (w.in_flight > 0) o.in_flight = w.in_flight;
+      report.rows.push_back(Run(env, w, "closed", o, 0, name));
+      max_rps = report.rows.back().run.rps;
+    }
+    if (open) {
+      const double rate = fixed_rate > 0
+                              ? fixed_rate
+                              : max_rps * report.config.open_loop_fraction;
+      report.rows.push_back(Run(env, w, "open", options, rate, name));
+    }
+  };
+  const bool with_baseline = absl::GetFlag(FLAGS_baseline);
+  if (with_baseline) run_both(baseline, "");
+  for (const Workload& w : selected) run_both(w, "");
+  if (closed && with_baseline) {
+    report.rows.push_back(
+        Run(env, baseline, "closed", options, 0, "Health/Check (again)"));
+  }
+  double baseline_sum = 0;
+  int baseline_runs = 0;
+  for (const ResultRow& row : report.rows) {
+    if (row.kind == Kind::kBaseline && row.run.mode == "closed") {
+      baseline_sum += row.run.rps;
+      ++baseline_runs;
+    }
+  }
+  report.baseline_rps = baseline_runs ? baseline_sum / baseline_runs : 0;
+
+  const std::vector<TargetCheck> checks = EvaluateTargets(report);
+  PrintReport(std::cout, report, checks);
+  const std::string json = absl::GetFlag(FLAGS_json);
+  if (!json.empty()) {
+    if (absl::Status s = WriteJson(json, report, checks); !s.ok()) {
+      std::cerr << "retail_bench: " << s << "\n";
+      return 1;
+    }
+    std::cout << "\nJSON: " << json << "\n";
+  }
+  uint64_t errors = 0;
+  for (const ResultRow& row : report.rows) errors += row.run.errors;
+  if (errors > 0 && absl::GetFlag(FLAGS_fail_on_errors)) {
+    std::cerr << "retail_bench: " << errors << " RPCs failed (see notes)\n";
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace retail::bench
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Load generator for retail_server; see scripts/bench");
+  absl::ParseCommandLine(argc, argv);
+  // Debian builds Abseil without NDEBUG, which turns on absl::Mutex deadlock
+  // detection: a global lock-graph update on every lock of gRPC's mutexes.
+  // It is a debugging aid that cost ~10% of CPU in profiles, and this client
+  // shares the cores with the server it measures.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  if (absl::GetFlag(FLAGS_seed_customers) > 0) return retail::bench::Seed();
+  if (absl::GetFlag(FLAGS_probe_health)) {
+    return retail::bench::ProbeHealth(absl::GetFlag(FLAGS_addr)) ? 0 : 1;
+  }
+  return retail::bench::Bench();
+}

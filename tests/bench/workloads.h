@@ -1,0 +1,111 @@
+// The workload table. A workload is one kind of operation a client does over
+// and over: a name, whether it reads or durably writes, which of issue 3's
+// targets it is held to, and a function that starts one operation and calls
+// `done` when it ends.
+//
+// Adding a service's workloads (orders, complaints, feedback) is a new
+// XxxWorkloads() function appended in AllWorkloads(); an operation made of
+// several RPCs (CreateOrder then PayOrder) chains them inside `issue` and
+// calls `done` after the last.
+#ifndef RETAIL_TESTS_BENCH_WORKLOADS_H_
+#define RETAIL_TESTS_BENCH_WORKLOADS_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "google/protobuf/arena.h"
+#include "retail/customers/v1/customers.pb.h"
+#include "tests/bench/env.h"
+#include "tests/bench/load_driver.h"
+
+namespace retail::bench {
+
+enum class Kind { kBaseline, kRead, kWrite };
+
+// Which targets (issue 3, part 2) a workload is held to.
+enum class Category {
+  kBaseline,       // the reference every ratio divides by
+  kPointRead,      // >= 0.7 x baseline; p99 <= 2 ms at half of max
+  kListPage,       // >= 0.3 x baseline; p99 <= 2 ms; at 1M rows p99 <= 10 ms
+  kLookup,         // other indexed reads: p99 <= 2 ms at half of max
+  kDurableCreate,  // >= 0.3 x baseline and >= 3 x one-commit-per-fsync;
+                   // p99 <= fsync p99 + 3 ms at half of max
+  kReportOnly,     // measured and shown, no target (a full-table scan)
+};
+
+struct Workload {
+  std::string key;   // the name --workloads takes, e.g. "get"
+  std::string name;  // the table's label, e.g. "GetCustomer"
+  Kind kind = Kind::kRead;
+  Category category = Category::kReportOnly;
+  // Needs seeded data (e.g. a VIP filter: API-created customers are all
+  // POTENTIAL, so its pages would be empty and its numbers meaningless).
+  bool needs_seeded_data = false;
+  // Closed loop: operations in flight, if not --in_flight. A full-table
+  // scan is what a few service agents do at once, not 64 store systems;
+  // 64 of them would only queue for the 4 reader connections.
+  int in_flight = 0;
+  std::function<void(Env& env, int channel, uint64_t seq, Done done)> issue;
+};
+
+// grpc.health.v1.Health/Check with an empty request: the server's cheapest
+// callback-API RPC, the baseline.
+Workload BaselineWorkload();
+
+// Every workload of every service, in the order they run (reads before
+// writes, so reads see the data set as seeded).
+std::vector<Workload> AllWorkloads();
+
+// A new customer with a unique phone and a realistic profile in `branch`.
+customers::v1::CreateCustomerRequest NewCustomerRequest(
+    Env& env, const std::string& branch);
+
+// Starts `start(ctx, &req, resp, callback)` with a fresh context and calls
+// `done(status, items(*resp))` when it completes. The call's memory lives
+// until then. Responses are parsed into an arena: decoding a page of 50
+// customers would otherwise be hundreds of small allocations, and this
+// client's CPU is CPU the server it shares the machine with does not get.
+template <typename Request, typename Response, typename Start, typename Items>
+void StartUnary(Env& env, Request request, Start start, Items items,
+                Done done) {
+  struct Call {
+    google::protobuf::Arena arena;
+    grpc::ClientContext ctx;
+    Request req;
+    Response* resp = google::protobuf::Arena::CreateMessage<Response>(&arena);
+  };
+  auto* call = new Call();
+  call->req = std::move(request);
+  env.Prepare(&call->ctx);
+  start(&call->ctx, &call->req, call->resp,
+        [call, items, done = std::move(done)](grpc::Status status) {
+          const int n = status.ok() ? items(*call->resp) : 0;
+          delete call;
+          done(status, n);
+        });
+}
+
+// The same for messages without arena support (grpc::ByteBuffer).
+template <typename Request, typename Response, typename Start, typename Items>
+void StartUnaryPlain(Env& env, Request request, Start start, Items items,
+                     Done done) {
+  struct Call {
+    grpc::ClientContext ctx;
+    Request req;
+    Response resp;
+  };
+  auto* call = new Call();
+  call->req = std::move(request);
+  env.Prepare(&call->ctx);
+  start(&call->ctx, &call->req, &call->resp,
+        [call, items, done = std::move(done)](grpc::Status status) {
+          const int n = status.ok() ? items(call->resp) : 0;
+          delete call;
+          done(status, n);
+        });
+}
+
+}  // namespace retail::bench
+
+#endif  // RETAIL_TESTS_BENCH_WORKLOADS_H_
