@@ -29,8 +29,9 @@ ABSL_FLAG(int32_t, shutdown_grace_seconds, 10,
           "on SIGTERM/SIGINT, time in-flight calls get to finish");
 ABSL_FLAG(int32_t, maintenance_interval_seconds, 3600,
           "how often time-driven rules (tier lapse) run; 0 disables them");
-ABSL_FLAG(int32_t, request_id_retention_days, 30,
-          "how long a request_id's first response is kept so retries return it");
+ABSL_FLAG(
+    int32_t, request_id_retention_days, 30,
+    "how long a request_id's first response is kept so retries return it");
 ABSL_FLAG(std::string, currency, "CNY", "currency of customer spend totals");
 ABSL_FLAG(int64_t, tier_vip_min_spend_minor, 500'000,
           "VIP tier: minimum lifetime spend in minor units");

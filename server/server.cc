@@ -4,8 +4,8 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/logging.h"
 #include "common/db/mutation.h"
+#include "common/logging.h"
 #include "common/status.h"
 #include "server/customers/customer_service.h"
 #include "server/malformed_request_interceptor.h"
@@ -76,18 +76,23 @@ std::shared_ptr<grpc::Channel> RetailServer::InProcessChannel() {
   return server_->InProcessChannel(grpc::ChannelArguments());
 }
 
-void RetailServer::RunMaintenance(absl::Duration interval, absl::Duration retention) {
+void RetailServer::RunMaintenance(absl::Duration interval,
+                                  absl::Duration retention) {
   constexpr int kBatch = 10'000;  // bounds how long one sweep holds the writer
   for (;;) {
     int pruned = kBatch;
     while (pruned == kBatch) {
       pruned = 0;
-      const int64_t cutoff = clock_->NowMicros() - absl::ToInt64Microseconds(retention);
-      absl::Status s = db_->writer().RunSync([&](db::Connection& conn) -> absl::Status {
-        ASSIGN_OR_RETURN(pruned, db::PruneStoredResponses(conn, cutoff, kBatch));
-        return absl::OkStatus();
-      });
-      if (!s.ok()) RETAIL_LOG(WARNING) << "pruning stored responses failed: " << s;
+      const int64_t cutoff =
+          clock_->NowMicros() - absl::ToInt64Microseconds(retention);
+      absl::Status s =
+          db_->writer().RunSync([&](db::Connection& conn) -> absl::Status {
+            ASSIGN_OR_RETURN(pruned,
+                             db::PruneStoredResponses(conn, cutoff, kBatch));
+            return absl::OkStatus();
+          });
+      if (!s.ok())
+        RETAIL_LOG(WARNING) << "pruning stored responses failed: " << s;
     }
     absl::StatusOr<int> changed = kBatch;
     while (changed.ok() && *changed == kBatch) {
@@ -96,10 +101,12 @@ void RetailServer::RunMaintenance(absl::Duration interval, absl::Duration retent
         RETAIL_LOG(INFO) << "tier sweep: " << *changed << " customer(s) lapsed";
       }
     }
-    if (!changed.ok()) RETAIL_LOG(WARNING) << "tier sweep failed: " << changed.status();
+    if (!changed.ok())
+      RETAIL_LOG(WARNING) << "tier sweep failed: " << changed.status();
     absl::MutexLock lock(&maintenance_mu_);
     auto stopping = [this] { return stop_maintenance_; };
-    if (maintenance_mu_.AwaitWithTimeout(absl::Condition(&stopping), interval)) return;
+    if (maintenance_mu_.AwaitWithTimeout(absl::Condition(&stopping), interval))
+      return;
   }
 }
 

@@ -209,8 +209,8 @@ absl::Status RewriteStoredResponses(
   });
 }
 
-absl::StatusOr<int> PruneStoredResponses(Connection& conn, int64_t cutoff_micros,
-                                         int limit) {
+absl::StatusOr<int> PruneStoredResponses(Connection& conn,
+                                         int64_t cutoff_micros, int limit) {
   return Guard("prune stored responses", [&]() -> absl::StatusOr<int> {
     Stmt s = conn.Prepare(
         "DELETE FROM idempotency_keys WHERE (principal_id, method, request_id)"

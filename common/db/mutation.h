@@ -107,8 +107,8 @@ absl::Status RewriteStoredResponses(
 // Forgets stored responses created before `cutoff_micros`, at most `limit`
 // of them; returns how many. A request_id is a retry key, not a record: after
 // the retention window a repeat is treated as a new request.
-absl::StatusOr<int> PruneStoredResponses(Connection& conn, int64_t cutoff_micros,
-                                         int limit);
+absl::StatusOr<int> PruneStoredResponses(Connection& conn,
+                                         int64_t cutoff_micros, int limit);
 
 // Writes one audit row durably (e.g. a PII reveal on a read) and calls
 // `done` after the commit.

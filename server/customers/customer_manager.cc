@@ -61,7 +61,8 @@ void ValidateAndCopy(ViolationCollector& v, const v1::Customer& in,
                      int64_t now_micros, v1::Customer* out) {
   if (paths.contains("display_name")) {
     // Check what is stored: a name of only spaces is a missing name.
-    const absl::string_view name = absl::StripAsciiWhitespace(in.display_name());
+    const absl::string_view name =
+        absl::StripAsciiWhitespace(in.display_name());
     CheckText(v, "customer.display_name", name, 1, 100);
     out->set_display_name(std::string(name));
   }
@@ -691,14 +692,17 @@ void CustomerManager::EraseCustomer(PrincipalPtr p,
 }
 
 absl::StatusOr<int> CustomerManager::SweepLapsedTiers(int limit) {
-  static const auto* const kSystem = new std::shared_ptr<const Principal>(
-      std::make_shared<const Principal>(Principal{"system", Role::kAdmin, "", {}}));
+  static const auto* const kSystem =
+      new std::shared_ptr<const Principal>(std::make_shared<const Principal>(
+          Principal{"system", Role::kAdmin, "", {}}));
   int changed = 0;
-  absl::Status status = db_.writer().RunSync([&](db::Connection& conn) -> absl::Status {
+  absl::Status status = db_.writer().RunSync([&](db::Connection& conn)
+                                                 -> absl::Status {
     changed = 0;
     db::CallMeta meta{*kSystem, Method("SweepLapsedTiers"), "", "customers"};
     db::MutationContext ctx{conn, clock_.NowMicros(), meta};
-    const int64_t cutoff = ctx.now_micros - options_.tiers.active_days * kMicrosPerDay;
+    const int64_t cutoff =
+        ctx.now_micros - options_.tiers.active_days * kMicrosPerDay;
     ASSIGN_OR_RETURN(std::vector<StoredCustomer> lapsed,
                      ListLapsedTierCustomers(conn, cutoff, limit));
     for (StoredCustomer& sc : lapsed) {
@@ -707,8 +711,10 @@ absl::StatusOr<int> CustomerManager::SweepLapsedTiers(int limit) {
       ++changed;
     }
     if (changed == 0) return absl::OkStatus();
-    return db::AppendAudit(conn, db::AuditFor(meta, "OK", absl::StrCat(changed, " tier(s) lapsed")),
-                           ctx.now_micros);
+    return db::AppendAudit(
+        conn,
+        db::AuditFor(meta, "OK", absl::StrCat(changed, " tier(s) lapsed")),
+        ctx.now_micros);
   });
   if (!status.ok()) return status;
   return changed;

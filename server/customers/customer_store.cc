@@ -216,16 +216,17 @@ absl::StatusOr<std::optional<std::string>> FindCustomerIdByPhone(
 
 absl::StatusOr<std::vector<StoredCustomer>> ListLapsedTierCustomers(
     db::Connection& conn, int64_t cutoff_micros, int limit) {
-  return db::Guard("lapsed tiers", [&]() -> absl::StatusOr<std::vector<StoredCustomer>> {
-    // Served by the partial index customers_active_tier.
-    db::Stmt s = conn.Prepare("SELECT " CUSTOMER_COLUMNS
-                              " FROM customers WHERE tier > 1"
-                              " AND (last_purchase_time_us IS NULL"
-                              " OR last_purchase_time_us < ?) LIMIT ?");
-    s->bind(1, static_cast<int64_t>(cutoff_micros));
-    s->bind(2, limit);
-    return Collect(s);
-  });
+  return db::Guard(
+      "lapsed tiers", [&]() -> absl::StatusOr<std::vector<StoredCustomer>> {
+        // Served by the partial index customers_active_tier.
+        db::Stmt s = conn.Prepare("SELECT " CUSTOMER_COLUMNS
+                                  " FROM customers WHERE tier > 1"
+                                  " AND (last_purchase_time_us IS NULL"
+                                  " OR last_purchase_time_us < ?) LIMIT ?");
+        s->bind(1, static_cast<int64_t>(cutoff_micros));
+        s->bind(2, limit);
+        return Collect(s);
+      });
 }
 
 absl::Status InsertCustomer(db::Connection& conn, StoredCustomer& c) {
