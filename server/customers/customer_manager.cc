@@ -198,6 +198,21 @@ bool NeedsRevealAudit(const Principal& p, bool reveal) {
   return reveal && p.role == Role::kAgent;
 }
 
+// Fills a List/Search response from `rows`, fetched with one row more than
+// `page_size` so that its presence says whether a next page exists.
+template <typename Response>
+void FillCustomerPage(std::vector<StoredCustomer> rows, int page_size,
+                      bool pii_visible, const PageTokenCodec& tokens,
+                      const std::string& scope, Response* out) {
+  const bool more = static_cast<int>(rows.size()) > page_size;
+  if (more) rows.resize(page_size);
+  for (StoredCustomer& sc : rows) {
+    ApplyPiiPolicy(pii_visible, &sc.customer);
+    *out->add_customers() = std::move(sc.customer);
+  }
+  if (more) out->set_next_page_token(tokens.Encode(scope, rows.back().row));
+}
+
 }  // namespace
 
 CustomerManager::CustomerManager(db::Database& db, const Clock& clock,
@@ -437,14 +452,8 @@ void CustomerManager::ListCustomers(PrincipalPtr p,
         ASSIGN_OR_RETURN(std::vector<StoredCustomer> rows,
                          customers::ListCustomers(conn, q));
         v1::ListCustomersResponse out;
-        const bool more = static_cast<int>(rows.size()) > *page_size;
-        if (more) rows.resize(*page_size);
-        for (StoredCustomer& sc : rows) {
-          ApplyPiiPolicy(*visible, &sc.customer);
-          *out.add_customers() = std::move(sc.customer);
-        }
-        if (more)
-          out.set_next_page_token(tokens_.Encode(scope, rows.back().row));
+        FillCustomerPage(std::move(rows), *page_size, *visible, tokens_, scope,
+                         &out);
         return out;
       });
   FinishRead(Meta(p, "ListCustomers", "", "customers"),
@@ -499,14 +508,8 @@ void CustomerManager::SearchCustomers(
         ASSIGN_OR_RETURN(std::vector<StoredCustomer> rows,
                          customers::SearchCustomers(conn, q));
         v1::SearchCustomersResponse out;
-        const bool more = static_cast<int>(rows.size()) > *page_size;
-        if (more) rows.resize(*page_size);
-        for (StoredCustomer& sc : rows) {
-          ApplyPiiPolicy(*visible, &sc.customer);
-          *out.add_customers() = std::move(sc.customer);
-        }
-        if (more)
-          out.set_next_page_token(tokens_.Encode(scope, rows.back().row));
+        FillCustomerPage(std::move(rows), *page_size, *visible, tokens_, scope,
+                         &out);
         return out;
       });
   FinishRead(Meta(p, "SearchCustomers", "", "customers"),
