@@ -191,6 +191,7 @@ absl::Status Authenticator::Reload() {
         absl::StrCat(path_, ": ", parsed.status().message()));
   }
   config_ = std::make_shared<const AuthConfig>(std::move(*parsed));
+  verified_.clear();  // a revoked token must stop working now
   loaded_mtime_ns_ = mtime;
   RETAIL_LOG(INFO) << "auth config " << path_ << ": " << config_->size()
                    << " principal(s)";
@@ -220,11 +221,21 @@ absl::StatusOr<std::shared_ptr<const Principal>> Authenticator::Authenticate(
   {
     std::lock_guard<std::mutex> lock(mu_);
     MaybeReload();
+    auto it = verified_.find(token);
+    if (it != verified_.end()) return it->second;
     config = config_;
   }
   auto principal = config->Find(Sha256Hex(token));
   if (principal == nullptr) {
+    // Unknown tokens are not remembered: a caller guessing tokens must not
+    // be able to grow the cache.
     return absl::UnauthenticatedError("unknown or revoked token");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  // Only if no reload happened meanwhile (it would have revoked the entry).
+  if (config == config_) {
+    if (verified_.size() >= kMaxVerifiedTokens) verified_.clear();
+    verified_.emplace(token, principal);
   }
   return principal;
 }

@@ -1,7 +1,7 @@
 // Serving one unary RPC with the callback API: authenticate, refuse calls
 // whose deadline already passed, hand the request to a manager, and finish
-// the reactor when the manager replies (possibly later, from the writer
-// thread). Every service's handlers are one line on top of this.
+// the reactor when the manager replies (possibly later, from the writer's
+// ack thread). Every service's handlers are one line on top of this.
 #ifndef RETAIL_SERVER_UNARY_CALL_H_
 #define RETAIL_SERVER_UNARY_CALL_H_
 
@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/auth.h"
+#include "common/reply.h"
 #include "server/grpc_status.h"
 
 namespace retail {
@@ -21,7 +22,8 @@ namespace retail {
 absl::StatusOr<std::shared_ptr<const Principal>> AuthenticateCall(
     grpc::CallbackServerContext* ctx, Authenticator& auth);
 
-// `invoke(principal, reply)` must call `reply(StatusOr<Response>)` once.
+// `invoke(principal, reply)` must fill `reply.out()` and call `reply(status)`
+// exactly once.
 template <typename Response, typename Invoke>
 grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
                                      Authenticator& auth, Response* response,
@@ -38,11 +40,12 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
     reactor->Finish(ToGrpcStatus(principal.status()));
     return reactor;
   }
+  // The manager writes its answer straight into `response` (on the call's
+  // arena, see arena_allocator.h) and then reports the status.
   invoke(std::move(*principal),
-         [reactor, response](absl::StatusOr<Response> result) {
-           if (result.ok()) *response = std::move(*result);
-           reactor->Finish(ToGrpcStatus(result.status()));
-         });
+         Reply<Response>(response, [reactor](absl::Status status) {
+           reactor->Finish(ToGrpcStatus(status));
+         }));
   return reactor;
 }
 

@@ -120,7 +120,7 @@ absl::Status StoreResponse(Connection& conn, const CallMeta& meta,
 
 void SubmitMutationImpl(
     Writer& writer, const Clock& clock, CallMeta meta, std::string fingerprint,
-    std::shared_ptr<google::protobuf::Message> response,
+    google::protobuf::Message* response,
     std::function<absl::Status(MutationContext&, google::protobuf::Message*)>
         apply,
     std::function<void(absl::Status)> done) {
@@ -142,7 +142,7 @@ void SubmitMutationImpl(
       if (!absl::IsNotFound(stored.status())) return stored.status();
 
       MutationContext ctx{conn, *now, *shared_meta};
-      RETURN_IF_ERROR(apply(ctx, response.get()));
+      RETURN_IF_ERROR(apply(ctx, response));
       std::string bytes;
       {
         google::protobuf::io::StringOutputStream stream(&bytes);

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "common/auth.h"
 #include "common/clock.h"
+#include "common/reply.h"
 #include "common/db/connection.h"
 #include "common/db/writer.h"
 #include "google/protobuf/message.h"
@@ -70,30 +71,29 @@ std::string RequestFingerprint(const google::protobuf::Message& request);
 // Type-erased core of SubmitMutation.
 void SubmitMutationImpl(
     Writer& writer, const Clock& clock, CallMeta meta, std::string fingerprint,
-    std::shared_ptr<google::protobuf::Message> response,
+    google::protobuf::Message* response,
     std::function<absl::Status(MutationContext&, google::protobuf::Message*)>
         apply,
     std::function<void(absl::Status)> done);
 
+// `apply` fills `reply.out()` (on the writer thread, inside the transaction);
+// a replay parses the stored response into it instead. `reply` is called
+// after the commit is durable.
 template <typename Response>
 void SubmitMutation(
     Writer& writer, const Clock& clock, CallMeta meta,
     const google::protobuf::Message& request,
     std::function<absl::Status(MutationContext&, Response*)> apply,
-    std::function<void(absl::StatusOr<Response>)> done) {
-  auto response = std::make_shared<Response>();
+    Reply<Response> reply) {
+  Response* out = reply.out();
   SubmitMutationImpl(
-      writer, clock, std::move(meta), RequestFingerprint(request), response,
+      writer, clock, std::move(meta), RequestFingerprint(request), out,
       [apply = std::move(apply)](MutationContext& ctx,
-                                 google::protobuf::Message* out) {
-        return apply(ctx, static_cast<Response*>(out));
+                                 google::protobuf::Message* msg) {
+        return apply(ctx, static_cast<Response*>(msg));
       },
-      [response, done = std::move(done)](absl::Status status) {
-        if (status.ok()) {
-          done(std::move(*response));
-        } else {
-          done(std::move(status));
-        }
+      [reply = std::move(reply)](absl::Status status) {
+        reply(std::move(status));
       });
 }
 

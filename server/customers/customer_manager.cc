@@ -198,19 +198,21 @@ bool NeedsRevealAudit(const Principal& p, bool reveal) {
   return reveal && p.role == Role::kAgent;
 }
 
-// Fills a List/Search response from `rows`, fetched with one row more than
-// `page_size` so that its presence says whether a next page exists.
+// Finishes a List/Search page read into `out`: the query asked for one row
+// more than `page_size`, whose presence says a next page exists; it is
+// dropped and the token points after the last row kept.
 template <typename Response>
-void FillCustomerPage(std::vector<StoredCustomer> rows, int page_size,
-                      bool pii_visible, const PageTokenCodec& tokens,
-                      const std::string& scope, Response* out) {
-  const bool more = static_cast<int>(rows.size()) > page_size;
-  if (more) rows.resize(page_size);
-  for (StoredCustomer& sc : rows) {
-    ApplyPiiPolicy(pii_visible, &sc.customer);
-    *out->add_customers() = std::move(sc.customer);
-  }
-  if (more) out->set_next_page_token(tokens.Encode(scope, rows.back().row));
+absl::Status FinishCustomerPage(absl::StatusOr<std::vector<int64_t>> rows,
+                                int page_size, bool pii_visible,
+                                const PageTokenCodec& tokens,
+                                const std::string& scope, Response* out) {
+  if (!rows.ok()) return rows.status();
+  auto* customers = out->mutable_customers();
+  const bool more = static_cast<int>(rows->size()) > page_size;
+  if (more) customers->DeleteSubrange(page_size, customers->size() - page_size);
+  for (v1::Customer& c : *customers) ApplyPiiPolicy(pii_visible, &c);
+  if (more) out->set_next_page_token(tokens.Encode(scope, (*rows)[page_size - 1]));
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -224,20 +226,11 @@ CustomerManager::CustomerManager(db::Database& db, const Clock& clock,
 
 template <typename Response>
 void CustomerManager::FinishRead(const db::CallMeta& meta, bool audited_reveal,
-                                 absl::StatusOr<Response> response,
-                                 Reply<Response> reply) {
-  if (!response.ok() || !audited_reveal) {
-    reply(std::move(response));
-    return;
-  }
-  auto shared = std::make_shared<Response>(std::move(*response));
+                                 absl::Status status, Reply<Response> reply) {
+  if (!status.ok() || !audited_reveal) return reply(std::move(status));
   db::SubmitAudit(db_.writer(), clock_, db::AuditFor(meta, "REVEAL"),
-                  [shared, reply = std::move(reply)](absl::Status status) {
-                    if (!status.ok()) {
-                      reply(status);
-                    } else {
-                      reply(std::move(*shared));
-                    }
+                  [reply = std::move(reply)](absl::Status audited) {
+                    reply(std::move(audited));
                   });
 }
 
@@ -310,18 +303,15 @@ void CustomerManager::GetCustomer(PrincipalPtr p,
   const absl::StatusOr<bool> visible = PiiVisible(*p, req.reveal_pii());
   if (!visible.ok()) return reply(visible.status());
 
-  absl::StatusOr<v1::GetCustomerResponse> result = db_.Read(
-      [&](db::Connection& conn) -> absl::StatusOr<v1::GetCustomerResponse> {
-        ASSIGN_OR_RETURN(
-            StoredCustomer sc,
-            customers::GetCustomer(conn, req.customer_id(), BranchScope(*p)));
-        v1::GetCustomerResponse out;
-        *out.mutable_customer() = std::move(sc.customer);
-        ApplyPiiPolicy(*visible, out.mutable_customer());
-        return out;
-      });
+  absl::Status status = db_.Read([&](db::Connection& conn) -> absl::Status {
+    v1::Customer* c = reply.out()->mutable_customer();
+    RETURN_IF_ERROR(
+        customers::GetCustomer(conn, req.customer_id(), BranchScope(*p), c));
+    ApplyPiiPolicy(*visible, c);
+    return absl::OkStatus();
+  });
   FinishRead(Meta(p, "GetCustomer", "", ResourceName(req.customer_id())),
-             NeedsRevealAudit(*p, req.reveal_pii()), std::move(result),
+             NeedsRevealAudit(*p, req.reveal_pii()), std::move(status),
              std::move(reply));
 }
 
@@ -447,17 +437,14 @@ void CustomerManager::ListCustomers(PrincipalPtr p,
   q.after_row = *after;
   q.limit = *page_size + 1;  // one extra row tells whether a next page exists
 
-  absl::StatusOr<v1::ListCustomersResponse> result = db_.Read(
-      [&](db::Connection& conn) -> absl::StatusOr<v1::ListCustomersResponse> {
-        ASSIGN_OR_RETURN(std::vector<StoredCustomer> rows,
-                         customers::ListCustomers(conn, q));
-        v1::ListCustomersResponse out;
-        FillCustomerPage(std::move(rows), *page_size, *visible, tokens_, scope,
-                         &out);
-        return out;
-      });
+  v1::ListCustomersResponse* out = reply.out();
+  absl::Status status = db_.Read([&](db::Connection& conn) {
+    return FinishCustomerPage(
+        customers::ListCustomers(conn, q, out->mutable_customers()), *page_size,
+        *visible, tokens_, scope, out);
+  });
   FinishRead(Meta(p, "ListCustomers", "", "customers"),
-             NeedsRevealAudit(*p, req.reveal_pii()), std::move(result),
+             NeedsRevealAudit(*p, req.reveal_pii()), std::move(status),
              std::move(reply));
 }
 
@@ -503,17 +490,14 @@ void CustomerManager::SearchCustomers(
   q.after_row = *after;
   q.limit = *page_size + 1;
 
-  absl::StatusOr<v1::SearchCustomersResponse> result = db_.Read(
-      [&](db::Connection& conn) -> absl::StatusOr<v1::SearchCustomersResponse> {
-        ASSIGN_OR_RETURN(std::vector<StoredCustomer> rows,
-                         customers::SearchCustomers(conn, q));
-        v1::SearchCustomersResponse out;
-        FillCustomerPage(std::move(rows), *page_size, *visible, tokens_, scope,
-                         &out);
-        return out;
-      });
+  v1::SearchCustomersResponse* out = reply.out();
+  absl::Status status = db_.Read([&](db::Connection& conn) {
+    return FinishCustomerPage(
+        customers::SearchCustomers(conn, q, out->mutable_customers()), *page_size,
+        *visible, tokens_, scope, out);
+  });
   FinishRead(Meta(p, "SearchCustomers", "", "customers"),
-             NeedsRevealAudit(*p, req.reveal_pii()), std::move(result),
+             NeedsRevealAudit(*p, req.reveal_pii()), std::move(status),
              std::move(reply));
 }
 
@@ -593,19 +577,18 @@ void CustomerManager::ListPointsTransactions(
   v.Merge(after.status());
   if (!v.empty()) return reply(v.ToStatus());
 
-  reply(db_.Read([&](db::Connection& conn)
-                     -> absl::StatusOr<v1::ListPointsTransactionsResponse> {
+  v1::ListPointsTransactionsResponse* out = reply.out();
+  reply(db_.Read([&](db::Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(
         StoredCustomer sc,
         customers::GetCustomer(conn, req.customer_id(), BranchScope(*p)));
     ASSIGN_OR_RETURN(auto rows, customers::ListPointsTransactions(
                                     conn, sc.row, *after, *page_size + 1));
-    v1::ListPointsTransactionsResponse out;
     const bool more = static_cast<int>(rows.size()) > *page_size;
     if (more) rows.resize(*page_size);
-    for (auto& [row, t] : rows) *out.add_transactions() = std::move(t);
-    if (more) out.set_next_page_token(tokens_.Encode(scope, rows.back().first));
-    return out;
+    for (auto& [row, t] : rows) *out->add_transactions() = std::move(t);
+    if (more) out->set_next_page_token(tokens_.Encode(scope, rows.back().first));
+    return absl::OkStatus();
   }));
 }
 
@@ -619,30 +602,28 @@ void CustomerManager::ExportCustomerData(
   CheckId(v, "customer_id", req.customer_id());
   if (!v.empty()) return reply(v.ToStatus());
 
-  absl::StatusOr<v1::ExportCustomerDataResponse> result =
-      db_.Read([&](db::Connection& conn)
-                   -> absl::StatusOr<v1::ExportCustomerDataResponse> {
-        ASSIGN_OR_RETURN(
-            StoredCustomer sc,
-            customers::GetCustomer(conn, req.customer_id(), BranchScope(*p)));
-        v1::ExportCustomerDataResponse out;
-        int64_t after = 0;
-        for (;;) {
-          ASSIGN_OR_RETURN(auto rows, customers::ListPointsTransactions(
-                                          conn, sc.row, after, kMaxPageSize));
-          for (auto& [row, t] : rows)
-            *out.add_points_transactions() = std::move(t);
-          if (static_cast<int>(rows.size()) < kMaxPageSize) break;
-          after = rows.back().first;
-        }
-        *out.mutable_customer() = std::move(sc.customer);
-        *out.mutable_export_time() =
-            TimeUtil::MicrosecondsToTimestamp(clock_.NowMicros());
-        return out;
-      });
+  v1::ExportCustomerDataResponse* out = reply.out();
+  absl::Status status = db_.Read([&](db::Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        StoredCustomer sc,
+        customers::GetCustomer(conn, req.customer_id(), BranchScope(*p)));
+    int64_t after = 0;
+    for (;;) {
+      ASSIGN_OR_RETURN(auto rows, customers::ListPointsTransactions(
+                                      conn, sc.row, after, kMaxPageSize));
+      for (auto& [row, t] : rows)
+        *out->add_points_transactions() = std::move(t);
+      if (static_cast<int>(rows.size()) < kMaxPageSize) break;
+      after = rows.back().first;
+    }
+    *out->mutable_customer() = std::move(sc.customer);
+    *out->mutable_export_time() =
+        TimeUtil::MicrosecondsToTimestamp(clock_.NowMicros());
+    return absl::OkStatus();
+  });
   // An export always reveals personal data, so it is always audited.
   FinishRead(Meta(p, "ExportCustomerData", "", ResourceName(req.customer_id())),
-             /*audited_reveal=*/true, std::move(result), std::move(reply));
+             /*audited_reveal=*/true, std::move(status), std::move(reply));
 }
 
 void CustomerManager::EraseCustomer(PrincipalPtr p,

@@ -3,7 +3,7 @@
 //
 // Every method answers through `reply` exactly once. Reads answer on the
 // calling thread unless a PII reveal must be audited first; writes answer on
-// the writer thread after their commit is durable.
+// the writer's ack thread after their commit is durable.
 #ifndef RETAIL_SERVER_CUSTOMERS_CUSTOMER_MANAGER_H_
 #define RETAIL_SERVER_CUSTOMERS_CUSTOMER_MANAGER_H_
 
@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "common/auth.h"
 #include "common/clock.h"
+#include "common/reply.h"
 #include "common/db/database.h"
 #include "common/db/mutation.h"
 #include "common/pagination.h"
@@ -22,8 +23,7 @@
 
 namespace retail::customers {
 
-template <typename T>
-using Reply = std::function<void(absl::StatusOr<T>)>;
+using ::retail::Reply;
 using PrincipalPtr = std::shared_ptr<const Principal>;
 
 struct CustomerOptions {
@@ -72,10 +72,11 @@ class CustomerManager {
                               int64_t amount_minor, int64_t purchase_micros);
 
  private:
-  // Sends `response` after auditing the reveal when an agent unmasked PII.
+  // Replies `status` to a read whose answer is already in `reply.out()`,
+  // after auditing the reveal when an agent unmasked PII.
   template <typename Response>
   void FinishRead(const db::CallMeta& meta, bool audited_reveal,
-                  absl::StatusOr<Response> response, Reply<Response> reply);
+                  absl::Status status, Reply<Response> reply);
 
   db::Database& db_;
   const Clock& clock_;

@@ -5,6 +5,7 @@
 
 #include "common/auth.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
+#include "server/arena_allocator.h"
 #include "server/customers/customer_manager.h"
 #include "server/unary_call.h"
 
@@ -13,7 +14,34 @@ namespace retail::customers {
 class CustomerService final : public v1::CustomerService::CallbackService {
  public:
   CustomerService(CustomerManager& manager, Authenticator& auth)
-      : manager_(manager), auth_(auth) {}
+      : manager_(manager), auth_(auth) {
+    SetMessageAllocatorFor_CreateCustomer(
+        ArenaAllocatorFor<v1::CreateCustomerRequest,
+                          v1::CreateCustomerResponse>());
+    SetMessageAllocatorFor_GetCustomer(
+        ArenaAllocatorFor<v1::GetCustomerRequest, v1::GetCustomerResponse>());
+    SetMessageAllocatorFor_UpdateCustomer(
+        ArenaAllocatorFor<v1::UpdateCustomerRequest,
+                          v1::UpdateCustomerResponse>());
+    SetMessageAllocatorFor_ListCustomers(
+        ArenaAllocatorFor<v1::ListCustomersRequest,
+                          v1::ListCustomersResponse>());
+    SetMessageAllocatorFor_SearchCustomers(
+        ArenaAllocatorFor<v1::SearchCustomersRequest,
+                          v1::SearchCustomersResponse>());
+    SetMessageAllocatorFor_AdjustPoints(
+        ArenaAllocatorFor<v1::AdjustPointsRequest,
+                          v1::AdjustPointsResponse>());
+    SetMessageAllocatorFor_ListPointsTransactions(
+        ArenaAllocatorFor<v1::ListPointsTransactionsRequest,
+                          v1::ListPointsTransactionsResponse>());
+    SetMessageAllocatorFor_ExportCustomerData(
+        ArenaAllocatorFor<v1::ExportCustomerDataRequest,
+                          v1::ExportCustomerDataResponse>());
+    SetMessageAllocatorFor_EraseCustomer(
+        ArenaAllocatorFor<v1::EraseCustomerRequest,
+                          v1::EraseCustomerResponse>());
+  }
 
   grpc::ServerUnaryReactor* CreateCustomer(
       grpc::CallbackServerContext* ctx, const v1::CreateCustomerRequest* req,

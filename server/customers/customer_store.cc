@@ -1,6 +1,10 @@
 #include "server/customers/customer_store.h"
 
+#include <tuple>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
+#include "common/status.h"
 #include "common/validation.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -16,11 +20,11 @@ using ::google::protobuf::util::TimeUtil;
   " total_spend_minor, currency_code, order_count, last_purchase_time_us," \
   " marketing_consent, notes, create_time_us, update_time_us, erase_time_us"
 
-StoredCustomer ReadCustomer(SQLite::Statement& s) {
-  StoredCustomer out;
-  out.row = s.getColumn(0).getInt64();
-  out.revision = s.getColumn(1).getInt64();
-  Customer& c = out.customer;
+// Decodes the current row into `c` (which may live on a response's arena)
+// and returns its row id and revision.
+std::pair<int64_t, int64_t> ReadCustomer(SQLite::Statement& s, Customer& c) {
+  const int64_t row = s.getColumn(0).getInt64();
+  const int64_t revision = s.getColumn(1).getInt64();
   c.set_customer_id(s.getColumn(2).getString());
   c.set_branch_id(s.getColumn(3).getString());
   c.set_display_name(s.getColumn(4).getString());
@@ -51,7 +55,13 @@ StoredCustomer ReadCustomer(SQLite::Statement& s) {
     *c.mutable_erase_time() =
         TimeUtil::MicrosecondsToTimestamp(s.getColumn(20).getInt64());
   }
-  c.set_etag(absl::StrCat("r", out.revision));
+  c.set_etag(absl::StrCat("r", revision));
+  return {row, revision};
+}
+
+StoredCustomer ReadStoredCustomer(SQLite::Statement& s) {
+  StoredCustomer out;
+  std::tie(out.row, out.revision) = ReadCustomer(s, out.customer);
   return out;
 }
 
@@ -104,9 +114,38 @@ void BindCustomer(SQLite::Statement& s, const StoredCustomer& sc) {
 
 absl::StatusOr<std::vector<StoredCustomer>> Collect(db::Stmt& s) {
   std::vector<StoredCustomer> out;
-  while (s->executeStep()) out.push_back(ReadCustomer(*s));
+  while (s->executeStep()) out.push_back(ReadStoredCustomer(*s));
   return out;
 }
+
+// Appends every result row to `out`; returns their row ids.
+std::vector<int64_t> CollectInto(db::Stmt& s, CustomerList* out) {
+  std::vector<int64_t> rows;
+  while (s->executeStep()) rows.push_back(ReadCustomer(*s, *out->Add()).first);
+  return rows;
+}
+
+}  // namespace
+
+namespace {
+
+// Steps the point-read statement to the customer's row, or NOT_FOUND.
+absl::Status FindCustomer(db::Stmt& s, const std::string& customer_id,
+                          const std::string& branch_scope) {
+  s->bind(1, customer_id);
+  s->bind(2, branch_scope);
+  if (!s->executeStep()) {
+    // Same answer for "missing" and "another branch's": existence of
+    // other branches' customers is not disclosed.
+    return absl::NotFoundError(
+        absl::StrCat("customer '", customer_id, "' not found"));
+  }
+  return absl::OkStatus();
+}
+
+constexpr const char* kGetCustomer = "SELECT " CUSTOMER_COLUMNS
+                                     " FROM customers WHERE customer_id = ?1"
+                                     " AND (?2 = '' OR branch_id = ?2)";
 
 }  // namespace
 
@@ -114,31 +153,33 @@ absl::StatusOr<StoredCustomer> GetCustomer(db::Connection& conn,
                                            const std::string& customer_id,
                                            const std::string& branch_scope) {
   return db::Guard("get customer", [&]() -> absl::StatusOr<StoredCustomer> {
-    db::Stmt s = conn.Prepare("SELECT " CUSTOMER_COLUMNS
-                              " FROM customers WHERE customer_id = ?1"
-                              " AND (?2 = '' OR branch_id = ?2)");
-    s->bind(1, customer_id);
-    s->bind(2, branch_scope);
-    if (!s->executeStep()) {
-      // Same answer for "missing" and "another branch's": existence of
-      // other branches' customers is not disclosed.
-      return absl::NotFoundError(
-          absl::StrCat("customer '", customer_id, "' not found"));
-    }
-    return ReadCustomer(*s);
+    db::Stmt s = conn.Prepare(kGetCustomer);
+    RETURN_IF_ERROR(FindCustomer(s, customer_id, branch_scope));
+    return ReadStoredCustomer(*s);
   });
 }
 
-absl::StatusOr<std::vector<StoredCustomer>> ListCustomers(db::Connection& conn,
-                                                          const ListQuery& q) {
+absl::Status GetCustomer(db::Connection& conn, const std::string& customer_id,
+                         const std::string& branch_scope, Customer* out) {
+  return db::Guard("get customer", [&]() -> absl::Status {
+    db::Stmt s = conn.Prepare(kGetCustomer);
+    RETURN_IF_ERROR(FindCustomer(s, customer_id, branch_scope));
+    ReadCustomer(*s, *out);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<int64_t>> ListCustomers(db::Connection& conn,
+                                                   const ListQuery& q,
+                                                   CustomerList* out) {
   return db::Guard(
-      "list customers", [&]() -> absl::StatusOr<std::vector<StoredCustomer>> {
+      "list customers", [&]() -> absl::StatusOr<std::vector<int64_t>> {
         // The branch being known decides the index, so there are two fixed
         // statements rather than one with an OR the planner cannot index.
         std::string branch = q.branch_id;
         if (!q.branch_scope.empty()) {
           if (!branch.empty() && branch != q.branch_scope) {
-            return std::vector<StoredCustomer>{};
+            return std::vector<int64_t>{};
           }
           branch = q.branch_scope;
         }
@@ -160,14 +201,15 @@ absl::StatusOr<std::vector<StoredCustomer>> ListCustomers(db::Connection& conn,
         s->bind(3, static_cast<int>(q.tier));
         s->bind(4, q.marketing_consent ? (*q.marketing_consent ? 1 : 0) : -1);
         s->bind(5, q.limit);
-        return Collect(s);
+        return CollectInto(s, out);
       });
 }
 
-absl::StatusOr<std::vector<StoredCustomer>> SearchCustomers(
-    db::Connection& conn, const SearchQuery& q) {
+absl::StatusOr<std::vector<int64_t>> SearchCustomers(db::Connection& conn,
+                                                     const SearchQuery& q,
+                                                     CustomerList* out) {
   return db::Guard("search customers",
-                   [&]() -> absl::StatusOr<std::vector<StoredCustomer>> {
+                   [&]() -> absl::StatusOr<std::vector<int64_t>> {
                      const char* sql = nullptr;
                      switch (q.by) {
                        case SearchQuery::By::kPhone:
@@ -198,7 +240,7 @@ absl::StatusOr<std::vector<StoredCustomer>> SearchCustomers(
                      s->bind(2, q.branch_scope);
                      s->bind(3, static_cast<int64_t>(q.after_row));
                      s->bind(4, q.limit);
-                     return Collect(s);
+                     return CollectInto(s, out);
                    });
 }
 

@@ -44,14 +44,23 @@ struct SearchQuery {
   int limit = 50;
 };
 
+using CustomerList = google::protobuf::RepeatedPtrField<Customer>;
+
 // Reads. NOT_FOUND if the id does not exist or is outside `branch_scope`.
 absl::StatusOr<StoredCustomer> GetCustomer(db::Connection& conn,
                                            const std::string& customer_id,
                                            const std::string& branch_scope);
-absl::StatusOr<std::vector<StoredCustomer>> ListCustomers(db::Connection& conn,
-                                                          const ListQuery& q);
-absl::StatusOr<std::vector<StoredCustomer>> SearchCustomers(
-    db::Connection& conn, const SearchQuery& q);
+// The same, decoded straight into `out` (e.g. a response on its arena).
+absl::Status GetCustomer(db::Connection& conn, const std::string& customer_id,
+                         const std::string& branch_scope, Customer* out);
+// List and Search append the rows to `out` (a response's repeated field) and
+// return their row ids, the keys for the next page token.
+absl::StatusOr<std::vector<int64_t>> ListCustomers(db::Connection& conn,
+                                                   const ListQuery& q,
+                                                   CustomerList* out);
+absl::StatusOr<std::vector<int64_t>> SearchCustomers(db::Connection& conn,
+                                                     const SearchQuery& q,
+                                                     CustomerList* out);
 // The id of the customer holding `phone`, if any.
 absl::StatusOr<std::optional<std::string>> FindCustomerIdByPhone(
     db::Connection& conn, const std::string& phone);

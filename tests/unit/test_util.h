@@ -6,10 +6,14 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <future>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/reply.h"
 #include "common/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -22,6 +26,24 @@ inline const absl::Status& StatusOf(const absl::Status& status) {
 template <typename T>
 const absl::Status& StatusOf(const absl::StatusOr<T>& status_or) {
   return status_or.status();
+}
+
+// A Reply for driving managers and SubmitMutation directly: it owns the
+// response and hands it (or the error) to the returned future. Writes reply
+// on the writer's ack thread, hence the future.
+template <typename R>
+std::pair<Reply<R>, std::future<absl::StatusOr<R>>> FutureReply() {
+  auto out = std::make_shared<R>();
+  auto promise = std::make_shared<std::promise<absl::StatusOr<R>>>();
+  std::future<absl::StatusOr<R>> future = promise->get_future();
+  Reply<R> reply(out.get(), [out, promise](absl::Status status) {
+    if (status.ok()) {
+      promise->set_value(std::move(*out));
+    } else {
+      promise->set_value(std::move(status));
+    }
+  });
+  return {std::move(reply), std::move(future)};
 }
 
 // Matches an OK absl::Status or absl::StatusOr.

@@ -19,6 +19,7 @@ namespace {
 
 using ::retail::customers::v1::AdjustPointsRequest;
 using ::retail::customers::v1::AdjustPointsResponse;
+using ::retail::testing::FutureReply;
 using ::retail::testing::IsInvalidField;
 using ::retail::testing::IsOk;
 using ::retail::testing::StatusIs;
@@ -88,15 +89,11 @@ class MutationTest : public ::testing::Test {
       CallMeta meta, const AdjustPointsRequest& req,
       std::function<absl::Status(MutationContext&, AdjustPointsResponse*)>
           apply) {
-    auto promise =
-        std::make_shared<std::promise<absl::StatusOr<AdjustPointsResponse>>>();
-    auto future = promise->get_future();
-    SubmitMutation<AdjustPointsResponse>(
-        db_->writer(), clock_, std::move(meta), req, std::move(apply),
-        [promise](absl::StatusOr<AdjustPointsResponse> r) {
-          promise->set_value(std::move(r));
-        });
-    return future;
+    auto [reply, future] = FutureReply<AdjustPointsResponse>();
+    SubmitMutation<AdjustPointsResponse>(db_->writer(), clock_,
+                                         std::move(meta), req,
+                                         std::move(apply), std::move(reply));
+    return std::move(future);
   }
 
   absl::StatusOr<AdjustPointsResponse> Submit(

@@ -24,6 +24,7 @@ namespace retail::customers {
 namespace {
 
 using ::google::protobuf::util::TimeUtil;
+using ::retail::testing::FutureReply;
 using ::retail::testing::IsInvalidField;
 using ::retail::testing::IsOk;
 using ::retail::testing::StatusIs;
@@ -85,18 +86,15 @@ class CustomerManagerTest : public ::testing::Test {
         std::make_unique<CustomerManager>(*db_, clock_, CustomerOptions{});
   }
 
-  // Calls a manager method and returns its reply. Writes (and audited reads)
-  // reply on the writer thread, so the reply travels through a promise.
+  // Calls a manager method and returns its reply (through a future: writes
+  // and audited reads reply on the writer's ack thread).
   template <class R, class Req>
   std::future<absl::StatusOr<R>> CallAsync(
       void (CustomerManager::*method)(PrincipalPtr, const Req&, Reply<R>),
       const PrincipalPtr& p, const Req& req) {
-    auto promise = std::make_shared<std::promise<absl::StatusOr<R>>>();
-    std::future<absl::StatusOr<R>> future = promise->get_future();
-    (manager_.get()->*method)(p, req, [promise](absl::StatusOr<R> r) {
-      promise->set_value(std::move(r));
-    });
-    return future;
+    auto [reply, future] = FutureReply<R>();
+    (manager_.get()->*method)(p, req, std::move(reply));
+    return std::move(future);
   }
   template <class R, class Req>
   absl::StatusOr<R> Call(void (CustomerManager::*method)(PrincipalPtr,
