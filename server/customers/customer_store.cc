@@ -20,44 +20,61 @@ using ::google::protobuf::util::TimeUtil;
   " total_spend_minor, currency_code, order_count, last_purchase_time_us," \
   " marketing_consent, notes, create_time_us, update_time_us, erase_time_us"
 
+// Copies a TEXT column into a proto string field without a temporary
+// std::string: decoding a page of customers spent ~6% of the server's time
+// building and copying those. `set` is the field's (data, size) setter.
+template <typename Set>
+void SetText(const SQLite::Column& col, Set set) {
+  const char* text = col.getText();  // sqlite3_column_text before _bytes
+  set(text, static_cast<size_t>(col.getBytes()));
+}
+#define RETAIL_SET_TEXT(col, msg, field) \
+  SetText(col, [&](const char* p, size_t n) { (msg).set_##field(p, n); })
+
+google::protobuf::Timestamp Timestamp(int64_t micros) {
+  return TimeUtil::MicrosecondsToTimestamp(micros);
+}
+
 // Decodes the current row into `c` (which may live on a response's arena)
 // and returns its row id and revision.
 std::pair<int64_t, int64_t> ReadCustomer(SQLite::Statement& s, Customer& c) {
   const int64_t row = s.getColumn(0).getInt64();
   const int64_t revision = s.getColumn(1).getInt64();
-  c.set_customer_id(s.getColumn(2).getString());
-  c.set_branch_id(s.getColumn(3).getString());
-  c.set_display_name(s.getColumn(4).getString());
-  if (!s.getColumn(5).isNull()) c.set_phone(s.getColumn(5).getString());
-  if (!s.getColumn(6).isNull()) c.set_email(s.getColumn(6).getString());
-  if (!s.getColumn(7).isNull()) {
-    *c.mutable_birthday() = IntToDate(s.getColumn(7).getInt());
+  RETAIL_SET_TEXT(s.getColumn(2), c, customer_id);
+  RETAIL_SET_TEXT(s.getColumn(3), c, branch_id);
+  RETAIL_SET_TEXT(s.getColumn(4), c, display_name);
+  if (const SQLite::Column phone = s.getColumn(5); !phone.isNull()) {
+    RETAIL_SET_TEXT(phone, c, phone);
+  }
+  if (const SQLite::Column email = s.getColumn(6); !email.isNull()) {
+    RETAIL_SET_TEXT(email, c, email);
+  }
+  if (const SQLite::Column birthday = s.getColumn(7); !birthday.isNull()) {
+    *c.mutable_birthday() = IntToDate(birthday.getInt());
   }
   c.set_gender(static_cast<v1::Gender>(s.getColumn(8).getInt()));
-  const SQLite::Column prefs = s.getColumn(9);
-  c.mutable_preferences()->ParseFromArray(prefs.getBlob(), prefs.getBytes());
+  if (const SQLite::Column prefs = s.getColumn(9); prefs.getBytes() > 0) {
+    c.mutable_preferences()->ParseFromArray(prefs.getBlob(), prefs.getBytes());
+  }
   c.set_tier(static_cast<CustomerTier>(s.getColumn(10).getInt()));
   c.set_points_balance(s.getColumn(11).getInt64());
   c.mutable_total_spend()->set_minor_units(s.getColumn(12).getInt64());
-  c.mutable_total_spend()->set_currency_code(s.getColumn(13).getString());
+  RETAIL_SET_TEXT(s.getColumn(13), *c.mutable_total_spend(), currency_code);
   c.set_order_count(s.getColumn(14).getInt64());
-  if (!s.getColumn(15).isNull()) {
-    *c.mutable_last_purchase_time() =
-        TimeUtil::MicrosecondsToTimestamp(s.getColumn(15).getInt64());
+  if (const SQLite::Column last = s.getColumn(15); !last.isNull()) {
+    *c.mutable_last_purchase_time() = Timestamp(last.getInt64());
   }
   c.set_marketing_consent(s.getColumn(16).getInt() != 0);
-  c.set_notes(s.getColumn(17).getString());
-  *c.mutable_create_time() =
-      TimeUtil::MicrosecondsToTimestamp(s.getColumn(18).getInt64());
-  *c.mutable_update_time() =
-      TimeUtil::MicrosecondsToTimestamp(s.getColumn(19).getInt64());
-  if (!s.getColumn(20).isNull()) {
-    *c.mutable_erase_time() =
-        TimeUtil::MicrosecondsToTimestamp(s.getColumn(20).getInt64());
+  RETAIL_SET_TEXT(s.getColumn(17), c, notes);
+  *c.mutable_create_time() = Timestamp(s.getColumn(18).getInt64());
+  *c.mutable_update_time() = Timestamp(s.getColumn(19).getInt64());
+  if (const SQLite::Column erased = s.getColumn(20); !erased.isNull()) {
+    *c.mutable_erase_time() = Timestamp(erased.getInt64());
   }
   c.set_etag(absl::StrCat("r", revision));
   return {row, revision};
 }
+#undef RETAIL_SET_TEXT
 
 StoredCustomer ReadStoredCustomer(SQLite::Statement& s) {
   StoredCustomer out;
