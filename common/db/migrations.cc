@@ -106,6 +106,52 @@ CREATE TABLE points_transactions (
 ) STRICT;
 CREATE INDEX points_by_customer ON points_transactions (customer_row, id);
 )sql"},
+    {2, "customer name search", R"sql(
+-- SearchCustomers(name_contains) without reading every name: each distinct
+-- pair of adjacent characters of a display_name points at its customer. A
+-- fragment of two or more characters has all its matches in the posting
+-- list of its first pair; instr() on those rows confirms them. At 1M
+-- customers this turns a ~250 ms full scan into a short index range.
+CREATE TABLE customer_name_grams (
+  gram         TEXT NOT NULL,     -- two characters (code points), exact case
+  customer_row INTEGER NOT NULL,  -- customers.id
+  PRIMARY KEY (gram, customer_row)
+) STRICT, WITHOUT ROWID;
+
+-- 1..256, covering any display_name (at most 100 characters): lets the
+-- triggers split a name into pairs with a join, because a trigger may not
+-- use a recursive WITH.
+CREATE TABLE name_positions (i INTEGER PRIMARY KEY) STRICT;
+INSERT INTO name_positions (i)
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 256)
+  SELECT i FROM n;
+
+-- The database keeps the postings in step with every write path.
+CREATE TRIGGER customer_name_grams_insert AFTER INSERT ON customers BEGIN
+  INSERT OR IGNORE INTO customer_name_grams (gram, customer_row)
+    SELECT substr(NEW.display_name, i, 2), NEW.id
+    FROM name_positions WHERE i < length(NEW.display_name);
+END;
+CREATE TRIGGER customer_name_grams_update AFTER UPDATE OF display_name ON customers
+  WHEN NEW.display_name IS NOT OLD.display_name BEGIN
+  DELETE FROM customer_name_grams WHERE customer_row = OLD.id AND gram IN (
+    SELECT substr(OLD.display_name, i, 2)
+    FROM name_positions WHERE i < length(OLD.display_name));
+  INSERT OR IGNORE INTO customer_name_grams (gram, customer_row)
+    SELECT substr(NEW.display_name, i, 2), NEW.id
+    FROM name_positions WHERE i < length(NEW.display_name);
+END;
+CREATE TRIGGER customer_name_grams_delete AFTER DELETE ON customers BEGIN
+  DELETE FROM customer_name_grams WHERE customer_row = OLD.id AND gram IN (
+    SELECT substr(OLD.display_name, i, 2)
+    FROM name_positions WHERE i < length(OLD.display_name));
+END;
+
+-- Customers created before this migration.
+INSERT OR IGNORE INTO customer_name_grams (gram, customer_row)
+  SELECT substr(c.display_name, p.i, 2), c.id
+  FROM customers c JOIN name_positions p ON p.i < length(c.display_name);
+)sql"},
 };
 
 }  // namespace

@@ -129,6 +129,13 @@ void BindCustomer(SQLite::Statement& s, const StoredCustomer& sc) {
   }
 }
 
+// Characters (Unicode code points) in valid UTF-8 text.
+size_t CodePoints(const std::string& text) {
+  size_t n = 0;
+  for (unsigned char ch : text) n += (ch & 0xC0) != 0x80;
+  return n;
+}
+
 absl::StatusOr<std::vector<StoredCustomer>> Collect(db::Stmt& s) {
   std::vector<StoredCustomer> out;
   while (s->executeStep()) out.push_back(ReadStoredCustomer(*s));
@@ -243,13 +250,26 @@ absl::StatusOr<std::vector<int64_t>> SearchCustomers(db::Connection& conn,
                          break;
                        case SearchQuery::By::kName:
                          // instr() matches the fragment literally: no LIKE
-                         // wildcards to escape, and it works for Chinese as for
-                         // Latin names.
-                         sql = "SELECT " CUSTOMER_COLUMNS
-                               " FROM customers"
-                               " WHERE instr(display_name, ?1) > 0"
-                               " AND (?2 = '' OR branch_id = ?2) AND id > ?3 "
-                               "ORDER BY id LIMIT ?4";
+                         // wildcards to escape, and it works for Chinese as
+                         // for Latin names. Two or more characters: walk the
+                         // posting list of the fragment's first character
+                         // pair (migration 2) in row order. One character has
+                         // no pair: scan names in row order.
+                         sql = CodePoints(q.value) >= 2
+                                   ? "SELECT " CUSTOMER_COLUMNS
+                                     " FROM customer_name_grams g"
+                                     " CROSS JOIN customers c"
+                                     " ON c.id = g.customer_row"
+                                     " WHERE g.gram = substr(?1, 1, 2)"
+                                     " AND g.customer_row > ?3"
+                                     " AND instr(c.display_name, ?1) > 0"
+                                     " AND (?2 = '' OR c.branch_id = ?2)"
+                                     " ORDER BY g.customer_row LIMIT ?4"
+                                   : "SELECT " CUSTOMER_COLUMNS
+                                     " FROM customers"
+                                     " WHERE instr(display_name, ?1) > 0"
+                                     " AND (?2 = '' OR branch_id = ?2)"
+                                     " AND id > ?3 ORDER BY id LIMIT ?4";
                          break;
                      }
                      db::Stmt s = conn.Prepare(sql);

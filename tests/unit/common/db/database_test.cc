@@ -125,6 +125,35 @@ TEST_F(DatabaseTest, ReopenKeepsDataSecretAndSchema) {
             SchemaVersion());
 }
 
+// A database from before migration 2 gets the name postings of the
+// customers it already holds.
+TEST_F(DatabaseTest, NameSearchMigrationIndexesExistingCustomers) {
+  ASSERT_NE(OpenOrDie(), nullptr);
+  // Roll the file back to schema 1 with one customer in it.
+  ExecRaw(
+      "DROP TRIGGER customer_name_grams_insert;"
+      "DROP TRIGGER customer_name_grams_update;"
+      "DROP TRIGGER customer_name_grams_delete;"
+      "DROP TABLE customer_name_grams; DROP TABLE name_positions;"
+      "DELETE FROM schema_migrations WHERE version >= 2;"
+      "INSERT INTO customers (customer_id, branch_id, display_name, gender,"
+      " preferences, tier, points_balance, total_spend_minor, currency_code,"
+      " order_count, marketing_consent, notes, create_time_us,"
+      " update_time_us, revision) VALUES ('cus_1', 'B001', '欧阳娜娜', 0,"
+      " x'', 1, 0, 0, 'CNY', 0, 0, '', 0, 0, 1)");
+  auto db = OpenOrDie();
+  ASSERT_NE(db, nullptr);
+  std::vector<std::string> grams = db->Read([](Connection& c) {
+    std::vector<std::string> out;
+    Stmt q = c.Prepare(
+        "SELECT gram FROM customer_name_grams ORDER BY gram COLLATE BINARY");
+    while (q->executeStep()) out.push_back(q->getColumn(0).getString());
+    return out;
+  });
+  EXPECT_THAT(grams,
+              ::testing::UnorderedElementsAre("欧阳", "阳娜", "娜娜"));
+}
+
 TEST_F(DatabaseTest, EachDatabaseHasItsOwnSecret) {
   auto a = OpenOrDie();
   DatabaseOptions other = Options();

@@ -852,6 +852,60 @@ TEST_F(CustomerManagerTest, SearchByPhoneEmailOrName) {
   EXPECT_THAT(search(by_name), IsEmpty());
 }
 
+// Name search walks the character-pair postings (migration 2) for two or
+// more characters and scans for one; both must agree with a plain substring
+// match through creates, renames, erasure and paging.
+TEST_F(CustomerManagerTest, NameSearchFollowsRenamesErasureAndPages) {
+  const Customer zhang = Create("张三丰", kPhone);
+  const Customer alice = Call(&CustomerManager::CreateCustomer, admin_,
+                              NewCustomer("Alice Smith", "13800000000"))
+                             ->customer();
+  auto names = [&](const std::string& fragment, int page_size = 0,
+                   std::string* next = nullptr, const std::string& token = "") {
+    SearchCustomersRequest req;
+    req.set_name_contains(fragment);
+    req.set_page_size(page_size);
+    req.set_page_token(token);
+    absl::StatusOr<SearchCustomersResponse> r =
+        Call(&CustomerManager::SearchCustomers, admin_, req);
+    EXPECT_THAT(r, IsOk()) << fragment;
+    if (next != nullptr) *next = r.ok() ? r->next_page_token() : "";
+    return r.ok() ? Ids(*r) : std::vector<std::string>{};
+  };
+  EXPECT_THAT(names("张三丰"), ElementsAre(zhang.customer_id()));
+  EXPECT_THAT(names("三丰"), ElementsAre(zhang.customer_id()));  // at the end
+  EXPECT_THAT(names("丰"), ElementsAre(zhang.customer_id()));    // one char
+  EXPECT_THAT(names("张三丰丰"), IsEmpty());  // first pair matches, rest not
+  EXPECT_THAT(names("ce Sm"), ElementsAre(alice.customer_id()));
+  EXPECT_THAT(names("alice"), IsEmpty());  // exact case, as instr()
+
+  Customer rename;
+  rename.set_customer_id(zhang.customer_id());
+  rename.set_display_name("张无忌");
+  ASSERT_THAT(Update(admin_, rename, {"display_name"}), IsOk());
+  EXPECT_THAT(names("三丰"), IsEmpty());
+  EXPECT_THAT(names("无忌"), ElementsAre(zhang.customer_id()));
+
+  ASSERT_THAT(Erase(admin_, zhang.customer_id()), IsOk());
+  EXPECT_THAT(names("无忌"), IsEmpty());
+
+  std::set<std::string> created;
+  for (int i = 0; i < 7; ++i) {
+    created.insert(Create(absl::StrCat("王小", i),
+                          absl::StrCat("1370000000", i))
+                       .customer_id());
+  }
+  std::set<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    for (const std::string& id : names("王小", 3, &token, token)) {
+      EXPECT_TRUE(seen.insert(id).second) << "duplicate " << id;
+    }
+  } while (!token.empty() && ++pages < 10);
+  EXPECT_EQ(seen, created);
+}
+
 TEST_F(CustomerManagerTest, SearchNeedsExactlyOneValidCriterion) {
   SearchCustomersRequest none;
   EXPECT_THAT(Call(&CustomerManager::SearchCustomers, admin_, none),
