@@ -1,5 +1,6 @@
 #include "server/customers/customer_store.h"
 
+#include <algorithm>
 #include <tuple>
 #include <utility>
 
@@ -134,6 +135,42 @@ size_t CodePoints(const std::string& text) {
   size_t n = 0;
   for (unsigned char ch : text) n += (ch & 0xC0) != 0x80;
   return n;
+}
+
+// The distinct pairs of adjacent characters of `name`: its postings in
+// customer_name_grams (migration 2), the same pairs SQL's substr(name, i, 2)
+// gives for valid UTF-8.
+std::vector<std::string> NameGrams(const std::string& name) {
+  std::vector<size_t> starts;  // byte offset of each character
+  for (size_t i = 0; i < name.size(); ++i) {
+    if ((static_cast<unsigned char>(name[i]) & 0xC0) != 0x80) {
+      starts.push_back(i);
+    }
+  }
+  starts.push_back(name.size());
+  std::vector<std::string> grams;
+  for (size_t k = 0; k + 2 < starts.size(); ++k) {
+    grams.push_back(name.substr(starts[k], starts[k + 2] - starts[k]));
+  }
+  std::sort(grams.begin(), grams.end());
+  grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
+  return grams;
+}
+
+// Adds or removes the name postings of customer `row`. Throws like any
+// statement; callers run inside db::Guard.
+void IndexName(db::Connection& conn, int64_t row, const std::string& name,
+               bool add) {
+  for (const std::string& gram : NameGrams(name)) {
+    db::Stmt s = conn.Prepare(
+        add ? "INSERT OR IGNORE INTO customer_name_grams (gram, customer_row)"
+              " VALUES (?, ?)"
+            : "DELETE FROM customer_name_grams"
+              " WHERE gram = ? AND customer_row = ?");
+    s->bind(1, gram);
+    s->bind(2, static_cast<int64_t>(row));
+    s->exec();
+  }
 }
 
 absl::StatusOr<std::vector<StoredCustomer>> Collect(db::Stmt& s) {
@@ -320,12 +357,25 @@ absl::Status InsertCustomer(db::Connection& conn, StoredCustomer& c) {
     BindCustomer(*s, c);
     s->exec();
     c.row = conn.raw().getLastInsertRowid();
+    IndexName(conn, c.row, c.customer.display_name(), /*add=*/true);
     return absl::OkStatus();
   });
 }
 
 absl::Status UpdateCustomer(db::Connection& conn, const StoredCustomer& c) {
   return db::Guard("update customer", [&] {
+    {
+      db::Stmt old =
+          conn.Prepare("SELECT display_name FROM customers WHERE id = ?");
+      old->bind(1, static_cast<int64_t>(c.row));
+      if (old->executeStep()) {
+        const std::string old_name = old->getColumn(0).getString();
+        if (old_name != c.customer.display_name()) {
+          IndexName(conn, c.row, old_name, /*add=*/false);
+          IndexName(conn, c.row, c.customer.display_name(), /*add=*/true);
+        }
+      }
+    }
     db::Stmt s = conn.Prepare(
         "UPDATE customers SET revision = ?1, customer_id = ?2, branch_id = ?3,"
         " display_name = ?4, phone = ?5, email = ?6, birthday = ?7,"
