@@ -44,6 +44,11 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     conn->Exec("PRAGMA foreign_keys=ON");
     conn->Exec("PRAGMA temp_store=MEMORY");
     conn->Exec("PRAGMA cache_size=-65536");  // 64 MiB per connection
+    // Pages not in that cache are read through a shared memory map instead
+    // of a pread() and a copy each: at 1M customers point reads touch pages
+    // no connection has cached yet. Writes still go through the WAL, so
+    // durability is unchanged.
+    conn->Exec("PRAGMA mmap_size=1073741824");  // 1 GiB
     return conn;
   } catch (const std::exception& e) {
     RETAIL_LOG(ERROR) << "opening database " << path << ": " << e.what();

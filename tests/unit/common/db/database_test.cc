@@ -131,7 +131,7 @@ TEST_F(DatabaseTest, NameSearchMigrationIndexesExistingCustomers) {
   ASSERT_NE(OpenOrDie(), nullptr);
   // Roll the file back to schema 1 with one customer in it.
   ExecRaw(
-      "DROP TABLE customer_name_grams;"
+      "DROP TABLE customer_name_grams; DROP INDEX customers_by_branch_tier;"
       "DELETE FROM schema_migrations WHERE version >= 2;"
       "INSERT INTO customers (customer_id, branch_id, display_name, gender,"
       " preferences, tier, points_balance, total_spend_minor, currency_code,"

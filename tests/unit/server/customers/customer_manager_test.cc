@@ -799,6 +799,13 @@ TEST_F(CustomerManagerTest, ListFiltersByBranchTierAndConsent) {
   EXPECT_THAT(ids("tier = POTENTIAL"), ElementsAre(b.customer_id()));
   EXPECT_THAT(ids("marketing_consent = true"), ElementsAre(b.customer_id()));
   EXPECT_THAT(ids("branch_id = B001 AND tier = POTENTIAL"), IsEmpty());
+  EXPECT_THAT(ids("branch_id = B001 AND tier = REGULAR"),
+              ElementsAre(a.customer_id()));
+  EXPECT_THAT(ids("tier = POTENTIAL AND branch_id = B002 AND "
+                  "marketing_consent = true"),
+              ElementsAre(b.customer_id()));
+  EXPECT_THAT(ids("tier = POTENTIAL AND marketing_consent = false"),
+              IsEmpty());
   EXPECT_THAT(ids(""), ElementsAre(a.customer_id(), b.customer_id()));
 }
 
