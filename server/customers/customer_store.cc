@@ -54,9 +54,8 @@ std::pair<int64_t, int64_t> ReadCustomer(SQLite::Statement& s, Customer& c) {
     *c.mutable_birthday() = IntToDate(birthday.getInt());
   }
   c.set_gender(static_cast<v1::Gender>(s.getColumn(8).getInt()));
-  if (const SQLite::Column prefs = s.getColumn(9); prefs.getBytes() > 0) {
-    c.mutable_preferences()->ParseFromArray(prefs.getBlob(), prefs.getBytes());
-  }
+  const SQLite::Column prefs = s.getColumn(9);
+  c.mutable_preferences()->ParseFromArray(prefs.getBlob(), prefs.getBytes());
   c.set_tier(static_cast<CustomerTier>(s.getColumn(10).getInt()));
   c.set_points_balance(s.getColumn(11).getInt64());
   c.mutable_total_spend()->set_minor_units(s.getColumn(12).getInt64());
