@@ -100,8 +100,7 @@ class Authenticator {
   // point read). Holds tokens the server receives anyway; cleared on every
   // reload and when full. Every known principal fits many times over.
   static constexpr size_t kMaxVerifiedTokens = 4096;
-  absl::flat_hash_map<std::string, std::shared_ptr<const Principal>>
-      verified_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const Principal>> verified_;
   int64_t loaded_mtime_ns_ = -1;
   int64_t next_check_ns_ = 0;
 };

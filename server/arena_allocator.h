@@ -19,8 +19,7 @@
 namespace retail {
 
 template <typename Request, typename Response>
-class ArenaAllocator final
-    : public grpc::MessageAllocator<Request, Response> {
+class ArenaAllocator final : public grpc::MessageAllocator<Request, Response> {
  public:
   grpc::MessageHolder<Request, Response>* AllocateMessages() override {
     return new Holder();

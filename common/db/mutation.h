@@ -20,9 +20,9 @@
 #include "absl/status/statusor.h"
 #include "common/auth.h"
 #include "common/clock.h"
-#include "common/reply.h"
 #include "common/db/connection.h"
 #include "common/db/writer.h"
+#include "common/reply.h"
 #include "google/protobuf/message.h"
 
 namespace retail::db {

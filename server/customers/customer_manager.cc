@@ -211,7 +211,8 @@ absl::Status FinishCustomerPage(absl::StatusOr<std::vector<int64_t>> rows,
   const bool more = static_cast<int>(rows->size()) > page_size;
   if (more) customers->DeleteSubrange(page_size, customers->size() - page_size);
   for (v1::Customer& c : *customers) ApplyPiiPolicy(pii_visible, &c);
-  if (more) out->set_next_page_token(tokens.Encode(scope, (*rows)[page_size - 1]));
+  if (more)
+    out->set_next_page_token(tokens.Encode(scope, (*rows)[page_size - 1]));
   return absl::OkStatus();
 }
 
@@ -354,7 +355,7 @@ void CustomerManager::UpdateCustomer(PrincipalPtr p,
   db::SubmitMutation<v1::UpdateCustomerResponse>(
       db_.writer(), clock_,
       Meta(p, "UpdateCustomer", req.request_id(), ResourceName(id)), req,
-      [this, id, etag = req.customer().etag(), paths = std::move(paths),
+      [id, etag = req.customer().etag(), paths = std::move(paths),
        fields = std::move(fields),
        visible = *visible](db::MutationContext& ctx,
                            v1::UpdateCustomerResponse* out) -> absl::Status {
@@ -493,8 +494,8 @@ void CustomerManager::SearchCustomers(
   v1::SearchCustomersResponse* out = reply.out();
   absl::Status status = db_.Read([&](db::Connection& conn) {
     return FinishCustomerPage(
-        customers::SearchCustomers(conn, q, out->mutable_customers()), *page_size,
-        *visible, tokens_, scope, out);
+        customers::SearchCustomers(conn, q, out->mutable_customers()),
+        *page_size, *visible, tokens_, scope, out);
   });
   FinishRead(Meta(p, "SearchCustomers", "", "customers"),
              NeedsRevealAudit(*p, req.reveal_pii()), std::move(status),
@@ -587,7 +588,8 @@ void CustomerManager::ListPointsTransactions(
     const bool more = static_cast<int>(rows.size()) > *page_size;
     if (more) rows.resize(*page_size);
     for (auto& [row, t] : rows) *out->add_transactions() = std::move(t);
-    if (more) out->set_next_page_token(tokens_.Encode(scope, rows.back().first));
+    if (more)
+      out->set_next_page_token(tokens_.Encode(scope, rows.back().first));
     return absl::OkStatus();
   }));
 }

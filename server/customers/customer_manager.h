@@ -14,10 +14,10 @@
 #include "absl/status/statusor.h"
 #include "common/auth.h"
 #include "common/clock.h"
-#include "common/reply.h"
 #include "common/db/database.h"
 #include "common/db/mutation.h"
 #include "common/pagination.h"
+#include "common/reply.h"
 #include "retail/customers/v1/customers.pb.h"
 #include "server/customers/tier_policy.h"
 

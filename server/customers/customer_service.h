@@ -30,8 +30,7 @@ class CustomerService final : public v1::CustomerService::CallbackService {
         ArenaAllocatorFor<v1::SearchCustomersRequest,
                           v1::SearchCustomersResponse>());
     SetMessageAllocatorFor_AdjustPoints(
-        ArenaAllocatorFor<v1::AdjustPointsRequest,
-                          v1::AdjustPointsResponse>());
+        ArenaAllocatorFor<v1::AdjustPointsRequest, v1::AdjustPointsResponse>());
     SetMessageAllocatorFor_ListPointsTransactions(
         ArenaAllocatorFor<v1::ListPointsTransactionsRequest,
                           v1::ListPointsTransactionsResponse>());

@@ -251,23 +251,30 @@ absl::Status GetCustomer(db::Connection& conn, const std::string& customer_id,
   });
 }
 
+namespace {
+
+// ListCustomers: which filters are set decides the index, so each
+// combination has its own fixed statement rather than one with ORs the
+// planner cannot index: [branch set][tier set] -> (branch_id, tier, id),
+// (branch_id, id), (tier, id) or the rowid itself, each already in page
+// order. All number their parameters up to ?5, so binding all five is valid.
+#define LIST_SQL(where)                                     \
+  "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE " where \
+  " id > ?2 AND (?4 < 0 OR marketing_consent = ?4)"         \
+  " ORDER BY id LIMIT ?5"
+constexpr const char* kListSql[2][2] = {
+    {LIST_SQL(""), LIST_SQL("tier = ?3 AND")},
+    {LIST_SQL("branch_id = ?1 AND"),
+     LIST_SQL("branch_id = ?1 AND tier = ?3 AND")}};
+#undef LIST_SQL
+
+}  // namespace
+
 absl::StatusOr<std::vector<int64_t>> ListCustomers(db::Connection& conn,
                                                    const ListQuery& q,
                                                    CustomerList* out) {
   return db::Guard(
       "list customers", [&]() -> absl::StatusOr<std::vector<int64_t>> {
-        // Which filters are set decides the index, so each combination has
-        // its own fixed statement rather than one with ORs the planner
-        // cannot index: (branch_id, tier, id), (branch_id, id), (tier, id)
-        // or the rowid itself, each already in page order.
-#define LIST_SQL(where)                                                  \
-  "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE " where " id > ?2"   \
-  " AND (?4 < 0 OR marketing_consent = ?4) ORDER BY id LIMIT ?5"
-        static constexpr const char* kSql[2][2] = {
-            {LIST_SQL(""), LIST_SQL("tier = ?3 AND")},
-            {LIST_SQL("branch_id = ?1 AND"),
-             LIST_SQL("branch_id = ?1 AND tier = ?3 AND")}};
-#undef LIST_SQL
         std::string branch = q.branch_id;
         if (!q.branch_scope.empty()) {
           if (!branch.empty() && branch != q.branch_scope) {
@@ -276,9 +283,7 @@ absl::StatusOr<std::vector<int64_t>> ListCustomers(db::Connection& conn,
           branch = q.branch_scope;
         }
         db::Stmt s = conn.Prepare(
-            kSql[!branch.empty()][q.tier != v1::CUSTOMER_TIER_UNSPECIFIED]);
-        // Every statement numbers its parameters up to ?5, so binding all
-        // five is valid even where one is unused.
+            kListSql[!branch.empty()][q.tier != v1::CUSTOMER_TIER_UNSPECIFIED]);
         s->bind(1, branch);
         s->bind(2, static_cast<int64_t>(q.after_row));
         s->bind(3, static_cast<int>(q.tier));
@@ -291,56 +296,55 @@ absl::StatusOr<std::vector<int64_t>> ListCustomers(db::Connection& conn,
 absl::StatusOr<std::vector<int64_t>> SearchCustomers(db::Connection& conn,
                                                      const SearchQuery& q,
                                                      CustomerList* out) {
-  return db::Guard("search customers",
-                   [&]() -> absl::StatusOr<std::vector<int64_t>> {
-                     const char* sql = nullptr;
-                     std::string gram;
-                     switch (q.by) {
-                       case SearchQuery::By::kPhone:
-                         sql = "SELECT " CUSTOMER_COLUMNS
-                               " FROM customers WHERE phone = ?1"
-                               " AND (?2 = '' OR branch_id = ?2) AND id > ?3 "
-                               "ORDER BY id LIMIT ?4";
-                         break;
-                       case SearchQuery::By::kEmail:
-                         sql = "SELECT " CUSTOMER_COLUMNS
-                               " FROM customers WHERE email = ?1"
-                               " AND (?2 = '' OR branch_id = ?2) AND id > ?3 "
-                               "ORDER BY id LIMIT ?4";
-                         break;
-                       case SearchQuery::By::kName:
-                         // instr() matches the fragment literally: no LIKE
-                         // wildcards to escape, and it works for Chinese as
-                         // for Latin names. Two or more characters: walk the
-                         // posting list (migration 2) of the fragment's
-                         // rarest character pair in row order. One character
-                         // has no pair: scan names in row order.
-                         gram = RarestGram(conn, NameGrams(q.value));
-                         sql = !gram.empty()
-                                   ? "SELECT " CUSTOMER_COLUMNS
-                                     " FROM customer_name_grams g"
-                                     " CROSS JOIN customers c"
-                                     " ON c.id = g.customer_row"
-                                     " WHERE g.gram = ?5"
-                                     " AND g.customer_row > ?3"
-                                     " AND instr(c.display_name, ?1) > 0"
-                                     " AND (?2 = '' OR c.branch_id = ?2)"
-                                     " ORDER BY g.customer_row LIMIT ?4"
-                                   : "SELECT " CUSTOMER_COLUMNS
-                                     " FROM customers"
-                                     " WHERE instr(display_name, ?1) > 0"
-                                     " AND (?2 = '' OR branch_id = ?2)"
-                                     " AND id > ?3 ORDER BY id LIMIT ?4";
-                         break;
-                     }
-                     db::Stmt s = conn.Prepare(sql);
-                     s->bind(1, q.value);
-                     s->bind(2, q.branch_scope);
-                     s->bind(3, static_cast<int64_t>(q.after_row));
-                     s->bind(4, q.limit);
-                     if (!gram.empty()) s->bind(5, gram);
-                     return CollectInto(s, out);
-                   });
+  return db::Guard(
+      "search customers", [&]() -> absl::StatusOr<std::vector<int64_t>> {
+        const char* sql = nullptr;
+        std::string gram;
+        switch (q.by) {
+          case SearchQuery::By::kPhone:
+            sql = "SELECT " CUSTOMER_COLUMNS
+                  " FROM customers WHERE phone = ?1"
+                  " AND (?2 = '' OR branch_id = ?2) AND id > ?3 "
+                  "ORDER BY id LIMIT ?4";
+            break;
+          case SearchQuery::By::kEmail:
+            sql = "SELECT " CUSTOMER_COLUMNS
+                  " FROM customers WHERE email = ?1"
+                  " AND (?2 = '' OR branch_id = ?2) AND id > ?3 "
+                  "ORDER BY id LIMIT ?4";
+            break;
+          case SearchQuery::By::kName:
+            // instr() matches the fragment literally: no LIKE
+            // wildcards to escape, and it works for Chinese as
+            // for Latin names. Two or more characters: walk the
+            // posting list (migration 2) of the fragment's
+            // rarest character pair in row order. One character
+            // has no pair: scan names in row order.
+            gram = RarestGram(conn, NameGrams(q.value));
+            sql = !gram.empty() ? "SELECT " CUSTOMER_COLUMNS
+                                  " FROM customer_name_grams g"
+                                  " CROSS JOIN customers c"
+                                  " ON c.id = g.customer_row"
+                                  " WHERE g.gram = ?5"
+                                  " AND g.customer_row > ?3"
+                                  " AND instr(c.display_name, ?1) > 0"
+                                  " AND (?2 = '' OR c.branch_id = ?2)"
+                                  " ORDER BY g.customer_row LIMIT ?4"
+                                : "SELECT " CUSTOMER_COLUMNS
+                                  " FROM customers"
+                                  " WHERE instr(display_name, ?1) > 0"
+                                  " AND (?2 = '' OR branch_id = ?2)"
+                                  " AND id > ?3 ORDER BY id LIMIT ?4";
+            break;
+        }
+        db::Stmt s = conn.Prepare(sql);
+        s->bind(1, q.value);
+        s->bind(2, q.branch_scope);
+        s->bind(3, static_cast<int64_t>(q.after_row));
+        s->bind(4, q.limit);
+        if (!gram.empty()) s->bind(5, gram);
+        return CollectInto(s, out);
+      });
 }
 
 absl::StatusOr<std::optional<std::string>> FindCustomerIdByPhone(

@@ -147,8 +147,7 @@ TEST_F(DatabaseTest, NameSearchMigrationIndexesExistingCustomers) {
     while (q->executeStep()) out.push_back(q->getColumn(0).getString());
     return out;
   });
-  EXPECT_THAT(grams,
-              ::testing::UnorderedElementsAre("欧阳", "阳娜", "娜娜"));
+  EXPECT_THAT(grams, ::testing::UnorderedElementsAre("欧阳", "阳娜", "娜娜"));
 }
 
 TEST_F(DatabaseTest, EachDatabaseHasItsOwnSecret) {

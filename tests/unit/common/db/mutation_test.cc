@@ -90,9 +90,9 @@ class MutationTest : public ::testing::Test {
       std::function<absl::Status(MutationContext&, AdjustPointsResponse*)>
           apply) {
     auto [reply, future] = FutureReply<AdjustPointsResponse>();
-    SubmitMutation<AdjustPointsResponse>(db_->writer(), clock_,
-                                         std::move(meta), req,
-                                         std::move(apply), std::move(reply));
+    SubmitMutation<AdjustPointsResponse>(db_->writer(), clock_, std::move(meta),
+                                         req, std::move(apply),
+                                         std::move(reply));
     return std::move(future);
   }
 

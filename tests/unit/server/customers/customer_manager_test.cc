@@ -804,8 +804,7 @@ TEST_F(CustomerManagerTest, ListFiltersByBranchTierAndConsent) {
   EXPECT_THAT(ids("tier = POTENTIAL AND branch_id = B002 AND "
                   "marketing_consent = true"),
               ElementsAre(b.customer_id()));
-  EXPECT_THAT(ids("tier = POTENTIAL AND marketing_consent = false"),
-              IsEmpty());
+  EXPECT_THAT(ids("tier = POTENTIAL AND marketing_consent = false"), IsEmpty());
   EXPECT_THAT(ids(""), ElementsAre(a.customer_id(), b.customer_id()));
 }
 
@@ -898,9 +897,9 @@ TEST_F(CustomerManagerTest, NameSearchFollowsRenamesErasureAndPages) {
 
   std::set<std::string> created;
   for (int i = 0; i < 7; ++i) {
-    created.insert(Create(absl::StrCat("王小", i),
-                          absl::StrCat("1370000000", i))
-                       .customer_id());
+    created.insert(
+        Create(absl::StrCat("王小", i), absl::StrCat("1370000000", i))
+            .customer_id());
   }
   std::set<std::string> seen;
   std::string token;
