@@ -1,5 +1,6 @@
 #include "common/db/writer.h"
 
+#include <cstdint>
 #include <future>
 #include <utility>
 #include <vector>
@@ -66,19 +67,32 @@ WriterStats Writer::stats() const {
   return stats_;
 }
 
+namespace {
+
+// Waits under `mu` until `queue` holds something or `stopping` is set, then
+// moves up to `limit` items into `out`. False once stopping and drained.
+// Both writer threads (batches, acks) consume their queue this way.
+template <typename T, typename Out>
+bool TakeQueued(std::mutex& mu, std::condition_variable& cv,
+                std::deque<T>& queue, const bool& stopping, size_t limit,
+                Out& out) {
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return stopping || !queue.empty(); });
+  if (queue.empty()) return false;
+  while (!queue.empty() && out.size() < limit) {
+    out.push_back(std::move(queue.front()));
+    queue.pop_front();
+  }
+  return true;
+}
+
+}  // namespace
+
 void Writer::Loop() {
+  // Each batch is everything that queued up while the last one was fsyncing.
   std::deque<WriteOp> batch;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
-      // Take everything that queued up while the last batch was fsyncing.
-      while (!queue_.empty() && static_cast<int>(batch.size()) < max_batch_) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
+  while (TakeQueued(mu_, cv_, queue_, stopping_,
+                    static_cast<size_t>(max_batch_), batch)) {
     RunBatch(batch);
     batch.clear();
   }
@@ -156,16 +170,7 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
 
 void Writer::AckLoop() {
   std::vector<Ack> acks;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      ack_cv_.wait(lock, [this] { return acks_stopping_ || !acks_.empty(); });
-      if (acks_.empty()) return;  // stopping and drained
-      while (!acks_.empty()) {
-        acks.push_back(std::move(acks_.front()));
-        acks_.pop_front();
-      }
-    }
+  while (TakeQueued(mu_, ack_cv_, acks_, acks_stopping_, SIZE_MAX, acks)) {
     for (Ack& a : acks) a.done(std::move(a.status));
     acks.clear();
   }

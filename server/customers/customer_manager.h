@@ -7,7 +7,6 @@
 #ifndef RETAIL_SERVER_CUSTOMERS_CUSTOMER_MANAGER_H_
 #define RETAIL_SERVER_CUSTOMERS_CUSTOMER_MANAGER_H_
 
-#include <functional>
 #include <memory>
 #include <string>
 

@@ -207,10 +207,6 @@ std::vector<int64_t> CollectInto(db::Stmt& s, CustomerList* out) {
   return rows;
 }
 
-}  // namespace
-
-namespace {
-
 // Steps the point-read statement to the customer's row, or NOT_FOUND.
 absl::Status FindCustomer(db::Stmt& s, const std::string& customer_id,
                           const std::string& branch_scope) {
