@@ -13,6 +13,14 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual int64_t NowMicros() const = 0;
+  // How long in real time a timer waiting for business time `micros` should
+  // sleep before looking again (the maintenance scheduler; SLA timers).
+  // The system clock says how far away `micros` is; a fake clock, which
+  // only moves when a test advances it, says "look again soon", so due work
+  // runs shortly after the test moves time past it.
+  virtual int64_t RealMicrosUntil(int64_t micros) const {
+    return micros - NowMicros();
+  }
 };
 
 // The real wall clock.
@@ -28,6 +36,9 @@ class FakeClock final : public Clock {
  public:
   explicit FakeClock(int64_t now_micros) : now_(now_micros) {}
   int64_t NowMicros() const override { return now_.load(); }
+  int64_t RealMicrosUntil(int64_t micros) const override {
+    return micros <= NowMicros() ? 0 : 20'000;
+  }
   void Set(int64_t now_micros) { now_.store(now_micros); }
   void Advance(int64_t micros) { now_.fetch_add(micros); }
 

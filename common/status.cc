@@ -67,11 +67,17 @@ std::vector<FieldViolation> FieldViolations(const absl::Status& status) {
   return out;
 }
 
-void ViolationCollector::Merge(const absl::Status& status) {
+void ViolationCollector::Merge(const absl::Status& status,
+                               absl::string_view field) {
   if (status.ok()) return;
-  for (FieldViolation& v : FieldViolations(status)) {
-    violations_.push_back(std::move(v));
+  std::vector<FieldViolation> named = FieldViolations(status);
+  if (named.empty()) {
+    // An error without BadRequest details still makes the request invalid:
+    // dropping it would let the caller go on with a value that failed.
+    violations_.push_back({std::string(field), std::string(status.message())});
+    return;
   }
+  for (FieldViolation& v : named) violations_.push_back(std::move(v));
 }
 
 absl::Status ViolationCollector::ToStatus() const {

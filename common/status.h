@@ -51,8 +51,17 @@ class ViolationCollector {
   void Add(absl::string_view field, absl::string_view description) {
     violations_.push_back({std::string(field), std::string(description)});
   }
-  // Adds the violations of a nested check, e.g. a page token.
-  void Merge(const absl::Status& status);
+  // Adds the violations of a nested check, e.g. a page token. An error that
+  // names no field is kept too, as a violation of `field`, so `empty()` is
+  // true only when every check passed and every parsed value may be used.
+  void Merge(const absl::Status& status, absl::string_view field = "request");
+  // Merges `value`'s error and returns the value only if it parsed.
+  template <typename T>
+  const T* Take(const absl::StatusOr<T>& value,
+                absl::string_view field = "request") {
+    Merge(value.status(), field);
+    return value.ok() ? &*value : nullptr;
+  }
   bool empty() const { return violations_.empty(); }
   absl::Status ToStatus() const;
 

@@ -28,18 +28,20 @@ ABSL_FLAG(int32_t, reader_connections, 4, "read-only SQLite connections");
 ABSL_FLAG(int32_t, shutdown_grace_seconds, 10,
           "on SIGTERM/SIGINT, time in-flight calls get to finish");
 ABSL_FLAG(int32_t, maintenance_interval_seconds, 3600,
-          "how often time-driven rules (tier lapse) run; 0 disables them");
+          "how often time-driven rules (tier lapse, request_id pruning) run; "
+          "0 disables them");
 ABSL_FLAG(
     int32_t, request_id_retention_days, 30,
     "how long a request_id's first response is kept so retries return it");
-ABSL_FLAG(std::string, currency, "CNY", "currency of customer spend totals");
-ABSL_FLAG(int64_t, tier_vip_min_spend_minor, 500'000,
-          "VIP tier: minimum lifetime spend in minor units");
-ABSL_FLAG(int64_t, tier_vip_min_orders, 5, "VIP tier: minimum order count");
-ABSL_FLAG(int64_t, tier_regular_min_orders, 1,
-          "REGULAR tier: minimum order count");
-ABSL_FLAG(int64_t, tier_active_days, 365,
-          "VIP/REGULAR need a purchase within this many days; else POTENTIAL");
+ABSL_FLAG(std::string, currency, "CNY",
+          "ISO 4217 currency of every amount the server stores");
+ABSL_FLAG(std::string, time_zone, "Asia/Shanghai",
+          "IANA time zone of the chain's business day (display, business "
+          "hours); API times stay UTC");
+ABSL_FLAG(int32_t, call_wait_limit_ms, 5000,
+          "how long a call without a deadline may wait for the writer or a "
+          "reader connection before it gets UNAVAILABLE");
+// Module flags (e.g. the customer tier thresholds) live in their modules.
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Retail customer-service gRPC server");
@@ -69,14 +71,10 @@ int main(int argc, char** argv) {
       absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_seconds));
   options.request_id_retention =
       absl::Hours(24) * absl::GetFlag(FLAGS_request_id_retention_days);
-  options.customers.currency_code = absl::GetFlag(FLAGS_currency);
-  options.customers.tiers.vip_min_spend_minor =
-      absl::GetFlag(FLAGS_tier_vip_min_spend_minor);
-  options.customers.tiers.vip_min_orders =
-      absl::GetFlag(FLAGS_tier_vip_min_orders);
-  options.customers.tiers.regular_min_orders =
-      absl::GetFlag(FLAGS_tier_regular_min_orders);
-  options.customers.tiers.active_days = absl::GetFlag(FLAGS_tier_active_days);
+  options.call_wait_limit =
+      absl::Milliseconds(absl::GetFlag(FLAGS_call_wait_limit_ms));
+  options.chain.currency_code = absl::GetFlag(FLAGS_currency);
+  options.chain.time_zone = absl::GetFlag(FLAGS_time_zone);
 
   auto server = retail::BuildServer(options);
   if (!server.ok()) {

@@ -4,35 +4,99 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/db/mutation.h"
 #include "common/logging.h"
 #include "common/status.h"
-#include "server/customers/customer_service.h"
 #include "server/malformed_request_interceptor.h"
 
 namespace retail {
+namespace {
+
+// One slice of request_id pruning: bounds how long it holds the writer.
+constexpr int kPruneSlice = 10'000;
+
+// The engine's own maintenance: forget request_id replay copies older than
+// the retention window.
+MaintenanceTask PruneStoredResponsesTask(db::Database& db, const Clock& clock,
+                                         absl::Duration interval,
+                                         absl::Duration retention) {
+  return {"core.prune_request_ids", interval,
+          [&db, &clock, retention]() -> absl::StatusOr<bool> {
+            int pruned = 0;
+            const int64_t cutoff =
+                clock.NowMicros() - absl::ToInt64Microseconds(retention);
+            RETURN_IF_ERROR(db.writer().RunSync(
+                [&](db::Connection& conn) -> absl::Status {
+                  ASSIGN_OR_RETURN(pruned, db::PruneStoredResponses(
+                                               conn, cutoff, kPruneSlice));
+                  return absl::OkStatus();
+                }));
+            return pruned == kPruneSlice;
+          }};
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
     const ServerOptions& options) {
   const Clock& clock = options.clock ? *options.clock : *SystemClock::Get();
   auto server = std::unique_ptr<RetailServer>(new RetailServer());
   server->clock_ = &clock;
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(options.chain.time_zone, &zone)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown time zone '", options.chain.time_zone,
+        "' (an IANA name such as Asia/Shanghai; is tzdata installed?)"));
+  }
 
   ASSIGN_OR_RETURN(server->auth_, Authenticator::Create(options.auth_config));
   db::DatabaseOptions db_options;
   db_options.path = options.db_path;
   db_options.reader_connections = options.reader_connections;
   db_options.now_micros = clock.NowMicros();
+  for (const ModuleSpec& spec : Modules()) {
+    if (spec.schema != nullptr) db_options.schemas.push_back(*spec.schema());
+  }
   ASSIGN_OR_RETURN(server->db_, db::Database::Open(db_options));
 
-  server->customer_manager_ = std::make_unique<customers::CustomerManager>(
-      *server->db_, clock, options.customers);
-  server->customer_service_ = std::make_unique<customers::CustomerService>(
-      *server->customer_manager_, *server->auth_);
+  // Every module's access rules go in before any service is built, so each
+  // handler finds its rule.
+  server->gate_ =
+      std::make_unique<CallGate>(*server->auth_, options.call_wait_limit);
+  for (const ModuleSpec& spec : Modules()) {
+    server->gate_->access().Merge(spec.access());
+  }
+  server->description_.version = kServerVersion;
+  server->registry_.Offer<ServerDescription>(&server->description_);
+
+  std::vector<MaintenanceTask> tasks = {PruneStoredResponsesTask(
+      *server->db_, clock, options.maintenance_interval,
+      options.request_id_retention)};
+  grpc::ServerBuilder builder;
+  ModuleEnv env{*server->db_,    clock,
+                options.chain,   *server->gate_,
+                server->registry_, options.maintenance_interval};
+  for (const ModuleSpec& spec : Modules()) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Module> module, spec.build(env));
+    for (ModuleService* service : module->services()) {
+      RETURN_IF_ERROR(service->Complete());
+      RETURN_IF_ERROR(server->gate_->access().CheckCovers(service->descriptor()));
+      builder.RegisterService(service);
+      server->description_.services.push_back(
+          service->descriptor().full_name());
+    }
+    for (MaintenanceTask& task : module->maintenance_tasks()) {
+      tasks.push_back(std::move(task));
+    }
+    server->description_.modules.push_back(spec.name);
+    server->modules_.push_back(std::move(module));
+  }
+  server->maintenance_ =
+      std::make_unique<MaintenanceScheduler>(clock, std::move(tasks));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
   // Loopback by default; see README for exposing it behind TLS.
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &server->port_);
@@ -44,7 +108,6 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
-  builder.RegisterService(server->customer_service_.get());
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
@@ -58,12 +121,7 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   }
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   if (options.maintenance_interval > absl::ZeroDuration()) {
-    RetailServer* raw = server.get();
-    server->maintenance_ =
-        std::thread([raw, interval = options.maintenance_interval,
-                     retention = options.request_id_retention] {
-          raw->RunMaintenance(interval, retention);
-        });
+    server->maintenance_->Start();
   }
   RETAIL_LOG(INFO) << "serving on port " << server->port_ << " with database "
                    << options.db_path;
@@ -76,48 +134,19 @@ std::shared_ptr<grpc::Channel> RetailServer::InProcessChannel() {
   return server_->InProcessChannel(grpc::ChannelArguments());
 }
 
-void RetailServer::RunMaintenance(absl::Duration interval,
-                                  absl::Duration retention) {
-  constexpr int kBatch = 10'000;  // bounds how long one sweep holds the writer
-  for (;;) {
-    int pruned = kBatch;
-    while (pruned == kBatch) {
-      pruned = 0;
-      const int64_t cutoff =
-          clock_->NowMicros() - absl::ToInt64Microseconds(retention);
-      absl::Status s =
-          db_->writer().RunSync([&](db::Connection& conn) -> absl::Status {
-            ASSIGN_OR_RETURN(pruned,
-                             db::PruneStoredResponses(conn, cutoff, kBatch));
-            return absl::OkStatus();
-          });
-      if (!s.ok())
-        RETAIL_LOG(WARNING) << "pruning stored responses failed: " << s;
-    }
-    absl::StatusOr<int> changed = kBatch;
-    while (changed.ok() && *changed == kBatch) {
-      changed = customer_manager_->SweepLapsedTiers(kBatch);
-      if (changed.ok() && *changed > 0) {
-        RETAIL_LOG(INFO) << "tier sweep: " << *changed << " customer(s) lapsed";
-      }
-    }
-    if (!changed.ok())
-      RETAIL_LOG(WARNING) << "tier sweep failed: " << changed.status();
-    absl::MutexLock lock(&maintenance_mu_);
-    auto stopping = [this] { return stop_maintenance_; };
-    if (maintenance_mu_.AwaitWithTimeout(absl::Condition(&stopping), interval))
-      return;
+std::vector<const ModuleService*> RetailServer::services() const {
+  std::vector<const ModuleService*> out;
+  for (const auto& module : modules_) {
+    for (const ModuleService* s : module->services()) out.push_back(s);
   }
+  return out;
 }
 
 void RetailServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
-  {
-    absl::MutexLock lock(&maintenance_mu_);
-    stop_maintenance_ = true;
-  }
-  if (maintenance_.joinable()) maintenance_.join();
+  // Returns after the slice in progress, not after a whole sweep.
+  if (maintenance_ != nullptr) maintenance_->Stop();
   server_->GetHealthCheckService()->SetServingStatus(false);
   // Calls still waiting for their commit finish normally: the writer keeps
   // running until Close() below.

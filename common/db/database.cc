@@ -37,7 +37,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
       Connection::Open(options.path, Connection::Mode::kReadWrite);
   umask(old_umask);
   if (!writer_conn.ok()) return writer_conn.status();
-  RETURN_IF_ERROR(Migrate(**writer_conn, options.now_micros));
+  RETURN_IF_ERROR(Migrate(**writer_conn, options.schemas, options.now_micros));
 
   auto db = std::unique_ptr<Database>(new Database());
   ASSIGN_OR_RETURN(db->secret_, LoadOrCreateSecret(**writer_conn));
@@ -72,14 +72,21 @@ absl::Status Database::Close() {
   });
 }
 
-Database::Lease::Lease(Database* d) : db(d) {
+Database::Lease::Lease(Database* d, const WaitLimit& wait) : db(d) {
   std::unique_lock<std::mutex> lock(db->pool_mu_);
-  db->pool_cv_.wait(lock, [this] { return !db->idle_.empty(); });
+  auto available = [this] { return !db->idle_.empty(); };
+  if (wait.until == absl::InfiniteFuture()) {
+    db->pool_cv_.wait(lock, available);
+  } else if (!db->pool_cv_.wait_until(
+                 lock, absl::ToChronoTime(wait.until), available)) {
+    return;
+  }
   conn = db->idle_.back();
   db->idle_.pop_back();
 }
 
 Database::Lease::~Lease() {
+  if (conn == nullptr) return;
   std::lock_guard<std::mutex> lock(db->pool_mu_);
   db->idle_.push_back(conn);
   db->pool_cv_.notify_one();

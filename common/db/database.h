@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/call.h"
 #include "common/db/connection.h"
+#include "common/db/migrations.h"
 #include "common/db/writer.h"
 
 namespace retail::db {
@@ -20,6 +22,8 @@ struct DatabaseOptions {
   int reader_connections = 4;
   int max_write_batch = 1024;
   int64_t now_micros = 0;  // for migration bookkeeping
+  // Every module's tables, migrated in this order after the core's.
+  std::vector<ModuleSchema> schemas;
 };
 
 class Database {
@@ -31,11 +35,21 @@ class Database {
   ~Database();
 
   // Runs `fn(Connection&)` on a read-only connection checked out of the pool
-  // and returns what it returns. Blocks only while all readers are in use.
+  // and returns what it returns (an absl::Status or absl::StatusOr). Waits
+  // while all readers are in use, but never past `wait`: then it returns
+  // wait.ExpiredStatus() without running `fn`, so a read never holds a gRPC
+  // thread without bound.
+  template <typename Fn>
+  auto Read(const WaitLimit& wait, Fn&& fn)
+      -> decltype(fn(std::declval<Connection&>())) {
+    Lease lease(this, wait);
+    if (lease.conn == nullptr) return wait.ExpiredStatus("a reader connection");
+    return fn(*lease.conn);
+  }
+  // For start-up work and tests: waits as long as it takes.
   template <typename Fn>
   auto Read(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
-    Lease lease(this);
-    return fn(*lease.conn);
+    return Read(WaitLimit::None(), std::forward<Fn>(fn));
   }
 
   Writer& writer() { return *writer_; }
@@ -50,10 +64,10 @@ class Database {
 
  private:
   struct Lease {
-    explicit Lease(Database* db);
+    Lease(Database* db, const WaitLimit& wait);
     ~Lease();
     Database* db;
-    Connection* conn;
+    Connection* conn = nullptr;  // null if `wait` expired first
   };
 
   Database() = default;

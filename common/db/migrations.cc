@@ -1,24 +1,20 @@
 #include "common/db/migrations.h"
 
+#include <algorithm>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/status.h"
 
 namespace retail::db {
 namespace {
 
-struct Migration {
-  int version;
-  const char* name;
-  const char* sql;
-};
-
 // Conventions: STRICT tables; times are UTC microseconds (`*_us`); money is
 // integer minor units plus a currency code; enums are integers with CHECKs
 // matching the proto enum numbers.
-constexpr Migration kMigrations[] = {
-    {1, "foundation", R"sql(
+constexpr char kCoreV1[] = R"sql(
 CREATE TABLE server_meta (
   key   TEXT PRIMARY KEY,
   value BLOB NOT NULL
@@ -63,122 +59,157 @@ CREATE TABLE audit_log (
   detail         TEXT NOT NULL
 ) STRICT;
 CREATE INDEX audit_by_time ON audit_log (create_time_us);
+)sql";
 
-CREATE TABLE customers (
-  id                    INTEGER PRIMARY KEY,  -- keyset pagination key
-  customer_id           TEXT NOT NULL UNIQUE,
-  branch_id             TEXT NOT NULL,
-  display_name          TEXT NOT NULL,
-  phone                 TEXT UNIQUE,          -- normalised; NULL if none or erased
-  email                 TEXT,                 -- lower-cased; NULL if none
-  birthday              INTEGER,              -- yyyymmdd
-  gender                INTEGER NOT NULL CHECK (gender BETWEEN 0 AND 3),
-  preferences           BLOB NOT NULL,        -- retail.customers.v1.Preferences
-  tier                  INTEGER NOT NULL CHECK (tier BETWEEN 1 AND 3),
-  points_balance        INTEGER NOT NULL CHECK (points_balance >= 0),
-  total_spend_minor     INTEGER NOT NULL,
-  currency_code         TEXT NOT NULL,
-  order_count           INTEGER NOT NULL CHECK (order_count >= 0),
-  last_purchase_time_us INTEGER,
-  marketing_consent     INTEGER NOT NULL CHECK (marketing_consent IN (0, 1)),
-  notes                 TEXT NOT NULL,
-  create_time_us        INTEGER NOT NULL,
-  update_time_us        INTEGER NOT NULL,
-  erase_time_us         INTEGER,
-  revision              INTEGER NOT NULL
-) STRICT;
-CREATE INDEX customers_by_branch ON customers (branch_id, id);
-CREATE INDEX customers_by_tier ON customers (tier, id);
-CREATE INDEX customers_by_email ON customers (email) WHERE email IS NOT NULL;
--- Finds customers whose REGULAR/VIP tier has lapsed (the tier sweep).
-CREATE INDEX customers_active_tier ON customers (last_purchase_time_us) WHERE tier > 1;
+constexpr char kCoreV2[] = R"sql(
+-- One store token serves many cashiers: x-staff-id names the person acting,
+-- next to the principal, in every audit row and event ('' when not given).
+ALTER TABLE audit_log ADD COLUMN staff_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN staff_id TEXT NOT NULL DEFAULT '';
+)sql";
 
--- Loyalty points ledger; the balance on customers is its running sum.
-CREATE TABLE points_transactions (
-  id             INTEGER PRIMARY KEY,
-  transaction_id TEXT NOT NULL UNIQUE,
-  customer_row   INTEGER NOT NULL REFERENCES customers (id),
-  delta          INTEGER NOT NULL,
-  balance_after  INTEGER NOT NULL CHECK (balance_after >= 0),
-  reason         TEXT NOT NULL,
-  actor          TEXT NOT NULL,
-  create_time_us INTEGER NOT NULL
-) STRICT;
-CREATE INDEX points_by_customer ON points_transactions (customer_row, id);
-)sql"},
-    {2, "customer name search", R"sql(
--- SearchCustomers(name_contains) without reading every name: each distinct
--- pair of adjacent characters of a display_name points at its customer. A
--- fragment of two or more characters has all its matches in the posting
--- list of its first pair; instr() on those rows confirms them. At 1M
--- customers this turns a ~250 ms full scan into a short index range.
--- Kept in step by customer_store.cc (InsertCustomer, UpdateCustomer), not by
--- triggers: a trigger makes every customer INSERT keep a statement journal,
--- which made bulk inserts 10x slower.
-CREATE TABLE customer_name_grams (
-  gram         TEXT NOT NULL,     -- two characters (code points), exact case
-  customer_row INTEGER NOT NULL,  -- customers.id
-  PRIMARY KEY (gram, customer_row)
-) STRICT, WITHOUT ROWID;
+constexpr char kCreateTable[] =
+    "CREATE TABLE schema_migrations ("
+    " module TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
+    " applied_time_us INTEGER NOT NULL, PRIMARY KEY (module, version)) STRICT";
 
--- Customers created before this migration. substr() and length() count
--- characters, as the store's C++ does.
-INSERT OR IGNORE INTO customer_name_grams (gram, customer_row)
-  WITH RECURSIVE g(customer_row, name, i) AS (
-    SELECT id, display_name, 1 FROM customers WHERE length(display_name) >= 2
-    UNION ALL
-    SELECT customer_row, name, i + 1 FROM g WHERE i + 1 < length(name))
-  SELECT substr(name, i, 2), customer_row FROM g;
-)sql"},
-    {3, "customer list by branch and tier", R"sql(
--- ListCustomers(filter: branch_id = X AND tier = VIP), a store's VIP list:
--- without it the branch index is walked and ~9 of 10 rows are read and
--- dropped (p99 5.4 ms at 1M customers).
-CREATE INDEX customers_by_branch_tier ON customers (branch_id, tier, id);
-)sql"},
-};
+bool TableExists(Connection& conn, const char* table) {
+  SQLite::Statement q(conn.raw(),
+                      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                      "name = ?");
+  q.bind(1, table);
+  return q.executeStep();
+}
+
+bool HasColumn(Connection& conn, const char* table, const char* column) {
+  SQLite::Statement q(conn.raw(),
+                      "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+  q.bind(1, table);
+  q.bind(2, column);
+  return q.executeStep();
+}
+
+// A database written before migrations were kept per module has
+// schema_migrations(version, name, applied_time_us) with one global
+// sequence. Re-key it: each module's migration that names a legacy version
+// at or below the recorded one counts as applied, with its original time.
+absl::Status UpgradeLegacyTable(Connection& conn,
+                                const std::vector<const ModuleSchema*>& all) {
+  int legacy_known = 0;
+  for (const ModuleSchema* m : all) {
+    for (const Migration& mig : m->migrations) {
+      legacy_known = std::max(legacy_known, mig.legacy_version);
+    }
+  }
+  conn.Exec("BEGIN IMMEDIATE");
+  try {
+    absl::flat_hash_map<int, int64_t> applied;  // legacy version -> time
+    {
+      SQLite::Statement q(conn.raw(),
+                          "SELECT version, applied_time_us FROM "
+                          "schema_migrations");
+      while (q.executeStep()) {
+        applied[q.getColumn(0).getInt()] = q.getColumn(1).getInt64();
+      }
+    }
+    for (const auto& [version, time] : applied) {
+      if (version > legacy_known) {
+        conn.Exec("ROLLBACK");
+        return absl::FailedPreconditionError(absl::StrCat(
+            "database schema version ", version,
+            " is newer than this build knows (", legacy_known, ")"));
+      }
+    }
+    conn.Exec("ALTER TABLE schema_migrations RENAME TO schema_migrations_v0");
+    conn.Exec(kCreateTable);
+    for (const ModuleSchema* m : all) {
+      for (const Migration& mig : m->migrations) {
+        auto it = applied.find(mig.legacy_version);
+        if (mig.legacy_version == 0 || it == applied.end()) continue;
+        SQLite::Statement ins(
+            conn.raw(), "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)");
+        ins.bind(1, m->module);
+        ins.bind(2, mig.version);
+        ins.bind(3, mig.name);
+        ins.bind(4, static_cast<int64_t>(it->second));
+        ins.exec();
+      }
+    }
+    conn.Exec("DROP TABLE schema_migrations_v0");
+    conn.Exec("COMMIT");
+  } catch (...) {
+    conn.Exec("ROLLBACK");
+    throw;
+  }
+  RETAIL_LOG(INFO) << "schema_migrations re-keyed by module";
+  return absl::OkStatus();
+}
+
+absl::Status MigrateModule(Connection& conn, const ModuleSchema& schema,
+                           int64_t now_micros) {
+  int64_t current = 0;
+  {
+    SQLite::Statement q(conn.raw(),
+                        "SELECT COALESCE(MAX(version), 0) FROM "
+                        "schema_migrations WHERE module = ?");
+    q.bind(1, schema.module);
+    q.executeStep();
+    current = q.getColumn(0).getInt64();
+  }
+  const int newest =
+      schema.migrations.empty() ? 0 : schema.migrations.back().version;
+  if (current > newest) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database schema of module '", schema.module, "' is at version ",
+        current, ", newer than this build (", newest, ")"));
+  }
+  for (const Migration& m : schema.migrations) {
+    if (m.version <= current) continue;
+    conn.Exec("BEGIN IMMEDIATE");
+    try {
+      conn.Exec(m.sql);
+      SQLite::Statement ins(conn.raw(),
+                            "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)");
+      ins.bind(1, schema.module);
+      ins.bind(2, m.version);
+      ins.bind(3, m.name);
+      ins.bind(4, static_cast<int64_t>(now_micros));
+      ins.exec();
+      conn.Exec("COMMIT");
+    } catch (...) {
+      conn.Exec("ROLLBACK");
+      throw;
+    }
+    RETAIL_LOG(INFO) << "applied migration " << schema.module << " "
+                     << m.version << " (" << m.name << ")";
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
-int SchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+const ModuleSchema& CoreSchema() {
+  static const auto* const kCore = new ModuleSchema{
+      "core",
+      {
+          {1, "foundation", kCoreV1, /*legacy_version=*/1},
+          {2, "staff identity", kCoreV2},
+      }};
+  return *kCore;
+}
 
-absl::Status Migrate(Connection& conn, int64_t now_micros) {
+absl::Status Migrate(Connection& conn, const std::vector<ModuleSchema>& modules,
+                     int64_t now_micros) {
   return Guard("migrate", [&]() -> absl::Status {
-    conn.Exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-        " applied_time_us INTEGER NOT NULL) STRICT");
-    int64_t current = 0;
-    {
-      SQLite::Statement q(
-          conn.raw(),
-          "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-      q.executeStep();
-      current = q.getColumn(0).getInt64();
+    std::vector<const ModuleSchema*> all = {&CoreSchema()};
+    for (const ModuleSchema& m : modules) all.push_back(&m);
+    if (!TableExists(conn, "schema_migrations")) {
+      conn.Exec(kCreateTable);
+    } else if (!HasColumn(conn, "schema_migrations", "module")) {
+      RETURN_IF_ERROR(UpgradeLegacyTable(conn, all));
     }
-    if (current > SchemaVersion()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("database schema version ", current,
-                       " is newer than this build (", SchemaVersion(), ")"));
-    }
-    for (const Migration& m : kMigrations) {
-      if (m.version <= current) continue;
-      conn.Exec("BEGIN IMMEDIATE");
-      try {
-        conn.Exec(m.sql);
-        SQLite::Statement ins(conn.raw(),
-                              "INSERT INTO schema_migrations VALUES (?, ?, ?)");
-        ins.bind(1, m.version);
-        ins.bind(2, m.name);
-        ins.bind(3, static_cast<int64_t>(now_micros));
-        ins.exec();
-        conn.Exec("COMMIT");
-      } catch (...) {
-        conn.Exec("ROLLBACK");
-        throw;
-      }
-      RETAIL_LOG(INFO) << "applied migration " << m.version << " (" << m.name
-                       << ")";
+    for (const ModuleSchema* m : all) {
+      RETURN_IF_ERROR(MigrateModule(conn, *m, now_micros));
     }
     return absl::OkStatus();
   });

@@ -18,8 +18,8 @@ absl::Status AppendAudit(Connection& conn, const AuditRecord& r,
   return Guard("append audit", [&] {
     Stmt s = conn.Prepare(
         "INSERT INTO audit_log (create_time_us, principal_id, role, method,"
-        " resource, request_id, outcome, detail)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        " resource, request_id, outcome, detail, staff_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s->bind(1, static_cast<int64_t>(now_micros));
     s->bind(2, r.principal_id);
     s->bind(3, r.role);
@@ -28,6 +28,7 @@ absl::Status AppendAudit(Connection& conn, const AuditRecord& r,
     s->bind(6, r.request_id);
     s->bind(7, r.outcome);
     s->bind(8, r.detail);
+    s->bind(9, r.staff_id);
     s->exec();
     return absl::OkStatus();
   });
@@ -35,27 +36,34 @@ absl::Status AppendAudit(Connection& conn, const AuditRecord& r,
 
 AuditRecord AuditFor(const CallMeta& meta, std::string outcome,
                      std::string detail) {
-  return AuditRecord{
-      meta.principal->id, std::string(RoleName(meta.principal->role)),
-      meta.method,        meta.resource,
-      meta.request_id,    std::move(outcome),
-      std::move(detail)};
+  AuditRecord r;
+  r.principal_id = meta.principal->id;
+  r.staff_id = meta.staff_id;
+  r.role = std::string(RoleName(meta.principal->role));
+  r.method = meta.method;
+  r.resource = meta.resource;
+  r.request_id = meta.request_id;
+  r.outcome = std::move(outcome);
+  r.detail = std::move(detail);
+  return r;
 }
 
 absl::Status AppendEvent(Connection& conn, absl::string_view resource_type,
                          absl::string_view resource_id,
                          absl::string_view event_type, int64_t revision,
-                         absl::string_view principal_id, int64_t now_micros) {
+                         const CallMeta& meta, int64_t now_micros) {
   return Guard("append event", [&] {
     Stmt s = conn.Prepare(
         "INSERT INTO events (resource_type, resource_id, event_type, revision,"
-        " principal_id, create_time_us) VALUES (?, ?, ?, ?, ?, ?)");
+        " principal_id, create_time_us, staff_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)");
     s->bind(1, std::string(resource_type));
     s->bind(2, std::string(resource_id));
     s->bind(3, std::string(event_type));
     s->bind(4, static_cast<int64_t>(revision));
-    s->bind(5, std::string(principal_id));
+    s->bind(5, meta.principal->id);
     s->bind(6, static_cast<int64_t>(now_micros));
+    s->bind(7, meta.staff_id);
     s->exec();
     return absl::OkStatus();
   });
@@ -121,14 +129,17 @@ absl::Status StoreResponse(Connection& conn, const CallMeta& meta,
 void SubmitMutationImpl(
     Writer& writer, const Clock& clock, CallMeta meta, std::string fingerprint,
     google::protobuf::Message* response,
-    std::function<absl::Status(MutationContext&, google::protobuf::Message*)>
+    absl::AnyInvocable<absl::Status(MutationContext&,
+                                    google::protobuf::Message*)>
         apply,
-    std::function<void(absl::Status)> done) {
+    absl::AnyInvocable<void(absl::Status)> done) {
   auto shared_meta = std::make_shared<CallMeta>(std::move(meta));
   auto now = std::make_shared<int64_t>(0);
   WriteOp op;
+  op.wait = shared_meta->wait;
   op.apply = [&clock, shared_meta, now, fingerprint = std::move(fingerprint),
-              response, apply = std::move(apply)](Connection& conn) {
+              response,
+              apply = std::move(apply)](Connection& conn) mutable {
     *now = clock.NowMicros();
     return Guard("mutation", [&]() -> absl::Status {
       absl::StatusOr<std::string> stored =
@@ -223,7 +234,7 @@ absl::StatusOr<int> PruneStoredResponses(Connection& conn,
 }
 
 void SubmitAudit(Writer& writer, const Clock& clock, AuditRecord record,
-                 std::function<void(absl::Status)> done) {
+                 absl::AnyInvocable<void(absl::Status)> done) {
   WriteOp op;
   op.apply = [&clock, record = std::move(record)](Connection& conn) {
     return AppendAudit(conn, record, clock.NowMicros());

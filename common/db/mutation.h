@@ -17,8 +17,10 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "common/auth.h"
+#include "common/call.h"
 #include "common/clock.h"
 #include "common/db/connection.h"
 #include "common/db/writer.h"
@@ -27,13 +29,8 @@
 
 namespace retail::db {
 
-// Who is calling what: the identity written to the audit log.
-struct CallMeta {
-  std::shared_ptr<const Principal> principal;
-  std::string method;  // full name, "retail.customers.v1.CustomerService/..."
-  std::string request_id;  // empty for reads
-  std::string resource;    // e.g. "customers/cus_...", refined by apply
-};
+// Who is calling what: the identity written to the audit log (common/call.h).
+using ::retail::CallMeta;
 
 // What `apply` gets: the writer's connection, the transaction's time and
 // the call. `meta.resource` may be updated (e.g. to a newly assigned id) so
@@ -46,6 +43,7 @@ struct MutationContext {
 
 struct AuditRecord {
   std::string principal_id;
+  std::string staff_id;  // the person acting at a shared token, or ""
   std::string role;
   std::string method;
   std::string resource;
@@ -59,11 +57,12 @@ absl::Status AppendAudit(Connection& conn, const AuditRecord& record,
 AuditRecord AuditFor(const CallMeta& meta, std::string outcome,
                      std::string detail = "");
 
-// Appends a change-feed event for a resource at `revision`.
+// Appends a change-feed event for a resource at `revision`, naming the
+// call's principal and staff member.
 absl::Status AppendEvent(Connection& conn, absl::string_view resource_type,
                          absl::string_view resource_id,
                          absl::string_view event_type, int64_t revision,
-                         absl::string_view principal_id, int64_t now_micros);
+                         const CallMeta& meta, int64_t now_micros);
 
 // SHA-256 of `request` serialised deterministically with request_id cleared.
 std::string RequestFingerprint(const google::protobuf::Message& request);
@@ -72,9 +71,10 @@ std::string RequestFingerprint(const google::protobuf::Message& request);
 void SubmitMutationImpl(
     Writer& writer, const Clock& clock, CallMeta meta, std::string fingerprint,
     google::protobuf::Message* response,
-    std::function<absl::Status(MutationContext&, google::protobuf::Message*)>
+    absl::AnyInvocable<absl::Status(MutationContext&,
+                                    google::protobuf::Message*)>
         apply,
-    std::function<void(absl::Status)> done);
+    absl::AnyInvocable<void(absl::Status)> done);
 
 // `apply` fills `reply.out()` (on the writer thread, inside the transaction);
 // a replay parses the stored response into it instead. `reply` is called
@@ -83,16 +83,16 @@ template <typename Response>
 void SubmitMutation(
     Writer& writer, const Clock& clock, CallMeta meta,
     const google::protobuf::Message& request,
-    std::function<absl::Status(MutationContext&, Response*)> apply,
+    absl::AnyInvocable<absl::Status(MutationContext&, Response*)> apply,
     Reply<Response> reply) {
   Response* out = reply.out();
   SubmitMutationImpl(
       writer, clock, std::move(meta), RequestFingerprint(request), out,
       [apply = std::move(apply)](MutationContext& ctx,
-                                 google::protobuf::Message* msg) {
+                                 google::protobuf::Message* msg) mutable {
         return apply(ctx, static_cast<Response*>(msg));
       },
-      [reply = std::move(reply)](absl::Status status) {
+      [reply = std::move(reply)](absl::Status status) mutable {
         reply(std::move(status));
       });
 }
@@ -113,7 +113,7 @@ absl::StatusOr<int> PruneStoredResponses(Connection& conn,
 // Writes one audit row durably (e.g. a PII reveal on a read) and calls
 // `done` after the commit.
 void SubmitAudit(Writer& writer, const Clock& clock, AuditRecord record,
-                 std::function<void(absl::Status)> done);
+                 absl::AnyInvocable<void(absl::Status)> done);
 
 }  // namespace retail::db
 

@@ -29,12 +29,14 @@ void Writer::Submit(WriteOp op) {
   op.done(absl::UnavailableError("the server is shutting down"));
 }
 
-absl::Status Writer::RunSync(std::function<absl::Status(Connection&)> apply) {
+absl::Status Writer::RunSync(
+    absl::AnyInvocable<absl::Status(Connection&)> apply) {
   auto promise = std::make_shared<std::promise<absl::Status>>();
   auto future = promise->get_future();
-  Submit(WriteOp{std::move(apply), nullptr, [promise](absl::Status s) {
-                   promise->set_value(std::move(s));
-                 }});
+  WriteOp op;
+  op.apply = std::move(apply);
+  op.done = [promise](absl::Status s) { promise->set_value(std::move(s)); };
+  Submit(std::move(op));
   return future.get();
 }
 
@@ -111,6 +113,10 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
   if (commit.ok()) {
     for (size_t i = 0; i < batch.size(); ++i) {
       WriteOp& op = batch[i];
+      if (op.wait.Expired()) {
+        results[i] = op.wait.ExpiredStatus("the writer");
+        continue;
+      }
       results[i] = Guard("savepoint", [&] {
         run("SAVEPOINT op");
         return absl::OkStatus();

@@ -18,7 +18,9 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "common/call.h"
 #include "common/db/connection.h"
 
 namespace retail::db {
@@ -26,14 +28,18 @@ namespace retail::db {
 struct WriteOp {
   // The mutation. Runs on the writer thread inside a SAVEPOINT; a non-OK
   // status (or an exception) rolls back everything it did.
-  std::function<absl::Status(Connection&)> apply;
+  absl::AnyInvocable<absl::Status(Connection&)> apply;
   // Optional: runs after `apply` failed and its SAVEPOINT was rolled back,
   // still inside the batch transaction, e.g. to audit the failure.
-  std::function<void(Connection&, const absl::Status&)> on_failure;
+  absl::AnyInvocable<void(Connection&, const absl::Status&)> on_failure;
   // Called exactly once, on the writer's ack thread, after the batch is
   // durable (or has failed), in submission order. Must not block: it holds
   // up every later acknowledgement.
-  std::function<void(absl::Status)> done;
+  absl::AnyInvocable<void(absl::Status)> done;
+  // If the op is still queued when this passes, it is answered
+  // wait.ExpiredStatus() and never applied: a caller that has given up must
+  // not have its write applied behind its back, nor wait without bound.
+  WaitLimit wait;
 };
 
 struct WriterStats {
@@ -51,7 +57,7 @@ class Writer {
   void Submit(WriteOp op);
 
   // Submits and waits. For start-up work and tests, never on a gRPC thread.
-  absl::Status RunSync(std::function<absl::Status(Connection&)> apply);
+  absl::Status RunSync(absl::AnyInvocable<absl::Status(Connection&)> apply);
 
   // Finishes the queued work, then stops the thread. Idempotent.
   void Stop();
@@ -65,7 +71,7 @@ class Writer {
 
  private:
   struct Ack {
-    std::function<void(absl::Status)> done;
+    absl::AnyInvocable<void(absl::Status)> done;
     absl::Status status;
   };
 

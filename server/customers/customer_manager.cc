@@ -19,10 +19,9 @@ namespace {
 
 using ::google::protobuf::util::TimeUtil;
 
-constexpr char kService[] = "retail.customers.v1.CustomerService/";
-std::string Method(absl::string_view name) {
-  return absl::StrCat(kService, name);
-}
+// Audit rows of the tier sweep, which is maintenance, not an RPC.
+constexpr char kSweepMethod[] =
+    "retail.customers.v1.CustomerService/SweepLapsedTiers";
 
 constexpr int kMaxPreferenceEntries = 20;
 constexpr int64_t kMaxPointsDelta = 100'000'000;
@@ -174,14 +173,7 @@ absl::Status SaveChange(db::MutationContext& ctx, StoredCustomer& sc,
   sc.customer.set_etag(absl::StrCat("r", sc.revision));
   RETURN_IF_ERROR(UpdateCustomer(ctx.conn, sc));
   return db::AppendEvent(ctx.conn, "customer", sc.customer.customer_id(),
-                         event_type, sc.revision, ctx.meta.principal->id,
-                         ctx.now_micros);
-}
-
-db::CallMeta Meta(const PrincipalPtr& p, absl::string_view method,
-                  std::string request_id, std::string resource) {
-  return db::CallMeta{p, Method(method), std::move(request_id),
-                      std::move(resource)};
+                         event_type, sc.revision, ctx.meta, ctx.now_micros);
 }
 
 // Scope string a page token is bound to: method, the caller's branch
@@ -219,9 +211,11 @@ absl::Status FinishCustomerPage(absl::StatusOr<std::vector<int64_t>> rows,
 }  // namespace
 
 CustomerManager::CustomerManager(db::Database& db, const Clock& clock,
-                                 CustomerOptions options)
+                                 CustomerOptions options,
+                                 const ModuleRegistry* registry)
     : db_(db),
       clock_(clock),
+      registry_(registry),
       options_(std::move(options)),
       tokens_(db.secret()) {}
 
@@ -230,17 +224,15 @@ void CustomerManager::FinishRead(const db::CallMeta& meta, bool audited_reveal,
                                  absl::Status status, Reply<Response> reply) {
   if (!status.ok() || !audited_reveal) return reply(std::move(status));
   db::SubmitAudit(db_.writer(), clock_, db::AuditFor(meta, "REVEAL"),
-                  [reply = std::move(reply)](absl::Status audited) {
+                  [reply = std::move(reply)](absl::Status audited) mutable {
                     reply(std::move(audited));
                   });
 }
 
-void CustomerManager::CreateCustomer(PrincipalPtr p,
+void CustomerManager::CreateCustomer(CallMeta call,
                                      const v1::CreateCustomerRequest& req,
                                      Reply<v1::CreateCustomerResponse> reply) {
-  const std::string method = Method("CreateCustomer");
-  if (absl::Status s = Authorize(*p, method, Access::kWrite); !s.ok())
-    return reply(s);
+  const PrincipalPtr& p = call.principal;
   const int64_t now = clock_.NowMicros();
   ViolationCollector v;
   CheckRequestId(v, "request_id", req.request_id());
@@ -264,7 +256,7 @@ void CustomerManager::CreateCustomer(PrincipalPtr p,
 
   db::SubmitMutation<v1::CreateCustomerResponse>(
       db_.writer(), clock_,
-      Meta(p, "CreateCustomer", req.request_id(), "customers"), req,
+      call.With(req.request_id(), "customers"), req,
       [this, fields = std::move(fields), visible = *visible](
           db::MutationContext& ctx,
           v1::CreateCustomerResponse* out) -> absl::Status {
@@ -283,7 +275,7 @@ void CustomerManager::CreateCustomer(PrincipalPtr p,
         ctx.meta.resource = ResourceName(c.customer_id());
         RETURN_IF_ERROR(InsertCustomer(ctx.conn, sc));
         RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "customer", c.customer_id(),
-                                        "CREATED", 1, ctx.meta.principal->id,
+                                        "CREATED", 1, ctx.meta,
                                         ctx.now_micros));
         *out->mutable_customer() = c;
         ApplyPiiPolicy(visible, out->mutable_customer());
@@ -292,36 +284,32 @@ void CustomerManager::CreateCustomer(PrincipalPtr p,
       std::move(reply));
 }
 
-void CustomerManager::GetCustomer(PrincipalPtr p,
+void CustomerManager::GetCustomer(CallMeta call,
                                   const v1::GetCustomerRequest& req,
                                   Reply<v1::GetCustomerResponse> reply) {
-  const std::string method = Method("GetCustomer");
-  if (absl::Status s = Authorize(*p, method, Access::kRead); !s.ok())
-    return reply(s);
+  const PrincipalPtr& p = call.principal;
   ViolationCollector v;
   CheckId(v, "customer_id", req.customer_id());
   if (!v.empty()) return reply(v.ToStatus());
   const absl::StatusOr<bool> visible = PiiVisible(*p, req.reveal_pii());
   if (!visible.ok()) return reply(visible.status());
 
-  absl::Status status = db_.Read([&](db::Connection& conn) -> absl::Status {
+  absl::Status status = db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
     v1::Customer* c = reply.out()->mutable_customer();
     RETURN_IF_ERROR(
         customers::GetCustomer(conn, req.customer_id(), BranchScope(*p), c));
     ApplyPiiPolicy(*visible, c);
     return absl::OkStatus();
   });
-  FinishRead(Meta(p, "GetCustomer", "", ResourceName(req.customer_id())),
+  FinishRead(call.With("", ResourceName(req.customer_id())),
              NeedsRevealAudit(*p, req.reveal_pii()), std::move(status),
              std::move(reply));
 }
 
-void CustomerManager::UpdateCustomer(PrincipalPtr p,
+void CustomerManager::UpdateCustomer(CallMeta call,
                                      const v1::UpdateCustomerRequest& req,
                                      Reply<v1::UpdateCustomerResponse> reply) {
-  const std::string method = Method("UpdateCustomer");
-  if (absl::Status s = Authorize(*p, method, Access::kWrite); !s.ok())
-    return reply(s);
+  const PrincipalPtr& p = call.principal;
   const int64_t now = clock_.NowMicros();
   ViolationCollector v;
   CheckRequestId(v, "request_id", req.request_id());
@@ -354,7 +342,7 @@ void CustomerManager::UpdateCustomer(PrincipalPtr p,
   const std::string id = req.customer().customer_id();
   db::SubmitMutation<v1::UpdateCustomerResponse>(
       db_.writer(), clock_,
-      Meta(p, "UpdateCustomer", req.request_id(), ResourceName(id)), req,
+      call.With(req.request_id(), ResourceName(id)), req,
       [id, etag = req.customer().etag(), paths = std::move(paths),
        fields = std::move(fields),
        visible = *visible](db::MutationContext& ctx,
@@ -385,12 +373,10 @@ void CustomerManager::UpdateCustomer(PrincipalPtr p,
       std::move(reply));
 }
 
-void CustomerManager::ListCustomers(PrincipalPtr p,
+void CustomerManager::ListCustomers(CallMeta call,
                                     const v1::ListCustomersRequest& req,
                                     Reply<v1::ListCustomersResponse> reply) {
-  const std::string method = Method("ListCustomers");
-  if (absl::Status s = Authorize(*p, method, Access::kRead); !s.ok())
-    return reply(s);
+  const PrincipalPtr& p = call.principal;
   ViolationCollector v;
   absl::StatusOr<int> page_size = ResolvePageSize(req.page_size());
   v.Merge(page_size.status());
@@ -429,7 +415,7 @@ void CustomerManager::ListCustomers(PrincipalPtr p,
   }
   std::sort(canonical.begin(), canonical.end());
   const std::string scope =
-      TokenScope(method, *p, absl::StrJoin(canonical, "&"));
+      TokenScope(call.method, *p, absl::StrJoin(canonical, "&"));
   absl::StatusOr<int64_t> after = tokens_.Decode(req.page_token(), scope);
   v.Merge(after.status());
   if (!v.empty()) return reply(v.ToStatus());
@@ -439,22 +425,19 @@ void CustomerManager::ListCustomers(PrincipalPtr p,
   q.limit = *page_size + 1;  // one extra row tells whether a next page exists
 
   v1::ListCustomersResponse* out = reply.out();
-  absl::Status status = db_.Read([&](db::Connection& conn) {
+  absl::Status status = db_.Read(call.wait, [&](db::Connection& conn) {
     return FinishCustomerPage(
         customers::ListCustomers(conn, q, out->mutable_customers()), *page_size,
         *visible, tokens_, scope, out);
   });
-  FinishRead(Meta(p, "ListCustomers", "", "customers"),
+  FinishRead(call.With("", "customers"),
              NeedsRevealAudit(*p, req.reveal_pii()), std::move(status),
              std::move(reply));
 }
 
-void CustomerManager::SearchCustomers(
-    PrincipalPtr p, const v1::SearchCustomersRequest& req,
+void CustomerManager::SearchCustomers(CallMeta call, const v1::SearchCustomersRequest& req,
     Reply<v1::SearchCustomersResponse> reply) {
-  const std::string method = Method("SearchCustomers");
-  if (absl::Status s = Authorize(*p, method, Access::kRead); !s.ok())
-    return reply(s);
+  const PrincipalPtr& p = call.principal;
   ViolationCollector v;
   absl::StatusOr<int> page_size = ResolvePageSize(req.page_size());
   v.Merge(page_size.status());
@@ -482,7 +465,7 @@ void CustomerManager::SearchCustomers(
     q.value = req.name_contains();
   }
   const std::string scope = TokenScope(
-      method, *p, absl::StrCat(static_cast<int>(q.by), "=", q.value));
+      call.method, *p, absl::StrCat(static_cast<int>(q.by), "=", q.value));
   absl::StatusOr<int64_t> after = tokens_.Decode(req.page_token(), scope);
   v.Merge(after.status());
   if (!v.empty()) return reply(v.ToStatus());
@@ -492,22 +475,20 @@ void CustomerManager::SearchCustomers(
   q.limit = *page_size + 1;
 
   v1::SearchCustomersResponse* out = reply.out();
-  absl::Status status = db_.Read([&](db::Connection& conn) {
+  absl::Status status = db_.Read(call.wait, [&](db::Connection& conn) {
     return FinishCustomerPage(
         customers::SearchCustomers(conn, q, out->mutable_customers()),
         *page_size, *visible, tokens_, scope, out);
   });
-  FinishRead(Meta(p, "SearchCustomers", "", "customers"),
+  FinishRead(call.With("", "customers"),
              NeedsRevealAudit(*p, req.reveal_pii()), std::move(status),
              std::move(reply));
 }
 
-void CustomerManager::AdjustPoints(PrincipalPtr p,
+void CustomerManager::AdjustPoints(CallMeta call,
                                    const v1::AdjustPointsRequest& req,
                                    Reply<v1::AdjustPointsResponse> reply) {
-  const std::string method = Method("AdjustPoints");
-  if (absl::Status s = Authorize(*p, method, Access::kWrite); !s.ok())
-    return reply(s);
+  const PrincipalPtr& p = call.principal;
   ViolationCollector v;
   CheckRequestId(v, "request_id", req.request_id());
   CheckId(v, "customer_id", req.customer_id());
@@ -523,7 +504,7 @@ void CustomerManager::AdjustPoints(PrincipalPtr p,
   const std::string id = req.customer_id();
   db::SubmitMutation<v1::AdjustPointsResponse>(
       db_.writer(), clock_,
-      Meta(p, "AdjustPoints", req.request_id(), ResourceName(id)), req,
+      call.With(req.request_id(), ResourceName(id)), req,
       [id, delta = req.delta(), reason = req.reason(), visible = *visible](
           db::MutationContext& ctx,
           v1::AdjustPointsResponse* out) -> absl::Status {
@@ -563,23 +544,20 @@ void CustomerManager::AdjustPoints(PrincipalPtr p,
       std::move(reply));
 }
 
-void CustomerManager::ListPointsTransactions(
-    PrincipalPtr p, const v1::ListPointsTransactionsRequest& req,
+void CustomerManager::ListPointsTransactions(CallMeta call, const v1::ListPointsTransactionsRequest& req,
     Reply<v1::ListPointsTransactionsResponse> reply) {
-  const std::string method = Method("ListPointsTransactions");
-  if (absl::Status s = Authorize(*p, method, Access::kRead); !s.ok())
-    return reply(s);
+  const PrincipalPtr& p = call.principal;
   ViolationCollector v;
   CheckId(v, "customer_id", req.customer_id());
   absl::StatusOr<int> page_size = ResolvePageSize(req.page_size());
   v.Merge(page_size.status());
-  const std::string scope = TokenScope(method, *p, req.customer_id());
+  const std::string scope = TokenScope(call.method, *p, req.customer_id());
   absl::StatusOr<int64_t> after = tokens_.Decode(req.page_token(), scope);
   v.Merge(after.status());
   if (!v.empty()) return reply(v.ToStatus());
 
   v1::ListPointsTransactionsResponse* out = reply.out();
-  reply(db_.Read([&](db::Connection& conn) -> absl::Status {
+  reply(db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(
         StoredCustomer sc,
         customers::GetCustomer(conn, req.customer_id(), BranchScope(*p)));
@@ -594,18 +572,15 @@ void CustomerManager::ListPointsTransactions(
   }));
 }
 
-void CustomerManager::ExportCustomerData(
-    PrincipalPtr p, const v1::ExportCustomerDataRequest& req,
+void CustomerManager::ExportCustomerData(CallMeta call, const v1::ExportCustomerDataRequest& req,
     Reply<v1::ExportCustomerDataResponse> reply) {
-  const std::string method = Method("ExportCustomerData");
-  if (absl::Status s = Authorize(*p, method, Access::kExport); !s.ok())
-    return reply(s);
+  const PrincipalPtr& p = call.principal;
   ViolationCollector v;
   CheckId(v, "customer_id", req.customer_id());
   if (!v.empty()) return reply(v.ToStatus());
 
   v1::ExportCustomerDataResponse* out = reply.out();
-  absl::Status status = db_.Read([&](db::Connection& conn) -> absl::Status {
+  absl::Status status = db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(
         StoredCustomer sc,
         customers::GetCustomer(conn, req.customer_id(), BranchScope(*p)));
@@ -618,22 +593,26 @@ void CustomerManager::ExportCustomerData(
       if (static_cast<int>(rows.size()) < kMaxPageSize) break;
       after = rows.back().first;
     }
+    if (registry_ != nullptr) {
+      for (PersonDataPart* part : registry_->person_data_parts()) {
+        RETURN_IF_ERROR(
+            part->ExportPerson(conn, req.customer_id(), out->mutable_records()));
+      }
+    }
     *out->mutable_customer() = std::move(sc.customer);
     *out->mutable_export_time() =
         TimeUtil::MicrosecondsToTimestamp(clock_.NowMicros());
     return absl::OkStatus();
   });
   // An export always reveals personal data, so it is always audited.
-  FinishRead(Meta(p, "ExportCustomerData", "", ResourceName(req.customer_id())),
+  FinishRead(call.With("", ResourceName(req.customer_id())),
              /*audited_reveal=*/true, std::move(status), std::move(reply));
 }
 
-void CustomerManager::EraseCustomer(PrincipalPtr p,
+void CustomerManager::EraseCustomer(CallMeta call,
                                     const v1::EraseCustomerRequest& req,
                                     Reply<v1::EraseCustomerResponse> reply) {
-  const std::string method = Method("EraseCustomer");
-  if (absl::Status s = Authorize(*p, method, Access::kErase); !s.ok())
-    return reply(s);
+  const PrincipalPtr& p = call.principal;
   ViolationCollector v;
   CheckRequestId(v, "request_id", req.request_id());
   CheckId(v, "customer_id", req.customer_id());
@@ -643,9 +622,9 @@ void CustomerManager::EraseCustomer(PrincipalPtr p,
   const std::string id = req.customer_id();
   db::SubmitMutation<v1::EraseCustomerResponse>(
       db_.writer(), clock_,
-      Meta(p, "EraseCustomer", req.request_id(), ResourceName(id)), req,
-      [id](db::MutationContext& ctx,
-           v1::EraseCustomerResponse* out) -> absl::Status {
+      call.With(req.request_id(), ResourceName(id)), req,
+      [this, id](db::MutationContext& ctx,
+                 v1::EraseCustomerResponse* out) -> absl::Status {
         ASSIGN_OR_RETURN(StoredCustomer sc, LoadForChange(ctx, id));
         // Keep: id, home branch, aggregates, points, times. Drop: everything
         // that identifies or describes the person.
@@ -661,6 +640,12 @@ void CustomerManager::EraseCustomer(PrincipalPtr p,
         *c.mutable_erase_time() =
             TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
         RETURN_IF_ERROR(SaveChange(ctx, sc, "ERASED"));
+        // Every other module forgets the person in the same transaction.
+        if (registry_ != nullptr) {
+          for (PersonDataPart* part : registry_->person_data_parts()) {
+            RETURN_IF_ERROR(part->ErasePerson(ctx, id));
+          }
+        }
         // Stored replay copies of earlier responses hold the old personal
         // data; replace their customer with the erased one.
         RETURN_IF_ERROR(db::RewriteStoredResponses(
@@ -685,7 +670,10 @@ absl::StatusOr<int> CustomerManager::SweepLapsedTiers(int limit) {
   absl::Status status = db_.writer().RunSync([&](db::Connection& conn)
                                                  -> absl::Status {
     changed = 0;
-    db::CallMeta meta{*kSystem, Method("SweepLapsedTiers"), "", "customers"};
+    CallMeta meta;
+    meta.principal = *kSystem;
+    meta.method = kSweepMethod;
+    meta.resource = "customers";
     db::MutationContext ctx{conn, clock_.NowMicros(), meta};
     const int64_t cutoff =
         ctx.now_micros - options_.tiers.active_days * kMicrosPerDay;

@@ -18,7 +18,9 @@
 #include "common/pagination.h"
 #include "common/reply.h"
 #include "retail/customers/v1/customers.pb.h"
+#include "server/customers/customer_directory.h"
 #include "server/customers/tier_policy.h"
+#include "server/module_registry.h"
 
 namespace retail::customers {
 
@@ -30,30 +32,33 @@ struct CustomerOptions {
   std::string currency_code = "CNY";
 };
 
-class CustomerManager {
+class CustomerManager final : public CustomerDirectory {
  public:
+  // `registry`, if given, supplies the other modules' parts of a person's
+  // data for ExportCustomerData and EraseCustomer.
   CustomerManager(db::Database& db, const Clock& clock,
-                  CustomerOptions options);
+                  CustomerOptions options,
+                  const ModuleRegistry* registry = nullptr);
 
-  void CreateCustomer(PrincipalPtr p, const v1::CreateCustomerRequest& req,
+  void CreateCustomer(CallMeta call, const v1::CreateCustomerRequest& req,
                       Reply<v1::CreateCustomerResponse> reply);
-  void GetCustomer(PrincipalPtr p, const v1::GetCustomerRequest& req,
+  void GetCustomer(CallMeta call, const v1::GetCustomerRequest& req,
                    Reply<v1::GetCustomerResponse> reply);
-  void UpdateCustomer(PrincipalPtr p, const v1::UpdateCustomerRequest& req,
+  void UpdateCustomer(CallMeta call, const v1::UpdateCustomerRequest& req,
                       Reply<v1::UpdateCustomerResponse> reply);
-  void ListCustomers(PrincipalPtr p, const v1::ListCustomersRequest& req,
+  void ListCustomers(CallMeta call, const v1::ListCustomersRequest& req,
                      Reply<v1::ListCustomersResponse> reply);
-  void SearchCustomers(PrincipalPtr p, const v1::SearchCustomersRequest& req,
+  void SearchCustomers(CallMeta call, const v1::SearchCustomersRequest& req,
                        Reply<v1::SearchCustomersResponse> reply);
-  void AdjustPoints(PrincipalPtr p, const v1::AdjustPointsRequest& req,
+  void AdjustPoints(CallMeta call, const v1::AdjustPointsRequest& req,
                     Reply<v1::AdjustPointsResponse> reply);
-  void ListPointsTransactions(PrincipalPtr p,
+  void ListPointsTransactions(CallMeta call,
                               const v1::ListPointsTransactionsRequest& req,
                               Reply<v1::ListPointsTransactionsResponse> reply);
-  void ExportCustomerData(PrincipalPtr p,
+  void ExportCustomerData(CallMeta call,
                           const v1::ExportCustomerDataRequest& req,
                           Reply<v1::ExportCustomerDataResponse> reply);
-  void EraseCustomer(PrincipalPtr p, const v1::EraseCustomerRequest& req,
+  void EraseCustomer(CallMeta call, const v1::EraseCustomerRequest& req,
                      Reply<v1::EraseCustomerResponse> reply);
 
   // Tiers depend on time as well as on writes: a customer with no purchase
@@ -68,7 +73,8 @@ class CustomerManager {
   // from its own mutation so order and profile commit together).
   absl::Status RecordPurchase(db::MutationContext& ctx,
                               const std::string& customer_id,
-                              int64_t amount_minor, int64_t purchase_micros);
+                              int64_t amount_minor,
+                              int64_t purchase_micros) override;
 
  private:
   // Replies `status` to a read whose answer is already in `reply.out()`,
@@ -79,6 +85,7 @@ class CustomerManager {
 
   db::Database& db_;
   const Clock& clock_;
+  const ModuleRegistry* const registry_;
   const CustomerOptions options_;
   const PageTokenCodec tokens_;
 };

@@ -1,0 +1,60 @@
+// Who is calling what, and until when: built once per call by the server's
+// call path (server/unary_service.h) after authentication and authorization,
+// then handed to the manager, which adds the request_id and resource. It is
+// the identity written to audit rows, events and request_id keys.
+#ifndef RETAIL_COMMON_CALL_H_
+#define RETAIL_COMMON_CALL_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/auth.h"
+
+namespace retail {
+
+// How long a call may wait for a shared resource (the writer queue, a reader
+// connection). gRPC deadlines are real time, so this is absl::Now()-based and
+// never the injected business Clock.
+struct WaitLimit {
+  absl::Time until = absl::InfiniteFuture();
+  // True when `until` is the client's deadline (expiry: DEADLINE_EXCEEDED);
+  // false when it is the server's own bound for calls without a deadline
+  // (expiry: UNAVAILABLE, the server was too busy).
+  bool client_deadline = false;
+
+  static WaitLimit None() { return WaitLimit{}; }
+  bool Expired(absl::Time now = absl::Now()) const { return now >= until; }
+  absl::Status ExpiredStatus(absl::string_view waiting_for) const {
+    if (client_deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the call's deadline passed while waiting for ", waiting_for));
+    }
+    return absl::UnavailableError(absl::StrCat(
+        "the server is busy: timed out waiting for ", waiting_for,
+        "; retry with the same request_id"));
+  }
+};
+
+struct CallMeta {
+  std::shared_ptr<const Principal> principal;
+  std::string method;    // full name, "retail.customers.v1.CustomerService/..."
+  std::string staff_id;  // x-staff-id: the person acting, or ""
+  std::string request_id;  // empty for reads
+  std::string resource;    // e.g. "customers/cus_...", refined by apply
+  WaitLimit wait;
+
+  // A copy naming the request and the resource it acts on.
+  CallMeta With(std::string request_id_, std::string resource_) const {
+    CallMeta meta = *this;
+    meta.request_id = std::move(request_id_);
+    meta.resource = std::move(resource_);
+    return meta;
+  }
+};
+
+}  // namespace retail
+
+#endif  // RETAIL_COMMON_CALL_H_

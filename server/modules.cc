@@ -1,0 +1,17 @@
+// The modules this server loads, in start-up order. Adding a service module
+// is one line here (docs/architecture.md, "Adding a service: the steps").
+#include "server/customers/customer_module.h"
+#include "server/module.h"
+#include "server/server_info/server_info_module.h"
+
+namespace retail {
+
+const std::vector<ModuleSpec>& Modules() {
+  static const auto* const kModules = new std::vector<ModuleSpec>{
+      ServerInfoModuleSpec(),
+      customers::CustomerModuleSpec(),
+  };
+  return *kModules;
+}
+
+}  // namespace retail
