@@ -1,11 +1,10 @@
-// Identity and access (ARCHITECTURE.md, "Identity and access").
+// Identity (docs/architecture.md, "Identity and access").
 //
 // Authentication maps a bearer token to a Principal using the auth config
-// file. Authorization is a fixed table from role to what it may do, plus the
-// per-token method list of `service` principals. The branch restriction is
-// not checked here: stores put BranchScope() into their WHERE clauses, so a
-// branch caller can never read another branch's row, whatever the request
-// says.
+// file. Authorization is each module's access table (common/access.h). The
+// branch restriction is not checked there: stores put BranchScope() into
+// their WHERE clauses, so a branch caller can never read another branch's
+// row, whatever the request says.
 #ifndef RETAIL_COMMON_AUTH_H_
 #define RETAIL_COMMON_AUTH_H_
 
@@ -33,20 +32,6 @@ struct Principal {
   // Full method names ("pkg.Service/Method") a kService principal may call.
   absl::flat_hash_set<std::string> methods;
 };
-
-// What a method does, which decides the roles allowed to call it.
-enum class Access {
-  kRead,    // read records (PII masked per PiiVisible)
-  kWrite,   // create or change records
-  kExport,  // read everything about a person, unmasked (audited)
-  kErase,   // irreversibly anonymise a person
-};
-
-// OK, or PERMISSION_DENIED naming the role and method.
-//   admin: everything; agent: everything; branch: read, write, export of its
-//   own branch; auditor: read only; service: the methods its token lists.
-absl::Status Authorize(const Principal& principal, absl::string_view method,
-                       Access access);
 
 // The branch a caller is confined to, or "" for chain-wide roles.
 inline const std::string& BranchScope(const Principal& principal) {

@@ -76,6 +76,10 @@ struct ModuleSpec {
 // module may use what modules before it offered (ModuleRegistry::Find).
 const std::vector<ModuleSpec>& Modules();
 
+// The schema of every module in Modules(), in order (for Database::Open by
+// tools that open the database without a server, e.g. the bench seeder).
+std::vector<db::ModuleSchema> AllSchemas();
+
 }  // namespace retail
 
 #endif  // RETAIL_SERVER_MODULE_H_

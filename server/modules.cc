@@ -14,4 +14,12 @@ const std::vector<ModuleSpec>& Modules() {
   return *kModules;
 }
 
+std::vector<db::ModuleSchema> AllSchemas() {
+  std::vector<db::ModuleSchema> schemas;
+  for (const ModuleSpec& spec : Modules()) {
+    if (spec.schema != nullptr) schemas.push_back(*spec.schema());
+  }
+  return schemas;
+}
+
 }  // namespace retail

@@ -55,9 +55,7 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   db_options.path = options.db_path;
   db_options.reader_connections = options.reader_connections;
   db_options.now_micros = clock.NowMicros();
-  for (const ModuleSpec& spec : Modules()) {
-    if (spec.schema != nullptr) db_options.schemas.push_back(*spec.schema());
-  }
+  db_options.schemas = AllSchemas();
   ASSIGN_OR_RETURN(server->db_, db::Database::Open(db_options));
 
   // Every module's access rules go in before any service is built, so each

@@ -49,7 +49,8 @@ class Database {
   // For start-up work and tests: waits as long as it takes.
   template <typename Fn>
   auto Read(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
-    return Read(WaitLimit::None(), std::forward<Fn>(fn));
+    Lease lease(this, WaitLimit::None());
+    return fn(*lease.conn);
   }
 
   Writer& writer() { return *writer_; }

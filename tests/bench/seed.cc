@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/customers/customer_store.h"
+#include "server/module.h"
 #include "server/customers/tier_policy.h"
 #include "tests/bench/dataset.h"
 #include "tests/bench/fake_people.h"
@@ -60,6 +61,7 @@ absl::StatusOr<SeedResult> SeedCustomers(const SeedOptions& options) {
   db_options.path = options.db_path;
   db_options.reader_connections = 1;
   db_options.now_micros = now_us;
+  db_options.schemas = AllSchemas();
   ASSIGN_OR_RETURN(std::unique_ptr<db::Database> database,
                    db::Database::Open(db_options));
 

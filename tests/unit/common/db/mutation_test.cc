@@ -66,8 +66,12 @@ class MutationTest : public ::testing::Test {
   // Every call in these tests uses kRequestId; what varies is who calls,
   // which method and with what request.
   CallMeta Meta(std::shared_ptr<const Principal> principal = nullptr) {
-    return CallMeta{principal ? principal : admin_, kMethod, kRequestId,
-                    "customers/cus_1"};
+    CallMeta meta;
+    meta.principal = principal ? principal : admin_;
+    meta.method = kMethod;
+    meta.request_id = kRequestId;
+    meta.resource = "customers/cus_1";
+    return meta;
   }
 
   // An apply that counts its runs and answers with something that differs
@@ -81,7 +85,7 @@ class MutationTest : public ::testing::Test {
       out->mutable_customer()->set_points_balance(run * 100);
       out->mutable_transaction()->set_transaction_id(absl::StrCat("pts_", run));
       return AppendEvent(ctx.conn, "customer", "cus_1", "POINTS_ADJUSTED", run,
-                         ctx.meta.principal->id, ctx.now_micros);
+                         ctx.meta, ctx.now_micros);
     };
   }
 
@@ -218,7 +222,8 @@ TEST_F(MutationTest, FailedApplyIsRolledBackAuditedAndNotRemembered) {
                         AdjustPointsResponse*) -> absl::Status {
     ++applied_;
     RETURN_IF_ERROR(AppendEvent(ctx.conn, "customer", "cus_1",
-                                "POINTS_ADJUSTED", 1, "alice", ctx.now_micros));
+                                "POINTS_ADJUSTED", 1, ctx.meta,
+                                ctx.now_micros));
     return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
                            "INSUFFICIENT_POINTS", "the balance is 0 points");
   };
@@ -276,10 +281,7 @@ TEST_F(MutationTest, SubmitAuditWritesOneDurableRow) {
   std::future<absl::Status> result = done.get_future();
   SubmitAudit(
       db_->writer(), clock_,
-      AuditFor(
-          CallMeta{admin_, "retail.customers.v1.CustomerService/GetCustomer",
-                   "", "customers/cus_1"},
-          "REVEAL"),
+      AuditFor(Meta().With("", "customers/cus_1"), "REVEAL"),
       [&done](absl::Status s) { done.set_value(s); });
   ASSERT_THAT(result.get(), IsOk());
   std::vector<AuditRow> audit = Audit();
