@@ -51,6 +51,12 @@ std::unique_ptr<grpc::ClientContext> MakeContext(const GlobalOptions& options) {
   if (!token.empty()) {
     context->AddMetadata("authorization", "Bearer " + token);
   }
+  // A store token is shared by everyone at the till; the staff id says which
+  // of them is acting, for the server's checks and audit log. main() has
+  // validated it, so it is safe as a metadata value.
+  if (!options.staff_id.empty()) {
+    context->AddMetadata("x-staff-id", options.staff_id);
+  }
   const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::duration<double>(options.timeout_seconds));
   context->set_deadline(std::chrono::system_clock::now() + timeout);

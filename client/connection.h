@@ -24,9 +24,10 @@ std::string ResolveToken(const GlobalOptions& options);
 // loopback by default, and TLS termination is a deployment concern.
 std::shared_ptr<grpc::Channel> MakeChannel(const GlobalOptions& options);
 
-// A context for one call, carrying "authorization: Bearer <token>" and a
-// deadline of options.timeout_seconds from now. Contexts are single-use, so
-// every RPC (including each page of a paged listing) needs a fresh one.
+// A context for one call, carrying "authorization: Bearer <token>", and
+// "x-staff-id: <id>" when --staff is set, and a deadline of
+// options.timeout_seconds from now. Contexts are single-use, so every RPC
+// (including each page of a paged listing) needs a fresh one.
 std::unique_ptr<grpc::ClientContext> MakeContext(const GlobalOptions& options);
 
 }  // namespace retail::cli

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <iostream>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -156,10 +157,11 @@ void AddCreate(CLI::App& customers, const GlobalOptions& options) {
     v1::CreateCustomerRequest request;
     FillCustomer(flags->profile, request.mutable_customer());
     request.mutable_customer()->set_marketing_consent(flags->marketing_consent);
-    request.set_request_id(ChooseRequestId(options, flags->request_id));
+    request.set_request_id(ChooseRequestId(flags->request_id));
     const auto response =
         Call(options, *NewStub(options), &Stub::CreateCustomer, request);
-    Emit(options, response, [&] { PrintResource(response.customer()); });
+    Emit(options, response,
+         [&] { PrintResource(options, response.customer()); });
   });
 }
 
@@ -178,7 +180,8 @@ void AddGet(CLI::App& customers, const GlobalOptions& options) {
     request.set_reveal_pii(flags->reveal_pii);
     const auto response =
         Call(options, *NewStub(options), &Stub::GetCustomer, request);
-    Emit(options, response, [&] { PrintResource(response.customer()); });
+    Emit(options, response,
+         [&] { PrintResource(options, response.customer()); });
   });
 }
 
@@ -240,9 +243,10 @@ void AddUpdate(CLI::App& customers, const GlobalOptions& options) {
     customer->set_customer_id(flags->customer_id);
     customer->set_marketing_consent(flags->marketing_consent);
     customer->set_etag(flags->etag);
-    request.set_request_id(ChooseRequestId(options, flags->request_id));
+    request.set_request_id(ChooseRequestId(flags->request_id));
     const auto response = Call(options, *stub, &Stub::UpdateCustomer, request);
-    Emit(options, response, [&] { PrintResource(response.customer()); });
+    Emit(options, response,
+         [&] { PrintResource(options, response.customer()); });
   });
 }
 
@@ -281,7 +285,7 @@ void AddList(CLI::App& customers, const GlobalOptions& options) {
       request.set_page_token(page.next_page_token());
     } while (flags->all && !request.page_token().empty());
     Emit(options, result, [&] {
-      PrintRows(AsRows(result.customers()), kCustomerColumns,
+      PrintRows(options, AsRows(result.customers()), kCustomerColumns,
                 result.next_page_token());
     });
   });
@@ -317,7 +321,7 @@ void AddSearch(CLI::App& customers, const GlobalOptions& options) {
     const auto response =
         Call(options, *NewStub(options), &Stub::SearchCustomers, request);
     Emit(options, response, [&] {
-      PrintRows(AsRows(response.customers()), kCustomerColumns,
+      PrintRows(options, AsRows(response.customers()), kCustomerColumns,
                 response.next_page_token());
     });
   });
@@ -347,11 +351,12 @@ void AddPointsAdjust(CLI::App& points, const GlobalOptions& options) {
     request.set_customer_id(flags->customer_id);
     request.set_delta(flags->delta);
     request.set_reason(flags->reason);
-    request.set_request_id(ChooseRequestId(options, flags->request_id));
+    request.set_request_id(ChooseRequestId(flags->request_id));
     const auto response =
         Call(options, *NewStub(options), &Stub::AdjustPoints, request);
     // The ledger entry says what changed and the new balance (balance_after).
-    Emit(options, response, [&] { PrintResource(response.transaction()); });
+    Emit(options, response,
+         [&] { PrintResource(options, response.transaction()); });
   });
 }
 
@@ -374,7 +379,7 @@ void AddPointsList(CLI::App& points, const GlobalOptions& options) {
     const auto response = Call(options, *NewStub(options),
                                &Stub::ListPointsTransactions, request);
     Emit(options, response, [&] {
-      PrintRows(AsRows(response.transactions()), kTransactionColumns,
+      PrintRows(options, AsRows(response.transactions()), kTransactionColumns,
                 response.next_page_token());
     });
   });
@@ -415,26 +420,37 @@ void AddErase(CLI::App& customers, const GlobalOptions& options) {
   CLI::App* cmd = customers.add_subcommand(
       "erase",
       "Irreversibly anonymise a customer's personal data (PIPL/GDPR "
-      "erasure). The id, totals and points ledger stay.");
+      "erasure). The id, totals and points ledger stay, and so does "
+      "--reason: it is the record of the erasure in the audit log.");
   AddIdArgument(cmd, "CUSTOMER_ID", &flags->customer_id);
   cmd->add_option("--reason", flags->reason,
-                  "Why, 1..200 characters, e.g. the ticket number")
+                  "Ticket number of the request, 1..200 characters, e.g. "
+                  "\"ticket DSR-1234\". Kept in the audit log as the record "
+                  "of the erasure, so it must not name or describe the "
+                  "person")
       ->required();
   AddRequestIdOption(cmd, &flags->request_id);
   cmd->add_flag("--yes", flags->yes,
                 "Do not ask for confirmation (required when stdin is not a "
                 "terminal)");
   cmd->callback([&options, flags] {
+    // The reason outlives the data it is about: erasing "Wang's request, he
+    // moved to Beijing" would leave exactly what the erasure removes. The
+    // server cannot tell a name from a ticket number, so remind every time.
+    std::cerr << "warning: --reason is kept in the audit log as the record "
+                 "of this erasure; it must not name or describe the person "
+                 "(give a ticket number instead)\n";
     RequireConfirmation(
         "Erase the personal data of customer " + flags->customer_id + "?",
         flags->yes);
     v1::EraseCustomerRequest request;
     request.set_customer_id(flags->customer_id);
     request.set_reason(flags->reason);
-    request.set_request_id(ChooseRequestId(options, flags->request_id));
+    request.set_request_id(ChooseRequestId(flags->request_id));
     const auto response =
         Call(options, *NewStub(options), &Stub::EraseCustomer, request);
-    Emit(options, response, [&] { PrintResource(response.customer()); });
+    Emit(options, response,
+         [&] { PrintResource(options, response.customer()); });
   });
 }
 

@@ -59,7 +59,7 @@ bool IsWellKnownValue(const Descriptor* type) {
 
 // Formats a message that reads as one value (see IsWellKnownValue); other
 // messages fall back to their compact text form.
-std::string FormatValueMessage(const Message& message) {
+std::string FormatValueMessage(const Message& message, ZoneSource zone) {
   const Descriptor* type = message.GetDescriptor();
   const Reflection* reflection = message.GetReflection();
   auto int_field = [&](const char* name) -> int64_t {
@@ -73,7 +73,7 @@ std::string FormatValueMessage(const Message& message) {
   if (name == "google.protobuf.Timestamp") {
     const absl::Time time = absl::FromUnixSeconds(int_field("seconds")) +
                             absl::Nanoseconds(int_field("nanos"));
-    return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
+    return FormatTimestamp(time, zone());
   }
   if (name == "retail.common.v1.Date") {
     return absl::StrFormat("%04d-%02d-%02d", int_field("year"),
@@ -93,8 +93,8 @@ std::string FormatValueMessage(const Message& message) {
   return message.ShortDebugString();
 }
 
-std::string FormatSingular(const Message& message,
-                           const FieldDescriptor* field) {
+std::string FormatSingular(const Message& message, const FieldDescriptor* field,
+                           ZoneSource zone) {
   const Reflection* r = message.GetReflection();
   switch (field->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
@@ -121,13 +121,14 @@ std::string FormatSingular(const Message& message,
       return r->GetString(message, field);
     case FieldDescriptor::CPPTYPE_MESSAGE:
       if (!r->HasField(message, field)) return "";
-      return FormatValueMessage(r->GetMessage(message, field));
+      return FormatValueMessage(r->GetMessage(message, field), zone);
   }
   return "";
 }
 
 std::string FormatRepeatedElement(const Message& message,
-                                  const FieldDescriptor* field, int index) {
+                                  const FieldDescriptor* field, int index,
+                                  ZoneSource zone) {
   const Reflection* r = message.GetReflection();
   switch (field->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
@@ -149,12 +150,13 @@ std::string FormatRepeatedElement(const Message& message,
     case FieldDescriptor::CPPTYPE_STRING:
       return r->GetRepeatedString(message, field, index);
     case FieldDescriptor::CPPTYPE_MESSAGE:
-      return FormatValueMessage(r->GetRepeatedMessage(message, field, index));
+      return FormatValueMessage(r->GetRepeatedMessage(message, field, index),
+                                zone);
   }
   return "";
 }
 
-void Flatten(const Message& message, const std::string& prefix,
+void Flatten(const Message& message, const std::string& prefix, ZoneSource zone,
              std::vector<std::pair<std::string, std::string>>* rows) {
   const Descriptor* type = message.GetDescriptor();
   const Reflection* r = message.GetReflection();
@@ -167,42 +169,47 @@ void Flatten(const Message& message, const std::string& prefix,
       const int size = r->FieldSize(message, field);
       if (size == 0) continue;
       if (!nested) {
-        rows->emplace_back(key, FormatField(message, field));
+        rows->emplace_back(key, FormatField(message, field, zone));
         continue;
       }
       for (int j = 0; j < size; ++j) {
         Flatten(r->GetRepeatedMessage(message, field, j),
-                absl::StrCat(key, "[", j, "]."), rows);
+                absl::StrCat(key, "[", j, "]."), zone, rows);
       }
     } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       if (!r->HasField(message, field)) continue;
       if (nested) {
-        Flatten(r->GetMessage(message, field), key + ".", rows);
+        Flatten(r->GetMessage(message, field), key + ".", zone, rows);
       } else {
-        rows->emplace_back(key, FormatSingular(message, field));
+        rows->emplace_back(key, FormatSingular(message, field, zone));
       }
     } else {
-      rows->emplace_back(key, FormatSingular(message, field));
+      rows->emplace_back(key, FormatSingular(message, field, zone));
     }
   }
 }
 
 }  // namespace
 
-std::string FormatField(const Message& message, const FieldDescriptor* field) {
-  if (!field->is_repeated()) return FormatSingular(message, field);
+std::string FormatTimestamp(absl::Time time, absl::TimeZone zone) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S %Ez", time, zone);
+}
+
+std::string FormatField(const Message& message, const FieldDescriptor* field,
+                        ZoneSource zone) {
+  if (!field->is_repeated()) return FormatSingular(message, field, zone);
   std::vector<std::string> parts;
   const int size = message.GetReflection()->FieldSize(message, field);
   for (int i = 0; i < size; ++i) {
-    parts.push_back(FormatRepeatedElement(message, field, i));
+    parts.push_back(FormatRepeatedElement(message, field, i, zone));
   }
   return absl::StrJoin(parts, ", ");
 }
 
 std::vector<std::pair<std::string, std::string>> FlattenMessage(
-    const Message& message) {
+    const Message& message, ZoneSource zone) {
   std::vector<std::pair<std::string, std::string>> rows;
-  Flatten(message, "", &rows);
+  Flatten(message, "", zone, &rows);
   return rows;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
@@ -42,6 +43,28 @@ CLI::Validator DateValidator() {
         return "'" + text + "' is not a valid date in YYYY-MM-DD form";
       },
       "YYYY-MM-DD");
+}
+
+bool IsValidId(const std::string& text) {
+  if (text.empty() || text.size() > 64) return false;
+  for (const char c : text) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' &&
+        c != '_') {
+      return false;
+    }
+  }
+  return true;
+}
+
+CLI::Validator IdValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (IsValidId(text)) return "";
+        return "'" + text +
+               "' is not a valid id: use 1 to 64 characters of A-Z a-z 0-9 "
+               "_ -";
+      },
+      "ID");
 }
 
 retail::common::v1::Date ParseDate(const std::string& text) {

@@ -17,6 +17,16 @@ namespace retail::cli {
 // of a round trip that the server rejects.
 CLI::Validator DateValidator();
 
+// True if `text` is an id in the server's syntax: 1..64 of [A-Za-z0-9_-]
+// (CheckId() in common/validation.cc).
+bool IsValidId(const std::string& text);
+
+// Validator for a flag holding such an id, e.g. --staff. Like
+// DateValidator(), it turns a value the server would reject into a usage
+// error (exit 2); it also keeps characters out of gRPC metadata that the
+// transport would refuse.
+CLI::Validator IdValidator();
+
 // Converts text accepted by DateValidator() into a retail.common.v1.Date.
 retail::common::v1::Date ParseDate(const std::string& text);
 

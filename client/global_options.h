@@ -26,6 +26,10 @@ struct GlobalOptions {
   // Bearer token from --token or RETAIL_TOKEN. Empty means "look in the token
   // file"; see ResolveToken() in connection.h.
   std::string token;
+  // Staff id from --staff or RETAIL_STAFF: the person acting at a shared
+  // store token, sent as "x-staff-id" metadata. Empty means none is sent.
+  // Already checked against the id syntax (see IdValidator()) when set.
+  std::string staff_id;
   OutputFormat output = OutputFormat::kTable;
   // Per-call deadline in seconds.
   double timeout_seconds = 10;

@@ -1,7 +1,7 @@
 // retailctl: the command-line client of retail_server for support agents.
 //
-//   retailctl [--addr H:P] [--token T] [--output table|json] [--timeout S]
-//             <area> <command> [args]
+//   retailctl [--addr H:P] [--token T] [--staff ID] [--output table|json]
+//             [--timeout S] <area> <command> [args]
 //
 // Exit status: 0 on success, 1 when the server answered with an error (or a
 // confirmation was declined), 2 for a malformed command line.
@@ -10,7 +10,9 @@
 #include <string>
 
 #include "client/customers_commands.h"
+#include "client/flags.h"
 #include "client/global_options.h"
+#include "client/server_commands.h"
 
 namespace retail::cli {
 namespace {
@@ -25,6 +27,13 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions* options) {
                  "first line of ${XDG_CONFIG_HOME:-$HOME/.config}/retailctl/"
                  "token")
       ->envname("RETAIL_TOKEN");
+  // Checked here rather than left to the server so that a typo is a usage
+  // error naming the flag, before any call is made.
+  app.add_option("--staff", options->staff_id,
+                 "Staff id of the person acting, sent with every call; for "
+                 "shared store tokens. 1..64 of [A-Za-z0-9_-]. Default: none")
+      ->envname("RETAIL_STAFF")
+      ->check(IdValidator());
   app.add_option_function<std::string>(
          "--output,-o",
          [options](const std::string& name) {
@@ -52,8 +61,9 @@ int Run(int argc, char** argv) {
       "followed by the offending fields or the reason.");
   app.require_subcommand(1);
   AddGlobalOptions(app, &options);
-  // One call per area; orders, complaints and feedback go beside this one.
+  // One call per area; orders, complaints and feedback go beside these.
   AddCustomersCommands(app, options);
+  AddServerCommands(app, options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "client/display_zone.h"
 #include "client/field_format.h"
 #include "client/text_table.h"
 #include "google/rpc/error_details.pb.h"
@@ -65,27 +66,31 @@ void PrintJson(const google::protobuf::Message& message) {
   if (json.empty() || json.back() != '\n') std::cout << '\n';
 }
 
-void PrintResource(const google::protobuf::Message& message) {
+void PrintResource(const GlobalOptions& options,
+                   const google::protobuf::Message& message) {
   std::vector<std::vector<std::string>> rows;
-  for (auto& [key, value] : FlattenMessage(message)) {
+  for (auto& [key, value] :
+       FlattenMessage(message, [&] { return DisplayTimeZone(options); })) {
     rows.push_back({std::move(key), std::move(value)});
   }
   WriteAligned(rows, std::cout);
 }
 
-void PrintRows(const std::vector<const google::protobuf::Message*>& rows,
+void PrintRows(const GlobalOptions& options,
+               const std::vector<const google::protobuf::Message*>& rows,
                const std::vector<std::string>& columns,
                const std::string& next_page_token) {
   if (rows.empty()) {
     std::cout << "(no results)\n";
   } else {
+    auto zone = [&] { return DisplayTimeZone(options); };
     std::vector<std::vector<std::string>> cells;
     cells.push_back(columns);
     for (const google::protobuf::Message* row : rows) {
       std::vector<std::string> line;
       for (const std::string& column : columns) {
         const auto* field = row->GetDescriptor()->FindFieldByName(column);
-        line.push_back(field == nullptr ? "" : FormatField(*row, field));
+        line.push_back(field == nullptr ? "" : FormatField(*row, field, zone));
       }
       cells.push_back(std::move(line));
     }

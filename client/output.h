@@ -19,12 +19,16 @@ namespace retail::cli {
 void PrintJson(const google::protobuf::Message& message);
 
 // Writes one resource to stdout as "key  value" rows; see FlattenMessage().
-void PrintResource(const google::protobuf::Message& message);
+// Timestamps show in DisplayTimeZone(options), looked up only if `message`
+// has one.
+void PrintResource(const GlobalOptions& options,
+                   const google::protobuf::Message& message);
 
 // Writes `rows` to stdout as a table with the given columns (field names of
 // the row message), then, if `next_page_token` is not empty, a line telling
-// the agent how to fetch the next page.
-void PrintRows(const std::vector<const google::protobuf::Message*>& rows,
+// the agent how to fetch the next page. Timestamps as in PrintResource().
+void PrintRows(const GlobalOptions& options,
+               const std::vector<const google::protobuf::Message*>& rows,
                const std::vector<std::string>& columns,
                const std::string& next_page_token);
 

@@ -28,13 +28,11 @@ std::string NewRequestId() {
   return id;
 }
 
-std::string ChooseRequestId(const GlobalOptions& options,
-                            const std::string& flag_value) {
+std::string ChooseRequestId(const std::string& flag_value) {
   const std::string id = flag_value.empty() ? NewRequestId() : flag_value;
-  if (options.output == OutputFormat::kTable) {
-    std::cerr << "request_id: " << id
-              << " (to retry safely, repeat with --request-id " << id << ")\n";
-  }
+  // Nothing after the id: scripts take the rest of the line as the key. How
+  // to use it is in the --request-id help and the README.
+  std::cerr << "request_id: " << id << '\n';
   return id;
 }
 

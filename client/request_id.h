@@ -3,8 +3,6 @@
 
 #include <string>
 
-#include "client/global_options.h"
-
 namespace retail::cli {
 
 // A random UUID version 4 in lower-case 8-4-4-4-12 form. It satisfies the
@@ -12,12 +10,14 @@ namespace retail::cli {
 std::string NewRequestId();
 
 // The idempotency key for one mutating command (AIP-155): `flag_value` when
-// the agent passed --request-id, otherwise a new UUID. In table mode the key
-// is written to stderr before the call is made, so that after a timeout or a
-// dropped connection the agent can repeat the command with --request-id and
-// be sure the change is applied at most once.
-std::string ChooseRequestId(const GlobalOptions& options,
-                            const std::string& flag_value);
+// the agent passed --request-id, otherwise a new UUID. The key is written to
+// stderr as the line
+//   request_id: <id>
+// before the call is made, in every output mode, so that after a timeout or
+// a dropped connection the agent or script can repeat the command with
+// --request-id and be sure the change is applied at most once. The line is
+// the same in both modes so scripts can rely on it; stdout stays pure JSON.
+std::string ChooseRequestId(const std::string& flag_value);
 
 }  // namespace retail::cli
 

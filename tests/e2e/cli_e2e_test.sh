@@ -7,7 +7,8 @@
 # config in a temp dir, then walks through what a support agent does:
 # create, read, update, search, points, PII masking, branch isolation, error
 # details, idempotent retry, graceful shutdown and restart (durability),
-# export and erasure. Each step prints one line; the first failure stops the
+# export and erasure; plus server info, the --staff flag and times in the
+# chain's time zone. Each step prints one line; the first failure stops the
 # test and prints the server log.
 set -euo pipefail
 
@@ -124,8 +125,7 @@ start_server() {
   "$SERVER" --listen "127.0.0.1:$port" --db "$tmp/retail.db" \
     --auth_config "$tmp/auth.conf" >>"$tmp/server.log" 2>&1 &
   server_pid=$!
-  local i
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     if admin --timeout 1 customers list --page-size 1 >/dev/null 2>&1; then
       return 0
     fi
@@ -149,6 +149,28 @@ start_server
 
 step "no token -> UNAUTHENTICATED"
 expect_fail UNAUTHENTICATED "$CTL" customers list
+
+step "bad --staff (flag or RETAIL_STAFF) is a usage error (exit 2) naming the flag"
+for bad in 'li si' 'a/b' "$(printf 'x%.0s' {1..65})"; do
+  rc=0
+  admin --staff "$bad" customers list >/dev/null 2>"$tmp/err" || rc=$?
+  expect_eq "exit status for --staff '$bad'" 2 "$rc"
+  grep -q -- "--staff" "$tmp/err" || fail "usage error does not name --staff"
+done
+rc=0
+RETAIL_STAFF='li si' admin customers list >/dev/null 2>&1 || rc=$?
+expect_eq "exit status for RETAIL_STAFF='li si'" 2 "$rc"
+
+step "server info reports the chain's settings"
+out=$(admin -o json server info)
+expect_eq "time_zone" Asia/Shanghai "$(json_get time_zone <<<"$out")"
+expect_eq "currency_code" CNY "$(json_get currency_code <<<"$out")"
+[[ -n "$(json_get version <<<"$out")" ]] || fail "server info has no version: $out"
+[[ "$(json_get services <<<"$out")" == *retail.customers.v1.CustomerService* ]] ||
+  fail "server info does not list CustomerService: $out"
+admin server info >"$tmp/out"
+grep -q "^time_zone  *Asia/Shanghai$" "$tmp/out" ||
+  fail "table output lacks the time zone: $(cat "$tmp/out")"
 
 step "bad birthday is a usage error (exit 2) naming the flag"
 rc=0
@@ -215,6 +237,12 @@ step "branch B001 sees its customer"
 out=$(b001 -o json customers get "$id")
 expect_eq "B001 get" "$id" "$(json_get customer.customer_id <<<"$out")"
 
+step "a valid --staff (and RETAIL_STAFF) is accepted on a store token"
+out=$(b001 --staff cashier_07 -o json customers get "$id")
+expect_eq "B001 get with --staff" "$id" "$(json_get customer.customer_id <<<"$out")"
+out=$(RETAIL_STAFF=cashier-08 b001 -o json customers get "$id")
+expect_eq "B001 get with RETAIL_STAFF" "$id" "$(json_get customer.customer_id <<<"$out")"
+
 step "branch B002 gets NOT_FOUND"
 expect_fail NOT_FOUND b002 customers get "$id"
 
@@ -232,12 +260,49 @@ step "retry of create with the same --request-id returns the same customer"
 out=$(create_wang)
 expect_eq "retried customer_id" "$id" "$(json_get customer.customer_id <<<"$out")"
 
+UUID_RE='[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
+
 step "table mode prints the generated request_id on stderr"
 admin customers points adjust "$id" --delta 5 --reason "table check" \
   >"$tmp/out" 2>"$tmp/err"
-grep -q "^request_id: " "$tmp/err" || fail "no request_id on stderr"
+grep -Eq "^request_id: $UUID_RE\$" "$tmp/err" ||
+  fail "no request_id line on stderr: $(cat "$tmp/err")"
 admin customers points adjust "$id" --delta -5 --reason "undo table check" \
   >/dev/null 2>&1
+
+step "json mode prints the request_id on stderr too; stdout stays JSON"
+admin -o json customers points adjust "$id" --delta 5 --reason "json check" \
+  >"$tmp/out" 2>"$tmp/err"
+rid_line=$(grep -E "^request_id: $UUID_RE\$" "$tmp/err") ||
+  fail "no request_id line on stderr in json mode: $(cat "$tmp/err")"
+rid=${rid_line#request_id: }
+tx=$(json_get transaction.transaction_id <"$tmp/out")
+[[ -n "$tx" ]] || fail "json stdout has no transaction: $(cat "$tmp/out")"
+expect_eq "balance after json check" 75 "$(json_get transaction.balance_after <"$tmp/out")"
+
+step "a script retries with the request_id from stderr and gets the first answer"
+out=$(admin -o json customers points adjust "$id" --delta 5 \
+  --reason "json check" --request-id "$rid" 2>"$tmp/err")
+expect_eq "stderr of the retry" "request_id: $rid" "$(cat "$tmp/err")"
+expect_eq "retried transaction_id" "$tx" "$(json_get transaction.transaction_id <<<"$out")"
+expect_eq "balance after retry" 75 "$(json_get customer.points_balance <<<"$out")"
+admin -o json customers points adjust "$id" --delta -5 \
+  --reason "undo json check" >/dev/null 2>&1
+
+step "table output shows times in the chain's zone (+08:00); JSON stays UTC"
+json_time=$(admin -o json customers points list "$id" | json_get transactions.0.create_time)
+[[ "$json_time" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$ ]] ||
+  fail "JSON create_time is not RFC 3339 UTC: $json_time"
+# The same instant as Asia/Shanghai wall time (no DST there since 1991).
+want=$("$PY" -c '
+import datetime, sys
+t = datetime.datetime.strptime(sys.argv[1][:19], "%Y-%m-%dT%H:%M:%S")
+print((t + datetime.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S +08:00"))
+' "$json_time")
+admin customers points list "$id" >"$tmp/out" 2>"$tmp/err"
+grep -qF "$want" "$tmp/out" ||
+  fail "table lacks create_time '$want': $(cat "$tmp/out")"
+[[ ! -s "$tmp/err" ]] || fail "unexpected stderr: $(cat "$tmp/err")"
 
 step "SIGTERM stops the server with exit 0"
 stop_server
@@ -253,15 +318,20 @@ expect_eq "points after restart" 70 "$(json_get customer.points_balance <<<"$out
 step "export (JSON even in table mode)"
 out=$(admin customers export "$id")
 expect_eq "export phone" 13912345678 "$(json_get customer.phone <<<"$out")"
-expect_eq "export ledger entries" 4 "$(json_len points_transactions <<<"$out")"
+expect_eq "export ledger entries" 6 "$(json_len points_transactions <<<"$out")"
 
 step "erase without --yes on a non-terminal is refused (exit 2)"
 rc=0
 admin customers erase "$id" --reason "ticket E2E-1" </dev/null >/dev/null 2>&1 || rc=$?
 expect_eq "exit status" 2 "$rc"
 
-step "erase --yes"
-admin -o json customers erase "$id" --reason "ticket E2E-1" --yes >/dev/null
+step "erase --yes warns that --reason is kept in the audit log"
+admin -o json customers erase "$id" --reason "ticket E2E-1" --yes \
+  >"$tmp/out" 2>"$tmp/err"
+grep -q "^warning: --reason is kept in the audit log.*must not name or describe the person" \
+  "$tmp/err" || fail "no --reason warning on stderr: $(cat "$tmp/err")"
+grep -Eq "^request_id: $UUID_RE\$" "$tmp/err" || fail "erase printed no request_id"
+expect_eq "erased customer" "$id" "$(json_get customer.customer_id <"$tmp/out")"
 
 step "get after erasure shows no phone"
 out=$(admin -o json customers get "$id")
