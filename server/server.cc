@@ -43,8 +43,9 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   const Clock& clock = options.clock ? *options.clock : *SystemClock::Get();
   auto server = std::unique_ptr<RetailServer>(new RetailServer());
   server->clock_ = &clock;
+  server->chain_ = options.chain;
   absl::TimeZone zone;
-  if (!absl::LoadTimeZone(options.chain.time_zone, &zone)) {
+  if (!absl::LoadTimeZone(server->chain_.time_zone, &zone)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown time zone '", options.chain.time_zone,
         "' (an IANA name such as Asia/Shanghai; is tzdata installed?)"));
@@ -72,8 +73,10 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
       *server->db_, clock, options.maintenance_interval,
       options.request_id_retention)};
   grpc::ServerBuilder builder;
-  ModuleEnv env{*server->db_,    clock,
-                options.chain,   *server->gate_,
+  // `options` may not outlive this call (tests build it on the stack):
+  // modules get the server's own copies.
+  ModuleEnv env{*server->db_,      clock,
+                server->chain_,    *server->gate_,
                 server->registry_, options.maintenance_interval};
   for (const ModuleSpec& spec : Modules()) {
     ASSIGN_OR_RETURN(std::unique_ptr<Module> module, spec.build(env));

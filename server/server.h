@@ -81,6 +81,7 @@ class RetailServer {
   RetailServer() = default;
 
   const Clock* clock_ = nullptr;
+  ChainSettings chain_;  // modules keep references to it
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<CallGate> gate_;

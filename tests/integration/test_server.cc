@@ -28,21 +28,32 @@ std::string TokenLine(const std::string& token, const std::string& rest) {
 
 }  // namespace
 
-TestServer::TestServer() : clock_(kStartMicros) {
+std::vector<TestPrincipal> DefaultPrincipals() {
+  return {
+      {kAdmin, "admin admin"},
+      {kAgent, "agent agent"},
+      {kBranch1, "b001 branch branch=B001"},
+      {kBranch2, "b002 branch branch=B002"},
+      {kAuditor, "auditor auditor"},
+      {kCrm,
+       "crm service methods=retail.customers.v1.CustomerService/GetCustomer"},
+  };
+}
+
+TestServer::TestServer(TestServerOptions options)
+    : options_(std::move(options)), clock_(kStartMicros) {
   std::random_device rd;
   dir_ = absl::StrCat(::testing::TempDir(), "/retail_it_", getpid(), "_", rd());
   std::filesystem::create_directories(dir_);
   db_path_ = dir_ + "/retail.db";
   auth_path_ = dir_ + "/auth.conf";
-  std::ofstream(auth_path_)
-      << "# test principals\n"
-      << TokenLine(kAdmin, "admin admin") << TokenLine(kAgent, "agent agent")
-      << TokenLine(kBranch1, "b001 branch branch=B001")
-      << TokenLine(kBranch2, "b002 branch branch=B002")
-      << TokenLine(kAuditor, "auditor auditor")
-      << TokenLine(kCrm,
-                   "crm service "
-                   "methods=retail.customers.v1.CustomerService/GetCustomer");
+  {
+    std::ofstream auth(auth_path_);
+    auth << "# test principals\n";
+    for (const TestPrincipal& p : options_.principals) {
+      auth << TokenLine(p.token, p.line);
+    }
+  }
   Start();
 }
 
@@ -58,6 +69,7 @@ void TestServer::Start() {
   options.db_path = db_path_;
   options.auth_config = auth_path_;
   options.clock = &clock_;
+  if (options_.configure) options_.configure(options);
   auto server = BuildServer(options);
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = std::move(*server);

@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,9 +25,25 @@ inline constexpr char kBranch2[] = "b002-token";  // branch B002
 inline constexpr char kAuditor[] = "auditor-token";
 inline constexpr char kCrm[] = "crm-token";  // service: GetCustomer only
 
+// One line of the test's auth.conf: the token and the rest of the line
+// ("<principal_id> <role> [branch=...] [methods=...]").
+struct TestPrincipal {
+  std::string token;
+  std::string line;
+};
+
+// The principals above, for tests that need nothing else.
+std::vector<TestPrincipal> DefaultPrincipals();
+
+struct TestServerOptions {
+  std::vector<TestPrincipal> principals = DefaultPrincipals();
+  // Adjusts the server's options before each Start().
+  std::function<void(ServerOptions&)> configure;
+};
+
 class TestServer {
  public:
-  TestServer();
+  explicit TestServer(TestServerOptions options = {});
   ~TestServer();
 
   void Start();
@@ -52,6 +69,7 @@ class TestServer {
   std::string dir_;
   std::string db_path_;
   std::string auth_path_;
+  TestServerOptions options_;
   FakeClock clock_;
   std::unique_ptr<RetailServer> server_;
 };

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -20,6 +21,7 @@ namespace {
 
 using ::retail::testing::IsOk;
 using ::retail::testing::StatusIs;
+using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
 constexpr char kGetCustomer[] =
@@ -99,7 +101,7 @@ TEST(AuthConfigTest, RejectsInvalidLines) {
   }
 }
 
-// --- Authorize / PiiVisible
+// --- PiiVisible (Authorize is in access_test.cc)
 // ---------------------------------------------------
 
 Principal MakePrincipal(Role role) {
@@ -109,63 +111,6 @@ Principal MakePrincipal(Role role) {
   if (role == Role::kBranch) p.branch_id = "B001";
   if (role == Role::kService) p.methods = {kGetCustomer};
   return p;
-}
-
-struct AuthorizeCase {
-  Role role;
-  Access access;
-  bool allowed;
-};
-
-class AuthorizeTest : public ::testing::TestWithParam<AuthorizeCase> {};
-
-TEST_P(AuthorizeTest, FollowsRoleTable) {
-  const AuthorizeCase& c = GetParam();
-  absl::Status status =
-      Authorize(MakePrincipal(c.role), kListCustomers, c.access);
-  if (c.allowed) {
-    EXPECT_THAT(status, IsOk());
-  } else {
-    EXPECT_THAT(status, StatusIs(absl::StatusCode::kPermissionDenied));
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    RoleTable, AuthorizeTest,
-    ::testing::Values(AuthorizeCase{Role::kAdmin, Access::kRead, true},
-                      AuthorizeCase{Role::kAdmin, Access::kWrite, true},
-                      AuthorizeCase{Role::kAdmin, Access::kExport, true},
-                      AuthorizeCase{Role::kAdmin, Access::kErase, true},
-                      AuthorizeCase{Role::kAgent, Access::kRead, true},
-                      AuthorizeCase{Role::kAgent, Access::kWrite, true},
-                      AuthorizeCase{Role::kAgent, Access::kExport, true},
-                      AuthorizeCase{Role::kAgent, Access::kErase, true},
-                      AuthorizeCase{Role::kBranch, Access::kRead, true},
-                      AuthorizeCase{Role::kBranch, Access::kWrite, true},
-                      AuthorizeCase{Role::kBranch, Access::kExport, true},
-                      AuthorizeCase{Role::kBranch, Access::kErase, false},
-                      AuthorizeCase{Role::kAuditor, Access::kRead, true},
-                      AuthorizeCase{Role::kAuditor, Access::kWrite, false},
-                      AuthorizeCase{Role::kAuditor, Access::kExport, false},
-                      AuthorizeCase{Role::kAuditor, Access::kErase, false},
-                      // The service principal below lists only GetCustomer.
-                      AuthorizeCase{Role::kService, Access::kRead, false},
-                      AuthorizeCase{Role::kService, Access::kWrite, false}));
-
-TEST(AuthorizeServiceTest, AllowsOnlyListedMethods) {
-  const Principal service = MakePrincipal(Role::kService);
-  EXPECT_THAT(Authorize(service, kGetCustomer, Access::kRead), IsOk());
-  EXPECT_THAT(Authorize(service, kListCustomers, Access::kRead),
-              StatusIs(absl::StatusCode::kPermissionDenied));
-  // Exact names only: no prefix or case games.
-  EXPECT_THAT(
-      Authorize(service, "retail.customers.v1.CustomerService/GetCustomerX",
-                Access::kRead),
-      StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(
-      Authorize(service, "retail.customers.v1.CustomerService/getcustomer",
-                Access::kRead),
-      StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST(PiiVisibleTest, FollowsRoleRules) {
@@ -195,9 +140,14 @@ TEST(BranchScopeTest, OnlyBranchPrincipalsAreConfined) {
 
 class AuthenticatorTest : public ::testing::Test {
  protected:
+  // Writes the file with mode 0600 whatever the umask: the authenticator
+  // refuses a config that group or others may write.
   void WriteConfig(const std::string& text) {
-    std::ofstream out(path_, std::ios::trunc);
-    out << text;
+    {
+      std::ofstream out(path_, std::ios::trunc);
+      out << text;
+    }
+    ASSERT_EQ(chmod(path_.c_str(), 0600), 0);
   }
   // Gives the file an mtime `seconds` past its current one, so the change
   // is seen even on file systems with coarse timestamps.
@@ -271,6 +221,103 @@ TEST_F(AuthenticatorTest, ReloadsChangedFileAndKeepsLastGoodConfig) {
   BumpMtime(20);
   WaitForReloadCheck();
   EXPECT_THAT(auth->Authenticate("Bearer new-token"), IsOk());
+}
+
+// --- Authenticator: who may change the file --------------------------------
+// Whoever can write the auth config can make themselves admin, so the server
+// refuses one that anybody but its own user (or root) could change.
+
+TEST_F(AuthenticatorTest, RefusesFileWritableByGroupOrOthers) {
+  WriteConfig(Line("t", "alice admin"));
+  for (mode_t mode : {0666, 0646, 0622, 0660, 0620}) {
+    ASSERT_EQ(chmod(path_.c_str(), mode), 0);
+    absl::StatusOr<std::unique_ptr<Authenticator>> auth =
+        Authenticator::Create(path_);
+    EXPECT_THAT(auth, StatusIs(absl::StatusCode::kFailedPrecondition))
+        << std::oct << mode;
+    EXPECT_THAT(auth.status().message(), HasSubstr("writable by"));
+    EXPECT_THAT(auth.status().message(), HasSubstr("chmod 600 " + path_));
+  }
+}
+
+TEST_F(AuthenticatorTest, AcceptsFileOnlyItsOwnerCanWrite) {
+  WriteConfig(Line("t", "alice admin"));
+  for (mode_t mode : {0600, 0644, 0640, 0400}) {
+    ASSERT_EQ(chmod(path_.c_str(), mode), 0);
+    EXPECT_THAT(Authenticator::Create(path_), IsOk()) << std::oct << mode;
+  }
+}
+
+TEST_F(AuthenticatorTest, RefusesDirectoryWritableByOthersWithoutStickyBit) {
+  WriteConfig(Line("t", "alice admin"));
+  ASSERT_EQ(chmod(dir_.path().c_str(), 0777), 0);
+  absl::StatusOr<std::unique_ptr<Authenticator>> auth =
+      Authenticator::Create(path_);
+  EXPECT_THAT(auth, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(auth.status().message(), HasSubstr("chmod o-w"));
+
+  // Sticky, like /tmp: others may add files but not replace this one.
+  ASSERT_EQ(chmod(dir_.path().c_str(), 01777), 0);
+  EXPECT_THAT(Authenticator::Create(path_), IsOk());
+  ASSERT_EQ(chmod(dir_.path().c_str(), 0700), 0);
+  EXPECT_THAT(Authenticator::Create(path_), IsOk());
+}
+
+TEST_F(AuthenticatorTest, ChecksTheDirectoryASymlinkPointsInto) {
+  const std::string shared = dir_.File("shared");
+  ASSERT_EQ(mkdir(shared.c_str(), 0700), 0);
+  {
+    std::ofstream out(shared + "/auth.conf");
+    out << Line("t", "alice admin");
+  }
+  ASSERT_EQ(chmod((shared + "/auth.conf").c_str(), 0600), 0);
+  ASSERT_EQ(symlink("shared/auth.conf", path_.c_str()), 0);
+  EXPECT_THAT(Authenticator::Create(path_), IsOk());
+
+  ASSERT_EQ(chmod(shared.c_str(), 0777), 0);
+  EXPECT_THAT(Authenticator::Create(path_),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(AuthenticatorTest, RefusesFileOwnedByAnotherUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "giving a file away needs root";
+  WriteConfig(Line("t", "alice admin"));
+  constexpr uid_t kSomeoneElse = 4242;
+  ASSERT_EQ(chown(path_.c_str(), kSomeoneElse, static_cast<gid_t>(-1)), 0);
+  absl::StatusOr<std::unique_ptr<Authenticator>> auth =
+      Authenticator::Create(path_);
+  EXPECT_THAT(auth, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(auth.status().message(), HasSubstr("uid 4242"));
+  EXPECT_THAT(auth.status().message(), HasSubstr("chown"));
+}
+
+TEST_F(AuthenticatorTest, RefusesFileThatIsNotRegular) {
+  ASSERT_EQ(mkfifo(path_.c_str(), 0600), 0);
+  // Must fail rather than block waiting for a writer.
+  EXPECT_THAT(Authenticator::Create(path_),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(AuthenticatorTest, ReloadKeepsConfigWhileFileIsWritableByOthers) {
+  WriteConfig(Line("old-token", "alice admin"));
+  auto auth = Create();
+  ASSERT_NE(auth, nullptr);
+
+  // Someone who could write the file adds themselves: not taken.
+  WriteConfig(Line("mallory-token", "mallory admin"));
+  ASSERT_EQ(chmod(path_.c_str(), 0666), 0);
+  BumpMtime(10);
+  WaitForReloadCheck();
+  EXPECT_THAT(auth->Authenticate("Bearer old-token"), IsOk());
+  EXPECT_THAT(auth->Authenticate("Bearer mallory-token"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+
+  // Once the owner has checked the file and fixed its mode, it loads.
+  ASSERT_EQ(chmod(path_.c_str(), 0600), 0);
+  WaitForReloadCheck();
+  EXPECT_THAT(auth->Authenticate("Bearer mallory-token"), IsOk());
+  EXPECT_THAT(auth->Authenticate("Bearer old-token"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
 }  // namespace

@@ -299,5 +299,38 @@ TEST_F(DatabaseTest, OpenReportsErrorsAfterMigrationInsteadOfCrashing) {
       ::testing::ExitedWithCode(0), "");
 }
 
+// A read waits for a free reader connection only as long as its call may:
+// a gRPC thread is never held without bound.
+TEST_F(DatabaseTest, ReadGivesUpWhenNoReaderFreesInTime) {
+  auto db = OpenOrDie();
+  ASSERT_NE(db, nullptr);
+  ASSERT_THAT(PutNote(*db, "hello"), IsOk());
+  // Hold both pooled readers.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::vector<std::thread> holders;
+  std::atomic<int> holding{0};
+  for (int i = 0; i < 2; ++i) {
+    holders.emplace_back([&] {
+      db->Read([&](Connection&) {
+        ++holding;
+        released.wait();
+        return absl::OkStatus();
+      }).IgnoreError();
+    });
+  }
+  while (holding.load() < 2) absl::SleepFor(absl::Milliseconds(1));
+  auto read = [&](WaitLimit wait) {
+    return db->Read(wait, [](Connection&) { return absl::OkStatus(); });
+  };
+  EXPECT_THAT(read(WaitLimit{absl::Now() + absl::Milliseconds(30), true}),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(read(WaitLimit{absl::Now() + absl::Milliseconds(30), false}),
+              StatusIs(absl::StatusCode::kUnavailable));
+  release.set_value();
+  for (std::thread& t : holders) t.join();
+  EXPECT_THAT(read(WaitLimit{absl::Now() + absl::Seconds(10), true}), IsOk());
+}
+
 }  // namespace
 }  // namespace retail::db

@@ -269,5 +269,33 @@ TEST_F(WriterTest, WithConnectionAfterStopOnlyAfterStop) {
   EXPECT_THAT(writer_->WithConnectionAfterStop(noop), IsOk());
 }
 
+// A call that gave up (its deadline passed, or the server's bound for calls
+// without one) while its op waited behind a long batch is answered at once
+// and its write is never applied behind its back.
+TEST_F(WriterTest, OpsPastTheirWaitLimitAreAnsweredAndNeverApplied) {
+  HoldWriter();
+  auto submit = [&](int64_t k, WaitLimit wait) {
+    auto promise = std::make_shared<std::promise<absl::Status>>();
+    std::future<absl::Status> future = promise->get_future();
+    WriteOp op;
+    op.apply = [k](Connection& c) { return Insert(c, k); };
+    op.done = [promise](absl::Status s) { promise->set_value(std::move(s)); };
+    op.wait = wait;
+    writer_->Submit(std::move(op));
+    return future;
+  };
+  const absl::Time soon = absl::Now() + absl::Milliseconds(50);
+  std::future<absl::Status> client = submit(1, WaitLimit{soon, true});
+  std::future<absl::Status> bounded = submit(2, WaitLimit{soon, false});
+  std::future<absl::Status> patient =
+      submit(3, WaitLimit{absl::Now() + absl::Seconds(60), true});
+  absl::SleepFor(absl::Milliseconds(100));
+  ReleaseWriter();
+  EXPECT_THAT(client.get(), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(bounded.get(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(patient.get(), IsOk());
+  EXPECT_THAT(CommittedKeys(), ElementsAre(3));
+}
+
 }  // namespace
 }  // namespace retail::db
