@@ -532,6 +532,7 @@ void CustomerManager::AdjustPoints(CallMeta call,
         t.set_balance_after(balance);
         t.set_reason(reason);
         t.set_actor(ctx.meta.principal->id);
+        t.set_staff_id(ctx.meta.staff_id);
         *t.mutable_create_time() =
             TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
         RETURN_IF_ERROR(InsertPointsTransaction(ctx.conn, sc.row, t));
@@ -612,7 +613,6 @@ void CustomerManager::ExportCustomerData(CallMeta call, const v1::ExportCustomer
 void CustomerManager::EraseCustomer(CallMeta call,
                                     const v1::EraseCustomerRequest& req,
                                     Reply<v1::EraseCustomerResponse> reply) {
-  const PrincipalPtr& p = call.principal;
   ViolationCollector v;
   CheckRequestId(v, "request_id", req.request_id());
   CheckId(v, "customer_id", req.customer_id());

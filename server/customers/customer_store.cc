@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/db/columns.h"
 #include "common/status.h"
 #include "common/validation.h"
 #include "google/protobuf/util/time_util.h"
@@ -13,120 +14,351 @@ namespace retail::customers {
 namespace {
 
 using ::google::protobuf::util::TimeUtil;
-
-// Column order shared by every SELECT below and by ReadCustomer.
-#define CUSTOMER_COLUMNS                                                   \
-  "id, revision, customer_id, branch_id, display_name, phone, email,"      \
-  " birthday, gender, preferences, tier, points_balance,"                  \
-  " total_spend_minor, currency_code, order_count, last_purchase_time_us," \
-  " marketing_consent, notes, create_time_us, update_time_us, erase_time_us"
-
-// Copies a TEXT column into a proto string field without a temporary
-// std::string: decoding a page of customers spent ~6% of the server's time
-// building and copying those. `set` is the field's (data, size) setter.
-template <typename Set>
-void SetText(const SQLite::Column& col, Set set) {
-  const char* text = col.getText();  // sqlite3_column_text before _bytes
-  set(text, static_cast<size_t>(col.getBytes()));
-}
-#define RETAIL_SET_TEXT(col, msg, field) \
-  SetText(col, [&](const char* p, size_t n) { (msg).set_##field(p, n); })
+using ::retail::db::Field;
+using ::retail::db::Param;
 
 google::protobuf::Timestamp Timestamp(int64_t micros) {
   return TimeUtil::MicrosecondsToTimestamp(micros);
 }
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return TimeUtil::TimestampToMicroseconds(t);
+}
+
+// Where a customers row is decoded: its keys, and the resource, which may
+// live on a response's arena.
+struct DecodedCustomer {
+  int64_t row = 0;
+  int64_t revision = 0;
+  Customer* customer = nullptr;
+};
+
+// The customers table (schema version 1), listed once: the SELECT list,
+// the INSERT and UPDATE text and the row codecs all follow this order. TEXT
+// is read with the proto fields' (data, size) setters: no temporary string.
+constexpr db::Column<StoredCustomer, DecodedCustomer> kCustomerColumns[] = {
+    {"id", nullptr,  // assigned by INSERT; UPDATE names it in its WHERE
+     [](const Field& f, DecodedCustomer& o) { o.row = f.Int64(); }},
+    {"revision", [](Param p, const StoredCustomer& s) { p.Int64(s.revision); },
+     [](const Field& f, DecodedCustomer& o) { o.revision = f.Int64(); }},
+    {"customer_id",
+     [](Param p, const StoredCustomer& s) { p.Text(s.customer.customer_id()); },
+     [](const Field& f, DecodedCustomer& o) {
+       const absl::string_view t = f.Text();
+       o.customer->set_customer_id(t.data(), t.size());
+     }},
+    {"branch_id",
+     [](Param p, const StoredCustomer& s) { p.Text(s.customer.branch_id()); },
+     [](const Field& f, DecodedCustomer& o) {
+       const absl::string_view t = f.Text();
+       o.customer->set_branch_id(t.data(), t.size());
+     }},
+    {"display_name",
+     [](Param p, const StoredCustomer& s) {
+       p.Text(s.customer.display_name());
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       const absl::string_view t = f.Text();
+       o.customer->set_display_name(t.data(), t.size());
+     }},
+    {"phone",  // NULL when absent: the column is UNIQUE
+     [](Param p, const StoredCustomer& s) {
+       if (s.customer.phone().empty()) {
+         p.Null();
+       } else {
+         p.Text(s.customer.phone());
+       }
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       if (f.IsNull()) return;
+       const absl::string_view t = f.Text();
+       o.customer->set_phone(t.data(), t.size());
+     }},
+    {"email",  // NULL when absent: customers_by_email skips those
+     [](Param p, const StoredCustomer& s) {
+       if (s.customer.email().empty()) {
+         p.Null();
+       } else {
+         p.Text(s.customer.email());
+       }
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       if (f.IsNull()) return;
+       const absl::string_view t = f.Text();
+       o.customer->set_email(t.data(), t.size());
+     }},
+    {"birthday",
+     [](Param p, const StoredCustomer& s) {
+       if (s.customer.has_birthday()) {
+         p.Int(DateToInt(s.customer.birthday()));
+       } else {
+         p.Null();
+       }
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       if (!f.IsNull()) *o.customer->mutable_birthday() = IntToDate(f.Int());
+     }},
+    {"gender",
+     [](Param p, const StoredCustomer& s) {
+       p.Int(static_cast<int>(s.customer.gender()));
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       o.customer->set_gender(static_cast<v1::Gender>(f.Int()));
+     }},
+    {"preferences",
+     [](Param p, const StoredCustomer& s) {
+       p.Blob(s.customer.preferences().SerializeAsString());
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       const absl::string_view b = f.Blob();
+       o.customer->mutable_preferences()->ParseFromArray(
+           b.data(), static_cast<int>(b.size()));
+     }},
+    {"tier",
+     [](Param p, const StoredCustomer& s) {
+       p.Int(static_cast<int>(s.customer.tier()));
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       o.customer->set_tier(static_cast<CustomerTier>(f.Int()));
+     }},
+    {"points_balance",
+     [](Param p, const StoredCustomer& s) {
+       p.Int64(s.customer.points_balance());
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       o.customer->set_points_balance(f.Int64());
+     }},
+    {"total_spend_minor",
+     [](Param p, const StoredCustomer& s) {
+       p.Int64(s.customer.total_spend().minor_units());
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       o.customer->mutable_total_spend()->set_minor_units(f.Int64());
+     }},
+    {"currency_code",
+     [](Param p, const StoredCustomer& s) {
+       p.Text(s.customer.total_spend().currency_code());
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       const absl::string_view t = f.Text();
+       o.customer->mutable_total_spend()->set_currency_code(t.data(), t.size());
+     }},
+    {"order_count",
+     [](Param p, const StoredCustomer& s) {
+       p.Int64(s.customer.order_count());
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       o.customer->set_order_count(f.Int64());
+     }},
+    {"last_purchase_time_us",
+     [](Param p, const StoredCustomer& s) {
+       if (s.customer.has_last_purchase_time()) {
+         p.Int64(Micros(s.customer.last_purchase_time()));
+       } else {
+         p.Null();
+       }
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       if (!f.IsNull()) {
+         *o.customer->mutable_last_purchase_time() = Timestamp(f.Int64());
+       }
+     }},
+    {"marketing_consent",
+     [](Param p, const StoredCustomer& s) {
+       p.Bool(s.customer.marketing_consent());
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       o.customer->set_marketing_consent(f.Bool());
+     }},
+    {"notes",
+     [](Param p, const StoredCustomer& s) { p.Text(s.customer.notes()); },
+     [](const Field& f, DecodedCustomer& o) {
+       const absl::string_view t = f.Text();
+       o.customer->set_notes(t.data(), t.size());
+     }},
+    {"create_time_us",
+     [](Param p, const StoredCustomer& s) {
+       p.Int64(Micros(s.customer.create_time()));
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       *o.customer->mutable_create_time() = Timestamp(f.Int64());
+     }},
+    {"update_time_us",
+     [](Param p, const StoredCustomer& s) {
+       p.Int64(Micros(s.customer.update_time()));
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       *o.customer->mutable_update_time() = Timestamp(f.Int64());
+     }},
+    {"erase_time_us",
+     [](Param p, const StoredCustomer& s) {
+       if (s.customer.has_erase_time()) {
+         p.Int64(Micros(s.customer.erase_time()));
+       } else {
+         p.Null();
+       }
+     },
+     [](const Field& f, DecodedCustomer& o) {
+       if (!f.IsNull()) {
+         *o.customer->mutable_erase_time() = Timestamp(f.Int64());
+       }
+     }},
+};
+using CustomerColumns = db::ColumnSet<kCustomerColumns>;
+
+// A ledger entry to write: the entry and its customer's row.
+struct NewPoints {
+  int64_t customer_row;
+  const PointsTransaction& t;
+};
+// A ledger entry read back: its row id (the paging key) and the entry.
+using ReadPoints = std::pair<int64_t, PointsTransaction>;
+
+// The points_transactions table (customers schema versions 1 and 4). The API names the customer
+// by id, so reads take it from the customers row joined as `c`.
+constexpr db::Column<NewPoints, ReadPoints> kPointsColumns[] = {
+    {"id", nullptr, [](const Field& f, ReadPoints& o) { o.first = f.Int64(); }},
+    {"transaction_id",
+     [](Param p, const NewPoints& n) { p.Text(n.t.transaction_id()); },
+     [](const Field& f, ReadPoints& o) {
+       const absl::string_view t = f.Text();
+       o.second.set_transaction_id(t.data(), t.size());
+     }},
+    {"customer_row",
+     [](Param p, const NewPoints& n) { p.Int64(n.customer_row); }},
+    {"customer_id", nullptr,
+     [](const Field& f, ReadPoints& o) {
+       const absl::string_view t = f.Text();
+       o.second.set_customer_id(t.data(), t.size());
+     },
+     /*select=*/"c.customer_id"},
+    {"delta", [](Param p, const NewPoints& n) { p.Int64(n.t.delta()); },
+     [](const Field& f, ReadPoints& o) { o.second.set_delta(f.Int64()); }},
+    {"balance_after",
+     [](Param p, const NewPoints& n) { p.Int64(n.t.balance_after()); },
+     [](const Field& f, ReadPoints& o) {
+       o.second.set_balance_after(f.Int64());
+     }},
+    {"reason", [](Param p, const NewPoints& n) { p.Text(n.t.reason()); },
+     [](const Field& f, ReadPoints& o) {
+       const absl::string_view t = f.Text();
+       o.second.set_reason(t.data(), t.size());
+     }},
+    {"actor", [](Param p, const NewPoints& n) { p.Text(n.t.actor()); },
+     [](const Field& f, ReadPoints& o) {
+       const absl::string_view t = f.Text();
+       o.second.set_actor(t.data(), t.size());
+     }},
+    {"create_time_us",
+     [](Param p, const NewPoints& n) { p.Int64(Micros(n.t.create_time())); },
+     [](const Field& f, ReadPoints& o) {
+       *o.second.mutable_create_time() = Timestamp(f.Int64());
+     }},
+    // Customers schema version 4.
+    {"staff_id", [](Param p, const NewPoints& n) { p.Text(n.t.staff_id()); },
+     [](const Field& f, ReadPoints& o) {
+       const absl::string_view t = f.Text();
+       o.second.set_staff_id(t.data(), t.size());
+     }},
+};
+using PointsColumns = db::ColumnSet<kPointsColumns>;
+
+// Schema version 1 made the tier sweep's partial index customers_active_tier
+// "WHERE tier > 1", i.e. above POTENTIAL, and that text is history; the
+// sweep's query must say the same or the planner will not use the index.
+static_assert(v1::CUSTOMER_TIER_POTENTIAL == 1);
+
+// The statements built from the column tables. Built once, at first use,
+// from names and enum constants only: Connection::Prepare caches by text.
+struct Statements {
+  std::string get;
+  // ListCustomers: which filters are set decides the index, so each
+  // combination has its own fixed statement rather than one with ORs the
+  // planner cannot index: [branch set][tier set] -> (branch_id, tier, id),
+  // (branch_id, id), (tier, id) or the rowid itself, each already in page
+  // order. All number their parameters up to ?5, so binding all five is
+  // valid.
+  std::string list[2][2];
+  std::string by_phone;
+  std::string by_email;
+  std::string by_name_gram;  // walks the posting list of a character pair
+  std::string by_name_scan;  // one character: no pair to walk
+  std::string lapsed;
+  std::string insert;
+  std::string update;
+  std::string insert_points;
+  std::string list_points;
+};
+
+Statements BuildStatements() {
+  const std::string columns = CustomerColumns::SelectList();
+  const auto select = [&](absl::string_view rest) {
+    return absl::StrCat("SELECT ", columns, " ", rest);
+  };
+  const auto list = [&](absl::string_view where) {
+    return select(absl::StrCat("FROM customers WHERE ", where,
+                               " id > ?2 AND (?4 < 0 OR marketing_consent = ?4)"
+                               " ORDER BY id LIMIT ?5"));
+  };
+  Statements s;
+  s.get = select(
+      "FROM customers WHERE customer_id = ?1"
+      " AND (?2 = '' OR branch_id = ?2)");
+  s.list[0][0] = list("");
+  s.list[0][1] = list("tier = ?3 AND");
+  s.list[1][0] = list("branch_id = ?1 AND");
+  s.list[1][1] = list("branch_id = ?1 AND tier = ?3 AND");
+  s.by_phone = select(
+      "FROM customers WHERE phone = ?1"
+      " AND (?2 = '' OR branch_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4");
+  s.by_email = select(
+      "FROM customers WHERE email = ?1"
+      " AND (?2 = '' OR branch_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4");
+  s.by_name_gram = select(
+      "FROM customer_name_grams g CROSS JOIN customers c"
+      " ON c.id = g.customer_row WHERE g.gram = ?5 AND g.customer_row > ?3"
+      " AND instr(c.display_name, ?1) > 0 AND (?2 = '' OR c.branch_id = ?2)"
+      " ORDER BY g.customer_row LIMIT ?4");
+  s.by_name_scan = select(
+      "FROM customers WHERE instr(display_name, ?1) > 0"
+      " AND (?2 = '' OR branch_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4");
+  // The tier is spelled into the text, not bound: a parameter would keep
+  // the planner from matching the partial index customers_active_tier.
+  s.lapsed = select(absl::StrCat(
+      "FROM customers WHERE tier > ",
+      static_cast<int>(v1::CUSTOMER_TIER_POTENTIAL),
+      " AND (last_purchase_time_us IS NULL OR last_purchase_time_us < ?1)"
+      " LIMIT ?2"));
+  s.insert = CustomerColumns::InsertInto("customers");
+  s.update = absl::StrCat("UPDATE customers SET ",
+                          CustomerColumns::Assignments(), " WHERE id = ?",
+                          CustomerColumns::kParams + 1, " AND revision = ?",
+                          CustomerColumns::ParamOf("revision"), " - 1");
+  s.insert_points = PointsColumns::InsertInto("points_transactions");
+  s.list_points = absl::StrCat(
+      "SELECT ", PointsColumns::SelectList("p"),
+      " FROM points_transactions p JOIN customers c ON c.id = p.customer_row"
+      " WHERE p.customer_row = ?1 AND p.id > ?2 ORDER BY p.id LIMIT ?3");
+  return s;
+}
+
+const Statements& Sql() {
+  static const Statements* const statements = new Statements(BuildStatements());
+  return *statements;
+}
 
 // Decodes the current row into `c` (which may live on a response's arena)
 // and returns its row id and revision.
-std::pair<int64_t, int64_t> ReadCustomer(SQLite::Statement& s, Customer& c) {
-  const int64_t row = s.getColumn(0).getInt64();
-  const int64_t revision = s.getColumn(1).getInt64();
-  RETAIL_SET_TEXT(s.getColumn(2), c, customer_id);
-  RETAIL_SET_TEXT(s.getColumn(3), c, branch_id);
-  RETAIL_SET_TEXT(s.getColumn(4), c, display_name);
-  if (const SQLite::Column phone = s.getColumn(5); !phone.isNull()) {
-    RETAIL_SET_TEXT(phone, c, phone);
-  }
-  if (const SQLite::Column email = s.getColumn(6); !email.isNull()) {
-    RETAIL_SET_TEXT(email, c, email);
-  }
-  if (const SQLite::Column birthday = s.getColumn(7); !birthday.isNull()) {
-    *c.mutable_birthday() = IntToDate(birthday.getInt());
-  }
-  c.set_gender(static_cast<v1::Gender>(s.getColumn(8).getInt()));
-  const SQLite::Column prefs = s.getColumn(9);
-  c.mutable_preferences()->ParseFromArray(prefs.getBlob(), prefs.getBytes());
-  c.set_tier(static_cast<CustomerTier>(s.getColumn(10).getInt()));
-  c.set_points_balance(s.getColumn(11).getInt64());
-  c.mutable_total_spend()->set_minor_units(s.getColumn(12).getInt64());
-  RETAIL_SET_TEXT(s.getColumn(13), *c.mutable_total_spend(), currency_code);
-  c.set_order_count(s.getColumn(14).getInt64());
-  if (const SQLite::Column last = s.getColumn(15); !last.isNull()) {
-    *c.mutable_last_purchase_time() = Timestamp(last.getInt64());
-  }
-  c.set_marketing_consent(s.getColumn(16).getInt() != 0);
-  RETAIL_SET_TEXT(s.getColumn(17), c, notes);
-  *c.mutable_create_time() = Timestamp(s.getColumn(18).getInt64());
-  *c.mutable_update_time() = Timestamp(s.getColumn(19).getInt64());
-  if (const SQLite::Column erased = s.getColumn(20); !erased.isNull()) {
-    *c.mutable_erase_time() = Timestamp(erased.getInt64());
-  }
-  c.set_etag(absl::StrCat("r", revision));
-  return {row, revision};
+std::pair<int64_t, int64_t> ReadCustomer(db::Stmt& s, Customer& c) {
+  DecodedCustomer decoded{.customer = &c};
+  CustomerColumns::Read(s, decoded);
+  c.set_etag(absl::StrCat("r", decoded.revision));
+  return {decoded.row, decoded.revision};
 }
-#undef RETAIL_SET_TEXT
 
-StoredCustomer ReadStoredCustomer(SQLite::Statement& s) {
+StoredCustomer ReadStoredCustomer(db::Stmt& s) {
   StoredCustomer out;
   std::tie(out.row, out.revision) = ReadCustomer(s, out.customer);
   return out;
-}
-
-// Binds the mutable columns in the order used by INSERT and UPDATE (1..19).
-void BindCustomer(SQLite::Statement& s, const StoredCustomer& sc) {
-  const Customer& c = sc.customer;
-  s.bind(1, sc.revision);
-  s.bind(2, c.customer_id());
-  s.bind(3, c.branch_id());
-  s.bind(4, c.display_name());
-  if (c.phone().empty())
-    s.bind(5);
-  else
-    s.bind(5, c.phone());
-  if (c.email().empty())
-    s.bind(6);
-  else
-    s.bind(6, c.email());
-  if (c.has_birthday())
-    s.bind(7, DateToInt(c.birthday()));
-  else
-    s.bind(7);
-  s.bind(8, static_cast<int>(c.gender()));
-  const std::string prefs = c.preferences().SerializeAsString();
-  s.bind(9, prefs.data(), static_cast<int>(prefs.size()));
-  s.bind(10, static_cast<int>(c.tier()));
-  s.bind(11, static_cast<int64_t>(c.points_balance()));
-  s.bind(12, static_cast<int64_t>(c.total_spend().minor_units()));
-  s.bind(13, c.total_spend().currency_code());
-  s.bind(14, static_cast<int64_t>(c.order_count()));
-  if (c.has_last_purchase_time()) {
-    s.bind(15, static_cast<int64_t>(
-                   TimeUtil::TimestampToMicroseconds(c.last_purchase_time())));
-  } else {
-    s.bind(15);
-  }
-  s.bind(16, c.marketing_consent() ? 1 : 0);
-  s.bind(17, c.notes());
-  s.bind(18, static_cast<int64_t>(
-                 TimeUtil::TimestampToMicroseconds(c.create_time())));
-  s.bind(19, static_cast<int64_t>(
-                 TimeUtil::TimestampToMicroseconds(c.update_time())));
-  if (c.has_erase_time()) {
-    s.bind(20, static_cast<int64_t>(
-                   TimeUtil::TimestampToMicroseconds(c.erase_time())));
-  } else {
-    s.bind(20);
-  }
 }
 
 // The distinct pairs of adjacent characters of `name`: its postings in
@@ -196,14 +428,14 @@ void IndexName(db::Connection& conn, int64_t row, const std::string& name,
 
 absl::StatusOr<std::vector<StoredCustomer>> Collect(db::Stmt& s) {
   std::vector<StoredCustomer> out;
-  while (s->executeStep()) out.push_back(ReadStoredCustomer(*s));
+  while (s->executeStep()) out.push_back(ReadStoredCustomer(s));
   return out;
 }
 
 // Appends every result row to `out`; returns their row ids.
 std::vector<int64_t> CollectInto(db::Stmt& s, CustomerList* out) {
   std::vector<int64_t> rows;
-  while (s->executeStep()) rows.push_back(ReadCustomer(*s, *out->Add()).first);
+  while (s->executeStep()) rows.push_back(ReadCustomer(s, *out->Add()).first);
   return rows;
 }
 
@@ -221,50 +453,27 @@ absl::Status FindCustomer(db::Stmt& s, const std::string& customer_id,
   return absl::OkStatus();
 }
 
-constexpr const char* kGetCustomer = "SELECT " CUSTOMER_COLUMNS
-                                     " FROM customers WHERE customer_id = ?1"
-                                     " AND (?2 = '' OR branch_id = ?2)";
-
 }  // namespace
 
 absl::StatusOr<StoredCustomer> GetCustomer(db::Connection& conn,
                                            const std::string& customer_id,
                                            const std::string& branch_scope) {
   return db::Guard("get customer", [&]() -> absl::StatusOr<StoredCustomer> {
-    db::Stmt s = conn.Prepare(kGetCustomer);
+    db::Stmt s = conn.Prepare(Sql().get);
     RETURN_IF_ERROR(FindCustomer(s, customer_id, branch_scope));
-    return ReadStoredCustomer(*s);
+    return ReadStoredCustomer(s);
   });
 }
 
 absl::Status GetCustomer(db::Connection& conn, const std::string& customer_id,
                          const std::string& branch_scope, Customer* out) {
   return db::Guard("get customer", [&]() -> absl::Status {
-    db::Stmt s = conn.Prepare(kGetCustomer);
+    db::Stmt s = conn.Prepare(Sql().get);
     RETURN_IF_ERROR(FindCustomer(s, customer_id, branch_scope));
-    ReadCustomer(*s, *out);
+    ReadCustomer(s, *out);
     return absl::OkStatus();
   });
 }
-
-namespace {
-
-// ListCustomers: which filters are set decides the index, so each
-// combination has its own fixed statement rather than one with ORs the
-// planner cannot index: [branch set][tier set] -> (branch_id, tier, id),
-// (branch_id, id), (tier, id) or the rowid itself, each already in page
-// order. All number their parameters up to ?5, so binding all five is valid.
-#define LIST_SQL(where)                                     \
-  "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE " where \
-  " id > ?2 AND (?4 < 0 OR marketing_consent = ?4)"         \
-  " ORDER BY id LIMIT ?5"
-constexpr const char* kListSql[2][2] = {
-    {LIST_SQL(""), LIST_SQL("tier = ?3 AND")},
-    {LIST_SQL("branch_id = ?1 AND"),
-     LIST_SQL("branch_id = ?1 AND tier = ?3 AND")}};
-#undef LIST_SQL
-
-}  // namespace
 
 absl::StatusOr<std::vector<int64_t>> ListCustomers(db::Connection& conn,
                                                    const ListQuery& q,
@@ -278,8 +487,9 @@ absl::StatusOr<std::vector<int64_t>> ListCustomers(db::Connection& conn,
           }
           branch = q.branch_scope;
         }
-        db::Stmt s = conn.Prepare(
-            kListSql[!branch.empty()][q.tier != v1::CUSTOMER_TIER_UNSPECIFIED]);
+        db::Stmt s =
+            conn.Prepare(Sql().list[!branch.empty()]
+                                   [q.tier != v1::CUSTOMER_TIER_UNSPECIFIED]);
         s->bind(1, branch);
         s->bind(2, static_cast<int64_t>(q.after_row));
         s->bind(3, static_cast<int>(q.tier));
@@ -294,20 +504,14 @@ absl::StatusOr<std::vector<int64_t>> SearchCustomers(db::Connection& conn,
                                                      CustomerList* out) {
   return db::Guard(
       "search customers", [&]() -> absl::StatusOr<std::vector<int64_t>> {
-        const char* sql = nullptr;
+        const std::string* sql = nullptr;
         std::string gram;
         switch (q.by) {
           case SearchQuery::By::kPhone:
-            sql = "SELECT " CUSTOMER_COLUMNS
-                  " FROM customers WHERE phone = ?1"
-                  " AND (?2 = '' OR branch_id = ?2) AND id > ?3 "
-                  "ORDER BY id LIMIT ?4";
+            sql = &Sql().by_phone;
             break;
           case SearchQuery::By::kEmail:
-            sql = "SELECT " CUSTOMER_COLUMNS
-                  " FROM customers WHERE email = ?1"
-                  " AND (?2 = '' OR branch_id = ?2) AND id > ?3 "
-                  "ORDER BY id LIMIT ?4";
+            sql = &Sql().by_email;
             break;
           case SearchQuery::By::kName:
             // instr() matches the fragment literally: no LIKE
@@ -317,23 +521,10 @@ absl::StatusOr<std::vector<int64_t>> SearchCustomers(db::Connection& conn,
             // rarest character pair in row order. One character
             // has no pair: scan names in row order.
             gram = RarestGram(conn, NameGrams(q.value));
-            sql = !gram.empty() ? "SELECT " CUSTOMER_COLUMNS
-                                  " FROM customer_name_grams g"
-                                  " CROSS JOIN customers c"
-                                  " ON c.id = g.customer_row"
-                                  " WHERE g.gram = ?5"
-                                  " AND g.customer_row > ?3"
-                                  " AND instr(c.display_name, ?1) > 0"
-                                  " AND (?2 = '' OR c.branch_id = ?2)"
-                                  " ORDER BY g.customer_row LIMIT ?4"
-                                : "SELECT " CUSTOMER_COLUMNS
-                                  " FROM customers"
-                                  " WHERE instr(display_name, ?1) > 0"
-                                  " AND (?2 = '' OR branch_id = ?2)"
-                                  " AND id > ?3 ORDER BY id LIMIT ?4";
+            sql = gram.empty() ? &Sql().by_name_scan : &Sql().by_name_gram;
             break;
         }
-        db::Stmt s = conn.Prepare(sql);
+        db::Stmt s = conn.Prepare(*sql);
         s->bind(1, q.value);
         s->bind(2, q.branch_scope);
         s->bind(3, static_cast<int64_t>(q.after_row));
@@ -357,29 +548,20 @@ absl::StatusOr<std::optional<std::string>> FindCustomerIdByPhone(
 
 absl::StatusOr<std::vector<StoredCustomer>> ListLapsedTierCustomers(
     db::Connection& conn, int64_t cutoff_micros, int limit) {
-  return db::Guard(
-      "lapsed tiers", [&]() -> absl::StatusOr<std::vector<StoredCustomer>> {
-        // Served by the partial index customers_active_tier.
-        db::Stmt s = conn.Prepare("SELECT " CUSTOMER_COLUMNS
-                                  " FROM customers WHERE tier > 1"
-                                  " AND (last_purchase_time_us IS NULL"
-                                  " OR last_purchase_time_us < ?) LIMIT ?");
-        s->bind(1, static_cast<int64_t>(cutoff_micros));
-        s->bind(2, limit);
-        return Collect(s);
-      });
+  return db::Guard("lapsed tiers",
+                   [&]() -> absl::StatusOr<std::vector<StoredCustomer>> {
+                     // Served by the partial index customers_active_tier.
+                     db::Stmt s = conn.Prepare(Sql().lapsed);
+                     s->bind(1, static_cast<int64_t>(cutoff_micros));
+                     s->bind(2, limit);
+                     return Collect(s);
+                   });
 }
 
 absl::Status InsertCustomer(db::Connection& conn, StoredCustomer& c) {
   return db::Guard("insert customer", [&] {
-    db::Stmt s = conn.Prepare(
-        "INSERT INTO customers (revision, customer_id, branch_id, display_name,"
-        " phone, email, birthday, gender, preferences, tier, points_balance,"
-        " total_spend_minor, currency_code, order_count, last_purchase_time_us,"
-        " marketing_consent, notes, create_time_us, update_time_us,"
-        " erase_time_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-        " ?, ?, ?, ?, ?)");
-    BindCustomer(*s, c);
+    db::Stmt s = conn.Prepare(Sql().insert);
+    CustomerColumns::Bind(s, c);
     s->exec();
     c.row = conn.raw().getLastInsertRowid();
     IndexName(conn, c.row, c.customer.display_name(), /*add=*/true);
@@ -401,16 +583,9 @@ absl::Status UpdateCustomer(db::Connection& conn, const StoredCustomer& c) {
         }
       }
     }
-    db::Stmt s = conn.Prepare(
-        "UPDATE customers SET revision = ?1, customer_id = ?2, branch_id = ?3,"
-        " display_name = ?4, phone = ?5, email = ?6, birthday = ?7,"
-        " gender = ?8, preferences = ?9, tier = ?10, points_balance = ?11,"
-        " total_spend_minor = ?12, currency_code = ?13, order_count = ?14,"
-        " last_purchase_time_us = ?15, marketing_consent = ?16, notes = ?17,"
-        " create_time_us = ?18, update_time_us = ?19, erase_time_us = ?20"
-        " WHERE id = ?21 AND revision = ?1 - 1");
-    BindCustomer(*s, c);
-    s->bind(21, static_cast<int64_t>(c.row));
+    db::Stmt s = conn.Prepare(Sql().update);
+    CustomerColumns::Bind(s, c);
+    s->bind(CustomerColumns::kParams + 1, static_cast<int64_t>(c.row));
     if (s->exec() != 1) {
       // Only the writer thread writes, so this means a bug, not a race.
       return absl::AbortedError("customer changed concurrently");
@@ -422,18 +597,8 @@ absl::Status UpdateCustomer(db::Connection& conn, const StoredCustomer& c) {
 absl::Status InsertPointsTransaction(db::Connection& conn, int64_t customer_row,
                                      const PointsTransaction& t) {
   return db::Guard("insert points", [&] {
-    db::Stmt s = conn.Prepare(
-        "INSERT INTO points_transactions (transaction_id, customer_row, delta,"
-        " balance_after, reason, actor, create_time_us)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)");
-    s->bind(1, t.transaction_id());
-    s->bind(2, static_cast<int64_t>(customer_row));
-    s->bind(3, static_cast<int64_t>(t.delta()));
-    s->bind(4, static_cast<int64_t>(t.balance_after()));
-    s->bind(5, t.reason());
-    s->bind(6, t.actor());
-    s->bind(7, static_cast<int64_t>(
-                   TimeUtil::TimestampToMicroseconds(t.create_time())));
+    db::Stmt s = conn.Prepare(Sql().insert_points);
+    PointsColumns::Bind(s, NewPoints{customer_row, t});
     s->exec();
     return absl::OkStatus();
   });
@@ -444,28 +609,12 @@ ListPointsTransactions(db::Connection& conn, int64_t customer_row,
                        int64_t after_row, int limit) {
   using Rows = std::vector<std::pair<int64_t, PointsTransaction>>;
   return db::Guard("list points", [&]() -> absl::StatusOr<Rows> {
-    db::Stmt s = conn.Prepare(
-        "SELECT p.id, p.transaction_id, c.customer_id, p.delta, "
-        "p.balance_after,"
-        " p.reason, p.actor, p.create_time_us"
-        " FROM points_transactions p JOIN customers c ON c.id = p.customer_row"
-        " WHERE p.customer_row = ? AND p.id > ? ORDER BY p.id LIMIT ?");
+    db::Stmt s = conn.Prepare(Sql().list_points);
     s->bind(1, static_cast<int64_t>(customer_row));
     s->bind(2, static_cast<int64_t>(after_row));
     s->bind(3, limit);
     Rows out;
-    while (s->executeStep()) {
-      PointsTransaction t;
-      t.set_transaction_id(s->getColumn(1).getString());
-      t.set_customer_id(s->getColumn(2).getString());
-      t.set_delta(s->getColumn(3).getInt64());
-      t.set_balance_after(s->getColumn(4).getInt64());
-      t.set_reason(s->getColumn(5).getString());
-      t.set_actor(s->getColumn(6).getString());
-      *t.mutable_create_time() =
-          TimeUtil::MicrosecondsToTimestamp(s->getColumn(7).getInt64());
-      out.emplace_back(s->getColumn(0).getInt64(), std::move(t));
-    }
+    while (s->executeStep()) PointsColumns::Read(s, out.emplace_back());
     return out;
   });
 }
