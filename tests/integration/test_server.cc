@@ -13,6 +13,7 @@
 #include "SQLiteCpp/Statement.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/reply.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 
@@ -42,6 +43,10 @@ std::vector<TestPrincipal> DefaultPrincipals() {
 
 TestServer::TestServer(TestServerOptions options)
     : options_(std::move(options)), clock_(kStartMicros) {
+  // Every call must be answered exactly once (common/reply.h).
+  SetReplyMisuseHookForTesting([](absl::string_view what) {
+    ADD_FAILURE() << "reply misuse: " << what;
+  });
   std::random_device rd;
   dir_ = absl::StrCat(::testing::TempDir(), "/retail_it_", getpid(), "_", rd());
   std::filesystem::create_directories(dir_);
@@ -59,6 +64,7 @@ TestServer::TestServer(TestServerOptions options)
 
 TestServer::~TestServer() {
   Stop();
+  SetReplyMisuseHookForTesting(nullptr);
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
 }

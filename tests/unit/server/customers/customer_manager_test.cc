@@ -5,6 +5,7 @@
 #include "common/access.h"
 #include "server/customers/customer_module.h"
 #include "server/customers/customer_schema.h"
+#include "server/module_registry.h"
 
 #include <future>
 #include <memory>
@@ -75,6 +76,36 @@ PrincipalPtr MakePrincipal(std::string id, Role role, std::string branch = "",
   return p;
 }
 
+// Another module's part in a person's data, as orders or complaints will
+// have: it exports one record per customer and, on erasure, writes to its own
+// table inside the erasure's transaction (or fails, when told to).
+class FakeModulePart final : public PersonDataPart {
+ public:
+  absl::Status ExportPerson(
+      db::Connection& conn, const std::string& customer_id,
+      google::protobuf::RepeatedPtrField<google::protobuf::Any>* out) override {
+    v1::PointsTransaction record;  // any typed message of "its own proto"
+    record.set_customer_id(customer_id);
+    record.set_reason("a record of another module");
+    out->Add()->PackFrom(record);
+    return absl::OkStatus();
+  }
+  absl::Status ErasePerson(db::MutationContext& ctx,
+                           const std::string& customer_id) override {
+    if (fail_erase) return absl::InternalError("the other module failed");
+    return db::Guard("fake erase", [&] {
+      ctx.conn.Exec(
+          "CREATE TABLE IF NOT EXISTS other_erased (customer_id TEXT) STRICT");
+      db::Stmt s =
+          ctx.conn.Prepare("INSERT INTO other_erased (customer_id) VALUES (?)");
+      s->bind(1, customer_id);
+      s->exec();
+      return absl::OkStatus();
+    });
+  }
+  bool fail_erase = false;
+};
+
 class CustomerManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -87,9 +118,15 @@ class CustomerManagerTest : public ::testing::Test {
         db::Database::Open(options);
     ASSERT_THAT(db, IsOk());
     db_ = std::move(*db);
-    manager_ =
-        std::make_unique<CustomerManager>(*db_, clock_, CustomerOptions{});
+    registry_.AddPersonDataPart(&other_module_);
+    manager_ = std::make_unique<CustomerManager>(*db_, clock_,
+                                                 CustomerOptions{}, &registry_);
+    // A manager must answer every call exactly once.
+    SetReplyMisuseHookForTesting([](absl::string_view what) {
+      ADD_FAILURE() << "reply misuse: " << what;
+    });
   }
+  void TearDown() override { SetReplyMisuseHookForTesting(nullptr); }
 
   // Calls a manager method and returns its reply (through a future: writes
   // and audited reads reply on the writer's ack thread).
@@ -285,6 +322,8 @@ class CustomerManagerTest : public ::testing::Test {
   const PrincipalPtr auditor_ = MakePrincipal("carol", Role::kAuditor);
   int request_counter_ = 0;
   std::unique_ptr<db::Database> db_;
+  FakeModulePart other_module_;
+  ModuleRegistry registry_;
   std::unique_ptr<CustomerManager> manager_;
 };
 
@@ -682,8 +721,37 @@ TEST_F(CustomerManagerTest, ExportReturnsEverythingUnmaskedAndIsAudited) {
   EXPECT_EQ(CountAudit("desk-7", "REVEAL"), 1);
 }
 
+TEST_F(CustomerManagerTest, ExportCarriesEveryOtherModulesRecords) {
+  const Customer c = Create();
+  absl::StatusOr<v1::ExportCustomerDataResponse> r =
+      Export(admin_, c.customer_id());
+  ASSERT_THAT(r, IsOk());
+  ASSERT_EQ(r->records_size(), 1);
+  v1::PointsTransaction record;
+  ASSERT_TRUE(r->records(0).UnpackTo(&record));
+  EXPECT_EQ(record.customer_id(), c.customer_id());
+}
+
 // --- Erasure
 // ------------------------------------------------------------------
+
+TEST_F(CustomerManagerTest, EraseIncludesEveryModuleInOneTransaction) {
+  const Customer a = Create();
+  ASSERT_THAT(Erase(admin_, a.customer_id()), IsOk());
+  EXPECT_EQ(db_->Read([](db::Connection& c) {
+    return c.raw()
+        .execAndGet("SELECT group_concat(customer_id) FROM other_erased")
+        .getString();
+  }),
+            a.customer_id());
+
+  // When another module cannot forget the person, nothing is erased.
+  const Customer b = Create("李四", "13800000001");
+  other_module_.fail_erase = true;
+  EXPECT_THAT(Erase(admin_, b.customer_id()),
+              StatusIs(absl::StatusCode::kInternal));
+  EXPECT_EQ(AdminGet(b.customer_id()).display_name(), "李四");
+}
 
 TEST_F(CustomerManagerTest, EraseRemovesPersonalDataButKeepsIdAndPoints) {
   const Customer c = Create();
