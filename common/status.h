@@ -1,4 +1,4 @@
-// Error model shared by every layer (ARCHITECTURE.md, "Errors").
+// Error model shared by every layer (docs/architecture.md, "Errors").
 //
 // Inside the server everything returns absl::Status / absl::StatusOr. The
 // builders below attach google.rpc error details as absl::Status payloads

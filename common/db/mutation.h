@@ -1,4 +1,4 @@
-// The one path every mutation takes (ARCHITECTURE.md, "API conventions").
+// The one path every mutation takes (docs/architecture.md, "The write path").
 //
 // SubmitMutation runs a service's change on the writer thread and, in the
 // same transaction:

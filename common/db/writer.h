@@ -1,4 +1,4 @@
-// The single writer thread with group commit (ARCHITECTURE.md, "Threads,
+// The single writer thread with group commit (docs/architecture.md, "Storage,
 // storage, durability").
 //
 // Every mutation is a closure submitted here. The writer takes all queued
