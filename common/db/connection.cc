@@ -37,6 +37,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     auto conn = std::unique_ptr<Connection>(new Connection(std::move(db)));
     if (mode == Mode::kReadWrite) {
       conn->Exec("PRAGMA journal_mode=WAL");
+      // Deleted and overwritten content is zeroed, not left in free space:
+      // erased personal data must not stay readable in the file.
+      conn->Exec("PRAGMA secure_delete=ON");
     }
     // FULL: the WAL is fsynced at every commit, so an acknowledged write
     // survives power loss. Group commit, not a weaker sync, makes us fast.

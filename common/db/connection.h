@@ -55,11 +55,23 @@ class Connection {
 
   SQLite::Database& raw() { return db_; }
 
+  // Asks the writer to checkpoint and truncate the WAL right after this
+  // transaction commits, before anyone is answered: an erasure must not
+  // leave the person's old page images in the WAL (docs/architecture.md,
+  // "Storage"). Writer connection only.
+  void RequestCheckpointAfterCommit() { checkpoint_requested_ = true; }
+  bool TakeCheckpointRequest() {
+    const bool requested = checkpoint_requested_;
+    checkpoint_requested_ = false;
+    return requested;
+  }
+
  private:
   explicit Connection(SQLite::Database db) : db_(std::move(db)) {}
 
   SQLite::Database db_;
   absl::flat_hash_map<std::string, std::unique_ptr<SQLite::Statement>> cache_;
+  bool checkpoint_requested_ = false;
 };
 
 // Maps a SQLiteCpp exception to a status without leaking SQL or engine text

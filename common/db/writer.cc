@@ -148,6 +148,15 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
         return absl::OkStatus();
       });
     }
+    // Before anyone is answered, so an erasure's reply means its old page
+    // images are gone from the WAL too. TRUNCATE waits (busy timeout) for
+    // readers still on an older snapshot.
+    if (conn_->TakeCheckpointRequest() && commit.ok()) {
+      Guard("checkpoint after commit", [&] {
+        conn_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        return absl::OkStatus();
+      }).IgnoreError();  // logged by Guard; the commit itself stands
+    }
     if (!commit.ok()) {
       Guard("rollback", [&] {
         // Not cached: after a failed COMMIT the cache may hold statements

@@ -121,6 +121,47 @@ void ValidateAndCopy(ViolationCollector& v, const v1::Customer& in,
   }
 }
 
+// Empties everything that identifies or describes the person; keeps the id,
+// home branch, aggregates, points and times.
+void ErasePersonalFields(v1::Customer* c) {
+  c->set_display_name(kErasedName);
+  c->clear_phone();
+  c->clear_email();
+  c->clear_birthday();
+  c->clear_gender();
+  c->clear_preferences();
+  c->clear_notes();
+  c->set_marketing_consent(false);
+}
+
+// Erases customer `id`'s personal data wherever it appears in `m` (a stored
+// response): its Customer records and the free text of its ledger entries.
+void ScrubPerson(google::protobuf::Message* m, const std::string& id) {
+  const google::protobuf::Descriptor* d = m->GetDescriptor();
+  if (d == v1::Customer::descriptor()) {
+    auto* c = static_cast<v1::Customer*>(m);
+    if (c->customer_id() == id) ErasePersonalFields(c);
+    return;
+  }
+  if (d == v1::PointsTransaction::descriptor()) {
+    auto* t = static_cast<v1::PointsTransaction*>(m);
+    if (t->customer_id() == id) t->clear_reason();
+    return;
+  }
+  const google::protobuf::Reflection* r = m->GetReflection();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE)
+      continue;
+    if (f->is_repeated()) {
+      for (int j = 0; j < r->FieldSize(*m, f); ++j)
+        ScrubPerson(r->MutableRepeatedMessage(m, f, j), id);
+    } else if (r->HasField(*m, f)) {
+      ScrubPerson(r->MutableMessage(m, f), id);
+    }
+  }
+}
+
 // Masks phone and email unless the caller may see them.
 void ApplyPiiPolicy(bool visible, v1::Customer* c) {
   if (visible) return;
@@ -632,20 +673,14 @@ void CustomerManager::EraseCustomer(CallMeta call,
       [this, id](db::MutationContext& ctx,
                  v1::EraseCustomerResponse* out) -> absl::Status {
         ASSIGN_OR_RETURN(StoredCustomer sc, LoadForChange(ctx, id));
-        // Keep: id, home branch, aggregates, points, times. Drop: everything
-        // that identifies or describes the person.
         v1::Customer& c = sc.customer;
-        c.set_display_name(kErasedName);
-        c.clear_phone();
-        c.clear_email();
-        c.clear_birthday();
-        c.clear_gender();
-        c.clear_preferences();
-        c.clear_notes();
-        c.set_marketing_consent(false);
+        ErasePersonalFields(&c);
         *c.mutable_erase_time() =
             TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
         RETURN_IF_ERROR(SaveChange(ctx, sc, "ERASED"));
+        // Free text written about the person (ledger reasons such as
+        // "birthday gift for 张三 139...") goes too; amounts stay.
+        RETURN_IF_ERROR(ErasePointsReasons(ctx.conn, sc.row));
         // Every other module forgets the person in the same transaction.
         if (registry_ != nullptr) {
           for (PersonDataPart* part : registry_->person_data_parts()) {
@@ -653,15 +688,14 @@ void CustomerManager::EraseCustomer(CallMeta call,
           }
         }
         // Stored replay copies of earlier responses hold the old personal
-        // data; replace their customer with the erased one.
+        // data. Scrub only that: every other byte stays as first answered
+        // (a retry of a create made at another branch, before points were
+        // added, must still get that first answer back).
         RETURN_IF_ERROR(db::RewriteStoredResponses(
-            ctx.conn, ctx.meta.resource, [&c](google::protobuf::Message* m) {
-              const auto* fd = m->GetDescriptor()->FindFieldByName("customer");
-              if (fd != nullptr &&
-                  fd->message_type() == v1::Customer::descriptor()) {
-                m->GetReflection()->MutableMessage(m, fd)->CopyFrom(c);
-              }
-            }));
+            ctx.conn, ctx.meta.resource,
+            [&id](google::protobuf::Message* m) { ScrubPerson(m, id); }));
+        // The bytes must be gone from the WAL when this call returns.
+        ctx.conn.RequestCheckpointAfterCommit();
         *out->mutable_customer() = c;
         return absl::OkStatus();
       },

@@ -619,4 +619,14 @@ ListPointsTransactions(db::Connection& conn, int64_t customer_row,
   });
 }
 
+absl::Status ErasePointsReasons(db::Connection& conn, int64_t customer_row) {
+  return db::Guard("erase points reasons", [&] {
+    db::Stmt s = conn.Prepare(
+        "UPDATE points_transactions SET reason = '' WHERE customer_row = ?1");
+    s->bind(1, customer_row);
+    s->exec();
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace retail::customers

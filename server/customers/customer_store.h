@@ -79,6 +79,8 @@ absl::Status UpdateCustomer(db::Connection& conn, const StoredCustomer& c);
 // The points ledger.
 absl::Status InsertPointsTransaction(db::Connection& conn, int64_t customer_row,
                                      const PointsTransaction& t);
+// Empties the free-text reason of every ledger entry of a customer (erasure).
+absl::Status ErasePointsReasons(db::Connection& conn, int64_t customer_row);
 absl::StatusOr<std::vector<std::pair<int64_t, PointsTransaction>>>
 ListPointsTransactions(db::Connection& conn, int64_t customer_row,
                        int64_t after_row, int limit);

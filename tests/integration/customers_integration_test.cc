@@ -1,6 +1,8 @@
 // CustomerService through the real server over loopback TCP: every RPC's
 // success and error paths, branch isolation, masking and reveal audit,
 // idempotent retries and durability across a restart.
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -485,6 +487,160 @@ TEST_F(CustomersIntegrationTest, DataSurvivesRestart) {
   ASSERT_TRUE(
       Call(&CustomerService::Stub::ListCustomers, kAdmin, req, &page).ok());
   EXPECT_EQ(page.customers(0).display_name(), "持久2");
+}
+
+// Issue 8 #6: erasure scrubs only the personal fields of stored replays.
+// B001 creates, an admin moves the customer to B002, B002 adds points; after
+// erasure B001's retry of its own create still gets its first answer (its
+// branch, balance 0), with the personal data gone.
+TEST_F(CustomersIntegrationTest, ErasureKeepsEveryReplayAsFirstAnswered) {
+  CreateCustomerRequest create = NewCustomer("周十", "13900000901", "B001");
+  create.mutable_customer()->set_notes("prefers mornings");
+  CreateCustomerResponse first;
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::CreateCustomer, kBranch1, create, &first)
+          .ok());
+  const std::string id = first.customer().customer_id();
+  customers::v1::UpdateCustomerRequest move;
+  move.set_request_id("move-to-b002");
+  move.mutable_customer()->set_customer_id(id);
+  move.mutable_customer()->set_branch_id("B002");
+  move.mutable_update_mask()->add_paths("branch_id");
+  customers::v1::UpdateCustomerResponse moved;
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::UpdateCustomer, kAdmin, move, &moved).ok());
+  AdjustPointsRequest adjust;
+  adjust.set_customer_id(id);
+  adjust.set_delta(70);
+  adjust.set_reason("transfer bonus");
+  adjust.set_request_id("b002-bonus");
+  AdjustPointsResponse adjusted;
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::AdjustPoints, kBranch2, adjust, &adjusted)
+          .ok());
+  customers::v1::EraseCustomerRequest erase;
+  erase.set_customer_id(id);
+  erase.set_reason("ticket 77");
+  erase.set_request_id("erase-zhou");
+  customers::v1::EraseCustomerResponse erased;
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::EraseCustomer, kAdmin, erase, &erased).ok());
+
+  CreateCustomerResponse replay;
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::CreateCustomer, kBranch1, create, &replay)
+          .ok());
+  EXPECT_EQ(replay.customer().customer_id(), id);
+  EXPECT_EQ(replay.customer().branch_id(), "B001");
+  EXPECT_EQ(replay.customer().points_balance(), 0);
+  EXPECT_EQ(replay.customer().etag(), first.customer().etag());
+  EXPECT_EQ(replay.customer().phone(), "");
+  EXPECT_EQ(replay.customer().notes(), "");
+  EXPECT_NE(replay.customer().display_name(), "周十");
+  AdjustPointsResponse adjust_replay;
+  ASSERT_TRUE(Call(&CustomerService::Stub::AdjustPoints, kBranch2, adjust,
+                   &adjust_replay)
+                  .ok());
+  EXPECT_EQ(adjust_replay.customer().points_balance(), 70);
+  EXPECT_EQ(adjust_replay.transaction().balance_after(), 70);
+  EXPECT_EQ(adjust_replay.customer().branch_id(), "B002");
+}
+
+// Issue 8 #4: free text about the person (a ledger reason) is erased from
+// the ledger, the export and the stored AdjustPoints replay.
+TEST_F(CustomersIntegrationTest, ErasureEmptiesFreeTextAboutThePerson) {
+  const Customer c = Create("张秘密", "13900000902");
+  AdjustPointsRequest adjust;
+  adjust.set_customer_id(c.customer_id());
+  adjust.set_delta(10);
+  adjust.set_reason("birthday gift for 张秘密 13912345678");
+  adjust.set_request_id("gift-secret");
+  AdjustPointsResponse adjusted;
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::AdjustPoints, kAdmin, adjust, &adjusted)
+          .ok());
+  customers::v1::EraseCustomerRequest erase;
+  erase.set_customer_id(c.customer_id());
+  erase.set_reason("ticket 78");
+  erase.set_request_id("erase-secret");
+  customers::v1::EraseCustomerResponse erased;
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::EraseCustomer, kAdmin, erase, &erased).ok());
+
+  customers::v1::ListPointsTransactionsRequest list;
+  list.set_customer_id(c.customer_id());
+  customers::v1::ListPointsTransactionsResponse ledger;
+  ASSERT_TRUE(Call(&CustomerService::Stub::ListPointsTransactions, kAuditor,
+                   list, &ledger)
+                  .ok());
+  ASSERT_EQ(ledger.transactions_size(), 1);
+  EXPECT_EQ(ledger.transactions(0).delta(), 10);
+  EXPECT_EQ(ledger.transactions(0).reason(), "");
+  customers::v1::ExportCustomerDataRequest export_req;
+  export_req.set_customer_id(c.customer_id());
+  customers::v1::ExportCustomerDataResponse exported;
+  ASSERT_TRUE(Call(&CustomerService::Stub::ExportCustomerData, kAdmin,
+                   export_req, &exported)
+                  .ok());
+  EXPECT_EQ(exported.points_transactions(0).reason(), "");
+  AdjustPointsResponse replay;
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::AdjustPoints, kAdmin, adjust, &replay).ok());
+  EXPECT_EQ(replay.transaction().reason(), "");
+  EXPECT_EQ(replay.transaction().balance_after(), 10);
+  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM idempotency_keys WHERE "
+                                "instr(response, '张秘密') > 0 OR "
+                                "instr(response, '13912345678') > 0"),
+            "0");
+}
+
+// Issue 8 #5: when EraseCustomer returns, the erased bytes are gone from the
+// database file and from the WAL (secure_delete + a checkpoint before the
+// reply), while the server keeps running.
+TEST_F(CustomersIntegrationTest, ErasedBytesAreGoneFromTheFilesOnReturn) {
+  CreateCustomerRequest create = NewCustomer("Ursula Zyx", "13900000903");
+  create.mutable_customer()->set_email("ursula.first@example.com");
+  create.mutable_customer()->set_notes("secret-note-QX7");
+  CreateCustomerResponse created;
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::CreateCustomer, kAdmin, create, &created)
+          .ok());
+  const std::string id = created.customer().customer_id();
+  // An older email lives on in old page images unless something wipes them.
+  customers::v1::UpdateCustomerRequest update;
+  update.set_request_id("new-email");
+  update.mutable_customer()->set_customer_id(id);
+  update.mutable_customer()->set_email("ursula.second@example.com");
+  update.mutable_update_mask()->add_paths("email");
+  customers::v1::UpdateCustomerResponse updated;
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::UpdateCustomer, kAdmin, update, &updated)
+          .ok());
+  // Padding rows so the customer's page is rewritten, not just appended.
+  for (int i = 0; i < 20; ++i) Create("填充", absl::StrCat("1390001", 1000 + i));
+  customers::v1::EraseCustomerRequest erase;
+  erase.set_customer_id(id);
+  erase.set_reason("ticket 79");
+  erase.set_request_id("erase-ursula");
+  customers::v1::EraseCustomerResponse erased;
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::EraseCustomer, kAdmin, erase, &erased).ok());
+
+  auto file_holds = [](const std::string& path, const std::string& needle) {
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)),
+                      std::istreambuf_iterator<char>());
+    return bytes.find(needle) != std::string::npos;
+  };
+  for (const std::string& file :
+       {server_.db_path(), server_.db_path() + "-wal"}) {
+    for (const char* needle :
+         {"ursula.first@example.com", "ursula.second@example.com",
+          "secret-note-QX7", "Ursula Zyx", "13900000903"}) {
+      EXPECT_FALSE(file_holds(file, needle)) << file << " still holds "
+                                             << needle;
+    }
+  }
 }
 
 }  // namespace
