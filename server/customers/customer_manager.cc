@@ -185,14 +185,32 @@ absl::Status PhoneTakenError(const std::string& existing_id) {
       {{"customer_id", existing_id}, {"field", "customer.phone"}});
 }
 
-// Fails if `phone` belongs to a customer other than `self_id`.
+// A conflict with a customer the caller may not see. Phones are unique
+// across the chain, so a store may learn that a number is registered
+// somewhere, but never which customer or which branch: that would let it
+// probe numbers and collect other branches' ids. The same rule holds for
+// every chain-wide unique key (docs/architecture.md, "Access").
+absl::Status PhoneTakenElsewhereError() {
+  return ErrorWithReason(
+      absl::StatusCode::kAlreadyExists, "PHONE_ALREADY_REGISTERED",
+      "customer.phone: already registered to a customer of another branch; "
+      "ask the service desk to find the existing profile",
+      {{"field", "customer.phone"}});
+}
+
+// Fails if `phone` belongs to a customer other than `self_id`, naming that
+// customer only if the caller could read it anyway.
 absl::Status CheckPhoneFree(db::Connection& conn, const std::string& phone,
-                            const std::string& self_id) {
+                            const std::string& self_id, const Principal& p) {
   if (phone.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::optional<std::string> owner,
                    FindCustomerIdByPhone(conn, phone));
-  if (owner && *owner != self_id) return PhoneTakenError(*owner);
-  return absl::OkStatus();
+  if (!owner || *owner == self_id) return absl::OkStatus();
+  const std::string& scope = BranchScope(p);
+  if (!scope.empty() && !GetCustomer(conn, *owner, scope).ok()) {
+    return PhoneTakenElsewhereError();
+  }
+  return PhoneTakenError(*owner);
 }
 
 // Re-reads a customer on the writer connection and refuses erased ones.
@@ -303,7 +321,8 @@ void CustomerManager::CreateCustomer(CallMeta call,
       [this, fields = std::move(fields), visible](
           db::MutationContext& ctx,
           v1::CreateCustomerResponse* out) -> absl::Status {
-        RETURN_IF_ERROR(CheckPhoneFree(ctx.conn, fields.phone(), ""));
+        RETURN_IF_ERROR(CheckPhoneFree(ctx.conn, fields.phone(), "",
+                                       *ctx.meta.principal));
         StoredCustomer sc;
         sc.revision = 1;
         sc.customer = fields;
@@ -403,7 +422,8 @@ void CustomerManager::UpdateCustomer(CallMeta call,
               {{"current_etag", sc.customer.etag()}});
         }
         if (paths.contains("phone")) {
-          RETURN_IF_ERROR(CheckPhoneFree(ctx.conn, fields.phone(), id));
+          RETURN_IF_ERROR(CheckPhoneFree(ctx.conn, fields.phone(), id,
+                                         *ctx.meta.principal));
         }
         // Apply exactly the masked fields. `fields` is already validated and
         // normalised; normalising again is a no-op, so this only copies.

@@ -643,5 +643,41 @@ TEST_F(CustomersIntegrationTest, ErasedBytesAreGoneFromTheFilesOnReturn) {
   }
 }
 
+// Issue 8 #3: a store that creates (or updates to) a phone registered in
+// another branch learns that the number is taken, never by whom or where.
+TEST_F(CustomersIntegrationTest, PhoneConflictNamesNoOtherBranchsCustomer) {
+  const Customer other = Create("外店", "13900000950", "B002");
+  const Customer own = Create("本店", "13900000951", "B001");
+  auto expect_anonymous = [&](const grpc::Status& s) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+    const ErrorDetails d = DetailsOf(s);
+    EXPECT_EQ(d.reason, "PHONE_ALREADY_REGISTERED");
+    EXPECT_EQ(d.metadata.count("customer_id"), 0u);
+    EXPECT_EQ(s.error_message().find(other.customer_id()), std::string::npos);
+    EXPECT_EQ(s.error_message().find("B002"), std::string::npos);
+    EXPECT_NE(s.error_message().find("service desk"), std::string::npos);
+  };
+  CreateCustomerResponse created;
+  expect_anonymous(Call(&CustomerService::Stub::CreateCustomer, kBranch1,
+                        NewCustomer("探测", "13900000950", "B001"), &created));
+  customers::v1::UpdateCustomerRequest update;
+  update.set_request_id("probe-by-update");
+  update.mutable_customer()->set_customer_id(own.customer_id());
+  update.mutable_customer()->set_phone("13900000950");
+  update.mutable_update_mask()->add_paths("phone");
+  customers::v1::UpdateCustomerResponse updated;
+  expect_anonymous(
+      Call(&CustomerService::Stub::UpdateCustomer, kBranch1, update, &updated));
+
+  // Its own customer, and chain-wide roles, get the id: they can read it.
+  grpc::Status s = Call(&CustomerService::Stub::CreateCustomer, kBranch1,
+                        NewCustomer("重复", "13900000951", "B001"), &created);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(DetailsOf(s).metadata["customer_id"], own.customer_id());
+  s = Call(&CustomerService::Stub::CreateCustomer, kAgent,
+           NewCustomer("客服", "13900000950", "B001"), &created);
+  EXPECT_EQ(DetailsOf(s).metadata["customer_id"], other.customer_id());
+}
+
 }  // namespace
 }  // namespace retail::testing
