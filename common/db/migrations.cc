@@ -68,6 +68,16 @@ ALTER TABLE audit_log ADD COLUMN staff_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE events ADD COLUMN staff_id TEXT NOT NULL DEFAULT '';
 )sql";
 
+constexpr char kCoreV3[] = R"sql(
+-- Stripe's rule for retries: a request that began executing keeps its
+-- result, success or business failure. NULL: the stored response is a
+-- success; otherwise a google.rpc.Status of the failure to replay.
+ALTER TABLE idempotency_keys ADD COLUMN status BLOB;
+-- A flood of identical denials is folded into one row per principal,
+-- method and minute, with how many it stands for.
+ALTER TABLE audit_log ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+)sql";
+
 constexpr char kCreateTable[] =
     "CREATE TABLE schema_migrations ("
     " module TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
@@ -194,6 +204,7 @@ const ModuleSchema& CoreSchema() {
       {
           {1, "foundation", kCoreV1, /*legacy_version=*/1},
           {2, "staff identity", kCoreV2},
+          {3, "stored failures, folded audit rows", kCoreV3},
       }};
   return *kCore;
 }

@@ -1,12 +1,15 @@
 #include "common/db/mutation.h"
 
 #include <algorithm>
+#include <optional>
 #include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/status.h"
+#include "common/validation.h"
+#include "google/rpc/status.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -86,12 +89,60 @@ std::string RequestFingerprint(const google::protobuf::Message& request) {
 
 namespace {
 
-// Looks up a stored response. NOT_FOUND if this request_id is new.
-absl::StatusOr<std::string> FindStoredResponse(Connection& conn,
-                                               const CallMeta& meta,
-                                               const std::string& fingerprint) {
+// What a request_id already holds: the first response, or the business
+// failure the first attempt ended with.
+struct Stored {
+  std::string response;
+  std::optional<absl::Status> failure;
+};
+
+// Business rules refused the request after it began executing: the answer
+// is final for this request, so a retry must get it again (Stripe's rule).
+// Validation, authorization, UNAVAILABLE and INTERNAL are not stored: the
+// same request may succeed when retried.
+bool IsStoredFailure(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kNotFound:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// absl::Status (with its google.rpc detail payloads) <-> google.rpc.Status.
+std::string EncodeStatus(const absl::Status& status) {
+  google::rpc::Status proto;
+  proto.set_code(static_cast<int>(status.code()));
+  proto.set_message(std::string(status.message()));
+  status.ForEachPayload([&](absl::string_view type_url,
+                            const absl::Cord& payload) {
+    google::protobuf::Any* any = proto.add_details();
+    any->set_type_url(std::string(type_url));
+    any->set_value(std::string(payload));
+  });
+  return proto.SerializeAsString();
+}
+
+absl::Status DecodeStatus(const std::string& bytes) {
+  google::rpc::Status proto;
+  if (!proto.ParseFromString(bytes) || proto.code() == 0) {
+    return absl::InternalError("stored failure is unreadable");
+  }
+  absl::Status status(static_cast<absl::StatusCode>(proto.code()),
+                      proto.message());
+  for (const google::protobuf::Any& any : proto.details()) {
+    status.SetPayload(any.type_url(), absl::Cord(any.value()));
+  }
+  return status;
+}
+
+// Looks up a stored result. NOT_FOUND if this request_id is new.
+absl::StatusOr<Stored> FindStored(Connection& conn, const CallMeta& meta,
+                                  const std::string& fingerprint) {
   Stmt q = conn.Prepare(
-      "SELECT request_hash, response FROM idempotency_keys"
+      "SELECT request_hash, response, status FROM idempotency_keys"
       " WHERE principal_id = ? AND method = ? AND request_id = ?");
   q->bind(1, meta.principal->id);
   q->bind(2, meta.method);
@@ -103,16 +154,23 @@ absl::StatusOr<std::string> FindStoredResponse(Connection& conn,
         "was already used for a different request; send a new request_id "
         "for a new request and reuse one only to retry the same request");
   }
-  return q->getColumn(1).getString();
+  Stored stored;
+  stored.response = q->getColumn(1).getString();
+  if (!q->getColumn(2).isNull()) {
+    stored.failure = DecodeStatus(q->getColumn(2).getString());
+  }
+  return stored;
 }
 
-absl::Status StoreResponse(Connection& conn, const CallMeta& meta,
-                           const std::string& fingerprint,
-                           const std::string& response, int64_t now_micros) {
+// Stores the result of a request: `response` for a success, or `failure`.
+absl::Status StoreResult(Connection& conn, const CallMeta& meta,
+                         const std::string& fingerprint,
+                         const std::string& response,
+                         const absl::Status* failure, int64_t now_micros) {
   Stmt s = conn.Prepare(
       "INSERT INTO idempotency_keys (principal_id, method, request_id,"
-      " request_hash, response, resource, create_time_us)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?)");
+      " request_hash, response, resource, create_time_us, status)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   s->bind(1, meta.principal->id);
   s->bind(2, meta.method);
   s->bind(3, meta.request_id);
@@ -120,8 +178,21 @@ absl::Status StoreResponse(Connection& conn, const CallMeta& meta,
   s->bind(5, response.data(), static_cast<int>(response.size()));
   s->bind(6, meta.resource);
   s->bind(7, static_cast<int64_t>(now_micros));
-  s->exec();
+  if (failure != nullptr) {
+    const std::string encoded = EncodeStatus(*failure);
+    s->bind(8, encoded.data(), static_cast<int>(encoded.size()));
+    s->exec();
+  } else {
+    s->bind(8);  // NULL: a success
+    s->exec();
+  }
   return absl::OkStatus();
+}
+
+// Audit details are capped, on a character boundary (a cut in the middle of
+// a UTF-8 sequence would make the row unreadable).
+std::string AuditDetail(absl::string_view text) {
+  return std::string(TruncateUtf8(text, 200));
 }
 
 }  // namespace
@@ -135,17 +206,25 @@ void SubmitMutationImpl(
     absl::AnyInvocable<void(absl::Status)> done) {
   auto shared_meta = std::make_shared<CallMeta>(std::move(meta));
   auto now = std::make_shared<int64_t>(0);
+  // Set when apply answered from a stored failure: on_failure then audits a
+  // replay instead of storing the failure again.
+  auto replayed_failure = std::make_shared<bool>(false);
   WriteOp op;
   op.wait = shared_meta->wait;
-  op.apply = [&clock, shared_meta, now, fingerprint = std::move(fingerprint),
+  op.apply = [&clock, shared_meta, now, replayed_failure, fingerprint,
               response,
               apply = std::move(apply)](Connection& conn) mutable {
     *now = clock.NowMicros();
+    *replayed_failure = false;
     return Guard("mutation", [&]() -> absl::Status {
-      absl::StatusOr<std::string> stored =
-          FindStoredResponse(conn, *shared_meta, fingerprint);
+      absl::StatusOr<Stored> stored =
+          FindStored(conn, *shared_meta, fingerprint);
       if (stored.ok()) {
-        if (!response->ParseFromString(*stored)) {
+        if (stored->failure.has_value()) {
+          *replayed_failure = true;
+          return *stored->failure;
+        }
+        if (!response->ParseFromString(stored->response)) {
           return absl::InternalError("stored response is unreadable");
         }
         return AppendAudit(conn, AuditFor(*shared_meta, "REPLAYED"), *now);
@@ -161,16 +240,37 @@ void SubmitMutationImpl(
         out.SetSerializationDeterministic(true);
         response->SerializeToCodedStream(&out);
       }
-      RETURN_IF_ERROR(
-          StoreResponse(conn, *shared_meta, fingerprint, bytes, *now));
-      return AppendAudit(conn, AuditFor(*shared_meta, "OK"), *now);
+      RETURN_IF_ERROR(StoreResult(conn, *shared_meta, fingerprint, bytes,
+                                  nullptr, *now));
+      return AppendAudit(
+          conn, AuditFor(*shared_meta, "OK", AuditDetail(ctx.audit_detail)),
+          *now);
     });
   };
-  op.on_failure = [shared_meta, now](Connection& conn,
-                                     const absl::Status& status) {
+  op.on_failure = [shared_meta, now, replayed_failure,
+                   fingerprint = std::move(fingerprint)](
+                      Connection& conn, const absl::Status& status) {
+    if (*replayed_failure) {
+      AppendAudit(conn,
+                  AuditFor(*shared_meta, "REPLAYED",
+                           absl::StrCat(absl::StatusCodeToString(status.code()),
+                                        ": ",
+                                        AuditDetail(status.message()))),
+                  *now)
+          .IgnoreError();
+      return;
+    }
+    // The change is rolled back; its business failure is the request's
+    // result from now on. Runs inside the batch transaction, so the stored
+    // failure commits (or not) with everything else.
+    if (IsStoredFailure(status)) {
+      Guard("store failure", [&] {
+        return StoreResult(conn, *shared_meta, fingerprint, "", &status, *now);
+      }).IgnoreError();
+    }
     AppendAudit(conn,
                 AuditFor(*shared_meta, absl::StatusCodeToString(status.code()),
-                         std::string(status.message().substr(0, 200))),
+                         AuditDetail(status.message())),
                 *now)
         .IgnoreError();
   };

@@ -2,9 +2,13 @@
 //
 // SubmitMutation runs a service's change on the writer thread and, in the
 // same transaction:
-//   * honours request_id (AIP-155): the first response is stored with its
-//     request's fingerprint; a retry returns it unchanged, and the same id
-//     with a different request is INVALID_ARGUMENT;
+//   * honours request_id (AIP-155, and Stripe's rule for failures): the
+//     result of a request that began executing is stored with its request's
+//     fingerprint, whether it succeeded or failed a business rule
+//     (FAILED_PRECONDITION, ALREADY_EXISTS, NOT_FOUND); a retry gets that
+//     result again, and the same id with a different request is
+//     INVALID_ARGUMENT. Validation, authorization, UNAVAILABLE and INTERNAL
+//     failures are not stored: the same request may be retried as new;
 //   * writes an audit row (principal, method, resource, request_id, outcome)
 //     for success, replay and failure alike;
 // and replies only after the commit is durable. Services append their own
@@ -39,6 +43,9 @@ struct MutationContext {
   Connection& conn;
   int64_t now_micros;
   CallMeta& meta;
+  // Written to the success audit row's detail (cut at 200 bytes), e.g. an
+  // erasure's reason: the record of what was done, never personal data.
+  std::string audit_detail = {};
 };
 
 struct AuditRecord {

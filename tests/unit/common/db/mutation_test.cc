@@ -217,7 +217,7 @@ TEST_F(MutationTest, RequestIdsAreScopedToPrincipalAndMethod) {
   EXPECT_EQ(applied_.load(), 3);
 }
 
-TEST_F(MutationTest, FailedApplyIsRolledBackAuditedAndNotRemembered) {
+TEST_F(MutationTest, BusinessFailureIsRolledBackAuditedAndReplayed) {
   auto failing = [this](MutationContext& ctx,
                         AdjustPointsResponse*) -> absl::Status {
     ++applied_;
@@ -238,11 +238,47 @@ TEST_F(MutationTest, FailedApplyIsRolledBackAuditedAndNotRemembered) {
   EXPECT_EQ(audit[0].detail, "the balance is 0 points");
   EXPECT_EQ(audit[0].request_id, kRequestId);
 
-  // A failure is not stored as the answer: retrying the same request runs
-  // it again (and can now succeed).
-  ASSERT_THAT(Submit(Request(-10), CountingApply()), IsOk());
+  // Issue 8 #17 (Stripe's rule): the request began executing, so its
+  // business failure is its result. A retry gets it again, details and
+  // all, without running again (even if it could now succeed)...
+  absl::StatusOr<AdjustPointsResponse> retry =
+      Submit(Request(-10), CountingApply());
+  EXPECT_THAT(retry, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ErrorReason(retry.status()), "INSUFFICIENT_POINTS");
+  EXPECT_EQ(retry.status().message(), "the balance is 0 points");
+  EXPECT_EQ(applied_.load(), 1);
+  EXPECT_THAT(Outcomes(), ElementsAre("FAILED_PRECONDITION", "REPLAYED"));
+  // ...and the same id with another body is refused; a new request needs a
+  // new request_id.
+  EXPECT_THAT(Submit(Request(-20), CountingApply()),
+              IsInvalidField("request_id"));
+}
+
+TEST_F(MutationTest, TransientFailureIsNotStoredAndMayBeRetried) {
+  auto flaky = [this](MutationContext&, AdjustPointsResponse*) {
+    ++applied_;
+    return absl::UnavailableError("disk busy");
+  };
+  EXPECT_THAT(Submit(Request(), flaky),
+              StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_THAT(Submit(Request(), CountingApply()), IsOk());
   EXPECT_EQ(applied_.load(), 2);
-  EXPECT_THAT(Outcomes(), ElementsAre("FAILED_PRECONDITION", "OK"));
+  EXPECT_THAT(Outcomes(), ElementsAre("UNAVAILABLE", "OK"));
+}
+
+// Issue 8 #9: a detail cut at 200 bytes never splits a UTF-8 character.
+TEST_F(MutationTest, AuditDetailIsCutOnACharacterBoundary) {
+  std::string etag;
+  for (int i = 0; i < 150; ++i) etag += "é";  // 300 bytes
+  auto failing = [&](MutationContext&, AdjustPointsResponse*) {
+    return absl::FailedPreconditionError(etag);
+  };
+  EXPECT_THAT(Submit(Request(), failing),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_EQ(Audit().size(), 1u);
+  const std::string detail = Audit()[0].detail;
+  EXPECT_EQ(detail.size(), 200u);
+  EXPECT_EQ(detail, etag.substr(0, 200));  // 100 whole characters
 }
 
 TEST_F(MutationTest, AuditNamesTheResourceChosenByApply) {

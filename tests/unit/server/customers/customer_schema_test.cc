@@ -66,12 +66,12 @@ TEST_F(CustomerSchemaTest, SchemaThreeDatabaseUpgradesInPlace) {
   EXPECT_EQ(Scalar(*db,
                    "SELECT group_concat(module || version, ',') FROM (SELECT "
                    "* FROM schema_migrations ORDER BY module, version)"),
-            "core1,core2,customers1,customers2,customers3,customers4");
+            "core1,core2,core3,customers1,customers2,customers3,customers4");
   EXPECT_EQ(Scalar(*db,
                    "SELECT COUNT(*) FROM schema_migrations WHERE "
                    "applied_time_us = " +
                        std::to_string(kNow)),
-            "2");
+            "3");
   // Every row is still there.
   EXPECT_EQ(Scalar(*db, "SELECT COUNT(*) FROM customers"), "3");
   EXPECT_EQ(Scalar(*db, "SELECT COUNT(*) FROM points_transactions"), "2");
