@@ -27,6 +27,7 @@ constexpr int kMaxPreferenceEntries = 20;
 constexpr int64_t kMaxPointsDelta = 100'000'000;
 constexpr int64_t kMaxPointsBalance = 1'000'000'000'000;
 constexpr char kErasedName[] = "(erased)";
+constexpr size_t kMaxEtagBytes = 64;
 
 std::string ResourceName(absl::string_view customer_id) {
   return absl::StrCat("customers/", customer_id);
@@ -49,7 +50,7 @@ void ValidatePreferenceList(
                               " entries"));
   }
   for (int i = 0; i < list.size(); ++i) {
-    CheckText(v, absl::StrCat(field, "[", i, "]"), list[i], 1, 50);
+    CheckSingleLineText(v, absl::StrCat(field, "[", i, "]"), list[i], 1, 50);
   }
 }
 
@@ -59,10 +60,11 @@ void ValidateAndCopy(ViolationCollector& v, const v1::Customer& in,
                      const absl::flat_hash_set<std::string>& paths,
                      int64_t now_micros, v1::Customer* out) {
   if (paths.contains("display_name")) {
-    // Check what is stored: a name of only spaces is a missing name.
-    const absl::string_view name =
-        absl::StripAsciiWhitespace(in.display_name());
-    CheckText(v, "customer.display_name", name, 1, 100);
+    // Check what is stored: a name of only (Unicode) spaces is a missing
+    // name, and one nobody can see or that reorders the text around it is
+    // not a name.
+    const absl::string_view name = TrimUnicodeSpace(in.display_name());
+    CheckSingleLineText(v, "customer.display_name", name, 1, 100);
     out->set_display_name(std::string(name));
   }
   if (paths.contains("phone")) {
@@ -282,7 +284,17 @@ template <typename Response>
 void CustomerManager::FinishRead(const db::CallMeta& meta, bool audited_reveal,
                                  absl::Status status, Reply<Response> reply) {
   if (!status.ok() || !audited_reveal) return reply(std::move(status));
-  db::SubmitAudit(db_.writer(), clock_, db::AuditFor(meta, "REVEAL"),
+  // The row names every customer whose data is shown: for a page, each of
+  // them (the resource names the single customer of a Get or an Export).
+  std::string shown;
+  if constexpr (requires(const Response& r) { r.customers(); }) {
+    for (const v1::Customer& c : reply.out()->customers()) {
+      absl::StrAppend(&shown, shown.empty() ? "shown: " : ",",
+                      ResourceName(c.customer_id()));
+    }
+  }
+  db::SubmitAudit(db_.writer(), clock_,
+                  db::AuditFor(meta, "REVEAL", std::move(shown)),
                   [reply = std::move(reply)](absl::Status audited) mutable {
                     reply(std::move(audited));
                   });
@@ -376,6 +388,14 @@ void CustomerManager::UpdateCustomer(CallMeta call,
   ViolationCollector v;
   CheckRequestId(v, "request_id", req.request_id());
   CheckId(v, "customer.customer_id", req.customer().customer_id());
+  // Etags are ours ("r<revision>"); a longer one is not ours, and echoing
+  // unbounded input in the error would let a caller grow our answers past
+  // a client's metadata limit.
+  if (req.customer().etag().size() > kMaxEtagBytes) {
+    v.Add("customer.etag",
+          absl::StrCat("must be at most ", kMaxEtagBytes,
+                       " bytes: send the etag of the customer as read"));
+  }
   absl::flat_hash_set<std::string> paths;
   if (req.update_mask().paths().empty()) {
     v.Add("update_mask",
@@ -384,7 +404,7 @@ void CustomerManager::UpdateCustomer(CallMeta call,
   for (const std::string& path : req.update_mask().paths()) {
     if (!MutablePaths().contains(path)) {
       v.Add("update_mask",
-            absl::StrCat("path '", path,
+            absl::StrCat("path '", TruncateUtf8(path, 64),
                          "' cannot be updated; allowed: display_name, "
                          "phone, email, birthday, gender, preferences, notes, "
                          "marketing_consent, branch_id"));
@@ -472,7 +492,7 @@ void CustomerManager::ListCustomers(CallMeta call,
         q.marketing_consent = t.value == "true";
       } else {
         v.Add("filter",
-              absl::StrCat("unknown field '", t.field,
+              absl::StrCat("unknown field '", TruncateUtf8(t.field, 64),
                            "'; use branch_id, tier or marketing_consent"));
       }
       canonical.push_back(absl::StrCat(t.field, "=", t.value));
@@ -562,7 +582,7 @@ void CustomerManager::AdjustPoints(CallMeta call,
     v.Add("delta", absl::StrCat("must be non-zero and between -",
                                 kMaxPointsDelta, " and ", kMaxPointsDelta));
   }
-  CheckText(v, "reason", req.reason(), 1, 200);
+  CheckSingleLineText(v, "reason", TrimUnicodeSpace(req.reason()), 1, 200);
   if (!v.empty()) return reply(v.ToStatus());
   // Without reveal_pii the answer is never an error: a role either sees
   // personal data or gets it masked.
@@ -683,16 +703,20 @@ void CustomerManager::EraseCustomer(CallMeta call,
   ViolationCollector v;
   CheckRequestId(v, "request_id", req.request_id());
   CheckId(v, "customer_id", req.customer_id());
-  CheckText(v, "reason", req.reason(), 1, 200);
+  CheckSingleLineText(v, "reason", TrimUnicodeSpace(req.reason()), 1, 200);
   if (!v.empty()) return reply(v.ToStatus());
 
   const std::string id = req.customer_id();
   db::SubmitMutation<v1::EraseCustomerResponse>(
       db_.writer(), clock_,
       call.With(req.request_id(), ResourceName(id)), req,
-      [this, id](db::MutationContext& ctx,
-                 v1::EraseCustomerResponse* out) -> absl::Status {
+      [this, id, reason = std::string(TrimUnicodeSpace(req.reason()))](
+          db::MutationContext& ctx,
+          v1::EraseCustomerResponse* out) -> absl::Status {
         ASSIGN_OR_RETURN(StoredCustomer sc, LoadForChange(ctx, id));
+        // The record of the erasure (a ticket, never the person's data;
+        // retailctl warns so), kept where audits look for it.
+        ctx.audit_detail = absl::StrCat("reason: ", reason);
         v1::Customer& c = sc.customer;
         ErasePersonalFields(&c);
         *c.mutable_erase_time() =

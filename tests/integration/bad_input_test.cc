@@ -96,6 +96,51 @@ std::vector<BadInputCase> Cases() {
              "b");
        }),
        StatusCode::INVALID_ARGUMENT, "customer.display_name"},
+      // Issue 8 #10: names nobody can see, or that reorder the text
+      // around them, are not names.
+      {"ideographic spaces only", CreateWith([](auto& r) {
+         r.mutable_customer()->set_display_name("\u3000\u3000");
+       }),
+       StatusCode::INVALID_ARGUMENT, "customer.display_name"},
+      {"zero-width space only", CreateWith([](auto& r) {
+         r.mutable_customer()->set_display_name("\u200b");
+       }),
+       StatusCode::INVALID_ARGUMENT, "customer.display_name"},
+      {"byte-order mark only", CreateWith([](auto& r) {
+         r.mutable_customer()->set_display_name("\ufeff");
+       }),
+       StatusCode::INVALID_ARGUMENT, "customer.display_name"},
+      {"no-break spaces only", CreateWith([](auto& r) {
+         r.mutable_customer()->set_display_name("\u00a0\u00a0");
+       }),
+       StatusCode::INVALID_ARGUMENT, "customer.display_name"},
+      {"bidi override in name", CreateWith([](auto& r) {
+         r.mutable_customer()->set_display_name("abc\u202edcba");
+       }),
+       StatusCode::INVALID_ARGUMENT, "customer.display_name"},
+      {"lone combining mark", CreateWith([](auto& r) {
+         r.mutable_customer()->set_display_name("\u0301");
+       }),
+       StatusCode::INVALID_ARGUMENT, "customer.display_name"},
+      {"newline in name", CreateWith([](auto& r) {
+         r.mutable_customer()->set_display_name("王\n小明");
+       }),
+       StatusCode::INVALID_ARGUMENT, "customer.display_name"},
+      {"10 KB etag", [](Target& t) {
+         v1::UpdateCustomerRequest req;
+         req.set_request_id("bad-input-long-etag");
+         req.mutable_customer()->set_customer_id(t.existing_id);
+         req.mutable_customer()->set_notes("x");
+         req.mutable_customer()->set_etag(std::string(10 * 1024, 'e'));
+         req.mutable_update_mask()->add_paths("notes");
+         v1::UpdateCustomerResponse resp;
+         grpc::Status s =
+             Call(t.stub, &Stub::UpdateCustomer, kAdmin, req, &resp);
+         // Never echo unbounded input: the answer stays small.
+         EXPECT_LT(s.error_message().size(), 300u);
+         return s;
+       },
+       StatusCode::INVALID_ARGUMENT, "customer.etag"},
       {"2001-character notes", CreateWith([](auto& r) {
          r.mutable_customer()->set_notes(std::string(2001, 'n'));
        }),

@@ -679,5 +679,33 @@ TEST_F(CustomersIntegrationTest, PhoneConflictNamesNoOtherBranchsCustomer) {
   EXPECT_EQ(DetailsOf(s).metadata["customer_id"], other.customer_id());
 }
 
+// Issue 8 #8: the audit row of a reveal names every customer shown, and the
+// erasure's reason is kept in its audit row.
+TEST_F(CustomersIntegrationTest, AuditNamesEveryRevealedCustomerAndEraseReason) {
+  const Customer a = Create("甲", "13900000961");
+  const Customer b = Create("乙", "13900000962");
+  customers::v1::ListCustomersRequest list;
+  list.set_reveal_pii(true);
+  customers::v1::ListCustomersResponse page;
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::ListCustomers, kAgent, list, &page).ok());
+  const std::string detail = server_.QueryScalar(
+      "SELECT detail FROM audit_log WHERE outcome = 'REVEAL' AND method LIKE "
+      "'%/ListCustomers'");
+  EXPECT_NE(detail.find("customers/" + a.customer_id()), std::string::npos);
+  EXPECT_NE(detail.find("customers/" + b.customer_id()), std::string::npos);
+
+  customers::v1::EraseCustomerRequest erase;
+  erase.set_customer_id(a.customer_id());
+  erase.set_reason("PIPL ticket 4711");
+  erase.set_request_id("erase-with-reason");
+  customers::v1::EraseCustomerResponse erased;
+  ASSERT_TRUE(
+      Call(&CustomerService::Stub::EraseCustomer, kAgent, erase, &erased).ok());
+  EXPECT_EQ(server_.QueryScalar("SELECT detail FROM audit_log WHERE method "
+                                "LIKE '%/EraseCustomer' AND outcome = 'OK'"),
+            "reason: PIPL ticket 4711");
+}
+
 }  // namespace
 }  // namespace retail::testing
