@@ -1,9 +1,15 @@
 #include "common/auth.h"
 
+#include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -33,11 +39,138 @@ bool IsLowerHex(absl::string_view s) {
   return true;
 }
 
+int64_t MtimeNs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+         st.st_mtim.tv_nsec;
+}
+
 int64_t FileMtimeNs(const std::string& path) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) return -1;
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
-         st.st_mtim.tv_nsec;
+  return MtimeNs(st);
+}
+
+// Closes the descriptor when it goes out of scope.
+class ScopedFd {
+ public:
+  explicit ScopedFd(int fd) : fd_(fd) {}
+  ~ScopedFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  ScopedFd(const ScopedFd&) = delete;
+  ScopedFd& operator=(const ScopedFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// The login name of `uid`, or the number when it has none.
+std::string UserName(uid_t uid) {
+  struct passwd pw;
+  struct passwd* found = nullptr;
+  char buf[1024];
+  if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found != nullptr) {
+    return found->pw_name;
+  }
+  return absl::StrCat(uid);
+}
+
+std::string ModeString(mode_t mode) {
+  char out[8];
+  std::snprintf(out, sizeof(out), "%04o", static_cast<unsigned>(mode & 07777));
+  return out;
+}
+
+// The auth config decides who is admin, so whoever can change it is admin.
+// Refuses the file unless only this server's user (or root) can: the file
+// must be owned by either, not writable by group or others, and must not
+// sit in a directory where others can replace it. The checks run on the
+// descriptors that are then read (fstat, openat), so the file cannot be
+// swapped between the check and the read.
+absl::Status CheckTrusted(const std::string& path, const std::string& dir,
+                          const struct stat& dir_st, const struct stat& st) {
+  if ((dir_st.st_mode & S_IWOTH) != 0 && (dir_st.st_mode & S_ISVTX) == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing auth config ", path, ": its directory ", dir,
+        " is writable by every user (mode ", ModeString(dir_st.st_mode),
+        ") without the sticky bit, so anyone could replace the file; fix: "
+        "chmod o-w ",
+        dir));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing auth config ", path, ": not a regular file"));
+  }
+  const uid_t euid = geteuid();
+  if (st.st_uid != euid && st.st_uid != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing auth config ", path, ": it is owned by user ",
+        UserName(st.st_uid), " (uid ", st.st_uid,
+        "), who could grant any role, not by the user the server runs as (",
+        UserName(euid), ", uid ", euid, ") or root; fix: sudo chown ",
+        UserName(euid), " ", path));
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    const char* who = (st.st_mode & S_IWOTH) == 0   ? "its group"
+                      : (st.st_mode & S_IWGRP) == 0 ? "every user"
+                                                    : "its group and every user";
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing auth config ", path, ": it is writable by ", who, " (mode ",
+        ModeString(st.st_mode),
+        "), so they could grant themselves any role; fix: chmod 600 ", path));
+  }
+  return absl::OkStatus();
+}
+
+// Reads the auth config at `path` after CheckTrusted, and its mtime.
+absl::StatusOr<std::string> ReadAuthConfig(const std::string& path,
+                                           int64_t* mtime_ns) {
+  auto cannot_read = [&path](absl::string_view what) {
+    const char* error = std::strerror(errno);
+    return absl::NotFoundError(absl::StrCat("cannot read auth config ", path,
+                                            ": ", what, what.empty() ? "" : ": ",
+                                            error));
+  };
+  // The directory that matters is the one holding the file itself, also
+  // when `path` is a symlink (e.g. a Kubernetes ConfigMap mount).
+  char resolved[PATH_MAX];
+  if (realpath(path.c_str(), resolved) == nullptr) return cannot_read("");
+  const std::string real(resolved);
+  const size_t slash = real.rfind('/');
+  const std::string dir = slash == 0 ? "/" : real.substr(0, slash);
+  const std::string name = real.substr(slash + 1);
+
+  ScopedFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.get() < 0) return cannot_read(absl::StrCat("directory ", dir));
+  // O_NOFOLLOW: the name was resolved above, so a symlink here means it was
+  // swapped since; O_NONBLOCK: a FIFO planted there must not hang start-up
+  // (it is refused below as not a regular file).
+  ScopedFd fd(openat(dir_fd.get(), name.c_str(),
+                     O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
+  if (fd.get() < 0) return cannot_read("");
+  struct stat dir_st;
+  struct stat st;
+  if (fstat(dir_fd.get(), &dir_st) != 0 || fstat(fd.get(), &st) != 0) {
+    return cannot_read("fstat");
+  }
+  if (absl::Status trusted = CheckTrusted(path, dir, dir_st, st);
+      !trusted.ok()) {
+    return trusted;
+  }
+  std::string text;
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = read(fd.get(), buf, sizeof(buf));
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return cannot_read("read");
+    }
+    text.append(buf, static_cast<size_t>(n));
+  }
+  *mtime_ns = MtimeNs(st);
+  return text;
 }
 
 }  // namespace
@@ -56,29 +189,6 @@ absl::string_view RoleName(Role role) {
       return "auditor";
   }
   return "unknown";
-}
-
-absl::Status Authorize(const Principal& principal, absl::string_view method,
-                       Access access) {
-  bool allowed = false;
-  switch (principal.role) {
-    case Role::kAdmin:
-    case Role::kAgent:
-      allowed = true;
-      break;
-    case Role::kBranch:
-      allowed = access != Access::kErase;
-      break;
-    case Role::kAuditor:
-      allowed = access == Access::kRead;
-      break;
-    case Role::kService:
-      allowed = principal.methods.contains(method);
-      break;
-  }
-  if (allowed) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat(
-      "role '", RoleName(principal.role), "' may not call ", method));
 }
 
 absl::StatusOr<bool> PiiVisible(const Principal& principal, bool reveal) {
@@ -168,9 +278,9 @@ std::shared_ptr<const Principal> AuthConfig::Find(
 }
 
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(
-    std::string path) {
-  auto auth =
-      std::unique_ptr<Authenticator>(new Authenticator(std::move(path)));
+    std::string path, const Clock* clock) {
+  auto auth = std::unique_ptr<Authenticator>(new Authenticator(
+      std::move(path), clock != nullptr ? *clock : *SystemClock::Get()));
   std::lock_guard<std::mutex> lock(auth->mu_);
   absl::Status status = auth->Reload();
   if (!status.ok()) return status;
@@ -178,14 +288,10 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(
 }
 
 absl::Status Authenticator::Reload() {
-  const int64_t mtime = FileMtimeNs(path_);
-  std::ifstream in(path_);
-  if (mtime < 0 || !in) {
-    return absl::NotFoundError(absl::StrCat("cannot read auth config ", path_));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto parsed = AuthConfig::Parse(text.str());
+  int64_t mtime = -1;
+  absl::StatusOr<std::string> text = ReadAuthConfig(path_, &mtime);
+  if (!text.ok()) return text.status();
+  auto parsed = AuthConfig::Parse(*text);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path_, ": ", parsed.status().message()));
@@ -200,7 +306,7 @@ absl::Status Authenticator::Reload() {
 
 void Authenticator::MaybeReload() {
   // At most one stat() per second, whatever the request rate.
-  const int64_t now = absl::GetCurrentTimeNanos();
+  const int64_t now = clock_.NowMicros() * 1000;
   if (now < next_check_ns_) return;
   next_check_ns_ = now + 1'000'000'000;
   if (FileMtimeNs(path_) == loaded_mtime_ns_) return;

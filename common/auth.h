@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/clock.h"
 
 namespace retail {
 
@@ -64,9 +65,13 @@ class AuthConfig {
 // parse on reload is logged and the previous config stays in force.
 class Authenticator {
  public:
-  // Loads `path`; fails if it is missing or invalid.
+  // Loads `path`; fails if it is missing or invalid, or if a user other than
+  // its owner could change it (group/other-writable file, a file owned by
+  // someone else, a directory others may write). `clock` (business time)
+  // paces the re-reads: at most one look at the file per second of it; null
+  // is the system clock.
   static absl::StatusOr<std::unique_ptr<Authenticator>> Create(
-      std::string path);
+      std::string path, const Clock* clock = nullptr);
 
   // `authorization` is the metadata value, "Bearer <token>". UNAUTHENTICATED
   // if it is missing, malformed or unknown.
@@ -74,11 +79,13 @@ class Authenticator {
       absl::string_view authorization);
 
  private:
-  explicit Authenticator(std::string path) : path_(std::move(path)) {}
+  Authenticator(std::string path, const Clock& clock)
+      : path_(std::move(path)), clock_(clock) {}
   absl::Status Reload();
   void MaybeReload();
 
   const std::string path_;
+  const Clock& clock_;
   std::mutex mu_;
   std::shared_ptr<const AuthConfig> config_;
   // Tokens already verified against config_ (SHA-256 per call was ~5% of a

@@ -5,7 +5,12 @@
 #ifndef RETAIL_COMMON_LOGGING_H_
 #define RETAIL_COMMON_LOGGING_H_
 
+#include <cstdint>
 #include <sstream>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace retail {
 
@@ -24,6 +29,46 @@ class LogMessage {
  private:
   std::ostringstream stream_;
 };
+
+// Lets through at most `max_lines` log lines per `window` and counts the
+// rest, for log lines that callers can cause at will. Windows are fixed: the
+// first line after one ends starts the next. Thread-safe.
+class LogRateLimiter {
+ public:
+  LogRateLimiter(int max_lines, absl::Duration window);
+
+  struct Decision {
+    bool log = false;  // write this line
+    // This line uses up the window's budget: later ones are suppressed
+    // until the window ends.
+    bool last_in_window = false;
+    // Lines suppressed since the last one written: report before this one.
+    int64_t suppressed_before = 0;
+  };
+  Decision Admit(absl::Time now);
+
+  // New limits; the current window starts over.
+  void Reset(int max_lines, absl::Duration window);
+
+ private:
+  absl::Mutex mu_;
+  int max_lines_ ABSL_GUARDED_BY(mu_);
+  absl::Duration window_ ABSL_GUARDED_BY(mu_);
+  absl::Time window_start_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  int logged_in_window_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t suppressed_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Sends protobuf's own log lines through LogMessage, at most `max_lines` per
+// `window` for the whole process, then one line "suppressed N protobuf log
+// lines" when the next window starts. Protobuf logs an ERROR for every
+// request whose string fields are not valid UTF-8, and it parses requests
+// before anyone is authenticated, so without a limit any client could fill
+// the disk. FATAL lines are always written. Call at start-up before serving
+// (protobuf's SetLogHandler is not thread-safe); calling again sets new
+// limits.
+void InstallProtobufLogLimiter(int max_lines = 10,
+                               absl::Duration window = absl::Seconds(10));
 
 }  // namespace retail
 

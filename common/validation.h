@@ -22,6 +22,34 @@ std::optional<size_t> Utf8Length(absl::string_view s);
 void CheckText(ViolationCollector& v, absl::string_view field,
                absl::string_view value, size_t min_chars, size_t max_chars);
 
+// `s` without leading and trailing Unicode whitespace (ASCII whitespace,
+// U+0085, NBSP, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F,
+// U+3000) and invisible format characters (U+180E, U+200B..U+200D, U+2060,
+// U+FEFF). absl::StripAsciiWhitespace leaves these, so a name pasted with an
+// ideographic space or a zero-width space would otherwise keep them. Stops at
+// the first byte that is not valid UTF-8 from either end.
+absl::string_view TrimUnicodeSpace(absl::string_view s);
+
+// A one-line label that people read, such as a display name: what CheckText
+// checks, and also none of
+//   - line breaks (LF, CR, U+0085, U+2028, U+2029),
+//   - bidirectional controls (U+200E, U+200F, U+061C, U+202A..U+202E,
+//     U+2066..U+2069), which can make a name display as some other text,
+//   - a leading combining mark (it would attach to whatever precedes the
+//     name on screen),
+// and, unless empty, at least one visible character: a value of only
+// whitespace, invisible format characters and combining marks is rejected.
+// Empty passes when `min_chars` is 0. Trim with TrimUnicodeSpace first.
+void CheckSingleLineText(ViolationCollector& v, absl::string_view field,
+                         absl::string_view value, size_t min_chars,
+                         size_t max_chars);
+
+// The longest prefix of `s` of at most `max_bytes` bytes that does not end
+// inside a UTF-8 sequence, e.g. for bounding text copied into logs or
+// fixed-size columns. Bytes that are not valid UTF-8 are treated as single
+// characters.
+absl::string_view TruncateUtf8(absl::string_view s, size_t max_bytes);
+
 // request_id (AIP-155): 8..64 characters of [A-Za-z0-9_-]; required.
 void CheckRequestId(ViolationCollector& v, absl::string_view field,
                     absl::string_view value);

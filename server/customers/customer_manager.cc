@@ -164,11 +164,71 @@ void ScrubPerson(google::protobuf::Message* m, const std::string& id) {
   }
 }
 
-// Masks phone and email unless the caller may see them.
-void ApplyPiiPolicy(bool visible, v1::Customer* c) {
-  if (visible) return;
+// What a caller sees of a person (the table is in the README, "Personal
+// data: who sees what"):
+//   field         full  agent  service  auditor
+//   display_name  yes   yes    masked   masked
+//   phone, email  yes   masked masked   masked
+//   birthday      yes   no     no       no
+//   notes         yes   yes    no       no
+//   preferences   yes   yes    yes      no
+//   ledger reason yes   yes    no       no
+// "full" is admin, a branch for its own customers, and an agent that set
+// reveal_pii (audited). Gender, tier, aggregates and points are not
+// personal data in this sense and are shown to every role that may read.
+enum class PiiView { kFull, kAgent, kService, kAuditor };
+
+// The view of `p`; PERMISSION_DENIED if it asks for reveal_pii and may not.
+absl::StatusOr<PiiView> ViewFor(const Principal& p, bool reveal) {
+  ASSIGN_OR_RETURN(const bool visible, PiiVisible(p, reveal));
+  if (visible) return PiiView::kFull;
+  switch (p.role) {
+    case Role::kService:
+      return PiiView::kService;
+    case Role::kAuditor:
+      return PiiView::kAuditor;
+    default:
+      return PiiView::kAgent;
+  }
+}
+// Without reveal_pii a view is never an error.
+PiiView DefaultViewFor(const Principal& p) {
+  return ViewFor(p, false).value_or(PiiView::kAuditor);
+}
+
+// The first character, then one '*' per further character: enough to greet
+// or recognise, not to identify.
+std::string MaskName(absl::string_view name) {
+  std::string out;
+  size_t i = 0;
+  int chars = 0;
+  while (i < name.size()) {
+    const unsigned char b = static_cast<unsigned char>(name[i]);
+    const size_t len = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+    if (chars++ == 0) {
+      out.append(name.data() + i, std::min(len, name.size() - i));
+    } else {
+      out.push_back('*');
+    }
+    i += len;
+  }
+  return out;
+}
+
+void ApplyPiiPolicy(PiiView view, v1::Customer* c) {
+  if (view == PiiView::kFull) return;
   if (!c->phone().empty()) c->set_phone(MaskPhone(c->phone()));
   if (!c->email().empty()) c->set_email(MaskEmail(c->email()));
+  c->clear_birthday();
+  if (view == PiiView::kAgent) return;
+  c->set_display_name(MaskName(c->display_name()));
+  c->clear_notes();
+  if (view == PiiView::kService) return;
+  c->clear_preferences();
+}
+
+void ApplyPiiPolicy(PiiView view, v1::PointsTransaction* t) {
+  if (view == PiiView::kService || view == PiiView::kAuditor) t->clear_reason();
 }
 
 absl::Status ErasedError(absl::string_view customer_id) {
@@ -256,14 +316,14 @@ bool NeedsRevealAudit(const Principal& p, bool reveal) {
 // dropped and the token points after the last row kept.
 template <typename Response>
 absl::Status FinishCustomerPage(absl::StatusOr<std::vector<int64_t>> rows,
-                                int page_size, bool pii_visible,
+                                int page_size, PiiView pii_view,
                                 const PageTokenCodec& tokens,
                                 const std::string& scope, Response* out) {
   if (!rows.ok()) return rows.status();
   auto* customers = out->mutable_customers();
   const bool more = static_cast<int>(rows->size()) > page_size;
   if (more) customers->DeleteSubrange(page_size, customers->size() - page_size);
-  for (v1::Customer& c : *customers) ApplyPiiPolicy(pii_visible, &c);
+  for (v1::Customer& c : *customers) ApplyPiiPolicy(pii_view, &c);
   if (more)
     out->set_next_page_token(tokens.Encode(scope, (*rows)[page_size - 1]));
   return absl::OkStatus();
@@ -323,9 +383,7 @@ void CustomerManager::CreateCustomer(CallMeta call,
   }
   ValidateAndCopy(v, req.customer(), paths, now, &fields);
   if (!v.empty()) return reply(v.ToStatus());
-  // Without reveal_pii the answer is never an error: a role either sees
-  // personal data or gets it masked.
-  const bool visible = PiiVisible(*p, false).value_or(false);
+  const PiiView visible = DefaultViewFor(*p);
 
   db::SubmitMutation<v1::CreateCustomerResponse>(
       db_.writer(), clock_,
@@ -365,7 +423,7 @@ void CustomerManager::GetCustomer(CallMeta call,
   ViolationCollector v;
   CheckId(v, "customer_id", req.customer_id());
   if (!v.empty()) return reply(v.ToStatus());
-  const absl::StatusOr<bool> visible = PiiVisible(*p, req.reveal_pii());
+  const absl::StatusOr<PiiView> visible = ViewFor(*p, req.reveal_pii());
   if (!visible.ok()) return reply(visible.status());
 
   absl::Status status = db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
@@ -419,9 +477,7 @@ void CustomerManager::UpdateCustomer(CallMeta call,
   v1::Customer fields;
   ValidateAndCopy(v, req.customer(), paths, now, &fields);
   if (!v.empty()) return reply(v.ToStatus());
-  // Without reveal_pii the answer is never an error: a role either sees
-  // personal data or gets it masked.
-  const bool visible = PiiVisible(*p, false).value_or(false);
+  const PiiView visible = DefaultViewFor(*p);
 
   const std::string id = req.customer().customer_id();
   db::SubmitMutation<v1::UpdateCustomerResponse>(
@@ -504,7 +560,7 @@ void CustomerManager::ListCustomers(CallMeta call,
   absl::StatusOr<int64_t> after = tokens_.Decode(req.page_token(), scope);
   v.Merge(after.status());
   if (!v.empty()) return reply(v.ToStatus());
-  const absl::StatusOr<bool> visible = PiiVisible(*p, req.reveal_pii());
+  const absl::StatusOr<PiiView> visible = ViewFor(*p, req.reveal_pii());
   if (!visible.ok()) return reply(visible.status());
   q.after_row = *after;
   q.limit = *page_size + 1;  // one extra row tells whether a next page exists
@@ -554,7 +610,7 @@ void CustomerManager::SearchCustomers(CallMeta call, const v1::SearchCustomersRe
   absl::StatusOr<int64_t> after = tokens_.Decode(req.page_token(), scope);
   v.Merge(after.status());
   if (!v.empty()) return reply(v.ToStatus());
-  const absl::StatusOr<bool> visible = PiiVisible(*p, req.reveal_pii());
+  const absl::StatusOr<PiiView> visible = ViewFor(*p, req.reveal_pii());
   if (!visible.ok()) return reply(visible.status());
   q.after_row = *after;
   q.limit = *page_size + 1;
@@ -584,9 +640,7 @@ void CustomerManager::AdjustPoints(CallMeta call,
   }
   CheckSingleLineText(v, "reason", TrimUnicodeSpace(req.reason()), 1, 200);
   if (!v.empty()) return reply(v.ToStatus());
-  // Without reveal_pii the answer is never an error: a role either sees
-  // personal data or gets it masked.
-  const bool visible = PiiVisible(*p, false).value_or(false);
+  const PiiView visible = DefaultViewFor(*p);
 
   const std::string id = req.customer_id();
   db::SubmitMutation<v1::AdjustPointsResponse>(
@@ -627,6 +681,7 @@ void CustomerManager::AdjustPoints(CallMeta call,
         *out->mutable_customer() = std::move(sc.customer);
         ApplyPiiPolicy(visible, out->mutable_customer());
         *out->mutable_transaction() = std::move(t);
+        ApplyPiiPolicy(visible, out->mutable_transaction());
         return absl::OkStatus();
       },
       std::move(reply));
@@ -653,7 +708,12 @@ void CustomerManager::ListPointsTransactions(CallMeta call, const v1::ListPoints
                                     conn, sc.row, *after, *page_size + 1));
     const bool more = static_cast<int>(rows.size()) > *page_size;
     if (more) rows.resize(*page_size);
-    for (auto& [row, t] : rows) *out->add_transactions() = std::move(t);
+    const PiiView view = DefaultViewFor(*p);
+    for (auto& [row, t] : rows) {
+      v1::PointsTransaction* added = out->add_transactions();
+      *added = std::move(t);
+      ApplyPiiPolicy(view, added);
+    }
     if (more)
       out->set_next_page_token(tokens_.Encode(scope, rows.back().first));
     return absl::OkStatus();

@@ -65,8 +65,8 @@ AccessTable CustomerAccess() {
   // Staff roles (admin, agent) work across branches; a branch works on its
   // own customers (stores scope every query); a service token only on the
   // methods its methods= list names; an auditor only reads. Export hands
-  // out personal data and erase destroys it: neither for auditors, and
-  // erase not for stores.
+  // out personal data unmasked: staff and stores only. Erase destroys it:
+  // not for stores or auditors.
   const RoleSet read = RoleSet::All();
   const RoleSet write = {Role::kAdmin, Role::kAgent, Role::kBranch,
                          Role::kService};
@@ -78,7 +78,9 @@ AccessTable CustomerAccess() {
       .Allow<v1::SearchCustomersRequest>(Act::kRead, read)
       .Allow<v1::AdjustPointsRequest>(Act::kWrite, write)
       .Allow<v1::ListPointsTransactionsRequest>(Act::kRead, read)
-      .Allow<v1::ExportCustomerDataRequest>(Act::kExport, write)
+      // Another team's service never gets a person's whole record unmasked.
+      .Allow<v1::ExportCustomerDataRequest>(
+          Act::kExport, {Role::kAdmin, Role::kAgent, Role::kBranch})
       .Allow<v1::EraseCustomerRequest>(
           Act::kErase, {Role::kAdmin, Role::kAgent, Role::kService});
   return t;

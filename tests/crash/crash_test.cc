@@ -113,6 +113,11 @@ class CrashTest : public ::testing::Test {
     log_path_ = dir_ + "/server.log";
     std::ofstream(dir_ + "/auth.conf")
         << "sha256:" << Sha256Hex(kToken) << " admin admin\n";
+    // The server refuses an auth config others could change, whatever the
+    // umask this test runs under.
+    std::filesystem::permissions(dir_ + "/auth.conf",
+                                 std::filesystem::perms::owner_read |
+                                     std::filesystem::perms::owner_write);
 
     const std::string binary = ServerBinary();
     ASSERT_TRUE(std::filesystem::exists(binary))

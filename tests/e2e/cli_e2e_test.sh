@@ -105,6 +105,7 @@ auth_line() {  # TOKEN PRINCIPAL ROLE [BRANCH]
   auth_line "$B001_TOKEN" store-b001 branch B001
   auth_line "$B002_TOKEN" store-b002 branch B002
 } >"$tmp/auth.conf"
+chmod 600 "$tmp/auth.conf"  # the server refuses one others could change
 
 port=$("$PY" -c 'import socket
 s = socket.socket()

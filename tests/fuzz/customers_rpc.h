@@ -37,11 +37,15 @@ enum SeededCustomer : int {
   kLiLeiB002 = 2,   // B002, phone 13800138000
   kBobB002 = 3,     // B002, no phone or email
   kErasedB001 = 4,  // B001, erased
+  // Not seeded: the first customer an earlier call of the same input
+  // created (the next slots hold the later ones).
+  kFirstCreated = 5,
 };
 
 // A page_token of exactly this text is replaced by the last next_page_token
-// the same RPC returned to the same caller, so inputs can reach second pages
-// (real tokens are HMAC-signed and cannot be guessed).
+// the same RPC returned to the same caller earlier in the same input, so
+// inputs can reach second pages (real tokens are HMAC-signed and cannot be
+// guessed).
 inline constexpr char kLastPageToken[] = "@";
 
 }  // namespace retail::fuzz

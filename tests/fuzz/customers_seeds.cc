@@ -46,11 +46,21 @@ class Seeds {
     seeds_.push_back(
         {std::move(name), EncodeInput(rpc, caller, kFixed, kNoSlot, message)});
   }
+  // Several calls in one input, made with Call() below.
+  void AddSequence(std::string name, const std::vector<std::string>& calls) {
+    seeds_.push_back({std::move(name), JoinCalls(calls)});
+  }
   const std::vector<Seed>& all() const { return seeds_; }
 
  private:
   std::vector<Seed> seeds_;
 };
+
+// One call of a sequence.
+std::string Call(Rpc rpc, Caller caller, bool fresh, int slot,
+                 const google::protobuf::Message& request) {
+  return EncodeInput(rpc, caller, fresh, slot, request.SerializeAsString());
+}
 
 v1::Customer FullCustomer(const char* branch, const char* phone) {
   v1::Customer c;
@@ -81,8 +91,10 @@ std::vector<Seed> CustomerSeeds() {
     *r.mutable_customer() = FullCustomer("B001", "136 0000 0000");
     s.Add("create_admin_fresh", kCreateCustomer, Caller::kAdmin, kFresh,
           kNoSlot, r);
-    s.Add("create_admin_replay", kCreateCustomer, Caller::kAdmin, kFixed,
-          kNoSlot, r);
+    // The same request_id twice: the second answer is the stored first one.
+    s.AddSequence("create_admin_replay",
+                  {Call(kCreateCustomer, Caller::kAdmin, kFixed, kNoSlot, r),
+                   Call(kCreateCustomer, Caller::kAdmin, kFixed, kNoSlot, r)});
     *r.mutable_customer() = FullCustomer("", "+86 135-0000-0001");
     s.Add("create_branch_fresh", kCreateCustomer, Caller::kBranchB001, kFresh,
           kNoSlot, r);
@@ -160,10 +172,12 @@ std::vector<Seed> CustomerSeeds() {
     r.set_page_size(2);
     s.Add("list_admin_page", kListCustomers, Caller::kAdmin, kFixed, kNoSlot,
           r);
-    r.set_page_token(kLastPageToken);
-    s.Add("list_admin_next_page", kListCustomers, Caller::kAdmin, kFixed,
-          kNoSlot, r);
-    r.clear_page_token();
+    v1::ListCustomersRequest next = r;
+    next.set_page_token(kLastPageToken);
+    s.AddSequence(
+        "list_admin_next_page",
+        {Call(kListCustomers, Caller::kAdmin, kFixed, kNoSlot, r),
+         Call(kListCustomers, Caller::kAdmin, kFixed, kNoSlot, next)});
     r.set_filter("branch_id = \"B001\" AND tier = POTENTIAL");
     r.set_reveal_pii(true);
     s.Add("list_agent_filter_reveal", kListCustomers, Caller::kAgent, kFixed,
@@ -200,9 +214,12 @@ std::vector<Seed> CustomerSeeds() {
     r.set_page_size(1);
     s.Add("search_name_page", kSearchCustomers, Caller::kAuditor, kFixed,
           kNoSlot, r);
-    r.set_page_token(kLastPageToken);
-    s.Add("search_name_next_page", kSearchCustomers, Caller::kAuditor, kFixed,
-          kNoSlot, r);
+    v1::SearchCustomersRequest next = r;
+    next.set_page_token(kLastPageToken);
+    s.AddSequence(
+        "search_name_next_page",
+        {Call(kSearchCustomers, Caller::kAuditor, kFixed, kNoSlot, r),
+         Call(kSearchCustomers, Caller::kAuditor, kFixed, kNoSlot, next)});
   }
 
   // AdjustPoints: credit, debit past zero, other branch, erased, replay.
@@ -213,8 +230,9 @@ std::vector<Seed> CustomerSeeds() {
     r.set_delta(100);
     r.set_reason("birthday gift");
     s.Add("adjust_admin", kAdjustPoints, Caller::kAdmin, kFresh, kWangB001, r);
-    s.Add("adjust_admin_replay", kAdjustPoints, Caller::kAdmin, kFixed,
-          kWangB001, r);
+    s.AddSequence("adjust_admin_replay",
+                  {Call(kAdjustPoints, Caller::kAdmin, kFixed, kWangB001, r),
+                   Call(kAdjustPoints, Caller::kAdmin, kFixed, kWangB001, r)});
     s.Add("adjust_branch_other", kAdjustPoints, Caller::kBranchB001, kFresh,
           kLiLeiB002, r);
     s.Add("adjust_erased", kAdjustPoints, Caller::kAgent, kFresh, kErasedB001,
@@ -231,9 +249,13 @@ std::vector<Seed> CustomerSeeds() {
     r.set_page_size(2);
     s.Add("points_list", kListPointsTransactions, Caller::kAgent, kFixed,
           kWangB001, r);
-    r.set_page_token(kLastPageToken);
-    s.Add("points_list_next_page", kListPointsTransactions, Caller::kAgent,
-          kFixed, kWangB001, r);
+    v1::ListPointsTransactionsRequest next = r;
+    next.set_page_token(kLastPageToken);
+    s.AddSequence(
+        "points_list_next_page",
+        {Call(kListPointsTransactions, Caller::kAgent, kFixed, kWangB001, r),
+         Call(kListPointsTransactions, Caller::kAgent, kFixed, kWangB001,
+              next)});
 
     v1::ExportCustomerDataRequest e;
     e.set_customer_id("cus_placeholder");
@@ -254,6 +276,54 @@ std::vector<Seed> CustomerSeeds() {
           r);
     s.Add("erase_branch_denied", kEraseCustomer, Caller::kBranchB001, kFresh,
           kAliceB001, r);
+  }
+
+  // Sequences on a customer the input itself creates (kFirstCreated).
+  {
+    v1::CreateCustomerRequest create;
+    create.set_request_id("seed-create-0002");
+    *create.mutable_customer() = FullCustomer("B002", "13600000002");
+    v1::UpdateCustomerRequest update;
+    update.set_request_id("seed-update-0002");
+    update.mutable_customer()->set_customer_id("cus_placeholder");
+    update.mutable_customer()->set_display_name("Zhang Wei");
+    update.mutable_update_mask()->add_paths("display_name");
+    v1::AdjustPointsRequest adjust;
+    adjust.set_request_id("seed-points-0002");
+    adjust.set_customer_id("cus_placeholder");
+    adjust.set_delta(250);
+    adjust.set_reason("welcome bonus");
+    v1::ListPointsTransactionsRequest points;
+    points.set_customer_id("cus_placeholder");
+    v1::EraseCustomerRequest erase;
+    erase.set_request_id("seed-erase-0002");
+    erase.set_customer_id("cus_placeholder");
+    erase.set_reason("customer request #43");
+    v1::GetCustomerRequest get;
+    get.set_customer_id("cus_placeholder");
+    get.set_reveal_pii(true);
+
+    const std::string created =
+        Call(kCreateCustomer, Caller::kBranchB002, kFresh, kNoSlot, create);
+    s.AddSequence(
+        "seq_create_update_get",
+        {created,
+         Call(kUpdateCustomer, Caller::kBranchB002, kFresh, kFirstCreated,
+              update),
+         Call(kGetCustomer, Caller::kAgent, kFixed, kFirstCreated, get)});
+    s.AddSequence(
+        "seq_create_adjust_points",
+        {created,
+         Call(kAdjustPoints, Caller::kAgent, kFresh, kFirstCreated, adjust),
+         Call(kListPointsTransactions, Caller::kBranchB002, kFixed,
+              kFirstCreated, points)});
+    s.AddSequence(
+        "seq_create_erase_export",
+        {created,
+         Call(kEraseCustomer, Caller::kAdmin, kFresh, kFirstCreated, erase),
+         Call(kAdjustPoints, Caller::kAdmin, kFresh, kFirstCreated, adjust),
+         Call(kExportCustomerData, Caller::kAdmin, kFixed, kFirstCreated,
+              v1::ExportCustomerDataRequest())});
   }
 
   // Bytes that are no valid request: a string field holding invalid UTF-8,

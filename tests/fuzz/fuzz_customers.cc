@@ -1,11 +1,12 @@
 // libFuzzer target for retail.customers.v1.CustomerService.
 //
-// Each input (layout in harness.h) becomes one call of one RPC, as one of
-// several callers, against the real in-process server. Bytes that parse as
-// the request go through the typed stub, after the harness substitutes known
-// customer ids, fresh request_ids and live page tokens where the input asks
-// for them; bytes that do not parse go through the generic stub unchanged,
-// to exercise the server's malformed-request path.
+// Each input (layout in harness.h) is up to kMaxCalls calls, each of one RPC
+// as one of several callers, against the real in-process server, starting
+// from the seeded database. Bytes that parse as the request go through the
+// typed stub, after the harness substitutes known customer ids, fresh
+// request_ids and page tokens returned to earlier calls of the input where
+// it asks for them; bytes that do not parse go through the generic stub
+// unchanged, to exercise the server's malformed-request path.
 //
 // Beyond the status invariants of CheckStatus, every successful answer must
 // keep the access contract of customers.proto: a branch caller only ever
@@ -34,13 +35,23 @@ using Stub = v1::CustomerService::Stub;
 // every answer that could mean it is stuck or gone.
 constexpr uint64_t kAliveCheckEvery = 1000;
 
-// Process-wide state: the server, known customer ids and page tokens.
+// Process-wide state: the server and the seeded customers' ids; the ids and
+// page tokens of the current input's calls, forgotten before the next input.
 struct State {
   FuzzServer& server = FuzzServer::Get();
   std::unique_ptr<Stub> stub = v1::CustomerService::NewStub(server.channel());
   IdPool customers;
   std::string page_tokens[kRpcCount][kCallerCount];
   uint64_t inputs = 0;
+
+  // Back to the state right after Seed().
+  void StartInput() {
+    server.RestoreSnapshot();
+    customers.ClearRecent();
+    for (auto& per_rpc : page_tokens) {
+      for (std::string& token : per_rpc) token.clear();
+    }
+  }
 };
 
 State* g_state = nullptr;
@@ -251,6 +262,9 @@ grpc::Status Run(const Call& call,
     // the caller is authenticated).
     const grpc::Status status = call.state.server.RawCall(
         absl::StrCat("/", call.method()), call.in.message, call.in.caller);
+    if (TraceEnabled()) {
+      TraceCall(call.method(), call.in.caller, status, "(malformed request)");
+    }
     CheckStatus(call.method(), status);
     if (status.error_code() != grpc::StatusCode::INVALID_ARGUMENT &&
         !WorthProbing(status)) {
@@ -265,6 +279,9 @@ grpc::Status Run(const Call& call,
   Resp resp;
   const grpc::Status status = (call.state.stub.get()->*method)(
       call.state.server.Context(call.in.caller).get(), req, &resp);
+  if (TraceEnabled()) {
+    TraceCall(call.method(), call.in.caller, status, resp.ShortDebugString());
+  }
   CheckStatus(call.method(), status);
   if (status.ok()) Inspect(call, req, resp);
   return status;
@@ -373,17 +390,24 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   using retail::fuzz::g_state;
   g_state = new retail::fuzz::State();
   retail::fuzz::Seed(*g_state);
+  g_state->server.SaveSnapshot();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace retail::fuzz;
-  FuzzInput in;
-  if (!DecodeInput(data, size, &in)) return 0;
-  const Call call{static_cast<Rpc>(in.rpc % kRpcCount), in, *g_state};
-  const grpc::Status status = Dispatch(call);
-  if (WorthProbing(status) || ++g_state->inputs % kAliveCheckEvery == 0) {
-    g_state->server.CheckAlive([] { return ProbeRead(*g_state); });
+  State& state = *g_state;
+  state.StartInput();
+  for (absl::string_view bytes : SplitCalls(data, size)) {
+    FuzzInput in;
+    if (!DecodeInput(bytes, &in)) continue;
+    const Call call{static_cast<Rpc>(in.rpc % kRpcCount), in, state};
+    if (WorthProbing(Dispatch(call))) {
+      state.server.CheckAlive([&state] { return ProbeRead(state); });
+    }
+  }
+  if (++state.inputs % kAliveCheckEvery == 0) {
+    state.server.CheckAlive([&state] { return ProbeRead(state); });
   }
   return 0;
 }

@@ -1,6 +1,11 @@
 #include "tests/fuzz/harness.h"
 
+// RAND_set_rand_method is deprecated in OpenSSL 3 but still honoured by
+// RAND_bytes, which is all the server uses.
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <grpcpp/generic/generic_stub.h>
+#include <openssl/rand.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -11,12 +16,17 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <random>
 
+#include "SQLiteCpp/Statement.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "common/ids.h"
 #include "google/protobuf/stubs/logging.h"
 #include "google/rpc/status.pb.h"
@@ -31,6 +41,12 @@ namespace {
 constexpr auto kDeadline = std::chrono::seconds(3);
 
 constexpr char kDirPrefix[] = "retail_fuzz_";
+
+// The server's clock at the start of every input. Fixed rather than the real
+// time, so that date rules ("not in the future", tier lapse, request_id
+// retention) treat a saved input the same on any day.
+const int64_t kStartMicros = absl::ToUnixMicros(absl::FromCivil(
+    absl::CivilSecond(2026, 1, 15, 9, 0, 0), absl::UTCTimeZone()));
 
 struct CallerSpec {
   Caller caller;
@@ -96,6 +112,48 @@ void RemoveStaleWorkDirs(const std::filesystem::path& base) {
 
 FuzzServer* g_server = nullptr;
 
+// The server draws its randomness (the random part of every id, the
+// page-token key) through OpenSSL's RAND_bytes. In the fuzz binary that is
+// this seeded stream instead, rewound with the database before each input,
+// so ids are the same in every process: an input that names a seeded
+// customer by its literal id (libFuzzer copies bytes the server compared
+// against into inputs) still names it when replayed elsewhere.
+std::mutex g_random_mu;
+uint64_t g_random_state = 0x5eed'f022'2026'0115;  // any fixed value
+
+int DeterministicBytes(unsigned char* buf, int num) {
+  std::lock_guard<std::mutex> lock(g_random_mu);
+  for (int i = 0; i < num; ++i) {
+    // SplitMix64: statistically fine for ids, and one word of state.
+    uint64_t z = (g_random_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    buf[i] = static_cast<unsigned char>(z ^ (z >> 31));
+  }
+  return 1;
+}
+
+int DeterministicStatus() { return 1; }
+
+const RAND_METHOD kDeterministicRand = {
+    /*seed=*/nullptr,
+    /*bytes=*/DeterministicBytes,
+    /*cleanup=*/nullptr,
+    /*add=*/nullptr,
+    /*pseudorand=*/DeterministicBytes,
+    /*status=*/DeterministicStatus,
+};
+
+uint64_t RandomState() {
+  std::lock_guard<std::mutex> lock(g_random_mu);
+  return g_random_state;
+}
+
+void SetRandomState(uint64_t state) {
+  std::lock_guard<std::mutex> lock(g_random_mu);
+  g_random_state = state;
+}
+
 }  // namespace
 
 absl::string_view CallerName(Caller caller) { return Spec(caller).name; }
@@ -114,15 +172,26 @@ bool CallerSeesMaskedPii(Caller caller, bool reveal_requested) {
   }
 }
 
-bool DecodeInput(const uint8_t* data, size_t size, FuzzInput* out) {
-  if (size < 2) return false;
-  out->rpc = data[0];
-  out->caller = static_cast<Caller>(data[1] & 0x07);
-  out->fresh_request_id = (data[1] & 0x08) != 0;
-  const int slot = data[1] >> 4;
+std::vector<absl::string_view> SplitCalls(const uint8_t* data, size_t size) {
+  std::vector<absl::string_view> calls;
+  for (absl::string_view call : absl::StrSplit(
+           absl::string_view(reinterpret_cast<const char*>(data), size),
+           kCallSeparator, absl::SkipEmpty())) {
+    if (calls.size() == kMaxCalls) break;
+    calls.push_back(call);
+  }
+  return calls;
+}
+
+bool DecodeInput(absl::string_view call, FuzzInput* out) {
+  if (call.size() < 2) return false;
+  const uint8_t flags = static_cast<uint8_t>(call[1]);
+  out->rpc = static_cast<uint8_t>(call[0]);
+  out->caller = static_cast<Caller>(flags & 0x07);
+  out->fresh_request_id = (flags & 0x08) != 0;
+  const int slot = flags >> 4;
   out->id_slot = slot == 0 ? -1 : slot - 1;
-  out->message =
-      absl::string_view(reinterpret_cast<const char*>(data) + 2, size - 2);
+  out->message = call.substr(2);
   return true;
 }
 
@@ -137,6 +206,10 @@ std::string EncodeInput(uint8_t rpc, Caller caller, bool fresh_request_id,
   return out;
 }
 
+std::string JoinCalls(const std::vector<std::string>& calls) {
+  return absl::StrJoin(calls, kCallSeparator);
+}
+
 FuzzServer& FuzzServer::Get() {
   // Deliberately never destroyed by a static destructor: gRPC's own globals
   // may be gone by then. The exit handler below stops it first instead.
@@ -146,7 +219,9 @@ FuzzServer& FuzzServer::Get() {
       // Stop serving before gRPC and the sanitiser runtimes tear down, and
       // leave no database behind.
       g_server->channel_.reset();
-      g_server->server_->Shutdown(absl::ZeroDuration());
+      g_server->snapshot_db_.reset();
+      // The process is exiting; a failed checkpoint changes nothing here.
+      (void)g_server->server_->Shutdown(absl::ZeroDuration());
       g_server->server_.reset();
       g_server->RemoveWorkDir();
     });
@@ -155,17 +230,20 @@ FuzzServer& FuzzServer::Get() {
   return *server;
 }
 
-FuzzServer::FuzzServer() {
-  // Protobuf logs an ERROR line for every string field with invalid UTF-8,
-  // which the fuzzer produces constantly (on the harness side and again on
-  // the server side); the flood would slow the run and bury real reports.
-  // Discarding the log does not change parsing, which still fails.
-  google::protobuf::SetLogHandler(nullptr);
+FuzzServer::FuzzServer() : clock_(std::make_unique<FakeClock>(kStartMicros)) {
+  // Before BuildServer, which draws the page-token key.
+  if (RAND_set_rand_method(&kDeterministicRand) != 1) {
+    std::fprintf(stderr, "fuzz: cannot replace OpenSSL's RAND method\n");
+    std::abort();
+  }
   const std::filesystem::path base = WorkBase();
   RemoveStaleWorkDirs(base);
   std::random_device rd;
   dir_ = (base / absl::StrCat(kDirPrefix, getpid(), "_", rd())).string();
   std::filesystem::create_directories(dir_);
+  // The server refuses an auth config that others could change: keep the
+  // directory and the file private whatever the umask.
+  std::filesystem::permissions(dir_, std::filesystem::perms::owner_all);
 
   const std::string auth_path = dir_ + "/auth.conf";
   {
@@ -177,6 +255,9 @@ FuzzServer::FuzzServer() {
            << "\n";
     }
   }
+  std::filesystem::permissions(
+      auth_path,
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 
   ServerOptions options;
   options.listen = "127.0.0.1:0";
@@ -184,6 +265,10 @@ FuzzServer::FuzzServer() {
   options.auth_config = auth_path;
   // Fewer readers than the default: the fuzzer sends one call at a time.
   options.reader_connections = 2;
+  options.clock = clock_.get();
+  // No background sweeps: they would change the database between inputs,
+  // on a timer rather than because of an input.
+  options.maintenance_interval = absl::ZeroDuration();
   absl::StatusOr<std::unique_ptr<RetailServer>> server = BuildServer(options);
   if (!server.ok()) {
     std::fprintf(stderr, "fuzz: cannot start the server: %s\n",
@@ -193,6 +278,66 @@ FuzzServer::FuzzServer() {
   }
   server_ = std::move(*server);
   channel_ = server_->InProcessChannel();
+  // Protobuf logs an ERROR line for every string field with invalid UTF-8,
+  // which the fuzzer produces constantly (on the harness side and again on
+  // the server side); the flood would slow the run and bury real reports.
+  // Discarding the log does not change parsing, which still fails. Set after
+  // BuildServer, which may install a handler of its own.
+  google::protobuf::SetLogHandler(nullptr);
+}
+
+void FuzzServer::SaveSnapshot() {
+  const std::string snapshot_path = dir_ + "/snapshot.db";
+  try {
+    snapshot_db_ = std::make_unique<SQLite::Database>(
+        dir_ + "/retail.db", SQLite::OPEN_READWRITE, /*busy_ms=*/10'000);
+    // Restores need not survive a power cut; fsyncs would only slow them.
+    snapshot_db_->exec("PRAGMA synchronous=OFF");
+    // dir_ is ours and holds no quote, so it can be spliced in.
+    snapshot_db_->exec(absl::StrCat("VACUUM INTO '", snapshot_path, "'"));
+    snapshot_db_->exec(
+        absl::StrCat("ATTACH DATABASE '", snapshot_path, "' AS snap"));
+    // Every table, including AUTOINCREMENT counters (sqlite_sequence). This
+    // connection does not enforce foreign keys, so the order does not
+    // matter; the server's connections see the result as one commit.
+    SQLite::Statement tables(
+        *snapshot_db_,
+        "SELECT name FROM snap.sqlite_master WHERE type = 'table' AND "
+        "(name NOT LIKE 'sqlite%' OR name = 'sqlite_sequence') ORDER BY name");
+    restore_sql_ = "BEGIN IMMEDIATE;";
+    while (tables.executeStep()) {
+      const std::string name = tables.getColumn(0).getString();
+      absl::StrAppend(&restore_sql_, "DELETE FROM main.\"", name,
+                      "\"; INSERT INTO main.\"", name,
+                      "\" SELECT * FROM snap.\"", name, "\";");
+    }
+    restore_sql_ += "COMMIT;";
+    data_version_ = snapshot_db_->execAndGet("PRAGMA data_version").getInt64();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fuzz: cannot snapshot the database: %s\n", e.what());
+    std::abort();
+  }
+  snapshot_micros_ = clock_->NowMicros();
+  snapshot_request_id_ = next_request_id_;
+  snapshot_random_ = RandomState();
+}
+
+void FuzzServer::RestoreSnapshot() {
+  clock_->Set(snapshot_micros_);
+  next_request_id_ = snapshot_request_id_;
+  SetRandomState(snapshot_random_);
+  try {
+    // Changes only when another connection (the server) committed.
+    const int64_t version =
+        snapshot_db_->execAndGet("PRAGMA data_version").getInt64();
+    if (version == data_version_) return;
+    snapshot_db_->exec(restore_sql_);
+    data_version_ = version;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fuzz: cannot restore the database snapshot: %s\n",
+                 e.what());
+    std::abort();
+  }
 }
 
 void FuzzServer::RemoveWorkDir() const {
@@ -201,6 +346,7 @@ void FuzzServer::RemoveWorkDir() const {
 }
 
 std::unique_ptr<grpc::ClientContext> FuzzServer::Context(Caller caller) const {
+  clock_->Advance(1000);
   auto ctx = std::make_unique<grpc::ClientContext>();
   const CallerSpec& spec = Spec(caller);
   if (*spec.token != '\0') {
@@ -256,8 +402,9 @@ void FuzzServer::CheckAlive(const std::function<grpc::Status()>& probe) const {
 }
 
 std::string FuzzServer::FreshRequestId() {
-  // Valid (8..64 of [A-Za-z0-9_-]) and never seen by this database.
-  return absl::StrCat("fuzz-", getpid(), "-", next_request_id_++);
+  // Valid (8..64 of [A-Za-z0-9_-]), never seen by the restored database,
+  // and the same in every process.
+  return absl::StrCat("fuzz-request-", next_request_id_++);
 }
 
 void IdPool::AddRecent(const std::string& id) {
@@ -275,6 +422,23 @@ const std::string& IdPool::Pick(int slot) const {
   if (total == 0) return kNone;
   const size_t i = static_cast<size_t>(slot) % total;
   return i < seeded_.size() ? seeded_[i] : recent_[i - seeded_.size()];
+}
+
+bool TraceEnabled() {
+  static const bool enabled = [] {
+    const char* env = std::getenv("RETAIL_FUZZ_TRACE");
+    return env != nullptr && std::string(env) == "1";
+  }();
+  return enabled;
+}
+
+void TraceCall(absl::string_view method, Caller caller,
+               const grpc::Status& status, absl::string_view response) {
+  std::fprintf(stderr, "fuzz-trace: %.*s as %s -> %d %s | %.*s\n",
+               static_cast<int>(method.size()), method.data(),
+               std::string(CallerName(caller)).c_str(), status.error_code(),
+               status.error_message().c_str(),
+               static_cast<int>(response.size()), response.data());
 }
 
 void Violation(absl::string_view method, absl::string_view what) {

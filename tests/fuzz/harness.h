@@ -4,18 +4,28 @@
 // main.cc builds it, over its in-process channel: the fuzzer finds what a
 // caller on the wire could trigger, not what a unit under test could. The
 // server is started once per process, because starting one per input would
-// spend the whole budget opening SQLite; state therefore carries over from one
-// input to the next, which is also how a real server lives.
+// spend the whole budget opening SQLite.
 //
-// Input layout shared by all targets (see FuzzInput):
+// Each input starts from the same state, so that an input saved by libFuzzer
+// reproduces on its own, in any later process: before every input the
+// harness restores the database to the snapshot taken after the target's
+// seeding (FuzzServer::RestoreSnapshot), sets the server's clock back to the
+// snapshot's time and rewinds its random numbers (ids are the same in every
+// process), and the target forgets the ids and page tokens earlier inputs
+// returned. Sequences (create a customer, then update it) are still
+// reachable: one input may hold several calls.
+//
+// Input layout shared by all targets: up to kMaxCalls calls separated by
+// kCallSeparator (SplitCalls), each laid out as (see FuzzInput):
 //   byte 0   which RPC of the service
 //   byte 1   bits 0-2: the caller (Caller below)
 //            bit  3:   replace request_id with a fresh one, so a mutated
 //                      mutating request does real work instead of being
 //                      rejected as "request_id reused for a different request"
 //            bits 4-7: 0 keeps the fuzzed resource id; 1..15 substitutes a
-//                      known id from the target's IdPool (slot - 1), so inputs
-//                      reach rows that exist
+//                      known id from the target's IdPool (slot - 1), so calls
+//                      reach rows that exist: the seeded rows, then the rows
+//                      earlier calls of the same input created
 //   rest     the serialised request message
 //
 // On a broken invariant the harness prints what broke and calls abort(), so
@@ -32,7 +42,9 @@
 #include <string>
 #include <vector>
 
+#include "SQLiteCpp/Database.h"
 #include "absl/strings/string_view.h"
+#include "common/clock.h"
 #include "server/server.h"
 
 namespace retail::fuzz {
@@ -70,13 +82,25 @@ struct FuzzInput {
   absl::string_view message;
 };
 
-// Splits `data` per the layout above; false if it is too short.
-bool DecodeInput(const uint8_t* data, size_t size, FuzzInput* out);
+// Separates the calls of one input. Also in every target's dictionary, so
+// the fuzzer splices calls together early.
+inline constexpr absl::string_view kCallSeparator = "|next-call|";
+// Calls after this many are ignored, which bounds the time one input takes.
+inline constexpr size_t kMaxCalls = 8;
+
+// The calls of one input (at most kMaxCalls, empty ones dropped).
+std::vector<absl::string_view> SplitCalls(const uint8_t* data, size_t size);
+
+// Splits one call per the layout above; false if it is too short.
+bool DecodeInput(absl::string_view call, FuzzInput* out);
 
 // The inverse of DecodeInput, for seed generators: `rpc`, the caller, the
-// flags and the serialised request as one input.
+// flags and the serialised request as one call.
 std::string EncodeInput(uint8_t rpc, Caller caller, bool fresh_request_id,
                         int id_slot, absl::string_view message);
+
+// Encoded calls made into one input.
+std::string JoinCalls(const std::vector<std::string>& calls);
 
 // The one server of this process.
 class FuzzServer {
@@ -90,7 +114,8 @@ class FuzzServer {
   // A ClientContext for `caller` with a short deadline: long enough for a
   // slow sanitised commit, short enough that a hung call is reported by the
   // harness (DEADLINE_EXCEEDED, then a liveness probe) before libFuzzer's
-  // -timeout fires.
+  // -timeout fires. Every call moves the server's clock on by 1 ms, so the
+  // ids the calls create sort in call order.
   std::unique_ptr<grpc::ClientContext> Context(Caller caller) const;
 
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
@@ -105,27 +130,54 @@ class FuzzServer {
   // a read of a known row. `probe` is that read, supplied by the target.
   void CheckAlive(const std::function<grpc::Status()>& probe) const;
 
-  // A request_id no earlier call of this process used.
+  // A request_id no earlier call since the snapshot used.
   std::string FreshRequestId();
+
+  // Takes the state every input starts from: the database as the target
+  // seeded it, the clock and the request_id counter. Call once, at the end
+  // of LLVMFuzzerInitialize.
+  void SaveSnapshot();
+
+  // Returns to the state SaveSnapshot took; call at the start of each input.
+  // Copies the tables back only when the server committed something since
+  // the last restore, so inputs that only read cost nothing here.
+  void RestoreSnapshot();
 
  private:
   FuzzServer();
   void RemoveWorkDir() const;
 
   std::string dir_;
+  // Heap-allocated so the const Context() can advance it.
+  std::unique_ptr<FakeClock> clock_;
   std::unique_ptr<RetailServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   uint64_t next_request_id_ = 0;
+
+  // The harness's own connection to the server's database, with the
+  // snapshot attached as "snap".
+  std::unique_ptr<SQLite::Database> snapshot_db_;
+  std::string restore_sql_;
+  int64_t snapshot_micros_ = 0;
+  uint64_t snapshot_request_id_ = 0;
+  uint64_t snapshot_random_ = 0;  // the server's random stream (harness.cc)
+  int64_t data_version_ = -1;     // PRAGMA data_version after the last restore
 };
 
 // Known ids of one resource kind: the rows a target seeded at start-up
-// (kept for the whole run) plus a ring of ids recently returned by the
-// server. Inputs name a slot rather than an id, so a saved input stays
-// meaningful in a later process where every id is different.
+// (kept for the whole run) plus a ring of ids the server returned to the
+// current input's earlier calls. Inputs name a slot rather than an id, so a
+// saved input stays meaningful in a later process where every id is
+// different.
 class IdPool {
  public:
   void AddSeeded(std::string id) { seeded_.push_back(std::move(id)); }
   void AddRecent(const std::string& id);
+  // Forgets the recent ids, which name rows an earlier input created.
+  void ClearRecent() {
+    recent_.clear();
+    next_recent_ = 0;
+  }
   // The id in `slot` (wrapping), or "" if the pool is empty.
   const std::string& Pick(int slot) const;
   const std::vector<std::string>& seeded() const { return seeded_; }
@@ -136,6 +188,13 @@ class IdPool {
   std::vector<std::string> recent_;
   size_t next_recent_ = 0;
 };
+
+// With RETAIL_FUZZ_TRACE=1 in the environment, prints one line per call to
+// stderr: method, caller, answer and the response. For checking by hand that
+// an input behaves the same in two processes (tests/fuzz/README.md).
+bool TraceEnabled();
+void TraceCall(absl::string_view method, Caller caller,
+               const grpc::Status& status, absl::string_view response);
 
 // Prints `what` with context and aborts, so libFuzzer records the input.
 [[noreturn]] void Violation(absl::string_view method, absl::string_view what);

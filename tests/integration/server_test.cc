@@ -229,7 +229,8 @@ TEST_F(ServerTest, AccessPolicyOfEveryRpcMatchesTheTable) {
   EXPECT_EQ(roles_of("CreateCustomer"), writers);
   EXPECT_EQ(roles_of("UpdateCustomer"), writers);
   EXPECT_EQ(roles_of("AdjustPoints"), writers);
-  EXPECT_EQ(roles_of("ExportCustomerData"), writers);
+  EXPECT_EQ(roles_of("ExportCustomerData"),
+            (std::set<std::string>{"admin", "agent", "branch"}));
   EXPECT_EQ(roles_of("EraseCustomer"),
             (std::set<std::string>{"admin", "agent", "service"}));
   EXPECT_GE(checked, 10 * 6);

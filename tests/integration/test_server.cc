@@ -59,6 +59,11 @@ TestServer::TestServer(TestServerOptions options)
       auth << TokenLine(p.token, p.line);
     }
   }
+  // The server refuses an auth config others could change, whatever the
+  // umask this test runs under.
+  std::filesystem::permissions(auth_path_,
+                               std::filesystem::perms::owner_read |
+                                   std::filesystem::perms::owner_write);
   Start();
 }
 

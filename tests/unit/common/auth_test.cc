@@ -160,14 +160,15 @@ class AuthenticatorTest : public ::testing::Test {
   }
   std::unique_ptr<Authenticator> Create() {
     absl::StatusOr<std::unique_ptr<Authenticator>> auth =
-        Authenticator::Create(path_);
+        Authenticator::Create(path_, &clock_);
     EXPECT_THAT(auth, IsOk());
     return auth.ok() ? std::move(*auth) : nullptr;
   }
-  // The authenticator re-checks its file at most once per second.
-  static void WaitForReloadCheck() {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  }
+  // The authenticator re-checks its file at most once per second of the
+  // injected clock.
+  void WaitForReloadCheck() { clock_.Advance(1'100'000); }
+
+  FakeClock clock_{1'780'272'000'000'000};
 
   testing::ScopedTempDir dir_;
   const std::string path_ = dir_.File("auth.conf");

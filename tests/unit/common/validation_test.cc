@@ -2,7 +2,10 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -91,6 +94,212 @@ TEST(CheckTextTest, RejectsDelAndC1ControlCharacters) {
   EXPECT_THAT(Text("a\xC2\x9B"
                    "b"),
               IsInvalidField("customer.display_name"));
+}
+
+// --- TrimUnicodeSpace ------------------------------------------------------
+
+TEST(TrimUnicodeSpaceTest, TrimsUnicodeSpacesAndInvisibleFormatCharacters) {
+  EXPECT_EQ(TrimUnicodeSpace("  Bob\t"), "Bob");
+  EXPECT_EQ(TrimUnicodeSpace("\xE3\x80\x80张三\xE3\x80\x80"),
+            "张三");  // U+3000
+  EXPECT_EQ(TrimUnicodeSpace("\xC2\xA0"
+                             "Bob\xC2\xA0"),
+            "Bob");  // NBSP
+  EXPECT_EQ(TrimUnicodeSpace("\xE2\x80\x8B"
+                             "Bob\xEF\xBB\xBF"),
+            "Bob");  // U+200B, U+FEFF
+  EXPECT_EQ(TrimUnicodeSpace("\xE2\x80\x83\xE2\x80\xAF\xE2\x81\x9F\xE1\x9A\x80"
+                             "Bob\xE2\x81\xA0\xE1\xA0\x8E\xE2\x80\x8D"),
+            "Bob");  // U+2003 U+202F U+205F U+1680 / U+2060 U+180E U+200D
+  EXPECT_EQ(TrimUnicodeSpace("\xE2\x80\xA8"
+                             "Bob\xE2\x80\xA9\n"),
+            "Bob");  // U+2028, U+2029
+}
+
+TEST(TrimUnicodeSpaceTest, KeepsInnerSpacesAndEverythingElse) {
+  EXPECT_EQ(TrimUnicodeSpace("Zhang\xE3\x80\x80San"), "Zhang\xE3\x80\x80San");
+  EXPECT_EQ(TrimUnicodeSpace("\xE3\x80\x80\xE2\x80\x8B \xC2\xA0"), "");
+  EXPECT_EQ(TrimUnicodeSpace(""), "");
+  EXPECT_EQ(TrimUnicodeSpace("é"), "é");
+  EXPECT_EQ(TrimUnicodeSpace("\xF0\x9F\x98\x80"), "\xF0\x9F\x98\x80");
+  // A bidi control is not trimmed away: CheckSingleLineText rejects it.
+  EXPECT_EQ(TrimUnicodeSpace("\xE2\x80\xAE"
+                             "Bob"),
+            "\xE2\x80\xAE"
+            "Bob");
+}
+
+TEST(TrimUnicodeSpaceTest, StopsAtInvalidUtf8) {
+  EXPECT_EQ(TrimUnicodeSpace(" \xFF "), "\xFF");
+  EXPECT_EQ(TrimUnicodeSpace(" \x80\x80 "), "\x80\x80");
+  // Half of U+3000 is not U+3000.
+  EXPECT_EQ(TrimUnicodeSpace("a\x80\x80"), "a\x80\x80");
+}
+
+// --- CheckSingleLineText ---------------------------------------------------
+
+// The description CheckSingleLineText gives `value`, or "" if it passes.
+std::string SingleLine(absl::string_view value, size_t min_chars = 1,
+                       size_t max_chars = 20) {
+  const absl::Status status = Collect([&](ViolationCollector& v) {
+    CheckSingleLineText(v, "customer.display_name", value, min_chars,
+                        max_chars);
+  });
+  if (status.ok()) return "";
+  std::vector<FieldViolation> violations = FieldViolations(status);
+  EXPECT_EQ(violations.size(), 1u) << status;
+  if (violations.empty()) return "(no field violation)";
+  EXPECT_EQ(violations[0].field, "customer.display_name");
+  return violations[0].description;
+}
+
+constexpr char kNoVisible[] =
+    "must contain a visible character, not only spaces, invisible characters "
+    "or combining marks";
+
+TEST(CheckSingleLineTextTest, AcceptsOrdinaryNames) {
+  EXPECT_EQ(SingleLine("Bob"), "");
+  EXPECT_EQ(SingleLine("王小明"), "");
+  EXPECT_EQ(SingleLine("Zoë Zhang-Smith"), "");
+  EXPECT_EQ(SingleLine("Zhang\xE3\x80\x80San"), "");  // inner U+3000
+  EXPECT_EQ(SingleLine("e\xCC\x81"), "");             // e + combining acute
+  EXPECT_EQ(SingleLine("\xF0\x9F\x98\x80"), "");      // an emoji is visible
+  EXPECT_EQ(SingleLine("", 0, 20), "");               // optional and unset
+}
+
+// Regression: CheckText after absl::StripAsciiWhitespace accepted every one
+// of these as a display name, which then showed as blank.
+TEST(CheckSingleLineTextTest, RejectsNamesWithNothingVisible) {
+  for (absl::string_view blank : {
+           "\xE3\x80\x80",                      // U+3000 ideographic space
+           "\xE2\x80\x8B",                      // U+200B zero width space
+           "\xEF\xBB\xBF",                      // U+FEFF BOM
+           "\xC2\xA0\xC2\xA0",                  // NBSP
+           "\xE2\x80\x83\xE2\x80\x8D",          // em space, ZWJ
+           "\xE3\x85\xA4",                      // U+3164 Hangul filler
+           "\xC2\xAD",                          // soft hyphen
+           "\xE2\xA0\x80",                      // U+2800 blank Braille
+           "\xCC\x81",                          // a lone combining mark
+           "\xCC\x81\xCC\x82\xE2\x83\x90",      // only combining marks
+           "\xEF\xB8\x8F",                      // U+FE0F variation selector
+           "\xF3\xA0\x80\x81\xF3\xA0\x81\xA1",  // tag characters
+           "  \t ",
+       }) {
+    EXPECT_EQ(SingleLine(blank), kNoVisible) << absl::CEscape(blank);
+  }
+}
+
+TEST(CheckSingleLineTextTest, RejectsLineBreaks) {
+  constexpr char kRule[] = "must not contain line breaks";
+  EXPECT_EQ(SingleLine("Bob\nAlice"), kRule);
+  EXPECT_EQ(SingleLine("\n"), kRule);
+  EXPECT_EQ(SingleLine("Bob\r"), kRule);
+  EXPECT_EQ(SingleLine("Bob\xC2\x85"), kRule);  // U+0085 NEL
+  EXPECT_EQ(SingleLine("Bob\xE2\x80\xA8"
+                       "Alice"),
+            kRule);                                 // U+2028
+  EXPECT_EQ(SingleLine("Bob\xE2\x80\xA9"), kRule);  // U+2029
+}
+
+TEST(CheckSingleLineTextTest, RejectsBidiControls) {
+  constexpr char kRule[] = "must not contain bidirectional control characters";
+  // LRM, RLM, ALM; LRE, RLE, PDF, LRO, RLO; LRI, RLI, FSI, PDI.
+  for (absl::string_view bidi :
+       {"\xE2\x80\x8E", "\xE2\x80\x8F", "\xD8\x9C", "\xE2\x80\xAA",
+        "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD", "\xE2\x80\xAE",
+        "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8", "\xE2\x81\xA9"}) {
+    EXPECT_EQ(SingleLine(absl::StrCat("Bob", bidi, "gnp.exe")), kRule)
+        << absl::CEscape(bidi);
+    EXPECT_EQ(SingleLine(bidi), kRule) << absl::CEscape(bidi);
+  }
+}
+
+TEST(CheckSingleLineTextTest, RejectsLeadingCombiningMark) {
+  constexpr char kRule[] = "must not start with a combining mark";
+  EXPECT_EQ(SingleLine("\xCC\x81"
+                       "Bob"),
+            kRule);  // U+0301
+  EXPECT_EQ(SingleLine("\xE1\xAA\xB0"
+                       "Bob"),
+            kRule);  // U+1AB0
+  EXPECT_EQ(SingleLine("\xE1\xB7\x80"
+                       "Bob"),
+            kRule);  // U+1DC0
+  EXPECT_EQ(SingleLine("\xE2\x83\x90"
+                       "Bob"),
+            kRule);  // U+20D0
+  EXPECT_EQ(SingleLine("\xEF\xB8\xA0"
+                       "Bob"),
+            kRule);  // U+FE20
+}
+
+TEST(CheckSingleLineTextTest, KeepsTheRulesOfCheckText) {
+  EXPECT_EQ(SingleLine("a\x01"
+                       "b"),
+            "must not contain control characters");
+  EXPECT_EQ(SingleLine("a\x7F"
+                       "b"),
+            "must not contain control characters");
+  EXPECT_EQ(SingleLine("a\xC2\x9B"
+                       "b"),
+            "must not contain control characters");
+  EXPECT_EQ(SingleLine(std::string("a\0b", 3)),
+            "must not contain control characters");
+  EXPECT_EQ(SingleLine("\xC0\xAF"), "must be valid UTF-8");
+  EXPECT_EQ(SingleLine("Bob\xE2\x80"), "must be valid UTF-8");
+  EXPECT_EQ(SingleLine(""), "is required");
+  EXPECT_EQ(SingleLine("ab", 3, 5), "must have at least 3 characters");
+  EXPECT_EQ(SingleLine("abcdef", 1, 5), "must have at most 5 characters");
+  EXPECT_EQ(SingleLine("张三李四王", 1, 5), "");  // characters, not bytes
+  EXPECT_EQ(SingleLine("张三李四王五", 1, 5), "must have at most 5 characters");
+}
+
+// --- TruncateUtf8 -----------------------------------------------------------
+
+std::string Repeat(absl::string_view s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) absl::StrAppend(&out, s);
+  return out;
+}
+
+TEST(TruncateUtf8Test, CutsOnCharacterBoundaries) {
+  const std::string e150 = Repeat("é", 150);  // 300 bytes
+  EXPECT_EQ(TruncateUtf8(e150, 200), Repeat("é", 100));
+  EXPECT_EQ(TruncateUtf8(e150, 199), Repeat("é", 99));
+  EXPECT_EQ(TruncateUtf8(e150, 1), "");
+  EXPECT_EQ(TruncateUtf8(e150, 0), "");
+  EXPECT_EQ(TruncateUtf8(e150, 300), e150);
+  EXPECT_EQ(TruncateUtf8(e150, 1000), e150);
+
+  const std::string mixed =
+      "a张\xF0\x9F\x98\x80"
+      "b";  // 1 + 3 + 4 + 1 bytes
+  EXPECT_EQ(TruncateUtf8(mixed, 1), "a");
+  EXPECT_EQ(TruncateUtf8(mixed, 2), "a");
+  EXPECT_EQ(TruncateUtf8(mixed, 3), "a");
+  EXPECT_EQ(TruncateUtf8(mixed, 4), "a张");
+  for (size_t n = 4; n < 8; ++n) EXPECT_EQ(TruncateUtf8(mixed, n), "a张") << n;
+  EXPECT_EQ(TruncateUtf8(mixed, 8), "a张\xF0\x9F\x98\x80");
+  EXPECT_EQ(TruncateUtf8("abcdef", 3), "abc");
+}
+
+TEST(TruncateUtf8Test, NeverEndsInsideASequence) {
+  const std::string text = "Zoë 张三 \xF0\x9F\x98\x80 Ω ok";
+  for (size_t n = 0; n <= text.size(); ++n) {
+    const absl::string_view cut = TruncateUtf8(text, n);
+    EXPECT_LE(cut.size(), n);
+    EXPECT_TRUE(Utf8Length(cut).has_value()) << "cut at " << n;
+    EXPECT_EQ(text.substr(0, cut.size()), cut);
+    // Nothing more could have been kept.
+    EXPECT_GT(cut.size() + 4, n);
+  }
+}
+
+TEST(TruncateUtf8Test, CutsInvalidBytesAtTheLimit) {
+  EXPECT_EQ(TruncateUtf8("\xFF\xFF\xFF", 2), "\xFF\xFF");
+  EXPECT_EQ(TruncateUtf8("a\x80\x80\x80\x80\x80", 5), "a\x80\x80\x80\x80");
+  // A lead byte whose sequence would not fit goes.
+  EXPECT_EQ(TruncateUtf8("ab\xE5\xBC", 3), "ab");
 }
 
 // --- CheckRequestId / CheckId -----------------------------------------------
