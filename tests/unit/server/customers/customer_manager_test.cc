@@ -668,6 +668,90 @@ TEST_F(CustomerManagerTest, AgentRevealIsAuditedBeforeTheReply) {
   EXPECT_EQ(CountAudit("desk-7", "REVEAL"), 2);
 }
 
+// Issue 8 #15: every read path against the README's table of who sees which
+// personal field.
+TEST_F(CustomerManagerTest, EveryReadPathFollowsThePersonalDataTable) {
+  CreateCustomerRequest req = NewCustomer("张三丰", kPhone, "B001");
+  req.mutable_customer()->set_email(kEmail);
+  *req.mutable_customer()->mutable_birthday() = Date(1990, 5, 17);
+  req.mutable_customer()->set_notes("allergic to wool");
+  req.mutable_customer()->mutable_preferences()->add_sizes("M");
+  absl::StatusOr<CreateCustomerResponse> created =
+      Call(&CustomerManager::CreateCustomer, admin_, req);
+  ASSERT_THAT(created, IsOk());
+  const std::string id = created->customer().customer_id();
+  v1::AdjustPointsRequest adjust;
+  adjust.set_customer_id(id);
+  adjust.set_delta(5);
+  adjust.set_reason("gift for 张三丰");
+  adjust.set_request_id(NewRequestId());
+  ASSERT_THAT(Call(&CustomerManager::AdjustPoints, admin_, adjust), IsOk());
+  const PrincipalPtr service = MakePrincipal(
+      "crm", Role::kService, "",
+      {"retail.customers.v1.CustomerService/GetCustomer",
+       "retail.customers.v1.CustomerService/ListCustomers",
+       "retail.customers.v1.CustomerService/SearchCustomers",
+       "retail.customers.v1.CustomerService/ListPointsTransactions"});
+
+  struct Expect {
+    const char* who;
+    PrincipalPtr p;
+    bool reveal;
+    std::string name, phone;
+    bool birthday, notes, preferences, reason;
+  };
+  const std::vector<Expect> table = {
+      {"admin", admin_, false, "张三丰", kPhone, true, true, true, true},
+      {"own branch", b001_, false, "张三丰", kPhone, true, true, true, true},
+      {"agent", agent_, false, "张三丰", kMaskedPhone, false, true, true, true},
+      {"agent+reveal", agent_, true, "张三丰", kPhone, true, true, true, true},
+      {"service", service, false, "张**", kMaskedPhone, false, false, true,
+       false},
+      {"auditor", auditor_, false, "张**", kMaskedPhone, false, false, false,
+       false},
+  };
+  for (const Expect& e : table) {
+    SCOPED_TRACE(e.who);
+    std::vector<Customer> seen;
+    absl::StatusOr<Customer> got = Get(e.p, id, e.reveal);
+    ASSERT_THAT(got, IsOk());
+    seen.push_back(*got);
+    absl::StatusOr<ListCustomersResponse> list = List(e.p, "", 0, "", e.reveal);
+    ASSERT_THAT(list, IsOk());
+    ASSERT_EQ(list->customers_size(), 1);
+    seen.push_back(list->customers(0));
+    SearchCustomersRequest search;
+    search.set_name_contains("三丰");
+    search.set_reveal_pii(e.reveal);
+    absl::StatusOr<SearchCustomersResponse> found =
+        Call(&CustomerManager::SearchCustomers, e.p, search);
+    ASSERT_THAT(found, IsOk());
+    ASSERT_EQ(found->customers_size(), 1);
+    seen.push_back(found->customers(0));
+    for (const Customer& c : seen) {
+      EXPECT_EQ(c.display_name(), e.name);
+      EXPECT_EQ(c.phone(), e.phone);
+      EXPECT_EQ(c.has_birthday(), e.birthday);
+      EXPECT_EQ(!c.notes().empty(), e.notes);
+      EXPECT_EQ(c.preferences().sizes_size() == 1, e.preferences);
+      EXPECT_EQ(c.points_balance(), 5);  // not personal: everyone sees it
+    }
+    v1::ListPointsTransactionsRequest ledger;
+    ledger.set_customer_id(id);
+    absl::StatusOr<v1::ListPointsTransactionsResponse> entries =
+        Call(&CustomerManager::ListPointsTransactions, e.p, ledger);
+    ASSERT_THAT(entries, IsOk());
+    ASSERT_EQ(entries->transactions_size(), 1);
+    EXPECT_EQ(!entries->transactions(0).reason().empty(), e.reason);
+  }
+  // A service token never exports, even if its list names the method.
+  const PrincipalPtr exporter = MakePrincipal(
+      "exporter", Role::kService, "",
+      {"retail.customers.v1.CustomerService/ExportCustomerData"});
+  EXPECT_THAT(Export(exporter, id),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
 TEST_F(CustomerManagerTest, AuditorIsReadOnlyAndNeverSeesPii) {
   const Customer c = Create();
   EXPECT_THAT(Call(&CustomerManager::CreateCustomer, auditor_,
