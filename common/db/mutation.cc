@@ -21,8 +21,8 @@ absl::Status AppendAudit(Connection& conn, const AuditRecord& r,
   return Guard("append audit", [&] {
     Stmt s = conn.Prepare(
         "INSERT INTO audit_log (create_time_us, principal_id, role, method,"
-        " resource, request_id, outcome, detail, staff_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        " resource, request_id, outcome, detail, staff_id, count)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s->bind(1, static_cast<int64_t>(now_micros));
     s->bind(2, r.principal_id);
     s->bind(3, r.role);
@@ -32,6 +32,7 @@ absl::Status AppendAudit(Connection& conn, const AuditRecord& r,
     s->bind(7, r.outcome);
     s->bind(8, r.detail);
     s->bind(9, r.staff_id);
+    s->bind(10, static_cast<int64_t>(r.count));
     s->exec();
     return absl::OkStatus();
   });

@@ -57,6 +57,9 @@ struct AuditRecord {
   std::string request_id;
   std::string outcome;  // "OK", "REPLAYED", "REVEAL" or a status code name
   std::string detail;
+  // How many identical events the row stands for (folded denials, see
+  // server/failure_audit.h); 1 otherwise.
+  int64_t count = 1;
 };
 
 absl::Status AppendAudit(Connection& conn, const AuditRecord& record,
