@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/access.h"
+#include "server/module.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
@@ -24,20 +25,16 @@ using ::testing::ElementsAre;
 constexpr char kAllMethodsService[] = "svc-all-token";
 constexpr char kNoMethodsService[] = "svc-none-token";
 
-// Every method of every registered service, for the policy walk.
+// Every method of every module's access table (so of every registered
+// service: start-up fails if a method has no rule), for a service token that
+// lists them all. A new module's RPCs join the policy walk by themselves.
 std::string AllMethods() {
   std::string all;
-  for (const char* m :
-       {"retail.customers.v1.CustomerService/CreateCustomer",
-        "retail.customers.v1.CustomerService/GetCustomer",
-        "retail.customers.v1.CustomerService/UpdateCustomer",
-        "retail.customers.v1.CustomerService/ListCustomers",
-        "retail.customers.v1.CustomerService/SearchCustomers",
-        "retail.customers.v1.CustomerService/AdjustPoints",
-        "retail.customers.v1.CustomerService/ListPointsTransactions",
-        "retail.customers.v1.CustomerService/ExportCustomerData",
-        "retail.customers.v1.CustomerService/EraseCustomer"}) {
-    absl::StrAppend(&all, all.empty() ? "" : ",", m);
+  for (const ModuleSpec& spec : Modules()) {
+    const AccessTable table = spec.access();
+    for (const AccessRule& rule : table.rules()) {
+      absl::StrAppend(&all, all.empty() ? "" : ",", rule.method_name);
+    }
   }
   return all;
 }
