@@ -2,7 +2,9 @@
 
 #include <chrono>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/status.h"
 
 namespace retail {
 namespace {
@@ -16,6 +18,21 @@ absl::string_view Metadata(grpc::CallbackServerContext* ctx,
 }
 
 }  // namespace
+
+// Gives its slot back when gRPC has sent the response (or dropped the call)
+// and freed the call's messages.
+class CallGate::SlotReactor final : public grpc::ServerUnaryReactor {
+ public:
+  explicit SlotReactor(std::atomic<int>& in_flight) : in_flight_(in_flight) {}
+
+  void OnDone() override {
+    in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    delete this;
+  }
+
+ private:
+  std::atomic<int>& in_flight_;
+};
 
 absl::StatusOr<CallMeta> CallGate::Admit(grpc::CallbackServerContext* ctx,
                                          const AccessRule& rule) const {
@@ -34,8 +51,28 @@ absl::StatusOr<CallMeta> CallGate::Admit(grpc::CallbackServerContext* ctx,
   absl::StatusOr<std::shared_ptr<const Principal>> principal =
       auth_.Authenticate(Metadata(ctx, "authorization"));
   if (!principal.ok()) return principal.status();
-  return AuthorizeCall(std::move(*principal), rule,
-                       Metadata(ctx, "x-staff-id"), wait);
+  return AuthorizeCall(std::move(*principal), rule, Metadata(ctx, "x-staff-id"),
+                       wait);
+}
+
+CallGate::Entry CallGate::Enter(grpc::CallbackServerContext* ctx,
+                                const AccessRule& rule) const {
+  if (max_calls_in_flight_ <= 0) {
+    return {ctx->DefaultReactor(), Admit(ctx, rule)};
+  }
+  // Checked before the token: a full server answers at once, and a flood
+  // costs no hashing.
+  if (in_flight_.fetch_add(1, std::memory_order_relaxed) >=
+      max_calls_in_flight_) {
+    in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    return {ctx->DefaultReactor(),
+            ErrorWithReason(
+                absl::StatusCode::kResourceExhausted, "SERVER_OVERLOADED",
+                absl::StrCat("the server has ", max_calls_in_flight_,
+                             " calls in flight, its limit; retry with backoff"),
+                {{"max_calls_in_flight", absl::StrCat(max_calls_in_flight_)}})};
+  }
+  return {new SlotReactor(in_flight_), Admit(ctx, rule)};
 }
 
 }  // namespace retail

@@ -1,13 +1,14 @@
-// What every call passes before its manager runs: the deadline check,
-// authentication (bearer token), the x-staff-id metadata, authorization
-// against the method's access rule, and the bound on how long it may wait
-// for the writer or a reader. One place, so every RPC of every module is
-// admitted the same way.
+// What every call passes before its manager runs: the bound on calls in
+// flight, the deadline check, authentication (bearer token), the x-staff-id
+// metadata, authorization against the method's access rule, and the bound on
+// how long it may wait for the writer or a reader connection. One place, so
+// every RPC of every module is admitted the same way.
 #ifndef RETAIL_SERVER_CALL_GATE_H_
 #define RETAIL_SERVER_CALL_GATE_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -21,9 +22,13 @@ namespace retail {
 class CallGate {
  public:
   // `max_wait`: how long a call without a deadline may wait for the writer
-  // or a reader before it is answered UNAVAILABLE.
-  CallGate(Authenticator& auth, absl::Duration max_wait)
-      : auth_(auth), max_wait_(max_wait) {}
+  // or a reader before it is answered UNAVAILABLE. `max_calls_in_flight`:
+  // calls admitted at once, 0 for no limit.
+  CallGate(Authenticator& auth, absl::Duration max_wait,
+           int max_calls_in_flight = 0)
+      : auth_(auth),
+        max_wait_(max_wait),
+        max_calls_in_flight_(max_calls_in_flight) {}
 
   // The merged access table of every module (filled while modules build).
   AccessTable& access() { return access_; }
@@ -33,9 +38,30 @@ class CallGate {
   absl::StatusOr<CallMeta> Admit(grpc::CallbackServerContext* ctx,
                                  const AccessRule& rule) const;
 
+  struct Entry {
+    // Finish it exactly once, with the manager's answer or `meta`'s error.
+    grpc::ServerUnaryReactor* reactor;
+    absl::StatusOr<CallMeta> meta;
+  };
+  // Admit() for a unary call, plus the bound on calls in flight: when every
+  // slot is taken, `meta` is RESOURCE_EXHAUSTED. An admitted call keeps its
+  // slot until gRPC is done with it (the reactor's OnDone), not merely until
+  // it is answered: a response the client does not read stays in memory
+  // until then, and those responses are what the bound is for.
+  Entry Enter(grpc::CallbackServerContext* ctx, const AccessRule& rule) const;
+
+  // Calls holding a slot now (0 when there is no limit).
+  int calls_in_flight() const {
+    return in_flight_.load(std::memory_order_relaxed);
+  }
+
  private:
+  class SlotReactor;
+
   Authenticator& auth_;
   const absl::Duration max_wait_;
+  const int max_calls_in_flight_;
+  mutable std::atomic<int> in_flight_{0};
   AccessTable access_;
 };
 

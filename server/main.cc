@@ -1,9 +1,15 @@
 // retail_server: flags, signals, and the server's lifetime. Everything else
 // is in BuildServer (server.h).
 #include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <memory>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -11,7 +17,20 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/logging.h"
+#include "server/accept_watchdog.h"
 #include "server/server.h"
+
+// jemalloc's start-up options (it reads this symbol before main). By default
+// it keeps freed pages for reuse for ~10 s and purges them only when it next
+// allocates, so after a flood of calls the memory stayed with the process
+// (~1.4 GB seen). A background thread now returns freed pages to the system
+// after a second, whether or not anything else runs. MALLOC_CONF in the
+// environment still overrides these.
+extern "C" {
+// NOLINTNEXTLINE: the name is jemalloc's.
+const char* malloc_conf =
+    "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
+}
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "host:port to serve on");
 ABSL_FLAG(std::string, db, "data/retail.db",
@@ -41,7 +60,77 @@ ABSL_FLAG(std::string, time_zone, "Asia/Shanghai",
 ABSL_FLAG(int32_t, call_wait_limit_ms, 5000,
           "how long a call without a deadline may wait for the writer or a "
           "reader connection before it gets UNAVAILABLE");
+ABSL_FLAG(int32_t, drain_seconds, 5,
+          "on SIGTERM/SIGINT, how long health reports NOT_SERVING (calls still "
+          "served) before the server stops taking calls; a second signal "
+          "ends it early");
+ABSL_FLAG(int32_t, max_concurrent_streams, 100,
+          "calls one connection may have open at once (HTTP/2 "
+          "MAX_CONCURRENT_STREAMS); 0: no limit");
+ABSL_FLAG(int32_t, max_calls_in_flight, 256,
+          "calls of all connections together being served or sending their "
+          "answer; more get RESOURCE_EXHAUSTED (SERVER_OVERLOADED) at once. "
+          "Health checks are not counted. 0: no limit");
+ABSL_FLAG(int32_t, handshake_timeout_ms, 10'000,
+          "close a connection that has not completed the HTTP/2 handshake by "
+          "then");
+ABSL_FLAG(int32_t, max_connection_idle_ms, 5 * 60'000,
+          "send GOAWAY to a connection that has had no call for this long; 0: "
+          "never");
+ABSL_FLAG(int32_t, max_connection_age_ms, 30 * 60'000,
+          "send GOAWAY to every connection after about this long; 0: never");
+ABSL_FLAG(int32_t, max_connection_age_grace_ms, 60'000,
+          "after GOAWAY for age, how long calls on the connection get before "
+          "it is closed");
+ABSL_FLAG(int32_t, grpc_memory_quota_mb, 512,
+          "memory gRPC itself may use for connections and calls; 0: no limit");
+ABSL_FLAG(int32_t, grpc_max_threads, 64,
+          "threads gRPC may start for synchronous services (reflection)");
+ABSL_FLAG(int32_t, accept_check_interval_ms, 10'000,
+          "how often the server checks, over a new connection to its own "
+          "port, that it still accepts connections; 0: never");
+ABSL_FLAG(int32_t, accept_check_timeout_ms, 5'000,
+          "time one such check gets (connect, handshake, health Check)");
+ABSL_FLAG(int32_t, accept_check_failures, 6,
+          "checks failing in a row after which the server exits with status "
+          "3 for its supervisor to restart it");
 // Module flags (e.g. the customer tier thresholds) live in their modules.
+
+namespace {
+
+// Exit status when the listener has stopped accepting (AcceptWatchdog).
+constexpr int kExitListenerDead = 3;
+
+// Every connection is a file descriptor, and gRPC 1.51 stops accepting for
+// good after one EMFILE (see server/accept_watchdog.h). The soft limit is
+// often 1024 while the hard limit is far higher; use all of it.
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      RETAIL_LOG(WARNING) << "cannot raise the file descriptor limit from "
+                          << before << ": " << std::strerror(errno);
+      return;
+    }
+  }
+  RETAIL_LOG(INFO) << "file descriptor limit " << limit.rlim_cur;
+}
+
+// Waits up to `period` for another stop signal.
+void WaitForSignal(const sigset_t& signals, absl::Duration period) {
+  const absl::Time end = absl::Now() + period;
+  for (absl::Duration left = period; left > absl::ZeroDuration();
+       left = end - absl::Now()) {
+    const timespec ts = absl::ToTimespec(left);
+    if (sigtimedwait(&signals, nullptr, &ts) >= 0) return;
+    if (errno != EINTR) return;  // EAGAIN: the period is over
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Retail customer-service gRPC server");
@@ -49,6 +138,10 @@ int main(int argc, char** argv) {
   // Debian builds Abseil without NDEBUG, which leaves mutex deadlock detection
   // on inside every gRPC lock: ~5% of server CPU per call in profiles.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // Requests with invalid UTF-8 make protobuf log an error each, before
+  // anyone is authenticated.
+  retail::InstallProtobufLogLimiter();
+  RaiseFileLimit();
 
   // Block the stop signals in every thread (gRPC's and the writer inherit
   // this mask), then wait for them synchronously below.
@@ -73,6 +166,16 @@ int main(int argc, char** argv) {
       absl::Hours(24) * absl::GetFlag(FLAGS_request_id_retention_days);
   options.call_wait_limit =
       absl::Milliseconds(absl::GetFlag(FLAGS_call_wait_limit_ms));
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.max_calls_in_flight = absl::GetFlag(FLAGS_max_calls_in_flight);
+  options.handshake_timeout_ms = absl::GetFlag(FLAGS_handshake_timeout_ms);
+  options.max_connection_idle_ms = absl::GetFlag(FLAGS_max_connection_idle_ms);
+  options.max_connection_age_ms = absl::GetFlag(FLAGS_max_connection_age_ms);
+  options.max_connection_age_grace_ms =
+      absl::GetFlag(FLAGS_max_connection_age_grace_ms);
+  options.grpc_memory_quota_bytes =
+      int64_t{absl::GetFlag(FLAGS_grpc_memory_quota_mb)} * 1024 * 1024;
+  options.grpc_max_threads = absl::GetFlag(FLAGS_grpc_max_threads);
   options.chain.currency_code = absl::GetFlag(FLAGS_currency);
   options.chain.time_zone = absl::GetFlag(FLAGS_time_zone);
 
@@ -81,10 +184,43 @@ int main(int argc, char** argv) {
     RETAIL_LOG(ERROR) << "cannot start: " << server.status();
     return 1;
   }
+  std::unique_ptr<retail::AcceptWatchdog> watchdog;
+  if (absl::GetFlag(FLAGS_accept_check_interval_ms) > 0) {
+    retail::AcceptWatchdogOptions check;
+    check.target = retail::WatchdogTarget(options.listen, (*server)->port());
+    check.interval =
+        absl::Milliseconds(absl::GetFlag(FLAGS_accept_check_interval_ms));
+    check.timeout =
+        absl::Milliseconds(absl::GetFlag(FLAGS_accept_check_timeout_ms));
+    check.max_failures =
+        std::max(1, absl::GetFlag(FLAGS_accept_check_failures));
+    watchdog = std::make_unique<retail::AcceptWatchdog>(
+        check, [](int failures, const absl::Status& last) {
+          // Nothing new can connect, health checks included; only a restart
+          // brings the listener back. No checkpoint: the WAL is durable and
+          // the next start recovers it.
+          RETAIL_LOG(ERROR) << "not accepting connections (" << failures
+                            << " checks in a row failed; last: " << last
+                            << "); exiting for the supervisor to restart";
+          _exit(kExitListenerDead);
+        });
+  }
+
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
+  if (watchdog != nullptr) watchdog->Stop();
   RETAIL_LOG(INFO) << "received signal " << signal_number << "; shutting down";
-  (*server)->Shutdown(
+  const absl::Duration drain =
+      absl::Seconds(absl::GetFlag(FLAGS_drain_seconds));
+  if (drain > absl::ZeroDuration()) {
+    RETAIL_LOG(INFO) << "health NOT_SERVING for " << drain
+                     << " before calls are refused";
+    (*server)->Drain();
+    WaitForSignal(stop_signals, drain);
+  }
+  const absl::Status stopped = (*server)->Shutdown(
       absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
-  return 0;
+  // A failed checkpoint leaves data only in the WAL: the supervisor should
+  // hear about it.
+  return stopped.ok() ? 0 : 1;
 }

@@ -1,7 +1,8 @@
 #include "server/server.h"
 
+#include <grpcpp/ext/health_check_service_server_builder_option.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -15,6 +16,10 @@ namespace {
 
 // One slice of request_id pruning: bounds how long it holds the writer.
 constexpr int kPruneSlice = 10'000;
+
+// Registered by InitProtoReflectionServerBuilderPlugin.
+constexpr char kReflectionService[] =
+    "grpc.reflection.v1alpha.ServerReflection";
 
 // The engine's own maintenance: forget request_id replay copies older than
 // the retention window.
@@ -51,7 +56,8 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
         "' (an IANA name such as Asia/Shanghai; is tzdata installed?)"));
   }
 
-  ASSIGN_OR_RETURN(server->auth_, Authenticator::Create(options.auth_config));
+  ASSIGN_OR_RETURN(server->auth_,
+                   Authenticator::Create(options.auth_config, &clock));
   db::DatabaseOptions db_options;
   db_options.path = options.db_path;
   db_options.reader_connections = options.reader_connections;
@@ -61,8 +67,8 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
 
   // Every module's access rules go in before any service is built, so each
   // handler finds its rule.
-  server->gate_ =
-      std::make_unique<CallGate>(*server->auth_, options.call_wait_limit);
+  server->gate_ = std::make_unique<CallGate>(
+      *server->auth_, options.call_wait_limit, options.max_calls_in_flight);
   for (const ModuleSpec& spec : Modules()) {
     server->gate_->access().Merge(spec.access());
   }
@@ -96,7 +102,15 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   server->maintenance_ =
       std::make_unique<MaintenanceScheduler>(clock, std::move(tasks));
 
-  grpc::EnableDefaultHealthCheckService(true);
+  std::vector<std::string> health_names = server->description_.services;
+  health_names.push_back(grpc::health::v1::Health::service_full_name());
+  health_names.push_back(kReflectionService);
+  server->health_ = std::make_unique<HealthService>(health_names);
+  builder.RegisterService(server->health_.get());
+  // Ours replaces gRPC's built-in health service, which must not claim the
+  // same methods.
+  builder.SetOption(
+      std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   // Loopback by default; see README for exposing it behind TLS.
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
@@ -109,6 +123,32 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  // Without these gRPC 1.51 lets one connection open any number of streams
+  // and keeps connections (and their file descriptors) forever.
+  if (options.max_concurrent_streams > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                               options.max_concurrent_streams);
+  }
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             options.handshake_timeout_ms);
+  if (options.max_connection_idle_ms > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               options.max_connection_idle_ms);
+  }
+  if (options.max_connection_age_ms > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               options.max_connection_age_ms);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               options.max_connection_age_grace_ms);
+  }
+  grpc::ResourceQuota quota("retail_server");
+  if (options.grpc_memory_quota_bytes > 0) {
+    quota.Resize(static_cast<size_t>(options.grpc_memory_quota_bytes));
+  }
+  if (options.grpc_max_threads > 0) {
+    quota.SetMaxThreads(options.grpc_max_threads);
+  }
+  builder.SetResourceQuota(quota);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
@@ -120,7 +160,7 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", options.listen, " (address in use or invalid?)"));
   }
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  server->health_->SetServing(true);
   if (options.maintenance_interval > absl::ZeroDuration()) {
     server->maintenance_->Start();
   }
@@ -129,7 +169,10 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   return server;
 }
 
-RetailServer::~RetailServer() { Shutdown(absl::Seconds(5)); }
+RetailServer::~RetailServer() {
+  // Logged by Shutdown; a destructor has no one to tell.
+  Shutdown(absl::Seconds(5)).IgnoreError();
+}
 
 std::shared_ptr<grpc::Channel> RetailServer::InProcessChannel() {
   return server_->InProcessChannel(grpc::ChannelArguments());
@@ -143,19 +186,28 @@ std::vector<const ModuleService*> RetailServer::services() const {
   return out;
 }
 
-void RetailServer::Shutdown(absl::Duration grace) {
-  if (shut_down_ || server_ == nullptr) return;
+void RetailServer::Drain() {
+  if (health_ != nullptr) health_->SetServing(false);
+}
+
+absl::Status RetailServer::Shutdown(absl::Duration grace) {
+  if (shut_down_ || server_ == nullptr) return shutdown_status_;
   shut_down_ = true;
   // Returns after the slice in progress, not after a whole sweep.
   if (maintenance_ != nullptr) maintenance_->Stop();
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  // Before the server: open Watch streams would otherwise hold it for the
+  // whole grace period.
+  health_->Shutdown();
   // Calls still waiting for their commit finish normally: the writer keeps
   // running until Close() below.
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoNanoseconds(grace));
-  absl::Status closed = db_->Close();
-  if (!closed.ok()) RETAIL_LOG(ERROR) << "closing the database: " << closed;
+  shutdown_status_ = db_->Close();
+  if (!shutdown_status_.ok()) {
+    RETAIL_LOG(ERROR) << "closing the database: " << shutdown_status_;
+  }
   RETAIL_LOG(INFO) << "server stopped";
+  return shutdown_status_;
 }
 
 void RetailServer::Wait() { server_->Wait(); }

@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "common/clock.h"
 #include "common/db/database.h"
 #include "server/call_gate.h"
+#include "server/health_service.h"
 #include "server/maintenance.h"
 #include "server/module.h"
 #include "server/module_registry.h"
@@ -43,6 +45,37 @@ struct ServerOptions {
   absl::Duration maintenance_interval = absl::Hours(1);
   // How long a request_id's first response is kept for retries.
   absl::Duration request_id_retention = absl::Hours(24 * 30);
+
+  // Resource bounds. A client that opens streams and never
+  // reads the answers pins each answer in memory until gRPC is done with the
+  // call; these keep that, and the connections themselves, bounded.
+  //
+  // Streams one connection may have open at once (HTTP/2 SETTINGS; a client
+  // queues the rest).
+  int max_concurrent_streams = 100;
+  // Calls of every connection together being served or still sending their
+  // answer; more are answered RESOURCE_EXHAUSTED (reason SERVER_OVERLOADED)
+  // at once. 0: no limit. Health checks are not counted.
+  int max_calls_in_flight = 256;
+  // A connection that has not finished the HTTP/2 handshake by then is
+  // closed (gRPC's default is 120 s: plenty of time to hold descriptors).
+  int handshake_timeout_ms = 10'000;
+  // A connection with no call for this long is sent GOAWAY; clients
+  // reconnect when they next need to. 0: never.
+  int max_connection_idle_ms = 5 * 60'000;
+  // Every connection is sent GOAWAY after about this long, and closed
+  // `max_connection_age_grace_ms` later whatever is still running on it.
+  // 0: never.
+  int max_connection_age_ms = 30 * 60'000;
+  int max_connection_age_grace_ms = 60'000;
+  // Memory gRPC itself may allocate (transport buffers, call state); under
+  // pressure it shrinks flow-control windows and then cancels streams.
+  // Answers built by the services are not counted: max_calls_in_flight
+  // bounds those. 0: no limit.
+  int64_t grpc_memory_quota_bytes = 512LL * 1024 * 1024;
+  // Threads gRPC may start for its synchronous services (reflection).
+  int grpc_max_threads = 64;
+
   ChainSettings chain;
   const Clock* clock = nullptr;  // null: the system clock
 };
@@ -57,10 +90,18 @@ class RetailServer {
   // A channel to this server that skips the network, for tests.
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
-  // Graceful stop: health goes NOT_SERVING, no new calls are accepted,
-  // in-flight calls get until `grace` to finish, then the writer drains and
-  // the WAL is checkpointed. Idempotent.
-  void Shutdown(absl::Duration grace);
+  // Health answers NOT_SERVING for every service from now on, so load
+  // balancers stop sending calls; calls that still come are served. The
+  // caller waits (--drain_seconds), then calls Shutdown().
+  void Drain();
+
+  // Graceful stop: health goes NOT_SERVING and health Watch streams end, no
+  // new calls are accepted, in-flight calls get until `grace` to finish, then
+  // the writer drains and the WAL is checkpointed. Returns the error of
+  // closing the database (e.g. a failed checkpoint), which the process
+  // should exit non-zero for. Idempotent: later calls return the first
+  // result.
+  absl::Status Shutdown(absl::Duration grace);
 
   // Blocks until the server stops.
   void Wait();
@@ -74,6 +115,11 @@ class RetailServer {
   // Runs the maintenance tasks that are due by the clock (tests, with a
   // FakeClock and maintenance_interval zero).
   int RunMaintenance() { return maintenance_->RunDue(); }
+  // The grpc.health.v1.Health service, which has a status for every service
+  // served (services(), health itself and reflection).
+  HealthService& health() { return *health_; }
+  // Calls holding a max_calls_in_flight slot now.
+  int calls_in_flight() const { return gate_->calls_in_flight(); }
 
  private:
   friend absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
@@ -89,9 +135,12 @@ class RetailServer {
   ServerDescription description_;
   std::vector<std::unique_ptr<Module>> modules_;
   std::unique_ptr<MaintenanceScheduler> maintenance_;
+  // Outlives server_: its Watch streams end before the server is destroyed.
+  std::unique_ptr<HealthService> health_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;
+  absl::Status shutdown_status_;
 };
 
 // Opens and migrates the database, loads the auth config, builds every

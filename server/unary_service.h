@@ -96,8 +96,9 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
                                      const CallGate& gate,
                                      const AccessRule& rule,
                                      Response* response, Invoke&& invoke) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  absl::StatusOr<CallMeta> meta = gate.Admit(ctx, rule);
+  CallGate::Entry entry = gate.Enter(ctx, rule);
+  grpc::ServerUnaryReactor* reactor = entry.reactor;
+  absl::StatusOr<CallMeta>& meta = entry.meta;
   if (!meta.ok()) {
     reactor->Finish(ToGrpcStatus(meta.status()));
     return reactor;

@@ -1,5 +1,5 @@
-// The single writer thread with group commit (docs/architecture.md, "Storage,
-// storage, durability").
+// The single writer thread with group commit (docs/architecture.md,
+// "Storage, durability, the write path").
 //
 // Every mutation is a closure submitted here. The writer takes all queued
 // closures (up to a batch limit), runs them in one BEGIN IMMEDIATE ... COMMIT,
