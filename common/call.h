@@ -5,6 +5,7 @@
 #ifndef RETAIL_COMMON_CALL_H_
 #define RETAIL_COMMON_CALL_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,13 @@ struct WaitLimit {
   }
 };
 
+// Set by the write path when it audited the call's failure inside its own
+// transaction (common/db/mutation.cc), so that the call path does not audit
+// it a second time (server/failure_audit.h).
+struct FailureAuditMark {
+  std::atomic<int> audited_code{-1};
+};
+
 struct CallMeta {
   std::shared_ptr<const Principal> principal;
   std::string method;    // full name, "retail.customers.v1.CustomerService/..."
@@ -45,6 +53,8 @@ struct CallMeta {
   std::string request_id;  // empty for reads
   std::string resource;    // e.g. "customers/cus_...", refined by apply
   WaitLimit wait;
+  // Null for reads, which the write path never audits.
+  std::shared_ptr<FailureAuditMark> failure_audit;
 
   // A copy naming the request and the resource it acts on.
   CallMeta With(std::string request_id_, std::string resource_) const {

@@ -44,15 +44,26 @@ absl::StatusOr<CallMeta> CallGate::Admit(grpc::CallbackServerContext* ctx,
   } else {
     wait = WaitLimit{absl::FromChrono(deadline), /*client_deadline=*/true};
     if (wait.Expired(now)) {
-      return absl::DeadlineExceededError(
+      absl::Status expired = absl::DeadlineExceededError(
           "the call's deadline had already passed");
+      RecordFailure(nullptr, rule.method_name, expired);
+      return expired;
     }
   }
   absl::StatusOr<std::shared_ptr<const Principal>> principal =
       auth_.Authenticate(Metadata(ctx, "authorization"));
-  if (!principal.ok()) return principal.status();
-  return AuthorizeCall(std::move(*principal), rule, Metadata(ctx, "x-staff-id"),
-                       wait);
+  if (!principal.ok()) {
+    RecordFailure(nullptr, rule.method_name, principal.status());
+    return principal.status();
+  }
+  absl::StatusOr<CallMeta> meta = AuthorizeCall(
+      *principal, rule, Metadata(ctx, "x-staff-id"), wait);
+  if (!meta.ok()) {
+    CallMeta who;
+    who.principal = std::move(*principal);
+    RecordFailure(&who, rule.method_name, meta.status());
+  }
+  return meta;
 }
 
 CallGate::Entry CallGate::Enter(grpc::CallbackServerContext* ctx,
@@ -65,12 +76,13 @@ CallGate::Entry CallGate::Enter(grpc::CallbackServerContext* ctx,
   if (in_flight_.fetch_add(1, std::memory_order_relaxed) >=
       max_calls_in_flight_) {
     in_flight_.fetch_sub(1, std::memory_order_relaxed);
-    return {ctx->DefaultReactor(),
-            ErrorWithReason(
-                absl::StatusCode::kResourceExhausted, "SERVER_OVERLOADED",
-                absl::StrCat("the server has ", max_calls_in_flight_,
-                             " calls in flight, its limit; retry with backoff"),
-                {{"max_calls_in_flight", absl::StrCat(max_calls_in_flight_)}})};
+    absl::Status overloaded = ErrorWithReason(
+        absl::StatusCode::kResourceExhausted, "SERVER_OVERLOADED",
+        absl::StrCat("the server has ", max_calls_in_flight_,
+                     " calls in flight, its limit; retry with backoff"),
+        {{"max_calls_in_flight", absl::StrCat(max_calls_in_flight_)}});
+    RecordFailure(nullptr, rule.method_name, overloaded);
+    return {ctx->DefaultReactor(), std::move(overloaded)};
   }
   return {new SlotReactor(in_flight_), Admit(ctx, rule)};
 }

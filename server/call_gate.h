@@ -16,6 +16,7 @@
 #include "common/access.h"
 #include "common/auth.h"
 #include "common/call.h"
+#include "server/failure_audit.h"
 
 namespace retail {
 
@@ -29,6 +30,22 @@ class CallGate {
       : auth_(auth),
         max_wait_(max_wait),
         max_calls_in_flight_(max_calls_in_flight) {}
+
+  // Where failures before the writer are audited; null: not audited (unit
+  // tests of the gate alone).
+  void set_failure_audit(FailureAudit* audit) { failure_audit_ = audit; }
+  // Audits a failed call unless the write path already did (meta's mark).
+  // `meta` is null when the caller is not authenticated.
+  void RecordFailure(const CallMeta* meta, absl::string_view method,
+                     const absl::Status& status) const {
+    if (failure_audit_ == nullptr || status.ok()) return;
+    if (meta != nullptr && meta->failure_audit != nullptr &&
+        meta->failure_audit->audited_code.load() ==
+            static_cast<int>(status.code())) {
+      return;
+    }
+    failure_audit_->Record(meta, method, status);
+  }
 
   // The merged access table of every module (filled while modules build).
   AccessTable& access() { return access_; }
@@ -59,6 +76,7 @@ class CallGate {
   class SlotReactor;
 
   Authenticator& auth_;
+  FailureAudit* failure_audit_ = nullptr;
   const absl::Duration max_wait_;
   const int max_calls_in_flight_;
   mutable std::atomic<int> in_flight_{0};

@@ -72,12 +72,22 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   for (const ModuleSpec& spec : Modules()) {
     server->gate_->access().Merge(spec.access());
   }
+  server->failure_audit_ =
+      std::make_unique<FailureAudit>(server->db_->writer(), clock);
+  server->gate_->set_failure_audit(server->failure_audit_.get());
   server->description_.version = kServerVersion;
   server->registry_.Offer<ServerDescription>(&server->description_);
 
-  std::vector<MaintenanceTask> tasks = {PruneStoredResponsesTask(
-      *server->db_, clock, options.maintenance_interval,
-      options.request_id_retention)};
+  std::vector<MaintenanceTask> tasks = {
+      PruneStoredResponsesTask(*server->db_, clock,
+                               options.maintenance_interval,
+                               options.request_id_retention),
+      // Folded failure counts of each finished minute.
+      {"core.flush_failure_audit", absl::Minutes(1),
+       [audit = server->failure_audit_.get()]() -> absl::StatusOr<bool> {
+         RETURN_IF_ERROR(audit->Flush(/*all=*/false));
+         return false;
+       }}};
   grpc::ServerBuilder builder;
   // `options` may not outlive this call (tests build it on the stack):
   // modules get the server's own copies.
@@ -202,6 +212,11 @@ absl::Status RetailServer::Shutdown(absl::Duration grace) {
   // running until Close() below.
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoNanoseconds(grace));
+  // No call is left to fail: write the folded counts still in memory.
+  if (absl::Status flushed = failure_audit_->Flush(/*all=*/true);
+      !flushed.ok()) {
+    RETAIL_LOG(WARNING) << "folded failure counts lost: " << flushed;
+  }
   shutdown_status_ = db_->Close();
   if (!shutdown_status_.ok()) {
     RETAIL_LOG(ERROR) << "closing the database: " << shutdown_status_;

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/db/database.h"
 #include "server/call_gate.h"
+#include "server/failure_audit.h"
 #include "server/health_service.h"
 #include "server/maintenance.h"
 #include "server/module.h"
@@ -134,6 +135,7 @@ class RetailServer {
   ModuleRegistry registry_;
   ServerDescription description_;
   std::vector<std::unique_ptr<Module>> modules_;
+  std::unique_ptr<FailureAudit> failure_audit_;
   std::unique_ptr<MaintenanceScheduler> maintenance_;
   // Outlives server_: its Watch streams end before the server is destroyed.
   std::unique_ptr<HealthService> health_;

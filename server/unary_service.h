@@ -103,9 +103,21 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
     reactor->Finish(ToGrpcStatus(meta.status()));
     return reactor;
   }
+  // Who to name if the call fails before (or without) the write path
+  // auditing it.
+  CallMeta who;
+  who.principal = meta->principal;
+  who.staff_id = meta->staff_id;
+  if (rule.act != Act::kRead) {
+    meta->failure_audit = std::make_shared<FailureAuditMark>();
+    who.failure_audit = meta->failure_audit;
+  }
   try {
     invoke(std::move(*meta),
-           Reply<Response>(response, [reactor](absl::Status status) {
+           Reply<Response>(response, [reactor, &gate, &rule,
+                                      who = std::move(who)](
+                                         absl::Status status) {
+             if (!status.ok()) gate.RecordFailure(&who, rule.method_name, status);
              reactor->Finish(ToGrpcStatus(status));
            }));
   } catch (const std::exception& e) {

@@ -251,14 +251,22 @@ void SubmitMutationImpl(
   op.on_failure = [shared_meta, now, replayed_failure,
                    fingerprint = std::move(fingerprint)](
                       Connection& conn, const absl::Status& status) {
+    // Tells the call path this failure is audited (unless the batch's
+    // COMMIT fails after all: then the caller gets that error instead, with
+    // another code, and the call path audits it).
+    auto mark_audited = [&](const absl::Status& written) {
+      if (written.ok() && shared_meta->failure_audit != nullptr) {
+        shared_meta->failure_audit->audited_code.store(
+            static_cast<int>(status.code()));
+      }
+    };
     if (*replayed_failure) {
-      AppendAudit(conn,
-                  AuditFor(*shared_meta, "REPLAYED",
-                           absl::StrCat(absl::StatusCodeToString(status.code()),
-                                        ": ",
-                                        AuditDetail(status.message()))),
-                  *now)
-          .IgnoreError();
+      mark_audited(AppendAudit(
+          conn,
+          AuditFor(*shared_meta, "REPLAYED",
+                   absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
+                                AuditDetail(status.message()))),
+          *now));
       return;
     }
     // The change is rolled back; its business failure is the request's
@@ -269,11 +277,11 @@ void SubmitMutationImpl(
         return StoreResult(conn, *shared_meta, fingerprint, "", &status, *now);
       }).IgnoreError();
     }
-    AppendAudit(conn,
-                AuditFor(*shared_meta, absl::StatusCodeToString(status.code()),
-                         AuditDetail(status.message())),
-                *now)
-        .IgnoreError();
+    mark_audited(AppendAudit(
+        conn,
+        AuditFor(*shared_meta, absl::StatusCodeToString(status.code()),
+                 AuditDetail(status.message())),
+        *now));
   };
   op.done = std::move(done);
   writer.Submit(std::move(op));

@@ -302,5 +302,52 @@ TEST_F(ServerTest, StaffIdIsRecordedNextToThePrincipal) {
   EXPECT_THAT(DetailsOf(s).fields, ElementsAre("x-staff-id"));
 }
 
+// Issue 8 #7: failures refused before the writer are audited too, and a
+// flood of identical ones is folded into one row per minute with a count.
+TEST_F(ServerTest, FailuresBeforeTheWriterAreAuditedAndFolded) {
+  CreateCustomerResponse created;
+  for (int i = 0; i < 50; ++i) {
+    grpc::Status s = Call(&CustomerService::Stub::CreateCustomer, kAuditor,
+                          NewCustomer("否", "13900000990"), &created);
+    ASSERT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  CreateCustomerRequest invalid = NewCustomer("无", "13900000991");
+  invalid.clear_request_id();
+  EXPECT_EQ(Call(&CustomerService::Stub::CreateCustomer, kAdmin, invalid,
+                 &created)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  grpc::Status s;
+  Get("no-such-token", "cus_x", &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  // A failure the write path audits in its own transaction is not counted
+  // twice.
+  CreateCustomerResponse first;
+  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, kAdmin,
+                   NewCustomer("一", "13900000992"), &first)
+                  .ok());
+  EXPECT_EQ(Call(&CustomerService::Stub::CreateCustomer, kAdmin,
+                 NewCustomer("二", "13900000992"), &created)
+                .error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+
+  server_.Restart();  // shutdown writes the counts still in memory
+  EXPECT_EQ(server_.QueryScalar(
+                "SELECT COUNT(*) || '/' || SUM(count) FROM audit_log WHERE "
+                "principal_id = 'auditor' AND outcome = 'PERMISSION_DENIED'"),
+            "2/50");
+  EXPECT_EQ(server_.QueryScalar(
+                "SELECT COUNT(*) FROM audit_log WHERE principal_id = 'admin' "
+                "AND outcome = 'INVALID_ARGUMENT' AND detail LIKE "
+                "'%request_id%'"),
+            "1");
+  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM audit_log WHERE "
+                                "principal_id = '(unauthenticated)'"),
+            "1");
+  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM audit_log WHERE "
+                                "outcome = 'ALREADY_EXISTS'"),
+            "1");
+}
+
 }  // namespace
 }  // namespace retail::testing
