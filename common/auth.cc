@@ -99,8 +99,8 @@ absl::Status CheckTrusted(const std::string& path, const std::string& dir,
         dir));
   }
   if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "refusing auth config ", path, ": not a regular file"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("refusing auth config ", path, ": not a regular file"));
   }
   const uid_t euid = geteuid();
   if (st.st_uid != euid && st.st_uid != 0) {
@@ -112,9 +112,10 @@ absl::Status CheckTrusted(const std::string& path, const std::string& dir,
         UserName(euid), " ", path));
   }
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    const char* who = (st.st_mode & S_IWOTH) == 0   ? "its group"
-                      : (st.st_mode & S_IWGRP) == 0 ? "every user"
-                                                    : "its group and every user";
+    const char* who = (st.st_mode & S_IWOTH) == 0 ? "its group"
+                      : (st.st_mode & S_IWGRP) == 0
+                          ? "every user"
+                          : "its group and every user";
     return absl::FailedPreconditionError(absl::StrCat(
         "refusing auth config ", path, ": it is writable by ", who, " (mode ",
         ModeString(st.st_mode),
@@ -129,8 +130,8 @@ absl::StatusOr<std::string> ReadAuthConfig(const std::string& path,
   auto cannot_read = [&path](absl::string_view what) {
     const char* error = std::strerror(errno);
     return absl::NotFoundError(absl::StrCat("cannot read auth config ", path,
-                                            ": ", what, what.empty() ? "" : ": ",
-                                            error));
+                                            ": ", what,
+                                            what.empty() ? "" : ": ", error));
   };
   // The directory that matters is the one holding the file itself, also
   // when `path` is a symlink (e.g. a Kubernetes ConfigMap mount).
@@ -146,8 +147,9 @@ absl::StatusOr<std::string> ReadAuthConfig(const std::string& path,
   // O_NOFOLLOW: the name was resolved above, so a symlink here means it was
   // swapped since; O_NONBLOCK: a FIFO planted there must not hang start-up
   // (it is refused below as not a regular file).
-  ScopedFd fd(openat(dir_fd.get(), name.c_str(),
-                     O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
+  ScopedFd fd(
+      openat(dir_fd.get(), name.c_str(),
+             O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
   if (fd.get() < 0) return cannot_read("");
   struct stat dir_st;
   struct stat st;

@@ -33,9 +33,9 @@ struct WaitLimit {
       return absl::DeadlineExceededError(absl::StrCat(
           "the call's deadline passed while waiting for ", waiting_for));
     }
-    return absl::UnavailableError(absl::StrCat(
-        "the server is busy: timed out waiting for ", waiting_for,
-        "; retry with the same request_id"));
+    return absl::UnavailableError(
+        absl::StrCat("the server is busy: timed out waiting for ", waiting_for,
+                     "; retry with the same request_id"));
   }
 };
 

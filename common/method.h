@@ -29,7 +29,8 @@ const google::protobuf::MethodDescriptor& MethodOf() {
     for (int s = 0; s < file->service_count(); ++s) {
       const google::protobuf::ServiceDescriptor* service = file->service(s);
       for (int m = 0; m < service->method_count(); ++m) {
-        if (service->method(m)->input_type() == input) return service->method(m);
+        if (service->method(m)->input_type() == input)
+          return service->method(m);
       }
     }
     return static_cast<const google::protobuf::MethodDescriptor*>(nullptr);

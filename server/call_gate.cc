@@ -44,8 +44,8 @@ absl::StatusOr<CallMeta> CallGate::Admit(grpc::CallbackServerContext* ctx,
   } else {
     wait = WaitLimit{absl::FromChrono(deadline), /*client_deadline=*/true};
     if (wait.Expired(now)) {
-      absl::Status expired = absl::DeadlineExceededError(
-          "the call's deadline had already passed");
+      absl::Status expired =
+          absl::DeadlineExceededError("the call's deadline had already passed");
       RecordFailure(nullptr, rule.method_name, expired);
       return expired;
     }
@@ -56,8 +56,8 @@ absl::StatusOr<CallMeta> CallGate::Admit(grpc::CallbackServerContext* ctx,
     RecordFailure(nullptr, rule.method_name, principal.status());
     return principal.status();
   }
-  absl::StatusOr<CallMeta> meta = AuthorizeCall(
-      *principal, rule, Metadata(ctx, "x-staff-id"), wait);
+  absl::StatusOr<CallMeta> meta =
+      AuthorizeCall(*principal, rule, Metadata(ctx, "x-staff-id"), wait);
   if (!meta.ok()) {
     CallMeta who;
     who.principal = std::move(*principal);

@@ -12,9 +12,8 @@ namespace {
 
 constexpr int64_t kMicrosPerMinute = 60 * kMicrosPerSecond;
 
-db::AuditRecord RecordFor(const std::string& principal,
-                          const std::string& role, const std::string& method,
-                          const std::string& outcome,
+db::AuditRecord RecordFor(const std::string& principal, const std::string& role,
+                          const std::string& method, const std::string& outcome,
                           const std::string& staff_id, std::string detail,
                           int64_t count) {
   db::AuditRecord r;
@@ -81,11 +80,11 @@ absl::Status FailureAudit::Flush(bool all) {
         continue;
       }
       if (it->second.unwritten > 0) {
-        rows.push_back(RecordFor(
-            principal, role, method, outcome, it->second.staff_id,
-            absl::StrCat("folded: ", it->second.unwritten,
-                         " more like the row before in minute ", at),
-            it->second.unwritten));
+        rows.push_back(
+            RecordFor(principal, role, method, outcome, it->second.staff_id,
+                      absl::StrCat("folded: ", it->second.unwritten,
+                                   " more like the row before in minute ", at),
+                      it->second.unwritten));
       }
       kinds_.erase(it++);
     }

@@ -51,8 +51,8 @@ int MaintenanceScheduler::RunDue() {
       }
       e.in_sweep = more.ok() && *more;
       if (!e.in_sweep) {
-        e.next_due_us = clock_.NowMicros() +
-                        absl::ToInt64Microseconds(e.task.interval);
+        e.next_due_us =
+            clock_.NowMicros() + absl::ToInt64Microseconds(e.task.interval);
       }
     }
   }
@@ -75,9 +75,7 @@ void MaintenanceScheduler::Loop() {
     const int64_t wait_us = std::clamp<int64_t>(
         clock_.RealMicrosUntil(NextDueMicros()), 0, 60'000'000);
     absl::MutexLock lock(&mu_);
-    auto stopping = [this] {
-      return stop_;
-    };
+    auto stopping = [this] { return stop_; };
     if (mu_.AwaitWithTimeout(absl::Condition(&stopping),
                              absl::Microseconds(wait_us))) {
       return;

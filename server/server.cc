@@ -31,8 +31,8 @@ MaintenanceTask PruneStoredResponsesTask(db::Database& db, const Clock& clock,
             int pruned = 0;
             const int64_t cutoff =
                 clock.NowMicros() - absl::ToInt64Microseconds(retention);
-            RETURN_IF_ERROR(db.writer().RunSync(
-                [&](db::Connection& conn) -> absl::Status {
+            RETURN_IF_ERROR(
+                db.writer().RunSync([&](db::Connection& conn) -> absl::Status {
                   ASSIGN_OR_RETURN(pruned, db::PruneStoredResponses(
                                                conn, cutoff, kPruneSlice));
                   return absl::OkStatus();
@@ -98,7 +98,8 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
     ASSIGN_OR_RETURN(std::unique_ptr<Module> module, spec.build(env));
     for (ModuleService* service : module->services()) {
       RETURN_IF_ERROR(service->Complete());
-      RETURN_IF_ERROR(server->gate_->access().CheckCovers(service->descriptor()));
+      RETURN_IF_ERROR(
+          server->gate_->access().CheckCovers(service->descriptor()));
       builder.RegisterService(service);
       server->description_.services.push_back(
           service->descriptor().full_name());

@@ -94,8 +94,8 @@ grpc::MessageAllocator<Request, Response>* ArenaAllocatorFor() {
 template <typename Response, typename Invoke>
 grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
                                      const CallGate& gate,
-                                     const AccessRule& rule,
-                                     Response* response, Invoke&& invoke) {
+                                     const AccessRule& rule, Response* response,
+                                     Invoke&& invoke) {
   CallGate::Entry entry = gate.Enter(ctx, rule);
   grpc::ServerUnaryReactor* reactor = entry.reactor;
   absl::StatusOr<CallMeta>& meta = entry.meta;
@@ -113,13 +113,13 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
     who.failure_audit = meta->failure_audit;
   }
   try {
-    invoke(std::move(*meta),
-           Reply<Response>(response, [reactor, &gate, &rule,
-                                      who = std::move(who)](
-                                         absl::Status status) {
-             if (!status.ok()) gate.RecordFailure(&who, rule.method_name, status);
-             reactor->Finish(ToGrpcStatus(status));
-           }));
+    invoke(
+        std::move(*meta),
+        Reply<Response>(response, [reactor, &gate, &rule,
+                                   who = std::move(who)](absl::Status status) {
+          if (!status.ok()) gate.RecordFailure(&who, rule.method_name, status);
+          reactor->Finish(ToGrpcStatus(status));
+        }));
   } catch (const std::exception& e) {
     // No exception may cross into gRPC. The Reply, destroyed unanswered on
     // the way out, has already answered INTERNAL.
@@ -192,8 +192,7 @@ class UnaryService final : public ModuleService {
   // Serves the RPC whose request is Req with `fn`. The method must have a
   // rule in the gate's access table (a missing one aborts at start-up).
   template <typename Req, typename Resp>
-  UnaryService& Handle(void (Manager::*fn)(CallMeta, const Req&,
-                                           Reply<Resp>)) {
+  UnaryService& Handle(void (Manager::*fn)(CallMeta, const Req&, Reply<Resp>)) {
     const google::protobuf::MethodDescriptor& method = MethodOf<Req>();
     const AccessRule* found = gate_.access().Find(FullMethodName(method));
     if (found == nullptr) std::abort();  // BuildServer checks coverage first

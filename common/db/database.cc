@@ -77,8 +77,8 @@ Database::Lease::Lease(Database* d, const WaitLimit& wait) : db(d) {
   auto available = [this] { return !db->idle_.empty(); };
   if (wait.until == absl::InfiniteFuture()) {
     db->pool_cv_.wait(lock, available);
-  } else if (!db->pool_cv_.wait_until(
-                 lock, absl::ToChronoTime(wait.until), available)) {
+  } else if (!db->pool_cv_.wait_until(lock, absl::ToChronoTime(wait.until),
+                                      available)) {
     return;
   }
   conn = db->idle_.back();

@@ -178,8 +178,8 @@ absl::Status MigrateModule(Connection& conn, const ModuleSchema& schema,
     conn.Exec("BEGIN IMMEDIATE");
     try {
       conn.Exec(m.sql);
-      SQLite::Statement ins(conn.raw(),
-                            "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)");
+      SQLite::Statement ins(
+          conn.raw(), "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)");
       ins.bind(1, schema.module);
       ins.bind(2, m.version);
       ins.bind(3, m.name);
@@ -199,13 +199,13 @@ absl::Status MigrateModule(Connection& conn, const ModuleSchema& schema,
 }  // namespace
 
 const ModuleSchema& CoreSchema() {
-  static const auto* const kCore = new ModuleSchema{
-      "core",
-      {
-          {1, "foundation", kCoreV1, /*legacy_version=*/1},
-          {2, "staff identity", kCoreV2},
-          {3, "stored failures, folded audit rows", kCoreV3},
-      }};
+  static const auto* const kCore =
+      new ModuleSchema{"core",
+                       {
+                           {1, "foundation", kCoreV1, /*legacy_version=*/1},
+                           {2, "staff identity", kCoreV2},
+                           {3, "stored failures, folded audit rows", kCoreV3},
+                       }};
   return *kCore;
 }
 

@@ -9,10 +9,10 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "common/validation.h"
-#include "google/rpc/status.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/rpc/status.pb.h"
 
 namespace retail::db {
 
@@ -117,12 +117,12 @@ std::string EncodeStatus(const absl::Status& status) {
   google::rpc::Status proto;
   proto.set_code(static_cast<int>(status.code()));
   proto.set_message(std::string(status.message()));
-  status.ForEachPayload([&](absl::string_view type_url,
-                            const absl::Cord& payload) {
-    google::protobuf::Any* any = proto.add_details();
-    any->set_type_url(std::string(type_url));
-    any->set_value(std::string(payload));
-  });
+  status.ForEachPayload(
+      [&](absl::string_view type_url, const absl::Cord& payload) {
+        google::protobuf::Any* any = proto.add_details();
+        any->set_type_url(std::string(type_url));
+        any->set_value(std::string(payload));
+      });
   return proto.SerializeAsString();
 }
 
@@ -198,13 +198,13 @@ std::string AuditDetail(absl::string_view text) {
 
 }  // namespace
 
-void SubmitMutationImpl(
-    Writer& writer, const Clock& clock, CallMeta meta, std::string fingerprint,
-    google::protobuf::Message* response,
-    absl::AnyInvocable<absl::Status(MutationContext&,
-                                    google::protobuf::Message*)>
-        apply,
-    absl::AnyInvocable<void(absl::Status)> done) {
+void SubmitMutationImpl(Writer& writer, const Clock& clock, CallMeta meta,
+                        std::string fingerprint,
+                        google::protobuf::Message* response,
+                        absl::AnyInvocable<absl::Status(
+                            MutationContext&, google::protobuf::Message*)>
+                            apply,
+                        absl::AnyInvocable<void(absl::Status)> done) {
   auto shared_meta = std::make_shared<CallMeta>(std::move(meta));
   auto now = std::make_shared<int64_t>(0);
   // Set when apply answered from a stored failure: on_failure then audits a
@@ -212,8 +212,7 @@ void SubmitMutationImpl(
   auto replayed_failure = std::make_shared<bool>(false);
   WriteOp op;
   op.wait = shared_meta->wait;
-  op.apply = [&clock, shared_meta, now, replayed_failure, fingerprint,
-              response,
+  op.apply = [&clock, shared_meta, now, replayed_failure, fingerprint, response,
               apply = std::move(apply)](Connection& conn) mutable {
     *now = clock.NowMicros();
     *replayed_failure = false;
@@ -241,8 +240,8 @@ void SubmitMutationImpl(
         out.SetSerializationDeterministic(true);
         response->SerializeToCodedStream(&out);
       }
-      RETURN_IF_ERROR(StoreResult(conn, *shared_meta, fingerprint, bytes,
-                                  nullptr, *now));
+      RETURN_IF_ERROR(
+          StoreResult(conn, *shared_meta, fingerprint, bytes, nullptr, *now));
       return AppendAudit(
           conn, AuditFor(*shared_meta, "OK", AuditDetail(ctx.audit_detail)),
           *now);

@@ -78,13 +78,13 @@ absl::Status AppendEvent(Connection& conn, absl::string_view resource_type,
 std::string RequestFingerprint(const google::protobuf::Message& request);
 
 // Type-erased core of SubmitMutation.
-void SubmitMutationImpl(
-    Writer& writer, const Clock& clock, CallMeta meta, std::string fingerprint,
-    google::protobuf::Message* response,
-    absl::AnyInvocable<absl::Status(MutationContext&,
-                                    google::protobuf::Message*)>
-        apply,
-    absl::AnyInvocable<void(absl::Status)> done);
+void SubmitMutationImpl(Writer& writer, const Clock& clock, CallMeta meta,
+                        std::string fingerprint,
+                        google::protobuf::Message* response,
+                        absl::AnyInvocable<absl::Status(
+                            MutationContext&, google::protobuf::Message*)>
+                            apply,
+                        absl::AnyInvocable<void(absl::Status)> done);
 
 // `apply` fills `reply.out()` (on the writer thread, inside the transaction);
 // a replay parses the stored response into it instead. `reply` is called

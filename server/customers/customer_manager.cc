@@ -386,13 +386,12 @@ void CustomerManager::CreateCustomer(CallMeta call,
   const PiiView visible = DefaultViewFor(*p);
 
   db::SubmitMutation<v1::CreateCustomerResponse>(
-      db_.writer(), clock_,
-      call.With(req.request_id(), "customers"), req,
+      db_.writer(), clock_, call.With(req.request_id(), "customers"), req,
       [this, fields = std::move(fields), visible](
           db::MutationContext& ctx,
           v1::CreateCustomerResponse* out) -> absl::Status {
-        RETURN_IF_ERROR(CheckPhoneFree(ctx.conn, fields.phone(), "",
-                                       *ctx.meta.principal));
+        RETURN_IF_ERROR(
+            CheckPhoneFree(ctx.conn, fields.phone(), "", *ctx.meta.principal));
         StoredCustomer sc;
         sc.revision = 1;
         sc.customer = fields;
@@ -426,13 +425,14 @@ void CustomerManager::GetCustomer(CallMeta call,
   const absl::StatusOr<PiiView> visible = ViewFor(*p, req.reveal_pii());
   if (!visible.ok()) return reply(visible.status());
 
-  absl::Status status = db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
-    v1::Customer* c = reply.out()->mutable_customer();
-    RETURN_IF_ERROR(
-        customers::GetCustomer(conn, req.customer_id(), BranchScope(*p), c));
-    ApplyPiiPolicy(*visible, c);
-    return absl::OkStatus();
-  });
+  absl::Status status =
+      db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
+        v1::Customer* c = reply.out()->mutable_customer();
+        RETURN_IF_ERROR(customers::GetCustomer(conn, req.customer_id(),
+                                               BranchScope(*p), c));
+        ApplyPiiPolicy(*visible, c);
+        return absl::OkStatus();
+      });
   FinishRead(call.With("", ResourceName(req.customer_id())),
              NeedsRevealAudit(*p, req.reveal_pii()), std::move(status),
              std::move(reply));
@@ -481,12 +481,11 @@ void CustomerManager::UpdateCustomer(CallMeta call,
 
   const std::string id = req.customer().customer_id();
   db::SubmitMutation<v1::UpdateCustomerResponse>(
-      db_.writer(), clock_,
-      call.With(req.request_id(), ResourceName(id)), req,
+      db_.writer(), clock_, call.With(req.request_id(), ResourceName(id)), req,
       [id, etag = req.customer().etag(), paths = std::move(paths),
        fields = std::move(fields),
        visible](db::MutationContext& ctx,
-                           v1::UpdateCustomerResponse* out) -> absl::Status {
+                v1::UpdateCustomerResponse* out) -> absl::Status {
         ASSIGN_OR_RETURN(StoredCustomer sc, LoadForChange(ctx, id));
         if (!etag.empty() && etag != sc.customer.etag()) {
           return ErrorWithReason(
@@ -571,12 +570,12 @@ void CustomerManager::ListCustomers(CallMeta call,
         customers::ListCustomers(conn, q, out->mutable_customers()), *page_size,
         *visible, tokens_, scope, out);
   });
-  FinishRead(call.With("", "customers"),
-             NeedsRevealAudit(*p, req.reveal_pii()), std::move(status),
-             std::move(reply));
+  FinishRead(call.With("", "customers"), NeedsRevealAudit(*p, req.reveal_pii()),
+             std::move(status), std::move(reply));
 }
 
-void CustomerManager::SearchCustomers(CallMeta call, const v1::SearchCustomersRequest& req,
+void CustomerManager::SearchCustomers(
+    CallMeta call, const v1::SearchCustomersRequest& req,
     Reply<v1::SearchCustomersResponse> reply) {
   const PrincipalPtr& p = call.principal;
   ViolationCollector v;
@@ -621,9 +620,8 @@ void CustomerManager::SearchCustomers(CallMeta call, const v1::SearchCustomersRe
         customers::SearchCustomers(conn, q, out->mutable_customers()),
         *page_size, *visible, tokens_, scope, out);
   });
-  FinishRead(call.With("", "customers"),
-             NeedsRevealAudit(*p, req.reveal_pii()), std::move(status),
-             std::move(reply));
+  FinishRead(call.With("", "customers"), NeedsRevealAudit(*p, req.reveal_pii()),
+             std::move(status), std::move(reply));
 }
 
 void CustomerManager::AdjustPoints(CallMeta call,
@@ -644,8 +642,7 @@ void CustomerManager::AdjustPoints(CallMeta call,
 
   const std::string id = req.customer_id();
   db::SubmitMutation<v1::AdjustPointsResponse>(
-      db_.writer(), clock_,
-      call.With(req.request_id(), ResourceName(id)), req,
+      db_.writer(), clock_, call.With(req.request_id(), ResourceName(id)), req,
       [id, delta = req.delta(), reason = req.reason(), visible](
           db::MutationContext& ctx,
           v1::AdjustPointsResponse* out) -> absl::Status {
@@ -687,7 +684,8 @@ void CustomerManager::AdjustPoints(CallMeta call,
       std::move(reply));
 }
 
-void CustomerManager::ListPointsTransactions(CallMeta call, const v1::ListPointsTransactionsRequest& req,
+void CustomerManager::ListPointsTransactions(
+    CallMeta call, const v1::ListPointsTransactionsRequest& req,
     Reply<v1::ListPointsTransactionsResponse> reply) {
   const PrincipalPtr& p = call.principal;
   ViolationCollector v;
@@ -720,7 +718,8 @@ void CustomerManager::ListPointsTransactions(CallMeta call, const v1::ListPoints
   }));
 }
 
-void CustomerManager::ExportCustomerData(CallMeta call, const v1::ExportCustomerDataRequest& req,
+void CustomerManager::ExportCustomerData(
+    CallMeta call, const v1::ExportCustomerDataRequest& req,
     Reply<v1::ExportCustomerDataResponse> reply) {
   const PrincipalPtr& p = call.principal;
   ViolationCollector v;
@@ -728,30 +727,31 @@ void CustomerManager::ExportCustomerData(CallMeta call, const v1::ExportCustomer
   if (!v.empty()) return reply(v.ToStatus());
 
   v1::ExportCustomerDataResponse* out = reply.out();
-  absl::Status status = db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
-    ASSIGN_OR_RETURN(
-        StoredCustomer sc,
-        customers::GetCustomer(conn, req.customer_id(), BranchScope(*p)));
-    int64_t after = 0;
-    for (;;) {
-      ASSIGN_OR_RETURN(auto rows, customers::ListPointsTransactions(
-                                      conn, sc.row, after, kMaxPageSize));
-      for (auto& [row, t] : rows)
-        *out->add_points_transactions() = std::move(t);
-      if (static_cast<int>(rows.size()) < kMaxPageSize) break;
-      after = rows.back().first;
-    }
-    if (registry_ != nullptr) {
-      for (PersonDataPart* part : registry_->person_data_parts()) {
-        RETURN_IF_ERROR(
-            part->ExportPerson(conn, req.customer_id(), out->mutable_records()));
-      }
-    }
-    *out->mutable_customer() = std::move(sc.customer);
-    *out->mutable_export_time() =
-        TimeUtil::MicrosecondsToTimestamp(clock_.NowMicros());
-    return absl::OkStatus();
-  });
+  absl::Status status =
+      db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            StoredCustomer sc,
+            customers::GetCustomer(conn, req.customer_id(), BranchScope(*p)));
+        int64_t after = 0;
+        for (;;) {
+          ASSIGN_OR_RETURN(auto rows, customers::ListPointsTransactions(
+                                          conn, sc.row, after, kMaxPageSize));
+          for (auto& [row, t] : rows)
+            *out->add_points_transactions() = std::move(t);
+          if (static_cast<int>(rows.size()) < kMaxPageSize) break;
+          after = rows.back().first;
+        }
+        if (registry_ != nullptr) {
+          for (PersonDataPart* part : registry_->person_data_parts()) {
+            RETURN_IF_ERROR(part->ExportPerson(conn, req.customer_id(),
+                                               out->mutable_records()));
+          }
+        }
+        *out->mutable_customer() = std::move(sc.customer);
+        *out->mutable_export_time() =
+            TimeUtil::MicrosecondsToTimestamp(clock_.NowMicros());
+        return absl::OkStatus();
+      });
   // An export always reveals personal data, so it is always audited.
   FinishRead(call.With("", ResourceName(req.customer_id())),
              /*audited_reveal=*/true, std::move(status), std::move(reply));
@@ -768,8 +768,7 @@ void CustomerManager::EraseCustomer(CallMeta call,
 
   const std::string id = req.customer_id();
   db::SubmitMutation<v1::EraseCustomerResponse>(
-      db_.writer(), clock_,
-      call.With(req.request_id(), ResourceName(id)), req,
+      db_.writer(), clock_, call.With(req.request_id(), ResourceName(id)), req,
       [this, id, reason = std::string(TrimUnicodeSpace(req.reason()))](
           db::MutationContext& ctx,
           v1::EraseCustomerResponse* out) -> absl::Status {
@@ -811,29 +810,29 @@ absl::StatusOr<int> CustomerManager::SweepLapsedTiers(int limit) {
       new std::shared_ptr<const Principal>(std::make_shared<const Principal>(
           Principal{"system", Role::kAdmin, "", {}}));
   int changed = 0;
-  absl::Status status = db_.writer().RunSync([&](db::Connection& conn)
-                                                 -> absl::Status {
-    changed = 0;
-    CallMeta meta;
-    meta.principal = *kSystem;
-    meta.method = kSweepMethod;
-    meta.resource = "customers";
-    db::MutationContext ctx{conn, clock_.NowMicros(), meta};
-    const int64_t cutoff =
-        ctx.now_micros - options_.tiers.active_days * kMicrosPerDay;
-    ASSIGN_OR_RETURN(std::vector<StoredCustomer> lapsed,
-                     ListLapsedTierCustomers(conn, cutoff, limit));
-    for (StoredCustomer& sc : lapsed) {
-      RecomputeTier(options_.tiers, ctx.now_micros, &sc.customer);
-      RETURN_IF_ERROR(SaveChange(ctx, sc, "TIER_RECOMPUTED"));
-      ++changed;
-    }
-    if (changed == 0) return absl::OkStatus();
-    return db::AppendAudit(
-        conn,
-        db::AuditFor(meta, "OK", absl::StrCat(changed, " tier(s) lapsed")),
-        ctx.now_micros);
-  });
+  absl::Status status =
+      db_.writer().RunSync([&](db::Connection& conn) -> absl::Status {
+        changed = 0;
+        CallMeta meta;
+        meta.principal = *kSystem;
+        meta.method = kSweepMethod;
+        meta.resource = "customers";
+        db::MutationContext ctx{conn, clock_.NowMicros(), meta};
+        const int64_t cutoff =
+            ctx.now_micros - options_.tiers.active_days * kMicrosPerDay;
+        ASSIGN_OR_RETURN(std::vector<StoredCustomer> lapsed,
+                         ListLapsedTierCustomers(conn, cutoff, limit));
+        for (StoredCustomer& sc : lapsed) {
+          RecomputeTier(options_.tiers, ctx.now_micros, &sc.customer);
+          RETURN_IF_ERROR(SaveChange(ctx, sc, "TIER_RECOMPUTED"));
+          ++changed;
+        }
+        if (changed == 0) return absl::OkStatus();
+        return db::AppendAudit(
+            conn,
+            db::AuditFor(meta, "OK", absl::StrCat(changed, " tier(s) lapsed")),
+            ctx.now_micros);
+      });
   if (!status.ok()) return status;
   return changed;
 }

@@ -36,8 +36,7 @@ class CustomerManager final : public CustomerDirectory {
  public:
   // `registry`, if given, supplies the other modules' parts of a person's
   // data for ExportCustomerData and EraseCustomer.
-  CustomerManager(db::Database& db, const Clock& clock,
-                  CustomerOptions options,
+  CustomerManager(db::Database& db, const Clock& clock, CustomerOptions options,
                   const ModuleRegistry* registry = nullptr);
 
   void CreateCustomer(CallMeta call, const v1::CreateCustomerRequest& req,

@@ -43,12 +43,12 @@ class CustomerModule final : public Module {
   std::vector<ModuleService*> services() override { return {&service_}; }
 
   std::vector<MaintenanceTask> maintenance_tasks() override {
-    return {{"customers.tier_lapse", interval_, [this]() -> absl::StatusOr<bool> {
-               absl::StatusOr<int> changed =
-                   manager_.SweepLapsedTiers(kSweepSlice);
-               if (!changed.ok()) return changed.status();
-               return *changed == kSweepSlice;
-             }}};
+    return {
+        {"customers.tier_lapse", interval_, [this]() -> absl::StatusOr<bool> {
+           absl::StatusOr<int> changed = manager_.SweepLapsedTiers(kSweepSlice);
+           if (!changed.ok()) return changed.status();
+           return *changed == kSweepSlice;
+         }}};
   }
 
   void set_interval(absl::Duration d) { interval_ = d; }
@@ -88,9 +88,7 @@ AccessTable CustomerAccess() {
 
 ModuleSpec CustomerModuleSpec() {
   return ModuleSpec{
-      "customers",
-      [] { return &CustomerSchema(); },
-      &CustomerAccess,
+      "customers", [] { return &CustomerSchema(); }, &CustomerAccess,
       [](ModuleEnv& env) -> absl::StatusOr<std::unique_ptr<Module>> {
         CustomerOptions options;
         options.currency_code = env.chain.currency_code;

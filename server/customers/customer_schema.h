@@ -1,4 +1,5 @@
-// The customers module's tables, as numbered migrations (common/db/migrations.h).
+// The customers module's tables, as numbered migrations
+// (common/db/migrations.h).
 #ifndef RETAIL_SERVER_CUSTOMERS_CUSTOMER_SCHEMA_H_
 #define RETAIL_SERVER_CUSTOMERS_CUSTOMER_SCHEMA_H_
 

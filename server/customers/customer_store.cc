@@ -213,8 +213,9 @@ struct NewPoints {
 // A ledger entry read back: its row id (the paging key) and the entry.
 using ReadPoints = std::pair<int64_t, PointsTransaction>;
 
-// The points_transactions table (customers schema versions 1 and 4). The API names the customer
-// by id, so reads take it from the customers row joined as `c`.
+// The points_transactions table (customers schema versions 1 and 4). The API
+// names the customer by id, so reads take it from the customers row joined as
+// `c`.
 constexpr db::Column<NewPoints, ReadPoints> kPointsColumns[] = {
     {"id", nullptr, [](const Field& f, ReadPoints& o) { o.first = f.Int64(); }},
     {"transaction_id",

@@ -13,8 +13,7 @@ class ServerInfoManager {
   ServerInfoManager(const ChainSettings& chain, const ModuleRegistry& registry)
       : chain_(chain), registry_(registry) {}
 
-  void GetServerInfo(CallMeta call,
-                     const server::v1::GetServerInfoRequest& req,
+  void GetServerInfo(CallMeta call, const server::v1::GetServerInfoRequest& req,
                      Reply<server::v1::GetServerInfoResponse> reply) {
     server::v1::GetServerInfoResponse* out = reply.out();
     out->set_currency_code(chain_.currency_code);

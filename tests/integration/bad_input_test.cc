@@ -126,7 +126,8 @@ std::vector<BadInputCase> Cases() {
          r.mutable_customer()->set_display_name("王\n小明");
        }),
        StatusCode::INVALID_ARGUMENT, "customer.display_name"},
-      {"10 KB etag", [](Target& t) {
+      {"10 KB etag",
+       [](Target& t) {
          v1::UpdateCustomerRequest req;
          req.set_request_id("bad-input-long-etag");
          req.mutable_customer()->set_customer_id(t.existing_id);

@@ -617,7 +617,8 @@ TEST_F(CustomersIntegrationTest, ErasedBytesAreGoneFromTheFilesOnReturn) {
       Call(&CustomerService::Stub::UpdateCustomer, kAdmin, update, &updated)
           .ok());
   // Padding rows so the customer's page is rewritten, not just appended.
-  for (int i = 0; i < 20; ++i) Create("填充", absl::StrCat("1390001", 1000 + i));
+  for (int i = 0; i < 20; ++i)
+    Create("填充", absl::StrCat("1390001", 1000 + i));
   customers::v1::EraseCustomerRequest erase;
   erase.set_customer_id(id);
   erase.set_reason("ticket 79");
@@ -637,8 +638,8 @@ TEST_F(CustomersIntegrationTest, ErasedBytesAreGoneFromTheFilesOnReturn) {
     for (const char* needle :
          {"ursula.first@example.com", "ursula.second@example.com",
           "secret-note-QX7", "Ursula Zyx", "13900000903"}) {
-      EXPECT_FALSE(file_holds(file, needle)) << file << " still holds "
-                                             << needle;
+      EXPECT_FALSE(file_holds(file, needle))
+          << file << " still holds " << needle;
     }
   }
 }
@@ -681,7 +682,8 @@ TEST_F(CustomersIntegrationTest, PhoneConflictNamesNoOtherBranchsCustomer) {
 
 // Issue 8 #8: the audit row of a reveal names every customer shown, and the
 // erasure's reason is kept in its audit row.
-TEST_F(CustomersIntegrationTest, AuditNamesEveryRevealedCustomerAndEraseReason) {
+TEST_F(CustomersIntegrationTest,
+       AuditNamesEveryRevealedCustomerAndEraseReason) {
   const Customer a = Create("甲", "13900000961");
   const Customer b = Create("乙", "13900000962");
   customers::v1::ListCustomersRequest list;

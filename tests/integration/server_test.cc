@@ -6,11 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/access.h"
-#include "server/module.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
 #include "retail/server/v1/server_info.grpc.pb.h"
+#include "server/module.h"
 #include "tests/integration/test_server.h"
 
 namespace retail::testing {
@@ -101,7 +101,6 @@ TEST_F(ServerTest, MissingOrUnknownTokenIsUnauthenticated) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
-
 TEST_F(ServerTest, HealthNeedsNoToken) {
   std::string response;
   // An empty HealthCheckRequest asks about the server as a whole.
@@ -110,7 +109,6 @@ TEST_F(ServerTest, HealthNeedsNoToken) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(response, std::string("\x08\x01", 2));  // status: SERVING
 }
-
 
 TEST_F(ServerTest, MalformedBytesAreInvalidArgument) {
   const std::string method =
@@ -134,7 +132,6 @@ TEST_F(ServerTest, MalformedBytesAreInvalidArgument) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
-
 TEST_F(ServerTest, ExpiredDeadlineAndOversizedMessage) {
   grpc::ClientContext ctx;
   ctx.AddMetadata("authorization", std::string("Bearer ") + kAdmin);
@@ -154,7 +151,6 @@ TEST_F(ServerTest, ExpiredDeadlineAndOversizedMessage) {
   // The server is still up.
   Create("之后", "13900000702");
 }
-
 
 // Every RPC of every registered service, called by every role with an empty
 // request: PERMISSION_DENIED exactly where the module's access table says
@@ -192,8 +188,8 @@ TEST_F(ServerTest, AccessPolicyOfEveryRpcMatchesTheTable) {
       for (const Caller& caller : callers) {
         const bool allowed = Authorize(caller.principal, *rule).ok();
         std::string response;
-        grpc::Status s = RawCall(server_.Channel(), "/" + name, "",
-                                 caller.token, &response);
+        grpc::Status s =
+            RawCall(server_.Channel(), "/" + name, "", caller.token, &response);
         SCOPED_TRACE(absl::StrCat(name, " as ", caller.token, ": ",
                                   s.error_code(), " ", s.error_message()));
         EXPECT_NE(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
@@ -208,8 +204,8 @@ TEST_F(ServerTest, AccessPolicyOfEveryRpcMatchesTheTable) {
   // may do what must change this test too.
   auto roles_of = [&](const char* method) {
     std::set<std::string> roles;
-    const AccessRule* rule =
-        table.Find(absl::StrCat("retail.customers.v1.CustomerService/", method));
+    const AccessRule* rule = table.Find(
+        absl::StrCat("retail.customers.v1.CustomerService/", method));
     for (Role r : kAllRoles)
       if (rule != nullptr && rule->roles.contains(r))
         roles.insert(std::string(RoleName(r)));
@@ -217,8 +213,7 @@ TEST_F(ServerTest, AccessPolicyOfEveryRpcMatchesTheTable) {
   };
   const std::set<std::string> all = {"admin", "agent", "branch", "service",
                                      "auditor"};
-  const std::set<std::string> writers = {"admin", "agent", "branch",
-                                         "service"};
+  const std::set<std::string> writers = {"admin", "agent", "branch", "service"};
   EXPECT_EQ(roles_of("GetCustomer"), all);
   EXPECT_EQ(roles_of("ListCustomers"), all);
   EXPECT_EQ(roles_of("SearchCustomers"), all);
@@ -246,15 +241,15 @@ TEST_F(ServerTest, EveryMethodIsServedOnAnArena) {
       EXPECT_TRUE(m.arena_allocated) << m.method->full_name();
     }
   }
-  EXPECT_THAT(services, ::testing::IsSupersetOf(
-                            {"retail.customers.v1.CustomerService",
-                             "retail.server.v1.ServerInfoService"}));
+  EXPECT_THAT(services,
+              ::testing::IsSupersetOf({"retail.customers.v1.CustomerService",
+                                       "retail.server.v1.ServerInfoService"}));
 }
 
 TEST_F(ServerTest, ServerInfoAnswersAnyAuthenticatedCaller) {
   auto stub = server::v1::ServerInfoService::NewStub(server_.Channel());
-  for (const char* token : {kAdmin, kAuditor, kBranch1, kCrm,
-                            kNoMethodsService}) {
+  for (const char* token :
+       {kAdmin, kAuditor, kBranch1, kCrm, kNoMethodsService}) {
     server::v1::GetServerInfoResponse info;
     grpc::Status s = testing::Call(
         *stub, &server::v1::ServerInfoService::Stub::GetServerInfo, token,
@@ -268,11 +263,11 @@ TEST_F(ServerTest, ServerInfoAnswersAnyAuthenticatedCaller) {
                 ::testing::Contains("retail.customers.v1.CustomerService"));
   }
   server::v1::GetServerInfoResponse info;
-  EXPECT_EQ(testing::Call(*stub,
-                          &server::v1::ServerInfoService::Stub::GetServerInfo,
-                          "", server::v1::GetServerInfoRequest(), &info)
-                .error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      testing::Call(*stub, &server::v1::ServerInfoService::Stub::GetServerInfo,
+                    "", server::v1::GetServerInfoRequest(), &info)
+          .error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(ServerTest, StaffIdIsRecordedNextToThePrincipal) {
@@ -280,24 +275,25 @@ TEST_F(ServerTest, StaffIdIsRecordedNextToThePrincipal) {
   ctx.AddMetadata("authorization", std::string("Bearer ") + kBranch1);
   ctx.AddMetadata("x-staff-id", "cashier-07");
   CreateCustomerResponse created;
-  ASSERT_TRUE(stub_
-                  ->CreateCustomer(&ctx, NewCustomer("收银", "13900000801"),
-                                   &created)
-                  .ok());
+  ASSERT_TRUE(
+      stub_->CreateCustomer(&ctx, NewCustomer("收银", "13900000801"), &created)
+          .ok());
   const std::string id = created.customer().customer_id();
   EXPECT_EQ(server_.QueryScalar(
                 "SELECT principal_id || '/' || staff_id FROM audit_log WHERE "
-                "resource = 'customers/" + id + "' AND outcome = 'OK'"),
+                "resource = 'customers/" +
+                id + "' AND outcome = 'OK'"),
             "b001/cashier-07");
   EXPECT_EQ(server_.QueryScalar("SELECT principal_id || '/' || staff_id FROM "
-                                "events WHERE resource_id = '" + id + "'"),
+                                "events WHERE resource_id = '" +
+                                id + "'"),
             "b001/cashier-07");
 
   grpc::ClientContext bad;
   bad.AddMetadata("authorization", std::string("Bearer ") + kBranch1);
   bad.AddMetadata("x-staff-id", "not an id; drop table");
-  grpc::Status s = stub_->CreateCustomer(
-      &bad, NewCustomer("坏", "13900000802"), &created);
+  grpc::Status s =
+      stub_->CreateCustomer(&bad, NewCustomer("坏", "13900000802"), &created);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(DetailsOf(s).fields, ElementsAre("x-staff-id"));
 }
@@ -313,10 +309,10 @@ TEST_F(ServerTest, FailuresBeforeTheWriterAreAuditedAndFolded) {
   }
   CreateCustomerRequest invalid = NewCustomer("无", "13900000991");
   invalid.clear_request_id();
-  EXPECT_EQ(Call(&CustomerService::Stub::CreateCustomer, kAdmin, invalid,
-                 &created)
-                .error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      Call(&CustomerService::Stub::CreateCustomer, kAdmin, invalid, &created)
+          .error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
   grpc::Status s;
   Get("no-such-token", "cus_x", &s);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);

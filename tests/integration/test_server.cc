@@ -61,9 +61,9 @@ TestServer::TestServer(TestServerOptions options)
   }
   // The server refuses an auth config others could change, whatever the
   // umask this test runs under.
-  std::filesystem::permissions(auth_path_,
-                               std::filesystem::perms::owner_read |
-                                   std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      auth_path_,
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   Start();
 }
 

@@ -15,7 +15,8 @@ using ::retail::testing::IsOk;
 using ::retail::testing::StatusIs;
 namespace v1 = ::retail::customers::v1;
 
-constexpr char kGetCustomer[] = "retail.customers.v1.CustomerService/GetCustomer";
+constexpr char kGetCustomer[] =
+    "retail.customers.v1.CustomerService/GetCustomer";
 
 std::shared_ptr<const Principal> MakePrincipal(Role role) {
   auto p = std::make_shared<Principal>();
@@ -48,14 +49,12 @@ TEST(AccessTableTest, MethodNamesComeFromTheDescriptors) {
   EXPECT_EQ(rule->act, Act::kRead);
   EXPECT_EQ(MethodNameOf<v1::EraseCustomerRequest>(),
             "retail.customers.v1.CustomerService/EraseCustomer");
-  EXPECT_EQ(t.Find("retail.customers.v1.CustomerService/getcustomer"),
-            nullptr);
+  EXPECT_EQ(t.Find("retail.customers.v1.CustomerService/getcustomer"), nullptr);
 }
 
 TEST(AccessTableTest, CheckCoversNamesEveryMethodWithoutARule) {
   const AccessTable t = ScratchTable();
-  absl::Status s =
-      t.CheckCovers(*MethodOf<v1::GetCustomerRequest>().service());
+  absl::Status s = t.CheckCovers(*MethodOf<v1::GetCustomerRequest>().service());
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(std::string(s.message()),
               ::testing::HasSubstr("CustomerService/UpdateCustomer"));
@@ -126,9 +125,9 @@ TEST(AuthorizeCallTest, CarriesIdentityStaffAndWait) {
   EXPECT_THAT(AuthorizeCall(MakePrincipal(Role::kBranch), *t.Find(kCreate),
                             "bad staff id!", wait),
               IsInvalidField("x-staff-id"));
-  EXPECT_THAT(AuthorizeCall(MakePrincipal(Role::kBranch), *t.Find(kErase),
-                            "", wait),
-              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(
+      AuthorizeCall(MakePrincipal(Role::kBranch), *t.Find(kErase), "", wait),
+      StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST(WaitLimitTest, ClientDeadlineAndServerBoundAnswerDifferently) {

@@ -42,10 +42,9 @@ class FailureAuditTest : public ::testing::Test {
   // (principal, outcome, count) of every row, oldest first; waits for the
   // asynchronous first rows by flushing the writer queue.
   std::vector<std::string> Rows() {
-    EXPECT_THAT(db_->writer().RunSync([](db::Connection&) {
-      return absl::OkStatus();
-    }),
-                IsOk());
+    EXPECT_THAT(
+        db_->writer().RunSync([](db::Connection&) { return absl::OkStatus(); }),
+        IsOk());
     return db_->Read([](db::Connection& c) {
       std::vector<std::string> rows;
       SQLite::Statement q(c.raw(),
@@ -77,10 +76,10 @@ TEST_F(FailureAuditTest, FloodOfDenialsIsFoldedPerMinute) {
   EXPECT_EQ(Rows().size(), 2u);
   clock_.Advance(60 * kMicrosPerSecond);
   ASSERT_THAT(audit_->Flush(/*all=*/false), IsOk());
-  EXPECT_THAT(Rows(), ::testing::ElementsAre(
-                          "store-1 PERMISSION_DENIED x1",
-                          "(unauthenticated) UNAUTHENTICATED x1",
-                          "store-1 PERMISSION_DENIED x999"));
+  EXPECT_THAT(Rows(),
+              ::testing::ElementsAre("store-1 PERMISSION_DENIED x1",
+                                     "(unauthenticated) UNAUTHENTICATED x1",
+                                     "store-1 PERMISSION_DENIED x999"));
   EXPECT_EQ(audit_->kinds(), 0u);
   // A new minute starts a new row.
   audit_->Record(&branch, kMethod, denied);

@@ -40,19 +40,19 @@ TEST(MaintenanceTest, LongTaskRunsInSlicesInterleavedWithOthers) {
   std::vector<std::string> order;
   int sweep_left = 3;
   MaintenanceScheduler scheduler(
-      clock,
-      {{"sweep", absl::Hours(1),
-        [&]() -> absl::StatusOr<bool> {
-          order.push_back("sweep");
-          return --sweep_left > 0;
-        }},
-       {"prune", absl::Hours(1), [&]() -> absl::StatusOr<bool> {
-          order.push_back("prune");
-          return false;
-        }}});
+      clock, {{"sweep", absl::Hours(1),
+               [&]() -> absl::StatusOr<bool> {
+                 order.push_back("sweep");
+                 return --sweep_left > 0;
+               }},
+              {"prune", absl::Hours(1), [&]() -> absl::StatusOr<bool> {
+                 order.push_back("prune");
+                 return false;
+               }}});
   EXPECT_EQ(scheduler.RunDue(), 4);
   // The second task did not wait for the whole sweep.
-  EXPECT_THAT(order, ::testing::ElementsAre("sweep", "prune", "sweep", "sweep"));
+  EXPECT_THAT(order,
+              ::testing::ElementsAre("sweep", "prune", "sweep", "sweep"));
 }
 
 TEST(MaintenanceTest, FailedSliceIsRetriedNextInterval) {

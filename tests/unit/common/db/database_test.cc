@@ -163,8 +163,9 @@ TEST_F(DatabaseTest, LaterMigrationsOfAModuleApplyOnReopen) {
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(db->Read([](Connection& c) {
     return c.raw()
-        .execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name ="
-                    " 'items_by_name'")
+        .execAndGet(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name ="
+            " 'items_by_name'")
         .getInt();
   }),
             1);
@@ -313,10 +314,10 @@ TEST_F(DatabaseTest, ReadGivesUpWhenNoReaderFreesInTime) {
   for (int i = 0; i < 2; ++i) {
     holders.emplace_back([&] {
       db->Read([&](Connection&) {
-        ++holding;
-        released.wait();
-        return absl::OkStatus();
-      }).IgnoreError();
+          ++holding;
+          released.wait();
+          return absl::OkStatus();
+        }).IgnoreError();
     });
   }
   while (holding.load() < 2) absl::SleepFor(absl::Milliseconds(1));

@@ -315,10 +315,9 @@ TEST_F(MutationTest, RewriteStoredResponsesChangesWhatRetriesReturn) {
 TEST_F(MutationTest, SubmitAuditWritesOneDurableRow) {
   std::promise<absl::Status> done;
   std::future<absl::Status> result = done.get_future();
-  SubmitAudit(
-      db_->writer(), clock_,
-      AuditFor(Meta().With("", "customers/cus_1"), "REVEAL"),
-      [&done](absl::Status s) { done.set_value(s); });
+  SubmitAudit(db_->writer(), clock_,
+              AuditFor(Meta().With("", "customers/cus_1"), "REVEAL"),
+              [&done](absl::Status s) { done.set_value(s); });
   ASSERT_THAT(result.get(), IsOk());
   std::vector<AuditRow> audit = Audit();
   ASSERT_EQ(audit.size(), 1u);

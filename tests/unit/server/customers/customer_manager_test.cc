@@ -2,11 +2,6 @@
 // temp-file database and uses a FakeClock.
 #include "server/customers/customer_manager.h"
 
-#include "common/access.h"
-#include "server/customers/customer_module.h"
-#include "server/customers/customer_schema.h"
-#include "server/module_registry.h"
-
 #include <future>
 #include <memory>
 #include <set>
@@ -18,11 +13,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/access.h"
 #include "common/db/database.h"
 #include "common/status.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
+#include "server/customers/customer_module.h"
+#include "server/customers/customer_schema.h"
+#include "server/module_registry.h"
 #include "tests/unit/test_util.h"
 
 namespace retail::customers {
@@ -745,9 +744,9 @@ TEST_F(CustomerManagerTest, EveryReadPathFollowsThePersonalDataTable) {
     EXPECT_EQ(!entries->transactions(0).reason().empty(), e.reason);
   }
   // A service token never exports, even if its list names the method.
-  const PrincipalPtr exporter = MakePrincipal(
-      "exporter", Role::kService, "",
-      {"retail.customers.v1.CustomerService/ExportCustomerData"});
+  const PrincipalPtr exporter =
+      MakePrincipal("exporter", Role::kService, "",
+                    {"retail.customers.v1.CustomerService/ExportCustomerData"});
   EXPECT_THAT(Export(exporter, id),
               StatusIs(absl::StatusCode::kPermissionDenied));
 }

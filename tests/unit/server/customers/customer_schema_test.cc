@@ -87,8 +87,8 @@ TEST_F(CustomerSchemaTest, SchemaThreeDatabaseUpgradesInPlace) {
   admin->role = Role::kAdmin;
   const AccessTable access = CustomerAccess();
   auto meta_for = [&](const std::string& method) {
-    absl::StatusOr<CallMeta> meta = AuthorizeCall(
-        admin, *access.Find(method), "", WaitLimit::None());
+    absl::StatusOr<CallMeta> meta =
+        AuthorizeCall(admin, *access.Find(method), "", WaitLimit::None());
     EXPECT_THAT(meta, IsOk());
     return *meta;
   };
