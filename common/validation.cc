@@ -1,5 +1,7 @@
 #include "common/validation.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -375,6 +377,20 @@ std::string MaskEmail(absl::string_view email) {
   const size_t at = email.find('@');
   if (at == absl::string_view::npos || at == 0) return "***";
   return absl::StrCat(email.substr(0, 1), "***", email.substr(at));
+}
+
+std::string MaskName(absl::string_view name) {
+  if (name.empty()) return "";
+  uint32_t cp;
+  // A byte that is not valid UTF-8 counts as one character (names are
+  // validated on the way in; this only must not crash on old data).
+  const int first = std::max(1, DecodeUtf8(name, 0, &cp));
+  std::string out(name.substr(0, first));
+  for (size_t i = first; i < name.size();) {
+    i += std::max(1, DecodeUtf8(name, i, &cp));
+    out.push_back('*');
+  }
+  return out;
 }
 
 }  // namespace retail

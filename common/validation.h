@@ -82,10 +82,12 @@ void CheckPastDate(ViolationCollector& v, absl::string_view field,
 int32_t DateToInt(const common::v1::Date& date);
 common::v1::Date IntToDate(int32_t yyyymmdd);
 
-// Masks for roles that may not see personal data: 138****5678 and
-// z***@example.com.
+// Masks for roles that may not see personal data: 138****5678,
+// z***@example.com, and 张** (a name's first character, then one '*' per
+// further character: enough to greet or recognise, not to identify).
 std::string MaskPhone(absl::string_view phone);
 std::string MaskEmail(absl::string_view email);
+std::string MaskName(absl::string_view name);
 
 }  // namespace retail
 

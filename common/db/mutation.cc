@@ -73,19 +73,31 @@ absl::Status AppendEvent(Connection& conn, absl::string_view resource_type,
   });
 }
 
+namespace {
+
+// The same message always gives the same bytes (map order included): both
+// the request fingerprint and the stored response rely on it.
+std::string SerializeDeterministic(const google::protobuf::Message& message) {
+  std::string bytes;
+  {
+    // The streams must be gone (trimmed) before `bytes` is read.
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&out);
+  }
+  return bytes;
+}
+
+}  // namespace
+
 std::string RequestFingerprint(const google::protobuf::Message& request) {
   std::unique_ptr<google::protobuf::Message> copy(request.New());
   copy->CopyFrom(request);
   const auto* field = copy->GetDescriptor()->FindFieldByName("request_id");
   if (field != nullptr) copy->GetReflection()->ClearField(copy.get(), field);
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream out(&stream);
-    out.SetSerializationDeterministic(true);
-    copy->SerializeToCodedStream(&out);
-  }
-  return Sha256(absl::StrCat(copy->GetTypeName(), "\n", bytes));
+  return Sha256(
+      absl::StrCat(copy->GetTypeName(), "\n", SerializeDeterministic(*copy)));
 }
 
 namespace {
@@ -233,13 +245,7 @@ void SubmitMutationImpl(Writer& writer, const Clock& clock, CallMeta meta,
 
       MutationContext ctx{conn, *now, *shared_meta};
       RETURN_IF_ERROR(apply(ctx, response));
-      std::string bytes;
-      {
-        google::protobuf::io::StringOutputStream stream(&bytes);
-        google::protobuf::io::CodedOutputStream out(&stream);
-        out.SetSerializationDeterministic(true);
-        response->SerializeToCodedStream(&out);
-      }
+      const std::string bytes = SerializeDeterministic(*response);
       RETURN_IF_ERROR(
           StoreResult(conn, *shared_meta, fingerprint, bytes, nullptr, *now));
       return AppendAudit(

@@ -196,25 +196,6 @@ PiiView DefaultViewFor(const Principal& p) {
   return ViewFor(p, false).value_or(PiiView::kAuditor);
 }
 
-// The first character, then one '*' per further character: enough to greet
-// or recognise, not to identify.
-std::string MaskName(absl::string_view name) {
-  std::string out;
-  size_t i = 0;
-  int chars = 0;
-  while (i < name.size()) {
-    const unsigned char b = static_cast<unsigned char>(name[i]);
-    const size_t len = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
-    if (chars++ == 0) {
-      out.append(name.data() + i, std::min(len, name.size() - i));
-    } else {
-      out.push_back('*');
-    }
-    i += len;
-  }
-  return out;
-}
-
 void ApplyPiiPolicy(PiiView view, v1::Customer* c) {
   if (view == PiiView::kFull) return;
   if (!c->phone().empty()) c->set_phone(MaskPhone(c->phone()));

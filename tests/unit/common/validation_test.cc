@@ -484,6 +484,10 @@ TEST(MaskTest, MasksEmailKeepingFirstLetterAndDomain) {
   EXPECT_EQ(MaskEmail("zhang@example.com"), "z***@example.com");
   EXPECT_EQ(MaskEmail("z@example.com"), "z***@example.com");
   EXPECT_EQ(MaskEmail("not-an-email"), "***");
+  EXPECT_EQ(MaskName("张三丰"), "张**");
+  EXPECT_EQ(MaskName("Wang"), "W***");
+  EXPECT_EQ(MaskName(""), "");
+  EXPECT_EQ(MaskName(std::string("\xff\xfe", 2)), "\xff*");
 }
 
 }  // namespace
