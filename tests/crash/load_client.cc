@@ -127,8 +127,9 @@ LoadClient::LoadClient(std::shared_ptr<Ledger> ledger,
 
 LoadClient::~LoadClient() { limit_->WaitIdle(kRpcTimeout + absl::Seconds(5)); }
 
-void LoadClient::Drive(absl::Time until, bool allow_new, int round) {
-  while (absl::Now() < until) {
+void LoadClient::Drive(absl::Time until, bool allow_new, int round,
+                       const std::function<bool()>& keep_going) {
+  while (absl::Now() < until && (!keep_going || keep_going())) {
     if (!limit_->AcquireUntil(until)) break;
     std::optional<size_t> next = ledger_->NextToSend(allow_new);
     if (next) {

@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -54,9 +55,11 @@ class LoadClient {
   ~LoadClient();
 
   // Sends ledger requests, keeping up to max_in_flight outstanding, until
-  // `until`. With `allow_new` false only queued retries are sent, and it
-  // returns as soon as every one of them has been acknowledged.
-  void Drive(absl::Time until, bool allow_new, int round);
+  // `until`, or until `keep_going` (if given) says false: a dead server is
+  // not worth more attempts. With `allow_new` false only queued retries are
+  // sent, and it returns as soon as every one of them has been acknowledged.
+  void Drive(absl::Time until, bool allow_new, int round,
+             const std::function<bool()>& keep_going = nullptr);
 
   // Waits until every request sent has its answer (OK or not).
   bool WaitIdle(absl::Duration timeout) { return limit_->WaitIdle(timeout); }

@@ -9,8 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -53,6 +55,20 @@ absl::Status ServerProcess::Start() {
   for (const std::string& arg : args_)
     argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const bool replaced =
+        std::any_of(env_.begin(), env_.end(), [&](const std::string& mine) {
+          return entry.substr(0, entry.find('=') + 1) ==
+                 std::string_view(mine).substr(0, mine.find('=') + 1);
+        });
+    if (!replaced) envp.push_back(*e);
+  }
+  for (const std::string& entry : env_) {
+    envp.push_back(const_cast<char*>(entry.c_str()));
+  }
+  envp.push_back(nullptr);
   const int log_fd =
       open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
@@ -81,7 +97,7 @@ absl::Status ServerProcess::Start() {
     if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   close(log_fd);

@@ -37,6 +37,9 @@ class ServerProcess {
 
   // Arguments for the next Start().
   void set_args(std::vector<std::string> args) { args_ = std::move(args); }
+  // "NAME=value" entries added to (or replacing) the inherited environment
+  // at the next Start(), e.g. LD_PRELOAD of the fault VFS.
+  void set_env(std::vector<std::string> env) { env_ = std::move(env); }
 
   // Forks and execs the binary. FAILED_PRECONDITION if a child is running.
   absl::Status Start();
@@ -61,6 +64,7 @@ class ServerProcess {
 
   const std::string binary_;
   std::vector<std::string> args_;
+  std::vector<std::string> env_;
   const std::string log_path_;
   pid_t pid_ = -1;
   int wait_status_ = 0;  // of the last reaped child
