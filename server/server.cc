@@ -63,6 +63,7 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   db_options.reader_connections = options.reader_connections;
   db_options.now_micros = clock.NowMicros();
   db_options.schemas = AllSchemas();
+  db_options.storage_probe_interval = options.storage_probe_interval;
   ASSIGN_OR_RETURN(server->db_, db::Database::Open(db_options));
 
   // Every module's access rules go in before any service is built, so each
@@ -171,7 +172,10 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", options.listen, " (address in use or invalid?)"));
   }
-  server->health_->SetServing(true);
+  // Storage faults flip health from the writer thread from now on.
+  server->db_->writer().SetStorageListener(
+      [s = server.get()](bool) { s->UpdateHealth(); });
+  server->UpdateHealth();
   if (options.maintenance_interval > absl::ZeroDuration()) {
     server->maintenance_->Start();
   }
@@ -198,7 +202,17 @@ std::vector<const ModuleService*> RetailServer::services() const {
 }
 
 void RetailServer::Drain() {
-  if (health_ != nullptr) health_->SetServing(false);
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    draining_ = true;
+  }
+  UpdateHealth();
+}
+
+void RetailServer::UpdateHealth() {
+  if (health_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(health_mu_);
+  health_->SetServing(!draining_ && db_->storage_ok());
 }
 
 absl::Status RetailServer::Shutdown(absl::Duration grace) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ struct ServerOptions {
   absl::Duration maintenance_interval = absl::Hours(1);
   // How long a request_id's first response is kept for retries.
   absl::Duration request_id_retention = absl::Hours(24 * 30);
+  // After a storage fault (I/O error, full disk), how often the writer tries
+  // to recover; health answers NOT_SERVING until it has.
+  absl::Duration storage_probe_interval = absl::Seconds(1);
 
   // Resource bounds. A client that opens streams and never
   // reads the answers pins each answer in memory until gRPC is done with the
@@ -143,6 +147,10 @@ class RetailServer {
   int port_ = 0;
   bool shut_down_ = false;
   absl::Status shutdown_status_;
+  // Health is SERVING while started, not draining, and the storage is OK.
+  void UpdateHealth();
+  std::mutex health_mu_;
+  bool draining_ = false;  // guarded by health_mu_
 };
 
 // Opens and migrates the database, loads the auth config, builds every

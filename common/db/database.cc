@@ -1,6 +1,8 @@
 #include "common/db/database.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/db/migrations.h"
 #include "common/ids.h"
@@ -40,17 +42,61 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   RETURN_IF_ERROR(Migrate(**writer_conn, options.schemas, options.now_micros));
 
   auto db = std::unique_ptr<Database>(new Database());
+  db->path_ = options.path;
+  db->reader_count_ = std::max(1, options.reader_connections);
   ASSIGN_OR_RETURN(db->secret_, LoadOrCreateSecret(**writer_conn));
-  for (int i = 0; i < std::max(1, options.reader_connections); ++i) {
-    ASSIGN_OR_RETURN(
-        auto reader,
-        Connection::Open(options.path, Connection::Mode::kReadOnly));
-    db->idle_.push_back(reader.get());
-    db->readers_.push_back(std::move(reader));
-  }
-  db->writer_ = std::make_unique<Writer>(std::move(*writer_conn),
-                                         options.max_write_batch);
+  RETURN_IF_ERROR(db->OpenReaders());
+  StorageRecovery recovery;
+  recovery.reopen = [d = db.get()](std::unique_ptr<Connection> old) {
+    return d->Reopen(std::move(old));
+  };
+  recovery.probe_interval = options.storage_probe_interval;
+  db->writer_ = std::make_unique<Writer>(
+      std::move(*writer_conn), options.max_write_batch, std::move(recovery));
   return db;
+}
+
+absl::Status Database::OpenReaders() {
+  for (int i = 0; i < reader_count_; ++i) {
+    ASSIGN_OR_RETURN(auto reader,
+                     Connection::Open(path_, Connection::Mode::kReadOnly));
+    idle_.push_back(reader.get());
+    readers_.push_back(std::move(reader));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> Database::Reopen(
+    std::unique_ptr<Connection> old_writer) {
+  std::unique_lock<std::mutex> lock(pool_mu_);
+  reopening_ = true;
+  // Reads in progress finish first; new ones wait for the new connections.
+  pool_cv_.wait(lock, [this] { return idle_.size() == readers_.size(); });
+  idle_.clear();
+  readers_.clear();
+  old_writer.reset();
+  // After a failed fsync Linux keeps the lost pages in its cache, marked
+  // clean: drop them, so what SQLite reads next is what the disk holds.
+  for (const std::string& file : {path_, path_ + "-wal"}) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+  }
+  absl::StatusOr<std::unique_ptr<Connection>> writer =
+      Connection::Open(path_, Connection::Mode::kReadWrite);
+  absl::Status readers = writer.ok() ? OpenReaders() : writer.status();
+  if (!readers.ok()) {
+    // The next probe tries again; reads wait (within their limits) until
+    // then rather than use half a pool.
+    idle_.clear();
+    readers_.clear();
+    return readers;
+  }
+  reopening_ = false;
+  pool_cv_.notify_all();
+  RETAIL_LOG(WARNING) << "database reopened after a storage fault";
+  return writer;
 }
 
 Database::~Database() { Close().IgnoreError(); }
@@ -74,7 +120,7 @@ absl::Status Database::Close() {
 
 Database::Lease::Lease(Database* d, const WaitLimit& wait) : db(d) {
   std::unique_lock<std::mutex> lock(db->pool_mu_);
-  auto available = [this] { return !db->idle_.empty(); };
+  auto available = [this] { return !db->reopening_ && !db->idle_.empty(); };
   if (wait.until == absl::InfiniteFuture()) {
     db->pool_cv_.wait(lock, available);
   } else if (!db->pool_cv_.wait_until(lock, absl::ToChronoTime(wait.until),
@@ -89,7 +135,8 @@ Database::Lease::~Lease() {
   if (conn == nullptr) return;
   std::lock_guard<std::mutex> lock(db->pool_mu_);
   db->idle_.push_back(conn);
-  db->pool_cv_.notify_one();
+  // All: a reopen may be waiting for every reader to come back.
+  db->pool_cv_.notify_all();
 }
 
 }  // namespace retail::db

@@ -24,6 +24,8 @@ struct DatabaseOptions {
   int64_t now_micros = 0;  // for migration bookkeeping
   // Every module's tables, migrated in this order after the core's.
   std::vector<ModuleSchema> schemas;
+  // After a storage fault, how often the writer tries to recover.
+  absl::Duration storage_probe_interval = absl::Seconds(1);
 };
 
 class Database {
@@ -55,6 +57,9 @@ class Database {
 
   Writer& writer() { return *writer_; }
 
+  // False while a storage fault keeps writes refused (see writer.h).
+  bool storage_ok() const { return writer_->storage_ok(); }
+
   // A random secret generated on first start and kept in the database, e.g.
   // for signing page tokens so they stay valid across restarts.
   const std::string& secret() const { return secret_; }
@@ -73,12 +78,22 @@ class Database {
 
   Database() = default;
 
+  // StorageRecovery::reopen: closes every connection, drops the OS's cached
+  // pages of the files, and opens them all again.
+  absl::StatusOr<std::unique_ptr<Connection>> Reopen(
+      std::unique_ptr<Connection> old_writer);
+  absl::Status OpenReaders();  // pool_mu_ held or not yet shared
+
+  std::string path_;
+  int reader_count_ = 1;
+
   std::unique_ptr<Writer> writer_;
   std::string secret_;
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<Connection>> readers_;
   std::vector<Connection*> idle_;
+  bool reopening_ = false;  // leases wait while set
   bool closed_ = false;
 };
 

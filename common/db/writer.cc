@@ -1,17 +1,22 @@
 #include "common/db/writer.h"
 
+#include <sqlite3.h>
+
 #include <cstdint>
 #include <future>
 #include <utility>
 #include <vector>
 
+#include "SQLiteCpp/Exception.h"
 #include "common/logging.h"
 
 namespace retail::db {
 
-Writer::Writer(std::unique_ptr<Connection> conn, int max_batch)
+Writer::Writer(std::unique_ptr<Connection> conn, int max_batch,
+               StorageRecovery recovery)
     : conn_(std::move(conn)),
       max_batch_(max_batch),
+      recovery_(std::move(recovery)),
       ack_thread_([this] { AckLoop(); }),
       thread_([this] { Loop(); }) {}
 
@@ -61,6 +66,9 @@ absl::Status Writer::WithConnectionAfterStop(
   if (thread_.joinable()) {
     return absl::FailedPreconditionError("writer still running");
   }
+  if (conn_ == nullptr) {
+    return absl::UnavailableError("the database could not be reopened");
+  }
   return Guard("writer after stop", [&] { return fn(*conn_); });
 }
 
@@ -69,7 +77,21 @@ WriterStats Writer::stats() const {
   return stats_;
 }
 
+void Writer::SetStorageListener(absl::AnyInvocable<void(bool ok)> listener) {
+  std::lock_guard<std::mutex> lock(mu_);
+  listener_ = std::move(listener);
+}
+
 namespace {
+
+// The storage faults that make the database unusable until it recovers, as
+// opposed to an operation's own failure (a constraint, a busy reader).
+bool IsStorageFault(int code) {
+  code &= 0xff;
+  return code == SQLITE_IOERR || code == SQLITE_FULL ||
+         code == SQLITE_CANTOPEN || code == SQLITE_CORRUPT ||
+         code == SQLITE_NOTADB;
+}
 
 // Waits under `mu` until `queue` holds something or `stopping` is set, then
 // moves up to `limit` items into `out`. False once stopping and drained.
@@ -93,11 +115,114 @@ bool TakeQueued(std::mutex& mu, std::condition_variable& cv,
 void Writer::Loop() {
   // Each batch is everything that queued up while the last one was fsyncing.
   std::deque<WriteOp> batch;
-  while (TakeQueued(mu_, cv_, queue_, stopping_,
-                    static_cast<size_t>(max_batch_), batch)) {
-    RunBatch(batch);
-    batch.clear();
+  for (;;) {
+    if (fault_ == Fault::kNone) {
+      if (!TakeQueued(mu_, cv_, queue_, stopping_,
+                      static_cast<size_t>(max_batch_), batch)) {
+        return;
+      }
+      RunBatch(batch);
+      batch.clear();
+      continue;
+    }
+    // Unhealthy: refuse what queues up until the next probe succeeds.
+    bool stop = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_until(lock, absl::ToChronoTime(next_probe_),
+                     [this] { return stopping_ || !queue_.empty(); });
+      while (!queue_.empty()) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      stop = stopping_;
+    }
+    if (!batch.empty()) {
+      Refuse(batch, fault_status_);
+      batch.clear();
+    }
+    if (stop) return;
+    if (absl::Now() >= next_probe_) TryRecover();
   }
+}
+
+void Writer::Refuse(std::deque<WriteOp>& batch, const absl::Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (WriteOp& op : batch) acks_.push_back(Ack{std::move(op.done), status});
+  ack_cv_.notify_one();
+}
+
+void Writer::MarkFault(Fault fault, const absl::Status& status) {
+  // A full disk needs space, not a new connection; anything else may have
+  // left the cache believing what the disk does not hold.
+  const bool was_ok = fault_ == Fault::kNone;
+  if (fault_ != Fault::kIo) fault_ = fault;
+  fault_status_ =
+      fault_ == Fault::kFull
+          ? absl::ResourceExhaustedError(
+                "the database disk is full; writes resume when space is "
+                "freed")
+          : absl::UnavailableError(
+                "the database cannot be written; retry later");
+  next_probe_ = absl::Now() + recovery_.probe_interval;
+  if (!was_ok) return;
+  RETAIL_LOG(ERROR) << "storage fault (" << status
+                    << "): refusing writes until a probe write succeeds";
+  storage_ok_ = false;
+  std::lock_guard<std::mutex> lock(mu_);
+  ++stats_.storage_faults;
+  if (listener_) listener_(false);
+}
+
+void Writer::TryRecover() {
+  next_probe_ = absl::Now() + recovery_.probe_interval;
+  if (fault_ == Fault::kIo && recovery_.reopen) {
+    // Closing every connection lets the next open rebuild its view of the
+    // WAL from the files, not from memory that saw the failed write.
+    absl::StatusOr<std::unique_ptr<Connection>> fresh =
+        recovery_.reopen(std::move(conn_));
+    if (!fresh.ok()) {
+      RETAIL_LOG(ERROR) << "reopening the database: " << fresh.status();
+      return;
+    }
+    conn_ = std::move(*fresh);
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.reopens;
+  }
+  if (conn_ == nullptr) return;
+  // A write that must reach the disk: the same fsync a commit needs. The
+  // row is rewritten unchanged.
+  Fault fault = Fault::kNone;
+  absl::Status probe;
+  try {
+    conn_->Exec("BEGIN IMMEDIATE");
+    conn_->Exec("UPDATE server_meta SET value = value WHERE key = 'secret'");
+    conn_->Exec("COMMIT");
+  } catch (const SQLite::Exception& e) {
+    fault =
+        (e.getErrorCode() & 0xff) == SQLITE_FULL ? Fault::kFull : Fault::kIo;
+    probe = StatusFromSqliteException(e, "storage probe");
+  } catch (const std::exception& e) {
+    fault = Fault::kIo;
+    probe = StatusFromSqliteException(e, "storage probe");
+  }
+  if (!probe.ok()) {
+    Guard("probe rollback", [&] {
+      if (!sqlite3_get_autocommit(conn_->raw().getHandle())) {
+        conn_->Exec("ROLLBACK");
+      }
+      return absl::OkStatus();
+    }).IgnoreError();
+    fault_ = fault;  // still broken; a full disk may have turned into EIO
+    MarkFault(fault, probe);
+    return;
+  }
+  fault_ = Fault::kNone;
+  fault_status_ = absl::OkStatus();
+  storage_ok_ = true;
+  RETAIL_LOG(INFO) << "storage recovered: taking writes again";
+  std::lock_guard<std::mutex> lock(mu_);
+  if (listener_) listener_(true);
 }
 
 void Writer::RunBatch(std::deque<WriteOp>& batch) {
@@ -105,11 +230,25 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
   // re-parsing "SAVEPOINT op" / "RELEASE op" twice per request cost ~3% of
   // the writer thread.
   auto run = [this](const char* sql) { conn_->Prepare(sql)->exec(); };
+  // The writer's own statements (BEGIN, SAVEPOINT, RELEASE, COMMIT) tell
+  // whether a failure was the disk's.
+  Fault fault = Fault::kNone;
+  auto guard = [&fault](const char* what, auto&& fn) -> absl::Status {
+    try {
+      fn();
+      return absl::OkStatus();
+    } catch (const SQLite::Exception& e) {
+      if (IsStorageFault(e.getErrorCode())) {
+        fault = (e.getErrorCode() & 0xff) == SQLITE_FULL ? Fault::kFull
+                                                         : Fault::kIo;
+      }
+      return StatusFromSqliteException(e, what);
+    } catch (const std::exception& e) {
+      return StatusFromSqliteException(e, what);
+    }
+  };
   std::vector<absl::Status> results(batch.size());
-  absl::Status commit = Guard("begin", [&] {
-    run("BEGIN IMMEDIATE");
-    return absl::OkStatus();
-  });
+  absl::Status commit = guard("begin", [&] { run("BEGIN IMMEDIATE"); });
   if (commit.ok()) {
     for (size_t i = 0; i < batch.size(); ++i) {
       WriteOp& op = batch[i];
@@ -117,19 +256,26 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
         results[i] = op.wait.ExpiredStatus("the writer");
         continue;
       }
-      results[i] = Guard("savepoint", [&] {
-        run("SAVEPOINT op");
-        return absl::OkStatus();
-      });
+      results[i] = guard("savepoint", [&] { run("SAVEPOINT op"); });
       if (!results[i].ok()) {
         commit = results[i];
         break;
       }
       results[i] = Guard("write op", [&] { return op.apply(*conn_); });
-      absl::Status end = Guard("end savepoint", [&] {
+      // An I/O error or a full disk inside a statement makes SQLite roll
+      // back the whole transaction: the store only saw its own statement
+      // fail, but the batch is gone.
+      if (!results[i].ok() &&
+          sqlite3_get_autocommit(conn_->raw().getHandle())) {
+        fault = results[i].code() == absl::StatusCode::kResourceExhausted
+                    ? Fault::kFull
+                    : Fault::kIo;
+        commit = absl::UnavailableError("the transaction was rolled back");
+        break;
+      }
+      absl::Status end = guard("end savepoint", [&] {
         if (!results[i].ok()) run("ROLLBACK TO op");
         run("RELEASE op");
-        return absl::OkStatus();
       });
       if (!end.ok()) {
         commit = end;
@@ -142,12 +288,7 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
         }).IgnoreError();
       }
     }
-    if (commit.ok()) {
-      commit = Guard("commit", [&] {
-        run("COMMIT");
-        return absl::OkStatus();
-      });
-    }
+    if (commit.ok()) commit = guard("commit", [&] { run("COMMIT"); });
     // Before anyone is answered, so an erasure's reply means its old page
     // images are gone from the WAL too. TRUNCATE waits (busy timeout) for
     // readers still on an older snapshot.
@@ -161,10 +302,16 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
       Guard("rollback", [&] {
         // Not cached: after a failed COMMIT the cache may hold statements
         // the engine wants reset first, and this path is rare.
-        conn_->Exec("ROLLBACK");
+        if (!sqlite3_get_autocommit(conn_->raw().getHandle())) {
+          conn_->Exec("ROLLBACK");
+        }
         return absl::OkStatus();
       }).IgnoreError();
     }
+  }
+  if (!commit.ok() && fault != Fault::kNone) {
+    MarkFault(fault, commit);
+    commit = fault_status_;
   }
   std::vector<Ack> acks;
   acks.reserve(batch.size());

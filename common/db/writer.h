@@ -7,9 +7,22 @@
 // changes, and calls each closure's `done` only after the COMMIT has been
 // fsynced. One fsync thus acknowledges many requests: that is the whole
 // performance story for writes, and why synchronous=FULL stays on.
+//
+// Storage faults (docs/architecture.md, "When the disk fails"): a batch whose
+// BEGIN, an operation or COMMIT fails with an I/O error, a full disk or a
+// corrupt file marks the storage unhealthy. Every operation of that batch is
+// answered UNAVAILABLE (RESOURCE_EXHAUSTED for a full disk) and none is
+// acknowledged. From then on queued writes are refused at once, without
+// touching the disk, and the health listener hears "unhealthy". Every
+// probe_interval the writer tries again: after an I/O error it first reopens
+// the database (StorageRecovery::reopen), because after a failed fsync
+// nothing the page cache holds can be trusted; then it commits a probe write.
+// When that is durable, writes are taken again and the listener hears
+// "healthy". No restart is needed.
 #ifndef RETAIL_COMMON_DB_WRITER_H_
 #define RETAIL_COMMON_DB_WRITER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -20,6 +33,8 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/call.h"
 #include "common/db/connection.h"
 
@@ -45,12 +60,26 @@ struct WriteOp {
 struct WriterStats {
   int64_t batches = 0;
   int64_t ops = 0;
+  int64_t storage_faults = 0;  // batches lost to a storage fault
+  int64_t reopens = 0;         // connections reopened after one
+};
+
+// How the writer gets back on its feet after a storage fault.
+struct StorageRecovery {
+  // Closes `old` (null if an earlier reopen failed) and every other
+  // connection to the database, drops what the OS caches of its files, and
+  // opens a new writer connection. Null: keep the connection.
+  absl::AnyInvocable<absl::StatusOr<std::unique_ptr<Connection>>(
+      std::unique_ptr<Connection> old)>
+      reopen;
+  absl::Duration probe_interval = absl::Seconds(1);
 };
 
 class Writer {
  public:
   // Takes ownership of the read-write connection and starts the thread.
-  Writer(std::unique_ptr<Connection> conn, int max_batch = 1024);
+  Writer(std::unique_ptr<Connection> conn, int max_batch = 1024,
+         StorageRecovery recovery = {});
   ~Writer();  // Stop()s.
 
   // Queues `op`. After Stop(), `op.done` is called at once with UNAVAILABLE.
@@ -69,18 +98,38 @@ class Writer {
 
   WriterStats stats() const;
 
+  // False from a storage fault until the writer has recovered from it.
+  bool storage_ok() const { return storage_ok_.load(); }
+
+  // Called on the writer thread whenever storage_ok() changes. Set it before
+  // the first write; it must not block or submit writes.
+  void SetStorageListener(absl::AnyInvocable<void(bool ok)> listener);
+
  private:
   struct Ack {
     absl::AnyInvocable<void(absl::Status)> done;
     absl::Status status;
   };
 
+  enum class Fault { kNone, kFull, kIo };
+
   void Loop();
   void RunBatch(std::deque<WriteOp>& batch);
+  // Answers every op of `batch` with `status` without running it.
+  void Refuse(std::deque<WriteOp>& batch, const absl::Status& status);
+  void MarkFault(Fault fault, const absl::Status& status);
+  void TryRecover();
   void AckLoop();
 
-  std::unique_ptr<Connection> conn_;
+  std::unique_ptr<Connection> conn_;  // null after a failed reopen
   const int max_batch_;
+  StorageRecovery recovery_;
+  // Writer thread only, except storage_ok_ (read anywhere).
+  std::atomic<bool> storage_ok_{true};
+  Fault fault_ = Fault::kNone;
+  absl::Status fault_status_;  // what refused writes are answered
+  absl::Time next_probe_;
+  absl::AnyInvocable<void(bool)> listener_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<WriteOp> queue_;

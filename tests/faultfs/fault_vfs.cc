@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -392,7 +393,9 @@ bool Install(const Options& options) {
     std::perror(("faultfs: open " + options.journal_path).c_str());
     return false;
   }
-  std::string scope = options.scope_dir;
+  // As SQLite spells paths to xOpen: absolute, no "//", no "./".
+  std::string scope =
+      std::filesystem::absolute(options.scope_dir).lexically_normal().string();
   while (scope.size() > 1 && scope.back() == '/') scope.pop_back();
   scope += '/';
   if (g_shim != nullptr) {

@@ -56,6 +56,15 @@ struct Control {
   std::atomic<int64_t> writes;
   std::atomic<int64_t> syncs;
   std::atomic<int64_t> faults_injected;
+
+  // Every switch off; the counters stay.
+  void ClearFaults() {
+    write_fault = kWriteOk;
+    sync_fault = 0;
+    sync_failures_left = 0;
+    kill_at_io = 0;
+    kill_delay_ms = 0;
+  }
 };
 
 // Maps (creating and zeroing if `create`) the control block at `path`.
