@@ -110,8 +110,16 @@ int Close(sqlite3_file* file) {
   return rc;
 }
 
+bool ReadFault(File* f) {
+  Control* c = g_shim->control;
+  if (!f->in_scope || c == nullptr || c->read_fault.load() == 0) return false;
+  c->faults_injected.fetch_add(1);
+  return true;
+}
+
 int Read(sqlite3_file* file, void* buf, int amt, sqlite3_int64 offset) {
   File* f = reinterpret_cast<File*>(file);
+  if (ReadFault(f)) return SQLITE_IOERR_READ;
   return f->real->pMethods->xRead(f->real, buf, amt, offset);
 }
 
@@ -234,6 +242,11 @@ int ShmUnmap(sqlite3_file* file, int delete_flag) {
 // through the map in Debian's build (no SQLITE_MMAP_READWRITE).
 int Fetch(sqlite3_file* file, sqlite3_int64 offset, int amt, void** out) {
   File* f = reinterpret_cast<File*>(file);
+  if (f->in_scope && g_shim->control != nullptr &&
+      g_shim->control->read_fault.load() != 0) {
+    *out = nullptr;  // "not mapped": SQLite reads with xRead instead
+    return SQLITE_OK;
+  }
   return f->real->pMethods->xFetch(f->real, offset, amt, out);
 }
 int Unfetch(sqlite3_file* file, sqlite3_int64 offset, void* p) {

@@ -44,6 +44,9 @@ enum WriteFault : int32_t {
 struct Control {
   std::atomic<int32_t> write_fault;  // a WriteFault, while set
   std::atomic<int32_t> sync_fault;   // 1: every sync fails with EIO
+  // 1: every read fails with EIO (memory-mapped reads are refused, so SQLite
+  // falls back to xRead and meets the error).
+  std::atomic<int32_t> read_fault;
   // > 0: that many next syncs fail with EIO, then syncs work again (Linux
   // reports a lost writeback once; the data is gone all the same).
   std::atomic<int32_t> sync_failures_left;
@@ -61,6 +64,7 @@ struct Control {
   void ClearFaults() {
     write_fault = kWriteOk;
     sync_fault = 0;
+    read_fault = 0;
     sync_failures_left = 0;
     kill_at_io = 0;
     kill_delay_ms = 0;

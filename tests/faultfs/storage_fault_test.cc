@@ -205,6 +205,30 @@ TEST_F(StorageFaultTest, FsyncErrorReopensTheDatabaseBeforeServingAgain) {
   EXPECT_GE(server_->server().database().writer().stats().reopens, 1);
 }
 
+// A read that fails in the storage layer: UNAVAILABLE, and none of the
+// engine's text (which names the SQL and the file) reaches the caller.
+TEST_F(StorageFaultTest, ReadErrorIsUnavailableWithoutStorageText) {
+  CreateCustomerResponse created;
+  ASSERT_TRUE(Create(NewCustomer(), &created).ok());
+  // Pages a reader has cached are served without I/O; a restart empties
+  // every cache.
+  server_->Restart();
+  stub_ = CustomerService::NewStub(server_->Channel());
+  control_->read_fault = 1;
+  GetCustomerRequest get;
+  get.set_customer_id(created.customer().customer_id());
+  GetCustomerResponse got;
+  grpc::Status s = ::retail::testing::Call(
+      *stub_, &CustomerService::Stub::GetCustomer, kAdmin, get, &got);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  ExpectNoStorageText(s);
+  EXPECT_GT(control_->faults_injected.load(), 0);
+  control_->read_fault = 0;
+  s = ::retail::testing::Call(*stub_, &CustomerService::Stub::GetCustomer,
+                              kAdmin, get, &got);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
 // One failed fsync, as Linux reports a lost writeback: the batch it belonged
 // to is refused, the writer reopens the database, and writes go on.
 TEST_F(StorageFaultTest, OneFailedFsyncFailsItsBatchOnly) {
