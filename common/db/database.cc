@@ -135,8 +135,13 @@ Database::Lease::~Lease() {
   if (conn == nullptr) return;
   std::lock_guard<std::mutex> lock(db->pool_mu_);
   db->idle_.push_back(conn);
-  // All: a reopen may be waiting for every reader to come back.
-  db->pool_cv_.notify_all();
+  // A reopen waits for every reader to come back; otherwise one waiter is
+  // enough (waking them all costs a thundering herd under read load).
+  if (db->reopening_) {
+    db->pool_cv_.notify_all();
+  } else {
+    db->pool_cv_.notify_one();
+  }
 }
 
 }  // namespace retail::db
