@@ -4,9 +4,11 @@
 #include <functional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
+#include "tests/integration/raw_h2_call.h"
 #include "tests/integration/test_server.h"
 
 namespace retail::testing {
@@ -16,10 +18,12 @@ namespace v1 = ::retail::customers::v1;
 using Stub = v1::CustomerService::Stub;
 
 // What a case may call: the typed stub, the raw channel (for bytes a stub
-// cannot encode) and an existing customer's id.
+// cannot encode), the server itself (for calls written by hand on HTTP/2)
+// and an existing customer's id.
 struct Target {
   Stub& stub;
   std::shared_ptr<grpc::Channel> channel;
+  TestServer& server;
   std::string existing_id;
 };
 using CaseCall = std::function<grpc::Status(Target&)>;
@@ -71,6 +75,38 @@ CaseCall ListWith(int32_t page_size, std::string filter, std::string token) {
     req.set_page_token(token);
     v1::ListCustomersResponse resp;
     return Call(t.stub, &Stub::ListCustomers, kAdmin, req, &resp);
+  };
+}
+
+// Calls `method` of CustomerService as `token` with a deadline that had
+// already passed when the call arrived: grpc-timeout 0n, sent by hand since
+// the gRPC client library fails such a call itself without sending it (and
+// not 1n: see ServerTest.ExpiredDeadlineIsRefusedAtTheGate).
+CaseCall Expired(
+    std::string method, std::string token,
+    std::function<std::unique_ptr<google::protobuf::Message>(Target&)>
+        request) {
+  return [=](Target& t) {
+    RawH2Request raw;
+    raw.path = "/retail.customers.v1.CustomerService/" + method;
+    raw.message = request(t)->SerializeAsString();
+    raw.headers = {{"grpc-timeout", "0n"},
+                   {"authorization", "Bearer " + token}};
+    RawH2Response r = RawH2Call(t.server.server().port(), raw);
+    // gRPC core answers DEADLINE_EXCEEDED on its own timer, without waiting
+    // for our handler: let the handler start, then wait until it is done
+    // (its slot is freed only once it has answered), so that whatever it
+    // did is there to see.
+    absl::SleepFor(absl::Milliseconds(50));
+    for (int i = 0; i < 500 && t.server.server().calls_in_flight() > 0; ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    if (!r.error.empty() || r.grpc_status < 0) {
+      return grpc::Status(grpc::StatusCode::UNKNOWN,
+                          "no grpc-status: " + r.error);
+    }
+    return grpc::Status(static_cast<grpc::StatusCode>(r.grpc_status),
+                        r.grpc_message);
   };
 }
 
@@ -236,15 +272,22 @@ std::vector<BadInputCase> Cases() {
          r.mutable_customer()->set_notes(std::string(5 << 20, 'x'));
        }),
        StatusCode::RESOURCE_EXHAUSTED, ""},
-      {"deadline already expired",
-       [](Target& t) {
-         grpc::ClientContext ctx;
-         ctx.AddMetadata("authorization", std::string("Bearer ") + kAdmin);
-         ctx.set_deadline(std::chrono::system_clock::now() -
-                          std::chrono::milliseconds(1));
-         v1::CreateCustomerResponse resp;
-         return t.stub.CreateCustomer(&ctx, ValidCreate(), &resp);
-       },
+      {"deadline already expired: create",
+       Expired("CreateCustomer", kAdmin,
+               [](Target&) {
+                 return std::make_unique<v1::CreateCustomerRequest>(
+                     ValidCreate());
+               }),
+       StatusCode::DEADLINE_EXCEEDED, ""},
+      // A read whose side effect is its audit row.
+      {"deadline already expired: agent reveals",
+       Expired("GetCustomer", kAgent,
+               [](Target& t) {
+                 auto req = std::make_unique<v1::GetCustomerRequest>();
+                 req->set_customer_id(t.existing_id);
+                 req->set_reveal_pii(true);
+                 return req;
+               }),
        StatusCode::DEADLINE_EXCEEDED, ""},
   };
 }
@@ -253,7 +296,9 @@ class BadInputTest : public ::testing::Test {
  protected:
   // Everything a bad request could have touched. A business failure's
   // stored result (idempotency_keys.status, replayed to retries) is the
-  // request's answer, not a change.
+  // request's answer, not a change; so is the audit row of a failure. An
+  // audit row of a success or of a reveal is a change: no bad request may
+  // succeed or be shown anything.
   std::string Fingerprint() {
     return server_.QueryScalar(
         "SELECT (SELECT COUNT(*) || '/' || total(revision) || '/' || "
@@ -261,7 +306,8 @@ class BadInputTest : public ::testing::Test {
         " FROM customers) || '/' || (SELECT COUNT(*) FROM points_transactions) "
         "|| '/' ||"
         " (SELECT COUNT(*) FROM events) || '/' || (SELECT COUNT(*) FROM "
-        "idempotency_keys WHERE status IS NULL)");
+        "idempotency_keys WHERE status IS NULL) || '/' || (SELECT COUNT(*) "
+        "FROM audit_log WHERE outcome IN ('OK', 'REPLAYED', 'REVEAL'))");
   }
 
   TestServer server_;
@@ -279,7 +325,7 @@ TEST_F(BadInputTest, EveryCaseGetsItsCodeAndChangesNothing) {
   for (const BadInputCase& c : Cases()) {
     SCOPED_TRACE(c.name);
     const std::string before = Fingerprint();
-    Target target{*stub, server_.Channel(), id};
+    Target target{*stub, server_.Channel(), server_, id};
     grpc::Status s = c.call(target);
     EXPECT_EQ(s.error_code(), c.want) << s.error_message();
     EXPECT_NE(s.error_code(), grpc::StatusCode::UNKNOWN);

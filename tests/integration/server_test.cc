@@ -1,6 +1,12 @@
 // The server as a whole, whatever services it hosts: authentication, health,
 // malformed bytes, deadlines, oversize messages, x-staff-id, ServerInfo, and
 // the access policy of every RPC of every registered service for every role.
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +17,7 @@
 #include "retail/customers/v1/customers.grpc.pb.h"
 #include "retail/server/v1/server_info.grpc.pb.h"
 #include "server/module.h"
+#include "tests/integration/raw_h2_call.h"
 #include "tests/integration/test_server.h"
 
 namespace retail::testing {
@@ -132,16 +139,86 @@ TEST_F(ServerTest, MalformedBytesAreInvalidArgument) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
-TEST_F(ServerTest, ExpiredDeadlineAndOversizedMessage) {
-  grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", std::string("Bearer ") + kAdmin);
-  ctx.set_deadline(std::chrono::system_clock::now() - std::chrono::seconds(1));
-  customers::v1::GetCustomerRequest req;
-  req.set_customer_id("cus_x");
-  customers::v1::GetCustomerResponse resp;
-  EXPECT_EQ(stub_->GetCustomer(&ctx, req, &resp).error_code(),
-            grpc::StatusCode::DEADLINE_EXCEEDED);
+// A call whose deadline had already passed when it arrived. The gRPC client
+// library fails such a call itself without sending it, so it is written by
+// hand (raw_h2_call.h) with grpc-timeout 0n. Not 1n: gRPC core keeps
+// deadlines to the millisecond, rounding a timeout up, so 1n leaves the
+// server a millisecond in which the call usually runs, and is applied, while
+// core answers the client DEADLINE_EXCEEDED on its own timer. A zero timeout
+// has passed once the headers are read, yet core still hands the call to our
+// handler (it cancels on its own only calls whose deadline passes before
+// their request is in), so CallGate::Admit is what must refuse it: before
+// the token is checked, and before anything is read, revealed or written.
+TEST_F(ServerTest, ExpiredDeadlineIsRefusedAtTheGate) {
+  const Customer existing = Create("到期", "13900000703");
+  auto expired_call = [&](const std::string& method,
+                          const google::protobuf::Message& request,
+                          const std::string& token) {
+    RawH2Request raw;
+    raw.path = "/retail.customers.v1.CustomerService/" + method;
+    raw.message = request.SerializeAsString();
+    raw.headers = {{"grpc-timeout", "0n"},
+                   {"authorization", "Bearer " + token}};
+    return RawH2Call(server_.server().port(), raw);
+  };
+  constexpr int kCalls = 5;
+  for (int i = 0; i < kCalls; ++i) {
+    CreateCustomerRequest create = NewCustomer("过期", "13900000704");
+    create.set_request_id(absl::StrCat("expired-create-", i));
+    RawH2Response r = expired_call("CreateCustomer", create, kAdmin);
+    ASSERT_EQ(r.error, "");
+    EXPECT_EQ(r.grpc_status,
+              static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED))
+        << r.grpc_message;
+    // An agent's reveal: an audited read, whose audit row would be its
+    // side effect.
+    customers::v1::GetCustomerRequest get;
+    get.set_customer_id(existing.customer_id());
+    get.set_reveal_pii(true);
+    r = expired_call("GetCustomer", get, kAgent);
+    ASSERT_EQ(r.error, "");
+    EXPECT_EQ(r.grpc_status,
+              static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED))
+        << r.grpc_message;
+  }
+  // gRPC core answers such a call on its own timer, without waiting for our
+  // handler; a clean stop waits for every handler and the writer's queue,
+  // and writes the folded audit counts still in memory.
+  server_.Restart();
+  // Nothing was created, stored for replay, succeeded or revealed.
+  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM customers"), "1");
+  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM idempotency_keys WHERE "
+                                "request_id LIKE 'expired-create-%'"),
+            "0");
+  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM audit_log WHERE "
+                                "request_id LIKE 'expired-create-%' AND "
+                                "outcome = 'OK'"),
+            "0");
+  EXPECT_EQ(server_.QueryScalar(
+                "SELECT COUNT(*) FROM audit_log WHERE outcome = 'REVEAL'"),
+            "0");
+  // Every call was refused at the gate, before its token was checked:
+  // audited with no principal. None got past it (a call refused later, by
+  // the writer or a reader, is audited under its principal). RawH2Call sends
+  // each request in one write; sent in pieces, a request may be cancelled by
+  // gRPC core's own deadline timer before our handler gets it.
+  auto refused_at_gate = [&](const char* method) {
+    return std::stoi(server_.QueryScalar(absl::StrCat(
+        "SELECT CAST(total(count) AS INTEGER) FROM audit_log WHERE "
+        "principal_id = '(unauthenticated)' AND outcome = "
+        "'DEADLINE_EXCEEDED' AND method = "
+        "'retail.customers.v1.CustomerService/",
+        method, "'")));
+  };
+  EXPECT_EQ(refused_at_gate("CreateCustomer"), kCalls);
+  EXPECT_EQ(refused_at_gate("GetCustomer"), kCalls);
+  EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM audit_log WHERE "
+                                "outcome = 'DEADLINE_EXCEEDED' AND "
+                                "principal_id != '(unauthenticated)'"),
+            "0");
+}
 
+TEST_F(ServerTest, OversizedMessageIsResourceExhausted) {
   CreateCustomerRequest big = NewCustomer("大", "13900000701");
   big.mutable_customer()->set_notes(std::string(5 * 1024 * 1024, 'x'));
   CreateCustomerResponse created;
@@ -150,6 +227,109 @@ TEST_F(ServerTest, ExpiredDeadlineAndOversizedMessage) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   // The server is still up.
   Create("之后", "13900000702");
+}
+
+// Runs scripts/add-token (the real one) for the server's auth config and
+// returns the token it printed; "" if it failed (the test fails too).
+std::string AddToken(const std::string& auth_path, const std::string& args) {
+  const std::string log = auth_path + ".add-token.log";
+  const std::string command =
+      absl::StrCat(RETAIL_ADD_TOKEN_SCRIPT, " ", args, " --auth-config '",
+                   auth_path, "' 2>'", log, "'");
+  FILE* out = popen(command.c_str(), "r");
+  if (out == nullptr) {
+    ADD_FAILURE() << "cannot run " << command;
+    return "";
+  }
+  std::string token;
+  char buffer[256];
+  while (fgets(buffer, sizeof(buffer), out) != nullptr) token += buffer;
+  const int status = pclose(out);
+  std::ifstream stderr_text(log);
+  std::string diagnostics((std::istreambuf_iterator<char>(stderr_text)),
+                          std::istreambuf_iterator<char>());
+  EXPECT_EQ(status, 0) << command << ":\n" << diagnostics;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) {
+    token.pop_back();
+  }
+  EXPECT_THAT(token, ::testing::MatchesRegex("[0-9a-f]{64}")) << diagnostics;
+  return status == 0 ? token : "";
+}
+
+int64_t MtimeNs(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return -1;
+  return int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+// File systems with coarse timestamps may give two edits a few
+// milliseconds apart the same mtime, and the server reloads on a changed
+// mtime: an operator's edits are seconds apart, a test's are not.
+void EnsureMtimeChanged(const std::string& path, int64_t before) {
+  if (MtimeNs(path) != before) return;
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  struct timespec times[2] = {st.st_atim, st.st_mtim};
+  times[1].tv_sec += 1;
+  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+}
+
+// scripts/add-token with the server running: the new token works without a
+// restart (the server re-reads its auth config), with the role it was
+// given; removing its line revokes it, again without a restart.
+TEST_F(ServerTest, AddTokenTakesEffectWithoutRestartAndRemovalRevokes) {
+  const Customer c = Create("新令牌", "13900000901");
+  auto get_as = [&](const std::string& token, grpc::Status* status) {
+    return Get(token, c.customer_id(), status);
+  };
+  const std::string auth_path = server_.auth_path();
+  const int64_t mtime_before = MtimeNs(auth_path);
+
+  const std::string token = AddToken(auth_path, "agent desk-7");
+  ASSERT_FALSE(token.empty());
+  EnsureMtimeChanged(auth_path, mtime_before);
+  // The server looks at the file at most once a second (of its clock).
+  server_.clock().Advance(2 * kMicrosPerSecond);
+  grpc::Status s;
+  customers::v1::GetCustomerResponse got = get_as(token, &s);
+  ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  EXPECT_EQ(got.customer().display_name(), "新令牌");
+  EXPECT_EQ(got.customer().phone(), "139****0901");  // an agent's view
+  // What it writes is recorded under the new principal and its role.
+  CreateCustomerResponse created;
+  ASSERT_TRUE(Call(&CustomerService::Stub::CreateCustomer, token,
+                   NewCustomer("代理", "13900000902"), &created)
+                  .ok());
+  EXPECT_EQ(server_.QueryScalar(
+                "SELECT principal_id || '/' || role FROM audit_log WHERE "
+                "resource = 'customers/" +
+                created.customer().customer_id() + "' AND outcome = 'OK'"),
+            "desk-7/agent");
+  // The tokens that were there keep working.
+  get_as(kAdmin, &s);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+
+  // Removing the principal's line revokes the token.
+  std::string kept;
+  {
+    std::ifstream in(auth_path);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find(" desk-7 ") == std::string::npos) kept += line + "\n";
+    }
+  }
+  const int64_t mtime_added = MtimeNs(auth_path);
+  {
+    std::ofstream out(auth_path, std::ios::trunc);
+    out << kept;
+  }
+  EnsureMtimeChanged(auth_path, mtime_added);
+  server_.clock().Advance(2 * kMicrosPerSecond);
+  get_as(token, &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      << s.error_message();
+  get_as(kAdmin, &s);
+  EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
 // Every RPC of every registered service, called by every role with an empty

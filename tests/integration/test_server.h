@@ -55,6 +55,8 @@ class TestServer {
 
   std::string address() const;
   const std::string& db_path() const { return db_path_; }
+  // The auth config the server reads (and re-reads when it changes).
+  const std::string& auth_path() const { return auth_path_; }
   FakeClock& clock() { return clock_; }
   RetailServer& server() { return *server_; }
 

@@ -210,18 +210,36 @@ TEST_F(AuthenticatorTest, ReloadsChangedFileAndKeepsLastGoodConfig) {
   ASSERT_THAT(auth->Authenticate("Bearer old-token"), IsOk());
 
   // A new token is added and the old one revoked, without a restart.
-  WriteConfig(Line("new-token", "alice admin"));
+  WriteConfig(Line("new-token", "alice admin") +
+              Line("unused-token", "bob agent"));
   BumpMtime(10);
   WaitForReloadCheck();
   EXPECT_THAT(auth->Authenticate("Bearer new-token"), IsOk());
   EXPECT_THAT(auth->Authenticate("Bearer old-token"),
               StatusIs(absl::StatusCode::kUnauthenticated));
 
-  // A broken edit must not lock everybody out.
+  // A broken edit must not lock everybody out: the last good config stays
+  // in force. Shown with a token not used before: the cache of verified
+  // tokens cannot answer for it, only the config can.
   WriteConfig("this is not a valid line\n");
   BumpMtime(20);
   WaitForReloadCheck();
+  absl::StatusOr<std::shared_ptr<const Principal>> bob =
+      auth->Authenticate("Bearer unused-token");  // runs the reload check
+  ASSERT_THAT(bob, IsOk());
+  EXPECT_EQ((*bob)->id, "bob");
+  EXPECT_EQ((*bob)->role, Role::kAgent);
   EXPECT_THAT(auth->Authenticate("Bearer new-token"), IsOk());
+  EXPECT_THAT(auth->Authenticate("Bearer old-token"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+
+  // The next good edit is taken again.
+  WriteConfig(Line("newest-token", "alice admin"));
+  BumpMtime(30);
+  WaitForReloadCheck();
+  EXPECT_THAT(auth->Authenticate("Bearer newest-token"), IsOk());
+  EXPECT_THAT(auth->Authenticate("Bearer new-token"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
 // --- Authenticator: who may change the file --------------------------------

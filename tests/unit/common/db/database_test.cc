@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -10,6 +11,7 @@
 
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
+#include "absl/strings/str_cat.h"
 #include "common/db/migrations.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -20,6 +22,7 @@ namespace {
 
 using ::retail::testing::IsOk;
 using ::retail::testing::StatusIs;
+using ::testing::ElementsAre;
 
 constexpr int64_t kOpenTime = 1'717'200'000'000'000;  // 2024-06-01
 
@@ -78,6 +81,26 @@ class DatabaseTest : public ::testing::Test {
       while (q->executeStep()) out.push_back(q->getColumn(0).getString());
       return out;
     });
+  }
+
+  // The notes the main database file holds by itself, without its WAL: read
+  // from a copy of that file alone. A missing table shows as "(no notes
+  // table)".
+  std::vector<std::string> NotesInMainFile() {
+    const std::string copy = dir_.File("main-file-only.db");
+    std::filesystem::remove(copy + "-wal");
+    std::filesystem::remove(copy + "-shm");
+    std::filesystem::copy_file(
+        path_, copy, std::filesystem::copy_options::overwrite_existing);
+    std::vector<std::string> out;
+    try {
+      SQLite::Database raw(copy, SQLite::OPEN_READWRITE);
+      SQLite::Statement q(raw, "SELECT note FROM notes ORDER BY rowid");
+      while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+    } catch (const SQLite::Exception& e) {
+      out.push_back(absl::StrCat("(", e.what(), ")"));
+    }
+    return out;
   }
 
   // Runs `sql` on the file with a plain connection, outside any Database.
@@ -268,11 +291,16 @@ TEST_F(DatabaseTest, CloseIsIdempotentAndRefusesLaterWrites) {
   auto db = OpenOrDie();
   ASSERT_NE(db, nullptr);
   ASSERT_THAT(PutNote(*db, "kept"), IsOk());
+  // Committed, but so far only to the WAL: the main file alone lacks it.
+  ASSERT_THAT(NotesInMainFile(), ::testing::Not(ElementsAre("kept")));
   EXPECT_THAT(db->Close(), IsOk());
   EXPECT_THAT(db->Close(), IsOk());
   EXPECT_THAT(PutNote(*db, "too late"),
               StatusIs(absl::StatusCode::kUnavailable));
-  // Close checkpointed the WAL into the main file.
+  // Close checkpointed the WAL into the main file: the file alone now holds
+  // the note...
+  EXPECT_THAT(NotesInMainFile(), ElementsAre("kept"));
+  // ...and the WAL, if any is left, was truncated.
   struct stat st;
   if (stat((path_ + "-wal").c_str(), &st) == 0) {
     EXPECT_EQ(st.st_size, 0);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/db/database.h"
 #include "common/status.h"
 #include "gmock/gmock.h"
@@ -182,20 +183,47 @@ TEST_F(MutationTest, RetryReturnsTheFirstResponseByteForByte) {
 }
 
 TEST_F(MutationTest, DuplicatesInOneBatchApplyOnce) {
-  // A client that retries before the first attempt was answered: both land
-  // in the same write transaction.
+  // A client that retries before the first attempt was answered: every
+  // attempt lands in the same write transaction, where the later ones must
+  // see the first one's not yet committed request_id. To be sure they share
+  // a batch, the writer is held on an op of its own while they queue.
+  absl::Notification writer_busy;
+  absl::Notification release;
+  std::promise<absl::Status> blocker_done;
+  WriteOp blocker;
+  blocker.apply = [&](Connection&) {
+    writer_busy.Notify();
+    release.WaitForNotification();
+    return absl::OkStatus();
+  };
+  blocker.done = [&](absl::Status s) { blocker_done.set_value(s); };
+  db_->writer().Submit(std::move(blocker));
+  writer_busy.WaitForNotification();
+  const WriterStats before = db_->writer().stats();
+
+  constexpr int kAttempts = 5;
   std::vector<std::future<absl::StatusOr<AdjustPointsResponse>>> calls;
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < kAttempts; ++i) {
     calls.push_back(SubmitAsync(Meta(), Request(), CountingApply()));
   }
+  release.Notify();
+  ASSERT_THAT(blocker_done.get_future().get(), IsOk());
   std::vector<std::string> responses;
   for (auto& call : calls) {
     absl::StatusOr<AdjustPointsResponse> r = call.get();
     ASSERT_THAT(r, IsOk());
     responses.push_back(r->SerializeAsString());
   }
+  // The blocker's batch, then one batch of all the attempts.
+  const WriterStats after = db_->writer().stats();
+  EXPECT_EQ(after.batches - before.batches, 2);
+  EXPECT_EQ(after.ops - before.ops, 1 + kAttempts);
+
   EXPECT_EQ(applied_.load(), 1);
+  EXPECT_EQ(EventCount(), 1);
   for (const std::string& r : responses) EXPECT_EQ(r, responses[0]);
+  EXPECT_THAT(Outcomes(), ElementsAre("OK", "REPLAYED", "REPLAYED", "REPLAYED",
+                                      "REPLAYED"));
 }
 
 TEST_F(MutationTest, SameRequestIdForDifferentRequestIsRejected) {

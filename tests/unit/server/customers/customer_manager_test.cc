@@ -837,24 +837,83 @@ TEST_F(CustomerManagerTest, EraseIncludesEveryModuleInOneTransaction) {
 }
 
 TEST_F(CustomerManagerTest, EraseRemovesPersonalDataButKeepsIdAndPoints) {
-  const Customer c = Create();
-  ASSERT_THAT(AdjustPoints(admin_, c.customer_id(), 300), IsOk());
-  absl::StatusOr<v1::EraseCustomerResponse> r = Erase(admin_, c.customer_id());
-  ASSERT_THAT(r, IsOk());
+  // Every personal field set, so that each one's erasure shows.
+  CreateCustomerRequest req = NewCustomer("张三", kPhone);
+  Customer& in = *req.mutable_customer();
+  in.set_email(kEmail);
+  *in.mutable_birthday() = Date(1990, 5, 20);
+  in.set_gender(v1::GENDER_FEMALE);
+  in.mutable_preferences()->add_sizes("EU38");
+  in.mutable_preferences()->add_styles("casual");
+  in.mutable_preferences()->add_colors("navy");
+  in.mutable_preferences()->add_brands("Erdos");
+  in.mutable_preferences()->add_tags("knitwear");
+  in.set_notes("allergic to wool");
+  in.set_marketing_consent(true);
+  absl::StatusOr<CreateCustomerResponse> created =
+      Call(&CustomerManager::CreateCustomer, admin_, req);
+  ASSERT_THAT(created, IsOk());
+  const std::string id = created->customer().customer_id();
+  ASSERT_THAT(AdjustPoints(admin_, id, 300), IsOk());
+  // They were stored: the erasure below has something to erase.
+  const Customer before = AdminGet(id);
+  ASSERT_EQ(before.email(), kEmail);
+  ASSERT_TRUE(before.has_birthday());
+  ASSERT_EQ(before.gender(), v1::GENDER_FEMALE);
+  ASSERT_EQ(before.preferences().sizes_size(), 1);
+  ASSERT_EQ(before.preferences().tags_size(), 1);
+  ASSERT_EQ(before.notes(), "allergic to wool");
+  ASSERT_TRUE(before.marketing_consent());
 
-  absl::StatusOr<Customer> got = Get(admin_, c.customer_id());
+  absl::StatusOr<v1::EraseCustomerResponse> r = Erase(admin_, id);
+  ASSERT_THAT(r, IsOk());
+  absl::StatusOr<Customer> got = Get(admin_, id);
   ASSERT_THAT(got, IsOk());
   for (const Customer* e :
        std::vector<const Customer*>{&r->customer(), &*got}) {
-    EXPECT_EQ(e->customer_id(), c.customer_id());
-    EXPECT_NE(e->display_name(), "张三");
+    SCOPED_TRACE(e == &*got ? "as stored" : "as answered");
+    EXPECT_EQ(e->customer_id(), id);
+    EXPECT_EQ(e->display_name(), "(erased)");
     EXPECT_EQ(e->phone(), "");
     EXPECT_EQ(e->email(), "");
     EXPECT_FALSE(e->has_birthday());
+    EXPECT_EQ(e->gender(), v1::GENDER_UNSPECIFIED);
+    EXPECT_EQ(e->preferences().ByteSizeLong(), 0u)
+        << e->preferences().ShortDebugString();
+    EXPECT_EQ(e->notes(), "");
+    EXPECT_FALSE(e->marketing_consent());
     EXPECT_EQ(e->points_balance(), 300);
     EXPECT_EQ(e->branch_id(), "B001");
     EXPECT_TRUE(e->has_erase_time());
   }
+  // Nor is any of it left in any column of the customer's stored row
+  // (the birthday is stored as yyyymmdd, the preferences as a message).
+  const std::vector<std::string> traces = {
+      "张三",   kPhone, kEmail,  "19900520", "EU38",
+      "casual", "navy", "Erdos", "knitwear", "wool"};
+  const std::vector<std::string> found = db_->Read([&](db::Connection& conn) {
+    std::vector<std::string> out;
+    SQLite::Statement q(conn.raw(),
+                        "SELECT * FROM customers WHERE customer_id = ?");
+    q.bind(1, id);
+    while (q.executeStep()) {
+      for (int i = 0; i < q.getColumnCount(); ++i) {
+        const SQLite::Column column = q.getColumn(i);
+        const std::string value =
+            column.isBlob()
+                ? std::string(static_cast<const char*>(column.getBlob()),
+                              static_cast<size_t>(column.getBytes()))
+                : column.getString();
+        for (const std::string& trace : traces) {
+          if (value.find(trace) != std::string::npos) {
+            out.push_back(absl::StrCat(column.getName(), " holds ", trace));
+          }
+        }
+      }
+    }
+    return out;
+  });
+  EXPECT_THAT(found, IsEmpty());
 }
 
 TEST_F(CustomerManagerTest, ErasedCustomerCannotChange) {
