@@ -40,10 +40,13 @@ class Database {
   // and returns what it returns (an absl::Status or absl::StatusOr). Waits
   // while all readers are in use, but never past `wait`: then it returns
   // wait.ExpiredStatus() without running `fn`, so a read never holds a gRPC
-  // thread without bound.
+  // thread without bound. An already expired `wait` never runs `fn`.
   template <typename Fn>
   auto Read(const WaitLimit& wait, Fn&& fn)
       -> decltype(fn(std::declval<Connection&>())) {
+    // A caller whose time is already up gets no read, even with a reader
+    // free: the gate checked the deadline once, but time passes between.
+    if (wait.Expired()) return wait.ExpiredStatus("a reader connection");
     Lease lease(this, wait);
     if (lease.conn == nullptr) return wait.ExpiredStatus("a reader connection");
     return fn(*lease.conn);
