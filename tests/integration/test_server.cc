@@ -11,6 +11,7 @@
 
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/reply.h"
@@ -142,6 +143,41 @@ grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
     }
   }
   return status;
+}
+
+void ExpectNoStorageText(const grpc::Status& status) {
+  // SQL keywords in capitals (messages are prose, and "update_mask" must
+  // not match); the engine's phrases and our table names in any case.
+  static constexpr const char* kKeywords[] = {
+      "SELECT ",  "INSERT ",   "UPDATE ", "DELETE ", "BEGIN",  "COMMIT",
+      "ROLLBACK", "SAVEPOINT", "PRAGMA",  " FROM ",  " WHERE "};
+  static constexpr const char* kPhrases[] = {"sqlite",
+                                             "sql logic",
+                                             "disk i/o",
+                                             "database or disk",
+                                             "no such table",
+                                             "no such column",
+                                             "constraint failed",
+                                             "syntax error",
+                                             "near \"",
+                                             "database is locked",
+                                             "disk image",
+                                             "idempotency_keys",
+                                             "audit_log",
+                                             "points_transactions",
+                                             "server_meta",
+                                             "schema_migrations"};
+  const std::string text =
+      status.error_message() + "\n" + status.error_details();
+  const std::string lower = absl::AsciiStrToLower(text);
+  for (const char* word : kKeywords) {
+    EXPECT_EQ(text.find(word), std::string::npos)
+        << "'" << word << "' reached the caller: " << status.error_message();
+  }
+  for (const char* phrase : kPhrases) {
+    EXPECT_EQ(lower.find(phrase), std::string::npos)
+        << "'" << phrase << "' reached the caller: " << status.error_message();
+  }
 }
 
 ErrorDetails DetailsOf(const grpc::Status& status) {

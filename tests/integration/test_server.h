@@ -103,6 +103,11 @@ struct ErrorDetails {
 };
 ErrorDetails DetailsOf(const grpc::Status& status);
 
+// Fails the test if `status` carries storage-engine or SQL text (in its
+// message or its details): table and column names, SQL keywords, SQLite's
+// own error strings. Callers see rules and fields, never the engine.
+void ExpectNoStorageText(const grpc::Status& status);
+
 }  // namespace retail::testing
 
 #endif  // RETAIL_TESTS_INTEGRATION_TEST_SERVER_H_
