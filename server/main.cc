@@ -1,5 +1,6 @@
 // retail_server: flags, signals, and the server's lifetime. Everything else
 // is in BuildServer (server.h).
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -10,10 +11,13 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/logging.h"
@@ -32,7 +36,13 @@ const char* malloc_conf =
     "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
 }
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "host:port to serve on");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "host:port to serve on; port 0 picks a free one (see --port_file)");
+ABSL_FLAG(std::string, port_file, "",
+          "once serving, write the bound port (decimal, then a newline) to "
+          "this file, atomically (PATH.tmp, then rename), so a test or "
+          "supervisor that passed --listen host:0 learns the port; empty: "
+          "none");
 ABSL_FLAG(std::string, db, "data/retail.db",
           "SQLite database file (created if missing)");
 ABSL_FLAG(std::string, auth_config, "data/auth.conf",
@@ -117,6 +127,34 @@ void RaiseFileLimit() {
     }
   }
   RETAIL_LOG(INFO) << "file descriptor limit " << limit.rlim_cur;
+}
+
+// Writes "<port>\n" to `path` through `path`.tmp and a rename, so a reader
+// never sees a partial number.
+absl::Status WritePortFile(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp";
+  const std::string text = std::to_string(port) + "\n";
+  const int fd =
+      open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot create ", tmp, ": ", std::strerror(errno)));
+  }
+  const ssize_t written = write(fd, text.data(), text.size());
+  const int write_errno = errno;
+  if (close(fd) != 0 || written != static_cast<ssize_t>(text.size())) {
+    unlink(tmp.c_str());
+    return absl::InternalError(
+        absl::StrCat("cannot write ", tmp, ": ",
+                     std::strerror(written < 0 ? write_errno : errno)));
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    const int rename_errno = errno;
+    unlink(tmp.c_str());
+    return absl::InternalError(absl::StrCat("cannot rename ", tmp, " to ", path,
+                                            ": ", std::strerror(rename_errno)));
+  }
+  return absl::OkStatus();
 }
 
 // Waits up to `period` for another stop signal.
@@ -204,6 +242,18 @@ int main(int argc, char** argv) {
                             << "); exiting for the supervisor to restart";
           _exit(kExitListenerDead);
         });
+  }
+
+  // Last, so whoever reads the port finds the server serving it.
+  if (const std::string port_file = absl::GetFlag(FLAGS_port_file);
+      !port_file.empty()) {
+    if (absl::Status written = WritePortFile(port_file, (*server)->port());
+        !written.ok()) {
+      RETAIL_LOG(ERROR) << "--port_file: " << written;
+      if (watchdog != nullptr) watchdog->Stop();
+      (*server)->Shutdown(absl::ZeroDuration()).IgnoreError();
+      return 1;
+    }
   }
 
   int signal_number = 0;

@@ -69,11 +69,14 @@ constexpr int kMaxKillDelayMs = 800;
 // the server is opening the database the previous kill left behind.
 constexpr int kStartupKillAfterRound = 3;
 constexpr int kMaxStartupKillDelayMs = 40;
-constexpr absl::Duration kServeWithin = absl::Seconds(5);
-// Bounds: no request needs more than this many sends to be acknowledged,
-// the final retry pass and the replay pass each finish within this time.
+// Generous bounds, so a loaded CI machine never fails a correct server:
+// start-up (the time it took is printed, and the slowest in the summary;
+// speed is the benchmark's business), and the final retry and replay passes,
+// which return as soon as every request is settled.
+constexpr absl::Duration kStartBound = absl::Seconds(60);
+constexpr absl::Duration kDrainBudget = absl::Seconds(120);
+// No request needs more than this many sends to be acknowledged.
 constexpr int kMaxAttemptsPerRequest = 2 * kKillRounds + 4;
-constexpr absl::Duration kDrainBudget = absl::Seconds(20);
 constexpr absl::Duration kShutdownGrace = absl::Seconds(20);
 
 // The server binary: $RETAIL_SERVER_BINARY (set by ctest), else the
@@ -162,7 +165,7 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
                         "RETAIL_FAULTFS_JOURNAL=" + journal_path_,
                         "RETAIL_FAULTFS_CONTROL=" + control});
     }
-    ASSERT_NO_FATAL_FAILURE(UseFreshPort());
+    SetServerArgs();
   }
 
   // Power loss: after the process is dead, drop (or tear) whatever the disk
@@ -181,13 +184,13 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
               << " unsynced writes): " << report.ToString() << std::endl;
   }
 
-  // Picks a free loopback port and points the server's flags at it.
-  void UseFreshPort() {
-    absl::StatusOr<int> port = PickFreeLoopbackPort();
-    ASSERT_TRUE(port.ok()) << port.status();
-    address_ = absl::StrCat("127.0.0.1:", *port);
-    server_->set_args({"--listen", address_, "--db", db_path_, "--auth_config",
-                       dir_ + "/auth.conf", "--shutdown_grace_seconds", "10"});
+  // Port 0: the server binds a free port itself and writes it to
+  // --port_file once serving, so no other process can take it in between.
+  void SetServerArgs() {
+    port_file_ = dir_ + "/port";
+    server_->set_args({"--listen", "127.0.0.1:0", "--port_file", port_file_,
+                       "--db", db_path_, "--auth_config", dir_ + "/auth.conf",
+                       "--shutdown_grace_seconds", "10"});
   }
 
   void TearDown() override {
@@ -209,34 +212,28 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     std::filesystem::remove_all(dir_, ignored);
   }
 
-  // Starts the server and waits for SERVING; fails the test if that takes
-  // longer than kServeWithin.
+  // Starts the server, reads the port it bound and waits for SERVING.
   void StartAndWaitServing() {
-    const size_t log_offset = ReadFile(log_path_).size();
+    std::error_code ignored;
+    std::filesystem::remove(port_file_, ignored);
+    address_.clear();
     ASSERT_TRUE(server_->Start().ok());
     const absl::Time started = absl::Now();
-    absl::Status serving = absl::UnavailableError("not probed yet");
-    while (absl::Now() - started < kServeWithin) {
-      if (!server_->Running()) {
-        // While the killed server was down its port was free, and another
-        // process may have taken it. That is the harness's bad luck, not
-        // the server's fault: move to a fresh port, once.
-        ASSERT_FALSE(moved_port_ ||
-                     ReadFile(log_path_).find("cannot listen", log_offset) ==
-                         std::string::npos)
-            << "the server exited during start-up";
-        moved_port_ = true;
-        ASSERT_NO_FATAL_FAILURE(UseFreshPort());
-        std::cout << "[crash] port taken while the server was down; moved to "
-                  << address_ << std::endl;
-        ASSERT_NO_FATAL_FAILURE(StartAndWaitServing());
-        return;
+    absl::Status serving = absl::UnavailableError("no port file yet");
+    while (absl::Now() - started < kStartBound) {
+      ASSERT_TRUE(server_->Running()) << "the server exited during start-up";
+      if (address_.empty()) {
+        const std::string port = ReadFile(port_file_);
+        if (!port.empty() && port.back() == '\n') {
+          address_ = "127.0.0.1:" + port.substr(0, port.size() - 1);
+        }
       }
-      // A fresh channel per probe connects at once; a reused one would wait
-      // out its reconnect backoff after each refused connection and make
-      // the restart look slower than it is.
-      serving = CheckServing(NewChannel(address_), absl::Milliseconds(250));
-      if (serving.ok()) break;
+      if (!address_.empty()) {
+        // A fresh channel per probe connects at once; a reused one would
+        // wait out its reconnect backoff after a refused connection.
+        serving = CheckServing(NewChannel(address_), absl::Milliseconds(250));
+        if (serving.ok()) break;
+      }
       absl::SleepFor(absl::Milliseconds(10));
     }
     const absl::Duration took = absl::Now() - started;
@@ -599,7 +596,7 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
   absl::Duration max_start_ = absl::ZeroDuration();
   absl::Duration last_start_ = absl::ZeroDuration();
   int startup_kills_ = 0;
-  bool moved_port_ = false;
+  std::string port_file_;
   int lost_acks_ = 0;  // committed executions whose answer never arrived
   std::string integrity_;
   size_t customer_rows_ = 0;  // in the database after the last shutdown

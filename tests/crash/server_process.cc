@@ -1,11 +1,8 @@
 #include "tests/crash/server_process.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,26 +15,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace retail::crash {
-
-absl::StatusOr<int> PickFreeLoopbackPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    const int err = errno;
-    close(fd);
-    return absl::InternalError(
-        absl::StrCat("bind 127.0.0.1:0: ", strerror(err)));
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 ServerProcess::ServerProcess(std::string binary, std::string log_path)
     : binary_(std::move(binary)), log_path_(std::move(log_path)) {}

@@ -17,11 +17,6 @@
 
 namespace retail::crash {
 
-// Binds 127.0.0.1:0, reads the port the kernel chose and closes the socket.
-// Another process could take the port before the server binds it; on a test
-// machine that is rare enough, and the server then fails loudly at start-up.
-absl::StatusOr<int> PickFreeLoopbackPort();
-
 // One child process at a time: Start, then Kill or Terminate (which reap it),
 // then Start again. The destructor SIGKILLs and reaps a child still running,
 // so a failing test never leaks a server.
