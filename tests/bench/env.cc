@@ -1,8 +1,6 @@
 #include "tests/bench/env.h"
 
 #include <chrono>
-#include <random>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -22,8 +20,7 @@ uint64_t SplitMix64(uint64_t x) {
 Env::Env(EnvOptions options)
     : options_(std::move(options)),
       authorization_(absl::StrCat("Bearer ", options_.token)) {
-  std::random_device rd;
-  run_prefix_ = 10'000 + rd() % 90'000;
+  run_prefix_ = 10'000 + SplitMix64(options_.seed) % 90'000;
 }
 
 absl::Status Env::Connect(absl::Duration timeout) {
@@ -65,8 +62,9 @@ std::string Env::NextRequestId() {
 }
 
 PeopleGenerator& Env::people() {
-  thread_local PeopleGenerator generator(SplitMix64(
-      std::hash<std::thread::id>()(std::this_thread::get_id()) ^ run_prefix_));
+  // The n-th thread to ask gets the n-th generator of this seed.
+  thread_local PeopleGenerator generator(
+      SplitMix64(SplitMix64(options_.seed) + generators_.fetch_add(1)));
   return generator;
 }
 

@@ -26,6 +26,9 @@ struct EnvOptions {
   std::string token;
   int channels = 4;
   absl::Duration rpc_deadline = absl::Seconds(10);
+  // Seeds the run prefix of phones and request ids and every thread's
+  // profile generator (retail_bench --seed), so a run can be repeated.
+  uint64_t seed = 1;
 };
 
 class Env {
@@ -47,9 +50,10 @@ class Env {
   // Sets the RPC deadline and the bearer token on a new call.
   void Prepare(grpc::ClientContext* ctx) const;
 
-  // A phone number no other call or run uses: +44, a random 5-digit run
-  // prefix, and an 8-digit counter (E.164 allows 15 digits). Seeded
-  // customers have Chinese mobiles, so the two never meet.
+  // A phone number no other call of this run uses: +44, a 5-digit run
+  // prefix derived from the seed, and an 8-digit counter (E.164 allows 15
+  // digits). Seeded customers have Chinese mobiles, so the two never meet.
+  // Another run against the same database needs another seed.
   std::string NextPhone();
   // A request_id unique to this run (AIP-155 keys are per caller).
   std::string NextRequestId();
@@ -70,7 +74,8 @@ class Env {
  private:
   EnvOptions options_;
   std::string authorization_;
-  uint32_t run_prefix_;  // 10000..99999
+  uint32_t run_prefix_;                  // 10000..99999
+  std::atomic<uint64_t> generators_{0};  // profile generators handed out
   std::atomic<uint64_t> phone_counter_{0};
   std::atomic<uint64_t> request_counter_{0};
   std::atomic<uint64_t> unique_{0};

@@ -20,6 +20,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -81,14 +82,42 @@ ABSL_FLAG(int32_t, server_pid, 0,
 ABSL_FLAG(bool, baseline, true,
           "measure the baseline (first and last); off only for profiling one "
           "workload, since every ratio needs it");
+ABSL_FLAG(std::string, seed, "",
+          "seed of every random choice: open-loop arrival times, generated "
+          "profiles, the run's phone and request_id prefix, and the seeder's "
+          "data set; empty: $RETAIL_TEST_SEED, else 1. Printed at start. A "
+          "second run against the same database needs another seed (its "
+          "created phones would repeat)");
 ABSL_FLAG(bool, probe_health, false,
           "check once that the server at --addr is SERVING; exit 0 if so");
 
 namespace retail::bench {
 namespace {
 
+// --seed, else $RETAIL_TEST_SEED, else 1: a run is repeatable unless told
+// otherwise. Printed, so any run can be repeated.
+uint64_t RunSeed() {
+  std::string text = absl::GetFlag(FLAGS_seed);
+  const char* from = "--seed";
+  if (text.empty() && std::getenv("RETAIL_TEST_SEED") != nullptr) {
+    text = std::getenv("RETAIL_TEST_SEED");
+    from = "RETAIL_TEST_SEED";
+  }
+  uint64_t seed = 1;
+  if (text.empty()) {
+    from = "default; set --seed or RETAIL_TEST_SEED to change";
+  } else if (!absl::SimpleAtoi(text, &seed)) {
+    std::cerr << "retail_bench: " << from << " must be a whole number, not '"
+              << text << "'\n";
+    std::exit(2);
+  }
+  std::cerr << "bench: seed " << seed << " (" << from << ")\n";
+  return seed;
+}
+
 int Seed() {
   SeedOptions o;
+  o.seed = RunSeed();
   o.db_path = absl::GetFlag(FLAGS_db);
   o.customers = absl::GetFlag(FLAGS_seed_customers);
   o.branches = absl::GetFlag(FLAGS_seed_branches);
@@ -192,6 +221,7 @@ int Bench() {
   env_options.channels = absl::GetFlag(FLAGS_channels);
   env_options.rpc_deadline =
       absl::Milliseconds(absl::GetFlag(FLAGS_rpc_deadline_ms));
+  env_options.seed = RunSeed();
   Env env(env_options);
   if (absl::Status s = env.Connect(absl::Seconds(10)); !s.ok()) {
     std::cerr << "retail_bench: " << s << "\n";
@@ -265,6 +295,7 @@ int Bench() {
   options.duration = absl::Seconds(report.config.duration_seconds);
   options.server_pid = absl::GetFlag(FLAGS_server_pid);
   options.open_loop_threads = absl::GetFlag(FLAGS_open_loop_threads);
+  options.seed = env_options.seed;
   const Workload baseline = BaselineWorkload();
 
   // The baseline runs first and again last: on a shared machine the drift

@@ -3,11 +3,13 @@
 #
 # Usage: cli_e2e_test.sh RETAIL_SERVER RETAILCTL
 #
-# Starts the server on a free loopback port with a fresh database and auth
-# config in a temp dir, then walks through what a support agent does:
-# create, read, update, search, points, PII masking, branch isolation, error
-# details, idempotent retry, graceful shutdown and restart (durability),
-# export and erasure; plus server info, the --staff flag and times in the
+# Starts the server on 127.0.0.1:0 (it writes the port it bound to
+# --port_file) with a fresh database and auth config in a temp dir, then
+# walks through what a support agent does: create, read, update, search,
+# points, PII masking, branch isolation, error details, idempotent retry,
+# graceful shutdown and restart (durability), export and erasure (every
+# personal field and ledger reason gone from replies, replayed answers and
+# the database file); plus server info, the --staff flag and times in the
 # chain's time zone. Each step prints one line; the first failure stops the
 # test and prints the server log.
 set -euo pipefail
@@ -38,8 +40,12 @@ cleanup() {
 trap cleanup EXIT
 
 step() { printf '== %s\n' "$*"; }
+# Inside $(...) `exit` would end only the subshell and the check would go on
+# with an empty value: a failure there stops the test itself (SIGUSR1).
+trap 'exit 1' USR1
 fail() {
   printf 'FAIL: %s\n' "$*" >&2
+  [[ "$BASHPID" == "$$" ]] || kill -USR1 "$$"
   exit 1
 }
 
@@ -60,32 +66,69 @@ expect_fail() {
   ((rc == 1)) || fail "expected exit status 1 for $code, got $rc"
 }
 
-# json_get PATH < json: prints the value at a dotted path ("a.0.b"), or ""
-# when absent (proto3 JSON leaves out empty fields).
-json_get() {
+# json_query MODE PATH < json, PATH dotted ("a.0.b"); proto3 JSON leaves out
+# empty fields, so an absent field is how a reply says "nothing".
+#   get: prints the value (strings as they are, the rest as JSON); exit 3 if
+#        PATH is absent
+#   has: exit 0 if PATH is present, 1 if not
+#   len: the number of elements of the list at PATH; 0 if its last key is
+#        absent (an empty list), exit 3 if anything before it is absent
+json_query() {
   "$PY" -c '
 import json, sys
+mode, path = sys.argv[1], sys.argv[2]
 value = json.load(sys.stdin)
-for key in sys.argv[1].split("."):
-    if isinstance(value, list):
-        value = value[int(key)] if int(key) < len(value) else ""
-    elif isinstance(value, dict):
-        value = value.get(key, "")
+keys = path.split(".")
+for i, key in enumerate(keys):
+    if isinstance(value, list) and key.isdigit() and int(key) < len(value):
+        value = value[int(key)]
+    elif isinstance(value, dict) and key in value:
+        value = value[key]
+    elif mode == "has":
+        sys.exit(1)
+    elif mode == "len" and i == len(keys) - 1 and isinstance(value, dict):
+        print(0)
+        sys.exit(0)
     else:
-        value = ""
-print(json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value)
-' "$1"
+        sys.exit(3)
+if mode == "has":
+    sys.exit(0)
+if mode == "len":
+    if not isinstance(value, list):
+        sys.exit(4)
+    print(len(value))
+    sys.exit(0)
+print(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+' "$1" "$2"
 }
 
-# json_len PATH < json: number of elements of the list at PATH (0 if absent).
+# json_get PATH < json: the value at PATH. An absent PATH fails the test, so a
+# check can never pass on a reply that simply lacks the field; check absence
+# with expect_absent or json_has.
+json_get() {
+  local json rc=0
+  json=$(cat)
+  json_query get "$1" <<<"$json" || rc=$?
+  ((rc == 0)) || fail "json_get: no '$1' in: $json"
+}
+
+# json_has PATH < json: succeeds if PATH is present.
+json_has() { json_query has "$1"; }
+
+# json_len PATH < json: number of elements of the list at PATH (0 if the list
+# is absent; a missing parent fails the test).
 json_len() {
-  "$PY" -c '
-import json, sys
-value = json.load(sys.stdin)
-for key in sys.argv[1].split("."):
-    value = value.get(key, []) if isinstance(value, dict) else []
-print(len(value))
-' "$1"
+  local json rc=0
+  json=$(cat)
+  json_query len "$1" <<<"$json" || rc=$?
+  ((rc == 0)) || fail "json_len: no list '$1' in: $json"
+}
+
+# expect_absent WHAT PATH JSON: the reply must not have PATH.
+expect_absent() {
+  if json_has "$2" <<<"$3"; then
+    fail "$1: expected no '$2', got '$(json_get "$2" <<<"$3")'"
+  fi
 }
 
 # ---- Config ----------------------------------------------------------------
@@ -107,12 +150,6 @@ auth_line() {  # TOKEN PRINCIPAL ROLE [BRANCH]
 } >"$tmp/auth.conf"
 chmod 600 "$tmp/auth.conf"  # the server refuses one others could change
 
-port=$("$PY" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()')
-export RETAIL_ADDR="127.0.0.1:$port"
 # Never pick up the developer's own token or token file.
 unset RETAIL_TOKEN
 export XDG_CONFIG_HOME="$tmp/config"
@@ -122,18 +159,28 @@ agent() { RETAIL_TOKEN=$AGENT_TOKEN "$CTL" "$@"; }
 b001() { RETAIL_TOKEN=$B001_TOKEN "$CTL" "$@"; }
 b002() { RETAIL_TOKEN=$B002_TOKEN "$CTL" "$@"; }
 
+# Port 0: the server binds a free port itself and writes it to --port_file
+# once it serves (choosing a port here and binding it later races with other
+# tests). Waits for that file, however long start-up takes, unless the server
+# exits first; 60 s only bounds a hang.
 start_server() {
-  "$SERVER" --listen "127.0.0.1:$port" --db "$tmp/retail.db" \
+  rm -f "$tmp/port"
+  "$SERVER" --listen 127.0.0.1:0 --port_file "$tmp/port" --db "$tmp/retail.db" \
     --auth_config "$tmp/auth.conf" >>"$tmp/server.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 100); do
-    if admin --timeout 1 customers list --page-size 1 >/dev/null 2>&1; then
-      return 0
-    fi
+  local waited=0
+  until [[ -e "$tmp/port" ]]; do
     kill -0 "$server_pid" 2>/dev/null || fail "server exited during start-up"
+    ((waited++ < 600)) || fail "no --port_file after 60 s"
     sleep 0.1
   done
-  fail "server did not answer within 10 s"
+  # Exactly the decimal port and a newline, never a partial write.
+  [[ "$(cat "$tmp/port"; echo .)" =~ ^[1-9][0-9]*$'\n'\.$ ]] ||
+    fail "--port_file holds '$(cat "$tmp/port")'"
+  [[ ! -e "$tmp/port.tmp" ]] || fail "--port_file left its .tmp behind"
+  RETAIL_ADDR="127.0.0.1:$(<"$tmp/port")"
+  export RETAIL_ADDR
+  echo "   serving on $RETAIL_ADDR"
 }
 
 stop_server() {
@@ -145,7 +192,7 @@ stop_server() {
 }
 
 # ---- Flow ------------------------------------------------------------------
-step "start server on $RETAIL_ADDR"
+step "start server on 127.0.0.1:0"
 start_server
 
 step "no token -> UNAUTHENTICATED"
@@ -198,10 +245,17 @@ admin customers get "$id" >"$tmp/out"
 grep -q "王小明" "$tmp/out" || fail "table output lacks the name"
 grep -q "^phone  *13912345678$" "$tmp/out" || fail "admin should see the phone"
 
-step "update email"
-out=$(admin -o json customers update "$id" --email wang.xm@example.com)
+step "update email, birthday, gender, notes, preferences, marketing consent"
+out=$(admin -o json customers update "$id" --email wang.xm@example.com \
+  --birthday 1990-05-17 --gender male --notes "prefers calls after 18:00" \
+  --styles casual --marketing-consent true)
 expect_eq "email" wang.xm@example.com "$(json_get customer.email <<<"$out")"
 expect_eq "phone unchanged" 13912345678 "$(json_get customer.phone <<<"$out")"
+expect_eq "birthday year" 1990 "$(json_get customer.birthday.year <<<"$out")"
+expect_eq "gender" GENDER_MALE "$(json_get customer.gender <<<"$out")"
+expect_eq "notes" "prefers calls after 18:00" "$(json_get customer.notes <<<"$out")"
+expect_eq "styles" '["casual"]' "$(json_get customer.preferences.styles <<<"$out")"
+expect_eq "marketing_consent" true "$(json_get customer.marketing_consent <<<"$out")"
 
 step "search by phone"
 out=$(admin -o json customers search --phone 13912345678)
@@ -334,11 +388,71 @@ grep -q "^warning: --reason is kept in the audit log.*must not name or describe 
 grep -Eq "^request_id: $UUID_RE\$" "$tmp/err" || fail "erase printed no request_id"
 expect_eq "erased customer" "$id" "$(json_get customer.customer_id <"$tmp/out")"
 
-step "get after erasure shows no phone"
+# expect_erased WHAT JSON [--erase-time]: JSON is {"customer": ...} for $id
+# with every personal field gone (absent: proto3 JSON leaves out empty
+# fields) and the rest kept. The present fields prove it is that customer's
+# record, so the absent ones mean erased, not a reply about something else.
+expect_erased() {
+  local what=$1 json=$2 field
+  expect_eq "$what: customer_id" "$id" "$(json_get customer.customer_id <<<"$json")"
+  expect_eq "$what: branch_id kept" B001 "$(json_get customer.branch_id <<<"$json")"
+  expect_eq "$what: display_name" "(erased)" \
+    "$(json_get customer.display_name <<<"$json")"
+  for field in phone email birthday gender notes marketing_consent; do
+    expect_absent "$what" "customer.$field" "$json"
+  done
+  # A record read back from the database has an empty Preferences message.
+  if json_has customer.preferences <<<"$json"; then
+    expect_eq "$what: preferences" "{}" "$(json_get customer.preferences <<<"$json")"
+  fi
+  if [[ "${3:-}" == --erase-time ]]; then
+    json_has customer.erase_time <<<"$json" || fail "$what: no erase_time: $json"
+  fi
+}
+expect_erased "erase reply" "$(cat "$tmp/out")" --erase-time
+expect_eq "points kept in the erase reply" 70 \
+  "$(json_get customer.points_balance <"$tmp/out")"
+
+step "get after erasure: personal fields gone, points kept"
 out=$(admin -o json customers get "$id")
-expect_eq "phone after erasure" "" "$(json_get customer.phone <<<"$out")"
-expect_eq "email after erasure" "" "$(json_get customer.email <<<"$out")"
+expect_erased "get after erasure" "$out" --erase-time
+expect_eq "points after erasure" 70 "$(json_get customer.points_balance <<<"$out")"
+
+step "points ledger after erasure: amounts kept, every reason gone"
+out=$(admin -o json customers points list "$id")
+expect_eq "ledger entries after erasure" 6 "$(json_len transactions <<<"$out")"
+expect_eq "first delta after erasure" 100 "$(json_get transactions.0.delta <<<"$out")"
+for i in 0 1 2 3 4 5; do
+  json_get "transactions.$i.transaction_id" <<<"$out" >/dev/null
+  expect_absent "ledger entry $i after erasure" "transactions.$i.reason" "$out"
+done
+
+step "search by the erased phone finds nobody"
+out=$(admin -o json customers search --phone 13912345678)
+expect_eq "customers with the erased phone" 0 "$(json_len customers <<<"$out")"
+
+step "a retry of the create gets its first answer back, scrubbed"
+out=$(create_wang)
+expect_erased "replayed create" "$out"
+
+step "export after erasure: nothing personal left"
+out=$(admin customers export "$id")
+expect_erased "export after erasure" "$out" --erase-time
+expect_eq "export ledger entries after erasure" 6 \
+  "$(json_len points_transactions <<<"$out")"
+for i in 0 1 2 3 4 5; do
+  expect_absent "exported ledger entry $i" "points_transactions.$i.reason" "$out"
+done
 
 step "stop server"
 stop_server
+
+step "the clean stop checkpointed the WAL; no erased byte is left in the file"
+[[ ! -s "$tmp/retail.db-wal" ]] || fail "WAL not checkpointed at exit"
+for erased in 13912345678 wang.xm@example.com "prefers calls after 18:00" \
+  "welcome bonus" "redeemed coupon" 王小明; do
+  if grep -qaF -- "$erased" "$tmp"/retail.db*; then
+    fail "'$erased' is still in the database files after erasure"
+  fi
+done
 echo "PASS: cli_e2e"

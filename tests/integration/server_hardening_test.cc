@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -74,6 +75,12 @@ constexpr char kListCustomers[] =
 constexpr char kCreateCustomer[] =
     "/retail.customers.v1.CustomerService/CreateCustomer";
 
+// How long a test waits for something that should happen at once (or within
+// a configured second or two): only a hang takes this long, so a slow or
+// loaded machine never fails a test that waits on a condition.
+constexpr absl::Duration kPatience = absl::Seconds(60);
+constexpr auto kPatienceChrono = std::chrono::seconds(60);
+
 // Polls `done` every 20 ms until it holds or `timeout` passes.
 template <typename Predicate>
 bool WaitFor(Predicate done, absl::Duration timeout) {
@@ -90,7 +97,7 @@ HealthCheckResponse::ServingStatus CheckHealth(
     grpc::Status* status) {
   auto stub = Health::NewStub(channel);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  ctx.set_deadline(std::chrono::system_clock::now() + kPatienceChrono);
   HealthCheckRequest request;
   request.set_service(service);
   HealthCheckResponse response;
@@ -318,7 +325,7 @@ TEST_F(HardeningTest, HealthWatchFollowsDrainAndEndsAtShutdown) {
   TestServer server;
   auto stub = Health::NewStub(server.Channel());
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  ctx.set_deadline(std::chrono::system_clock::now() + kPatienceChrono);
   HealthCheckRequest request;
   request.set_service("retail.customers.v1.CustomerService");
   auto watch = stub->Watch(&ctx, request);
@@ -327,8 +334,7 @@ TEST_F(HardeningTest, HealthWatchFollowsDrainAndEndsAtShutdown) {
   EXPECT_EQ(update.status(), HealthCheckResponse::SERVING);
 
   grpc::ClientContext unknown_ctx;
-  unknown_ctx.set_deadline(std::chrono::system_clock::now() +
-                           std::chrono::seconds(20));
+  unknown_ctx.set_deadline(std::chrono::system_clock::now() + kPatienceChrono);
   HealthCheckRequest unknown_request;
   unknown_request.set_service("no.such.Service");
   auto unknown = stub->Watch(&unknown_ctx, unknown_request);
@@ -345,10 +351,10 @@ TEST_F(HardeningTest, HealthWatchFollowsDrainAndEndsAtShutdown) {
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_TRUE(CreateCustomer(server.Channel(), "13900000001").ok());
 
-  // Shutdown ends the streams instead of waiting for its 5 s grace on them.
-  const absl::Time start = absl::Now();
-  server.Stop();
-  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  // Shutdown ends the streams instead of waiting out its grace on them: with
+  // a grace longer than the streams' own deadline (kPatience), only that
+  // ends them if Shutdown does not, and they end DEADLINE_EXCEEDED.
+  EXPECT_TRUE(server.server().Shutdown(2 * kPatience).ok());
   EXPECT_FALSE(watch->Read(&update));
   EXPECT_EQ(watch->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_FALSE(unknown->Read(&update));
@@ -367,7 +373,7 @@ TEST_F(HardeningTest, HealthWatchersComeAndGoWhileTheStatusChanges) {
   for (int i = 0; i < kWatchers; ++i) {
     contexts.push_back(std::make_unique<grpc::ClientContext>());
     contexts.back()->set_deadline(std::chrono::system_clock::now() +
-                                  std::chrono::seconds(20));
+                                  kPatienceChrono);
     readers.emplace_back([&, ctx = contexts.back().get()] {
       auto stub = Health::NewStub(channel);
       auto watch = stub->Watch(ctx, HealthCheckRequest());
@@ -383,7 +389,7 @@ TEST_F(HardeningTest, HealthWatchersComeAndGoWhileTheStatusChanges) {
   }
   ASSERT_TRUE(
       WaitFor([&] { return server.server().health().watchers() == kWatchers; },
-              absl::Seconds(5)));
+              kPatience));
   for (int round = 0; round < 20; ++round) {
     if (round % 2 == 0) contexts[round]->TryCancel();
     if (round % 4 == 0) {
@@ -404,8 +410,7 @@ TEST_F(HardeningTest, HealthWatchersComeAndGoWhileTheStatusChanges) {
 class ReflectionClient {
  public:
   explicit ReflectionClient(const std::shared_ptr<grpc::Channel>& channel) {
-    ctx_.set_deadline(std::chrono::system_clock::now() +
-                      std::chrono::seconds(20));
+    ctx_.set_deadline(std::chrono::system_clock::now() + kPatienceChrono);
     stream_.reset(grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer,
                                                             grpc::ByteBuffer>::
                       Create(channel.get(),
@@ -545,7 +550,7 @@ TEST_F(HardeningTest, CallsInFlightAreBoundedAndGivenBackWhenDone) {
   // Eight answers wait for a window that never opens; the other twelve were
   // refused and are gone.
   ASSERT_TRUE(WaitFor([&] { return server.server().calls_in_flight() == 8; },
-                      absl::Seconds(5)))
+                      kPatience))
       << server.server().calls_in_flight();
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(server.server().calls_in_flight(), 8);
@@ -560,7 +565,7 @@ TEST_F(HardeningTest, CallsInFlightAreBoundedAndGivenBackWhenDone) {
 
   flood->Close();
   ASSERT_TRUE(WaitFor([&] { return server.server().calls_in_flight() == 0; },
-                      absl::Seconds(5)))
+                      kPatience))
       << server.server().calls_in_flight();
   EXPECT_TRUE(CreateCustomer(server.Channel(), "13900000003").ok());
 }
@@ -574,7 +579,7 @@ TEST_F(HardeningTest, StreamsPerConnectionAreBounded) {
   ASSERT_NE(flood, nullptr);
   ASSERT_TRUE(flood->StartCalls(kListCustomers, ListRequest(10), kAdmin, 10));
   ASSERT_TRUE(WaitFor([&] { return server.server().calls_in_flight() == 10; },
-                      absl::Seconds(5)))
+                      kPatience))
       << server.server().calls_in_flight();
   // Past the limit gRPC drops the connection (a connection error in 1.51)
   // rather than queue the streams; either way, never more than 10.
@@ -614,9 +619,9 @@ TEST_F(HardeningTest, SilentConnectionsAreClosedAfterTheHandshakeTimeout) {
     ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
     sockets.push_back(fd);
   }
-  // Wait (at most 5 s) for the server to hang up on every one; it may send
-  // its SETTINGS first.
-  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  // Wait for the server to hang up on every one (it may send its SETTINGS
+  // first); only a server that never does takes kPatience.
+  const absl::Time deadline = absl::Now() + kPatience;
   std::vector<bool> hung_up(kConnections, false);
   int closed = 0;
   while (closed < kConnections && absl::Now() < deadline) {
@@ -681,22 +686,6 @@ int OpenFds(pid_t pid) {
     ++n;
   }
   return n;
-}
-
-int PickFreeLoopbackPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (fd >= 0 &&
-      bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  if (fd >= 0) close(fd);
-  return port;
 }
 
 // retail_server as a child process, as tests/crash/server_process.h runs it,
@@ -808,8 +797,6 @@ class ChildServerTest : public HardeningTest {
     std::filesystem::create_directories(dir_);
     std::ofstream(dir_ + "/auth.conf")
         << "sha256:" << Sha256Hex(kAdmin) << " admin admin\n";
-    port_ = PickFreeLoopbackPort();
-    ASSERT_GT(port_, 0);
   }
 
   void TearDown() override {
@@ -825,11 +812,16 @@ class ChildServerTest : public HardeningTest {
     std::filesystem::remove_all(dir_, ignored);
   }
 
-  // Starts retail_server with `flags` and waits until it answers health.
+  // Starts retail_server on port 0 with `flags` and waits until it has
+  // written the port it bound to --port_file, which it does once serving.
+  // (A port chosen here and bound by the server later could be taken in
+  // between by another test running in parallel.)
   void StartServer(std::vector<std::string> flags, rlimit max_fds = {0, 0}) {
+    const std::string port_file = dir_ + "/port";
     ChildProcess::Options options;
     options.argv = {RETAIL_SERVER_BINARY,
-                    absl::StrCat("--listen=127.0.0.1:", port_),
+                    "--listen=127.0.0.1:0",
+                    absl::StrCat("--port_file=", port_file),
                     absl::StrCat("--db=", dir_, "/retail.db"),
                     absl::StrCat("--auth_config=", dir_, "/auth.conf"),
                     "--maintenance_interval_seconds=0",
@@ -841,11 +833,15 @@ class ChildServerTest : public HardeningTest {
     ASSERT_TRUE(process_->Start(options));
     ASSERT_TRUE(WaitFor(
         [&] {
-          return !process_->Running() ||
-                 ProbeAccept(address(), absl::Milliseconds(500)).ok();
+          return !process_->Running() || std::filesystem::exists(port_file);
         },
-        absl::Seconds(20)));
+        kPatience))
+        << "no --port_file after " << kPatience;
     ASSERT_TRUE(process_->Running()) << "the server exited at start-up";
+    std::string text;
+    std::getline(std::ifstream(port_file), text);
+    ASSERT_TRUE(absl::SimpleAtoi(text, &port_) && port_ > 0)
+        << "--port_file holds '" << text << "'";
   }
 
   std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
@@ -907,7 +903,7 @@ TEST_F(ChildServerTest, RunningOutOfDescriptorsEndsServingOrExited) {
         serving = ProbeAccept(address(), absl::Seconds(1)).ok();
         return serving;
       },
-      absl::Seconds(30));
+      kPatience);
   if (serving) {
     std::cerr << "the server serves again\n";
     grpc::Status status;
@@ -916,8 +912,8 @@ TEST_F(ChildServerTest, RunningOutOfDescriptorsEndsServingOrExited) {
     return;
   }
   const std::optional<int> exit = process_->WaitExit(absl::Seconds(1));
-  ASSERT_TRUE(exit.has_value())
-      << "alive but not accepting connections 30 s after the flood";
+  ASSERT_TRUE(exit.has_value()) << "alive but not accepting connections "
+                                << kPatience << " after the flood";
   std::cerr << "the server ended with " << DescribeExit(*exit) << "\n";
   EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) != 0)
       << DescribeExit(*exit);
@@ -1080,7 +1076,7 @@ TEST_F(ChildServerTest, FloodOfUnreadAnswersKeepsMemoryBounded) {
         after_mb = RssKb(pid) / 1024;
         return after_mb < base_mb + 64;
       },
-      absl::Seconds(15));
+      kPatience);
   std::cerr << "page of 1,000: " << page.ByteSizeLong() / 1024
             << " KiB; RSS MiB: before " << base_mb << ", " << kReviewConnections
             << " connections x 1,000 calls " << phase1_mb << ", "
@@ -1098,39 +1094,223 @@ TEST_F(ChildServerTest, FloodOfUnreadAnswersKeepsMemoryBounded) {
   EXPECT_TRUE(process_->Running());
 }
 
+// A Watch stream on "" over `channel`; Next() reads the updates.
+struct HealthWatch {
+  explicit HealthWatch(const std::shared_ptr<grpc::Channel>& channel)
+      : stub(Health::NewStub(channel)) {
+    ctx.set_deadline(std::chrono::system_clock::now() + kPatienceChrono);
+    stream = stub->Watch(&ctx, HealthCheckRequest());
+  }
+  // The next status, or UNKNOWN once the stream has ended.
+  HealthCheckResponse::ServingStatus Next() {
+    HealthCheckResponse update;
+    if (ended || !stream->Read(&update)) {
+      ended = true;
+      return HealthCheckResponse::UNKNOWN;
+    }
+    return update.status();
+  }
+  // Reads to the end of the stream; its final status.
+  grpc::Status Finish() {
+    while (Next() != HealthCheckResponse::UNKNOWN) {
+    }
+    return stream->Finish();
+  }
+
+  std::unique_ptr<Health::Stub> stub;
+  grpc::ClientContext ctx;
+  std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> stream;
+  bool ended = false;
+};
+
+// The drain ends by itself after --drain_seconds: health turns NOT_SERVING
+// (pushed to a Watch stream opened before the signal), the stream ends when
+// the server stops, and that is not before the drain is over. (That calls
+// are still served while draining is shown, without racing the drain's end,
+// by SigtermCommitsAndAcknowledgesQueuedWrites.)
 TEST_F(ChildServerTest, SigtermDrainsHealthBeforeStopping) {
   StartServer({"--drain_seconds=3"});
-  auto channel = NewChannel();
-  grpc::Status status;
-  ASSERT_EQ(CheckHealth(channel, "", &status), HealthCheckResponse::SERVING);
+  HealthWatch watch(NewChannel());
+  ASSERT_EQ(watch.Next(), HealthCheckResponse::SERVING);
   const absl::Time signalled = absl::Now();
   process_->Signal(SIGTERM);
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        return CheckHealth(channel, "retail.customers.v1.CustomerService",
-                           &status) == HealthCheckResponse::NOT_SERVING;
-      },
-      absl::Seconds(2)));
-  // Calls are still served while load balancers move away.
-  EXPECT_TRUE(CreateCustomer(channel, "13900000901").ok());
-  const std::optional<int> exit = process_->WaitExit(absl::Seconds(15));
+  EXPECT_EQ(watch.Next(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(watch.Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  // A lower bound only: a loaded machine makes this longer, never shorter.
+  EXPECT_GE(absl::Now() - signalled, absl::Seconds(2.9));
+  const std::optional<int> exit = process_->WaitExit(kPatience);
   ASSERT_TRUE(exit.has_value());
-  EXPECT_GE(absl::Now() - signalled, absl::Seconds(2.5));
   EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0)
       << DescribeExit(*exit);
 }
 
+// A second signal ends a drain that would otherwise last an hour. The second
+// is sent once the first has been taken (health is NOT_SERVING): two sent at
+// once could merge into one pending signal.
 TEST_F(ChildServerTest, SecondSignalEndsTheDrain) {
-  StartServer({"--drain_seconds=60"});
-  const absl::Time signalled = absl::Now();
+  StartServer({"--drain_seconds=3600"});
+  HealthWatch watch(NewChannel());
+  ASSERT_EQ(watch.Next(), HealthCheckResponse::SERVING);
   process_->Signal(SIGTERM);
-  absl::SleepFor(absl::Milliseconds(300));
+  ASSERT_EQ(watch.Next(), HealthCheckResponse::NOT_SERVING);
   process_->Signal(SIGTERM);
-  const std::optional<int> exit = process_->WaitExit(absl::Seconds(15));
-  ASSERT_TRUE(exit.has_value());
-  EXPECT_LT(absl::Now() - signalled, absl::Seconds(10));
+  const std::optional<int> exit = process_->WaitExit(kPatience);
+  ASSERT_TRUE(exit.has_value())
+      << "still draining " << kPatience << " after the second SIGTERM";
   EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0)
       << DescribeExit(*exit);
+  watch.Finish();
+}
+
+// SIGTERM with writes queued (issue 9 #5). The first signal turns health
+// NOT_SERVING while calls are still served; the second (the drain would last
+// an hour) stops the server while 32 clients keep CreateCustomer calls in
+// flight, so the writer has a queue when it is told to stop. Every call is
+// answered OK or UNAVAILABLE (none may hang: each has a deadline of
+// kPatience, which DEADLINE_EXCEEDED would show); every call answered OK is
+// in the database and no refused one is (nothing committed unacknowledged);
+// the WAL is checkpointed at exit; the exit status is 0.
+TEST_F(ChildServerTest, SigtermCommitsAndAcknowledgesQueuedWrites) {
+  StartServer({"--drain_seconds=3600"});
+  HealthWatch watch(NewChannel());
+  ASSERT_EQ(watch.Next(), HealthCheckResponse::SERVING);
+
+  struct Outcome {
+    std::string name;
+    grpc::StatusCode code;
+    std::string message;
+    std::string customer_id;
+    bool started_before_stop;  // the second SIGTERM
+    bool ended_after_stop;
+  };
+  constexpr int kWriters = 32;
+  constexpr int kMaxCalls = 50'000;  // only a runaway loop gets here
+  std::atomic<bool> stop_sent{false};
+  std::atomic<int> next{0}, ok{0};
+  std::vector<std::vector<Outcome>> outcomes(kWriters);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, mine = &outcomes[w]] {
+      auto stub = CustomerService::NewStub(NewChannel());
+      for (int n = next++; n < kMaxCalls; n = next++) {
+        CreateCustomerRequest req;
+        req.set_request_id(absl::StrCat("queued-", n));
+        req.mutable_customer()->set_display_name(absl::StrCat("排队-", n));
+        req.mutable_customer()->set_phone(absl::StrCat("1391", 1000000 + n));
+        req.mutable_customer()->set_branch_id("B001");
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + kPatienceChrono);
+        ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kAdmin));
+        const bool before = !stop_sent.load();
+        CreateCustomerResponse resp;
+        const grpc::Status s = stub->CreateCustomer(&ctx, req, &resp);
+        mine->push_back({req.customer().display_name(), s.error_code(),
+                         s.error_message(), resp.customer().customer_id(),
+                         before, stop_sent.load()});
+        if (s.ok()) {
+          ++ok;
+          continue;
+        }
+        // Refused once the server stops; anything else ends this writer
+        // and fails the test below.
+        if (s.error_code() != grpc::StatusCode::UNAVAILABLE ||
+            stop_sent.load()) {
+          return;
+        }
+      }
+    });
+  }
+  auto join = [&] {
+    for (auto& t : writers) {
+      if (t.joinable()) t.join();
+    }
+  };
+  auto wait_for_ok = [&](int n) {
+    return WaitFor([&] { return ok >= n; }, kPatience);
+  };
+
+  bool draining_served = false;
+  if (wait_for_ok(200)) {
+    process_->Signal(SIGTERM);
+    // Health says NOT_SERVING, the server still answers it, and calls are
+    // still served: the drain is on and nothing is refused yet.
+    EXPECT_EQ(watch.Next(), HealthCheckResponse::NOT_SERVING);
+    grpc::Status status;
+    EXPECT_EQ(CheckHealth(NewChannel(), "", &status),
+              HealthCheckResponse::NOT_SERVING);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    draining_served = wait_for_ok(ok.load() + 200);
+  }
+  stop_sent = true;
+  process_->Signal(SIGTERM);
+  if (!draining_served) process_->Signal(SIGKILL);  // the test failed
+  join();
+  const std::optional<int> exit = process_->WaitExit(kPatience);
+  ASSERT_TRUE(draining_served) << "no 200 writes served while draining";
+  ASSERT_TRUE(exit.has_value())
+      << "still running " << kPatience << " after the second SIGTERM";
+  EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0)
+      << DescribeExit(*exit);
+  EXPECT_EQ(watch.Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  // Checkpointed: nothing left in the WAL (before anything opens the file).
+  const std::string db_path = dir_ + "/retail.db";
+  std::error_code no_wal;
+  const uintmax_t wal_bytes =
+      std::filesystem::file_size(db_path + "-wal", no_wal);
+  EXPECT_TRUE(no_wal || wal_bytes == 0)
+      << "WAL holds " << wal_bytes << " bytes";
+
+  std::map<std::string, std::string> stored;  // display_name -> customer_id
+  {
+    SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+    SQLite::Statement q(db, "SELECT display_name, customer_id FROM customers");
+    while (q.executeStep()) {
+      stored[q.getColumn(0).getString()] = q.getColumn(1).getString();
+    }
+  }
+  int acknowledged = 0, refused = 0, cancelled = 0, across_stop = 0;
+  for (const std::vector<Outcome>& mine : outcomes) {
+    for (const Outcome& o : mine) {
+      const auto row = stored.find(o.name);
+      if (o.code == grpc::StatusCode::OK) {
+        ++acknowledged;
+        if (o.started_before_stop && o.ended_after_stop) ++across_stop;
+        EXPECT_TRUE(row != stored.end() && row->second == o.customer_id)
+            << o.name << " was acknowledged as " << o.customer_id
+            << " but is not in the database";
+      } else if (o.code == grpc::StatusCode::UNAVAILABLE) {
+        ++refused;
+        EXPECT_TRUE(o.ended_after_stop)
+            << o.name
+            << " was refused before the server was told to stop: " << o.message;
+        EXPECT_TRUE(row == stored.end())
+            << o.name << " is in the database although it was answered "
+            << "UNAVAILABLE: " << o.message;
+      } else if (o.code == grpc::StatusCode::CANCELLED && o.ended_after_stop) {
+        // KNOWN GAP (issue 9 #5, reported): at Shutdown gRPC 1.51 answers
+        // CANCELLED, not UNAVAILABLE, to a few calls that reached it but
+        // were never started on the service. Tolerated only as long as
+        // such a call was never applied; a queued write cut off would be
+        // in the database (the writer drains) and fail here.
+        ++cancelled;
+        EXPECT_TRUE(row == stored.end())
+            << o.name << " is in the database although it was answered "
+            << "CANCELLED: " << o.message;
+      } else {
+        ADD_FAILURE() << o.name << ": " << o.code << " " << o.message
+                      << (o.ended_after_stop ? "" : " (before the stop)");
+      }
+    }
+  }
+  std::cerr << acknowledged << " writes acknowledged (" << across_stop
+            << " of them in flight at the second SIGTERM), " << refused
+            << " refused (UNAVAILABLE), " << cancelled
+            << " cancelled by gRPC at shutdown, never applied; "
+            << stored.size() << " customers stored\n";
+  EXPECT_EQ(static_cast<int>(stored.size()), acknowledged);
+  // Calls were in flight when the stop came, and were answered OK.
+  EXPECT_GT(across_stop, 0);
 }
 
 // Protobuf logs an error for every request with invalid UTF-8, before the
@@ -1141,6 +1321,7 @@ TEST_F(ChildServerTest, InvalidUtf8FloodIsLoggedBoundedly) {
   // customer { display_name: <0xFF 0xFE> }, no token.
   const std::string bad_utf8("\x0a\x04\x1a\x02\xff\xfe", 6);
   constexpr int kRequests = 300;
+  const absl::Time start = absl::Now();
   for (int i = 0; i < kRequests; ++i) {
     std::string response;
     EXPECT_EQ(
@@ -1153,10 +1334,14 @@ TEST_F(ChildServerTest, InvalidUtf8FloodIsLoggedBoundedly) {
   while (std::getline(log, line)) {
     if (absl::StrContains(line, "libprotobuf")) ++protobuf_lines;
   }
-  std::cerr << kRequests << " requests with invalid UTF-8: " << protobuf_lines
+  // 10 lines per 10 s window: a slow machine may span more windows.
+  const int windows =
+      1 + static_cast<int>((absl::Now() - start) / absl::Seconds(10));
+  std::cerr << kRequests << " requests with invalid UTF-8 in " << windows
+            << " window(s) of 10 s: " << protobuf_lines
             << " protobuf log lines\n";
   EXPECT_GE(protobuf_lines, 1);
-  EXPECT_LE(protobuf_lines, 10);
+  EXPECT_LE(protobuf_lines, 10 * windows);
 }
 
 // The WAL cannot be checkpointed at exit (here: the process may not write
@@ -1170,7 +1355,7 @@ TEST_F(ChildServerTest, FailedCheckpointAtExitExitsNonZero) {
   // into the database file by one of SQLite's automatic checkpoints.
   {
     SQLite::Database db(dir_ + "/retail.db", SQLite::OPEN_READWRITE);
-    db.setBusyTimeout(5000);
+    db.setBusyTimeout(absl::ToInt64Milliseconds(kPatience));
     SQLite::Statement checkpoint(db, "PRAGMA wal_checkpoint(TRUNCATE)");
     ASSERT_TRUE(checkpoint.executeStep());
     ASSERT_EQ(checkpoint.getColumn(0).getInt(), 0) << "checkpoint busy";
@@ -1185,7 +1370,7 @@ TEST_F(ChildServerTest, FailedCheckpointAtExitExitsNonZero) {
   ASSERT_EQ(prlimit(process_->pid(), RLIMIT_FSIZE, &cap, nullptr), 0)
       << strerror(errno);
   process_->Signal(SIGTERM);
-  const std::optional<int> exit = process_->WaitExit(absl::Seconds(20));
+  const std::optional<int> exit = process_->WaitExit(kPatience);
   ASSERT_TRUE(exit.has_value());
   EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) != 0)
       << DescribeExit(*exit);
