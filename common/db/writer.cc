@@ -146,6 +146,34 @@ void Writer::Loop() {
   }
 }
 
+template <typename Fn>
+absl::Status Writer::RunNotingFault(const char* what, Fault& fault, Fn&& fn) {
+  try {
+    fn();
+    return absl::OkStatus();
+  } catch (const SQLite::Exception& e) {
+    if (IsStorageFault(e.getErrorCode())) {
+      fault =
+          (e.getErrorCode() & 0xff) == SQLITE_FULL ? Fault::kFull : Fault::kIo;
+    }
+    return StatusFromSqliteException(e, what);
+  } catch (const std::exception& e) {
+    return StatusFromSqliteException(e, what);
+  }
+}
+
+void Writer::RollbackIfOpen(const char* what) {
+  Guard(what, [&] {
+    // Not cached: after a failed COMMIT the cache may hold statements the
+    // engine wants reset first, and this path is rare. After an I/O error
+    // or a full disk SQLite may have rolled back by itself.
+    if (!sqlite3_get_autocommit(conn_->raw().getHandle())) {
+      conn_->Exec("ROLLBACK");
+    }
+    return absl::OkStatus();
+  }).IgnoreError();
+}
+
 void Writer::Refuse(std::deque<WriteOp>& batch, const absl::Status& status) {
   std::lock_guard<std::mutex> lock(mu_);
   for (WriteOp& op : batch) acks_.push_back(Ack{std::move(op.done), status});
@@ -193,27 +221,17 @@ void Writer::TryRecover() {
   // A write that must reach the disk: the same fsync a commit needs. The
   // row is rewritten unchanged.
   Fault fault = Fault::kNone;
-  absl::Status probe;
-  try {
+  const absl::Status probe = RunNotingFault("storage probe", fault, [&] {
     conn_->Exec("BEGIN IMMEDIATE");
     conn_->Exec("UPDATE server_meta SET value = value WHERE key = 'secret'");
     conn_->Exec("COMMIT");
-  } catch (const SQLite::Exception& e) {
-    fault =
-        (e.getErrorCode() & 0xff) == SQLITE_FULL ? Fault::kFull : Fault::kIo;
-    probe = StatusFromSqliteException(e, "storage probe");
-  } catch (const std::exception& e) {
-    fault = Fault::kIo;
-    probe = StatusFromSqliteException(e, "storage probe");
-  }
+  });
   if (!probe.ok()) {
-    Guard("probe rollback", [&] {
-      if (!sqlite3_get_autocommit(conn_->raw().getHandle())) {
-        conn_->Exec("ROLLBACK");
-      }
-      return absl::OkStatus();
-    }).IgnoreError();
-    fault_ = fault;  // still broken; a full disk may have turned into EIO
+    RollbackIfOpen("probe rollback");
+    // Still broken (a full disk may have turned into EIO); an error that is
+    // not the disk's is treated as one too: the probe must commit.
+    if (fault == Fault::kNone) fault = Fault::kIo;
+    fault_ = fault;
     MarkFault(fault, probe);
     return;
   }
@@ -233,19 +251,8 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
   // The writer's own statements (BEGIN, SAVEPOINT, RELEASE, COMMIT) tell
   // whether a failure was the disk's.
   Fault fault = Fault::kNone;
-  auto guard = [&fault](const char* what, auto&& fn) -> absl::Status {
-    try {
-      fn();
-      return absl::OkStatus();
-    } catch (const SQLite::Exception& e) {
-      if (IsStorageFault(e.getErrorCode())) {
-        fault = (e.getErrorCode() & 0xff) == SQLITE_FULL ? Fault::kFull
-                                                         : Fault::kIo;
-      }
-      return StatusFromSqliteException(e, what);
-    } catch (const std::exception& e) {
-      return StatusFromSqliteException(e, what);
-    }
+  auto guard = [&fault](const char* what, auto&& fn) {
+    return RunNotingFault(what, fault, fn);
   };
   std::vector<absl::Status> results(batch.size());
   absl::Status commit = guard("begin", [&] { run("BEGIN IMMEDIATE"); });
@@ -298,16 +305,7 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
         return absl::OkStatus();
       }).IgnoreError();  // logged by Guard; the commit itself stands
     }
-    if (!commit.ok()) {
-      Guard("rollback", [&] {
-        // Not cached: after a failed COMMIT the cache may hold statements
-        // the engine wants reset first, and this path is rare.
-        if (!sqlite3_get_autocommit(conn_->raw().getHandle())) {
-          conn_->Exec("ROLLBACK");
-        }
-        return absl::OkStatus();
-      }).IgnoreError();
-    }
+    if (!commit.ok()) RollbackIfOpen("rollback");
   }
   if (!commit.ok() && fault != Fault::kNone) {
     MarkFault(fault, commit);

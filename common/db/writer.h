@@ -113,6 +113,12 @@ class Writer {
 
   enum class Fault { kNone, kFull, kIo };
 
+  // Runs `fn` (which throws on failure) and returns its status; a storage
+  // fault among the exceptions also sets `fault`.
+  template <typename Fn>
+  static absl::Status RunNotingFault(const char* what, Fault& fault, Fn&& fn);
+  // Rolls back the open transaction, if SQLite has not already done so.
+  void RollbackIfOpen(const char* what);
   void Loop();
   void RunBatch(std::deque<WriteOp>& batch);
   // Answers every op of `batch` with `status` without running it.
