@@ -91,8 +91,11 @@ std::string ServerBinary() {
   return (self.parent_path() / "retail_server").string();
 }
 
+// RETAIL_CRASH_SEED, else RETAIL_TEST_SEED (the one name every seeded test
+// and retail_bench read), else 1.
 uint64_t Seed() {
   const char* env = std::getenv("RETAIL_CRASH_SEED");
+  if (env == nullptr || *env == '\0') env = std::getenv("RETAIL_TEST_SEED");
   if (env == nullptr || *env == '\0') return 1;
   if (std::string(env) == "random") {
     return std::random_device{}() * 0x100000000ULL + std::random_device{}();
