@@ -2,6 +2,7 @@
 // is one line here (docs/architecture.md, "Adding a service: the steps").
 #include "server/customers/customer_module.h"
 #include "server/module.h"
+#include "server/orders/order_module.h"
 #include "server/server_info/server_info_module.h"
 
 namespace retail {
@@ -10,6 +11,7 @@ const std::vector<ModuleSpec>& Modules() {
   static const auto* const kModules = new std::vector<ModuleSpec>{
       ServerInfoModuleSpec(),
       customers::CustomerModuleSpec(),
+      orders::OrderModuleSpec(),
   };
   return *kModules;
 }

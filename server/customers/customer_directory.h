@@ -8,6 +8,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/db/connection.h"
 #include "common/db/mutation.h"
 
 namespace retail::customers {
@@ -17,13 +19,31 @@ class CustomerDirectory {
   virtual ~CustomerDirectory() = default;
 
   // Adds one purchase to a customer's aggregates and recomputes the tier,
-  // inside the caller's write transaction (ctx.conn). NOT_FOUND if the
-  // customer does not exist or is outside the caller's branch scope;
-  // FAILED_PRECONDITION (CUSTOMER_ERASED) if erased.
+  // inside the caller's write transaction (ctx.conn). It runs on the
+  // order's authority: the caller's branch scope does not apply (a member
+  // buys in any branch), and an erased customer's anonymised aggregates are
+  // updated too. NOT_FOUND if the customer does not exist.
   virtual absl::Status RecordPurchase(db::MutationContext& ctx,
                                       const std::string& customer_id,
                                       int64_t amount_minor,
                                       int64_t purchase_micros) = 0;
+
+  // OK if the customer exists in any branch (a member buys anywhere) and is
+  // not erased, read on `conn`; NOT_FOUND or FAILED_PRECONDITION
+  // (CUSTOMER_ERASED) otherwise.
+  virtual absl::Status CheckCustomerActive(db::Connection& conn,
+                                           const std::string& customer_id) = 0;
+
+  // Adds `delta` points (negative: a debit) to the customer's balance with a
+  // ledger row giving `reason` (which names the order), inside the caller's
+  // write transaction, on the order's authority (no branch scope; erased
+  // customers' balances too). Returns the new balance. NOT_FOUND if the
+  // customer does not exist; FAILED_PRECONDITION (INSUFFICIENT_POINTS) if
+  // the balance would go below zero, and then nothing is written.
+  virtual absl::StatusOr<int64_t> ChangePoints(db::MutationContext& ctx,
+                                               const std::string& customer_id,
+                                               int64_t delta,
+                                               const std::string& reason) = 0;
 };
 
 }  // namespace retail::customers

@@ -822,7 +822,10 @@ absl::Status CustomerManager::RecordPurchase(db::MutationContext& ctx,
                                              const std::string& customer_id,
                                              int64_t amount_minor,
                                              int64_t purchase_micros) {
-  ASSIGN_OR_RETURN(StoredCustomer sc, LoadForChange(ctx, customer_id));
+  // The order's authority: no branch scope, and an erased customer's
+  // anonymised aggregates still count the purchase.
+  ASSIGN_OR_RETURN(StoredCustomer sc,
+                   customers::GetCustomer(ctx.conn, customer_id, ""));
   v1::Customer& c = sc.customer;
   c.mutable_total_spend()->set_minor_units(c.total_spend().minor_units() +
                                            amount_minor);
@@ -835,6 +838,50 @@ absl::Status CustomerManager::RecordPurchase(db::MutationContext& ctx,
   }
   RecomputeTier(options_.tiers, ctx.now_micros, &c);
   return SaveChange(ctx, sc, "PURCHASE_RECORDED");
+}
+
+absl::Status CustomerManager::CheckCustomerActive(
+    db::Connection& conn, const std::string& customer_id) {
+  ASSIGN_OR_RETURN(StoredCustomer sc,
+                   customers::GetCustomer(conn, customer_id, ""));
+  if (sc.customer.has_erase_time()) return ErasedError(customer_id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> CustomerManager::ChangePoints(
+    db::MutationContext& ctx, const std::string& customer_id, int64_t delta,
+    const std::string& reason) {
+  ASSIGN_OR_RETURN(StoredCustomer sc,
+                   customers::GetCustomer(ctx.conn, customer_id, ""));
+  const int64_t balance = sc.customer.points_balance() + delta;
+  if (balance < 0) {
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition, "INSUFFICIENT_POINTS",
+        absl::StrCat("the customer has ", sc.customer.points_balance(),
+                     " points; ", -delta, " are needed"),
+        {{"points_balance", absl::StrCat(sc.customer.points_balance())},
+         {"points_needed", absl::StrCat(-delta)}});
+  }
+  if (balance > kMaxPointsBalance) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                           "POINTS_LIMIT",
+                           absl::StrCat("the balance may not exceed ",
+                                        kMaxPointsBalance, " points"));
+  }
+  if (delta == 0) return balance;
+  sc.customer.set_points_balance(balance);
+  v1::PointsTransaction t;
+  t.set_transaction_id(NewId("pts", ctx.now_micros));
+  t.set_customer_id(customer_id);
+  t.set_delta(delta);
+  t.set_balance_after(balance);
+  t.set_reason(reason);
+  t.set_actor(ctx.meta.principal->id);
+  t.set_staff_id(ctx.meta.staff_id);
+  *t.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
+  RETURN_IF_ERROR(InsertPointsTransaction(ctx.conn, sc.row, t));
+  RETURN_IF_ERROR(SaveChange(ctx, sc, "POINTS_ADJUSTED"));
+  return balance;
 }
 
 }  // namespace retail::customers

@@ -74,6 +74,12 @@ class CustomerManager final : public CustomerDirectory {
                               const std::string& customer_id,
                               int64_t amount_minor,
                               int64_t purchase_micros) override;
+  absl::Status CheckCustomerActive(db::Connection& conn,
+                                   const std::string& customer_id) override;
+  absl::StatusOr<int64_t> ChangePoints(db::MutationContext& ctx,
+                                       const std::string& customer_id,
+                                       int64_t delta,
+                                       const std::string& reason) override;
 
  private:
   // Replies `status` to a read whose answer is already in `reply.out()`,

@@ -405,7 +405,25 @@ TEST_F(ServerTest, AccessPolicyOfEveryRpcMatchesTheTable) {
             (std::set<std::string>{"admin", "agent", "branch"}));
   EXPECT_EQ(roles_of("EraseCustomer"),
             (std::set<std::string>{"admin", "agent", "service"}));
-  EXPECT_GE(checked, 10 * 6);
+  // And for the orders module.
+  auto order_roles_of = [&](const char* method) {
+    std::set<std::string> roles;
+    const AccessRule* rule =
+        table.Find(absl::StrCat("retail.orders.v1.OrderService/", method));
+    for (Role r : kAllRoles)
+      if (rule != nullptr && rule->roles.contains(r))
+        roles.insert(std::string(RoleName(r)));
+    return roles;
+  };
+  for (const char* read :
+       {"GetOrder", "ListOrders", "GetSettlement", "ListSettlements"}) {
+    EXPECT_EQ(order_roles_of(read), all) << read;
+  }
+  for (const char* write :
+       {"CreateOrder", "PayOrder", "CancelOrder", "CompleteOrder"}) {
+    EXPECT_EQ(order_roles_of(write), writers) << write;
+  }
+  EXPECT_GE(checked, 18 * 6);
 }
 
 // Every method of every registered service is served, each on its own

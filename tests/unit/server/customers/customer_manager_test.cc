@@ -1200,6 +1200,65 @@ TEST_F(CustomerManagerTest, RecordPurchaseUpdatesAggregatesAndTier) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+// What the orders module uses, on the order's authority: another branch's
+// customer (members buy anywhere) and an erased customer's aggregates.
+TEST_F(CustomerManagerTest, DirectoryWorksAcrossBranchesForOrders) {
+  const Customer c = Create("张三", kPhone, "B002");
+  db::CallMeta meta;
+  meta.principal = b001_;  // a store of another branch
+  meta.method = "retail.orders.v1.OrderService/PayOrder";
+  meta.resource = "orders/ord_1";
+  auto in_tx = [&](auto fn) {
+    return db_->writer().RunSync([&](db::Connection& conn) -> absl::Status {
+      db::MutationContext ctx{conn, clock_.NowMicros(), meta};
+      return fn(ctx);
+    });
+  };
+  EXPECT_THAT(db_->Read([&](db::Connection& conn) {
+    return manager_->CheckCustomerActive(conn, c.customer_id());
+  }),
+              IsOk());
+  EXPECT_THAT(db_->Read([&](db::Connection& conn) {
+    return manager_->CheckCustomerActive(conn,
+                                         "cus_00000000000000000000000000");
+  }),
+              StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_THAT(in_tx([&](db::MutationContext& ctx) {
+                return manager_
+                    ->ChangePoints(ctx, c.customer_id(), 300, "earned on ord_1")
+                    .status();
+              }),
+              IsOk());
+  EXPECT_THAT(in_tx([&](db::MutationContext& ctx) {
+                return manager_
+                    ->ChangePoints(ctx, c.customer_id(), -301, "ord_1 tender")
+                    .status();
+              }),
+              StatusWithReason(absl::StatusCode::kFailedPrecondition,
+                               "INSUFFICIENT_POINTS"));
+  ASSERT_THAT(in_tx([&](db::MutationContext& ctx) {
+                return manager_->RecordPurchase(ctx, c.customer_id(), 1'000,
+                                                ctx.now_micros);
+              }),
+              IsOk());
+  Customer got = AdminGet(c.customer_id());
+  EXPECT_EQ(got.points_balance(), 300);
+  EXPECT_EQ(got.order_count(), 1);
+
+  ASSERT_THAT(Erase(admin_, c.customer_id()), IsOk());
+  EXPECT_THAT(db_->Read([&](db::Connection& conn) {
+    return manager_->CheckCustomerActive(conn, c.customer_id());
+  }),
+              StatusWithReason(absl::StatusCode::kFailedPrecondition,
+                               "CUSTOMER_ERASED"));
+  EXPECT_THAT(in_tx([&](db::MutationContext& ctx) {
+                return manager_->RecordPurchase(ctx, c.customer_id(), 1'000,
+                                                ctx.now_micros);
+              }),
+              IsOk());
+  EXPECT_EQ(AdminGet(c.customer_id()).order_count(), 2);
+}
+
 // BUG (server/customers/customer_manager.cc, GetCustomer/ListCustomers): the
 // tier is computed only when a purchase is recorded and then read back as
 // stored, so a VIP who stops buying stays VIP for ever, although the API

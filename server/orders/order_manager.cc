@@ -1,0 +1,908 @@
+#include "server/orders/order_manager.h"
+
+#include <limits>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "common/ids.h"
+#include "common/validation.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/orders/order_store.h"
+
+namespace retail::orders {
+namespace {
+
+using ::google::protobuf::util::TimeUtil;
+
+constexpr int kMaxSettlementDays = 366;
+constexpr size_t kAddressShownChars = 6;
+
+std::string ResourceName(absl::string_view order_id) {
+  return absl::StrCat("orders/", order_id);
+}
+
+std::string MethodName(v1::PaymentMethod m) {
+  return v1::PaymentMethod_Name(m);
+}
+
+// What a caller sees of an order's delivery details (personal data):
+// admin, a branch (its own orders) and an agent that set reveal_pii
+// (audited) see them whole; everyone else masked.
+enum class PiiView { kFull, kMasked };
+
+absl::StatusOr<PiiView> ViewFor(const Principal& p, bool reveal) {
+  ASSIGN_OR_RETURN(const bool visible, PiiVisible(p, reveal));
+  return visible ? PiiView::kFull : PiiView::kMasked;
+}
+PiiView DefaultViewFor(const Principal& p) {
+  return ViewFor(p, false).value_or(PiiView::kMasked);
+}
+
+// The first few characters of an address (the city or district), then
+// "***": enough to route a question, not to find the door.
+std::string MaskAddress(absl::string_view address) {
+  size_t chars = 0;
+  for (size_t i = 0; i < address.size(); ++i) {
+    if ((static_cast<unsigned char>(address[i]) & 0xC0) != 0x80) {
+      if (chars == kAddressShownChars) {
+        return absl::StrCat(address.substr(0, i), "***");
+      }
+      ++chars;
+    }
+  }
+  return std::string(address);  // short: nothing to hide beyond the name
+}
+
+void ApplyPiiPolicy(PiiView view, v1::Order* o) {
+  if (view == PiiView::kFull || !o->has_delivery()) return;
+  v1::Delivery* d = o->mutable_delivery();
+  if (!d->recipient_name().empty())
+    d->set_recipient_name(MaskName(d->recipient_name()));
+  if (!d->phone().empty()) d->set_phone(MaskPhone(d->phone()));
+  if (!d->address().empty()) d->set_address(MaskAddress(d->address()));
+}
+
+bool NeedsRevealAudit(const Principal& p, bool reveal) {
+  return reveal && p.role == Role::kAgent;
+}
+
+std::string TokenScope(absl::string_view method, const Principal& p,
+                       absl::string_view query) {
+  return absl::StrCat(method, "\n", BranchScope(p), "\n", query);
+}
+
+absl::Status OrderPaidError(absl::string_view order_id,
+                            absl::string_view what) {
+  return ErrorWithReason(
+      absl::StatusCode::kFailedPrecondition, "ORDER_PAID",
+      absl::StrCat("order '", order_id, "' is already paid: ", what),
+      {{"order_id", std::string(order_id)}});
+}
+
+absl::Status OrderCancelledError(absl::string_view order_id) {
+  return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                         "ORDER_CANCELLED",
+                         absl::StrCat("order '", order_id, "' is cancelled"),
+                         {{"order_id", std::string(order_id)}});
+}
+
+bool IsPaidOrLater(v1::OrderStatus s) {
+  return s == v1::ORDER_STATUS_PAID || s == v1::ORDER_STATUS_COMPLETED ||
+         s == v1::ORDER_STATUS_PARTIALLY_RETURNED ||
+         s == v1::ORDER_STATUS_RETURNED;
+}
+
+// Bumps revision and update time, writes the row and its event.
+absl::Status SaveOrder(db::MutationContext& ctx, StoredOrder& so,
+                       absl::string_view event_type) {
+  so.revision += 1;
+  *so.order.mutable_update_time() =
+      TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
+  RETURN_IF_ERROR(UpdateOrder(ctx.conn, so));
+  return db::AppendEvent(ctx.conn, "order", so.order.order_id(), event_type,
+                         so.revision, ctx.meta, ctx.now_micros);
+}
+
+// A timestamp a client sent, as micros; adds a violation if out of range.
+std::optional<int64_t> ClientTime(ViolationCollector& v,
+                                  absl::string_view field,
+                                  const google::protobuf::Timestamp& t) {
+  if (t.seconds() < TimeUtil::kTimestampMinSeconds ||
+      t.seconds() > TimeUtil::kTimestampMaxSeconds || t.nanos() < 0 ||
+      t.nanos() > 999'999'999) {
+    v.Add(field, "must be a valid timestamp (years 1 to 9999)");
+    return std::nullopt;
+  }
+  return TimeUtil::TimestampToMicroseconds(t);
+}
+
+// A calendar date as yyyymmdd; adds a violation unless it is a real date
+// in years 1900..9999.
+std::optional<int32_t> CheckDate(ViolationCollector& v, absl::string_view field,
+                                 bool present, const common::v1::Date& d) {
+  if (!present) {
+    v.Add(field, "is required");
+    return std::nullopt;
+  }
+  const absl::CivilDay day(d.year(), d.month(), d.day());
+  if (d.year() < 1900 || d.year() > 9999 || day.year() != d.year() ||
+      day.month() != d.month() || day.day() != d.day()) {
+    v.Add(field, "must be a real calendar date (years 1900 to 9999)");
+    return std::nullopt;
+  }
+  return DateToInt(d);
+}
+
+// Empties the delivery details of customer `id`'s orders in `m` (a stored
+// response), wherever they appear.
+void ScrubDelivery(google::protobuf::Message* m, const std::string& id) {
+  const google::protobuf::Descriptor* d = m->GetDescriptor();
+  if (d == v1::Order::descriptor()) {
+    auto* o = static_cast<v1::Order*>(m);
+    if (o->customer_id() == id && o->has_delivery()) {
+      o->mutable_delivery()->Clear();
+    }
+    return;
+  }
+  const google::protobuf::Reflection* r = m->GetReflection();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE)
+      continue;
+    if (f->is_repeated()) {
+      for (int j = 0; j < r->FieldSize(*m, f); ++j)
+        ScrubDelivery(r->MutableRepeatedMessage(m, f, j), id);
+    } else if (r->HasField(*m, f)) {
+      ScrubDelivery(r->MutableMessage(m, f), id);
+    }
+  }
+}
+
+}  // namespace
+
+void PriceOrder(ViolationCollector& v, const v1::Order& in,
+                const std::string& currency, v1::Order* out) {
+  const int n = in.items_size();
+  if (n < 1 || n > kMaxOrderLines) {
+    v.Add("order.items", absl::StrCat("must have 1 to ", kMaxOrderLines,
+                                      " lines; it has ", n));
+    if (n > kMaxOrderLines) return;  // not worth checking each line
+  }
+  int64_t total = 0;
+  bool total_ok = true;
+  for (int i = 0; i < n; ++i) {
+    const v1::OrderItem& item = in.items(i);
+    const std::string field = absl::StrCat("order.items[", i, "]");
+    CheckText(v, absl::StrCat(field, ".sku"), item.sku(), 1, 64);
+    const absl::string_view name = TrimUnicodeSpace(item.name());
+    CheckSingleLineText(v, absl::StrCat(field, ".name"), name, 1, 200);
+    bool line_ok = true;
+    if (item.quantity() < 1) {
+      v.Add(absl::StrCat(field, ".quantity"),
+            absl::StrCat("must be at least 1; it is ", item.quantity()));
+      line_ok = false;
+    }
+    const std::string& price_currency = item.unit_price().currency_code();
+    if (!price_currency.empty() && price_currency != currency) {
+      v.Add(absl::StrCat(field, ".unit_price.currency_code"),
+            absl::StrCat("must be ", currency,
+                         " (the server's currency) or empty"));
+      line_ok = false;
+    }
+    const int64_t price = item.unit_price().minor_units();
+    if (price < 0) {
+      v.Add(absl::StrCat(field, ".unit_price"),
+            absl::StrCat("must not be negative; it is ", price));
+      line_ok = false;
+    }
+    int64_t line = 0;
+    if (line_ok && __builtin_mul_overflow(item.quantity(), price, &line)) {
+      v.Add(absl::StrCat(field, ".quantity"),
+            absl::StrCat("quantity ", item.quantity(), " x unit price ", price,
+                         " overflows the largest amount (",
+                         std::numeric_limits<int64_t>::max(), " minor units)"));
+      line_ok = false;
+    }
+    if (!line_ok) total_ok = false;
+    if (total_ok && __builtin_add_overflow(total, line, &total)) {
+      v.Add(absl::StrCat(field, ".line_total"),
+            absl::StrCat("the order total overflows the largest amount (",
+                         std::numeric_limits<int64_t>::max(),
+                         " minor units) at this line"));
+      total_ok = false;
+    }
+    v1::OrderItem* o = out->add_items();
+    o->set_sku(item.sku());
+    o->set_name(std::string(name));
+    o->set_quantity(item.quantity());
+    o->mutable_unit_price()->set_currency_code(currency);
+    o->mutable_unit_price()->set_minor_units(price);
+    o->mutable_line_total()->set_currency_code(currency);
+    o->mutable_line_total()->set_minor_units(line);
+  }
+  out->mutable_total()->set_currency_code(currency);
+  out->mutable_total()->set_minor_units(total_ok ? total : 0);
+}
+
+absl::StatusOr<int64_t> PointsForAmount(int64_t amount_minor,
+                                        int64_t points_per_yuan) {
+  const __int128 scaled = static_cast<__int128>(amount_minor) * points_per_yuan;
+  if (scaled % 100 != 0) {
+    return InvalidArgument("payment.amount",
+                           absl::StrCat(amount_minor,
+                                        " minor units is not a whole number of "
+                                        "points at ",
+                                        points_per_yuan,
+                                        " points per 100 minor "
+                                        "units"));
+  }
+  if (scaled / 100 > std::numeric_limits<int64_t>::max() || scaled < 0) {
+    return InvalidArgument("payment.amount", "is too large to pay in points");
+  }
+  return static_cast<int64_t>(scaled / 100);
+}
+
+int64_t PointsEarned(int64_t paid_minor, int64_t points_earned_per_yuan) {
+  if (paid_minor <= 0 || points_earned_per_yuan <= 0) return 0;
+  const __int128 earned =
+      static_cast<__int128>(paid_minor) * points_earned_per_yuan / 100;
+  return earned > std::numeric_limits<int64_t>::max()
+             ? std::numeric_limits<int64_t>::max()
+             : static_cast<int64_t>(earned);
+}
+
+OrderManager::OrderManager(db::Database& db, const Clock& clock,
+                           OrderOptions options,
+                           customers::CustomerDirectory* customers)
+    : db_(db),
+      clock_(clock),
+      options_(std::move(options)),
+      customers_(customers),
+      tokens_(db.secret()) {}
+
+void OrderManager::CheckCurrency(ViolationCollector& v,
+                                 const std::string& field,
+                                 const common::v1::Money& m) const {
+  if (!m.currency_code().empty() &&
+      m.currency_code() != options_.currency_code) {
+    v.Add(absl::StrCat(field, ".currency_code"),
+          absl::StrCat("must be ", options_.currency_code,
+                       " (the server's currency) or empty"));
+  }
+}
+
+template <typename Response>
+void OrderManager::FinishRead(const db::CallMeta& meta, bool audited_reveal,
+                              absl::Status status, Reply<Response> reply) {
+  if (!status.ok() || !audited_reveal) return reply(std::move(status));
+  std::string shown;
+  if constexpr (requires(const Response& r) { r.orders(); }) {
+    for (const v1::Order& o : reply.out()->orders()) {
+      absl::StrAppend(&shown, shown.empty() ? "shown: " : ",",
+                      ResourceName(o.order_id()));
+    }
+  }
+  db::SubmitAudit(db_.writer(), clock_,
+                  db::AuditFor(meta, "REVEAL", std::move(shown)),
+                  [reply = std::move(reply)](absl::Status audited) mutable {
+                    reply(std::move(audited));
+                  });
+}
+
+void OrderManager::CreateOrder(CallMeta call, const v1::CreateOrderRequest& req,
+                               Reply<v1::CreateOrderResponse> reply) {
+  const PrincipalPtr& p = call.principal;
+  const v1::Order& in = req.order();
+  ViolationCollector v;
+  CheckRequestId(v, "request_id", req.request_id());
+  v1::Order order;
+  std::string branch = in.branch_id();
+  if (p->role == Role::kBranch) {
+    // A store takes orders for itself; naming another branch is a
+    // permission problem, not a typo to fix silently.
+    if (!branch.empty() && branch != p->branch_id) {
+      return reply(absl::PermissionDeniedError(
+          absl::StrCat("order.branch_id: branch '", p->branch_id,
+                       "' may not create orders for branch '",
+                       TruncateUtf8(branch, 64), "'")));
+    }
+    branch = p->branch_id;
+  } else {
+    CheckId(v, "order.branch_id", branch);
+  }
+  order.set_branch_id(branch);
+  if (!in.customer_id().empty()) {
+    CheckId(v, "order.customer_id", in.customer_id());
+    order.set_customer_id(in.customer_id());
+  }
+  if (!v1::OrderChannel_IsValid(in.channel()) ||
+      in.channel() == v1::ORDER_CHANNEL_UNSPECIFIED) {
+    v.Add("order.channel",
+          "must be one of ORDER_CHANNEL_STORE, ORDER_CHANNEL_ONLINE, "
+          "ORDER_CHANNEL_APP, ORDER_CHANNEL_PHONE");
+  }
+  order.set_channel(in.channel());
+  PriceOrder(v, in, options_.currency_code, &order);
+  if (in.has_delivery()) {
+    if (in.channel() == v1::ORDER_CHANNEL_STORE) {
+      v.Add("order.delivery",
+            "only online, app and phone orders have delivery details; a "
+            "store order has none");
+    } else {
+      const v1::Delivery& d = in.delivery();
+      v1::Delivery* out = order.mutable_delivery();
+      const absl::string_view name = TrimUnicodeSpace(d.recipient_name());
+      CheckSingleLineText(v, "order.delivery.recipient_name", name, 1, 100);
+      out->set_recipient_name(std::string(name));
+      if (std::optional<std::string> phone = NormalizePhone(d.phone())) {
+        out->set_phone(*phone);
+      } else {
+        v.Add("order.delivery.phone", kPhoneRule);
+      }
+      const absl::string_view address = TrimUnicodeSpace(d.address());
+      CheckText(v, "order.delivery.address", address, 1, 500);
+      out->set_address(std::string(address));
+    }
+  }
+  // Nothing to pay means nothing to settle: PayOrder takes only positive
+  // amounts, so a free order would wait for payment forever. Gifts and
+  // samples are not sales.
+  if (v.empty() && order.total().minor_units() == 0) {
+    v.Add("order.items",
+          "the lines add up to 0: an order must have something to pay");
+  }
+  if (req.has_expected_total()) {
+    CheckCurrency(v, "expected_total", req.expected_total());
+    const int64_t expected = req.expected_total().minor_units();
+    const int64_t total = order.total().minor_units();
+    if (v.empty() && expected != total) {
+      v.Add("expected_total",
+            absl::StrCat("the confirmed total is ", expected,
+                         " but the lines add up to ", total, " (",
+                         options_.currency_code, " minor units)"));
+    }
+  }
+  if (!v.empty()) return reply(v.ToStatus());
+  const PiiView visible = DefaultViewFor(*p);
+
+  db::SubmitMutation<v1::CreateOrderResponse>(
+      db_.writer(), clock_, call.With(req.request_id(), "orders"), req,
+      [this, order = std::move(order), visible](
+          db::MutationContext& ctx,
+          v1::CreateOrderResponse* out) -> absl::Status {
+        if (!order.customer_id().empty()) {
+          if (customers_ == nullptr) {
+            return absl::NotFoundError(
+                absl::StrCat("order.customer_id: customer '",
+                             order.customer_id(), "' not found"));
+          }
+          // Members buy in any branch: no branch scope here.
+          RETURN_IF_ERROR(
+              customers_->CheckCustomerActive(ctx.conn, order.customer_id()));
+        }
+        StoredOrder so;
+        so.revision = 1;
+        so.order = order;
+        v1::Order& o = so.order;
+        o.set_order_id(NewId("ord", ctx.now_micros));
+        o.set_status(v1::ORDER_STATUS_PENDING_PAYMENT);
+        o.mutable_paid()->set_currency_code(options_.currency_code);
+        o.mutable_paid()->set_minor_units(0);
+        *o.mutable_create_time() =
+            TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
+        *o.mutable_update_time() = o.create_time();
+        ctx.meta.resource = ResourceName(o.order_id());
+        RETURN_IF_ERROR(InsertOrder(ctx.conn, so));
+        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "order", o.order_id(),
+                                        "CREATED", 1, ctx.meta,
+                                        ctx.now_micros));
+        *out->mutable_order() = o;
+        ApplyPiiPolicy(visible, out->mutable_order());
+        return absl::OkStatus();
+      },
+      std::move(reply));
+}
+
+void OrderManager::GetOrder(CallMeta call, const v1::GetOrderRequest& req,
+                            Reply<v1::GetOrderResponse> reply) {
+  const PrincipalPtr& p = call.principal;
+  ViolationCollector v;
+  CheckId(v, "order_id", req.order_id());
+  if (!v.empty()) return reply(v.ToStatus());
+  const absl::StatusOr<PiiView> visible = ViewFor(*p, req.reveal_pii());
+  if (!visible.ok()) return reply(visible.status());
+
+  absl::Status status =
+      db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
+        v1::Order* o = reply.out()->mutable_order();
+        RETURN_IF_ERROR(
+            orders::GetOrder(conn, req.order_id(), BranchScope(*p), o));
+        ApplyPiiPolicy(*visible, o);
+        return absl::OkStatus();
+      });
+  FinishRead(call.With("", ResourceName(req.order_id())),
+             NeedsRevealAudit(*p, req.reveal_pii()), std::move(status),
+             std::move(reply));
+}
+
+void OrderManager::ListOrders(CallMeta call, const v1::ListOrdersRequest& req,
+                              Reply<v1::ListOrdersResponse> reply) {
+  const PrincipalPtr& p = call.principal;
+  ViolationCollector v;
+  absl::StatusOr<int> page_size = ResolvePageSize(req.page_size());
+  v.Merge(page_size.status());
+  OrderQuery q;
+  q.branch_scope = BranchScope(*p);
+  if (!req.customer_id().empty()) CheckId(v, "customer_id", req.customer_id());
+  q.customer_id = req.customer_id();
+  if (!req.branch_id().empty()) CheckId(v, "branch_id", req.branch_id());
+  q.branch_id = req.branch_id();
+  if (!v1::OrderStatus_IsValid(req.status())) {
+    v.Add("status", "must be an OrderStatus value");
+  }
+  q.status = req.status();
+  if (req.has_create_time_start()) {
+    if (auto t = ClientTime(v, "create_time_start", req.create_time_start()))
+      q.create_start_micros = *t;
+  }
+  if (req.has_create_time_end()) {
+    if (auto t = ClientTime(v, "create_time_end", req.create_time_end()))
+      q.create_end_micros = *t;
+  }
+  if (req.has_create_time_start() && req.has_create_time_end() &&
+      q.create_end_micros <= q.create_start_micros) {
+    v.Add("create_time_end", "must be after create_time_start");
+  }
+  const std::string scope = TokenScope(
+      call.method, *p,
+      absl::StrCat(
+          "customer=", q.customer_id, "&branch=", q.branch_id,
+          "&status=", static_cast<int>(q.status),
+          "&from=", req.has_create_time_start() ? q.create_start_micros : 0,
+          "&to=", req.has_create_time_end() ? q.create_end_micros : 0));
+  absl::StatusOr<int64_t> after = tokens_.Decode(req.page_token(), scope);
+  v.Merge(after.status());
+  if (!v.empty()) return reply(v.ToStatus());
+  const absl::StatusOr<PiiView> visible = ViewFor(*p, req.reveal_pii());
+  if (!visible.ok()) return reply(visible.status());
+  q.after_row = *after;
+  q.limit = *page_size + 1;  // one extra row tells whether a next page exists
+
+  v1::ListOrdersResponse* out = reply.out();
+  absl::Status status =
+      db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
+        ASSIGN_OR_RETURN(std::vector<int64_t> rows,
+                         orders::ListOrders(conn, q, out->mutable_orders()));
+        auto* orders = out->mutable_orders();
+        const bool more = static_cast<int>(rows.size()) > *page_size;
+        if (more)
+          orders->DeleteSubrange(*page_size, orders->size() - *page_size);
+        for (v1::Order& o : *orders) ApplyPiiPolicy(*visible, &o);
+        if (more)
+          out->set_next_page_token(tokens_.Encode(scope, rows[*page_size - 1]));
+        return absl::OkStatus();
+      });
+  FinishRead(call.With("", "orders"), NeedsRevealAudit(*p, req.reveal_pii()),
+             std::move(status), std::move(reply));
+}
+
+void OrderManager::CancelOrder(CallMeta call, const v1::CancelOrderRequest& req,
+                               Reply<v1::CancelOrderResponse> reply) {
+  const PrincipalPtr& p = call.principal;
+  ViolationCollector v;
+  CheckRequestId(v, "request_id", req.request_id());
+  CheckId(v, "order_id", req.order_id());
+  const absl::string_view reason = TrimUnicodeSpace(req.reason());
+  CheckSingleLineText(v, "reason", reason, 1, 500);
+  if (!v.empty()) return reply(v.ToStatus());
+  const PiiView visible = DefaultViewFor(*p);
+
+  const std::string id = req.order_id();
+  db::SubmitMutation<v1::CancelOrderResponse>(
+      db_.writer(), clock_, call.With(req.request_id(), ResourceName(id)), req,
+      [this, id, reason = std::string(reason), visible](
+          db::MutationContext& ctx,
+          v1::CancelOrderResponse* out) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            StoredOrder so,
+            orders::GetOrder(ctx.conn, id, BranchScope(*ctx.meta.principal)));
+        v1::Order& o = so.order;
+        if (o.status() == v1::ORDER_STATUS_CANCELLED) {
+          return OrderCancelledError(id);
+        }
+        if (o.status() != v1::ORDER_STATUS_PENDING_PAYMENT) {
+          return OrderPaidError(id, "a paid order is taken back by a return");
+        }
+        // Succeeded tenders are refunded newest first.
+        for (int i = o.payments_size() - 1; i >= 0; --i) {
+          const v1::Payment& pay = o.payments(i);
+          if (pay.outcome() != v1::PAYMENT_OUTCOME_SUCCEEDED) continue;
+          v1::Refund r;
+          r.set_refund_id(NewId("ref", ctx.now_micros));
+          r.set_payment_id(pay.payment_id());
+          r.set_method(pay.method());
+          *r.mutable_amount() = pay.amount();
+          r.set_reason("order cancelled");
+          *r.mutable_create_time() =
+              TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
+          if (pay.method() == v1::PAYMENT_METHOD_POINTS &&
+              pay.points_debited() > 0) {
+            if (customers_ == nullptr || o.customer_id().empty()) {
+              return absl::InternalError(
+                  "a points tender without a customer to restore them to");
+            }
+            RETURN_IF_ERROR(
+                customers_
+                    ->ChangePoints(
+                        ctx, o.customer_id(), pay.points_debited(),
+                        absl::StrCat("order ", id, " cancelled: points tender ",
+                                     pay.payment_id(), " refunded"))
+                    .status());
+            r.set_points_restored(pay.points_debited());
+          }
+          RETURN_IF_ERROR(InsertRefund(ctx.conn, so.row, r));
+        }
+        o.mutable_paid()->set_minor_units(0);
+        o.set_status(v1::ORDER_STATUS_CANCELLED);
+        *o.mutable_cancel_time() =
+            TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
+        o.set_cancel_reason(reason);
+        RETURN_IF_ERROR(SaveOrder(ctx, so, "CANCELLED"));
+        v1::Order* shown = out->mutable_order();
+        RETURN_IF_ERROR(orders::GetOrder(ctx.conn, id, "", shown));
+        ApplyPiiPolicy(visible, shown);
+        return absl::OkStatus();
+      },
+      std::move(reply));
+}
+
+void OrderManager::CompleteOrder(CallMeta call,
+                                 const v1::CompleteOrderRequest& req,
+                                 Reply<v1::CompleteOrderResponse> reply) {
+  const PrincipalPtr& p = call.principal;
+  ViolationCollector v;
+  CheckRequestId(v, "request_id", req.request_id());
+  CheckId(v, "order_id", req.order_id());
+  if (!v.empty()) return reply(v.ToStatus());
+  const PiiView visible = DefaultViewFor(*p);
+
+  const std::string id = req.order_id();
+  db::SubmitMutation<v1::CompleteOrderResponse>(
+      db_.writer(), clock_, call.With(req.request_id(), ResourceName(id)), req,
+      [id, visible](db::MutationContext& ctx,
+                    v1::CompleteOrderResponse* out) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            StoredOrder so,
+            orders::GetOrder(ctx.conn, id, BranchScope(*ctx.meta.principal)));
+        v1::Order& o = so.order;
+        if (o.status() != v1::ORDER_STATUS_PAID) {
+          return ErrorWithReason(
+              absl::StatusCode::kFailedPrecondition, "ORDER_NOT_PAID",
+              absl::StrCat("order '", id, "' is ",
+                           v1::OrderStatus_Name(o.status()),
+                           "; only a paid order can be completed"),
+              {{"order_id", id}, {"status", v1::OrderStatus_Name(o.status())}});
+        }
+        o.set_status(v1::ORDER_STATUS_COMPLETED);
+        *o.mutable_complete_time() =
+            TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
+        RETURN_IF_ERROR(SaveOrder(ctx, so, "COMPLETED"));
+        *out->mutable_order() = std::move(o);
+        ApplyPiiPolicy(visible, out->mutable_order());
+        return absl::OkStatus();
+      },
+      std::move(reply));
+}
+
+void OrderManager::PayOrder(CallMeta call, const v1::PayOrderRequest& req,
+                            Reply<v1::PayOrderResponse> reply) {
+  const PrincipalPtr& p = call.principal;
+  const v1::Payment& in = req.payment();
+  ViolationCollector v;
+  CheckRequestId(v, "request_id", req.request_id());
+  CheckId(v, "order_id", req.order_id());
+  const bool method_ok = v1::PaymentMethod_IsValid(in.method()) &&
+                         in.method() != v1::PAYMENT_METHOD_UNSPECIFIED;
+  if (!method_ok) {
+    v.Add("payment.method",
+          "must be one of PAYMENT_METHOD_CASH, PAYMENT_METHOD_WECHAT_PAY, "
+          "PAYMENT_METHOD_ALIPAY, PAYMENT_METHOD_UNIONPAY, "
+          "PAYMENT_METHOD_BANK_CARD, PAYMENT_METHOD_BANK_TRANSFER, "
+          "PAYMENT_METHOD_POINTS");
+  }
+  const bool succeeded = in.outcome() == v1::PAYMENT_OUTCOME_SUCCEEDED;
+  if (in.outcome() != v1::PAYMENT_OUTCOME_SUCCEEDED &&
+      in.outcome() != v1::PAYMENT_OUTCOME_FAILED) {
+    v.Add("payment.outcome",
+          "must be PAYMENT_OUTCOME_SUCCEEDED or PAYMENT_OUTCOME_FAILED");
+  }
+  CheckCurrency(v, "payment.amount", in.amount());
+  const int64_t amount = in.amount().minor_units();
+  if (amount <= 0) {
+    v.Add("payment.amount",
+          absl::StrCat("must be more than zero; it is ", amount));
+  }
+  CheckText(v, "payment.external_reference", in.external_reference(), 0, 128);
+  if (succeeded && method_ok && in.method() != v1::PAYMENT_METHOD_CASH &&
+      in.method() != v1::PAYMENT_METHOD_POINTS &&
+      in.external_reference().empty()) {
+    v.Add("payment.external_reference",
+          "is required for a succeeded non-cash tender: the till's or "
+          "gateway's transaction id");
+  }
+  const absl::string_view failure = TrimUnicodeSpace(in.failure_reason());
+  if (in.outcome() == v1::PAYMENT_OUTCOME_FAILED) {
+    CheckText(v, "payment.failure_reason", failure, 1, 500);
+  } else if (succeeded && !in.failure_reason().empty()) {
+    v.Add("payment.failure_reason", "must be empty for a succeeded tender");
+  }
+  int64_t points = 0;
+  if (succeeded && in.method() == v1::PAYMENT_METHOD_POINTS && amount > 0) {
+    absl::StatusOr<int64_t> converted =
+        PointsForAmount(amount, options_.points_per_yuan);
+    v.Merge(converted.status());
+    if (converted.ok()) points = *converted;
+  }
+  if (!v.empty()) return reply(v.ToStatus());
+  const PiiView visible = DefaultViewFor(*p);
+
+  v1::Payment record;
+  record.set_method(in.method());
+  record.mutable_amount()->set_currency_code(options_.currency_code);
+  record.mutable_amount()->set_minor_units(amount);
+  record.set_external_reference(in.external_reference());
+  record.set_outcome(in.outcome());
+  if (!succeeded) record.set_failure_reason(std::string(failure));
+  record.set_staff_id(call.staff_id);
+
+  const std::string id = req.order_id();
+  db::SubmitMutation<v1::PayOrderResponse>(
+      db_.writer(), clock_, call.With(req.request_id(), ResourceName(id)), req,
+      [this, id, record = std::move(record), points, visible](
+          db::MutationContext& ctx,
+          v1::PayOrderResponse* out) mutable -> absl::Status {
+        const std::string& scope = BranchScope(*ctx.meta.principal);
+        ASSIGN_OR_RETURN(StoredOrder so, orders::GetOrder(ctx.conn, id, scope));
+        v1::Order& o = so.order;
+        if (o.status() == v1::ORDER_STATUS_CANCELLED) {
+          return OrderCancelledError(id);
+        }
+        if (IsPaidOrLater(o.status())) {
+          return OrderPaidError(id, "nothing is left to pay");
+        }
+        record.set_payment_id(NewId("pay", ctx.now_micros));
+        *record.mutable_create_time() =
+            TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
+        std::string event = "PAYMENT_FAILED";
+        if (record.outcome() == v1::PAYMENT_OUTCOME_SUCCEEDED) {
+          event = "PAYMENT_RECORDED";
+          const int64_t total = o.total().minor_units();
+          const int64_t paid = o.paid().minor_units();
+          const int64_t amount = record.amount().minor_units();
+          if (amount > total - paid) {
+            return InvalidArgument(
+                "payment.amount",
+                absl::StrCat("would overpay: the total is ", total, ", ", paid,
+                             " is already paid, so at most ", total - paid,
+                             " may be paid; this tender is ", amount));
+          }
+          if (!record.external_reference().empty()) {
+            ASSIGN_OR_RETURN(
+                std::optional<ReferenceUse> used,
+                FindSucceededReference(ctx.conn, record.method(),
+                                       record.external_reference()));
+            if (used.has_value()) {
+              // Name the other order only to a caller who may read it.
+              if (scope.empty() || used->branch_id == scope) {
+                return ErrorWithReason(
+                    absl::StatusCode::kAlreadyExists, "EXTERNAL_REFERENCE_USED",
+                    absl::StrCat("payment.external_reference: this ",
+                                 MethodName(record.method()),
+                                 " reference already paid order '",
+                                 used->order_id, "'"),
+                    {{"order_id", used->order_id},
+                     {"field", "payment.external_reference"}});
+              }
+              return ErrorWithReason(
+                  absl::StatusCode::kAlreadyExists, "EXTERNAL_REFERENCE_USED",
+                  absl::StrCat("payment.external_reference: this ",
+                               MethodName(record.method()),
+                               " reference already paid an order of another "
+                               "branch"),
+                  {{"field", "payment.external_reference"}});
+            }
+          }
+          if (record.method() == v1::PAYMENT_METHOD_POINTS) {
+            if (o.customer_id().empty() || customers_ == nullptr) {
+              return ErrorWithReason(
+                  absl::StatusCode::kFailedPrecondition, "NO_CUSTOMER",
+                  absl::StrCat("order '", id,
+                               "' is a walk-in order (no customer_id): it "
+                               "cannot be paid with points"),
+                  {{"order_id", id}});
+            }
+            RETURN_IF_ERROR(
+                customers_
+                    ->ChangePoints(
+                        ctx, o.customer_id(), -points,
+                        absl::StrCat("order ", id, ": points tender ",
+                                     record.payment_id()))
+                    .status());
+            record.set_points_debited(points);
+          }
+          o.mutable_paid()->set_minor_units(paid + amount);
+        }
+        RETURN_IF_ERROR(InsertPayment(ctx.conn, so.row, record));
+        *o.add_payments() = record;
+        if (record.outcome() == v1::PAYMENT_OUTCOME_SUCCEEDED &&
+            o.paid().minor_units() == o.total().minor_units()) {
+          event = "PAID";
+          o.set_status(v1::ORDER_STATUS_PAID);
+          *o.mutable_paid_time() =
+              TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
+          v1::Settlement st;
+          int64_t non_points = 0;
+          for (const v1::Payment& pay : o.payments()) {
+            if (pay.outcome() != v1::PAYMENT_OUTCOME_SUCCEEDED) continue;
+            if (pay.method() != v1::PAYMENT_METHOD_POINTS)
+              non_points += pay.amount().minor_units();
+            v1::SettlementTender* t = st.add_tenders();
+            t->set_method(pay.method());
+            *t->mutable_amount() = pay.amount();
+            t->set_external_reference(pay.external_reference());
+          }
+          if (!o.customer_id().empty() && customers_ != nullptr) {
+            const int64_t earned =
+                PointsEarned(non_points, options_.points_earned_per_yuan);
+            if (earned > 0) {
+              RETURN_IF_ERROR(
+                  customers_
+                      ->ChangePoints(ctx, o.customer_id(), earned,
+                                     absl::StrCat("earned on order ", id))
+                      .status());
+            }
+            o.set_points_earned(earned);
+            RETURN_IF_ERROR(customers_->RecordPurchase(
+                ctx, o.customer_id(), o.total().minor_units(), ctx.now_micros));
+          }
+          st.set_settlement_id(NewId("stl", ctx.now_micros));
+          st.set_order_id(id);
+          st.set_branch_id(o.branch_id());
+          *st.mutable_total() = o.total();
+          *st.mutable_paid_time() = o.paid_time();
+          const absl::CivilDay day = absl::ToCivilDay(
+              absl::FromUnixMicros(ctx.now_micros), options_.time_zone);
+          common::v1::Date* date = st.mutable_business_date();
+          date->set_year(static_cast<int32_t>(day.year()));
+          date->set_month(day.month());
+          date->set_day(day.day());
+          RETURN_IF_ERROR(InsertSettlement(ctx.conn, so.row, st));
+          *out->mutable_settlement() = std::move(st);
+        }
+        RETURN_IF_ERROR(SaveOrder(ctx, so, event));
+        *out->mutable_payment() = record;
+        *out->mutable_order() = std::move(o);
+        ApplyPiiPolicy(visible, out->mutable_order());
+        return absl::OkStatus();
+      },
+      std::move(reply));
+}
+
+void OrderManager::GetSettlement(CallMeta call,
+                                 const v1::GetSettlementRequest& req,
+                                 Reply<v1::GetSettlementResponse> reply) {
+  const PrincipalPtr& p = call.principal;
+  ViolationCollector v;
+  switch (req.key_case()) {
+    case v1::GetSettlementRequest::kSettlementId:
+      CheckId(v, "settlement_id", req.settlement_id());
+      break;
+    case v1::GetSettlementRequest::kOrderId:
+      CheckId(v, "order_id", req.order_id());
+      break;
+    default:
+      v.Add("settlement_id", "one of settlement_id and order_id is required");
+  }
+  if (!v.empty()) return reply(v.ToStatus());
+  v1::Settlement* out = reply.out()->mutable_settlement();
+  reply(db_.Read(call.wait, [&](db::Connection& conn) {
+    return orders::GetSettlement(conn, req.settlement_id(), req.order_id(),
+                                 BranchScope(*p), out);
+  }));
+}
+
+void OrderManager::ListSettlements(CallMeta call,
+                                   const v1::ListSettlementsRequest& req,
+                                   Reply<v1::ListSettlementsResponse> reply) {
+  const PrincipalPtr& p = call.principal;
+  ViolationCollector v;
+  CheckId(v, "branch_id", req.branch_id());
+  const std::optional<int32_t> start =
+      CheckDate(v, "start_date", req.has_start_date(), req.start_date());
+  const std::optional<int32_t> end =
+      CheckDate(v, "end_date", req.has_end_date(), req.end_date());
+  if (start && end) {
+    const absl::CivilDay first(req.start_date().year(),
+                               req.start_date().month(),
+                               req.start_date().day());
+    const absl::CivilDay last(req.end_date().year(), req.end_date().month(),
+                              req.end_date().day());
+    if (last < first) {
+      v.Add("end_date", "must not be before start_date");
+    } else if (last - first > kMaxSettlementDays) {
+      v.Add("end_date", absl::StrCat("must be at most ", kMaxSettlementDays,
+                                     " days after start_date"));
+    }
+  }
+  absl::StatusOr<int> page_size = ResolvePageSize(req.page_size());
+  v.Merge(page_size.status());
+  const std::string scope =
+      TokenScope(call.method, *p,
+                 absl::StrCat(req.branch_id(), "&", start.value_or(0), "&",
+                              end.value_or(0)));
+  absl::StatusOr<int64_t> after = tokens_.Decode(req.page_token(), scope);
+  v.Merge(after.status());
+  if (!v.empty()) return reply(v.ToStatus());
+  if (p->role == Role::kBranch && req.branch_id() != p->branch_id) {
+    return reply(absl::PermissionDeniedError(
+        absl::StrCat("branch_id: branch '", p->branch_id,
+                     "' may only list its own settlements")));
+  }
+  SettlementQuery q;
+  q.branch_id = req.branch_id();
+  q.start_date = *start;
+  q.end_date = *end;
+  q.after_row = *after;
+  q.limit = *page_size + 1;
+  v1::ListSettlementsResponse* out = reply.out();
+  reply(db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        std::vector<int64_t> rows,
+        orders::ListSettlements(conn, q, out->mutable_settlements()));
+    auto* slips = out->mutable_settlements();
+    const bool more = static_cast<int>(rows.size()) > *page_size;
+    if (more) slips->DeleteSubrange(*page_size, slips->size() - *page_size);
+    if (more)
+      out->set_next_page_token(tokens_.Encode(scope, rows[*page_size - 1]));
+    return absl::OkStatus();
+  }));
+}
+
+absl::Status OrderManager::ExportPerson(
+    db::Connection& conn, const std::string& customer_id,
+    google::protobuf::RepeatedPtrField<google::protobuf::Any>* out) {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                   ListCustomerOrderIds(conn, customer_id));
+  for (const std::string& id : ids) {
+    v1::Order o;
+    RETURN_IF_ERROR(orders::GetOrder(conn, id, "", &o));
+    out->Add()->PackFrom(o);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OrderManager::ErasePerson(db::MutationContext& ctx,
+                                       const std::string& customer_id) {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                   ListCustomerOrderIds(ctx.conn, customer_id));
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(StoredOrder so, orders::GetOrder(ctx.conn, id, ""));
+    if (so.order.has_delivery()) {
+      so.order.mutable_delivery()->Clear();
+      RETURN_IF_ERROR(SaveOrder(ctx, so, "DELIVERY_ERASED"));
+    }
+    // Stored replay copies of this order's answers hold the old details.
+    RETURN_IF_ERROR(db::RewriteStoredResponses(
+        ctx.conn, ResourceName(id),
+        [&customer_id](google::protobuf::Message* m) {
+          ScrubDelivery(m, customer_id);
+        }));
+  }
+  // Belt and braces: every row of the customer, whatever its state.
+  return EraseDeliveries(ctx.conn, customer_id);
+}
+
+}  // namespace retail::orders

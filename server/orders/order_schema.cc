@@ -1,0 +1,100 @@
+#include "server/orders/order_schema.h"
+
+namespace retail::orders {
+namespace {
+
+constexpr char kV1[] = R"sql(
+CREATE TABLE orders (
+  id                 INTEGER PRIMARY KEY,  -- keyset pagination key
+  order_id           TEXT NOT NULL UNIQUE,
+  revision           INTEGER NOT NULL,
+  customer_id        TEXT NOT NULL,        -- '' for a walk-in
+  branch_id          TEXT NOT NULL,
+  channel            INTEGER NOT NULL CHECK (channel BETWEEN 1 AND 4),
+  status             INTEGER NOT NULL CHECK (status BETWEEN 1 AND 6),
+  -- The lines: a serialised retail.orders.v1.Order holding only `items`
+  -- (line totals included). Never queried by SQL, always read whole.
+  items              BLOB NOT NULL,
+  has_delivery       INTEGER NOT NULL CHECK (has_delivery IN (0, 1)),
+  -- Personal data: emptied when the customer is erased.
+  delivery_recipient TEXT NOT NULL,
+  delivery_phone     TEXT NOT NULL,
+  delivery_address   TEXT NOT NULL,
+  currency_code      TEXT NOT NULL,
+  total_minor        INTEGER NOT NULL CHECK (total_minor >= 0),
+  paid_minor         INTEGER NOT NULL CHECK (paid_minor >= 0),
+  points_earned      INTEGER NOT NULL CHECK (points_earned >= 0),
+  cancel_reason      TEXT NOT NULL,
+  create_time_us     INTEGER NOT NULL,
+  update_time_us     INTEGER NOT NULL,
+  paid_time_us       INTEGER,
+  complete_time_us   INTEGER,
+  cancel_time_us     INTEGER
+) STRICT;
+CREATE INDEX orders_by_branch ON orders (branch_id, id);
+CREATE INDEX orders_by_customer ON orders (customer_id, id);
+CREATE INDEX orders_by_branch_customer ON orders (branch_id, customer_id, id);
+
+-- Every tender attempt, succeeded or failed, oldest first by id.
+CREATE TABLE order_payments (
+  id                 INTEGER PRIMARY KEY,
+  payment_id         TEXT NOT NULL UNIQUE,
+  order_row          INTEGER NOT NULL REFERENCES orders (id),
+  method             INTEGER NOT NULL CHECK (method BETWEEN 1 AND 7),
+  amount_minor       INTEGER NOT NULL CHECK (amount_minor > 0),
+  external_reference TEXT NOT NULL,
+  outcome            INTEGER NOT NULL CHECK (outcome IN (1, 2)),
+  failure_reason     TEXT NOT NULL,
+  points_debited     INTEGER NOT NULL CHECK (points_debited >= 0),
+  staff_id           TEXT NOT NULL,
+  create_time_us     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX order_payments_by_order ON order_payments (order_row, id);
+-- A succeeded tender's reference may pay one order only (PayOrder checks).
+CREATE INDEX order_payments_by_reference
+  ON order_payments (method, external_reference)
+  WHERE outcome = 1 AND external_reference != '';
+
+CREATE TABLE order_refunds (
+  id                 INTEGER PRIMARY KEY,
+  refund_id          TEXT NOT NULL UNIQUE,
+  order_row          INTEGER NOT NULL REFERENCES orders (id),
+  payment_id         TEXT NOT NULL,
+  method             INTEGER NOT NULL,
+  amount_minor       INTEGER NOT NULL CHECK (amount_minor > 0),
+  points_restored    INTEGER NOT NULL CHECK (points_restored >= 0),
+  external_reference TEXT NOT NULL,
+  reason             TEXT NOT NULL,
+  create_time_us     INTEGER NOT NULL
+) STRICT;
+CREATE INDEX order_refunds_by_order ON order_refunds (order_row, id);
+
+-- Settlement slips (结算单), one per paid order, kept for audit.
+CREATE TABLE settlements (
+  id             INTEGER PRIMARY KEY,
+  settlement_id  TEXT NOT NULL UNIQUE,
+  order_row      INTEGER NOT NULL UNIQUE REFERENCES orders (id),
+  order_id       TEXT NOT NULL UNIQUE,
+  branch_id      TEXT NOT NULL,
+  -- A serialised retail.orders.v1.Settlement holding only `tenders`.
+  tenders        BLOB NOT NULL,
+  currency_code  TEXT NOT NULL,
+  total_minor    INTEGER NOT NULL,
+  paid_time_us   INTEGER NOT NULL,
+  business_date  INTEGER NOT NULL       -- yyyymmdd in the chain's time zone
+) STRICT;
+CREATE INDEX settlements_by_branch_day ON settlements (branch_id, business_date, id);
+)sql";
+
+}  // namespace
+
+const db::ModuleSchema& OrderSchema() {
+  static const auto* const kSchema = new db::ModuleSchema{
+      "orders",
+      {
+          {1, "orders, payments, refunds and settlement slips", kV1},
+      }};
+  return *kSchema;
+}
+
+}  // namespace retail::orders
