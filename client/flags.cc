@@ -1,6 +1,7 @@
 #include "client/flags.h"
 
 #include <cctype>
+#include <cstdint>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -33,7 +34,52 @@ bool ParseDateText(absl::string_view text, retail::common::v1::Date* date) {
   return true;
 }
 
+// "12", "12.5", "12.50" -> minor units; false for anything else, for a
+// negative amount, and for one that does not fit in int64.
+bool ParseMoneyText(absl::string_view text, int64_t* minor) {
+  const size_t dot = text.find('.');
+  const absl::string_view whole = text.substr(0, dot);
+  const absl::string_view cents =
+      dot == absl::string_view::npos ? "" : text.substr(dot + 1);
+  if (whole.empty() || whole.size() > 16 || cents.size() > 2 ||
+      (dot != absl::string_view::npos && cents.empty())) {
+    return false;
+  }
+  for (const char c : whole) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  for (const char c : cents) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  int64_t major = 0, fraction = 0;
+  if (!absl::SimpleAtoi(whole, &major)) return false;
+  if (!cents.empty() && !absl::SimpleAtoi(cents, &fraction)) return false;
+  if (cents.size() == 1) fraction *= 10;
+  *minor = major * 100 + fraction;  // 16 digits: no overflow
+  return true;
+}
+
 }  // namespace
+
+CLI::Validator MoneyValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        int64_t minor = 0;
+        if (ParseMoneyText(text, &minor)) return "";
+        return "'" + text +
+               "' is not an amount: digits with at most two decimals, e.g. "
+               "12.50";
+      },
+      "AMOUNT");
+}
+
+retail::common::v1::Money ParseMoney(const std::string& text) {
+  retail::common::v1::Money money;
+  int64_t minor = 0;
+  ParseMoneyText(text, &minor);  // checked by MoneyValidator()
+  money.set_minor_units(minor);
+  return money;
+}
 
 CLI::Validator DateValidator() {
   return CLI::Validator(

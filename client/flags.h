@@ -30,6 +30,15 @@ CLI::Validator IdValidator();
 // Converts text accepted by DateValidator() into a retail.common.v1.Date.
 retail::common::v1::Date ParseDate(const std::string& text);
 
+// Validator for an amount of money in major units with at most two decimals
+// ("12", "12.5", "12.50"), not negative. Like the others, a typo is a usage
+// error (exit 2) naming the flag.
+CLI::Validator MoneyValidator();
+
+// Converts text accepted by MoneyValidator() into a Money in minor units
+// (12.50 -> 1250) with no currency code, which means the server's currency.
+retail::common::v1::Money ParseMoney(const std::string& text);
+
 // Adds a comma-separated list option ("--sizes M,L" or "--sizes M --sizes L").
 // An empty value ("--sizes ''") yields an empty list, which is how an agent
 // clears a list on update.

@@ -12,6 +12,7 @@
 #include "client/customers_commands.h"
 #include "client/flags.h"
 #include "client/global_options.h"
+#include "client/orders_commands.h"
 #include "client/server_commands.h"
 
 namespace retail::cli {
@@ -61,8 +62,9 @@ int Run(int argc, char** argv) {
       "followed by the offending fields or the reason.");
   app.require_subcommand(1);
   AddGlobalOptions(app, &options);
-  // One call per area; orders, complaints and feedback go beside these.
+  // One call per area; complaints and feedback go beside these.
   AddCustomersCommands(app, options);
+  AddOrdersCommands(app, options);
   AddServerCommands(app, options);
   try {
     app.parse(argc, argv);

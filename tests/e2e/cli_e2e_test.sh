@@ -359,6 +359,94 @@ grep -qF "$want" "$tmp/out" ||
   fail "table lacks create_time '$want': $(cat "$tmp/out")"
 [[ ! -s "$tmp/err" ]] || fail "unexpected stderr: $(cat "$tmp/err")"
 
+# ---- Orders: a store sale paid with points and cash -------------------------
+step "orders: a member of B001 with 100 points"
+out=$(b001 -o json customers create --name 李小红 --phone 13800138000)
+member=$(json_get customer.customer_id <<<"$out")
+b001 customers points adjust "$member" --delta 100 --reason "opening gift" \
+  >/dev/null 2>&1
+
+step "orders: the till's total must match (expected total 198.00 vs 200.00)"
+expect_fail INVALID_ARGUMENT b001 orders create --customer "$member" \
+  --item "A1001:2:99.00:T恤" --expected-total 200.00
+grep -q "field expected_total" "$tmp/err" ||
+  fail "no BadRequest violation for expected_total: $(cat "$tmp/err")"
+
+step "orders: create from an items file; the server computes the total"
+printf '[{"sku": "A1001", "name": "T恤", "quantity": 2, "unit_price": {"minor_units": 9900}}]' \
+  >"$tmp/items.json"
+out=$(b001 -o json orders create --customer "$member" \
+  --items-file "$tmp/items.json" --expected-total 198.00)
+order=$(json_get order.order_id <<<"$out")
+expect_eq "order branch" B001 "$(json_get order.branch_id <<<"$out")"
+expect_eq "order total" 19800 "$(json_get order.total.minor_units <<<"$out")"
+expect_eq "new order status" ORDER_STATUS_PENDING_PAYMENT \
+  "$(json_get order.status <<<"$out")"
+
+step "orders: B002 cannot see B001's order"
+expect_fail NOT_FOUND b002 orders get "$order"
+expect_fail NOT_FOUND b002 orders pay "$order" --method cash --amount 1.00
+
+step "orders: a declined WeChat payment is kept and the order stays payable"
+out=$(b001 -o json orders pay "$order" --method wechat --amount 198.00 \
+  --reference WX-E2E-1 --failed "余额不足")
+expect_eq "after a failed tender" ORDER_STATUS_PENDING_PAYMENT \
+  "$(json_get order.status <<<"$out")"
+expect_eq "failed attempt kept" PAYMENT_OUTCOME_FAILED \
+  "$(json_get payment.outcome <<<"$out")"
+
+step "orders: 1.00 in points (100 points), then 197.00 cash makes it PAID"
+out=$(b001 -o json orders pay "$order" --method points --amount 1.00)
+expect_eq "points debited" 100 "$(json_get payment.points_debited <<<"$out")"
+pay_rid=req-e2e-cash-1
+out=$(b001 -o json orders pay "$order" --method cash --amount 197.00 \
+  --request-id "$pay_rid")
+expect_eq "paid order" ORDER_STATUS_PAID "$(json_get order.status <<<"$out")"
+expect_eq "settlement total" 19800 \
+  "$(json_get settlement.total.minor_units <<<"$out")"
+expect_eq "tenders on the slip" 2 "$(json_len settlement.tenders <<<"$out")"
+
+step "orders: the retried cash payment charges nothing twice"
+out=$(b001 -o json orders pay "$order" --method cash --amount 197.00 \
+  --request-id "$pay_rid")
+expect_eq "payments after the retry" 3 "$(json_len order.payments <<<"$out")"
+expect_fail FAILED_PRECONDITION b001 orders pay "$order" --method cash \
+  --amount 1.00
+
+step "orders: points earned on the cash part; the balance is the ledger's sum"
+out=$(admin -o json customers get "$member")
+expect_eq "balance: 100 - 100 + 197 earned" 197 \
+  "$(json_get customer.points_balance <<<"$out")"
+expect_eq "order count" 1 "$(json_get customer.order_count <<<"$out")"
+
+step "orders: settlement slip by order, and the branch's slips for today"
+out=$(b001 -o json settlements get --order "$order")
+expect_eq "slip order" "$order" "$(json_get settlement.order_id <<<"$out")"
+today=$(TZ=Asia/Shanghai date +%F)
+out=$(b001 -o json settlements list --branch B001 --from "$today")
+expect_eq "slips today in B001" 1 "$(json_len settlements <<<"$out")"
+b001 settlements list --branch B001 --from "$today" >"$tmp/out"
+grep -q "$order" "$tmp/out" || fail "slip table lacks the order: $(cat "$tmp/out")"
+
+step "orders: complete the paid order"
+out=$(b001 -o json orders complete "$order")
+expect_eq "completed" ORDER_STATUS_COMPLETED "$(json_get order.status <<<"$out")"
+
+step "orders: cancel a partly paid walk-in order; its cash is refunded"
+out=$(b001 -o json orders create --item "B2002:1:50.00:袜子")
+walkin=$(json_get order.order_id <<<"$out")
+b001 orders pay "$walkin" --method cash --amount 20.00 >/dev/null 2>&1
+out=$(b001 -o json orders cancel "$walkin" --reason "顾客改变主意")
+expect_eq "cancelled" ORDER_STATUS_CANCELLED "$(json_get order.status <<<"$out")"
+expect_eq "refunds" 1 "$(json_len order.refunds <<<"$out")"
+expect_eq "refunded amount" 2000 \
+  "$(json_get order.refunds.0.amount.minor_units <<<"$out")"
+
+step "orders: list B001's orders as a table"
+b001 orders list --branch B001 >"$tmp/out"
+grep -q "$order" "$tmp/out" && grep -q "$walkin" "$tmp/out" ||
+  fail "order table lacks an order: $(cat "$tmp/out")"
+
 step "SIGTERM stops the server with exit 0"
 stop_server
 
@@ -366,6 +454,10 @@ step "restart on the same database"
 start_server
 
 step "data survived the restart"
+out=$(b001 -o json orders get "$order")
+expect_eq "order after restart" ORDER_STATUS_COMPLETED \
+  "$(json_get order.status <<<"$out")"
+expect_eq "payments after restart" 3 "$(json_len order.payments <<<"$out")"
 out=$(admin -o json customers get "$id")
 expect_eq "email after restart" wang.xm@example.com "$(json_get customer.email <<<"$out")"
 expect_eq "points after restart" 70 "$(json_get customer.points_balance <<<"$out")"
