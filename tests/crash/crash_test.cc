@@ -299,7 +299,8 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     std::cout << "[crash] round " << round << ": serving "
               << absl::ToInt64Milliseconds(last_start_) << " ms after exec; "
               << how << " under load; retried " << queued_retries
-              << " from earlier rounds; " << stats.creates + stats.adjusts
+              << " from earlier rounds; "
+              << stats.creates + stats.adjusts + stats.orders + stats.payments
               << " requests so far, " << stats.acked << " acknowledged, "
               << ledger_->Unacknowledged() << " waiting for a retry"
               << std::endl;
@@ -433,9 +434,22 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     EXPECT_EQ(integrity_, "ok");
     EXPECT_EQ(scalar("SELECT COUNT(*) FROM pragma_foreign_key_check"), "0");
 
-    size_t creates = 0, adjusts = 0;
+    size_t creates = 0, adjusts = 0, order_creates = 0, pays = 0;
     for (const Entry& e : entries) {
-      (e.kind == Kind::kCreate ? creates : adjusts) += 1;
+      switch (e.kind) {
+        case Kind::kCreate:
+          ++creates;
+          break;
+        case Kind::kAdjust:
+          ++adjusts;
+          break;
+        case Kind::kCreateOrder:
+          ++order_creates;
+          break;
+        case Kind::kPay:
+          ++pays;
+          break;
+      }
     }
 
     // Exactly one row per create request. Each request has its own phone,
@@ -481,8 +495,13 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
       }
     }
     points_rows_ = txns.size();
-    EXPECT_EQ(txns.size(), adjusts)
-        << "ledger rows vs distinct AdjustPoints requests";
+    // Ledger rows: one per AdjustPoints request, one per member order that
+    // earned points when it became paid.
+    const std::string earned_rows = scalar(
+        "SELECT COUNT(*) FROM orders WHERE customer_id != ''"
+        " AND points_earned > 0");
+    EXPECT_EQ(std::to_string(txns.size() - adjusts), earned_rows)
+        << "ledger rows vs AdjustPoints requests + orders that earned points";
     // The stored running balance must add up in commit order.
     EXPECT_EQ(
         scalar("SELECT COUNT(*) FROM points_transactions t WHERE "
@@ -496,16 +515,83 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
                      "     FROM points_transactions t"
                      "     WHERE t.customer_row = c.id)"),
               "0");
-    // ...and each change has its event: one per customer for its creation,
-    // one per points adjustment.
-    EXPECT_EQ(scalar("SELECT COUNT(*) FROM events"),
-              std::to_string(creates + adjusts));
+    // ...and each change has its event. A customer: its creation, each
+    // ledger row, each purchase recorded (a paid member order).
     EXPECT_EQ(scalar("SELECT COUNT(*) FROM customers c WHERE"
                      " (SELECT COUNT(*) FROM events e"
-                     "  WHERE e.resource_id = c.customer_id) !="
+                     "  WHERE e.resource_type = 'customer'"
+                     "    AND e.resource_id = c.customer_id) !="
                      " 1 + (SELECT COUNT(*) FROM points_transactions t"
-                     "      WHERE t.customer_row = c.id)"),
+                     "      WHERE t.customer_row = c.id)"
+                     "   + (SELECT COUNT(*) FROM orders o"
+                     "      WHERE o.customer_id = c.customer_id"
+                     "        AND o.status IN (2, 3))"),
               "0");
+    // An order: its creation and each tender recorded.
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM orders o WHERE"
+                     " (SELECT COUNT(*) FROM events e"
+                     "  WHERE e.resource_type = 'order'"
+                     "    AND e.resource_id = o.order_id) !="
+                     " 1 + (SELECT COUNT(*) FROM order_payments p"
+                     "      WHERE p.order_row = o.id)"),
+              "0");
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM events"),
+              scalar("SELECT (SELECT COUNT(*) FROM customers)"
+                     " + (SELECT COUNT(*) FROM points_transactions)"
+                     " + (SELECT COUNT(*) FROM orders WHERE customer_id != ''"
+                     "    AND status IN (2, 3))"
+                     " + (SELECT COUNT(*) FROM orders)"
+                     " + (SELECT COUNT(*) FROM order_payments)"))
+        << "events that belong to no change";
+
+    // Orders: one row per CreateOrder request and per PayOrder request; no
+    // order overpaid; PAID exactly when its succeeded tenders make the
+    // total; one slip per paid order, for its total; each customer's order
+    // count is its paid orders.
+    order_rows_ = std::stoul(scalar("SELECT COUNT(*) FROM orders"));
+    EXPECT_EQ(order_rows_, order_creates) << "orders rows vs CreateOrder";
+    payment_rows_ = std::stoul(scalar("SELECT COUNT(*) FROM order_payments"));
+    EXPECT_EQ(payment_rows_, pays) << "payment rows vs PayOrder requests";
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM orders WHERE paid_minor >"
+                     " total_minor"),
+              "0")
+        << "overpaid orders";
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM orders o WHERE o.paid_minor !="
+                     " (SELECT COALESCE(SUM(amount_minor), 0)"
+                     "  FROM order_payments p"
+                     "  WHERE p.order_row = o.id AND p.outcome = 1)"),
+              "0")
+        << "orders whose paid amount is not their succeeded tenders";
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM orders o WHERE"
+                     " (o.status IN (2, 3)) != (o.paid_minor = o.total_minor)"),
+              "0")
+        << "orders PAID without their total, or their total without PAID";
+    paid_orders_ = std::stoul(
+        scalar("SELECT COUNT(*) FROM orders WHERE status IN (2, 3)"));
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM settlements s JOIN orders o"
+                     " ON o.id = s.order_row WHERE o.status IN (2, 3)"
+                     " AND s.total_minor = o.total_minor"),
+              std::to_string(paid_orders_))
+        << "paid orders vs their slips";
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM settlements"),
+              std::to_string(paid_orders_));
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM customers c WHERE c.order_count !="
+                     " (SELECT COUNT(*) FROM orders o"
+                     "  WHERE o.customer_id = c.customer_id"
+                     "    AND o.status IN (2, 3))"),
+              "0")
+        << "customers whose order count is not their paid orders";
+    std::map<std::string, std::string> payments;  // payment_id -> order_id
+    {
+      SQLite::Statement q(db,
+                          "SELECT p.payment_id, o.order_id, p.amount_minor"
+                          " FROM order_payments p JOIN orders o"
+                          " ON o.id = p.order_row");
+      while (q.executeStep()) {
+        payments[q.getColumn(0).getString()] = absl::StrCat(
+            q.getColumn(1).getString(), "/", q.getColumn(2).getInt64());
+      }
+    }
     EXPECT_EQ(scalar("SELECT COUNT(*) FROM idempotency_keys"),
               std::to_string(entries.size()));
 
@@ -567,6 +653,28 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
           report(absl::StrCat(e.request_id, ": row for ", c.customer_id(),
                               " differs from the acknowledgement"));
         }
+      } else if (e.kind == Kind::kCreateOrder) {
+        orders::v1::CreateOrderResponse ack;
+        ack.ParseFromString(e.first_ack);
+        if (ack.order().order_id().empty() ||
+            scalar("SELECT COUNT(*) FROM orders WHERE order_id = '" +
+                   ack.order().order_id() + "'") != "1") {
+          report(absl::StrCat(e.request_id, ": acknowledged order ",
+                              ack.order().order_id(), " is missing"));
+        }
+      } else if (e.kind == Kind::kPay) {
+        orders::v1::PayOrderResponse ack;
+        ack.ParseFromString(e.first_ack);
+        const auto row = payments.find(ack.payment().payment_id());
+        const std::string want = absl::StrCat(
+            e.pay.order_id(), "/", e.pay.payment().amount().minor_units());
+        if (row == payments.end()) {
+          report(absl::StrCat(e.request_id, ": acknowledged payment ",
+                              ack.payment().payment_id(), " is missing"));
+        } else if (row->second != want) {
+          report(absl::StrCat(e.request_id, ": stored payment ", row->second,
+                              " differs from the acknowledged ", want));
+        }
       } else {
         AdjustPointsResponse ack;
         ack.ParseFromString(e.first_ack);
@@ -612,6 +720,7 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
   std::string integrity_;
   size_t customer_rows_ = 0;  // in the database after the last shutdown
   size_t points_rows_ = 0;
+  size_t order_rows_ = 0, payment_rows_ = 0, paid_orders_ = 0;
 };
 
 TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
@@ -659,6 +768,14 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
     if (e.kind == Kind::kAdjust && e.acks > 0) {
       balances[e.adjust.customer_id()] += e.adjust.delta();
     }
+    // The tender that made an order paid carries the points it earned.
+    if (e.kind == Kind::kPay && e.acks > 0) {
+      orders::v1::PayOrderResponse ack;
+      ack.ParseFromString(e.first_ack);
+      if (ack.has_settlement() && !ack.order().customer_id().empty()) {
+        balances[ack.order().customer_id()] += ack.order().points_earned();
+      }
+    }
     max_attempts = std::max(max_attempts, e.first_ack_attempt);
     EXPECT_LE(e.first_ack_attempt, MaxAttemptsPerRequest())
         << e.request_id << " needed " << e.first_ack_attempt
@@ -677,9 +794,11 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
   std::cout << "[crash] summary: seed " << seed_ << "; " << KillRounds()
             << " kills under load + " << startup_kills_ << " during start-up; "
             << power_cuts_ << " power cuts; " << fsync_errors_
-            << " fsync errors survived; " << stats.creates + stats.adjusts
+            << " fsync errors survived; "
+            << stats.creates + stats.adjusts + stats.orders + stats.payments
             << " requests (" << stats.creates << " creates, " << stats.adjusts
-            << " adjusts), " << stats.sends << " sends; " << acked_before_kills
+            << " adjusts, " << stats.orders << " orders, " << stats.payments
+            << " payments), " << stats.sends << " sends; " << acked_before_kills
             << " acknowledged before the last kill; " << stats.retried
             << " needed a retry (" << lost_acks_
             << " answers lost to a kill after commit"
@@ -688,8 +807,9 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
             << max_attempts << " sends for one request; slowest restart "
             << absl::FormatDuration(max_start_)
             << "; database: " << customer_rows_ << " customers, "
-            << points_rows_ << " points rows, integrity_check " << integrity_
-            << "; "
+            << points_rows_ << " points rows, " << order_rows_ << " orders ("
+            << paid_orders_ << " paid), " << payment_rows_
+            << " payments, integrity_check " << integrity_ << "; "
             << absl::FormatDuration(
                    absl::Trunc(absl::Now() - start_, absl::Milliseconds(1)))
             << std::endl;

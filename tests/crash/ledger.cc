@@ -9,9 +9,13 @@ namespace retail::crash {
 namespace {
 
 // Share of fresh sends that are deliberate re-sends of an acknowledged
-// request, and of the rest, the share of points adjustments.
+// request; of the rest, the shares of each kind (customers make up what the
+// others cannot take: no adjustment before a customer exists, no payment
+// before an order does).
 constexpr double kResendShare = 0.05;
-constexpr double kAdjustShare = 0.5;
+constexpr double kAdjustShare = 0.25;
+constexpr double kOrderShare = 0.2;
+constexpr double kPayShare = 0.25;
 // A handful of home branches, so rows spread over the branch index.
 constexpr int kBranches = 20;
 
@@ -54,6 +58,75 @@ size_t Ledger::AddAdjustLocked() {
   return index;
 }
 
+size_t Ledger::AddOrderLocked() {
+  const size_t index = entries_.size();
+  std::uniform_int_distribution<int> percent(0, 99);
+  // Most orders are members' (points earned, purchase recorded), some
+  // walk-ins; any branch, since members buy anywhere.
+  std::string customer_id;
+  if (!acked_creates_.empty() && percent(rng_) < 70) {
+    customer_id = entries_[acked_creates_[std::uniform_int_distribution<size_t>(
+                               0, acked_creates_.size() - 1)(rng_)]]
+                      .customer_id;
+  }
+  Entry& e = entries_.emplace_back();
+  e.kind = Kind::kCreateOrder;
+  e.request_id = absl::StrFormat("crash-order-%07d", index);
+  orders::v1::Order* o = e.create_order.mutable_order();
+  o->set_customer_id(customer_id);
+  o->set_branch_id(absl::StrFormat(
+      "B%03d", std::uniform_int_distribution<int>(1, kBranches)(rng_)));
+  o->set_channel(orders::v1::ORDER_CHANNEL_STORE);
+  int64_t total = 0;
+  const int lines = std::uniform_int_distribution<int>(1, 3)(rng_);
+  for (int i = 0; i < lines; ++i) {
+    orders::v1::OrderItem* item = o->add_items();
+    item->set_sku(absl::StrFormat("SKU-%03d", percent(rng_)));
+    item->set_name(absl::StrCat("崩溃商品 ", i));
+    item->set_quantity(std::uniform_int_distribution<int64_t>(1, 3)(rng_));
+    item->mutable_unit_price()->set_minor_units(
+        std::uniform_int_distribution<int64_t>(100, 20000)(rng_));
+    total += item->quantity() * item->unit_price().minor_units();
+  }
+  e.create_order.set_request_id(e.request_id);
+  // One tender, or two that split the total.
+  if (total > 1 && percent(rng_) < 50) {
+    const int64_t first =
+        std::uniform_int_distribution<int64_t>(1, total - 1)(rng_);
+    e.tenders = {first, total - first};
+  } else {
+    e.tenders = {total};
+  }
+  return index;
+}
+
+size_t Ledger::AddPayLocked() {
+  const size_t pick =
+      std::uniform_int_distribution<size_t>(0, payable_.size() - 1)(rng_);
+  const auto [order_index, tender] = payable_[pick];
+  payable_[pick] = payable_.back();
+  payable_.pop_back();
+  const size_t index = entries_.size();
+  const std::string order_id = entries_[order_index].customer_id;
+  const int64_t amount = entries_[order_index].tenders[tender];
+  Entry& e = entries_.emplace_back();
+  e.kind = Kind::kPay;
+  e.request_id = absl::StrFormat("crash-pay-%07d", index);
+  e.pay.set_order_id(order_id);
+  orders::v1::Payment* p = e.pay.mutable_payment();
+  p->mutable_amount()->set_minor_units(amount);
+  p->set_outcome(orders::v1::PAYMENT_OUTCOME_SUCCEEDED);
+  if (tender % 2 == 0) {
+    p->set_method(orders::v1::PAYMENT_METHOD_CASH);
+  } else {
+    // Unique per payment: a reference may pay one order only.
+    p->set_method(orders::v1::PAYMENT_METHOD_WECHAT_PAY);
+    p->set_external_reference(absl::StrFormat("WX-CRASH-%07d", index));
+  }
+  e.pay.set_request_id(e.request_id);
+  return index;
+}
+
 std::optional<size_t> Ledger::NextToSend(bool allow_new) {
   std::lock_guard<std::mutex> lock(mu_);
   std::optional<size_t> next;
@@ -71,9 +144,17 @@ std::optional<size_t> Ledger::NextToSend(bool allow_new) {
       }
     }
     if (!next) {
-      next = (!acked_creates_.empty() && unit(rng_) < kAdjustShare)
-                 ? AddAdjustLocked()
-                 : AddCreateLocked();
+      const double roll = unit(rng_);
+      if (roll < kPayShare && !payable_.empty()) {
+        next = AddPayLocked();
+      } else if (roll < kPayShare + kOrderShare) {
+        next = AddOrderLocked();
+      } else if (roll < kPayShare + kOrderShare + kAdjustShare &&
+                 !acked_creates_.empty()) {
+        next = AddAdjustLocked();
+      } else {
+        next = AddCreateLocked();
+      }
     }
   }
   if (next) {
@@ -101,7 +182,7 @@ Entry Ledger::Snapshot(size_t index) const {
 }
 
 bool Ledger::RecordOk(size_t index, const std::string& response_bytes,
-                      const std::string& customer_id, int round) {
+                      const std::string& assigned_id, int round) {
   std::lock_guard<std::mutex> lock(mu_);
   Entry& e = entries_[index];
   e.in_flight = false;
@@ -113,8 +194,13 @@ bool Ledger::RecordOk(size_t index, const std::string& response_bytes,
     e.first_ack_attempt = e.attempts;
     acked_all_.push_back(index);
     if (e.kind == Kind::kCreate) {
-      e.customer_id = customer_id;
+      e.customer_id = assigned_id;
       acked_creates_.push_back(index);
+    } else if (e.kind == Kind::kCreateOrder) {
+      e.customer_id = assigned_id;
+      for (size_t t = 0; t < e.tenders.size(); ++t) {
+        payable_.emplace_back(index, t);
+      }
     }
     return true;
   }
@@ -175,7 +261,20 @@ LedgerStats Ledger::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   LedgerStats s;
   for (const Entry& e : entries_) {
-    (e.kind == Kind::kCreate ? s.creates : s.adjusts) += 1;
+    switch (e.kind) {
+      case Kind::kCreate:
+        ++s.creates;
+        break;
+      case Kind::kAdjust:
+        ++s.adjusts;
+        break;
+      case Kind::kCreateOrder:
+        ++s.orders;
+        break;
+      case Kind::kPay:
+        ++s.payments;
+        break;
+    }
     s.sends += e.attempts;
     s.acked += e.acks > 0 ? 1 : 0;
     s.retried += (e.acks == 0 ? e.attempts : e.first_ack_attempt) > 1 ? 1 : 0;

@@ -15,10 +15,13 @@
 #include <vector>
 
 #include "retail/customers/v1/customers.pb.h"
+#include "retail/orders/v1/orders.pb.h"
 
 namespace retail::crash {
 
-enum class Kind { kCreate, kAdjust };
+// Every kind of write the services have: customers (create, points) and
+// orders (create, pay). A new service adds its kinds here.
+enum class Kind { kCreate, kAdjust, kCreateOrder, kPay };
 
 // One logical write: a request_id and the payload sent with it on every
 // attempt (a retry must repeat both exactly).
@@ -27,6 +30,11 @@ struct Entry {
   std::string request_id;
   customers::v1::CreateCustomerRequest create;  // kind == kCreate
   customers::v1::AdjustPointsRequest adjust;    // kind == kAdjust
+  orders::v1::CreateOrderRequest create_order;  // kind == kCreateOrder
+  orders::v1::PayOrderRequest pay;              // kind == kPay
+  // kCreateOrder: the tenders planned for it, which add up to its total
+  // exactly, so that every one of them succeeds whatever the commit order.
+  std::vector<int64_t> tenders;
 
   int attempts = 0;  // sends, acknowledged or not
   int acks = 0;      // OK answers received
@@ -37,14 +45,18 @@ struct Entry {
   // SerializeAsString of the first OK response; every later OK answer to the
   // same request_id must be byte-identical (AIP-155 replay).
   std::string first_ack;
-  std::string customer_id;  // kCreate: assigned id once acknowledged
-  std::string last_error;   // of the latest failed send, for failure reports
+  // kCreate: the customer's id; kCreateOrder: the order's; assigned by the
+  // server, known once acknowledged.
+  std::string customer_id;
+  std::string last_error;  // of the latest failed send, for failure reports
 };
 
 // Counters for the summary line.
 struct LedgerStats {
   int creates = 0;
   int adjusts = 0;
+  int orders = 0;
+  int payments = 0;
   int sends = 0;        // every attempt, answered or not
   int acked = 0;        // entries with at least one OK
   int retried = 0;      // entries needing more than one send for an OK
@@ -71,10 +83,11 @@ class Ledger {
   // entries while the test thread sends them.
   Entry Snapshot(size_t index) const;
 
-  // Records an OK answer. Returns false (and remembers why) if it differs
-  // from an earlier OK answer to the same request_id.
+  // Records an OK answer; `assigned_id` is the id a create got (customer or
+  // order). Returns false (and remembers why) if it differs from an earlier
+  // OK answer to the same request_id.
   bool RecordOk(size_t index, const std::string& response_bytes,
-                const std::string& customer_id, int round);
+                const std::string& assigned_id, int round);
 
   // Records a failed send. Unavailable/deadline/cancelled are what a killed
   // server looks like, so the request goes back to the retry queue; any
@@ -93,13 +106,17 @@ class Ledger {
  private:
   size_t AddCreateLocked();
   size_t AddAdjustLocked();
+  size_t AddOrderLocked();
+  size_t AddPayLocked();
 
   mutable std::mutex mu_;
   std::mt19937_64 rng_;
   std::deque<Entry> entries_;
   std::deque<size_t> retry_queue_;
   std::vector<size_t> acked_creates_;  // indices of acknowledged creates
-  std::vector<size_t> acked_all_;      // indices of acknowledged entries
+  // (acknowledged order's index, tender number) still to be paid
+  std::vector<std::pair<size_t, size_t>> payable_;
+  std::vector<size_t> acked_all_;  // indices of acknowledged entries
   std::vector<std::string> problems_;
   int in_flight_ = 0;
 };

@@ -17,6 +17,10 @@ using ::retail::customers::v1::AdjustPointsRequest;
 using ::retail::customers::v1::AdjustPointsResponse;
 using ::retail::customers::v1::CreateCustomerRequest;
 using ::retail::customers::v1::CreateCustomerResponse;
+using ::retail::orders::v1::CreateOrderRequest;
+using ::retail::orders::v1::CreateOrderResponse;
+using ::retail::orders::v1::PayOrderRequest;
+using ::retail::orders::v1::PayOrderResponse;
 
 // What one callback-API call needs to outlive the call.
 template <typename Request, typename Response>
@@ -122,7 +126,8 @@ LoadClient::LoadClient(std::shared_ptr<Ledger> ledger,
                        std::string token, int max_in_flight)
     : ledger_(std::move(ledger)),
       limit_(std::make_shared<InFlightLimit>(max_in_flight)),
-      stub_(customers::v1::CustomerService::NewStub(std::move(channel))),
+      stub_(customers::v1::CustomerService::NewStub(channel)),
+      orders_stub_(orders::v1::OrderService::NewStub(std::move(channel))),
       token_(std::move(token)) {}
 
 LoadClient::~LoadClient() { limit_->WaitIdle(kRpcTimeout + absl::Seconds(5)); }
@@ -146,40 +151,64 @@ void LoadClient::Drive(absl::Time until, bool allow_new, int round,
 
 void LoadClient::Send(size_t index, int round) {
   const Entry entry = ledger_->Snapshot(index);
-  auto* async = stub_->async();
-  if (entry.kind == Kind::kCreate) {
-    StartCall<CreateCustomerRequest, CreateCustomerResponse>(
-        entry.create, token_,
-        [async](auto* context, auto* request, auto* response, auto done) {
-          async->CreateCustomer(context, request, response, std::move(done));
-        },
-        [ledger = ledger_, limit = limit_, index, round](
-            const grpc::Status& status, const CreateCustomerResponse& r) {
-          if (status.ok()) {
-            ledger->RecordOk(index, r.SerializeAsString(),
-                             r.customer().customer_id(), round);
-          } else {
-            ledger->RecordFailure(index, status.error_code(),
-                                  status.error_message());
-          }
-          limit->Release();
-        });
-  } else {
-    StartCall<AdjustPointsRequest, AdjustPointsResponse>(
-        entry.adjust, token_,
-        [async](auto* context, auto* request, auto* response, auto done) {
-          async->AdjustPoints(context, request, response, std::move(done));
-        },
-        [ledger = ledger_, limit = limit_, index, round](
-            const grpc::Status& status, const AdjustPointsResponse& r) {
-          if (status.ok()) {
-            ledger->RecordOk(index, r.SerializeAsString(), "", round);
-          } else {
-            ledger->RecordFailure(index, status.error_code(),
-                                  status.error_message());
-          }
-          limit->Release();
-        });
+  // Every kind ends the same way: OK goes to the ledger with the id the
+  // server assigned (if any), anything else back to the retry logic.
+  auto record = [ledger = ledger_, limit = limit_, index, round](
+                    const grpc::Status& status, const std::string& bytes,
+                    const std::string& assigned_id) {
+    if (status.ok()) {
+      ledger->RecordOk(index, bytes, assigned_id, round);
+    } else {
+      ledger->RecordFailure(index, status.error_code(), status.error_message());
+    }
+    limit->Release();
+  };
+  auto* customers = stub_->async();
+  auto* orders = orders_stub_->async();
+  switch (entry.kind) {
+    case Kind::kCreate:
+      StartCall<CreateCustomerRequest, CreateCustomerResponse>(
+          entry.create, token_,
+          [customers](auto* context, auto* request, auto* response, auto done) {
+            customers->CreateCustomer(context, request, response,
+                                      std::move(done));
+          },
+          [record](const grpc::Status& status,
+                   const CreateCustomerResponse& r) {
+            record(status, r.SerializeAsString(), r.customer().customer_id());
+          });
+      break;
+    case Kind::kAdjust:
+      StartCall<AdjustPointsRequest, AdjustPointsResponse>(
+          entry.adjust, token_,
+          [customers](auto* context, auto* request, auto* response, auto done) {
+            customers->AdjustPoints(context, request, response,
+                                    std::move(done));
+          },
+          [record](const grpc::Status& status, const AdjustPointsResponse& r) {
+            record(status, r.SerializeAsString(), "");
+          });
+      break;
+    case Kind::kCreateOrder:
+      StartCall<CreateOrderRequest, CreateOrderResponse>(
+          entry.create_order, token_,
+          [orders](auto* context, auto* request, auto* response, auto done) {
+            orders->CreateOrder(context, request, response, std::move(done));
+          },
+          [record](const grpc::Status& status, const CreateOrderResponse& r) {
+            record(status, r.SerializeAsString(), r.order().order_id());
+          });
+      break;
+    case Kind::kPay:
+      StartCall<PayOrderRequest, PayOrderResponse>(
+          entry.pay, token_,
+          [orders](auto* context, auto* request, auto* response, auto done) {
+            orders->PayOrder(context, request, response, std::move(done));
+          },
+          [record](const grpc::Status& status, const PayOrderResponse& r) {
+            record(status, r.SerializeAsString(), "");
+          });
+      break;
   }
 }
 

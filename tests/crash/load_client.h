@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
+#include "retail/orders/v1/orders.grpc.pb.h"
 #include "tests/crash/ledger.h"
 
 namespace retail::crash {
@@ -65,6 +66,7 @@ class LoadClient {
   bool WaitIdle(absl::Duration timeout) { return limit_->WaitIdle(timeout); }
 
   customers::v1::CustomerService::Stub& stub() { return *stub_; }
+  orders::v1::OrderService::Stub& orders_stub() { return *orders_stub_; }
   const std::string& token() const { return token_; }
 
  private:
@@ -73,6 +75,7 @@ class LoadClient {
   std::shared_ptr<Ledger> ledger_;
   std::shared_ptr<InFlightLimit> limit_;
   std::unique_ptr<customers::v1::CustomerService::Stub> stub_;
+  std::unique_ptr<orders::v1::OrderService::Stub> orders_stub_;
   const std::string token_;
 };
 
