@@ -653,6 +653,16 @@ TEST_F(OrdersIntegrationTest, ExportIncludesOrdersAndEraseScrubsDelivery) {
   EXPECT_EQ(server_.QueryScalar(
                 "SELECT COUNT(*) FROM orders WHERE delivery_phone != ''"),
             "0");
+  // Nor in the stored answers a retry would replay (the create's and the
+  // payment's both carried the delivery details).
+  for (const char* trace : {"13912345678", "世纪大道", "王小明"}) {
+    EXPECT_EQ(server_.QueryScalar(
+                  absl::StrCat("SELECT COUNT(*) FROM idempotency_keys WHERE"
+                               " instr(response, CAST('",
+                               trace, "' AS BLOB)) > 0")),
+              "0")
+        << trace << " is still in a stored response";
+  }
   // An erased customer's pending order can still be paid.
   s = Pay(id, v1::PAYMENT_METHOD_CASH, 29'000);
   EXPECT_TRUE(s.ok()) << s.error_message();
