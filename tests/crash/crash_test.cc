@@ -201,7 +201,13 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     port_file_ = dir_ + "/port";
     server_->set_args({"--listen", "127.0.0.1:0", "--port_file", port_file_,
                        "--db", db_path_, "--auth_config", dir_ + "/auth.conf",
-                       "--shutdown_grace_seconds", "10"});
+                       "--shutdown_grace_seconds", "10",
+                       // No admission limit: on two busy cores a call keeps
+                       // its slot until gRPC's OnDone, which lags behind the
+                       // answers, so 64 calls in flight were once counted as
+                       // 256 and refused. That is issue 15's to fix; this
+                       // test is about durability, not admission.
+                       "--max_calls_in_flight", "0"});
   }
 
   void TearDown() override {
