@@ -2,8 +2,10 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -12,6 +14,8 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
@@ -20,6 +24,7 @@
 #include "client/output.h"
 #include "client/request_id.h"
 #include "client/rpc.h"
+#include "client/text_table.h"
 #include "retail/orders/v1/orders.grpc.pb.h"
 
 namespace retail::cli {
@@ -459,6 +464,122 @@ void AddSettlementList(CLI::App& settlements, const GlobalOptions& options) {
   });
 }
 
+// A method as a cashier names it: English, then Chinese.
+std::string MethodLabel(v1::PaymentMethod method) {
+  switch (method) {
+    case v1::PAYMENT_METHOD_CASH:
+      return "Cash 现金";
+    case v1::PAYMENT_METHOD_WECHAT_PAY:
+      return "WeChat Pay 微信支付";
+    case v1::PAYMENT_METHOD_ALIPAY:
+      return "Alipay 支付宝";
+    case v1::PAYMENT_METHOD_UNIONPAY:
+      return "UnionPay 云闪付";
+    case v1::PAYMENT_METHOD_BANK_CARD:
+      return "Bank card 银行卡";
+    case v1::PAYMENT_METHOD_BANK_TRANSFER:
+      return "Bank transfer 银行转账";
+    case v1::PAYMENT_METHOD_POINTS:
+      return "Points 积分抵扣";
+    default:
+      return v1::PaymentMethod_Name(method);
+  }
+}
+
+// Minor units as "1234.50" (two decimals, as on the slip).
+std::string Amount(const retail::common::v1::Money& m) {
+  const int64_t v = m.minor_units();
+  const uint64_t abs =
+      v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  std::string cents = std::to_string(abs % 100);
+  if (cents.size() < 2) cents.insert(0, "0");
+  return absl::StrCat(v < 0 ? "-" : "", abs / 100, ".", cents);
+}
+
+std::string Day(const retail::common::v1::Date& d) {
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
+
+// Prints the reconciliation as a cashier's day sheet: one row per method,
+// a total row, then the orders that do not add up.
+void PrintReconciliation(const v1::Reconciliation& r) {
+  const std::string currency = r.totals().sales().currency_code();
+  std::cout << "Daily reconciliation 日结对账  branch " << r.branch_id()
+            << "  business day " << Day(r.date()) << " (" << r.time_zone()
+            << ")  amounts in " << currency << "\n\n";
+  std::vector<std::vector<std::string>> rows = {
+      {"Method 支付方式", "Sales 销售", "Count 笔数", "Refunds 退款",
+       "Count 笔数", "Net 净额"}};
+  for (const v1::ReconciliationMethodRow& m : r.methods()) {
+    rows.push_back({MethodLabel(m.method()), Amount(m.sales()),
+                    absl::StrCat(m.sales_count()), Amount(m.refunds()),
+                    absl::StrCat(m.refund_count()), Amount(m.net())});
+  }
+  const v1::ReconciliationTotals& t = r.totals();
+  rows.push_back({"Total 合计", Amount(t.sales()),
+                  absl::StrCat(t.sales_count()), Amount(t.refunds()),
+                  absl::StrCat(t.refund_count()), Amount(t.net())});
+  // Figures right-aligned (they are ASCII, so bytes are cells).
+  for (size_t col = 1; col < rows[0].size(); ++col) {
+    size_t width = 0;
+    for (size_t i = 1; i < rows.size(); ++i)
+      width = std::max(width, rows[i][col].size());
+    for (size_t i = 1; i < rows.size(); ++i)
+      rows[i][col].insert(0, width - rows[i][col].size(), ' ');
+  }
+  WriteAligned(rows, std::cout);
+  std::cout << "\nOrders settled 结算单: " << t.settled_order_count()
+            << "   orders refunded 退款订单: " << t.refunded_order_count()
+            << "\n";
+  if (t.refund_count() > 0) {
+    std::cout
+        << "Refunds are those made during the day, whatever day the "
+           "order was paid; a partly paid order that was cancelled "
+           "never had a slip, so its refunded tenders are not in Sales.\n";
+  }
+  if (r.discrepancies().empty()) {
+    std::cout << "\nNo discrepancies 账目相符.\n";
+    return;
+  }
+  std::cout << "\nDiscrepancies 账目不符 (" << r.discrepancies_size() << "):\n";
+  std::vector<std::vector<std::string>> bad = {
+      {"order_id", "status", "total", "paid", "problem"}};
+  for (const v1::ReconciliationDiscrepancy& d : r.discrepancies()) {
+    const std::string& name = v1::OrderStatus_Name(d.status());
+    absl::string_view status = name;
+    absl::ConsumePrefix(&status, "ORDER_STATUS_");
+    bad.push_back({d.order_id(), std::string(status), Amount(d.total()),
+                   Amount(d.paid()), d.description()});
+  }
+  WriteAligned(bad, std::cout);
+}
+
+void AddSettlementReconcile(CLI::App& settlements,
+                            const GlobalOptions& options) {
+  struct Flags {
+    std::string branch_id, date;
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = settlements.add_subcommand(
+      "reconcile",
+      "Reconcile one branch's business day (核对账目, in the chain's time "
+      "zone): sales, refunds and net per tender method, and the orders "
+      "whose payments do not add up.");
+  cmd->add_option("--branch", flags->branch_id, "The branch")->required();
+  cmd->add_option("--date", flags->date, "The business day, YYYY-MM-DD")
+      ->check(DateValidator())
+      ->required();
+  cmd->callback([&options, flags] {
+    v1::GetDailyReconciliationRequest request;
+    request.set_branch_id(flags->branch_id);
+    *request.mutable_date() = ParseDate(flags->date);
+    const auto response = Call(options, *NewStub(options),
+                               &Stub::GetDailyReconciliation, request);
+    Emit(options, response,
+         [&] { PrintReconciliation(response.reconciliation()); });
+  });
+}
+
 }  // namespace
 
 void AddOrdersCommands(CLI::App& app, const GlobalOptions& options) {
@@ -474,10 +595,12 @@ void AddOrdersCommands(CLI::App& app, const GlobalOptions& options) {
   AddComplete(*orders, options);
 
   CLI::App* settlements = app.add_subcommand(
-      "settlements", "Settlement slips (结算单) of paid orders.");
+      "settlements",
+      "Settlement slips (结算单) of paid orders, and daily reconciliation.");
   settlements->require_subcommand(1);
   AddSettlementGet(*settlements, options);
   AddSettlementList(*settlements, options);
+  AddSettlementReconcile(*settlements, options);
 }
 
 }  // namespace retail::cli

@@ -1,11 +1,17 @@
 #include "server/orders/order_manager.h"
 
 #include <limits>
+#include <map>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "common/ids.h"
 #include "common/validation.h"
@@ -252,6 +258,12 @@ int64_t PointsEarned(int64_t paid_minor, int64_t points_earned_per_yuan) {
   return earned > std::numeric_limits<int64_t>::max()
              ? std::numeric_limits<int64_t>::max()
              : static_cast<int64_t>(earned);
+}
+
+std::pair<int64_t, int64_t> BusinessDayMicros(absl::CivilDay day,
+                                              absl::TimeZone zone) {
+  return {absl::ToUnixMicros(absl::FromCivil(day, zone)),
+          absl::ToUnixMicros(absl::FromCivil(day + 1, zone))};
 }
 
 OrderManager::OrderManager(db::Database& db, const Clock& clock,
@@ -867,6 +879,229 @@ void OrderManager::ListSettlements(CallMeta call,
     if (more) slips->DeleteSubrange(*page_size, slips->size() - *page_size);
     if (more)
       out->set_next_page_token(tokens_.Encode(scope, rows[*page_size - 1]));
+    return absl::OkStatus();
+  }));
+}
+
+namespace {
+
+// Adds `delta` to `*sum`; false on overflow.
+bool AddMinor(int64_t* sum, int64_t delta) {
+  return !__builtin_add_overflow(*sum, delta, sum);
+}
+
+common::v1::Money MoneyOf(const std::string& currency, int64_t minor) {
+  common::v1::Money m;
+  m.set_currency_code(currency);
+  m.set_minor_units(minor);
+  return m;
+}
+
+// What does not add up about one order touched during the day, as
+// clauses (none when its payments add up). `net` is its succeeded tenders
+// minus its refunds. Amounts are minor units.
+std::vector<std::string> CheckOrderAddsUp(const DayOrder& o, int64_t net) {
+  std::vector<std::string> problems;
+  absl::string_view status = v1::OrderStatus_Name(o.status);
+  absl::ConsumePrefix(&status, "ORDER_STATUS_");
+  if (o.paid_minor != net) {
+    problems.push_back(absl::StrCat(
+        "its recorded paid amount is ", o.paid_minor,
+        " but its succeeded tenders (", o.succeeded_minor,
+        ") minus its refunds (", o.refunded_minor, ") come to ", net));
+  }
+  if (net < 0) {
+    problems.push_back(absl::StrCat("its refunds (", o.refunded_minor,
+                                    ") exceed its succeeded tenders (",
+                                    o.succeeded_minor, ")"));
+  }
+  if (net > o.total_minor) {
+    problems.push_back(absl::StrCat(
+        "it is overpaid: ", net, " paid against a total of ", o.total_minor));
+  }
+  switch (o.status) {
+    case v1::ORDER_STATUS_PAID:
+    case v1::ORDER_STATUS_COMPLETED:
+      if (net != o.total_minor && net <= o.total_minor) {
+        problems.push_back(
+            absl::StrCat("it is ", status,
+                         " but its succeeded tenders minus refunds come to ",
+                         net, ", not its total of ", o.total_minor));
+      }
+      break;
+    case v1::ORDER_STATUS_PARTIALLY_RETURNED:
+    case v1::ORDER_STATUS_RETURNED:
+      if (o.succeeded_minor != o.total_minor) {
+        problems.push_back(absl::StrCat(
+            "it is ", status, " but its succeeded tenders come to ",
+            o.succeeded_minor, ", not its total of ", o.total_minor));
+      }
+      break;
+    case v1::ORDER_STATUS_PENDING_PAYMENT:
+      if (net >= o.total_minor) {
+        problems.push_back(absl::StrCat("it is still PENDING_PAYMENT although ",
+                                        net, " is paid against a total of ",
+                                        o.total_minor));
+      }
+      if (o.slip_total_minor.has_value()) {
+        problems.push_back("it is not paid but has a settlement slip");
+      }
+      break;
+    case v1::ORDER_STATUS_CANCELLED:
+      if (net != 0) {
+        problems.push_back(absl::StrCat("it is CANCELLED but ", net,
+                                        " of its tenders is not refunded"));
+      }
+      if (o.slip_total_minor.has_value()) {
+        problems.push_back("it is CANCELLED but has a settlement slip");
+      }
+      break;
+    default:
+      break;
+  }
+  if (IsPaidOrLater(o.status)) {
+    if (!o.slip_total_minor.has_value()) {
+      problems.push_back(
+          absl::StrCat("it is ", status, " but has no settlement slip"));
+    } else if (*o.slip_total_minor != o.total_minor) {
+      problems.push_back(
+          absl::StrCat("its settlement slip's total (", *o.slip_total_minor,
+                       ") is not the order's total (", o.total_minor, ")"));
+    }
+  }
+  return problems;
+}
+
+// The clauses as one sentence: "It is PAID but ...; it has ... (amounts in
+// CNY minor units)."
+std::string Sentence(const std::vector<std::string>& problems,
+                     absl::string_view currency) {
+  std::string out = absl::StrJoin(problems, "; ");
+  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] -= 'a' - 'A';
+  absl::StrAppend(&out, " (amounts in ", currency, " minor units).");
+  return out;
+}
+
+}  // namespace
+
+void OrderManager::GetDailyReconciliation(
+    CallMeta call, const v1::GetDailyReconciliationRequest& req,
+    Reply<v1::GetDailyReconciliationResponse> reply) {
+  const PrincipalPtr& p = call.principal;
+  ViolationCollector v;
+  CheckId(v, "branch_id", req.branch_id());
+  const std::optional<int32_t> date =
+      CheckDate(v, "date", req.has_date(), req.date());
+  if (!v.empty()) return reply(v.ToStatus());
+  if (p->role == Role::kBranch && req.branch_id() != p->branch_id) {
+    return reply(absl::PermissionDeniedError(
+        absl::StrCat("branch_id: branch '", p->branch_id,
+                     "' may only reconcile its own books")));
+  }
+  const absl::CivilDay day(req.date().year(), req.date().month(),
+                           req.date().day());
+  DayQuery q;
+  q.branch_id = req.branch_id();
+  q.business_date = *date;
+  std::tie(q.start_micros, q.end_micros) =
+      BusinessDayMicros(day, options_.time_zone);
+
+  v1::Reconciliation* out = reply.out()->mutable_reconciliation();
+  reply(db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(DayRecords day_records, ReadDay(conn, q));
+    const std::string& currency = options_.currency_code;
+    const absl::Status overflow =
+        absl::OutOfRangeError("the day's figures overflow the largest amount");
+    // Per method: [sales, sales count, refunds, refund count].
+    struct Sums {
+      int64_t sales = 0, sales_count = 0, refunds = 0, refund_count = 0;
+    };
+    std::map<int, Sums> by_method;
+    Sums all;
+    for (const DaySale& sale : day_records.sales) {
+      Sums& m = by_method[sale.method];
+      if (!AddMinor(&m.sales, sale.amount_minor) ||
+          !AddMinor(&all.sales, sale.amount_minor)) {
+        return overflow;
+      }
+      ++m.sales_count;
+      ++all.sales_count;
+    }
+    absl::flat_hash_set<std::string> refunded_orders;
+    for (const DayRefund& refund : day_records.refunds) {
+      Sums& m = by_method[refund.method];
+      if (!AddMinor(&m.refunds, refund.amount_minor) ||
+          !AddMinor(&all.refunds, refund.amount_minor)) {
+        return overflow;
+      }
+      ++m.refund_count;
+      ++all.refund_count;
+      refunded_orders.insert(refund.order_id);
+    }
+    out->set_branch_id(q.branch_id);
+    *out->mutable_date() = IntToDate(q.business_date);
+    out->set_time_zone(std::string(options_.time_zone.name()));
+    *out->mutable_start_time() =
+        TimeUtil::MicrosecondsToTimestamp(q.start_micros);
+    *out->mutable_end_time() = TimeUtil::MicrosecondsToTimestamp(q.end_micros);
+    for (const auto& [method, m] : by_method) {
+      int64_t net = 0;
+      if (__builtin_sub_overflow(m.sales, m.refunds, &net)) return overflow;
+      v1::ReconciliationMethodRow* row = out->add_methods();
+      row->set_method(static_cast<v1::PaymentMethod>(method));
+      *row->mutable_sales() = MoneyOf(currency, m.sales);
+      row->set_sales_count(m.sales_count);
+      *row->mutable_refunds() = MoneyOf(currency, m.refunds);
+      row->set_refund_count(m.refund_count);
+      *row->mutable_net() = MoneyOf(currency, net);
+    }
+    int64_t net = 0;
+    if (__builtin_sub_overflow(all.sales, all.refunds, &net)) return overflow;
+    v1::ReconciliationTotals* totals = out->mutable_totals();
+    *totals->mutable_sales() = MoneyOf(currency, all.sales);
+    totals->set_sales_count(all.sales_count);
+    *totals->mutable_refunds() = MoneyOf(currency, all.refunds);
+    totals->set_refund_count(all.refund_count);
+    *totals->mutable_net() = MoneyOf(currency, net);
+    totals->set_settled_order_count(
+        static_cast<int64_t>(day_records.slips.size()));
+    totals->set_refunded_order_count(
+        static_cast<int64_t>(refunded_orders.size()));
+
+    // A slip whose tenders do not add up to its own total.
+    absl::flat_hash_map<std::string, std::string> slip_problems;
+    for (const DaySlip& slip : day_records.slips) {
+      if (slip.tenders_overflow || slip.tenders_minor != slip.total_minor) {
+        slip_problems[slip.order_id] =
+            slip.tenders_overflow
+                ? "its settlement slip's tenders overflow"
+                : absl::StrCat("its settlement slip's tenders add up to ",
+                               slip.tenders_minor, ", not the slip's total ",
+                               slip.total_minor);
+      }
+    }
+    for (const DayOrder& o : day_records.orders) {
+      int64_t paid = 0;
+      const bool paid_overflow =
+          __builtin_sub_overflow(o.succeeded_minor, o.refunded_minor, &paid);
+      std::vector<std::string> problems;
+      if (paid_overflow) {
+        paid = 0;
+        problems.push_back("its succeeded tenders minus refunds overflow");
+      } else {
+        problems = CheckOrderAddsUp(o, paid);
+      }
+      if (auto it = slip_problems.find(o.order_id); it != slip_problems.end()) {
+        problems.push_back(it->second);
+      }
+      if (problems.empty()) continue;
+      v1::ReconciliationDiscrepancy* d = out->add_discrepancies();
+      d->set_order_id(o.order_id);
+      d->set_status(o.status);
+      *d->mutable_total() = MoneyOf(currency, o.total_minor);
+      *d->mutable_paid() = MoneyOf(currency, paid);
+      d->set_description(Sentence(problems, currency));
+    }
     return absl::OkStatus();
   }));
 }

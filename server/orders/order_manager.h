@@ -12,8 +12,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/auth.h"
 #include "common/clock.h"
@@ -58,6 +60,11 @@ absl::StatusOr<int64_t> PointsForAmount(int64_t amount_minor,
 // Points earned on `paid_minor` of non-points tenders, rounded down.
 int64_t PointsEarned(int64_t paid_minor, int64_t points_earned_per_yuan);
 
+// The business day `day` in `zone`: [local midnight, next local midnight)
+// as UTC micros.
+std::pair<int64_t, int64_t> BusinessDayMicros(absl::CivilDay day,
+                                              absl::TimeZone zone);
+
 class OrderManager final : public PersonDataPart {
  public:
   // `customers` (may be null when the customers module is not loaded: then
@@ -81,6 +88,9 @@ class OrderManager final : public PersonDataPart {
                      Reply<v1::GetSettlementResponse> reply);
   void ListSettlements(CallMeta call, const v1::ListSettlementsRequest& req,
                        Reply<v1::ListSettlementsResponse> reply);
+  void GetDailyReconciliation(CallMeta call,
+                              const v1::GetDailyReconciliationRequest& req,
+                              Reply<v1::GetDailyReconciliationResponse> reply);
 
   // PersonDataPart: the customer's orders (with payments and refunds) as
   // Any(Order); erasure empties their delivery details (amounts, items and

@@ -34,7 +34,8 @@ class OrderModule final : public Module {
         .Handle(&OrderManager::CompleteOrder)
         .Handle(&OrderManager::PayOrder)
         .Handle(&OrderManager::GetSettlement)
-        .Handle(&OrderManager::ListSettlements);
+        .Handle(&OrderManager::ListSettlements)
+        .Handle(&OrderManager::GetDailyReconciliation);
     env.registry.AddPersonDataPart(&manager_);
   }
 
@@ -62,7 +63,8 @@ AccessTable OrderAccess() {
       .Allow<v1::CompleteOrderRequest>(Act::kWrite, write)
       .Allow<v1::PayOrderRequest>(Act::kWrite, write)
       .Allow<v1::GetSettlementRequest>(Act::kRead, read)
-      .Allow<v1::ListSettlementsRequest>(Act::kRead, read);
+      .Allow<v1::ListSettlementsRequest>(Act::kRead, read)
+      .Allow<v1::GetDailyReconciliationRequest>(Act::kRead, read);
   return t;
 }
 

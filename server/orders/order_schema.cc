@@ -86,6 +86,15 @@ CREATE TABLE settlements (
 CREATE INDEX settlements_by_branch_day ON settlements (branch_id, business_date, id);
 )sql";
 
+// Daily reconciliation (GetDailyReconciliation): the day's refunds and
+// tender attempts by time (joined to orders for the branch), and the
+// branch's orders created during the day.
+constexpr char kV2[] = R"sql(
+CREATE INDEX order_refunds_by_time ON order_refunds (create_time_us);
+CREATE INDEX order_payments_by_time ON order_payments (create_time_us);
+CREATE INDEX orders_by_branch_created ON orders (branch_id, create_time_us);
+)sql";
+
 }  // namespace
 
 const db::ModuleSchema& OrderSchema() {
@@ -93,6 +102,7 @@ const db::ModuleSchema& OrderSchema() {
       "orders",
       {
           {1, "orders, payments, refunds and settlement slips", kV1},
+          {2, "indexes for daily reconciliation", kV2},
       }};
   return *kSchema;
 }

@@ -397,6 +397,9 @@ struct Statements {
   std::string settlement_by_id;
   std::string settlement_by_order;
   std::string list_settlements;
+  std::string day_slips;
+  std::string day_refunds;
+  std::string day_orders;
 };
 
 Statements BuildStatements() {
@@ -452,6 +455,46 @@ Statements BuildStatements() {
       "SELECT ", settlement_columns,
       " FROM settlements WHERE branch_id = ?1 AND business_date >= ?2"
       " AND business_date <= ?3 AND id > ?4 ORDER BY id LIMIT ?5");
+  // Reconciliation. Slips by settlements_by_branch_day; refunds by
+  // order_refunds_by_time, joined to their order for the branch. CROSS JOIN
+  // fixes the join order: the day's rows first, never every order the
+  // branch ever had.
+  s.day_slips =
+      "SELECT order_id, total_minor, tenders FROM settlements"
+      " WHERE branch_id = ?1 AND business_date = ?2 ORDER BY id";
+  s.day_refunds =
+      "SELECT o.order_id, r.method, r.amount_minor FROM order_refunds r"
+      " JOIN orders o ON o.id = r.order_row"
+      " WHERE r.create_time_us >= ?1 AND r.create_time_us < ?2"
+      " AND o.branch_id = ?3 ORDER BY r.id";
+  // The branch's orders touched during the day (created, tendered on,
+  // refunded or settled), with their tenders and refunds summed. Each arm
+  // is served by an index of schema version 2 (or the slips' index).
+  s.day_orders = absl::StrCat(
+      "WITH touched(row) AS ("
+      " SELECT id FROM orders WHERE branch_id = ?3"
+      " AND create_time_us >= ?1 AND create_time_us < ?2"
+      " UNION SELECT p.order_row FROM order_payments p"
+      " CROSS JOIN orders o ON o.id = p.order_row"
+      " WHERE p.create_time_us >= ?1 AND p.create_time_us < ?2"
+      " AND o.branch_id = ?3"
+      " UNION SELECT r.order_row FROM order_refunds r"
+      " CROSS JOIN orders o ON o.id = r.order_row"
+      " WHERE r.create_time_us >= ?1 AND r.create_time_us < ?2"
+      " AND o.branch_id = ?3"
+      " UNION SELECT order_row FROM settlements"
+      " WHERE branch_id = ?3 AND business_date = ?4)"
+      " SELECT o.order_id, o.status, o.total_minor, o.paid_minor,"
+      " (SELECT COALESCE(SUM(p.amount_minor), 0) FROM order_payments p"
+      "  WHERE p.order_row = o.id AND p.outcome = ",
+      static_cast<int>(v1::PAYMENT_OUTCOME_SUCCEEDED),
+      "),"
+      " (SELECT COALESCE(SUM(r.amount_minor), 0) FROM order_refunds r"
+      "  WHERE r.order_row = o.id),"
+      " s.total_minor"
+      " FROM touched t JOIN orders o ON o.id = t.row"
+      " LEFT JOIN settlements s ON s.order_row = o.id"
+      " ORDER BY o.id");
   return s;
 }
 
@@ -684,6 +727,89 @@ absl::StatusOr<std::vector<int64_t>> ListSettlements(db::Connection& conn,
                      }
                      return rows;
                    });
+}
+
+absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
+  return db::Guard("read day", [&]() -> absl::StatusOr<DayRecords> {
+    // One snapshot for every figure: a payment or refund committed between
+    // two of these queries must not appear in one and not the other.
+    struct ReadTransaction {
+      db::Connection& conn;
+      explicit ReadTransaction(db::Connection& c) : conn(c) {
+        conn.Exec("BEGIN");
+      }
+      ~ReadTransaction() {
+        try {
+          conn.Exec("COMMIT");
+        } catch (const std::exception&) {
+          try {
+            conn.Exec("ROLLBACK");
+          } catch (const std::exception&) {
+          }
+        }
+      }
+    } transaction(conn);
+    DayRecords out;
+    {
+      db::Stmt s = conn.Prepare(Sql().day_slips);
+      s->bind(1, q.branch_id);
+      s->bind(2, q.business_date);
+      while (s->executeStep()) {
+        DaySlip slip;
+        slip.order_id = s->getColumn(0).getString();
+        slip.total_minor = s->getColumn(1).getInt64();
+        Settlement tenders;
+        const SQLite::Column blob = s->getColumn(2);
+        if (!tenders.ParseFromArray(blob.getBlob(), blob.getBytes())) {
+          return absl::InternalError(
+              absl::StrCat("the tenders of the slip of order '", slip.order_id,
+                           "' cannot be read"));
+        }
+        for (const v1::SettlementTender& t : tenders.tenders()) {
+          out.sales.push_back(
+              {slip.order_id, t.method(), t.amount().minor_units()});
+          if (__builtin_add_overflow(slip.tenders_minor,
+                                     t.amount().minor_units(),
+                                     &slip.tenders_minor)) {
+            slip.tenders_overflow = true;
+          }
+        }
+        out.slips.push_back(std::move(slip));
+      }
+    }
+    {
+      db::Stmt s = conn.Prepare(Sql().day_refunds);
+      s->bind(1, static_cast<int64_t>(q.start_micros));
+      s->bind(2, static_cast<int64_t>(q.end_micros));
+      s->bind(3, q.branch_id);
+      while (s->executeStep()) {
+        out.refunds.push_back(
+            {s->getColumn(0).getString(),
+             static_cast<v1::PaymentMethod>(s->getColumn(1).getInt()),
+             s->getColumn(2).getInt64()});
+      }
+    }
+    {
+      db::Stmt s = conn.Prepare(Sql().day_orders);
+      s->bind(1, static_cast<int64_t>(q.start_micros));
+      s->bind(2, static_cast<int64_t>(q.end_micros));
+      s->bind(3, q.branch_id);
+      s->bind(4, q.business_date);
+      while (s->executeStep()) {
+        DayOrder o;
+        o.order_id = s->getColumn(0).getString();
+        o.status = static_cast<v1::OrderStatus>(s->getColumn(1).getInt());
+        o.total_minor = s->getColumn(2).getInt64();
+        o.paid_minor = s->getColumn(3).getInt64();
+        o.succeeded_minor = s->getColumn(4).getInt64();
+        o.refunded_minor = s->getColumn(5).getInt64();
+        if (!s->getColumn(6).isNull())
+          o.slip_total_minor = s->getColumn(6).getInt64();
+        out.orders.push_back(std::move(o));
+      }
+    }
+    return out;
+  });
 }
 
 }  // namespace retail::orders

@@ -102,6 +102,52 @@ absl::StatusOr<std::vector<int64_t>> ListSettlements(db::Connection& conn,
                                                      const SettlementQuery& q,
                                                      SettlementList* out);
 
+// Daily reconciliation: what one branch's business day holds, read in one
+// snapshot (a single read transaction), so every figure agrees.
+struct DayQuery {
+  std::string branch_id;
+  int32_t business_date = 0;  // yyyymmdd: selects the day's slips
+  int64_t start_micros = 0;   // local midnight, inclusive
+  int64_t end_micros = 0;     // next local midnight, exclusive
+};
+// A tender on one of the day's slips.
+struct DaySale {
+  std::string order_id;
+  v1::PaymentMethod method = v1::PAYMENT_METHOD_UNSPECIFIED;
+  int64_t amount_minor = 0;
+};
+// A slip of the day: its total and its tenders' sum (which must agree).
+struct DaySlip {
+  std::string order_id;
+  int64_t total_minor = 0;
+  int64_t tenders_minor = 0;
+  bool tenders_overflow = false;
+};
+// A refund recorded during the day.
+struct DayRefund {
+  std::string order_id;
+  v1::PaymentMethod method = v1::PAYMENT_METHOD_UNSPECIFIED;
+  int64_t amount_minor = 0;
+};
+// An order touched during the day (created, tendered on, refunded or
+// settled), with sums recomputed from its payment and refund rows.
+struct DayOrder {
+  std::string order_id;
+  v1::OrderStatus status = v1::ORDER_STATUS_UNSPECIFIED;
+  int64_t total_minor = 0;
+  int64_t paid_minor = 0;       // the order's own column
+  int64_t succeeded_minor = 0;  // sum of its succeeded tenders, ever
+  int64_t refunded_minor = 0;   // sum of its refunds, ever
+  std::optional<int64_t> slip_total_minor;  // its slip's total, if any
+};
+struct DayRecords {
+  std::vector<DaySale> sales;
+  std::vector<DaySlip> slips;
+  std::vector<DayRefund> refunds;
+  std::vector<DayOrder> orders;  // oldest first
+};
+absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q);
+
 }  // namespace retail::orders
 
 #endif  // RETAIL_SERVER_ORDERS_ORDER_STORE_H_

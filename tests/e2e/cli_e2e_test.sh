@@ -447,6 +447,18 @@ b001 orders list --branch B001 >"$tmp/out"
 grep -q "$order" "$tmp/out" && grep -q "$walkin" "$tmp/out" ||
   fail "order table lacks an order: $(cat "$tmp/out")"
 
+step "settlements: reconcile B001's day; cash sales 197.00, cash refunds 20.00"
+b001 settlements reconcile --branch B001 --date "$today" >"$tmp/out"
+grep -q "Cash" "$tmp/out" && grep -q "197.00" "$tmp/out" ||
+  fail "reconciliation table lacks the cash row: $(cat "$tmp/out")"
+out=$(b001 -o json settlements reconcile --branch B001 --date "$today")
+expect_eq "first method" PAYMENT_METHOD_CASH \
+  "$(json_get reconciliation.methods.0.method <<<"$out")"
+expect_eq "cash sales" 19700 \
+  "$(json_get reconciliation.methods.0.sales.minor_units <<<"$out")"
+expect_eq "cash refunds" 2000 \
+  "$(json_get reconciliation.methods.0.refunds.minor_units <<<"$out")"
+
 step "SIGTERM stops the server with exit 0"
 stop_server
 
