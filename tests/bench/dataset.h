@@ -25,8 +25,17 @@ struct CustomerRef {
   std::string name;
 };
 
+// An order the fixture created (CreateOrderFixture), for GetOrder.
+struct OrderRef {
+  std::string id;
+  std::string branch;
+};
+
 struct Dataset {
   std::vector<CustomerRef> customers;
+  // Orders created through the API before measuring (fixture.h); empty
+  // when no orders workload runs.
+  std::vector<OrderRef> orders;
   std::vector<std::string> branches;  // distinct branches of `customers`
   // Customers in the database (the seeded count; 0 when unknown).
   int64_t rows = 0;

@@ -38,6 +38,7 @@ absl::Status Env::Connect(absl::Duration timeout) {
           absl::StrCat("cannot connect to ", options_.addr));
     }
     customer_stubs_.push_back(customers::v1::CustomerService::NewStub(channel));
+    order_stubs_.push_back(orders::v1::OrderService::NewStub(channel));
     generic_stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
     channels_.push_back(std::move(channel));
   }

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
+#include "retail/orders/v1/orders.grpc.pb.h"
 #include "tests/bench/dataset.h"
 #include "tests/bench/fake_people.h"
 
@@ -45,6 +46,7 @@ class Env {
   customers::v1::CustomerService::Stub& customers(int ch) {
     return *customer_stubs_[ch];
   }
+  orders::v1::OrderService::Stub& orders(int ch) { return *order_stubs_[ch]; }
   grpc::GenericStub& generic(int ch) { return *generic_stubs_[ch]; }
 
   // Sets the RPC deadline and the bearer token on a new call.
@@ -82,6 +84,7 @@ class Env {
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<customers::v1::CustomerService::Stub>>
       customer_stubs_;
+  std::vector<std::unique_ptr<orders::v1::OrderService::Stub>> order_stubs_;
   std::vector<std::unique_ptr<grpc::GenericStub>> generic_stubs_;
   Dataset data_;
 };

@@ -15,6 +15,14 @@ namespace retail::bench {
 absl::StatusOr<Dataset> CreateFixture(Env& env, int count, int branches,
                                       int in_flight);
 
+// Creates `count` orders through the API, `in_flight` at a time, in the
+// branches of `d.branches` (round robin): every other one for a member of
+// `d.customers`, the rest walk-in, and pays every other one in cash (so
+// GetOrder and ListOrders see pending and paid orders, with payments and a
+// settlement). Appends them to `d.orders`. Any failed call fails the
+// fixture.
+absl::Status CreateOrderFixture(Env& env, int count, int in_flight, Dataset& d);
+
 }  // namespace retail::bench
 
 #endif  // RETAIL_TESTS_BENCH_FIXTURE_H_

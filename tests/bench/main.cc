@@ -39,7 +39,9 @@ ABSL_FLAG(std::string, token, "",
           "bearer token of an admin principal (default: $RETAIL_TOKEN)");
 ABSL_FLAG(std::vector<std::string>, workloads, {},
           "comma-separated workloads to run (default: all that apply): get, "
-          "list, list_vip, list_branch_vip, search_phone, search_name, create. "
+          "list, list_vip, list_branch_vip, search_phone, search_name, create, "
+          "order_get, order_list, order_create, order_create_member, "
+          "order_pay. "
           "The baseline always runs; --workloads=baseline runs only it.");
 ABSL_FLAG(std::vector<std::string>, modes,
           std::vector<std::string>({"closed", "open"}),
@@ -70,6 +72,10 @@ ABSL_FLAG(int64_t, dataset_rows, 0,
 ABSL_FLAG(int32_t, fixture_customers, 2000,
           "without --sample_file: customers created through the API first");
 ABSL_FLAG(int32_t, fixture_branches, 20, "branches the fixture spreads over");
+ABSL_FLAG(int32_t, fixture_orders, 2000,
+          "orders created through the API first (half for members, half "
+          "paid in cash), for GetOrder and ListOrders; 0: none, and those "
+          "workloads are skipped");
 ABSL_FLAG(bool, fail_on_errors, true,
           "exit 3 if any measured RPC failed (target misses never fail)");
 ABSL_FLAG(int64_t, seed_customers, 0,
@@ -259,6 +265,22 @@ int Bench() {
   report.config.seeded = data->seeded;
   report.config.sample_customers = static_cast<int>(data->customers.size());
   const bool seeded = data->seeded;
+  // The orders fixture, unless no workload that reads orders is wanted.
+  const std::vector<std::string> wanted_keys = absl::GetFlag(FLAGS_workloads);
+  const bool wants_orders =
+      wanted_keys.empty() ||
+      std::count(wanted_keys.begin(), wanted_keys.end(), "order_get") > 0 ||
+      std::count(wanted_keys.begin(), wanted_keys.end(), "order_list") > 0;
+  if (wants_orders && absl::GetFlag(FLAGS_fixture_orders) > 0) {
+    if (absl::Status s =
+            CreateOrderFixture(env, absl::GetFlag(FLAGS_fixture_orders),
+                               absl::GetFlag(FLAGS_in_flight), *data);
+        !s.ok()) {
+      std::cerr << "retail_bench: preparing orders: " << s << "\n";
+      return 1;
+    }
+  }
+  const bool have_orders = !data->orders.empty();
   env.set_data(*std::move(data));
 
   // Which workloads: the named ones, or all that make sense on this data.
@@ -279,6 +301,7 @@ int Bench() {
   for (Workload& w : all) {
     const bool named =
         std::find(wanted.begin(), wanted.end(), w.key) != wanted.end();
+    if (w.needs_orders && !have_orders) continue;
     if (wanted.empty() ? (!w.needs_seeded_data || seeded) : named) {
       selected.push_back(std::move(w));
     }

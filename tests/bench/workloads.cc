@@ -13,6 +13,7 @@ namespace retail::bench {
 namespace {
 
 namespace v1 = ::retail::customers::v1;
+namespace ov1 = ::retail::orders::v1;
 
 // Distinct salts keep the workloads' random choices independent.
 enum Salt : uint64_t {
@@ -22,6 +23,10 @@ enum Salt : uint64_t {
   kSaltSearchPhone,
   kSaltSearchName,
   kSaltCreateBranch,
+  kSaltOrderGet,
+  kSaltOrderListBranch,
+  kSaltOrderBranch,
+  kSaltOrderMember,
 };
 
 const CustomerRef& PickCustomer(Env& env, uint64_t seq, uint64_t salt) {
@@ -196,7 +201,182 @@ std::vector<Workload> CustomerWorkloads() {
   return out;
 }
 
+// ---- OrderService -----------------------------------------------------------
+
+// CreateOrder, walk-in or for a member (a customer of the data set, who
+// buys in a random branch: members buy in any branch).
+Workload CreateOrderWorkload(bool member) {
+  Workload w;
+  w.key = member ? "order_create_member" : "order_create";
+  w.name = member ? "CreateOrder member" : "CreateOrder walk-in";
+  w.kind = Kind::kWrite;
+  w.category = Category::kDurableCreate;
+  w.issue = [member](Env& env, int ch, uint64_t seq, Done done) {
+    const std::string customer =
+        member ? PickCustomer(env, seq, kSaltOrderMember).id : "";
+    auto* stub = &env.orders(ch);
+    StartUnary<ov1::CreateOrderRequest, ov1::CreateOrderResponse>(
+        env,
+        NewOrderRequest(env, PickBranch(env, seq, kSaltOrderBranch), customer,
+                        seq),
+        [stub](auto* ctx, auto* q, auto* r, auto cb) {
+          stub->async()->CreateOrder(ctx, q, r, std::move(cb));
+        },
+        [](const ov1::CreateOrderResponse& r) { return r.has_order() ? 1 : 0; },
+        std::move(done));
+  };
+  return w;
+}
+
+// A walk-in order paid in full in cash, which makes it PAID and writes its
+// settlement slip: CreateOrder, then PayOrder; the operation ends when the
+// payment is durable.
+Workload CreateAndPayWorkload() {
+  Workload w;
+  w.key = "order_pay";
+  w.name = "CreateOrder+PayOrder cash";
+  w.kind = Kind::kWrite;
+  w.category = Category::kDurableTwoStep;
+  w.issue = [](Env& env, int ch, uint64_t seq, Done done) {
+    auto* stub = &env.orders(ch);
+    auto created = std::make_shared<std::string>();
+    StartUnary<ov1::CreateOrderRequest, ov1::CreateOrderResponse>(
+        env,
+        NewOrderRequest(env, PickBranch(env, seq, kSaltOrderBranch), "", seq),
+        [stub](auto* ctx, auto* q, auto* r, auto cb) {
+          stub->async()->CreateOrder(ctx, q, r, std::move(cb));
+        },
+        [created](const ov1::CreateOrderResponse& r) {
+          *created = r.order().order_id();
+          return 1;
+        },
+        [&env, stub, created, done = std::move(done)](
+            const grpc::Status& status, int) mutable {
+          if (!status.ok()) return done(status, 0);
+          StartUnary<ov1::PayOrderRequest, ov1::PayOrderResponse>(
+              env, CashPaymentRequest(env, *created, kOrderTotal),
+              [stub](auto* ctx, auto* q, auto* r, auto cb) {
+                stub->async()->PayOrder(ctx, q, r, std::move(cb));
+              },
+              [](const ov1::PayOrderResponse& r) {
+                // Paid in full: the slip is in the answer.
+                return r.order().status() == ov1::ORDER_STATUS_PAID &&
+                               r.has_settlement()
+                           ? 1
+                           : 0;
+              },
+              std::move(done));
+        });
+  };
+  return w;
+}
+
+std::vector<Workload> OrderWorkloads() {
+  std::vector<Workload> out;
+
+  Workload get;
+  get.key = "order_get";
+  get.name = "GetOrder";
+  get.kind = Kind::kRead;
+  get.category = Category::kPointRead;
+  get.needs_orders = true;
+  get.issue = [](Env& env, int ch, uint64_t seq, Done done) {
+    const auto& os = env.data().orders;
+    ov1::GetOrderRequest req;
+    req.set_order_id(os[Env::Pick(seq, kSaltOrderGet, os.size())].id);
+    auto* stub = &env.orders(ch);
+    StartUnary<ov1::GetOrderRequest, ov1::GetOrderResponse>(
+        env, std::move(req),
+        [stub](auto* ctx, auto* q, auto* r, auto cb) {
+          stub->async()->GetOrder(ctx, q, r, std::move(cb));
+        },
+        [](const ov1::GetOrderResponse& r) { return r.has_order() ? 1 : 0; },
+        std::move(done));
+  };
+  out.push_back(std::move(get));
+
+  // ListOrders by branch, page of 50; about half the calls continue an
+  // earlier walk (the page token is bound to the branch filter).
+  Workload list;
+  list.key = "order_list";
+  list.name = "ListOrders branch";
+  list.kind = Kind::kRead;
+  list.category = Category::kListPage;
+  list.needs_orders = true;
+  auto walks = std::make_shared<PageWalks>();
+  list.issue = [walks](Env& env, int ch, uint64_t seq, Done done) {
+    ov1::ListOrdersRequest req;
+    req.set_page_size(50);
+    std::string branch, token;
+    if (!walks->TakeContinuation(seq, &branch, &token)) {
+      branch = PickBranch(env, seq, kSaltOrderListBranch);
+    }
+    req.set_branch_id(branch);
+    req.set_page_token(token);
+    auto* stub = &env.orders(ch);
+    StartUnary<ov1::ListOrdersRequest, ov1::ListOrdersResponse>(
+        env, std::move(req),
+        [stub](auto* ctx, auto* q, auto* r, auto cb) {
+          stub->async()->ListOrders(ctx, q, r, std::move(cb));
+        },
+        [walks, branch](const ov1::ListOrdersResponse& r) {
+          walks->Offer(branch, r.next_page_token());
+          return r.orders_size();
+        },
+        std::move(done));
+  };
+  out.push_back(std::move(list));
+
+  out.push_back(CreateOrderWorkload(false));
+  out.push_back(CreateOrderWorkload(true));
+  out.push_back(CreateAndPayWorkload());
+  return out;
+}
+
 }  // namespace
+
+ov1::CreateOrderRequest NewOrderRequest(Env& env, const std::string& branch,
+                                        const std::string& customer_id,
+                                        uint64_t variant) {
+  ov1::CreateOrderRequest req;
+  req.set_request_id(env.NextRequestId());
+  ov1::Order* o = req.mutable_order();
+  o->set_branch_id(branch);
+  o->set_customer_id(customer_id);
+  o->set_channel(ov1::ORDER_CHANNEL_STORE);
+  // Three lines, 2 x 129.00 + 3 x 14.00 + 1 x 88.00 = 388.00 (kOrderTotal),
+  // SKUs from a catalogue of 100 per line.
+  struct Line {
+    const char* sku;
+    const char* name;
+    int64_t quantity;
+    int64_t price;
+  };
+  static constexpr Line kLines[] = {{"SHIRT", "衬衫", 2, 12'900},
+                                    {"SOCKS", "袜子", 3, 1'400},
+                                    {"BELT", "皮带", 1, 8'800}};
+  for (const Line& l : kLines) {
+    ov1::OrderItem* item = o->add_items();
+    item->set_sku(absl::StrCat(l.sku, "-", variant % 100));
+    item->set_name(l.name);
+    item->set_quantity(l.quantity);
+    item->mutable_unit_price()->set_minor_units(l.price);
+  }
+  req.mutable_expected_total()->set_minor_units(kOrderTotal);
+  return req;
+}
+
+ov1::PayOrderRequest CashPaymentRequest(Env& env, const std::string& order_id,
+                                        int64_t amount) {
+  ov1::PayOrderRequest req;
+  req.set_request_id(env.NextRequestId());
+  req.set_order_id(order_id);
+  ov1::Payment* p = req.mutable_payment();
+  p->set_method(ov1::PAYMENT_METHOD_CASH);
+  p->mutable_amount()->set_minor_units(amount);
+  p->set_outcome(ov1::PAYMENT_OUTCOME_SUCCEEDED);
+  return req;
+}
 
 v1::CreateCustomerRequest NewCustomerRequest(Env& env,
                                              const std::string& branch) {
@@ -235,7 +415,8 @@ Workload BaselineWorkload() {
 
 std::vector<Workload> AllWorkloads() {
   std::vector<Workload> all = CustomerWorkloads();
-  // Orders, complaints and feedback append theirs here as they land.
+  for (Workload& w : OrderWorkloads()) all.push_back(std::move(w));
+  // Complaints and feedback append theirs here as they land.
   return all;
 }
 

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
+#include "retail/orders/v1/orders.grpc.pb.h"
 #include "tests/integration/raw_h2_call.h"
 #include "tests/integration/test_server.h"
 
@@ -15,16 +16,20 @@ namespace retail::testing {
 namespace {
 
 namespace v1 = ::retail::customers::v1;
+namespace ov1 = ::retail::orders::v1;
 using Stub = v1::CustomerService::Stub;
+using OrderStub = ov1::OrderService::Stub;
 
-// What a case may call: the typed stub, the raw channel (for bytes a stub
-// cannot encode), the server itself (for calls written by hand on HTTP/2)
-// and an existing customer's id.
+// What a case may call: the typed stubs, the raw channel (for bytes a stub
+// cannot encode), the server itself (for calls written by hand on HTTP/2),
+// an existing customer's id and an existing (pending, B001) order's id.
 struct Target {
   Stub& stub;
   std::shared_ptr<grpc::Channel> channel;
   TestServer& server;
   std::string existing_id;
+  OrderStub& orders;
+  std::string order_id;
 };
 using CaseCall = std::function<grpc::Status(Target&)>;
 
@@ -78,17 +83,17 @@ CaseCall ListWith(int32_t page_size, std::string filter, std::string token) {
   };
 }
 
-// Calls `method` of CustomerService as `token` with a deadline that had
+// Calls `path` ("/pkg.Service/Method") as `token` with a deadline that had
 // already passed when the call arrived: grpc-timeout 0n, sent by hand since
 // the gRPC client library fails such a call itself without sending it (and
 // not 1n: see ServerTest.ExpiredDeadlineIsRefusedAtTheGate).
-CaseCall Expired(
-    std::string method, std::string token,
+CaseCall ExpiredAt(
+    std::string path, std::string token,
     std::function<std::unique_ptr<google::protobuf::Message>(Target&)>
         request) {
   return [=](Target& t) {
     RawH2Request raw;
-    raw.path = "/retail.customers.v1.CustomerService/" + method;
+    raw.path = path;
     raw.message = request(t)->SerializeAsString();
     raw.headers = {{"grpc-timeout", "0n"},
                    {"authorization", "Bearer " + token}};
@@ -110,7 +115,334 @@ CaseCall Expired(
   };
 }
 
+// ExpiredAt for `method` of CustomerService.
+CaseCall Expired(
+    std::string method, std::string token,
+    std::function<std::unique_ptr<google::protobuf::Message>(Target&)>
+        request) {
+  return ExpiredAt("/retail.customers.v1.CustomerService/" + method,
+                   std::move(token), std::move(request));
+}
+
+std::vector<BadInputCase> CustomerCases();
+
+// ---- OrderService ----------------------------------------------------------
+
+ov1::OrderItem Line(std::string sku, int64_t quantity, int64_t price) {
+  ov1::OrderItem item;
+  item.set_sku(std::move(sku));
+  item.set_name("衬衫");
+  item.set_quantity(quantity);
+  item.mutable_unit_price()->set_minor_units(price);
+  return item;
+}
+
+// A walk-in store order in B001 of two lines, total 30,000.
+ov1::CreateOrderRequest ValidOrder() {
+  ov1::CreateOrderRequest req;
+  req.set_request_id("bad-input-order-0001");
+  ov1::Order* o = req.mutable_order();
+  o->set_branch_id("B001");
+  o->set_channel(ov1::ORDER_CHANNEL_STORE);
+  *o->add_items() = Line("SHIRT-M", 2, 12'900);
+  *o->add_items() = Line("SOCKS", 3, 1'400);
+  return req;
+}
+
+// Creates an order with one change applied to an otherwise valid request.
+CaseCall CreateOrderWith(std::function<void(ov1::CreateOrderRequest&)> mutate) {
+  return [mutate](Target& t) {
+    ov1::CreateOrderRequest req = ValidOrder();
+    mutate(req);
+    ov1::CreateOrderResponse resp;
+    return Call(t.orders, &OrderStub::CreateOrder, kAdmin, req, &resp);
+  };
+}
+
+// A cash tender paying the existing order in full, with one change.
+CaseCall PayWith(std::function<void(ov1::PayOrderRequest&)> mutate) {
+  return [mutate](Target& t) {
+    ov1::PayOrderRequest req;
+    req.set_request_id("bad-input-pay-0001");
+    req.set_order_id(t.order_id);
+    req.mutable_payment()->set_method(ov1::PAYMENT_METHOD_CASH);
+    req.mutable_payment()->mutable_amount()->set_minor_units(30'000);
+    req.mutable_payment()->set_outcome(ov1::PAYMENT_OUTCOME_SUCCEEDED);
+    mutate(req);
+    ov1::PayOrderResponse resp;
+    return Call(t.orders, &OrderStub::PayOrder, kAdmin, req, &resp);
+  };
+}
+
+CaseCall ListOrdersWith(std::function<void(ov1::ListOrdersRequest&)> mutate) {
+  return [mutate](Target& t) {
+    ov1::ListOrdersRequest req;
+    req.set_branch_id("B001");
+    mutate(req);
+    ov1::ListOrdersResponse resp;
+    return Call(t.orders, &OrderStub::ListOrders, kAdmin, req, &resp);
+  };
+}
+
+CaseCall ListSettlementsWith(
+    std::function<void(ov1::ListSettlementsRequest&)> mutate) {
+  return [mutate](Target& t) {
+    ov1::ListSettlementsRequest req;
+    req.set_branch_id("B001");
+    req.mutable_start_date()->set_year(2026);
+    req.mutable_start_date()->set_month(1);
+    req.mutable_start_date()->set_day(1);
+    *req.mutable_end_date() = req.start_date();
+    mutate(req);
+    ov1::ListSettlementsResponse resp;
+    return Call(t.orders, &OrderStub::ListSettlements, kAdmin, req, &resp);
+  };
+}
+
+std::vector<BadInputCase> OrderCases() {
+  using grpc::StatusCode;
+  return {
+      {"order: empty sku", CreateOrderWith([](auto& r) {
+         r.mutable_order()->mutable_items(0)->set_sku("");
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.items[0].sku"},
+      {"order: 65-character sku", CreateOrderWith([](auto& r) {
+         r.mutable_order()->mutable_items(1)->set_sku(std::string(65, 's'));
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.items[1].sku"},
+      {"order: empty item name", CreateOrderWith([](auto& r) {
+         r.mutable_order()->mutable_items(0)->set_name("\u3000");
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.items[0].name"},
+      {"order: 201-character item name", CreateOrderWith([](auto& r) {
+         std::string name;
+         for (int i = 0; i < 201; ++i) name += "衫";
+         r.mutable_order()->mutable_items(0)->set_name(name);
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.items[0].name"},
+      {"order: invalid UTF-8 on the wire",
+       [](Target& t) {
+         // CreateOrderRequest{order{items{name: 0xC3 0x28}}}: a broken
+         // two-byte sequence, sent raw since stubs cannot encode it.
+         std::string response;
+         return RawCall(t.channel, "/retail.orders.v1.OrderService/CreateOrder",
+                        std::string("\x0a\x06\x2a\x04\x12\x02\xc3\x28", 8),
+                        kAdmin, &response);
+       },
+       StatusCode::INVALID_ARGUMENT, "request"},
+      {"order: 2001-character delivery address", CreateOrderWith([](auto& r) {
+         r.mutable_order()->set_channel(ov1::ORDER_CHANNEL_ONLINE);
+         ov1::Delivery* d = r.mutable_order()->mutable_delivery();
+         d->set_recipient_name("李雷");
+         d->set_phone("13800138000");
+         d->set_address(std::string(2001, 'a'));
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.delivery.address"},
+      {"order: delivery on a store order", CreateOrderWith([](auto& r) {
+         r.mutable_order()->mutable_delivery()->set_address("上海");
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.delivery"},
+      {"order: quantity x price overflows", CreateOrderWith([](auto& r) {
+         *r.mutable_order()->add_items() =
+             Line("HUGE", 4'000'000'000'000LL, 4'000'000'000LL);
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.items[2].quantity"},
+      {"order: INT64_MAX quantity x 2", CreateOrderWith([](auto& r) {
+         *r.mutable_order()->add_items() = Line("MAX", INT64_MAX, 2);
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.items[2].quantity"},
+      {"order: total of lines overflows", CreateOrderWith([](auto& r) {
+         *r.mutable_order()->add_items() = Line("HALF", 1, INT64_MAX / 2 + 1);
+         *r.mutable_order()->add_items() = Line("HALF2", 1, INT64_MAX / 2 + 1);
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.items[3].line_total"},
+      {"order: 501 lines", CreateOrderWith([](auto& r) {
+         r.mutable_order()->clear_items();
+         for (int i = 0; i < 501; ++i)
+           *r.mutable_order()->add_items() = Line("SKU", 1, 100);
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.items"},
+      {"order: no lines",
+       CreateOrderWith([](auto& r) { r.mutable_order()->clear_items(); }),
+       StatusCode::INVALID_ARGUMENT, "order.items"},
+      {"order: zero quantity", CreateOrderWith([](auto& r) {
+         r.mutable_order()->mutable_items(0)->set_quantity(0);
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.items[0].quantity"},
+      {"order: negative price", CreateOrderWith([](auto& r) {
+         r.mutable_order()
+             ->mutable_items(1)
+             ->mutable_unit_price()
+             ->set_minor_units(-1);
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.items[1].unit_price"},
+      {"order: lines adding up to 0", CreateOrderWith([](auto& r) {
+         for (auto& item : *r.mutable_order()->mutable_items())
+           item.mutable_unit_price()->set_minor_units(0);
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.items"},
+      {"order: foreign currency", CreateOrderWith([](auto& r) {
+         r.mutable_order()
+             ->mutable_items(0)
+             ->mutable_unit_price()
+             ->set_currency_code("USD");
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.items[0].unit_price.currency_code"},
+      {"order: unknown channel number", CreateOrderWith([](auto& r) {
+         r.mutable_order()->set_channel(static_cast<ov1::OrderChannel>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.channel"},
+      {"order: negative channel number", CreateOrderWith([](auto& r) {
+         r.mutable_order()->set_channel(static_cast<ov1::OrderChannel>(-1));
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.channel"},
+      {"order: expected_total mismatch", CreateOrderWith([](auto& r) {
+         r.mutable_expected_total()->set_minor_units(29'999);
+       }),
+       StatusCode::INVALID_ARGUMENT, "expected_total"},
+      {"order: expected_total in a foreign currency",
+       CreateOrderWith([](auto& r) {
+         r.mutable_expected_total()->set_currency_code("USD");
+         r.mutable_expected_total()->set_minor_units(30'000);
+       }),
+       StatusCode::INVALID_ARGUMENT, "expected_total.currency_code"},
+      {"order: SQL in customer id", CreateOrderWith([](auto& r) {
+         r.mutable_order()->set_customer_id("x' OR '1'='1");
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.customer_id"},
+      {"order: SQL in branch id", CreateOrderWith([](auto& r) {
+         r.mutable_order()->set_branch_id("B1'; DROP TABLE orders");
+       }),
+       StatusCode::INVALID_ARGUMENT, "order.branch_id"},
+      {"order: unknown customer", CreateOrderWith([](auto& r) {
+         r.mutable_order()->set_customer_id("cus_nobody");
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"order: missing request_id",
+       CreateOrderWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"order: 65-character order id",
+       [](Target& t) {
+         ov1::GetOrderRequest req;
+         req.set_order_id(std::string(65, 'o'));
+         ov1::GetOrderResponse resp;
+         return Call(t.orders, &OrderStub::GetOrder, kAdmin, req, &resp);
+       },
+       StatusCode::INVALID_ARGUMENT, "order_id"},
+      {"order: order id with SQL",
+       [](Target& t) {
+         ov1::GetOrderRequest req;
+         req.set_order_id("x' OR '1'='1");
+         ov1::GetOrderResponse resp;
+         return Call(t.orders, &OrderStub::GetOrder, kAdmin, req, &resp);
+       },
+       StatusCode::INVALID_ARGUMENT, "order_id"},
+      {"order: list with unknown status number", ListOrdersWith([](auto& r) {
+         r.set_status(static_cast<ov1::OrderStatus>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "status"},
+      {"order: list page_size -1",
+       ListOrdersWith([](auto& r) { r.set_page_size(-1); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"order: list page_size INT32_MIN",
+       ListOrdersWith([](auto& r) { r.set_page_size(INT32_MIN); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"order: list with forged page token", ListOrdersWith([](auto& r) {
+         r.set_page_token("AQAAAAAAAAAFAAAAAAAAAAAAAAAAAAAAAA");
+       }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"order: list with garbage page token",
+       ListOrdersWith([](auto& r) { r.set_page_token("!!!not base64!!!"); }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"order: list with SQL in customer id", ListOrdersWith([](auto& r) {
+         r.set_customer_id("1; DROP TABLE orders");
+       }),
+       StatusCode::INVALID_ARGUMENT, "customer_id"},
+      {"order: list with a year-10000 start", ListOrdersWith([](auto& r) {
+         r.mutable_create_time_start()->set_seconds(253402300800LL);
+       }),
+       StatusCode::INVALID_ARGUMENT, "create_time_start"},
+      {"settlements: page_size INT32_MIN",
+       ListSettlementsWith([](auto& r) { r.set_page_size(INT32_MIN); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"settlements: forged page token", ListSettlementsWith([](auto& r) {
+         r.set_page_token("AQAAAAAAAAAFAAAAAAAAAAAAAAAAAAAAAA");
+       }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"settlements: month 13", ListSettlementsWith([](auto& r) {
+         r.mutable_end_date()->set_month(13);
+       }),
+       StatusCode::INVALID_ARGUMENT, "end_date"},
+      {"settlements: SQL in branch id",
+       ListSettlementsWith([](auto& r) { r.set_branch_id("B001' OR '1'='1"); }),
+       StatusCode::INVALID_ARGUMENT, "branch_id"},
+      {"pay: unknown method number", PayWith([](auto& r) {
+         r.mutable_payment()->set_method(static_cast<ov1::PaymentMethod>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "payment.method"},
+      {"pay: unknown outcome number", PayWith([](auto& r) {
+         r.mutable_payment()->set_outcome(static_cast<ov1::PaymentOutcome>(7));
+       }),
+       StatusCode::INVALID_ARGUMENT, "payment.outcome"},
+      {"pay: unspecified outcome", PayWith([](auto& r) {
+         r.mutable_payment()->set_outcome(ov1::PAYMENT_OUTCOME_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "payment.outcome"},
+      {"pay: foreign currency", PayWith([](auto& r) {
+         r.mutable_payment()->mutable_amount()->set_currency_code("USD");
+       }),
+       StatusCode::INVALID_ARGUMENT, "payment.amount.currency_code"},
+      {"pay: negative amount", PayWith([](auto& r) {
+         r.mutable_payment()->mutable_amount()->set_minor_units(-30'000);
+       }),
+       StatusCode::INVALID_ARGUMENT, "payment.amount"},
+      {"pay: INT64_MAX overpays", PayWith([](auto& r) {
+         // Refused inside the write (the order's balance is checked there),
+         // so it gets a request_id of its own.
+         r.set_request_id("bad-input-pay-overpay");
+         r.mutable_payment()->mutable_amount()->set_minor_units(INT64_MAX);
+       }),
+       StatusCode::INVALID_ARGUMENT, "payment.amount"},
+      {"pay: 129-character external reference", PayWith([](auto& r) {
+         r.mutable_payment()->set_external_reference(std::string(129, 'r'));
+       }),
+       StatusCode::INVALID_ARGUMENT, "payment.external_reference"},
+      {"pay: card without a reference", PayWith([](auto& r) {
+         r.mutable_payment()->set_method(ov1::PAYMENT_METHOD_BANK_CARD);
+       }),
+       StatusCode::INVALID_ARGUMENT, "payment.external_reference"},
+      {"pay: order id with SQL",
+       PayWith([](auto& r) { r.set_order_id("ord' OR 1=1 --"); }),
+       StatusCode::INVALID_ARGUMENT, "order_id"},
+      {"pay: points on a walk-in order", PayWith([](auto& r) {
+         r.set_request_id("bad-input-pay-points");
+         r.mutable_payment()->set_method(ov1::PAYMENT_METHOD_POINTS);
+       }),
+       StatusCode::FAILED_PRECONDITION, ""},
+      {"deadline already expired: pay order",
+       ExpiredAt("/retail.orders.v1.OrderService/PayOrder", kAdmin,
+                 [](Target& t) {
+                   auto req = std::make_unique<ov1::PayOrderRequest>();
+                   req->set_request_id("bad-input-pay-expired");
+                   req->set_order_id(t.order_id);
+                   req->mutable_payment()->set_method(ov1::PAYMENT_METHOD_CASH);
+                   req->mutable_payment()->mutable_amount()->set_minor_units(
+                       30'000);
+                   req->mutable_payment()->set_outcome(
+                       ov1::PAYMENT_OUTCOME_SUCCEEDED);
+                   return req;
+                 }),
+       StatusCode::DEADLINE_EXCEEDED, ""},
+  };
+}
+
 std::vector<BadInputCase> Cases() {
+  std::vector<BadInputCase> cases = CustomerCases();
+  for (BadInputCase& c : OrderCases()) cases.push_back(std::move(c));
+  return cases;
+}
+
+std::vector<BadInputCase> CustomerCases() {
   using grpc::StatusCode;
   return {
       {"empty name",
@@ -307,7 +639,11 @@ class BadInputTest : public ::testing::Test {
         "|| '/' ||"
         " (SELECT COUNT(*) FROM events) || '/' || (SELECT COUNT(*) FROM "
         "idempotency_keys WHERE status IS NULL) || '/' || (SELECT COUNT(*) "
-        "FROM audit_log WHERE outcome IN ('OK', 'REPLAYED', 'REVEAL'))");
+        "FROM audit_log WHERE outcome IN ('OK', 'REPLAYED', 'REVEAL')) || '/' "
+        "|| (SELECT COUNT(*) || '/' || total(revision) || '/' || "
+        "total(paid_minor) || '/' || total(status) FROM orders) || '/' || "
+        "(SELECT COUNT(*) FROM order_payments) || '/' || (SELECT COUNT(*) FROM "
+        "order_refunds) || '/' || (SELECT COUNT(*) FROM settlements)");
   }
 
   TestServer server_;
@@ -321,11 +657,18 @@ TEST_F(BadInputTest, EveryCaseGetsItsCodeAndChangesNothing) {
   v1::CreateCustomerResponse seeded;
   ASSERT_TRUE(Call(*stub, &Stub::CreateCustomer, kAdmin, seed, &seeded).ok());
   const std::string id = seeded.customer().customer_id();
+  auto orders = ov1::OrderService::NewStub(server_.Channel());
+  ov1::CreateOrderRequest order = ValidOrder();
+  order.set_request_id("bad-input-seed-order");
+  ov1::CreateOrderResponse ordered;
+  ASSERT_TRUE(
+      Call(*orders, &OrderStub::CreateOrder, kAdmin, order, &ordered).ok());
+  const std::string order_id = ordered.order().order_id();
 
   for (const BadInputCase& c : Cases()) {
     SCOPED_TRACE(c.name);
     const std::string before = Fingerprint();
-    Target target{*stub, server_.Channel(), server_, id};
+    Target target{*stub, server_.Channel(), server_, id, *orders, order_id};
     grpc::Status s = c.call(target);
     EXPECT_EQ(s.error_code(), c.want) << s.error_message();
     EXPECT_NE(s.error_code(), grpc::StatusCode::UNKNOWN);
@@ -362,6 +705,14 @@ TEST_F(BadInputTest, EveryCaseGetsItsCodeAndChangesNothing) {
   get.set_customer_id(id);
   v1::GetCustomerResponse got;
   EXPECT_TRUE(Call(*stub, &Stub::GetCustomer, kAdmin, get, &got).ok());
+  ov1::GetOrderRequest get_order;
+  get_order.set_order_id(order_id);
+  ov1::GetOrderResponse got_order;
+  ASSERT_TRUE(
+      Call(*orders, &OrderStub::GetOrder, kAdmin, get_order, &got_order).ok());
+  // No refused call touched the order.
+  EXPECT_EQ(got_order.order().status(), ov1::ORDER_STATUS_PENDING_PAYMENT);
+  EXPECT_EQ(got_order.order().payments_size(), 0);
 }
 
 }  // namespace
