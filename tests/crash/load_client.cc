@@ -30,8 +30,14 @@ struct Call {
   Response response;
 };
 
+// `done` runs with the answer; the call's slot in `limit` is given back only
+// after the call object (and its ClientContext) is gone, so that whoever
+// waits for the limit to drain, and then destroys the channel, never races
+// a callback still tearing a call down (gRPC 1.51's callback API has been
+// seen to abort on a double unref in that window).
 template <typename Request, typename Response, typename StartFn>
-void StartCall(const Request& request, const std::string& token, StartFn start,
+void StartCall(const Request& request, const std::string& token,
+               std::shared_ptr<InFlightLimit> limit, StartFn start,
                std::function<void(const grpc::Status&, const Response&)> done) {
   auto* call = new Call<Request, Response>;
   call->request = request;
@@ -43,9 +49,13 @@ void StartCall(const Request& request, const std::string& token, StartFn start,
   // server dies, which is what the test needs.
   call->context.set_wait_for_ready(true);
   start(&call->context, &call->request, &call->response,
-        [call, done = std::move(done)](grpc::Status status) {
+        [call, limit = std::move(limit),
+         done = std::move(done)](grpc::Status status) mutable {
           done(status, call->response);
           delete call;
+          // Moved out first: the lambda itself is destroyed by gRPC later.
+          std::shared_ptr<InFlightLimit> held = std::move(limit);
+          held->Release();
         });
 }
 
@@ -153,7 +163,7 @@ void LoadClient::Send(size_t index, int round) {
   const Entry entry = ledger_->Snapshot(index);
   // Every kind ends the same way: OK goes to the ledger with the id the
   // server assigned (if any), anything else back to the retry logic.
-  auto record = [ledger = ledger_, limit = limit_, index, round](
+  auto record = [ledger = ledger_, index, round](
                     const grpc::Status& status, const std::string& bytes,
                     const std::string& assigned_id) {
     if (status.ok()) {
@@ -161,14 +171,13 @@ void LoadClient::Send(size_t index, int round) {
     } else {
       ledger->RecordFailure(index, status.error_code(), status.error_message());
     }
-    limit->Release();
   };
   auto* customers = stub_->async();
   auto* orders = orders_stub_->async();
   switch (entry.kind) {
     case Kind::kCreate:
       StartCall<CreateCustomerRequest, CreateCustomerResponse>(
-          entry.create, token_,
+          entry.create, token_, limit_,
           [customers](auto* context, auto* request, auto* response, auto done) {
             customers->CreateCustomer(context, request, response,
                                       std::move(done));
@@ -180,7 +189,7 @@ void LoadClient::Send(size_t index, int round) {
       break;
     case Kind::kAdjust:
       StartCall<AdjustPointsRequest, AdjustPointsResponse>(
-          entry.adjust, token_,
+          entry.adjust, token_, limit_,
           [customers](auto* context, auto* request, auto* response, auto done) {
             customers->AdjustPoints(context, request, response,
                                     std::move(done));
@@ -191,7 +200,7 @@ void LoadClient::Send(size_t index, int round) {
       break;
     case Kind::kCreateOrder:
       StartCall<CreateOrderRequest, CreateOrderResponse>(
-          entry.create_order, token_,
+          entry.create_order, token_, limit_,
           [orders](auto* context, auto* request, auto* response, auto done) {
             orders->CreateOrder(context, request, response, std::move(done));
           },
@@ -201,7 +210,7 @@ void LoadClient::Send(size_t index, int round) {
       break;
     case Kind::kPay:
       StartCall<PayOrderRequest, PayOrderResponse>(
-          entry.pay, token_,
+          entry.pay, token_, limit_,
           [orders](auto* context, auto* request, auto* response, auto done) {
             orders->PayOrder(context, request, response, std::move(done));
           },
