@@ -8,8 +8,8 @@
 namespace retail::cli {
 
 // Adds "orders" (create, get, list, pay, cancel, complete) and "settlements"
-// (get, list, reconcile), which call retail.orders.v1.OrderService. `options` must
-// outlive app.parse(), as for AddCustomersCommands().
+// (get, list, reconcile), which call retail.orders.v1.OrderService. `options`
+// must outlive app.parse(), as for AddCustomersCommands().
 void AddOrdersCommands(CLI::App& app, const GlobalOptions& options);
 
 }  // namespace retail::cli

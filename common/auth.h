@@ -45,6 +45,12 @@ inline const std::string& BranchScope(const Principal& principal) {
 // caller); service and auditor never: asking is PERMISSION_DENIED.
 absl::StatusOr<bool> PiiVisible(const Principal& principal, bool reveal);
 
+// An agent unmasking personal data must leave an audit row before the data
+// leaves the server (db::ReplyAfterRevealAudit).
+inline bool NeedsRevealAudit(const Principal& principal, bool reveal) {
+  return reveal && principal.role == Role::kAgent;
+}
+
 // The parsed auth config. Format, one principal per line ('#' comments):
 //   sha256:<hex sha256 of token>  <principal_id>  <role>  [branch=<id>]
 //       [methods=<pkg.Service/Method>,...]

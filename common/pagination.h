@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/auth.h"
 
 namespace retail {
 
@@ -39,6 +40,16 @@ class PageTokenCodec {
   std::string Mac(absl::string_view body, absl::string_view scope) const;
   std::string secret_;
 };
+
+// The scope a page token is bound to: the method, the caller's branch
+// confinement and the query. A token replayed against any other list, or by
+// a caller confined elsewhere, is rejected.
+inline std::string PageTokenScope(absl::string_view method,
+                                  const Principal& principal,
+                                  absl::string_view query) {
+  return std::string(method) + "\n" + BranchScope(principal) + "\n" +
+         std::string(query);
+}
 
 }  // namespace retail
 

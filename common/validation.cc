@@ -393,4 +393,15 @@ std::string MaskName(absl::string_view name) {
   return out;
 }
 
+std::string MaskAddress(absl::string_view address) {
+  constexpr int kShownChars = 6;
+  uint32_t cp;
+  size_t end = 0;
+  for (int chars = 0; chars < kShownChars && end < address.size(); ++chars) {
+    end += std::max(1, DecodeUtf8(address, end, &cp));
+  }
+  if (end >= address.size()) return std::string(address);  // nothing to hide
+  return absl::StrCat(address.substr(0, end), "***");
+}
+
 }  // namespace retail

@@ -88,6 +88,9 @@ common::v1::Date IntToDate(int32_t yyyymmdd);
 std::string MaskPhone(absl::string_view phone);
 std::string MaskEmail(absl::string_view email);
 std::string MaskName(absl::string_view name);
+// An address's first 6 characters (the city or district), then "***":
+// enough to route a question, not to find the door.
+std::string MaskAddress(absl::string_view address);
 
 }  // namespace retail
 

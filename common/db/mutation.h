@@ -125,6 +125,23 @@ absl::StatusOr<int> PruneStoredResponses(Connection& conn,
 void SubmitAudit(Writer& writer, const Clock& clock, AuditRecord record,
                  absl::AnyInvocable<void(absl::Status)> done);
 
+// Replies `status` to a read whose answer is already in `reply.out()`. When
+// `audited_reveal` (NeedsRevealAudit), the answer leaves only after a
+// durable REVEAL audit row whose detail is `shown(*reply.out())`: the
+// resources a page showed ("" when meta.resource names the one shown).
+template <typename Response, typename ShownFn>
+void ReplyAfterRevealAudit(Writer& writer, const Clock& clock,
+                           const CallMeta& meta, bool audited_reveal,
+                           absl::Status status, Reply<Response> reply,
+                           ShownFn shown) {
+  if (!status.ok() || !audited_reveal) return reply(std::move(status));
+  std::string detail = shown(*reply.out());
+  SubmitAudit(writer, clock, AuditFor(meta, "REVEAL", std::move(detail)),
+              [reply = std::move(reply)](absl::Status audited) mutable {
+                reply(std::move(audited));
+              });
+}
+
 }  // namespace retail::db
 
 #endif  // RETAIL_COMMON_DB_MUTATION_H_

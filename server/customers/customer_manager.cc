@@ -278,20 +278,6 @@ absl::Status SaveChange(db::MutationContext& ctx, StoredCustomer& sc,
                          event_type, sc.revision, ctx.meta, ctx.now_micros);
 }
 
-// Scope string a page token is bound to: method, the caller's branch
-// confinement, and the query. A token replayed against any other list is
-// rejected.
-std::string TokenScope(absl::string_view method, const Principal& p,
-                       absl::string_view query) {
-  return absl::StrCat(method, "\n", BranchScope(p), "\n", query);
-}
-
-// Agents unmasking personal data must leave an audit row before the data
-// leaves the server.
-bool NeedsRevealAudit(const Principal& p, bool reveal) {
-  return reveal && p.role == Role::kAgent;
-}
-
 // Finishes a List/Search page read into `out`: the query asked for one row
 // more than `page_size`, whose presence says a next page exists; it is
 // dropped and the token points after the last row kept.
@@ -324,21 +310,20 @@ CustomerManager::CustomerManager(db::Database& db, const Clock& clock,
 template <typename Response>
 void CustomerManager::FinishRead(const db::CallMeta& meta, bool audited_reveal,
                                  absl::Status status, Reply<Response> reply) {
-  if (!status.ok() || !audited_reveal) return reply(std::move(status));
   // The row names every customer whose data is shown: for a page, each of
   // them (the resource names the single customer of a Get or an Export).
-  std::string shown;
-  if constexpr (requires(const Response& r) { r.customers(); }) {
-    for (const v1::Customer& c : reply.out()->customers()) {
-      absl::StrAppend(&shown, shown.empty() ? "shown: " : ",",
-                      ResourceName(c.customer_id()));
-    }
-  }
-  db::SubmitAudit(db_.writer(), clock_,
-                  db::AuditFor(meta, "REVEAL", std::move(shown)),
-                  [reply = std::move(reply)](absl::Status audited) mutable {
-                    reply(std::move(audited));
-                  });
+  db::ReplyAfterRevealAudit(
+      db_.writer(), clock_, meta, audited_reveal, std::move(status),
+      std::move(reply), [](const Response& r) {
+        std::string shown;
+        if constexpr (requires { r.customers(); }) {
+          for (const v1::Customer& c : r.customers()) {
+            absl::StrAppend(&shown, shown.empty() ? "shown: " : ",",
+                            ResourceName(c.customer_id()));
+          }
+        }
+        return shown;
+      });
 }
 
 void CustomerManager::CreateCustomer(CallMeta call,
@@ -536,7 +521,7 @@ void CustomerManager::ListCustomers(CallMeta call,
   }
   std::sort(canonical.begin(), canonical.end());
   const std::string scope =
-      TokenScope(call.method, *p, absl::StrJoin(canonical, "&"));
+      PageTokenScope(call.method, *p, absl::StrJoin(canonical, "&"));
   absl::StatusOr<int64_t> after = tokens_.Decode(req.page_token(), scope);
   v.Merge(after.status());
   if (!v.empty()) return reply(v.ToStatus());
@@ -585,7 +570,7 @@ void CustomerManager::SearchCustomers(
     CheckText(v, "name_contains", req.name_contains(), 1, 100);
     q.value = req.name_contains();
   }
-  const std::string scope = TokenScope(
+  const std::string scope = PageTokenScope(
       call.method, *p, absl::StrCat(static_cast<int>(q.by), "=", q.value));
   absl::StatusOr<int64_t> after = tokens_.Decode(req.page_token(), scope);
   v.Merge(after.status());
@@ -673,7 +658,7 @@ void CustomerManager::ListPointsTransactions(
   CheckId(v, "customer_id", req.customer_id());
   absl::StatusOr<int> page_size = ResolvePageSize(req.page_size());
   v.Merge(page_size.status());
-  const std::string scope = TokenScope(call.method, *p, req.customer_id());
+  const std::string scope = PageTokenScope(call.method, *p, req.customer_id());
   absl::StatusOr<int64_t> after = tokens_.Decode(req.page_token(), scope);
   v.Merge(after.status());
   if (!v.empty()) return reply(v.ToStatus());

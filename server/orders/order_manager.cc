@@ -24,7 +24,6 @@ namespace {
 using ::google::protobuf::util::TimeUtil;
 
 constexpr int kMaxSettlementDays = 366;
-constexpr size_t kAddressShownChars = 6;
 
 std::string ResourceName(absl::string_view order_id) {
   return absl::StrCat("orders/", order_id);
@@ -47,21 +46,6 @@ PiiView DefaultViewFor(const Principal& p) {
   return ViewFor(p, false).value_or(PiiView::kMasked);
 }
 
-// The first few characters of an address (the city or district), then
-// "***": enough to route a question, not to find the door.
-std::string MaskAddress(absl::string_view address) {
-  size_t chars = 0;
-  for (size_t i = 0; i < address.size(); ++i) {
-    if ((static_cast<unsigned char>(address[i]) & 0xC0) != 0x80) {
-      if (chars == kAddressShownChars) {
-        return absl::StrCat(address.substr(0, i), "***");
-      }
-      ++chars;
-    }
-  }
-  return std::string(address);  // short: nothing to hide beyond the name
-}
-
 void ApplyPiiPolicy(PiiView view, v1::Order* o) {
   if (view == PiiView::kFull || !o->has_delivery()) return;
   v1::Delivery* d = o->mutable_delivery();
@@ -69,15 +53,6 @@ void ApplyPiiPolicy(PiiView view, v1::Order* o) {
     d->set_recipient_name(MaskName(d->recipient_name()));
   if (!d->phone().empty()) d->set_phone(MaskPhone(d->phone()));
   if (!d->address().empty()) d->set_address(MaskAddress(d->address()));
-}
-
-bool NeedsRevealAudit(const Principal& p, bool reveal) {
-  return reveal && p.role == Role::kAgent;
-}
-
-std::string TokenScope(absl::string_view method, const Principal& p,
-                       absl::string_view query) {
-  return absl::StrCat(method, "\n", BranchScope(p), "\n", query);
 }
 
 absl::Status OrderPaidError(absl::string_view order_id,
@@ -289,19 +264,18 @@ void OrderManager::CheckCurrency(ViolationCollector& v,
 template <typename Response>
 void OrderManager::FinishRead(const db::CallMeta& meta, bool audited_reveal,
                               absl::Status status, Reply<Response> reply) {
-  if (!status.ok() || !audited_reveal) return reply(std::move(status));
-  std::string shown;
-  if constexpr (requires(const Response& r) { r.orders(); }) {
-    for (const v1::Order& o : reply.out()->orders()) {
-      absl::StrAppend(&shown, shown.empty() ? "shown: " : ",",
-                      ResourceName(o.order_id()));
-    }
-  }
-  db::SubmitAudit(db_.writer(), clock_,
-                  db::AuditFor(meta, "REVEAL", std::move(shown)),
-                  [reply = std::move(reply)](absl::Status audited) mutable {
-                    reply(std::move(audited));
-                  });
+  db::ReplyAfterRevealAudit(
+      db_.writer(), clock_, meta, audited_reveal, std::move(status),
+      std::move(reply), [](const Response& r) {
+        std::string shown;
+        if constexpr (requires { r.orders(); }) {
+          for (const v1::Order& o : r.orders()) {
+            absl::StrAppend(&shown, shown.empty() ? "shown: " : ",",
+                            ResourceName(o.order_id()));
+          }
+        }
+        return shown;
+      });
 }
 
 void OrderManager::CreateOrder(CallMeta call, const v1::CreateOrderRequest& req,
@@ -468,7 +442,7 @@ void OrderManager::ListOrders(CallMeta call, const v1::ListOrdersRequest& req,
       q.create_end_micros <= q.create_start_micros) {
     v.Add("create_time_end", "must be after create_time_start");
   }
-  const std::string scope = TokenScope(
+  const std::string scope = PageTokenScope(
       call.method, *p,
       absl::StrCat(
           "customer=", q.customer_id, "&branch=", q.branch_id,
@@ -852,9 +826,9 @@ void OrderManager::ListSettlements(CallMeta call,
   absl::StatusOr<int> page_size = ResolvePageSize(req.page_size());
   v.Merge(page_size.status());
   const std::string scope =
-      TokenScope(call.method, *p,
-                 absl::StrCat(req.branch_id(), "&", start.value_or(0), "&",
-                              end.value_or(0)));
+      PageTokenScope(call.method, *p,
+                     absl::StrCat(req.branch_id(), "&", start.value_or(0), "&",
+                                  end.value_or(0)));
   absl::StatusOr<int64_t> after = tokens_.Decode(req.page_token(), scope);
   v.Merge(after.status());
   if (!v.empty()) return reply(v.ToStatus());
