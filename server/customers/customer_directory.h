@@ -28,6 +28,16 @@ class CustomerDirectory {
                                       int64_t amount_minor,
                                       int64_t purchase_micros) = 0;
 
+  // The counterpart of RecordPurchase when goods come back: takes
+  // `amount_minor` off the customer's total spend (never below zero), and
+  // one off the order count when `order_fully_returned` (the purchase no
+  // longer counts), then recomputes the tier. Same authority and
+  // transaction rules as RecordPurchase.
+  virtual absl::Status RecordReturn(db::MutationContext& ctx,
+                                    const std::string& customer_id,
+                                    int64_t amount_minor,
+                                    bool order_fully_returned) = 0;
+
   // OK if the customer exists in any branch (a member buys anywhere) and is
   // not erased, read on `conn`; NOT_FOUND or FAILED_PRECONDITION
   // (CUSTOMER_ERASED) otherwise.
@@ -44,6 +54,14 @@ class CustomerDirectory {
                                                const std::string& customer_id,
                                                int64_t delta,
                                                const std::string& reason) = 0;
+
+  // Debits up to `max_points` (> 0), as far as the balance allows (it never
+  // goes below zero), with a ledger row giving `reason`, on the order's
+  // authority. Returns the points actually debited (0 writes nothing).
+  // Used to take back points earned on goods that came back.
+  virtual absl::StatusOr<int64_t> TakeBackPoints(
+      db::MutationContext& ctx, const std::string& customer_id,
+      int64_t max_points, const std::string& reason) = 0;
 };
 
 }  // namespace retail::customers

@@ -825,6 +825,36 @@ absl::Status CustomerManager::RecordPurchase(db::MutationContext& ctx,
   return SaveChange(ctx, sc, "PURCHASE_RECORDED");
 }
 
+absl::Status CustomerManager::RecordReturn(db::MutationContext& ctx,
+                                           const std::string& customer_id,
+                                           int64_t amount_minor,
+                                           bool order_fully_returned) {
+  ASSIGN_OR_RETURN(StoredCustomer sc,
+                   customers::GetCustomer(ctx.conn, customer_id, ""));
+  v1::Customer& c = sc.customer;
+  // Clamped at zero: aggregates of customers migrated from older data may
+  // not include every order that is now returned.
+  c.mutable_total_spend()->set_minor_units(
+      std::max<int64_t>(0, c.total_spend().minor_units() - amount_minor));
+  if (order_fully_returned) {
+    c.set_order_count(std::max<int64_t>(0, c.order_count() - 1));
+  }
+  RecomputeTier(options_.tiers, ctx.now_micros, &c);
+  return SaveChange(ctx, sc, "RETURN_RECORDED");
+}
+
+absl::StatusOr<int64_t> CustomerManager::TakeBackPoints(
+    db::MutationContext& ctx, const std::string& customer_id,
+    int64_t max_points, const std::string& reason) {
+  ASSIGN_OR_RETURN(StoredCustomer sc,
+                   customers::GetCustomer(ctx.conn, customer_id, ""));
+  const int64_t taken =
+      std::min(std::max<int64_t>(0, max_points), sc.customer.points_balance());
+  if (taken == 0) return 0;
+  RETURN_IF_ERROR(ChangePoints(ctx, customer_id, -taken, reason).status());
+  return taken;
+}
+
 absl::Status CustomerManager::CheckCustomerActive(
     db::Connection& conn, const std::string& customer_id) {
   ASSIGN_OR_RETURN(StoredCustomer sc,

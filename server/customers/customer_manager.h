@@ -80,6 +80,14 @@ class CustomerManager final : public CustomerDirectory {
                                        const std::string& customer_id,
                                        int64_t delta,
                                        const std::string& reason) override;
+  absl::Status RecordReturn(db::MutationContext& ctx,
+                            const std::string& customer_id,
+                            int64_t amount_minor,
+                            bool order_fully_returned) override;
+  absl::StatusOr<int64_t> TakeBackPoints(db::MutationContext& ctx,
+                                         const std::string& customer_id,
+                                         int64_t max_points,
+                                         const std::string& reason) override;
 
  private:
   // Replies `status` to a read whose answer is already in `reply.out()`,

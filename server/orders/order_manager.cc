@@ -16,6 +16,7 @@
 #include "common/ids.h"
 #include "common/validation.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/orders/order_common.h"
 #include "server/orders/order_store.h"
 
 namespace retail::orders {
@@ -25,67 +26,6 @@ using ::google::protobuf::util::TimeUtil;
 
 constexpr int kMaxSettlementDays = 366;
 
-std::string ResourceName(absl::string_view order_id) {
-  return absl::StrCat("orders/", order_id);
-}
-
-std::string MethodName(v1::PaymentMethod m) {
-  return v1::PaymentMethod_Name(m);
-}
-
-// What a caller sees of an order's delivery details (personal data):
-// admin, a branch (its own orders) and an agent that set reveal_pii
-// (audited) see them whole; everyone else masked.
-enum class PiiView { kFull, kMasked };
-
-absl::StatusOr<PiiView> ViewFor(const Principal& p, bool reveal) {
-  ASSIGN_OR_RETURN(const bool visible, PiiVisible(p, reveal));
-  return visible ? PiiView::kFull : PiiView::kMasked;
-}
-PiiView DefaultViewFor(const Principal& p) {
-  return ViewFor(p, false).value_or(PiiView::kMasked);
-}
-
-void ApplyPiiPolicy(PiiView view, v1::Order* o) {
-  if (view == PiiView::kFull || !o->has_delivery()) return;
-  v1::Delivery* d = o->mutable_delivery();
-  if (!d->recipient_name().empty())
-    d->set_recipient_name(MaskName(d->recipient_name()));
-  if (!d->phone().empty()) d->set_phone(MaskPhone(d->phone()));
-  if (!d->address().empty()) d->set_address(MaskAddress(d->address()));
-}
-
-absl::Status OrderPaidError(absl::string_view order_id,
-                            absl::string_view what) {
-  return ErrorWithReason(
-      absl::StatusCode::kFailedPrecondition, "ORDER_PAID",
-      absl::StrCat("order '", order_id, "' is already paid: ", what),
-      {{"order_id", std::string(order_id)}});
-}
-
-absl::Status OrderCancelledError(absl::string_view order_id) {
-  return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                         "ORDER_CANCELLED",
-                         absl::StrCat("order '", order_id, "' is cancelled"),
-                         {{"order_id", std::string(order_id)}});
-}
-
-bool IsPaidOrLater(v1::OrderStatus s) {
-  return s == v1::ORDER_STATUS_PAID || s == v1::ORDER_STATUS_COMPLETED ||
-         s == v1::ORDER_STATUS_PARTIALLY_RETURNED ||
-         s == v1::ORDER_STATUS_RETURNED;
-}
-
-// Bumps revision and update time, writes the row and its event.
-absl::Status SaveOrder(db::MutationContext& ctx, StoredOrder& so,
-                       absl::string_view event_type) {
-  so.revision += 1;
-  *so.order.mutable_update_time() =
-      TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
-  RETURN_IF_ERROR(UpdateOrder(ctx.conn, so));
-  return db::AppendEvent(ctx.conn, "order", so.order.order_id(), event_type,
-                         so.revision, ctx.meta, ctx.now_micros);
-}
 
 // A timestamp a client sent, as micros; adds a violation if out of range.
 std::optional<int64_t> ClientTime(ViolationCollector& v,
@@ -117,30 +57,6 @@ std::optional<int32_t> CheckDate(ViolationCollector& v, absl::string_view field,
   return DateToInt(d);
 }
 
-// Empties the delivery details of customer `id`'s orders in `m` (a stored
-// response), wherever they appear.
-void ScrubDelivery(google::protobuf::Message* m, const std::string& id) {
-  const google::protobuf::Descriptor* d = m->GetDescriptor();
-  if (d == v1::Order::descriptor()) {
-    auto* o = static_cast<v1::Order*>(m);
-    if (o->customer_id() == id && o->has_delivery()) {
-      o->mutable_delivery()->Clear();
-    }
-    return;
-  }
-  const google::protobuf::Reflection* r = m->GetReflection();
-  for (int i = 0; i < d->field_count(); ++i) {
-    const google::protobuf::FieldDescriptor* f = d->field(i);
-    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE)
-      continue;
-    if (f->is_repeated()) {
-      for (int j = 0; j < r->FieldSize(*m, f); ++j)
-        ScrubDelivery(r->MutableRepeatedMessage(m, f, j), id);
-    } else if (r->HasField(*m, f)) {
-      ScrubDelivery(r->MutableMessage(m, f), id);
-    }
-  }
-}
 
 }  // namespace
 
@@ -155,54 +71,18 @@ void PriceOrder(ViolationCollector& v, const v1::Order& in,
   int64_t total = 0;
   bool total_ok = true;
   for (int i = 0; i < n; ++i) {
-    const v1::OrderItem& item = in.items(i);
     const std::string field = absl::StrCat("order.items[", i, "]");
-    CheckText(v, absl::StrCat(field, ".sku"), item.sku(), 1, 64);
-    const absl::string_view name = TrimUnicodeSpace(item.name());
-    CheckSingleLineText(v, absl::StrCat(field, ".name"), name, 1, 200);
-    bool line_ok = true;
-    if (item.quantity() < 1) {
-      v.Add(absl::StrCat(field, ".quantity"),
-            absl::StrCat("must be at least 1; it is ", item.quantity()));
-      line_ok = false;
-    }
-    const std::string& price_currency = item.unit_price().currency_code();
-    if (!price_currency.empty() && price_currency != currency) {
-      v.Add(absl::StrCat(field, ".unit_price.currency_code"),
-            absl::StrCat("must be ", currency,
-                         " (the server's currency) or empty"));
-      line_ok = false;
-    }
-    const int64_t price = item.unit_price().minor_units();
-    if (price < 0) {
-      v.Add(absl::StrCat(field, ".unit_price"),
-            absl::StrCat("must not be negative; it is ", price));
-      line_ok = false;
-    }
-    int64_t line = 0;
-    if (line_ok && __builtin_mul_overflow(item.quantity(), price, &line)) {
-      v.Add(absl::StrCat(field, ".quantity"),
-            absl::StrCat("quantity ", item.quantity(), " x unit price ", price,
-                         " overflows the largest amount (",
-                         std::numeric_limits<int64_t>::max(), " minor units)"));
-      line_ok = false;
-    }
-    if (!line_ok) total_ok = false;
-    if (total_ok && __builtin_add_overflow(total, line, &total)) {
+    const std::optional<int64_t> line =
+        PriceItem(v, field, in.items(i), in.items(i).quantity(), currency,
+                  out->add_items());
+    if (!line.has_value()) total_ok = false;
+    if (total_ok && __builtin_add_overflow(total, *line, &total)) {
       v.Add(absl::StrCat(field, ".line_total"),
             absl::StrCat("the order total overflows the largest amount (",
                          std::numeric_limits<int64_t>::max(),
                          " minor units) at this line"));
       total_ok = false;
     }
-    v1::OrderItem* o = out->add_items();
-    o->set_sku(item.sku());
-    o->set_name(std::string(name));
-    o->set_quantity(item.quantity());
-    o->mutable_unit_price()->set_currency_code(currency);
-    o->mutable_unit_price()->set_minor_units(price);
-    o->mutable_line_total()->set_currency_code(currency);
-    o->mutable_line_total()->set_minor_units(line);
   }
   out->mutable_total()->set_currency_code(currency);
   out->mutable_total()->set_minor_units(total_ok ? total : 0);
@@ -509,9 +389,11 @@ void OrderManager::CancelOrder(CallMeta call, const v1::CancelOrderRequest& req,
           v1::Refund r;
           r.set_refund_id(NewId("ref", ctx.now_micros));
           r.set_payment_id(pay.payment_id());
-          r.set_method(pay.method());
+          r.set_method(RefundMethodFor(pay.method()));
           *r.mutable_amount() = pay.amount();
-          r.set_reason("order cancelled");
+          r.set_reason(pay.method() == v1::PAYMENT_METHOD_EXCHANGE_CREDIT
+                           ? "order cancelled; exchange credit paid out in cash"
+                           : "order cancelled");
           *r.mutable_create_time() =
               TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
           if (pay.method() == v1::PAYMENT_METHOD_POINTS &&
@@ -590,14 +472,18 @@ void OrderManager::PayOrder(CallMeta call, const v1::PayOrderRequest& req,
   ViolationCollector v;
   CheckRequestId(v, "request_id", req.request_id());
   CheckId(v, "order_id", req.order_id());
+  // Exchange credit is applied by CompleteReturn only: a caller could
+  // otherwise pay an order with money that never existed.
   const bool method_ok = v1::PaymentMethod_IsValid(in.method()) &&
-                         in.method() != v1::PAYMENT_METHOD_UNSPECIFIED;
+                         in.method() != v1::PAYMENT_METHOD_UNSPECIFIED &&
+                         in.method() != v1::PAYMENT_METHOD_EXCHANGE_CREDIT;
   if (!method_ok) {
     v.Add("payment.method",
           "must be one of PAYMENT_METHOD_CASH, PAYMENT_METHOD_WECHAT_PAY, "
           "PAYMENT_METHOD_ALIPAY, PAYMENT_METHOD_UNIONPAY, "
           "PAYMENT_METHOD_BANK_CARD, PAYMENT_METHOD_BANK_TRANSFER, "
-          "PAYMENT_METHOD_POINTS");
+          "PAYMENT_METHOD_POINTS (exchange credit is applied by returns "
+          "only)");
   }
   const bool succeeded = in.outcome() == v1::PAYMENT_OUTCOME_SUCCEEDED;
   if (in.outcome() != v1::PAYMENT_OUTCOME_SUCCEEDED &&
@@ -726,47 +612,8 @@ void OrderManager::PayOrder(CallMeta call, const v1::PayOrderRequest& req,
         if (record.outcome() == v1::PAYMENT_OUTCOME_SUCCEEDED &&
             o.paid().minor_units() == o.total().minor_units()) {
           event = "PAID";
-          o.set_status(v1::ORDER_STATUS_PAID);
-          *o.mutable_paid_time() =
-              TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
-          v1::Settlement st;
-          int64_t non_points = 0;
-          for (const v1::Payment& pay : o.payments()) {
-            if (pay.outcome() != v1::PAYMENT_OUTCOME_SUCCEEDED) continue;
-            if (pay.method() != v1::PAYMENT_METHOD_POINTS)
-              non_points += pay.amount().minor_units();
-            v1::SettlementTender* t = st.add_tenders();
-            t->set_method(pay.method());
-            *t->mutable_amount() = pay.amount();
-            t->set_external_reference(pay.external_reference());
-          }
-          if (!o.customer_id().empty() && customers_ != nullptr) {
-            const int64_t earned =
-                PointsEarned(non_points, options_.points_earned_per_yuan);
-            if (earned > 0) {
-              RETURN_IF_ERROR(
-                  customers_
-                      ->ChangePoints(ctx, o.customer_id(), earned,
-                                     absl::StrCat("earned on order ", id))
-                      .status());
-            }
-            o.set_points_earned(earned);
-            RETURN_IF_ERROR(customers_->RecordPurchase(
-                ctx, o.customer_id(), o.total().minor_units(), ctx.now_micros));
-          }
-          st.set_settlement_id(NewId("stl", ctx.now_micros));
-          st.set_order_id(id);
-          st.set_branch_id(o.branch_id());
-          *st.mutable_total() = o.total();
-          *st.mutable_paid_time() = o.paid_time();
-          const absl::CivilDay day = absl::ToCivilDay(
-              absl::FromUnixMicros(ctx.now_micros), options_.time_zone);
-          common::v1::Date* date = st.mutable_business_date();
-          date->set_year(static_cast<int32_t>(day.year()));
-          date->set_month(day.month());
-          date->set_day(day.day());
-          RETURN_IF_ERROR(InsertSettlement(ctx.conn, so.row, st));
-          *out->mutable_settlement() = std::move(st);
+          ASSIGN_OR_RETURN(*out->mutable_settlement(),
+                           SettleOrder(ctx, options_, customers_, so));
         }
         RETURN_IF_ERROR(SaveOrder(ctx, so, event));
         *out->mutable_payment() = record;
@@ -1090,7 +937,7 @@ absl::Status OrderManager::ExportPerson(
     RETURN_IF_ERROR(orders::GetOrder(conn, id, "", &o));
     out->Add()->PackFrom(o);
   }
-  return absl::OkStatus();
+  return ExportReturns(conn, customer_id, out);
 }
 
 absl::Status OrderManager::ErasePerson(db::MutationContext& ctx,
@@ -1110,6 +957,7 @@ absl::Status OrderManager::ErasePerson(db::MutationContext& ctx,
           ScrubDelivery(m, customer_id);
         }));
   }
+  RETURN_IF_ERROR(EraseReturnNotes(ctx, customer_id));
   // Belt and braces: every row of the customer, whatever its state.
   return EraseDeliveries(ctx.conn, customer_id);
 }

@@ -43,6 +43,11 @@ struct OrderOptions {
   int64_t points_per_yuan = 100;
   // Points earned per 100 minor units (¥1) paid with other tenders.
   int64_t points_earned_per_yuan = 1;
+  // Returns are approved within this many days of completion.
+  int64_t return_window_days = 7;
+  // Approving a return worth more than this (minor units) is for admin and
+  // agent only; a branch or service caller above it is PERMISSION_DENIED.
+  int64_t return_approval_limit_minor = 50'000;
 };
 
 // The rules, as plain functions (the manager applies them; tests call them).
@@ -92,9 +97,24 @@ class OrderManager final : public PersonDataPart {
                               const v1::GetDailyReconciliationRequest& req,
                               Reply<v1::GetDailyReconciliationResponse> reply);
 
-  // PersonDataPart: the customer's orders (with payments and refunds) as
-  // Any(Order); erasure empties their delivery details (amounts, items and
-  // slips are financial records and stay).
+  // Returns and exchanges: order_returns.cc.
+  void RequestReturn(CallMeta call, const v1::RequestReturnRequest& req,
+                     Reply<v1::RequestReturnResponse> reply);
+  void ReviewReturn(CallMeta call, const v1::ReviewReturnRequest& req,
+                    Reply<v1::ReviewReturnResponse> reply);
+  void ReceiveReturn(CallMeta call, const v1::ReceiveReturnRequest& req,
+                     Reply<v1::ReceiveReturnResponse> reply);
+  void CompleteReturn(CallMeta call, const v1::CompleteReturnRequest& req,
+                      Reply<v1::CompleteReturnResponse> reply);
+  void GetReturn(CallMeta call, const v1::GetReturnRequest& req,
+                 Reply<v1::GetReturnResponse> reply);
+  void ListReturns(CallMeta call, const v1::ListReturnsRequest& req,
+                   Reply<v1::ListReturnsResponse> reply);
+
+  // PersonDataPart: the customer's orders (with payments and refunds) and
+  // returns as Any(Order) and Any(Return); erasure empties the orders'
+  // delivery details and the returns' free-text notes (amounts, items,
+  // slips and refunds are financial records and stay).
   absl::Status ExportPerson(
       db::Connection& conn, const std::string& customer_id,
       google::protobuf::RepeatedPtrField<google::protobuf::Any>* out) override;
@@ -109,6 +129,21 @@ class OrderManager final : public PersonDataPart {
   // currency (or names none).
   void CheckCurrency(ViolationCollector& v, const std::string& field,
                      const common::v1::Money& m) const;
+  // A return's step after RequestReturn (order_returns.cc): loads the
+  // return in the caller's scope, checks it is in `from` (else
+  // FAILED_PRECONDITION naming `from` and `to`), lets `step` change it,
+  // saves it with an event named for its new status and answers with it.
+  template <typename Response, typename Step>
+  void AdvanceReturn(CallMeta call, const google::protobuf::Message& req,
+                     const std::string& return_id,
+                     const std::string& request_id, v1::ReturnStatus from,
+                     v1::ReturnStatus to, Step step, Reply<Response> reply);
+  // Erasure of the customer's returns (order_returns.cc).
+  absl::Status EraseReturnNotes(db::MutationContext& ctx,
+                                const std::string& customer_id);
+  absl::Status ExportReturns(
+      db::Connection& conn, const std::string& customer_id,
+      google::protobuf::RepeatedPtrField<google::protobuf::Any>* out);
 
   db::Database& db_;
   const Clock& clock_;

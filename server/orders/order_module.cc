@@ -13,6 +13,12 @@
 
 ABSL_FLAG(int64_t, points_per_yuan, 100,
           "Points debited per ¥1 (100 minor units) paid with points");
+ABSL_FLAG(int64_t, return_window_days, 7,
+          "Returns are approved within this many days of an order's "
+          "completion");
+ABSL_FLAG(int64_t, return_approval_limit, 50'000,
+          "Approving a return worth more than this many minor units is for "
+          "admin and agent only");
 ABSL_FLAG(int64_t, points_earned_per_yuan, 1,
           "Points earned per ¥1 (100 minor units) paid with other tenders, "
           "rounded down");
@@ -35,7 +41,13 @@ class OrderModule final : public Module {
         .Handle(&OrderManager::PayOrder)
         .Handle(&OrderManager::GetSettlement)
         .Handle(&OrderManager::ListSettlements)
-        .Handle(&OrderManager::GetDailyReconciliation);
+        .Handle(&OrderManager::GetDailyReconciliation)
+        .Handle(&OrderManager::RequestReturn)
+        .Handle(&OrderManager::ReviewReturn)
+        .Handle(&OrderManager::ReceiveReturn)
+        .Handle(&OrderManager::CompleteReturn)
+        .Handle(&OrderManager::GetReturn)
+        .Handle(&OrderManager::ListReturns);
     env.registry.AddPersonDataPart(&manager_);
   }
 
@@ -64,7 +76,15 @@ AccessTable OrderAccess() {
       .Allow<v1::PayOrderRequest>(Act::kWrite, write)
       .Allow<v1::GetSettlementRequest>(Act::kRead, read)
       .Allow<v1::ListSettlementsRequest>(Act::kRead, read)
-      .Allow<v1::GetDailyReconciliationRequest>(Act::kRead, read);
+      .Allow<v1::GetDailyReconciliationRequest>(Act::kRead, read)
+      .Allow<v1::RequestReturnRequest>(Act::kWrite, write)
+      // Above --return_approval_limit only admin and agent: the manager
+      // checks the amount, which the table cannot see.
+      .Allow<v1::ReviewReturnRequest>(Act::kApprove, write)
+      .Allow<v1::ReceiveReturnRequest>(Act::kWrite, write)
+      .Allow<v1::CompleteReturnRequest>(Act::kWrite, write)
+      .Allow<v1::GetReturnRequest>(Act::kRead, read)
+      .Allow<v1::ListReturnsRequest>(Act::kRead, read);
   return t;
 }
 
@@ -81,6 +101,15 @@ ModuleSpec OrderModuleSpec() {
         options.points_per_yuan = absl::GetFlag(FLAGS_points_per_yuan);
         options.points_earned_per_yuan =
             absl::GetFlag(FLAGS_points_earned_per_yuan);
+        options.return_window_days = absl::GetFlag(FLAGS_return_window_days);
+        options.return_approval_limit_minor =
+            absl::GetFlag(FLAGS_return_approval_limit);
+        if (options.return_window_days < 0 ||
+            options.return_approval_limit_minor < 0) {
+          return absl::InvalidArgumentError(
+              "--return_window_days and --return_approval_limit must not be "
+              "negative");
+        }
         if (options.points_per_yuan <= 0 ||
             options.points_earned_per_yuan < 0) {
           return absl::InvalidArgumentError(

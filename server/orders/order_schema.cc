@@ -95,6 +95,55 @@ CREATE INDEX order_payments_by_time ON order_payments (create_time_us);
 CREATE INDEX orders_by_branch_created ON orders (branch_id, create_time_us);
 )sql";
 
+// Returns and exchanges. order_payments is rebuilt (SQLite cannot change a
+// CHECK) so its method may be 8, PAYMENT_METHOD_EXCHANGE_CREDIT.
+constexpr char kV3[] = R"sql(
+CREATE TABLE order_payments_v3 (
+  id                 INTEGER PRIMARY KEY,
+  payment_id         TEXT NOT NULL UNIQUE,
+  order_row          INTEGER NOT NULL REFERENCES orders (id),
+  method             INTEGER NOT NULL CHECK (method BETWEEN 1 AND 8),
+  amount_minor       INTEGER NOT NULL CHECK (amount_minor > 0),
+  external_reference TEXT NOT NULL,
+  outcome            INTEGER NOT NULL CHECK (outcome IN (1, 2)),
+  failure_reason     TEXT NOT NULL,
+  points_debited     INTEGER NOT NULL CHECK (points_debited >= 0),
+  staff_id           TEXT NOT NULL,
+  create_time_us     INTEGER NOT NULL
+) STRICT;
+INSERT INTO order_payments_v3 SELECT id, payment_id, order_row, method,
+  amount_minor, external_reference, outcome, failure_reason, points_debited,
+  staff_id, create_time_us FROM order_payments;
+DROP TABLE order_payments;
+ALTER TABLE order_payments_v3 RENAME TO order_payments;
+CREATE INDEX order_payments_by_order ON order_payments (order_row, id);
+CREATE INDEX order_payments_by_reference
+  ON order_payments (method, external_reference)
+  WHERE outcome = 1 AND external_reference != '';
+CREATE INDEX order_payments_by_time ON order_payments (create_time_us);
+
+ALTER TABLE order_refunds ADD COLUMN return_id TEXT NOT NULL DEFAULT '';
+-- An exchange's new order names the return it came from.
+ALTER TABLE orders ADD COLUMN exchange_return_id TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE order_returns (
+  id             INTEGER PRIMARY KEY,  -- keyset pagination key
+  return_id      TEXT NOT NULL UNIQUE,
+  revision       INTEGER NOT NULL,
+  order_row      INTEGER NOT NULL REFERENCES orders (id),
+  branch_id      TEXT NOT NULL,        -- the order's
+  customer_id    TEXT NOT NULL,        -- the order's; '' for a walk-in
+  status         INTEGER NOT NULL CHECK (status BETWEEN 1 AND 5),
+  -- The whole retail.orders.v1.Return, serialised; the columns above are
+  -- copies for the queries and are written with it.
+  body           BLOB NOT NULL,
+  create_time_us INTEGER NOT NULL
+) STRICT;
+CREATE INDEX order_returns_by_order ON order_returns (order_row, id);
+CREATE INDEX order_returns_by_branch ON order_returns (branch_id, id);
+CREATE INDEX order_returns_by_customer ON order_returns (customer_id, id);
+)sql";
+
 }  // namespace
 
 const db::ModuleSchema& OrderSchema() {
@@ -103,6 +152,7 @@ const db::ModuleSchema& OrderSchema() {
       {
           {1, "orders, payments, refunds and settlement slips", kV1},
           {2, "indexes for daily reconciliation", kV2},
+          {3, "returns and exchanges", kV3},
       }};
   return *kSchema;
 }

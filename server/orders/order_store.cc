@@ -39,7 +39,7 @@ struct DecodedOrder {
   Order* order = nullptr;
 };
 
-// The orders table (schema version 1), listed once.
+// The orders table (schema versions 1 and 3), listed once.
 constexpr db::Column<StoredOrder, DecodedOrder> kOrderColumns[] = {
     {"id", nullptr, [](const Field& f, DecodedOrder& o) { o.row = f.Int64(); }},
     {"order_id",
@@ -185,6 +185,13 @@ constexpr db::Column<StoredOrder, DecodedOrder> kOrderColumns[] = {
      },
      [](const Field& f, DecodedOrder& o) {
        if (!f.IsNull()) *o.order->mutable_cancel_time() = Timestamp(f.Int64());
+     }},    {"exchange_return_id",
+     [](Param p, const StoredOrder& s) {
+       p.Text(s.order.exchange_return_id());
+     },
+     [](const Field& f, DecodedOrder& o) {
+       const absl::string_view t = f.Text();
+       o.order->set_exchange_return_id(t.data(), t.size());
      }},
 };
 using OrderColumns = db::ColumnSet<kOrderColumns>;
@@ -297,6 +304,10 @@ constexpr db::Column<NewRefund, Refund> kRefundColumns[] = {
      [](Param p, const NewRefund& n) { p.Int64(Micros(n.r.create_time())); },
      [](const Field& f, Refund& o) {
        *o.mutable_create_time() = Timestamp(f.Int64());
+     }},    {"return_id", [](Param p, const NewRefund& n) { p.Text(n.r.return_id()); },
+     [](const Field& f, Refund& o) {
+       const absl::string_view t = f.Text();
+       o.set_return_id(t.data(), t.size());
      }},
 };
 using RefundColumns = db::ColumnSet<kRefundColumns>;
