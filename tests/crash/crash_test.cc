@@ -41,6 +41,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/ids.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
 #include "tests/crash/ledger.h"
@@ -428,6 +429,64 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     EXPECT_EQ(mismatches, 0);
   }
 
+  // GetDailyReconciliation for every branch and business day that has a
+  // slip: its sales are its slips' totals, its refunds the refunds recorded
+  // in its hours for the branch's orders, and nothing fails to add up.
+  void VerifyReconciliation() {
+    SQLite::Database db(db_path_, SQLite::OPEN_READONLY);
+    auto stub = orders::v1::OrderService::NewStub(NewChannel(address_));
+    SQLite::Statement days(
+        db,
+        "SELECT branch_id, business_date, COUNT(*), SUM(total_minor)"
+        " FROM settlements GROUP BY branch_id, business_date");
+    int checked = 0;
+    while (days.executeStep()) {
+      const std::string branch = days.getColumn(0).getString();
+      const int date = days.getColumn(1).getInt();
+      orders::v1::GetDailyReconciliationRequest req;
+      req.set_branch_id(branch);
+      req.mutable_date()->set_year(date / 10000);
+      req.mutable_date()->set_month(date / 100 % 100);
+      req.mutable_date()->set_day(date % 100);
+      orders::v1::GetDailyReconciliationResponse resp;
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+      context.set_deadline(absl::ToChronoTime(absl::Now() + kRpcTimeout));
+      const grpc::Status status =
+          stub->GetDailyReconciliation(&context, req, &resp);
+      ASSERT_TRUE(status.ok()) << branch << " " << date << ": "
+                               << status.error_message();
+      const orders::v1::Reconciliation& r = resp.reconciliation();
+      EXPECT_EQ(r.totals().settled_order_count(), days.getColumn(2).getInt64())
+          << branch << " " << date;
+      EXPECT_EQ(r.totals().sales().minor_units(), days.getColumn(3).getInt64())
+          << branch << " " << date << ": sales vs the day's slips";
+      SQLite::Statement refunds(
+          db,
+          "SELECT COALESCE(SUM(r.amount_minor), 0) FROM order_refunds r"
+          " JOIN orders o ON o.id = r.order_row WHERE o.branch_id = ?1"
+          " AND r.create_time_us >= ?2 AND r.create_time_us < ?3");
+      refunds.bind(1, branch);
+      refunds.bind(2, static_cast<int64_t>(
+                          google::protobuf::util::TimeUtil::
+                              TimestampToMicroseconds(r.start_time())));
+      refunds.bind(3, static_cast<int64_t>(
+                          google::protobuf::util::TimeUtil::
+                              TimestampToMicroseconds(r.end_time())));
+      ASSERT_TRUE(refunds.executeStep());
+      EXPECT_EQ(r.totals().refunds().minor_units(),
+                refunds.getColumn(0).getInt64())
+          << branch << " " << date << ": refunds vs the day's refund rows";
+      EXPECT_EQ(r.discrepancies_size(), 0)
+          << branch << " " << date << ": "
+          << (r.discrepancies_size() > 0
+                  ? r.discrepancies(0).ShortDebugString()
+                  : "");
+      ++checked;
+    }
+    reconciled_days_ = checked;
+  }
+
   // Checks the database file itself, read-only, after the clean shutdown.
   void VerifyDatabase(const std::vector<Entry>& entries,
                       const std::map<std::string, int64_t>& balances) {
@@ -441,6 +500,9 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     EXPECT_EQ(scalar("SELECT COUNT(*) FROM pragma_foreign_key_check"), "0");
 
     size_t creates = 0, adjusts = 0, order_creates = 0, pays = 0;
+    // Acknowledged CompleteReturn answers: the returns completed, of which
+    // exchanges, and those that took earned points back.
+    size_t returns_done = 0, exchanges_done = 0, reversals = 0;
     for (const Entry& e : entries) {
       switch (e.kind) {
         case Kind::kCreate:
@@ -454,6 +516,17 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
           break;
         case Kind::kPay:
           ++pays;
+          break;
+        case Kind::kCompleteReturn:
+          if (e.acks > 0) {
+            orders::v1::CompleteReturnResponse ack;
+            ack.ParseFromString(e.first_ack);
+            ++returns_done;
+            exchanges_done += ack.has_exchange_order() ? 1 : 0;
+            reversals += ack.order_return().points_reversed() > 0 ? 1 : 0;
+          }
+          break;
+        default:
           break;
       }
     }
@@ -502,12 +575,14 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     }
     points_rows_ = txns.size();
     // Ledger rows: one per AdjustPoints request, one per member order that
-    // earned points when it became paid.
+    // earned points when it became paid, one per return that took earned
+    // points back.
     const std::string earned_rows = scalar(
         "SELECT COUNT(*) FROM orders WHERE customer_id != ''"
         " AND points_earned > 0");
-    EXPECT_EQ(std::to_string(txns.size() - adjusts), earned_rows)
-        << "ledger rows vs AdjustPoints requests + orders that earned points";
+    EXPECT_EQ(std::to_string(txns.size() - adjusts - reversals), earned_rows)
+        << "ledger rows vs AdjustPoints requests + orders that earned points"
+           " + returns that took points back";
     // The stored running balance must add up in commit order.
     EXPECT_EQ(
         scalar("SELECT COUNT(*) FROM points_transactions t WHERE "
@@ -522,61 +597,108 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
                      "     WHERE t.customer_row = c.id)"),
               "0");
     // ...and each change has its event. A customer: its creation, each
-    // ledger row, each purchase recorded (a paid member order).
-    EXPECT_EQ(scalar("SELECT COUNT(*) FROM customers c WHERE"
-                     " (SELECT COUNT(*) FROM events e"
-                     "  WHERE e.resource_type = 'customer'"
-                     "    AND e.resource_id = c.customer_id) !="
-                     " 1 + (SELECT COUNT(*) FROM points_transactions t"
-                     "      WHERE t.customer_row = c.id)"
-                     "   + (SELECT COUNT(*) FROM orders o"
-                     "      WHERE o.customer_id = c.customer_id"
-                     "        AND o.status IN (2, 3))"),
+    // ledger row, each purchase recorded (an order that became paid), each
+    // return recorded (a completed return of one of its orders).
+    constexpr char kPaidEver[] = "o.paid_time_us IS NOT NULL";
+    EXPECT_EQ(scalar(absl::StrCat(
+                  "SELECT COUNT(*) FROM customers c WHERE"
+                  " (SELECT COUNT(*) FROM events e"
+                  "  WHERE e.resource_type = 'customer'"
+                  "    AND e.resource_id = c.customer_id) !="
+                  " 1 + (SELECT COUNT(*) FROM points_transactions t"
+                  "      WHERE t.customer_row = c.id)"
+                  "   + (SELECT COUNT(*) FROM orders o"
+                  "      WHERE o.customer_id = c.customer_id AND ",
+                  kPaidEver,
+                  ")"
+                  "   + (SELECT COUNT(*) FROM order_returns r"
+                  "      WHERE r.customer_id = c.customer_id"
+                  "        AND r.status = 5)")),
               "0");
-    // An order: its creation and each tender recorded.
+    // An order: its creation, each tender recorded, its completion, each
+    // completed return. (An exchange's new order: its creation and the
+    // credit that paid it, settled in one step.)
     EXPECT_EQ(scalar("SELECT COUNT(*) FROM orders o WHERE"
                      " (SELECT COUNT(*) FROM events e"
                      "  WHERE e.resource_type = 'order'"
                      "    AND e.resource_id = o.order_id) !="
                      " 1 + (SELECT COUNT(*) FROM order_payments p"
-                     "      WHERE p.order_row = o.id)"),
+                     "      WHERE p.order_row = o.id)"
+                     "   + (o.complete_time_us IS NOT NULL)"
+                     "   + (SELECT COUNT(*) FROM order_returns r"
+                     "      WHERE r.order_row = o.id AND r.status = 5)"),
+              "0");
+    // A return: one event per step (its revision).
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM order_returns r WHERE"
+                     " (SELECT COUNT(*) FROM events e"
+                     "  WHERE e.resource_type = 'return'"
+                     "    AND e.resource_id = r.return_id) != r.revision"),
               "0");
     EXPECT_EQ(scalar("SELECT COUNT(*) FROM events"),
-              scalar("SELECT (SELECT COUNT(*) FROM customers)"
-                     " + (SELECT COUNT(*) FROM points_transactions)"
-                     " + (SELECT COUNT(*) FROM orders WHERE customer_id != ''"
-                     "    AND status IN (2, 3))"
-                     " + (SELECT COUNT(*) FROM orders)"
-                     " + (SELECT COUNT(*) FROM order_payments)"))
+              scalar(absl::StrCat(
+                  "SELECT (SELECT COUNT(*) FROM customers)"
+                  " + (SELECT COUNT(*) FROM points_transactions)"
+                  " + (SELECT COUNT(*) FROM orders o WHERE customer_id != ''"
+                  "    AND ",
+                  kPaidEver,
+                  ")"
+                  " + 2 * (SELECT COUNT(*) FROM order_returns WHERE status = 5"
+                  "        AND customer_id != '')"
+                  " + (SELECT COUNT(*) FROM order_returns"
+                  "    WHERE status = 5 AND customer_id = '')"
+                  " + (SELECT COUNT(*) FROM orders)"
+                  " + (SELECT COUNT(*) FROM order_payments)"
+                  " + (SELECT COUNT(*) FROM orders"
+                  "    WHERE complete_time_us IS NOT NULL)"
+                  " + (SELECT COALESCE(SUM(revision), 0) FROM order_returns)")))
         << "events that belong to no change";
 
-    // Orders: one row per CreateOrder request and per PayOrder request; no
-    // order overpaid; PAID exactly when its succeeded tenders make the
-    // total; one slip per paid order, for its total; each customer's order
-    // count is its paid orders.
+    // Orders: one row per CreateOrder request and per completed exchange;
+    // one payment row per PayOrder request and per exchange credit; no
+    // order overpaid and no tender refunded beyond its amount; an order's
+    // paid amount is its succeeded tenders minus its refunds; its
+    // succeeded tenders make its total exactly when it is paid or later;
+    // one slip per such order, for its total; each customer's order count
+    // is its paid orders not wholly returned.
+    constexpr char kPaidOrLater[] = "status IN (2, 3, 5, 6)";
     order_rows_ = std::stoul(scalar("SELECT COUNT(*) FROM orders"));
-    EXPECT_EQ(order_rows_, order_creates) << "orders rows vs CreateOrder";
+    EXPECT_EQ(order_rows_, order_creates + exchanges_done)
+        << "orders rows vs CreateOrder + exchanges";
     payment_rows_ = std::stoul(scalar("SELECT COUNT(*) FROM order_payments"));
-    EXPECT_EQ(payment_rows_, pays) << "payment rows vs PayOrder requests";
+    EXPECT_EQ(payment_rows_, pays + exchanges_done)
+        << "payment rows vs PayOrder requests + exchange credits";
     EXPECT_EQ(scalar("SELECT COUNT(*) FROM orders WHERE paid_minor >"
                      " total_minor"),
               "0")
         << "overpaid orders";
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM order_payments p WHERE"
+                     " (SELECT COALESCE(SUM(r.amount_minor), 0)"
+                     "  FROM order_refunds r WHERE r.payment_id = p.payment_id)"
+                     " > p.amount_minor"),
+              "0")
+        << "tenders refunded beyond their amount";
     EXPECT_EQ(scalar("SELECT COUNT(*) FROM orders o WHERE o.paid_minor !="
                      " (SELECT COALESCE(SUM(amount_minor), 0)"
                      "  FROM order_payments p"
-                     "  WHERE p.order_row = o.id AND p.outcome = 1)"),
+                     "  WHERE p.order_row = o.id AND p.outcome = 1)"
+                     " - (SELECT COALESCE(SUM(amount_minor), 0)"
+                     "  FROM order_refunds r WHERE r.order_row = o.id)"),
               "0")
-        << "orders whose paid amount is not their succeeded tenders";
-    EXPECT_EQ(scalar("SELECT COUNT(*) FROM orders o WHERE"
-                     " (o.status IN (2, 3)) != (o.paid_minor = o.total_minor)"),
+        << "orders whose paid amount is not their tenders minus refunds";
+    EXPECT_EQ(scalar(absl::StrCat(
+                  "SELECT COUNT(*) FROM orders o WHERE (o.", kPaidOrLater,
+                  ") != ((SELECT COALESCE(SUM(amount_minor), 0)"
+                  "  FROM order_payments p"
+                  "  WHERE p.order_row = o.id AND p.outcome = 1)"
+                  " = o.total_minor)")),
               "0")
         << "orders PAID without their total, or their total without PAID";
-    paid_orders_ = std::stoul(
-        scalar("SELECT COUNT(*) FROM orders WHERE status IN (2, 3)"));
-    EXPECT_EQ(scalar("SELECT COUNT(*) FROM settlements s JOIN orders o"
-                     " ON o.id = s.order_row WHERE o.status IN (2, 3)"
-                     " AND s.total_minor = o.total_minor"),
+    paid_orders_ = std::stoul(scalar(
+        absl::StrCat("SELECT COUNT(*) FROM orders WHERE ", kPaidOrLater)));
+    EXPECT_EQ(scalar(absl::StrCat("SELECT COUNT(*) FROM settlements s JOIN "
+                                  "orders o ON o.id = s.order_row WHERE o.",
+                                  kPaidOrLater,
+                                  " AND s.total_minor = o.total_minor")),
               std::to_string(paid_orders_))
         << "paid orders vs their slips";
     EXPECT_EQ(scalar("SELECT COUNT(*) FROM settlements"),
@@ -584,9 +706,59 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     EXPECT_EQ(scalar("SELECT COUNT(*) FROM customers c WHERE c.order_count !="
                      " (SELECT COUNT(*) FROM orders o"
                      "  WHERE o.customer_id = c.customer_id"
-                     "    AND o.status IN (2, 3))"),
+                     "    AND o.status IN (2, 3, 5))"),
               "0")
         << "customers whose order count is not their paid orders";
+    // Returns: an order is (partly) returned exactly when it has a
+    // completed return; each completed return's refunds add up to its
+    // value; each completed exchange has one new order, paid.
+    returns_done_ = returns_done;
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM order_returns WHERE status = 5"),
+              std::to_string(returns_done))
+        << "completed returns vs acknowledged CompleteReturn";
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM orders o WHERE (o.status IN (5, 6))"
+                     " != EXISTS (SELECT 1 FROM order_returns r"
+                     "  WHERE r.order_row = o.id AND r.status = 5)"),
+              "0")
+        << "orders returned without a completed return, or the reverse";
+    {
+      SQLite::Statement q(db, "SELECT return_id, status, body FROM order_returns");
+      int bad = 0;
+      while (q.executeStep()) {
+        orders::v1::Return r;
+        const SQLite::Column body = q.getColumn(2);
+        if (!r.ParseFromArray(body.getBlob(), body.getBytes()) ||
+            r.return_id() != q.getColumn(0).getString() ||
+            r.status() != q.getColumn(1).getInt()) {
+          if (++bad <= 5) ADD_FAILURE() << "unreadable return row";
+          continue;
+        }
+        if (r.status() != orders::v1::RETURN_STATUS_COMPLETED) continue;
+        const std::string refunded = scalar(absl::StrCat(
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM order_refunds"
+            " WHERE return_id = '",
+            r.return_id(), "'"));
+        if (refunded != std::to_string(r.refund_total().minor_units()) &&
+            ++bad <= 5) {
+          ADD_FAILURE() << r.return_id() << " refunded " << refunded
+                        << " for a value of " << r.refund_total().minor_units();
+        }
+        if (r.type() == orders::v1::RETURN_TYPE_EXCHANGE &&
+            scalar(absl::StrCat("SELECT COUNT(*) FROM orders WHERE"
+                                " exchange_return_id = '",
+                                r.return_id(), "' AND order_id = '",
+                                r.exchange_order_id(), "' AND status = 2")) !=
+                "1" &&
+            ++bad <= 5) {
+          ADD_FAILURE() << r.return_id() << ": its exchange order "
+                        << r.exchange_order_id() << " is missing or unpaid";
+        }
+      }
+      EXPECT_EQ(bad, 0);
+    }
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM orders WHERE exchange_return_id != ''"),
+              std::to_string(exchanges_done))
+        << "exchange orders vs completed exchanges";
     std::map<std::string, std::string> payments;  // payment_id -> order_id
     {
       SQLite::Statement q(db,
@@ -681,7 +853,7 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
           report(absl::StrCat(e.request_id, ": stored payment ", row->second,
                               " differs from the acknowledged ", want));
         }
-      } else {
+      } else if (e.kind == Kind::kAdjust) {
         AdjustPointsResponse ack;
         ack.ParseFromString(e.first_ack);
         const auto& t = ack.transaction();
@@ -727,6 +899,8 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
   size_t customer_rows_ = 0;  // in the database after the last shutdown
   size_t points_rows_ = 0;
   size_t order_rows_ = 0, payment_rows_ = 0, paid_orders_ = 0;
+  size_t returns_done_ = 0;
+  int reconciled_days_ = 0;
 };
 
 TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
@@ -774,6 +948,15 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
     if (e.kind == Kind::kAdjust && e.acks > 0) {
       balances[e.adjust.customer_id()] += e.adjust.delta();
     }
+    // A completed return took back the points it reports.
+    if (e.kind == Kind::kCompleteReturn && e.acks > 0) {
+      orders::v1::CompleteReturnResponse ack;
+      ack.ParseFromString(e.first_ack);
+      if (!ack.order().customer_id().empty()) {
+        balances[ack.order().customer_id()] -=
+            ack.order_return().points_reversed();
+      }
+    }
     // The tender that made an order paid carries the points it earned.
     if (e.kind == Kind::kPay && e.acks > 0) {
       orders::v1::PayOrderResponse ack;
@@ -788,6 +971,7 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
         << " sends; the last failure was " << e.last_error;
   }
   ASSERT_NO_FATAL_FAILURE(VerifyViaRpc(*client, entries, balances));
+  ASSERT_NO_FATAL_FAILURE(VerifyReconciliation());
   client.reset();
 
   absl::StatusOr<int> exit_code = server_->Terminate(kShutdownGrace);
@@ -801,10 +985,13 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
             << " kills under load + " << startup_kills_ << " during start-up; "
             << power_cuts_ << " power cuts; " << fsync_errors_
             << " fsync errors survived; "
-            << stats.creates + stats.adjusts + stats.orders + stats.payments
+            << stats.creates + stats.adjusts + stats.orders + stats.payments +
+                   stats.return_steps
             << " requests (" << stats.creates << " creates, " << stats.adjusts
             << " adjusts, " << stats.orders << " orders, " << stats.payments
-            << " payments), " << stats.sends << " sends; " << acked_before_kills
+            << " payments, " << stats.return_steps
+            << " completion and return steps), " << stats.sends << " sends; "
+            << acked_before_kills
             << " acknowledged before the last kill; " << stats.retried
             << " needed a retry (" << lost_acks_
             << " answers lost to a kill after commit"
@@ -814,8 +1001,10 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
             << absl::FormatDuration(max_start_)
             << "; database: " << customer_rows_ << " customers, "
             << points_rows_ << " points rows, " << order_rows_ << " orders ("
-            << paid_orders_ << " paid), " << payment_rows_
-            << " payments, integrity_check " << integrity_ << "; "
+            << paid_orders_ << " paid), " << payment_rows_ << " payments, "
+            << returns_done_ << " returns completed; " << reconciled_days_
+            << " branch-days reconciled against their slips; integrity_check "
+            << integrity_ << "; "
             << absl::FormatDuration(
                    absl::Trunc(absl::Now() - start_, absl::Milliseconds(1)))
             << std::endl;

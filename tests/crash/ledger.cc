@@ -16,6 +16,12 @@ constexpr double kResendShare = 0.05;
 constexpr double kAdjustShare = 0.25;
 constexpr double kOrderShare = 0.2;
 constexpr double kPayShare = 0.25;
+// Of fresh sends, the share given to the next step of some order's return
+// story while any is ready (taken before the others).
+constexpr double kFollowUpShare = 0.15;
+// Of orders, the shares that are returned or exchanged once paid.
+constexpr int kReturnPercent = 25;
+constexpr int kExchangePercent = 15;
 // A handful of home branches, so rows spread over the branch index.
 constexpr int kBranches = 20;
 
@@ -89,6 +95,11 @@ size_t Ledger::AddOrderLocked() {
     total += item->quantity() * item->unit_price().minor_units();
   }
   e.create_order.set_request_id(e.request_id);
+  const int fate = percent(rng_);
+  e.after_paid = fate < kReturnPercent ? AfterPaid::kReturn
+                 : fate < kReturnPercent + kExchangePercent
+                     ? AfterPaid::kExchange
+                     : AfterPaid::kNothing;
   // One tender, or two that split the total.
   if (total > 1 && percent(rng_) < 50) {
     const int64_t first =
@@ -111,6 +122,7 @@ size_t Ledger::AddPayLocked() {
   const int64_t amount = entries_[order_index].tenders[tender];
   Entry& e = entries_.emplace_back();
   e.kind = Kind::kPay;
+  e.order_entry = order_index;
   e.request_id = absl::StrFormat("crash-pay-%07d", index);
   e.pay.set_order_id(order_id);
   orders::v1::Payment* p = e.pay.mutable_payment();
@@ -125,6 +137,102 @@ size_t Ledger::AddPayLocked() {
   }
   e.pay.set_request_id(e.request_id);
   return index;
+}
+
+size_t Ledger::AddFollowUpLocked() {
+  const size_t pick =
+      std::uniform_int_distribution<size_t>(0, follow_ups_.size() - 1)(rng_);
+  const FollowUp step = follow_ups_[pick];
+  follow_ups_[pick] = follow_ups_.back();
+  follow_ups_.pop_back();
+  const Entry& order = entries_[step.order_entry];
+  const std::string order_id = order.customer_id;
+  const orders::v1::OrderItem first = order.create_order.order().items(0);
+  const AfterPaid after = order.after_paid;
+  const size_t index = entries_.size();
+  Entry& e = entries_.emplace_back();
+  e.kind = step.kind;
+  e.order_entry = step.order_entry;
+  switch (step.kind) {
+    case Kind::kCompleteOrder:
+      e.request_id = absl::StrFormat("crash-complete-%07d", index);
+      e.complete_order.set_order_id(order_id);
+      e.complete_order.set_request_id(e.request_id);
+      break;
+    case Kind::kRequestReturn: {
+      e.request_id = absl::StrFormat("crash-return-%07d", index);
+      auto& r = e.request_return;
+      r.set_order_id(order_id);
+      r.set_request_id(e.request_id);
+      orders::v1::ReturnLine* line = r.add_lines();
+      line->set_sku(first.sku());
+      // Units of the first line, so every one is priced at its price.
+      line->set_quantity(
+          std::uniform_int_distribution<int64_t>(1, first.quantity())(rng_));
+      line->set_reason(orders::v1::RETURN_REASON_SIZE);
+      if (after == AfterPaid::kExchange) {
+        r.set_type(orders::v1::RETURN_TYPE_EXCHANGE);
+        // Same price: the credit pays the new order exactly, so it is
+        // settled inside CompleteReturn.
+        orders::v1::OrderItem* rep = line->mutable_replacement();
+        rep->set_sku(absl::StrCat(first.sku(), "-X"));
+        rep->set_name("换货商品");
+        *rep->mutable_unit_price() = first.unit_price();
+      } else {
+        r.set_type(orders::v1::RETURN_TYPE_RETURN);
+      }
+      break;
+    }
+    case Kind::kReviewReturn:
+      e.request_id = absl::StrFormat("crash-review-%07d", index);
+      e.review_return.set_return_id(step.return_id);
+      e.review_return.set_decision(orders::v1::REVIEW_DECISION_APPROVE);
+      e.review_return.set_request_id(e.request_id);
+      break;
+    case Kind::kReceiveReturn:
+      e.request_id = absl::StrFormat("crash-receive-%07d", index);
+      e.receive_return.set_return_id(step.return_id);
+      e.receive_return.set_condition(orders::v1::ITEM_CONDITION_RESALABLE);
+      e.receive_return.set_request_id(e.request_id);
+      break;
+    case Kind::kCompleteReturn:
+      e.request_id = absl::StrFormat("crash-refund-%07d", index);
+      e.complete_return.set_return_id(step.return_id);
+      e.complete_return.set_request_id(e.request_id);
+      break;
+    default:
+      break;
+  }
+  // Carried along so the next step knows which return it acts on.
+  e.customer_id = step.return_id;
+  return index;
+}
+
+void Ledger::QueueNextStepLocked(const Entry& done) {
+  const size_t order = done.order_entry;
+  switch (done.kind) {
+    case Kind::kPay:
+      if (++tenders_acked_[order] ==
+              static_cast<int>(entries_[order].tenders.size()) &&
+          entries_[order].after_paid != AfterPaid::kNothing) {
+        follow_ups_.push_back({order, Kind::kCompleteOrder, ""});
+      }
+      break;
+    case Kind::kCompleteOrder:
+      follow_ups_.push_back({order, Kind::kRequestReturn, ""});
+      break;
+    case Kind::kRequestReturn:
+      follow_ups_.push_back({order, Kind::kReviewReturn, done.customer_id});
+      break;
+    case Kind::kReviewReturn:
+      follow_ups_.push_back({order, Kind::kReceiveReturn, done.customer_id});
+      break;
+    case Kind::kReceiveReturn:
+      follow_ups_.push_back({order, Kind::kCompleteReturn, done.customer_id});
+      break;
+    default:
+      break;
+  }
 }
 
 std::optional<size_t> Ledger::NextToSend(bool allow_new) {
@@ -142,6 +250,9 @@ std::optional<size_t> Ledger::NextToSend(bool allow_new) {
       if (!entries_[candidate].in_flight && !entries_[candidate].pending) {
         next = candidate;
       }
+    }
+    if (!next && !follow_ups_.empty() && unit(rng_) < kFollowUpShare) {
+      next = AddFollowUpLocked();
     }
     if (!next) {
       const double roll = unit(rng_);
@@ -198,10 +309,14 @@ bool Ledger::RecordOk(size_t index, const std::string& response_bytes,
       acked_creates_.push_back(index);
     } else if (e.kind == Kind::kCreateOrder) {
       e.customer_id = assigned_id;
+      if (tenders_acked_.size() <= index) tenders_acked_.resize(index + 1);
       for (size_t t = 0; t < e.tenders.size(); ++t) {
         payable_.emplace_back(index, t);
       }
+    } else if (e.kind == Kind::kRequestReturn) {
+      e.customer_id = assigned_id;
     }
+    QueueNextStepLocked(e);
     return true;
   }
   if (response_bytes != e.first_ack) {
@@ -273,6 +388,9 @@ LedgerStats Ledger::Stats() const {
         break;
       case Kind::kPay:
         ++s.payments;
+        break;
+      default:
+        ++s.return_steps;
         break;
     }
     s.sends += e.attempts;

@@ -19,9 +19,26 @@
 
 namespace retail::crash {
 
-// Every kind of write the services have: customers (create, points) and
-// orders (create, pay). A new service adds its kinds here.
-enum class Kind { kCreate, kAdjust, kCreateOrder, kPay };
+// Every kind of write the services have: customers (create, points),
+// orders (create, pay, complete) and returns (request, review, receive,
+// complete). A new service adds its kinds here.
+enum class Kind {
+  kCreate,
+  kAdjust,
+  kCreateOrder,
+  kPay,
+  kCompleteOrder,
+  kRequestReturn,
+  kReviewReturn,
+  kReceiveReturn,
+  kCompleteReturn,
+};
+
+// What becomes of a fully paid order, decided when it is created: nothing,
+// or completion and then a return (or an exchange) of some units of its
+// first line, step by step, each step sent once the one before it was
+// acknowledged.
+enum class AfterPaid { kNothing, kReturn, kExchange };
 
 // One logical write: a request_id and the payload sent with it on every
 // attempt (a retry must repeat both exactly).
@@ -32,6 +49,15 @@ struct Entry {
   customers::v1::AdjustPointsRequest adjust;    // kind == kAdjust
   orders::v1::CreateOrderRequest create_order;  // kind == kCreateOrder
   orders::v1::PayOrderRequest pay;              // kind == kPay
+  orders::v1::CompleteOrderRequest complete_order;    // kCompleteOrder
+  orders::v1::RequestReturnRequest request_return;    // kRequestReturn
+  orders::v1::ReviewReturnRequest review_return;      // kReviewReturn
+  orders::v1::ReceiveReturnRequest receive_return;    // kReceiveReturn
+  orders::v1::CompleteReturnRequest complete_return;  // kCompleteReturn
+  // Every order kind but kCreateOrder: the entry that created the order.
+  size_t order_entry = 0;
+  // kCreateOrder: what follows once it is paid.
+  AfterPaid after_paid = AfterPaid::kNothing;
   // kCreateOrder: the tenders planned for it, which add up to its total
   // exactly, so that every one of them succeeds whatever the commit order.
   std::vector<int64_t> tenders;
@@ -45,8 +71,8 @@ struct Entry {
   // SerializeAsString of the first OK response; every later OK answer to the
   // same request_id must be byte-identical (AIP-155 replay).
   std::string first_ack;
-  // kCreate: the customer's id; kCreateOrder: the order's; assigned by the
-  // server, known once acknowledged.
+  // kCreate: the customer's id; kCreateOrder: the order's; kRequestReturn:
+  // the return's; assigned by the server, known once acknowledged.
   std::string customer_id;
   std::string last_error;  // of the latest failed send, for failure reports
 };
@@ -57,6 +83,7 @@ struct LedgerStats {
   int adjusts = 0;
   int orders = 0;
   int payments = 0;
+  int return_steps = 0;  // complete-order and the four return steps
   int sends = 0;        // every attempt, answered or not
   int acked = 0;        // entries with at least one OK
   int retried = 0;      // entries needing more than one send for an OK
@@ -108,6 +135,10 @@ class Ledger {
   size_t AddAdjustLocked();
   size_t AddOrderLocked();
   size_t AddPayLocked();
+  size_t AddFollowUpLocked();
+  // Queues the step after `done` (an acknowledged entry) of its order's
+  // return story, if any.
+  void QueueNextStepLocked(const Entry& done);
 
   mutable std::mutex mu_;
   std::mt19937_64 rng_;
@@ -116,6 +147,15 @@ class Ledger {
   std::vector<size_t> acked_creates_;  // indices of acknowledged creates
   // (acknowledged order's index, tender number) still to be paid
   std::vector<std::pair<size_t, size_t>> payable_;
+  // CreateOrder entry -> its tenders acknowledged so far.
+  std::vector<int> tenders_acked_;
+  // Return-story steps ready to send: (CreateOrder entry, kind, return id).
+  struct FollowUp {
+    size_t order_entry;
+    Kind kind;
+    std::string return_id;
+  };
+  std::vector<FollowUp> follow_ups_;
   std::vector<size_t> acked_all_;  // indices of acknowledged entries
   std::vector<std::string> problems_;
   int in_flight_ = 0;

@@ -217,6 +217,61 @@ void LoadClient::Send(size_t index, int round) {
           [record](const grpc::Status& status, const PayOrderResponse& r) {
             record(status, r.SerializeAsString(), "");
           });
+      break;    case Kind::kCompleteOrder:
+      StartCall<orders::v1::CompleteOrderRequest, orders::v1::CompleteOrderResponse>(
+          entry.complete_order, token_, limit_,
+          [orders](auto* context, auto* request, auto* response, auto done) {
+            orders->CompleteOrder(context, request, response, std::move(done));
+          },
+          [record](const grpc::Status& status,
+                   const orders::v1::CompleteOrderResponse& r) {
+            record(status, r.SerializeAsString(), "");
+          });
+      break;
+    case Kind::kRequestReturn:
+      StartCall<orders::v1::RequestReturnRequest,
+                orders::v1::RequestReturnResponse>(
+          entry.request_return, token_, limit_,
+          [orders](auto* context, auto* request, auto* response, auto done) {
+            orders->RequestReturn(context, request, response, std::move(done));
+          },
+          [record](const grpc::Status& status,
+                   const orders::v1::RequestReturnResponse& r) {
+            record(status, r.SerializeAsString(), r.order_return().return_id());
+          });
+      break;
+    case Kind::kReviewReturn:
+      StartCall<orders::v1::ReviewReturnRequest, orders::v1::ReviewReturnResponse>(
+          entry.review_return, token_, limit_,
+          [orders](auto* context, auto* request, auto* response, auto done) {
+            orders->ReviewReturn(context, request, response, std::move(done));
+          },
+          [record](const grpc::Status& status,
+                   const orders::v1::ReviewReturnResponse& r) {
+            record(status, r.SerializeAsString(), "");
+          });
+      break;
+    case Kind::kReceiveReturn:
+      StartCall<orders::v1::ReceiveReturnRequest, orders::v1::ReceiveReturnResponse>(
+          entry.receive_return, token_, limit_,
+          [orders](auto* context, auto* request, auto* response, auto done) {
+            orders->ReceiveReturn(context, request, response, std::move(done));
+          },
+          [record](const grpc::Status& status,
+                   const orders::v1::ReceiveReturnResponse& r) {
+            record(status, r.SerializeAsString(), "");
+          });
+      break;
+    case Kind::kCompleteReturn:
+      StartCall<orders::v1::CompleteReturnRequest, orders::v1::CompleteReturnResponse>(
+          entry.complete_return, token_, limit_,
+          [orders](auto* context, auto* request, auto* response, auto done) {
+            orders->CompleteReturn(context, request, response, std::move(done));
+          },
+          [record](const grpc::Status& status,
+                   const orders::v1::CompleteReturnResponse& r) {
+            record(status, r.SerializeAsString(), "");
+          });
       break;
   }
 }
