@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 
@@ -162,6 +163,14 @@ std::vector<std::string> NonEmpty(const std::vector<std::string>& values) {
     if (!value.empty()) result.push_back(value);
   }
   return result;
+}
+
+std::string FormatAmount(int64_t minor_units) {
+  const uint64_t abs = minor_units < 0 ? 0 - static_cast<uint64_t>(minor_units)
+                                       : static_cast<uint64_t>(minor_units);
+  std::string cents = std::to_string(abs % 100);
+  if (cents.size() < 2) cents.insert(0, "0");
+  return absl::StrCat(minor_units < 0 ? "-" : "", abs / 100, ".", cents);
 }
 
 }  // namespace retail::cli

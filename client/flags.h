@@ -38,6 +38,9 @@ CLI::Validator MoneyValidator();
 // Converts text accepted by MoneyValidator() into a Money in minor units
 // (12.50 -> 1250) with no currency code, which means the server's currency.
 retail::common::v1::Money ParseMoney(const std::string& text);
+// The inverse: minor units as an amount ParseMoney takes and a slip shows,
+// "1234.50" or "-10.00" (two decimals).
+std::string FormatAmount(int64_t minor_units);
 
 // Adds a comma-separated list option ("--sizes M,L" or "--sizes M --sizes L").
 // An empty value ("--sizes ''") yields an empty list, which is how an agent

@@ -13,6 +13,7 @@
 #include "client/flags.h"
 #include "client/global_options.h"
 #include "client/orders_commands.h"
+#include "client/returns_commands.h"
 #include "client/server_commands.h"
 
 namespace retail::cli {
@@ -65,6 +66,7 @@ int Run(int argc, char** argv) {
   // One call per area; complaints and feedback go beside these.
   AddCustomersCommands(app, options);
   AddOrdersCommands(app, options);
+  AddReturnsCommands(app, options);
   AddServerCommands(app, options);
   try {
     app.parse(argc, argv);

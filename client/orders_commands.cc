@@ -464,36 +464,10 @@ void AddSettlementList(CLI::App& settlements, const GlobalOptions& options) {
   });
 }
 
-// A method as a cashier names it: English, then Chinese.
-std::string MethodLabel(v1::PaymentMethod method) {
-  switch (method) {
-    case v1::PAYMENT_METHOD_CASH:
-      return "Cash 现金";
-    case v1::PAYMENT_METHOD_WECHAT_PAY:
-      return "WeChat Pay 微信支付";
-    case v1::PAYMENT_METHOD_ALIPAY:
-      return "Alipay 支付宝";
-    case v1::PAYMENT_METHOD_UNIONPAY:
-      return "UnionPay 云闪付";
-    case v1::PAYMENT_METHOD_BANK_CARD:
-      return "Bank card 银行卡";
-    case v1::PAYMENT_METHOD_BANK_TRANSFER:
-      return "Bank transfer 银行转账";
-    case v1::PAYMENT_METHOD_POINTS:
-      return "Points 积分抵扣";
-    default:
-      return v1::PaymentMethod_Name(method);
-  }
-}
 
 // Minor units as "1234.50" (two decimals, as on the slip).
 std::string Amount(const retail::common::v1::Money& m) {
-  const int64_t v = m.minor_units();
-  const uint64_t abs =
-      v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-  std::string cents = std::to_string(abs % 100);
-  if (cents.size() < 2) cents.insert(0, "0");
-  return absl::StrCat(v < 0 ? "-" : "", abs / 100, ".", cents);
+  return FormatAmount(m.minor_units());
 }
 
 std::string Day(const retail::common::v1::Date& d) {
@@ -601,6 +575,30 @@ void AddOrdersCommands(CLI::App& app, const GlobalOptions& options) {
   AddSettlementGet(*settlements, options);
   AddSettlementList(*settlements, options);
   AddSettlementReconcile(*settlements, options);
+}
+
+// A method as a cashier names it: English, then Chinese.
+std::string MethodLabel(orders::v1::PaymentMethod method) {
+  switch (method) {
+    case orders::v1::PAYMENT_METHOD_CASH:
+      return "Cash 现金";
+    case orders::v1::PAYMENT_METHOD_WECHAT_PAY:
+      return "WeChat Pay 微信支付";
+    case orders::v1::PAYMENT_METHOD_ALIPAY:
+      return "Alipay 支付宝";
+    case orders::v1::PAYMENT_METHOD_UNIONPAY:
+      return "UnionPay 云闪付";
+    case orders::v1::PAYMENT_METHOD_BANK_CARD:
+      return "Bank card 银行卡";
+    case orders::v1::PAYMENT_METHOD_BANK_TRANSFER:
+      return "Bank transfer 银行转账";
+    case orders::v1::PAYMENT_METHOD_POINTS:
+      return "Points 积分抵扣";
+    case orders::v1::PAYMENT_METHOD_EXCHANGE_CREDIT:
+      return "Exchange credit 换货抵扣";
+    default:
+      return orders::v1::PaymentMethod_Name(method);
+  }
 }
 
 }  // namespace retail::cli
