@@ -10,6 +10,7 @@
 #include <string>
 
 #include "client/customers_commands.h"
+#include "client/feedback_commands.h"
 #include "client/flags.h"
 #include "client/global_options.h"
 #include "client/orders_commands.h"
@@ -67,6 +68,7 @@ int Run(int argc, char** argv) {
   AddCustomersCommands(app, options);
   AddOrdersCommands(app, options);
   AddReturnsCommands(app, options);
+  AddFeedbackCommands(app, options);
   AddServerCommands(app, options);
   try {
     app.parse(argc, argv);

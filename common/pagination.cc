@@ -10,7 +10,8 @@
 namespace retail {
 namespace {
 
-constexpr char kVersion = 1;
+constexpr char kVersion = 1;      // one key
+constexpr char kPairVersion = 2;  // two keys
 constexpr size_t kKeyBytes = 8;
 constexpr size_t kMacBytes = 16;
 
@@ -33,39 +34,75 @@ std::string PageTokenCodec::Mac(absl::string_view body,
       .substr(0, kMacBytes);
 }
 
-std::string PageTokenCodec::Encode(absl::string_view scope,
-                                   int64_t last_key) const {
-  std::string body(1 + kKeyBytes, '\0');
-  body[0] = kVersion;
-  const uint64_t key = static_cast<uint64_t>(last_key);
-  for (size_t i = 0; i < kKeyBytes; ++i) {
-    body[1 + i] = static_cast<char>((key >> (8 * (kKeyBytes - 1 - i))) & 0xff);
+std::string PageTokenCodec::EncodeKeys(
+    absl::string_view scope, char version,
+    std::initializer_list<int64_t> keys) const {
+  std::string body(1, version);
+  for (const int64_t k : keys) {
+    const uint64_t key = static_cast<uint64_t>(k);
+    for (size_t i = 0; i < kKeyBytes; ++i) {
+      body.push_back(
+          static_cast<char>((key >> (8 * (kKeyBytes - 1 - i))) & 0xff));
+    }
   }
   return absl::WebSafeBase64Escape(absl::StrCat(body, Mac(body, scope)));
+}
+
+absl::StatusOr<std::vector<int64_t>> PageTokenCodec::DecodeKeys(
+    absl::string_view token, absl::string_view scope, absl::string_view field,
+    char version, size_t count) const {
+  const absl::Status invalid = InvalidArgument(
+      field,
+      "is not a next_page_token returned by this list with the same filter");
+  const size_t body_bytes = 1 + kKeyBytes * count;
+  std::string raw;
+  if (token.size() > 96 || !absl::WebSafeBase64Unescape(token, &raw) ||
+      raw.size() != body_bytes + kMacBytes || raw[0] != version) {
+    return invalid;
+  }
+  const std::string body = raw.substr(0, body_bytes);
+  const std::string mac = Mac(body, scope);
+  if (CRYPTO_memcmp(mac.data(), raw.data() + body_bytes, kMacBytes) != 0) {
+    return invalid;
+  }
+  std::vector<int64_t> keys;
+  for (size_t k = 0; k < count; ++k) {
+    uint64_t key = 0;
+    for (size_t i = 0; i < kKeyBytes; ++i) {
+      key = (key << 8) |
+            static_cast<unsigned char>(body[1 + k * kKeyBytes + i]);
+    }
+    keys.push_back(static_cast<int64_t>(key));
+  }
+  return keys;
+}
+
+std::string PageTokenCodec::Encode(absl::string_view scope,
+                                   int64_t last_key) const {
+  return EncodeKeys(scope, kVersion, {last_key});
+}
+
+std::string PageTokenCodec::EncodePair(
+    absl::string_view scope, std::pair<int64_t, int64_t> last_keys) const {
+  return EncodeKeys(scope, kPairVersion, {last_keys.first, last_keys.second});
 }
 
 absl::StatusOr<int64_t> PageTokenCodec::Decode(absl::string_view token,
                                                absl::string_view scope,
                                                absl::string_view field) const {
   if (token.empty()) return 0;
-  const absl::Status invalid = InvalidArgument(
-      field,
-      "is not a next_page_token returned by this list with the same filter");
-  std::string raw;
-  if (token.size() > 64 || !absl::WebSafeBase64Unescape(token, &raw) ||
-      raw.size() != 1 + kKeyBytes + kMacBytes || raw[0] != kVersion) {
-    return invalid;
-  }
-  const std::string body = raw.substr(0, 1 + kKeyBytes);
-  const std::string mac = Mac(body, scope);
-  if (CRYPTO_memcmp(mac.data(), raw.data() + 1 + kKeyBytes, kMacBytes) != 0) {
-    return invalid;
-  }
-  uint64_t key = 0;
-  for (size_t i = 0; i < kKeyBytes; ++i) {
-    key = (key << 8) | static_cast<unsigned char>(body[1 + i]);
-  }
-  return static_cast<int64_t>(key);
+  ASSIGN_OR_RETURN(std::vector<int64_t> keys,
+                   DecodeKeys(token, scope, field, kVersion, 1));
+  return keys[0];
+}
+
+absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>>
+PageTokenCodec::DecodePair(absl::string_view token, absl::string_view scope,
+                           absl::string_view field) const {
+  if (token.empty()) return std::nullopt;
+  ASSIGN_OR_RETURN(std::vector<int64_t> keys,
+                   DecodeKeys(token, scope, field, kPairVersion, 2));
+  return std::make_pair(keys[0], keys[1]);
 }
 
 }  // namespace retail

@@ -8,7 +8,11 @@
 #define RETAIL_COMMON_PAGINATION_H_
 
 #include <cstdint>
+#include <initializer_list>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -29,14 +33,31 @@ class PageTokenCodec {
   explicit PageTokenCodec(std::string secret) : secret_(std::move(secret)) {}
 
   std::string Encode(absl::string_view scope, int64_t last_key) const;
+  // For an order by two columns, e.g. (due time, id): both keys of the
+  // previous page's last row. A token of one kind never decodes as the
+  // other.
+  std::string EncodePair(absl::string_view scope,
+                         std::pair<int64_t, int64_t> last_keys) const;
 
   // "" -> 0 (the first page). A token that is malformed, not signed by this
   // server or issued for another scope -> INVALID_ARGUMENT on `field`.
   absl::StatusOr<int64_t> Decode(absl::string_view token,
                                  absl::string_view scope,
                                  absl::string_view field = "page_token") const;
+  // "" -> nullopt (the first page); errors as Decode.
+  absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> DecodePair(
+      absl::string_view token, absl::string_view scope,
+      absl::string_view field = "page_token") const;
 
  private:
+  std::string EncodeKeys(absl::string_view scope, char version,
+                         std::initializer_list<int64_t> keys) const;
+  // The keys of a token of `version` holding `count` keys.
+  absl::StatusOr<std::vector<int64_t>> DecodeKeys(absl::string_view token,
+                                                  absl::string_view scope,
+                                                  absl::string_view field,
+                                                  char version,
+                                                  size_t count) const;
   std::string Mac(absl::string_view body, absl::string_view scope) const;
   std::string secret_;
 };

@@ -1,6 +1,8 @@
 // The modules this server loads, in start-up order. Adding a service module
 // is one line here (docs/architecture.md, "Adding a service: the steps").
+#include "server/complaints/complaint_module.h"
 #include "server/customers/customer_module.h"
+#include "server/feedback/feedback_module.h"
 #include "server/module.h"
 #include "server/orders/order_module.h"
 #include "server/server_info/server_info_module.h"
@@ -12,6 +14,8 @@ const std::vector<ModuleSpec>& Modules() {
       ServerInfoModuleSpec(),
       customers::CustomerModuleSpec(),
       orders::OrderModuleSpec(),
+      complaints::ComplaintModuleSpec(),
+      feedback::FeedbackModuleSpec(),
   };
   return *kModules;
 }

@@ -38,6 +38,16 @@ class CustomerDirectory {
                                     int64_t amount_minor,
                                     bool order_fully_returned) = 0;
 
+  // A customer's name and phone as stored (unmasked; the caller masks per
+  // its own policy), read on `conn`, any branch. Empty after erasure.
+  // NOT_FOUND if the customer does not exist.
+  struct Contact {
+    std::string display_name;
+    std::string phone;
+  };
+  virtual absl::StatusOr<Contact> GetContact(db::Connection& conn,
+                                             const std::string& customer_id) = 0;
+
   // OK if the customer exists in any branch (a member buys anywhere) and is
   // not erased, read on `conn`; NOT_FOUND or FAILED_PRECONDITION
   // (CUSTOMER_ERASED) otherwise.

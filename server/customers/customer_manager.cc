@@ -825,6 +825,13 @@ absl::Status CustomerManager::RecordPurchase(db::MutationContext& ctx,
   return SaveChange(ctx, sc, "PURCHASE_RECORDED");
 }
 
+absl::StatusOr<CustomerDirectory::Contact> CustomerManager::GetContact(
+    db::Connection& conn, const std::string& customer_id) {
+  ASSIGN_OR_RETURN(StoredCustomer sc,
+                   customers::GetCustomer(conn, customer_id, ""));
+  return Contact{sc.customer.display_name(), sc.customer.phone()};
+}
+
 absl::Status CustomerManager::RecordReturn(db::MutationContext& ctx,
                                            const std::string& customer_id,
                                            int64_t amount_minor,

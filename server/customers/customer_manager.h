@@ -80,6 +80,8 @@ class CustomerManager final : public CustomerDirectory {
                                        const std::string& customer_id,
                                        int64_t delta,
                                        const std::string& reason) override;
+  absl::StatusOr<Contact> GetContact(db::Connection& conn,
+                                     const std::string& customer_id) override;
   absl::Status RecordReturn(db::MutationContext& ctx,
                             const std::string& customer_id,
                             int64_t amount_minor,

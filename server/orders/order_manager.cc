@@ -18,6 +18,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "server/orders/order_common.h"
 #include "server/orders/order_store.h"
+#include "server/orders/return_store.h"
 
 namespace retail::orders {
 namespace {
@@ -960,6 +961,40 @@ absl::Status OrderManager::ErasePerson(db::MutationContext& ctx,
   RETURN_IF_ERROR(EraseReturnNotes(ctx, customer_id));
   // Belt and braces: every row of the customer, whatever its state.
   return EraseDeliveries(ctx.conn, customer_id);
+}
+
+absl::Status OrderManager::CheckOrderOfCustomer(db::Connection& conn,
+                                                const std::string& order_id,
+                                                const std::string& customer_id,
+                                                const std::string& field) {
+  absl::StatusOr<StoredOrder> so = orders::GetOrder(conn, order_id, "");
+  if (absl::IsNotFound(so.status())) {
+    return absl::NotFoundError(
+        absl::StrCat(field, ": order '", order_id, "' not found"));
+  }
+  RETURN_IF_ERROR(so.status());
+  if (so->order.customer_id() != customer_id) {
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition, "ORDER_OF_ANOTHER_CUSTOMER",
+        absl::StrCat(field, ": order '", order_id,
+                     "' was not bought by customer '", customer_id, "'"),
+        {{"field", field}});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OrderManager::CheckReturnOfOrder(db::Connection& conn,
+                                              const std::string& return_id,
+                                              const std::string& order_id,
+                                              const std::string& field) {
+  absl::StatusOr<StoredReturn> sr = orders::GetReturn(conn, return_id, "");
+  if (absl::IsNotFound(sr.status()) ||
+      (sr.ok() && sr->ret.order_id() != order_id)) {
+    return absl::NotFoundError(absl::StrCat(field, ": return '", return_id,
+                                            "' of order '", order_id,
+                                            "' not found"));
+  }
+  return sr.status();
 }
 
 }  // namespace retail::orders

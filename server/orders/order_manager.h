@@ -27,6 +27,7 @@
 #include "retail/orders/v1/orders.pb.h"
 #include "server/customers/customer_directory.h"
 #include "server/module_registry.h"
+#include "server/orders/order_directory.h"
 
 namespace retail::orders {
 
@@ -70,7 +71,7 @@ int64_t PointsEarned(int64_t paid_minor, int64_t points_earned_per_yuan);
 std::pair<int64_t, int64_t> BusinessDayMicros(absl::CivilDay day,
                                               absl::TimeZone zone);
 
-class OrderManager final : public PersonDataPart {
+class OrderManager final : public PersonDataPart, public OrderDirectory {
  public:
   // `customers` (may be null when the customers module is not loaded: then
   // orders name no customer and points cannot be used).
@@ -120,6 +121,16 @@ class OrderManager final : public PersonDataPart {
       google::protobuf::RepeatedPtrField<google::protobuf::Any>* out) override;
   absl::Status ErasePerson(db::MutationContext& ctx,
                            const std::string& customer_id) override;
+
+  // OrderDirectory.
+  absl::Status CheckOrderOfCustomer(db::Connection& conn,
+                                    const std::string& order_id,
+                                    const std::string& customer_id,
+                                    const std::string& field) override;
+  absl::Status CheckReturnOfOrder(db::Connection& conn,
+                                  const std::string& return_id,
+                                  const std::string& order_id,
+                                  const std::string& field) override;
 
  private:
   template <typename Response>

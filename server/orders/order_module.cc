@@ -49,6 +49,7 @@ class OrderModule final : public Module {
         .Handle(&OrderManager::GetReturn)
         .Handle(&OrderManager::ListReturns);
     env.registry.AddPersonDataPart(&manager_);
+    env.registry.Offer<OrderDirectory>(&manager_);
   }
 
   std::vector<ModuleService*> services() override { return {&service_}; }

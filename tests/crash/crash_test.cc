@@ -503,6 +503,7 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     // Acknowledged CompleteReturn answers: the returns completed, of which
     // exchanges, and those that took earned points back.
     size_t returns_done = 0, exchanges_done = 0, reversals = 0;
+    size_t complaint_creates = 0;
     for (const Entry& e : entries) {
       switch (e.kind) {
         case Kind::kCreate:
@@ -516,6 +517,9 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
           break;
         case Kind::kPay:
           ++pays;
+          break;
+        case Kind::kCreateComplaint:
+          ++complaint_creates;
           break;
         case Kind::kCompleteReturn:
           if (e.acks > 0) {
@@ -650,7 +654,8 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
                   " + (SELECT COUNT(*) FROM order_payments)"
                   " + (SELECT COUNT(*) FROM orders"
                   "    WHERE complete_time_us IS NOT NULL)"
-                  " + (SELECT COALESCE(SUM(revision), 0) FROM order_returns)")))
+                  " + (SELECT COALESCE(SUM(revision), 0) FROM order_returns)"
+                  " + (SELECT COALESCE(SUM(revision), 0) FROM complaints)")))
         << "events that belong to no change";
 
     // Orders: one row per CreateOrder request and per completed exchange;
@@ -756,6 +761,45 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
       }
       EXPECT_EQ(bad, 0);
     }
+    // Complaints: one row per CreateComplaint request, three clocks each;
+    // each step (create, assign, respond) moved it exactly once: its
+    // revision, status, history and events agree, and the first answer
+    // stopped the first-response clock.
+    complaint_rows_ = std::stoul(scalar("SELECT COUNT(*) FROM complaints"));
+    EXPECT_EQ(complaint_rows_, complaint_creates)
+        << "complaints rows vs CreateComplaint requests";
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM complaints c WHERE"
+                     " (SELECT COUNT(*) FROM complaint_clocks k"
+                     "  WHERE k.complaint_row = c.id) != 3"),
+              "0")
+        << "complaints without exactly three clocks";
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM complaints WHERE status !="
+                     " CASE revision WHEN 1 THEN 1 WHEN 2 THEN 2 WHEN 3 THEN 3"
+                     " ELSE -1 END"),
+              "0")
+        << "complaints whose status does not match their steps";
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM complaints c WHERE"
+                     " (SELECT COUNT(*) FROM complaint_history h"
+                     "  WHERE h.complaint_row = c.id) !="
+                     " CASE c.revision WHEN 1 THEN 1 WHEN 2 THEN 2 ELSE 4 END"),
+              "0")
+        << "complaints whose history does not match their steps";
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM complaints c WHERE"
+                     " (SELECT COUNT(*) FROM events e"
+                     "  WHERE e.resource_type = 'complaint'"
+                     "    AND e.resource_id = c.complaint_id) != c.revision"),
+              "0")
+        << "complaints whose events do not match their revision";
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM complaints c JOIN complaint_clocks k"
+                     " ON k.complaint_row = c.id AND k.kind = 1"
+                     " WHERE (k.stop_us IS NOT NULL) != (c.revision = 3)"),
+              "0")
+        << "first-response clocks stopped without an answer, or not stopped";
+    EXPECT_EQ(scalar("SELECT COUNT(*) FROM complaints c WHERE NOT EXISTS"
+                     " (SELECT 1 FROM complaint_keywords k"
+                     "  WHERE k.complaint_row = c.id)"),
+              "0")
+        << "complaints without the analyser's keywords";
     EXPECT_EQ(scalar("SELECT COUNT(*) FROM orders WHERE exchange_return_id != ''"),
               std::to_string(exchanges_done))
         << "exchange orders vs completed exchanges";
@@ -901,6 +945,7 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
   size_t order_rows_ = 0, payment_rows_ = 0, paid_orders_ = 0;
   size_t returns_done_ = 0;
   int reconciled_days_ = 0;
+  size_t complaint_rows_ = 0;
 };
 
 TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
@@ -986,11 +1031,12 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
             << power_cuts_ << " power cuts; " << fsync_errors_
             << " fsync errors survived; "
             << stats.creates + stats.adjusts + stats.orders + stats.payments +
-                   stats.return_steps
+                   stats.return_steps + stats.complaint_steps
             << " requests (" << stats.creates << " creates, " << stats.adjusts
             << " adjusts, " << stats.orders << " orders, " << stats.payments
             << " payments, " << stats.return_steps
-            << " completion and return steps), " << stats.sends << " sends; "
+            << " completion and return steps, " << stats.complaint_steps
+            << " complaint steps), " << stats.sends << " sends; "
             << acked_before_kills
             << " acknowledged before the last kill; " << stats.retried
             << " needed a retry (" << lost_acks_
@@ -1002,7 +1048,8 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
             << "; database: " << customer_rows_ << " customers, "
             << points_rows_ << " points rows, " << order_rows_ << " orders ("
             << paid_orders_ << " paid), " << payment_rows_ << " payments, "
-            << returns_done_ << " returns completed; " << reconciled_days_
+            << returns_done_ << " returns completed, " << complaint_rows_
+            << " complaints; " << reconciled_days_
             << " branch-days reconciled against their slips; integrity_check "
             << integrity_ << "; "
             << absl::FormatDuration(

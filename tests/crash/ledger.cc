@@ -19,6 +19,8 @@ constexpr double kPayShare = 0.25;
 // Of fresh sends, the share given to the next step of some order's return
 // story while any is ready (taken before the others).
 constexpr double kFollowUpShare = 0.15;
+// Of fresh sends, the share of new complaints (once customers exist).
+constexpr double kComplaintShare = 0.08;
 // Of orders, the shares that are returned or exchanged once paid.
 constexpr int kReturnPercent = 25;
 constexpr int kExchangePercent = 15;
@@ -139,6 +141,30 @@ size_t Ledger::AddPayLocked() {
   return index;
 }
 
+size_t Ledger::AddComplaintLocked() {
+  const size_t index = entries_.size();
+  const std::string customer_id =
+      entries_[acked_creates_[std::uniform_int_distribution<size_t>(
+                   0, acked_creates_.size() - 1)(rng_)]]
+          .customer_id;
+  Entry& e = entries_.emplace_back();
+  e.kind = Kind::kCreateComplaint;
+  e.order_entry = index;  // its own steps point back here
+  e.request_id = absl::StrFormat("crash-complaint-%07d", index);
+  auto* c = e.create_complaint.mutable_complaint();
+  c->set_customer_id(customer_id);
+  c->set_branch_id(absl::StrFormat(
+      "B%03d", std::uniform_int_distribution<int>(1, kBranches)(rng_)));
+  c->set_channel(complaints::v1::COMPLAINT_CHANNEL_PHONE);
+  c->set_category(complaints::v1::COMPLAINT_CATEGORY_LOGISTICS);
+  c->set_severity(complaints::v1::COMPLAINT_SEVERITY_MODERATE);
+  c->set_subject(absl::StrCat("物流太慢 ", index));
+  // Text the analyser finds topics in, so keyword rows are written too.
+  c->set_description("快递三天还没到，客服态度也不好");
+  e.create_complaint.set_request_id(e.request_id);
+  return index;
+}
+
 size_t Ledger::AddFollowUpLocked() {
   const size_t pick =
       std::uniform_int_distribution<size_t>(0, follow_ups_.size() - 1)(rng_);
@@ -147,7 +173,9 @@ size_t Ledger::AddFollowUpLocked() {
   follow_ups_.pop_back();
   const Entry& order = entries_[step.order_entry];
   const std::string order_id = order.customer_id;
-  const orders::v1::OrderItem first = order.create_order.order().items(0);
+  const orders::v1::OrderItem first =
+      order.kind == Kind::kCreateOrder ? order.create_order.order().items(0)
+                                       : orders::v1::OrderItem();
   const AfterPaid after = order.after_paid;
   const size_t index = entries_.size();
   Entry& e = entries_.emplace_back();
@@ -200,6 +228,26 @@ size_t Ledger::AddFollowUpLocked() {
       e.complete_return.set_return_id(step.return_id);
       e.complete_return.set_request_id(e.request_id);
       break;
+    // A complaint's steps: each acts on the revision the one before it
+    // left (etag r1, then r2), which nothing else changes.
+    case Kind::kAssignComplaint:
+      e.request_id = absl::StrFormat("crash-assign-%07d", index);
+      e.assign_complaint.set_complaint_id(step.return_id);
+      e.assign_complaint.set_etag("r1");
+      e.assign_complaint.set_owner_id(
+          absl::StrFormat("staff-%02d", index % 37));
+      e.assign_complaint.set_team("客服一组");
+      e.assign_complaint.set_request_id(e.request_id);
+      break;
+    case Kind::kRespondToComplaint:
+      e.request_id = absl::StrFormat("crash-respond-%07d", index);
+      e.respond_complaint.set_complaint_id(step.return_id);
+      e.respond_complaint.set_etag("r2");
+      e.respond_complaint.set_message("您好，我们正在处理");
+      e.respond_complaint.set_visibility(
+          complaints::v1::MESSAGE_VISIBILITY_CUSTOMER);
+      e.respond_complaint.set_request_id(e.request_id);
+      break;
     default:
       break;
   }
@@ -230,6 +278,14 @@ void Ledger::QueueNextStepLocked(const Entry& done) {
     case Kind::kReceiveReturn:
       follow_ups_.push_back({order, Kind::kCompleteReturn, done.customer_id});
       break;
+    case Kind::kCreateComplaint:
+      follow_ups_.push_back(
+          {order, Kind::kAssignComplaint, done.customer_id});
+      break;
+    case Kind::kAssignComplaint:
+      follow_ups_.push_back(
+          {order, Kind::kRespondToComplaint, done.customer_id});
+      break;
     default:
       break;
   }
@@ -253,6 +309,9 @@ std::optional<size_t> Ledger::NextToSend(bool allow_new) {
     }
     if (!next && !follow_ups_.empty() && unit(rng_) < kFollowUpShare) {
       next = AddFollowUpLocked();
+    }
+    if (!next && !acked_creates_.empty() && unit(rng_) < kComplaintShare) {
+      next = AddComplaintLocked();
     }
     if (!next) {
       const double roll = unit(rng_);
@@ -313,7 +372,8 @@ bool Ledger::RecordOk(size_t index, const std::string& response_bytes,
       for (size_t t = 0; t < e.tenders.size(); ++t) {
         payable_.emplace_back(index, t);
       }
-    } else if (e.kind == Kind::kRequestReturn) {
+    } else if (e.kind == Kind::kRequestReturn ||
+               e.kind == Kind::kCreateComplaint) {
       e.customer_id = assigned_id;
     }
     QueueNextStepLocked(e);
@@ -388,6 +448,11 @@ LedgerStats Ledger::Stats() const {
         break;
       case Kind::kPay:
         ++s.payments;
+        break;
+      case Kind::kCreateComplaint:
+      case Kind::kAssignComplaint:
+      case Kind::kRespondToComplaint:
+        ++s.complaint_steps;
         break;
       default:
         ++s.return_steps;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "retail/complaints/v1/complaints.pb.h"
 #include "retail/customers/v1/customers.pb.h"
 #include "retail/orders/v1/orders.pb.h"
 
@@ -32,6 +33,9 @@ enum class Kind {
   kReviewReturn,
   kReceiveReturn,
   kCompleteReturn,
+  kCreateComplaint,
+  kAssignComplaint,
+  kRespondToComplaint,
 };
 
 // What becomes of a fully paid order, decided when it is created: nothing,
@@ -54,6 +58,9 @@ struct Entry {
   orders::v1::ReviewReturnRequest review_return;      // kReviewReturn
   orders::v1::ReceiveReturnRequest receive_return;    // kReceiveReturn
   orders::v1::CompleteReturnRequest complete_return;  // kCompleteReturn
+  complaints::v1::CreateComplaintRequest create_complaint;      // kCreateComplaint
+  complaints::v1::AssignComplaintRequest assign_complaint;      // kAssignComplaint
+  complaints::v1::RespondToComplaintRequest respond_complaint;  // kRespondToComplaint
   // Every order kind but kCreateOrder: the entry that created the order.
   size_t order_entry = 0;
   // kCreateOrder: what follows once it is paid.
@@ -72,7 +79,8 @@ struct Entry {
   // same request_id must be byte-identical (AIP-155 replay).
   std::string first_ack;
   // kCreate: the customer's id; kCreateOrder: the order's; kRequestReturn:
-  // the return's; assigned by the server, known once acknowledged.
+  // the return's; kCreateComplaint: the complaint's; assigned by the
+  // server, known once acknowledged.
   std::string customer_id;
   std::string last_error;  // of the latest failed send, for failure reports
 };
@@ -84,6 +92,7 @@ struct LedgerStats {
   int orders = 0;
   int payments = 0;
   int return_steps = 0;  // complete-order and the four return steps
+  int complaint_steps = 0;  // create, assign, respond
   int sends = 0;        // every attempt, answered or not
   int acked = 0;        // entries with at least one OK
   int retried = 0;      // entries needing more than one send for an OK
@@ -136,6 +145,7 @@ class Ledger {
   size_t AddOrderLocked();
   size_t AddPayLocked();
   size_t AddFollowUpLocked();
+  size_t AddComplaintLocked();
   // Queues the step after `done` (an acknowledged entry) of its order's
   // return story, if any.
   void QueueNextStepLocked(const Entry& done);
@@ -149,7 +159,9 @@ class Ledger {
   std::vector<std::pair<size_t, size_t>> payable_;
   // CreateOrder entry -> its tenders acknowledged so far.
   std::vector<int> tenders_acked_;
-  // Return-story steps ready to send: (CreateOrder entry, kind, return id).
+  // Steps ready to send: for an order's return story (CreateOrder entry,
+  // kind, return id), or a complaint's (CreateComplaint entry, kind,
+  // complaint id).
   struct FollowUp {
     size_t order_entry;
     Kind kind;

@@ -137,7 +137,9 @@ LoadClient::LoadClient(std::shared_ptr<Ledger> ledger,
     : ledger_(std::move(ledger)),
       limit_(std::make_shared<InFlightLimit>(max_in_flight)),
       stub_(customers::v1::CustomerService::NewStub(channel)),
-      orders_stub_(orders::v1::OrderService::NewStub(std::move(channel))),
+      orders_stub_(orders::v1::OrderService::NewStub(channel)),
+      complaints_stub_(
+          complaints::v1::ComplaintService::NewStub(std::move(channel))),
       token_(std::move(token)) {}
 
 LoadClient::~LoadClient() { limit_->WaitIdle(kRpcTimeout + absl::Seconds(5)); }
@@ -174,6 +176,7 @@ void LoadClient::Send(size_t index, int round) {
   };
   auto* customers = stub_->async();
   auto* orders = orders_stub_->async();
+  auto* complaints = complaints_stub_->async();
   switch (entry.kind) {
     case Kind::kCreate:
       StartCall<CreateCustomerRequest, CreateCustomerResponse>(
@@ -270,6 +273,48 @@ void LoadClient::Send(size_t index, int round) {
           },
           [record](const grpc::Status& status,
                    const orders::v1::CompleteReturnResponse& r) {
+            record(status, r.SerializeAsString(), "");
+          });
+      break;
+    case Kind::kCreateComplaint:
+      StartCall<complaints::v1::CreateComplaintRequest,
+                complaints::v1::CreateComplaintResponse>(
+          entry.create_complaint, token_, limit_,
+          [complaints](auto* context, auto* request, auto* response,
+                       auto done) {
+            complaints->CreateComplaint(context, request, response,
+                                        std::move(done));
+          },
+          [record](const grpc::Status& status,
+                   const complaints::v1::CreateComplaintResponse& r) {
+            record(status, r.SerializeAsString(), r.complaint().complaint_id());
+          });
+      break;
+    case Kind::kAssignComplaint:
+      StartCall<complaints::v1::AssignComplaintRequest,
+                complaints::v1::AssignComplaintResponse>(
+          entry.assign_complaint, token_, limit_,
+          [complaints](auto* context, auto* request, auto* response,
+                       auto done) {
+            complaints->AssignComplaint(context, request, response,
+                                        std::move(done));
+          },
+          [record](const grpc::Status& status,
+                   const complaints::v1::AssignComplaintResponse& r) {
+            record(status, r.SerializeAsString(), "");
+          });
+      break;
+    case Kind::kRespondToComplaint:
+      StartCall<complaints::v1::RespondToComplaintRequest,
+                complaints::v1::RespondToComplaintResponse>(
+          entry.respond_complaint, token_, limit_,
+          [complaints](auto* context, auto* request, auto* response,
+                       auto done) {
+            complaints->RespondToComplaint(context, request, response,
+                                           std::move(done));
+          },
+          [record](const grpc::Status& status,
+                   const complaints::v1::RespondToComplaintResponse& r) {
             record(status, r.SerializeAsString(), "");
           });
       break;

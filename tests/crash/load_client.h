@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "retail/complaints/v1/complaints.grpc.pb.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
 #include "retail/orders/v1/orders.grpc.pb.h"
 #include "tests/crash/ledger.h"
@@ -76,6 +77,7 @@ class LoadClient {
   std::shared_ptr<InFlightLimit> limit_;
   std::unique_ptr<customers::v1::CustomerService::Stub> stub_;
   std::unique_ptr<orders::v1::OrderService::Stub> orders_stub_;
+  std::unique_ptr<complaints::v1::ComplaintService::Stub> complaints_stub_;
   const std::string token_;
 };
 

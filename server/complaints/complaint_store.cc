@@ -1,0 +1,666 @@
+#include "server/complaints/complaint_store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/db/columns.h"
+#include "common/status.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace retail::complaints {
+namespace {
+
+using ::google::protobuf::util::TimeUtil;
+using ::retail::db::Field;
+using ::retail::db::Param;
+using SC = StoredComplaint;
+
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return TimeUtil::TimestampToMicroseconds(t);
+}
+google::protobuf::Timestamp Ts(int64_t us) {
+  return TimeUtil::MicrosecondsToTimestamp(us);
+}
+void Opt(Param p, const std::optional<int64_t>& v) {
+  if (v) {
+    p.Int64(*v);
+  } else {
+    p.Null();
+  }
+}
+std::optional<int64_t> Opt(const Field& f) {
+  if (f.IsNull()) return std::nullopt;
+  return f.Int64();
+}
+void SetText(const Field& f, std::string* out) {
+  const absl::string_view t = f.Text();
+  out->assign(t.data(), t.size());
+}
+
+// The complaints table, listed once.
+constexpr db::Column<SC, SC> kColumns[] = {
+    {"id", nullptr, [](const Field& f, SC& s) { s.row = f.Int64(); }},
+    {"complaint_id", [](Param p, const SC& s) { p.Text(s.c.complaint_id()); },
+     [](const Field& f, SC& s) { SetText(f, s.c.mutable_complaint_id()); }},
+    {"revision", [](Param p, const SC& s) { p.Int64(s.revision); },
+     [](const Field& f, SC& s) { s.revision = f.Int64(); }},
+    {"customer_id", [](Param p, const SC& s) { p.Text(s.c.customer_id()); },
+     [](const Field& f, SC& s) { SetText(f, s.c.mutable_customer_id()); }},
+    {"branch_id", [](Param p, const SC& s) { p.Text(s.c.branch_id()); },
+     [](const Field& f, SC& s) { SetText(f, s.c.mutable_branch_id()); }},
+    {"order_id", [](Param p, const SC& s) { p.Text(s.c.order_id()); },
+     [](const Field& f, SC& s) { SetText(f, s.c.mutable_order_id()); }},
+    {"channel", [](Param p, const SC& s) { p.Int(s.c.channel()); },
+     [](const Field& f, SC& s) {
+       s.c.set_channel(static_cast<v1::ComplaintChannel>(f.Int()));
+     }},
+    {"category", [](Param p, const SC& s) { p.Int(s.c.category()); },
+     [](const Field& f, SC& s) {
+       s.c.set_category(static_cast<v1::ComplaintCategory>(f.Int()));
+     }},
+    {"severity", [](Param p, const SC& s) { p.Int(s.c.severity()); },
+     [](const Field& f, SC& s) {
+       s.c.set_severity(static_cast<v1::ComplaintSeverity>(f.Int()));
+     }},
+    {"subject", [](Param p, const SC& s) { p.Text(s.c.subject()); },
+     [](const Field& f, SC& s) { SetText(f, s.c.mutable_subject()); }},
+    {"description", [](Param p, const SC& s) { p.Text(s.c.description()); },
+     [](const Field& f, SC& s) { SetText(f, s.c.mutable_description()); }},
+    {"status", [](Param p, const SC& s) { p.Int(s.c.status()); },
+     [](const Field& f, SC& s) {
+       s.c.set_status(static_cast<v1::ComplaintStatus>(f.Int()));
+     }},
+    {"resume_status", [](Param p, const SC& s) { p.Int(s.resume_status); },
+     [](const Field& f, SC& s) {
+       s.resume_status = static_cast<v1::ComplaintStatus>(f.Int());
+     }},
+    {"owner_id", [](Param p, const SC& s) { p.Text(s.c.owner_id()); },
+     [](const Field& f, SC& s) { SetText(f, s.c.mutable_owner_id()); }},
+    {"team", [](Param p, const SC& s) { p.Text(s.c.team()); },
+     [](const Field& f, SC& s) { SetText(f, s.c.mutable_team()); }},
+    {"escalation_level",
+     [](Param p, const SC& s) { p.Int(s.c.escalation_level()); },
+     [](const Field& f, SC& s) { s.c.set_escalation_level(f.Int()); }},
+    {"reopen_count", [](Param p, const SC& s) { p.Int(s.c.reopen_count()); },
+     [](const Field& f, SC& s) { s.c.set_reopen_count(f.Int()); }},
+    {"failed_contacts",
+     [](Param p, const SC& s) { p.Int(s.c.failed_contact_attempts()); },
+     [](const Field& f, SC& s) { s.c.set_failed_contact_attempts(f.Int()); }},
+    {"closed_ever", [](Param p, const SC& s) { p.Bool(s.closed_ever); },
+     [](const Field& f, SC& s) { s.closed_ever = f.Bool(); }},
+    {"sla_policy_version",
+     [](Param p, const SC& s) { p.Int64(s.c.sla_policy_version()); },
+     [](const Field& f, SC& s) { s.c.set_sla_policy_version(f.Int64()); }},
+    {"solution",
+     [](Param p, const SC& s) {
+       p.Blob(s.c.has_solution() ? s.c.solution().SerializeAsString()
+                                 : std::string());
+     },
+     [](const Field& f, SC& s) {
+       const absl::string_view b = f.Blob();
+       if (!b.empty()) {
+         s.c.mutable_solution()->ParseFromArray(b.data(),
+                                                static_cast<int>(b.size()));
+       }
+     }},
+    {"confirmation", [](Param p, const SC& s) { p.Int(s.c.confirmation()); },
+     [](const Field& f, SC& s) {
+       s.c.set_confirmation(static_cast<v1::Confirmation>(f.Int()));
+     }},
+    {"satisfaction_score",
+     [](Param p, const SC& s) { p.Int(s.c.satisfaction_score()); },
+     [](const Field& f, SC& s) { s.c.set_satisfaction_score(f.Int()); }},
+    {"topics",
+     [](Param p, const SC& s) { p.Text(absl::StrJoin(s.c.topics(), " ")); },
+     [](const Field& f, SC& s) {
+       for (absl::string_view t : absl::StrSplit(f.Text(), ' ', absl::SkipEmpty()))
+         s.c.add_topics(std::string(t));
+     }},
+    {"keywords",
+     [](Param p, const SC& s) { p.Text(absl::StrJoin(s.c.keywords(), " ")); },
+     [](const Field& f, SC& s) {
+       for (absl::string_view k : absl::StrSplit(f.Text(), ' ', absl::SkipEmpty()))
+         s.c.add_keywords(std::string(k));
+     }},
+    {"text_erased", [](Param p, const SC& s) { p.Bool(s.c.text_erased()); },
+     [](const Field& f, SC& s) { s.c.set_text_erased(f.Bool()); }},
+    {"create_time_us",
+     [](Param p, const SC& s) { p.Int64(Micros(s.c.create_time())); },
+     [](const Field& f, SC& s) { *s.c.mutable_create_time() = Ts(f.Int64()); }},
+    {"update_time_us",
+     [](Param p, const SC& s) { p.Int64(Micros(s.c.update_time())); },
+     [](const Field& f, SC& s) { *s.c.mutable_update_time() = Ts(f.Int64()); }},
+    {"close_time_us",
+     [](Param p, const SC& s) {
+       Opt(p, s.c.has_close_time()
+                  ? std::optional<int64_t>(Micros(s.c.close_time()))
+                  : std::nullopt);
+     },
+     [](const Field& f, SC& s) {
+       if (!f.IsNull()) *s.c.mutable_close_time() = Ts(f.Int64());
+     }},
+    {"next_due_us", [](Param p, const SC& s) { Opt(p, s.next_due_us); },
+     [](const Field& f, SC& s) { s.next_due_us = Opt(f); }},
+    {"next_sweep_us", [](Param p, const SC& s) { Opt(p, s.next_sweep_us); },
+     [](const Field& f, SC& s) { s.next_sweep_us = Opt(f); }},
+    {"breached", [](Param p, const SC& s) { p.Bool(s.breached); },
+     [](const Field& f, SC& s) { s.breached = f.Bool(); }},
+};
+using Columns = db::ColumnSet<kColumns>;
+
+// complaint_clocks, written and read whole.
+constexpr char kClockColumns[] =
+    "kind, business_hours, target_us, run_start_us, segment_start_us, "
+    "used_us, due_us, paused_since_us, paused_us, stop_us, near_breach, "
+    "breach_marked";
+
+void BindClock(db::Stmt& s, int first, const ClockRow& c) {
+  s->bind(first, static_cast<int>(c.kind));
+  s->bind(first + 1, c.business_hours ? 1 : 0);
+  s->bind(first + 2, static_cast<int64_t>(c.target_us));
+  s->bind(first + 3, static_cast<int64_t>(c.run_start_us));
+  s->bind(first + 4, static_cast<int64_t>(c.segment_start_us));
+  s->bind(first + 5, static_cast<int64_t>(c.used_us));
+  s->bind(first + 6, static_cast<int64_t>(c.due_us));
+  if (c.paused_since_us) {
+    s->bind(first + 7, static_cast<int64_t>(*c.paused_since_us));
+  } else {
+    s->bind(first + 7);
+  }
+  s->bind(first + 8, static_cast<int64_t>(c.paused_us));
+  if (c.stop_us) {
+    s->bind(first + 9, static_cast<int64_t>(*c.stop_us));
+  } else {
+    s->bind(first + 9);
+  }
+  s->bind(first + 10, c.near_breach ? 1 : 0);
+  s->bind(first + 11, c.breach_marked ? 1 : 0);
+}
+
+ClockRow ReadClock(db::Stmt& s, int first) {
+  ClockRow c;
+  c.kind = static_cast<v1::ClockKind>(s->getColumn(first).getInt());
+  c.business_hours = s->getColumn(first + 1).getInt() != 0;
+  c.target_us = s->getColumn(first + 2).getInt64();
+  c.run_start_us = s->getColumn(first + 3).getInt64();
+  c.segment_start_us = s->getColumn(first + 4).getInt64();
+  c.used_us = s->getColumn(first + 5).getInt64();
+  c.due_us = s->getColumn(first + 6).getInt64();
+  if (!s->getColumn(first + 7).isNull())
+    c.paused_since_us = s->getColumn(first + 7).getInt64();
+  c.paused_us = s->getColumn(first + 8).getInt64();
+  if (!s->getColumn(first + 9).isNull())
+    c.stop_us = s->getColumn(first + 9).getInt64();
+  c.near_breach = s->getColumn(first + 10).getInt() != 0;
+  c.breach_marked = s->getColumn(first + 11).getInt() != 0;
+  return c;
+}
+
+struct Statements {
+  std::string get;
+  std::string clocks;
+  std::string list_by_id;
+  std::string list_by_due;
+  std::string by_customer;
+  std::string sweep;
+  std::string insert;
+  std::string update;
+  std::string upsert_clock;
+  std::string insert_history;
+  std::string list_history;
+  std::string erase_history;
+  std::string insert_keyword;
+  std::string policy_latest;
+  std::string policy_version;
+  std::string insert_policy;
+  std::string get_calendar;
+  std::string upsert_calendar;
+};
+
+// The filters every list shares, after the keyset condition. ?1 branch,
+// ?2 status, ?3 owner, ?4 category, ?5 severity, ?6 breached (-1 any),
+// ?7 min escalation, ?8 due before (NULL: any).
+constexpr char kListFilters[] =
+    " (?1 = '' OR branch_id = ?1) AND (?2 = 0 OR status = ?2)"
+    " AND (?3 = '' OR owner_id = ?3) AND (?4 = 0 OR category = ?4)"
+    " AND (?5 = 0 OR severity = ?5) AND (?6 < 0 OR breached = ?6)"
+    " AND escalation_level >= ?7"
+    " AND (?8 IS NULL OR next_due_us < ?8)";
+
+Statements Build() {
+  const std::string cols = Columns::SelectList();
+  Statements s;
+  s.get = absl::StrCat("SELECT ", cols,
+                       " FROM complaints WHERE complaint_id = ?1"
+                       " AND (?2 = '' OR branch_id = ?2)");
+  s.clocks = absl::StrCat("SELECT ", kClockColumns,
+                          " FROM complaint_clocks WHERE complaint_row = ?1"
+                          " ORDER BY kind");
+  s.list_by_id = absl::StrCat("SELECT ", cols, " FROM complaints WHERE",
+                              kListFilters,
+                              " AND id > ?9 ORDER BY id LIMIT ?11");
+  // What burns next: (next_due_us, id) keyset over the partial due
+  // indexes; complaints with no running clock have no next_due_us.
+  s.list_by_due = absl::StrCat(
+      "SELECT ", cols, " FROM complaints WHERE next_due_us IS NOT NULL AND",
+      kListFilters,
+      " AND (next_due_us > ?10 OR (next_due_us = ?10 AND id > ?9))"
+      " ORDER BY next_due_us, id LIMIT ?11");
+  s.by_customer =
+      "SELECT complaint_id FROM complaints WHERE customer_id = ?1 ORDER BY id";
+  s.sweep =
+      "SELECT complaint_id FROM complaints WHERE next_sweep_us IS NOT NULL"
+      " AND next_sweep_us <= ?1 ORDER BY next_sweep_us LIMIT ?2";
+  s.insert = Columns::InsertInto("complaints");
+  s.update = absl::StrCat("UPDATE complaints SET ", Columns::Assignments(),
+                          " WHERE id = ?", Columns::kParams + 1,
+                          " AND revision = ?", Columns::ParamOf("revision"),
+                          " - 1");
+  s.upsert_clock = absl::StrCat(
+      "INSERT OR REPLACE INTO complaint_clocks (complaint_row, ", kClockColumns,
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  s.insert_history =
+      "INSERT INTO complaint_history (entry_id, complaint_row, kind,"
+      " from_status, to_status, actor, staff_id, time_us, text, owner_id,"
+      " team, clock, escalation_level) VALUES"
+      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+  s.list_history =
+      "SELECT id, entry_id, kind, from_status, to_status, actor, staff_id,"
+      " time_us, text, owner_id, team, clock, escalation_level"
+      " FROM complaint_history WHERE complaint_row = ?1 AND id > ?2"
+      " ORDER BY id LIMIT ?3";
+  s.erase_history =
+      "UPDATE complaint_history SET text = '' WHERE complaint_row = ?1";
+  s.insert_keyword =
+      "INSERT OR IGNORE INTO complaint_keywords (complaint_row, keyword, topic,"
+      " category, branch_id, create_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+  s.policy_latest =
+      "SELECT body FROM complaint_sla_policies ORDER BY version DESC LIMIT 1";
+  s.policy_version = "SELECT body FROM complaint_sla_policies WHERE version = ?1";
+  s.insert_policy =
+      "INSERT INTO complaint_sla_policies (version, body, create_time_us)"
+      " VALUES (?1, ?2, ?3)";
+  s.get_calendar = "SELECT body FROM branch_calendars WHERE branch_id = ?1";
+  s.upsert_calendar =
+      "INSERT INTO branch_calendars (branch_id, body, update_time_us)"
+      " VALUES (?1, ?2, ?3) ON CONFLICT (branch_id) DO UPDATE SET"
+      " body = excluded.body, update_time_us = excluded.update_time_us";
+  return s;
+}
+
+const Statements& Sql() {
+  static const Statements* const s = new Statements(Build());
+  return *s;
+}
+
+absl::Status ReadClocks(db::Connection& conn, StoredComplaint& sc) {
+  db::Stmt s = conn.Prepare(Sql().clocks);
+  s->bind(1, static_cast<int64_t>(sc.row));
+  int n = 0;
+  while (s->executeStep()) {
+    ClockRow c = ReadClock(s, 0);
+    if (c.kind < 1 || c.kind > 3) continue;
+    sc.clocks[c.kind - 1] = c;
+    ++n;
+  }
+  if (n != 3) {
+    return absl::DataLossError(absl::StrCat(
+        "complaint '", sc.c.complaint_id(), "' has ", n, " clocks, not 3"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteClocks(db::Connection& conn, const StoredComplaint& sc) {
+  for (const ClockRow& c : sc.clocks) {
+    db::Stmt s = conn.Prepare(Sql().upsert_clock);
+    s->bind(1, static_cast<int64_t>(sc.row));
+    BindClock(s, 2, c);
+    s->exec();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<StoredComplaint> GetComplaint(db::Connection& conn,
+                                             const std::string& complaint_id,
+                                             const std::string& branch_scope) {
+  return db::Guard("get complaint", [&]() -> absl::StatusOr<StoredComplaint> {
+    db::Stmt s = conn.Prepare(Sql().get);
+    s->bind(1, complaint_id);
+    s->bind(2, branch_scope);
+    if (!s->executeStep()) {
+      // Same answer for "missing" and "another branch's".
+      return absl::NotFoundError(
+          absl::StrCat("complaint '", complaint_id, "' not found"));
+    }
+    StoredComplaint sc;
+    Columns::Read(s, sc);
+    RETURN_IF_ERROR(ReadClocks(conn, sc));
+    return sc;
+  });
+}
+
+absl::StatusOr<std::vector<StoredComplaint>> ListComplaints(
+    db::Connection& conn, const ComplaintQuery& q) {
+  return db::Guard(
+      "list complaints", [&]() -> absl::StatusOr<std::vector<StoredComplaint>> {
+        std::string branch = q.branch_id;
+        if (!q.branch_scope.empty()) {
+          if (!branch.empty() && branch != q.branch_scope) {
+            return std::vector<StoredComplaint>{};
+          }
+          branch = q.branch_scope;
+        }
+        db::Stmt s =
+            conn.Prepare(q.by_due ? Sql().list_by_due : Sql().list_by_id);
+        s->bind(1, branch);
+        s->bind(2, static_cast<int>(q.status));
+        s->bind(3, q.owner_id);
+        s->bind(4, static_cast<int>(q.category));
+        s->bind(5, static_cast<int>(q.severity));
+        s->bind(6, q.breached ? (*q.breached ? 1 : 0) : -1);
+        s->bind(7, q.min_escalation_level);
+        if (q.due_before_us) {
+          s->bind(8, static_cast<int64_t>(*q.due_before_us));
+        } else {
+          s->bind(8);
+        }
+        s->bind(9, static_cast<int64_t>(q.after_id));
+        if (q.by_due) s->bind(10, static_cast<int64_t>(q.after_due_us));
+        s->bind(11, q.limit);
+        std::vector<StoredComplaint> out;
+        while (s->executeStep()) {
+          StoredComplaint& sc = out.emplace_back();
+          Columns::Read(s, sc);
+        }
+        for (StoredComplaint& sc : out) RETURN_IF_ERROR(ReadClocks(conn, sc));
+        return out;
+      });
+}
+
+absl::StatusOr<std::vector<std::string>> ListCustomerComplaintIds(
+    db::Connection& conn, const std::string& customer_id) {
+  return db::Guard("customer complaints",
+                   [&]() -> absl::StatusOr<std::vector<std::string>> {
+                     db::Stmt s = conn.Prepare(Sql().by_customer);
+                     s->bind(1, customer_id);
+                     std::vector<std::string> ids;
+                     while (s->executeStep())
+                       ids.push_back(s->getColumn(0).getString());
+                     return ids;
+                   });
+}
+
+absl::StatusOr<std::vector<std::string>> DueForSweep(db::Connection& conn,
+                                                     int64_t now_us,
+                                                     int limit) {
+  return db::Guard("complaints due for sweep",
+                   [&]() -> absl::StatusOr<std::vector<std::string>> {
+                     db::Stmt s = conn.Prepare(Sql().sweep);
+                     s->bind(1, static_cast<int64_t>(now_us));
+                     s->bind(2, limit);
+                     std::vector<std::string> ids;
+                     while (s->executeStep())
+                       ids.push_back(s->getColumn(0).getString());
+                     return ids;
+                   });
+}
+
+absl::Status InsertComplaint(db::Connection& conn, StoredComplaint& sc) {
+  return db::Guard("insert complaint", [&] {
+    db::Stmt s = conn.Prepare(Sql().insert);
+    Columns::Bind(s, sc);
+    s->exec();
+    sc.row = conn.raw().getLastInsertRowid();
+    return WriteClocks(conn, sc);
+  });
+}
+
+absl::Status UpdateComplaint(db::Connection& conn, const StoredComplaint& sc) {
+  return db::Guard("update complaint", [&] {
+    db::Stmt s = conn.Prepare(Sql().update);
+    Columns::Bind(s, sc);
+    s->bind(Columns::kParams + 1, static_cast<int64_t>(sc.row));
+    if (s->exec() != 1) {
+      // Only the writer thread writes, so this means a bug, not a race.
+      return absl::AbortedError("complaint changed concurrently");
+    }
+    return WriteClocks(conn, sc);
+  });
+}
+
+absl::Status InsertHistory(db::Connection& conn, int64_t complaint_row,
+                           const v1::HistoryEntry& e) {
+  return db::Guard("insert complaint history", [&] {
+    db::Stmt s = conn.Prepare(Sql().insert_history);
+    s->bind(1, e.entry_id());
+    s->bind(2, static_cast<int64_t>(complaint_row));
+    s->bind(3, static_cast<int>(e.kind()));
+    s->bind(4, static_cast<int>(e.from_status()));
+    s->bind(5, static_cast<int>(e.to_status()));
+    s->bind(6, e.actor());
+    s->bind(7, e.staff_id());
+    s->bind(8, static_cast<int64_t>(Micros(e.time())));
+    s->bind(9, e.text());
+    s->bind(10, e.owner_id());
+    s->bind(11, e.team());
+    s->bind(12, static_cast<int>(e.clock()));
+    s->bind(13, e.escalation_level());
+    s->exec();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<int64_t>> ListHistory(
+    db::Connection& conn, int64_t complaint_row, int64_t after, int limit,
+    google::protobuf::RepeatedPtrField<v1::HistoryEntry>* out) {
+  return db::Guard(
+      "list complaint history", [&]() -> absl::StatusOr<std::vector<int64_t>> {
+        db::Stmt s = conn.Prepare(Sql().list_history);
+        s->bind(1, static_cast<int64_t>(complaint_row));
+        s->bind(2, static_cast<int64_t>(after));
+        s->bind(3, limit);
+        std::vector<int64_t> rows;
+        while (s->executeStep()) {
+          rows.push_back(s->getColumn(0).getInt64());
+          v1::HistoryEntry* e = out->Add();
+          e->set_entry_id(s->getColumn(1).getString());
+          e->set_kind(static_cast<v1::HistoryKind>(s->getColumn(2).getInt()));
+          e->set_from_status(
+              static_cast<v1::ComplaintStatus>(s->getColumn(3).getInt()));
+          e->set_to_status(
+              static_cast<v1::ComplaintStatus>(s->getColumn(4).getInt()));
+          e->set_actor(s->getColumn(5).getString());
+          e->set_staff_id(s->getColumn(6).getString());
+          *e->mutable_time() = Ts(s->getColumn(7).getInt64());
+          e->set_text(s->getColumn(8).getString());
+          e->set_owner_id(s->getColumn(9).getString());
+          e->set_team(s->getColumn(10).getString());
+          e->set_clock(static_cast<v1::ClockKind>(s->getColumn(11).getInt()));
+          e->set_escalation_level(s->getColumn(12).getInt());
+        }
+        return rows;
+      });
+}
+
+absl::Status EraseHistoryText(db::Connection& conn, int64_t complaint_row) {
+  return db::Guard("erase complaint history", [&] {
+    db::Stmt s = conn.Prepare(Sql().erase_history);
+    s->bind(1, static_cast<int64_t>(complaint_row));
+    s->exec();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status InsertKeywords(db::Connection& conn, const StoredComplaint& sc,
+                            const std::vector<KeywordRow>& keywords) {
+  return db::Guard("insert complaint keywords", [&] {
+    for (const KeywordRow& k : keywords) {
+      db::Stmt s = conn.Prepare(Sql().insert_keyword);
+      s->bind(1, static_cast<int64_t>(sc.row));
+      s->bind(2, k.keyword);
+      s->bind(3, k.topic);
+      s->bind(4, static_cast<int>(sc.c.category()));
+      s->bind(5, sc.c.branch_id());
+      s->bind(6, static_cast<int64_t>(Micros(sc.c.create_time())));
+      s->exec();
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<v1::SlaPolicy> GetPolicy(db::Connection& conn,
+                                        int64_t version) {
+  return db::Guard("get SLA policy", [&]() -> absl::StatusOr<v1::SlaPolicy> {
+    db::Stmt s =
+        conn.Prepare(version == 0 ? Sql().policy_latest : Sql().policy_version);
+    if (version != 0) s->bind(1, static_cast<int64_t>(version));
+    if (!s->executeStep()) {
+      return absl::NotFoundError(
+          absl::StrCat("SLA policy version ", version, " not found"));
+    }
+    v1::SlaPolicy p;
+    const SQLite::Column body = s->getColumn(0);
+    if (!p.ParseFromArray(body.getBlob(), body.getBytes())) {
+      return absl::DataLossError("an SLA policy row cannot be read");
+    }
+    return p;
+  });
+}
+
+absl::Status InsertPolicy(db::Connection& conn, const v1::SlaPolicy& p,
+                          int64_t now_us) {
+  return db::Guard("insert SLA policy", [&] {
+    db::Stmt s = conn.Prepare(Sql().insert_policy);
+    s->bind(1, static_cast<int64_t>(p.version()));
+    const std::string body = p.SerializeAsString();
+    s->bind(2, body.data(), static_cast<int>(body.size()));
+    s->bind(3, static_cast<int64_t>(now_us));
+    s->exec();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::optional<v1::BranchCalendar>> GetCalendar(
+    db::Connection& conn, const std::string& branch_id) {
+  return db::Guard(
+      "get calendar",
+      [&]() -> absl::StatusOr<std::optional<v1::BranchCalendar>> {
+        db::Stmt s = conn.Prepare(Sql().get_calendar);
+        s->bind(1, branch_id);
+        if (!s->executeStep()) return std::optional<v1::BranchCalendar>();
+        v1::BranchCalendar c;
+        const SQLite::Column body = s->getColumn(0);
+        if (!c.ParseFromArray(body.getBlob(), body.getBytes())) {
+          return absl::DataLossError(absl::StrCat(
+              "the calendar of branch '", branch_id, "' cannot be read"));
+        }
+        return std::optional<v1::BranchCalendar>(std::move(c));
+      });
+}
+
+absl::Status UpsertCalendar(db::Connection& conn, const v1::BranchCalendar& c,
+                            int64_t now_us) {
+  return db::Guard("upsert calendar", [&] {
+    db::Stmt s = conn.Prepare(Sql().upsert_calendar);
+    s->bind(1, c.branch_id());
+    const std::string body = c.SerializeAsString();
+    s->bind(2, body.data(), static_cast<int>(body.size()));
+    s->bind(3, static_cast<int64_t>(now_us));
+    s->exec();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
+  return db::Guard("complaint stats", [&]() -> absl::StatusOr<StatsRows> {
+    // One snapshot for every figure.
+    struct ReadTransaction {
+      db::Connection& conn;
+      explicit ReadTransaction(db::Connection& c) : conn(c) { conn.Exec("BEGIN"); }
+      ~ReadTransaction() {
+        try {
+          conn.Exec("COMMIT");
+        } catch (const std::exception&) {
+        }
+      }
+    } transaction(conn);
+    constexpr char kRange[] =
+        " FROM complaints WHERE create_time_us >= ?1 AND create_time_us < ?2"
+        " AND (?3 = '' OR branch_id = ?3)";
+    auto bind = [&](db::Stmt& s) {
+      s->bind(1, static_cast<int64_t>(q.start_us));
+      s->bind(2, static_cast<int64_t>(q.end_us));
+      s->bind(3, q.branch_id);
+    };
+    StatsRows out;
+    const std::pair<const char*, std::vector<std::pair<int, int64_t>>*>
+        groups[] = {{"category", &out.by_category},
+                    {"severity", &out.by_severity},
+                    {"channel", &out.by_channel},
+                    {"status", &out.by_status}};
+    for (const auto& [column, target] : groups) {
+      db::Stmt s = conn.Prepare(absl::StrCat("SELECT ", column, ", COUNT(*)",
+                                             kRange, " GROUP BY ", column,
+                                             " ORDER BY ", column));
+      bind(s);
+      while (s->executeStep()) {
+        target->push_back(
+            {s->getColumn(0).getInt(), s->getColumn(1).getInt64()});
+      }
+    }
+    {
+      db::Stmt s = conn.Prepare(absl::StrCat(
+          "SELECT COUNT(*), COALESCE(SUM(reopen_count > 0), 0),"
+          " COALESCE(SUM(closed_ever), 0),"
+          " COALESCE(SUM(satisfaction_score > 0), 0),"
+          " COALESCE(SUM(satisfaction_score), 0)",
+          kRange));
+      bind(s);
+      if (s->executeStep()) {
+        out.total = s->getColumn(0).getInt64();
+        out.reopened = s->getColumn(1).getInt64();
+        out.closed_ever = s->getColumn(2).getInt64();
+        out.scored = s->getColumn(3).getInt64();
+        out.score_sum = s->getColumn(4).getInt64();
+      }
+    }
+    {
+      db::Stmt s = conn.Prepare(absl::StrCat(
+          "SELECT k.", absl::StrJoin(absl::StrSplit(kClockColumns, ", "), ", k."),
+          ", c.branch_id FROM complaints c CROSS JOIN complaint_clocks k"
+          " ON k.complaint_row = c.id WHERE c.create_time_us >= ?1"
+          " AND c.create_time_us < ?2 AND (?3 = '' OR c.branch_id = ?3)"));
+      bind(s);
+      while (s->executeStep()) {
+        ClockSample sample;
+        sample.clock = ReadClock(s, 0);
+        sample.kind = sample.clock.kind;
+        sample.branch_id = s->getColumn(12).getString();
+        out.clocks.push_back(std::move(sample));
+      }
+    }
+    {
+      db::Stmt s = conn.Prepare(
+          "SELECT category, keyword, topic, COUNT(*) AS n"
+          " FROM complaint_keywords WHERE create_time_us >= ?1"
+          " AND create_time_us < ?2 AND (?3 = '' OR branch_id = ?3)"
+          " GROUP BY category, keyword, topic"
+          " ORDER BY n DESC, category, keyword LIMIT ?4");
+      bind(s);
+      s->bind(4, q.top);
+      while (s->executeStep()) {
+        out.problems.push_back({s->getColumn(0).getInt(),
+                                s->getColumn(1).getString(),
+                                s->getColumn(2).getString(),
+                                s->getColumn(3).getInt64()});
+      }
+    }
+    return out;
+  });
+}
+
+}  // namespace retail::complaints

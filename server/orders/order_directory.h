@@ -1,0 +1,37 @@
+// What the orders module offers other modules (through ModuleRegistry):
+// checks on orders and returns that another module's record refers to,
+// read on the caller's connection (inside its transaction when it writes).
+#ifndef RETAIL_SERVER_ORDERS_ORDER_DIRECTORY_H_
+#define RETAIL_SERVER_ORDERS_ORDER_DIRECTORY_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/db/connection.h"
+
+namespace retail::orders {
+
+class OrderDirectory {
+ public:
+  virtual ~OrderDirectory() = default;
+
+  // OK if order `order_id` exists (any branch) and was bought by
+  // `customer_id`. NOT_FOUND naming `field` if it does not exist;
+  // FAILED_PRECONDITION (ORDER_OF_ANOTHER_CUSTOMER) if it is another
+  // customer's (or a walk-in's).
+  virtual absl::Status CheckOrderOfCustomer(db::Connection& conn,
+                                            const std::string& order_id,
+                                            const std::string& customer_id,
+                                            const std::string& field) = 0;
+
+  // OK if return `return_id` exists and belongs to order `order_id`;
+  // NOT_FOUND naming `field` otherwise.
+  virtual absl::Status CheckReturnOfOrder(db::Connection& conn,
+                                          const std::string& return_id,
+                                          const std::string& order_id,
+                                          const std::string& field) = 0;
+};
+
+}  // namespace retail::orders
+
+#endif  // RETAIL_SERVER_ORDERS_ORDER_DIRECTORY_H_
