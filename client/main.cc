@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "client/complaints_commands.h"
 #include "client/customers_commands.h"
 #include "client/feedback_commands.h"
 #include "client/flags.h"
@@ -68,6 +69,7 @@ int Run(int argc, char** argv) {
   AddCustomersCommands(app, options);
   AddOrdersCommands(app, options);
   AddReturnsCommands(app, options);
+  AddComplaintsCommands(app, options);
   AddFeedbackCommands(app, options);
   AddServerCommands(app, options);
   try {

@@ -53,13 +53,19 @@ absl::Status IllegalTransition(const StoredComplaint& sc,
 
 // A transition that keeps the status (a note, a hand-over) on a complaint
 // that no longer takes it.
-absl::Status NotOnClosed(const StoredComplaint& sc, absl::string_view what) {
+// `action` names the request ("assign", "escalate", ...): it would keep
+// the status, so the requested state is the open status it needs.
+absl::Status NotOnClosed(const StoredComplaint& sc, absl::string_view action,
+                         absl::string_view what) {
   return ErrorWithReason(
       absl::StatusCode::kFailedPrecondition, "ILLEGAL_TRANSITION",
-      absl::StrCat("complaint '", sc.c.complaint_id(), "' is CLOSED: ", what,
+      absl::StrCat("complaint '", sc.c.complaint_id(),
+                   "' is CLOSED; it cannot ", action, ": ", what,
                    " only while it is open (reopen it first)"),
       {{"complaint_id", sc.c.complaint_id()},
-       {"current_status", v1::ComplaintStatus_Name(sc.c.status())}});
+       {"current_status", v1::ComplaintStatus_Name(sc.c.status())},
+       {"requested_action", std::string(action)},
+       {"requested_status", "an open status"}});
 }
 
 void CheckEtag(ViolationCollector& v, const std::string& etag) {
@@ -147,7 +153,9 @@ void Refresh(const BusinessCalendar& cal, int near_percent,
     if (std::optional<int64_t> at = NextSweepUs(cal, near_percent, c)) {
       sc.next_sweep_us = std::min(sc.next_sweep_us.value_or(INT64_MAX), *at);
     }
-    if (c.breach_marked || (c.stopped() && c.used_us > c.target_us)) {
+    // A stopped or paused clock's `used` is final or frozen: past its
+    // target it has breached, whether or not the sweep saw it run late.
+    if (c.breach_marked || (!c.running() && c.used_us > c.target_us)) {
       sc.breached = true;
     }
   }
@@ -531,7 +539,7 @@ void ComplaintManager::AssignComplaint(
         v1::Complaint& c = w.sc.c;
         const v1::ComplaintStatus from = c.status();
         if (from == v1::COMPLAINT_STATUS_CLOSED) {
-          return NotOnClosed(w.sc, "an owner is assigned");
+          return NotOnClosed(w.sc, "be assigned", "an owner is assigned");
         }
         if (from == v1::COMPLAINT_STATUS_NEW) {
           c.set_status(v1::COMPLAINT_STATUS_ACKNOWLEDGED);
@@ -575,7 +583,7 @@ void ComplaintManager::RespondToComplaint(
         const v1::ComplaintStatus from = c.status();
         if (!to_customer) {
           if (from == v1::COMPLAINT_STATUS_CLOSED) {
-            return NotOnClosed(w.sc, "notes are added");
+            return NotOnClosed(w.sc, "take a note", "notes are added");
           }
           w.Add(v1::HISTORY_KIND_NOTE, from, message);
           return std::string("NOTE_ADDED");
@@ -631,7 +639,7 @@ void ComplaintManager::RecordCustomerContact(
         v1::Complaint& c = w.sc.c;
         const v1::ComplaintStatus from = c.status();
         if (from == v1::COMPLAINT_STATUS_CLOSED) {
-          return NotOnClosed(w.sc, "contacts are recorded");
+          return NotOnClosed(w.sc, "record a contact", "contacts are recorded");
         }
         if (!replied) {
           c.set_failed_contact_attempts(c.failed_contact_attempts() + 1);
@@ -844,7 +852,7 @@ void ComplaintManager::EscalateComplaint(
       [reason = std::move(reason)](Work& w) -> absl::StatusOr<std::string> {
         v1::Complaint& c = w.sc.c;
         if (c.status() == v1::COMPLAINT_STATUS_CLOSED) {
-          return NotOnClosed(w.sc, "a complaint is escalated");
+          return NotOnClosed(w.sc, "be escalated", "a complaint is escalated");
         }
         c.set_escalation_level(c.escalation_level() + 1);
         w.Add(v1::HISTORY_KIND_ESCALATED, c.status(), reason);
@@ -904,12 +912,19 @@ absl::StatusOr<bool> ComplaintManager::SweepSlice() {
                 event = "BREACHED";
               }
             }
-            if (event.empty()) {
-              // Looked too early (e.g. a calendar changed): just move its
-              // next look.
-              event = "SWEEP_RESCHEDULED";
-            }
             ctx.meta.resource = ResourceName(id);
+            if (event.empty()) {
+              // Looked too early (its calendar changed since the instant
+              // was stored): store the new instant, never one already past,
+              // so the sweep cannot spin on it. Not a change of the
+              // complaint: no revision, no event.
+              Refresh(w.cal, near_percent, sc);
+              if (sc.next_sweep_us && *sc.next_sweep_us <= ctx.now_micros) {
+                sc.next_sweep_us = ctx.now_micros + 1'000'000;
+              }
+              RETURN_IF_ERROR(RescheduleSweep(conn, sc));
+              continue;
+            }
             RETURN_IF_ERROR(Save(w, event));
             ++marked;
           }
@@ -1033,6 +1048,7 @@ void ComplaintManager::ListComplaints(CallMeta call,
   if (!v1::ComplaintOrder_IsValid(req.order_by()))
     v.Add("order_by", "must be a ComplaintOrder value");
   q.by_due = req.order_by() == v1::COMPLAINT_ORDER_NEXT_DUE;
+  q.now_us = clock_.NowMicros();
   const std::string scope = PageTokenScope(
       call.method, *p,
       absl::StrCat("branch=", q.branch_id, "&owner=", q.owner_id,

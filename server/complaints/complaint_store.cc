@@ -208,6 +208,7 @@ struct Statements {
   std::string insert;
   std::string update;
   std::string upsert_clock;
+  std::string reschedule;
   std::string insert_history;
   std::string list_history;
   std::string erase_history;
@@ -221,11 +222,15 @@ struct Statements {
 
 // The filters every list shares, after the keyset condition. ?1 branch,
 // ?2 status, ?3 owner, ?4 category, ?5 severity, ?6 breached (-1 any),
-// ?7 min escalation, ?8 due before (NULL: any).
+// ?7 min escalation, ?8 due before (NULL: any), ?12 now.
 constexpr char kListFilters[] =
     " (?1 = '' OR branch_id = ?1) AND (?2 = 0 OR status = ?2)"
     " AND (?3 = '' OR owner_id = ?3) AND (?4 = 0 OR category = ?4)"
-    " AND (?5 = 0 OR severity = ?5) AND (?6 < 0 OR breached = ?6)"
+    " AND (?5 = 0 OR severity = ?5)"
+    // Breached: marked (a clock stopped, paused or swept past its target),
+    // or a running clock past its due time now, before the sweep has come.
+    " AND (?6 < 0 OR (breached = 1 OR (next_due_us IS NOT NULL"
+    "  AND next_due_us < ?12)) = ?6)"
     " AND escalation_level >= ?7"
     " AND (?8 IS NULL OR next_due_us < ?8)";
 
@@ -261,6 +266,7 @@ Statements Build() {
   s.upsert_clock = absl::StrCat(
       "INSERT OR REPLACE INTO complaint_clocks (complaint_row, ", kClockColumns,
       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  s.reschedule = "UPDATE complaints SET next_sweep_us = ?2 WHERE id = ?1";
   s.insert_history =
       "INSERT INTO complaint_history (entry_id, complaint_row, kind,"
       " from_status, to_status, actor, staff_id, time_us, text, owner_id,"
@@ -371,6 +377,7 @@ absl::StatusOr<std::vector<StoredComplaint>> ListComplaints(
         s->bind(9, static_cast<int64_t>(q.after_id));
         if (q.by_due) s->bind(10, static_cast<int64_t>(q.after_due_us));
         s->bind(11, q.limit);
+        s->bind(12, static_cast<int64_t>(q.now_us));
         std::vector<StoredComplaint> out;
         while (s->executeStep()) {
           StoredComplaint& sc = out.emplace_back();
@@ -429,6 +436,20 @@ absl::Status UpdateComplaint(db::Connection& conn, const StoredComplaint& sc) {
       return absl::AbortedError("complaint changed concurrently");
     }
     return WriteClocks(conn, sc);
+  });
+}
+
+absl::Status RescheduleSweep(db::Connection& conn, const StoredComplaint& sc) {
+  return db::Guard("reschedule complaint sweep", [&] {
+    db::Stmt s = conn.Prepare(Sql().reschedule);
+    s->bind(1, static_cast<int64_t>(sc.row));
+    if (sc.next_sweep_us) {
+      s->bind(2, static_cast<int64_t>(*sc.next_sweep_us));
+    } else {
+      s->bind(2);
+    }
+    s->exec();
+    return absl::OkStatus();
   });
 }
 

@@ -41,7 +41,8 @@ struct ComplaintQuery {
   std::string owner_id;
   v1::ComplaintCategory category = v1::COMPLAINT_CATEGORY_UNSPECIFIED;
   v1::ComplaintSeverity severity = v1::COMPLAINT_SEVERITY_UNSPECIFIED;
-  std::optional<bool> breached;
+  std::optional<bool> breached;  // as of now_us (see Complaint.breached)
+  int64_t now_us = 0;
   int32_t min_escalation_level = 0;
   std::optional<int64_t> due_before_us;
   bool by_due = false;  // order by (next_due_us, id); else by id
@@ -68,6 +69,9 @@ absl::StatusOr<std::vector<std::string>> DueForSweep(db::Connection& conn,
 // otherwise) and the clocks.
 absl::Status InsertComplaint(db::Connection& conn, StoredComplaint& sc);
 absl::Status UpdateComplaint(db::Connection& conn, const StoredComplaint& sc);
+// Writes only `sc.next_sweep_us` (the sweep looked too early; nothing else
+// changed).
+absl::Status RescheduleSweep(db::Connection& conn, const StoredComplaint& sc);
 
 absl::Status InsertHistory(db::Connection& conn, int64_t complaint_row,
                            const v1::HistoryEntry& e);

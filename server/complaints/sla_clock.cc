@@ -100,7 +100,13 @@ std::optional<int64_t> NextSweepUs(const BusinessCalendar& cal,
     return DueFrom(cal, c.business_hours, c.segment_start_us,
                    near_at - c.used_us);
   }
-  if (!c.breach_marked) return c.due_us;
+  // Breached means strictly past the target: the first instant with one
+  // microsecond more than the target used (for business hours, that
+  // microsecond may only come when the branch opens again).
+  if (!c.breach_marked) {
+    return DueFrom(cal, c.business_hours, c.segment_start_us,
+                   c.target_us - c.used_us + 1);
+  }
   return std::nullopt;
 }
 

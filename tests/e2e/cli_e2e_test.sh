@@ -10,8 +10,11 @@
 # graceful shutdown and restart (durability), export and erasure (every
 # personal field and ledger reason gone from replies, replayed answers and
 # the database file); a sale paid with points and cash, its returns, an
-# exchange and the reconciliation; plus server info, the --staff flag and
-# times in the chain's time zone. Each step prints one line; the first
+# exchange and the reconciliation; a complaint in traditional Chinese from
+# intake to an unsatisfied close, its reopen and escalation, its clocks,
+# history and stats, stale etags and an illegal transition, the SLA policy
+# and a branch calendar; plus server info, the --staff flag and times in the
+# chain's time zone. Each step prints one line; the first
 # failure stops the test and prints the server log.
 set -euo pipefail
 
@@ -649,6 +652,246 @@ expect_eq "total refunds" 23800 \
   "$(json_get reconciliation.totals.refunds.minor_units <<<"$out")"
 expect_absent "discrepancies" reconciliation.discrepancies "$out"
 
+# ---- Complaints: intake to close, three SLA clocks, policy and calendars ----
+# shanghai_re RFC3339: the instant as a table shows it in the chain's zone, as
+# an extended regular expression ("2026-12-02 10:00:00 \+08:00").
+shanghai_re() {
+  "$PY" -c '
+import datetime, sys
+t = datetime.datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00"))
+t = t.astimezone(datetime.timezone(datetime.timedelta(hours=8)))
+print(t.strftime("%Y-%m-%d %H:%M:%S \\+08:00"))
+' "$1"
+}
+# seconds_between RFC3339 RFC3339: whole seconds from the first to the second.
+seconds_between() {
+  "$PY" -c '
+import datetime, sys
+a, b = (datetime.datetime.fromisoformat(x.replace("Z", "+00:00")) for x in sys.argv[1:3])
+print(round((b - a).total_seconds()))
+' "$1" "$2"
+}
+
+step "complaints: 李小红 complains in traditional Chinese (退換貨); topics and keywords are printed"
+b001 complaints create --customer "$member" --order "$rorder" --channel wechat \
+  --category return-exchange --severity moderate --subject "退換貨太慢了" \
+  --description "退換貨太慢了，客服態度也不好" >"$tmp/out" 2>"$tmp/err"
+grep -Eq "^request_id: $UUID_RE\$" "$tmp/err" ||
+  fail "no request_id line on stderr: $(cat "$tmp/err")"
+cmp1=$(sed -n 's/^complaint_id  *//p' "$tmp/out")
+[[ "$cmp1" == cmp_* ]] || fail "no complaint_id in: $(cat "$tmp/out")"
+grep -q "^status  *NEW$" "$tmp/out" && grep -q "^order_id  *$rorder$" "$tmp/out" &&
+  grep -q "^channel  *WECHAT$" "$tmp/out" ||
+  fail "create table: $(cat "$tmp/out")"
+# Read as simplified Chinese by the analyser: 退換貨 -> 退换货, 態度 -> 态度.
+grep -Eq "^topics  +(.*, )?returns_exchanges(,|$)" "$tmp/out" &&
+  grep -Eq "^topics  +(.*, )?staff_attitude(,|$)" "$tmp/out" ||
+  fail "topics: $(grep '^topics' "$tmp/out")"
+grep -Eq "^keywords  +(.*, )?退换货(,|$)" "$tmp/out" &&
+  grep -Eq "^keywords  +(.*, )?态度(,|$)" "$tmp/out" ||
+  fail "keywords: $(grep '^keywords' "$tmp/out")"
+expect_fail NOT_FOUND b002 complaints get "$cmp1"
+
+step "complaints: three clocks due 24h / 3d / 7d after intake, shown in the chain's zone"
+out=$(b001 -o json complaints get "$cmp1")
+created=$(json_get complaint.create_time <<<"$out")
+i=0
+for want in 86400 259200 604800; do
+  expect_eq "clock $i state" CLOCK_STATE_RUNNING "$(json_get "complaint.clocks.$i.state" <<<"$out")"
+  expect_eq "clock $i due after intake" "$want" \
+    "$(seconds_between "$created" "$(json_get "complaint.clocks.$i.due_time" <<<"$out")")"
+  i=$((i + 1))
+done
+due1=$(shanghai_re "$(json_get complaint.clocks.0.due_time <<<"$out")")
+e0=$(json_get complaint.etag <<<"$out")
+b001 complaints get "$cmp1" >"$tmp/out"
+grep -Eq "^first response 首次响应  +running 计时中  +24h  +$due1  +(1d|23h 59m) left  +-\$" "$tmp/out" &&
+  grep -Eq "^solution 解决方案  +running 计时中  +3d  +[0-9-]{10} [0-9:]{8} \+08:00  +(3d|2d 23h) left  +-\$" "$tmp/out" &&
+  grep -Eq "^closure 结案回访  +running 计时中  +7d  +[0-9-]{10} [0-9:]{8} \+08:00  +(7d|6d 23h) left  +-\$" "$tmp/out" ||
+  fail "clock table (first response due $due1): $(cat "$tmp/out")"
+
+step "complaints: an agent sees the customer masked, unmasked with --reveal"
+out=$(agent -o json complaints get "$cmp1")
+expect_eq "masked phone" "138****8000" "$(json_get complaint.customer_phone <<<"$out")"
+out=$(agent -o json complaints get "$cmp1" --reveal)
+expect_eq "revealed phone" 13800138000 "$(json_get complaint.customer_phone <<<"$out")"
+
+step "complaints: assign with the etag read (NEW -> ACKNOWLEDGED); that etag is then stale"
+out=$(b001 --staff mgr-01 -o json complaints assign "$cmp1" --owner agent-zhang \
+  --team 客服一组 --etag "$e0")
+expect_eq "assigned" COMPLAINT_STATUS_ACKNOWLEDGED "$(json_get complaint.status <<<"$out")"
+expect_eq "owner" agent-zhang "$(json_get complaint.owner_id <<<"$out")"
+e1=$(json_get complaint.etag <<<"$out")
+[[ "$e1" != "$e0" ]] || fail "the etag did not change on assign: $e1"
+expect_fail FAILED_PRECONDITION b001 complaints escalate "$cmp1" --etag "$e0" \
+  --reason "acting on a stale read"
+grep -q "^  reason ETAG_MISMATCH current_etag=$e1$" "$tmp/err" ||
+  fail "no ETAG_MISMATCH naming $e1: $(cat "$tmp/err")"
+
+step "complaints: respond --wait without --etag (read now, said on stderr); first response met, clocks paused"
+b001 complaints respond "$cmp1" --message "您好，我们正在核实退货进度，请提供快递单号" \
+  --wait >"$tmp/out" 2>"$tmp/err"
+grep -q "^etag: $e1 (read now)$" "$tmp/err" || fail "no etag line on stderr: $(cat "$tmp/err")"
+grep -q "^status  *WAITING_ON_CUSTOMER$" "$tmp/out" ||
+  fail "not waiting on the customer: $(cat "$tmp/out")"
+grep -Eq "^first response 首次响应  +met 达标  +24h  +$due1  +(1d|23h 59m) to spare  " "$tmp/out" &&
+  grep -Eq "^solution 解决方案  +paused 已暂停  +3d  +.* left \(paused\)  " "$tmp/out" &&
+  grep -Eq "^closure 结案回访  +paused 已暂停  +7d  +.* left \(paused\)  " "$tmp/out" ||
+  fail "clocks while waiting: $(cat "$tmp/out")"
+agent complaints list --status waiting-on-customer >"$tmp/out"
+grep -Eq "^$cmp1  +WAITING_ON_CUSTOMER  +MODERATE  +agent-zhang  +-  +paused  +0  +no\$" "$tmp/out" ||
+  fail "list while waiting: $(cat "$tmp/out")"
+
+step "complaints: the customer replies (clocks resume); closing now is an illegal transition naming both states"
+out=$(b001 -o json complaints contact "$cmp1" --replied --note "顾客已提供单号 SF1234567")
+expect_eq "resumed" COMPLAINT_STATUS_IN_PROGRESS "$(json_get complaint.status <<<"$out")"
+expect_fail FAILED_PRECONDITION b001 complaints close "$cmp1" --satisfied
+grep -q "is IN_PROGRESS; it cannot become CLOSED" "$tmp/err" &&
+  grep -q "^  reason ILLEGAL_TRANSITION .*current_status=COMPLAINT_STATUS_IN_PROGRESS requested_status=COMPLAINT_STATUS_CLOSED" "$tmp/err" ||
+  fail "illegal transition error: $(cat "$tmp/err")"
+
+step "complaints: malformed transitions are usage errors (exit 2) naming the flag"
+for args in "close $cmp1 --satisfied --unsatisfied" "close $cmp1 --satisfied --score 6" \
+  "respond $cmp1 --message x --internal --wait" "propose $cmp1 --remedy cash --description x" \
+  "list --due-before tomorrow" "stats --from 2026-13-01 --to 2026-12-31"; do
+  rc=0
+  # shellcheck disable=SC2086  # $args is several words on purpose
+  b001 complaints $args >/dev/null 2>"$tmp/err" || rc=$?
+  expect_eq "exit status for: $args" 2 "$rc"
+  grep -Eq -- "--(satisfied|unsatisfied|score|internal|wait|remedy|due-before|from)" "$tmp/err" ||
+    fail "usage error does not name the flag: $(cat "$tmp/err")"
+done
+
+step "complaints: propose an exchange carried out by the return, resolve; unreachable needs 3 failed attempts"
+out=$(b001 -o json complaints propose "$cmp1" --remedy exchange \
+  --description "换货并补偿20元优惠券" --return "$ret1")
+expect_eq "proposed" COMPLAINT_STATUS_SOLUTION_PROPOSED "$(json_get complaint.status <<<"$out")"
+expect_eq "solution's return" "$ret1" "$(json_get complaint.solution.return_id <<<"$out")"
+expect_eq "solution clock" CLOCK_STATE_MET "$(json_get complaint.clocks.1.state <<<"$out")"
+out=$(b001 -o json complaints resolve "$cmp1" --note "换货已发出")
+expect_eq "resolved" COMPLAINT_STATUS_RESOLVED "$(json_get complaint.status <<<"$out")"
+out=$(b001 -o json complaints contact "$cmp1" --failed --note "电话无人接听")
+expect_eq "failed attempts" 1 "$(json_get complaint.failed_contact_attempts <<<"$out")"
+expect_fail FAILED_PRECONDITION b001 complaints close "$cmp1" --unreachable
+grep -q "^  reason CONTACT_ATTEMPTS_NEEDED failed_contact_attempts=1 required=3$" "$tmp/err" ||
+  fail "no CONTACT_ATTEMPTS_NEEDED: $(cat "$tmp/err")"
+
+step "complaints: close unsatisfied with score 2 (every clock stops), reopen (clocks restart), escalate"
+b001 complaints close "$cmp1" --unsatisfied --score 2 --note "还是太慢" >"$tmp/out" 2>/dev/null
+grep -q "^status  *CLOSED$" "$tmp/out" && grep -q "^confirmation  *UNSATISFIED$" "$tmp/out" &&
+  grep -q "^satisfaction_score  *2$" "$tmp/out" &&
+  [[ $(grep -Ec "^(first response|solution|closure) .*  met 达标  " "$tmp/out") == 3 ]] ||
+  fail "close table: $(cat "$tmp/out")"
+out=$(b001 -o json complaints reopen "$cmp1" --reason "顾客仍不满意")
+expect_eq "reopened" COMPLAINT_STATUS_REOPENED "$(json_get complaint.status <<<"$out")"
+expect_eq "reopen count" 1 "$(json_get complaint.reopen_count <<<"$out")"
+expect_eq "first response clock again" CLOCK_STATE_RUNNING \
+  "$(json_get complaint.clocks.0.state <<<"$out")"
+expect_eq "due 24h after the reopen" 86400 \
+  "$(seconds_between "$(json_get complaint.update_time <<<"$out")" \
+    "$(json_get complaint.clocks.0.due_time <<<"$out")")"
+out=$(b001 -o json complaints escalate "$cmp1" --reason "顾客要求主管处理")
+expect_eq "escalation level" 1 "$(json_get complaint.escalation_level <<<"$out")"
+
+step "complaints: list --by-due shows what burns next with the time left"
+due1=$(shanghai_re "$(json_get complaint.next_due_time <<<"$out")")
+agent complaints list --by-due >"$tmp/out"
+grep -Eq "^$cmp1  +REOPENED  +MODERATE  +agent-zhang  +$due1  +(1d|23h 59m) left  +1  +no\$" "$tmp/out" ||
+  fail "list --by-due: $(cat "$tmp/out")"
+out=$(agent -o json complaints list --by-due --branch B001 --min-level 1)
+expect_eq "escalated complaints in B001" 1 "$(json_len complaints <<<"$out")"
+
+step "complaints: history, every step with who and when, page by page"
+out=$(b001 -o json complaints history "$cmp1" --page-size 4 --all)
+kinds=$("$PY" -c 'import json, sys
+print(" ".join(e["kind"][len("HISTORY_KIND_"):] for e in json.load(sys.stdin)["entries"]))' <<<"$out")
+expect_eq "history" "CREATED ASSIGNED RESPONDED CLOCK_STOPPED PAUSED CUSTOMER_REPLIED RESUMED SOLUTION_PROPOSED CLOCK_STOPPED RESOLVED CONTACT_FAILED CLOSED CLOCK_STOPPED REOPENED ESCALATED" "$kinds"
+b001 complaints history "$cmp1" --all >"$tmp/out"
+grep -Eq "  ASSIGNED  +NEW → ACKNOWLEDGED  +store-b001 \(mgr-01\)  +owner agent-zhang, team 客服一组\$" "$tmp/out" &&
+  grep -Eq "  PAUSED  +IN_PROGRESS → WAITING_ON_CUSTOMER  +store-b001" "$tmp/out" &&
+  grep -Eq "  ESCALATED  +REOPENED  +store-b001  +level 1; 顾客要求主管处理\$" "$tmp/out" ||
+  fail "history table: $(cat "$tmp/out")"
+
+step "complaints: stats since yesterday: reopen rate, satisfaction, the top recurring problems"
+# Dates in the chain's zone, from the start of yesterday to the end of today,
+# so a run across midnight there still covers every complaint of this test.
+stats_from=$(TZ=Asia/Shanghai date -d yesterday +%F)
+stats_to=$(TZ=Asia/Shanghai date +%F)
+b001 complaints stats --from "$stats_from" --to "$stats_to" >"$tmp/out"
+grep -q "branch B001: 1 in total$" "$tmp/out" &&
+  grep -q "^Reopen rate 重开率: 100.0% " "$tmp/out" &&
+  grep -q "^Average satisfaction 平均满意度: 2.00 of 5 (1 scored)$" "$tmp/out" &&
+  grep -Eq "^RETURN_EXCHANGE  +退换货  +returns_exchanges  +1\$" "$tmp/out" &&
+  grep -Eq "^RETURN_EXCHANGE  +态度  +staff_attitude  +1\$" "$tmp/out" ||
+  fail "stats table: $(cat "$tmp/out")"
+out=$(admin -o json complaints stats --from "$stats_from" --to "$stats_to" --top 3)
+expect_eq "total" 1 "$(json_get stats.total <<<"$out")"
+expect_eq "top problems" 3 "$(json_len stats.top_problems <<<"$out")"
+expect_eq "reopen rate" 1 "$(json_get stats.reopen_rate <<<"$out")"
+
+step "sla: severe complaints get a 2h first response (admin; flags applied onto the policy read)"
+admin sla get >"$tmp/out"
+grep -Eq "^SEVERE  +24h  +3d  +7d\$" "$tmp/out" || fail "default policy: $(cat "$tmp/out")"
+for args in "--severity severe --first-response 2x" "--first-response 2h" \
+  "--severity severe --first-response 1h30"; do
+  rc=0
+  # shellcheck disable=SC2086  # $args is several words on purpose
+  admin sla set $args >/dev/null 2>"$tmp/err" || rc=$?
+  expect_eq "exit status for: sla set $args" 2 "$rc"
+  grep -Eq -- "--(severity|first-response)" "$tmp/err" ||
+    fail "usage error does not name the flag: $(cat "$tmp/err")"
+done
+expect_fail PERMISSION_DENIED b001 sla set --severity severe --first-response 2h
+admin sla set --severity severe --first-response 2h >"$tmp/out" 2>"$tmp/err"
+grep -q "^etag: v1 (read now)$" "$tmp/err" || fail "no etag line: $(cat "$tmp/err")"
+grep -q "^version  *2$" "$tmp/out" && grep -Eq "^SEVERE  +2h  +3d  +7d\$" "$tmp/out" &&
+  grep -Eq "^MODERATE  +24h  +3d  +7d\$" "$tmp/out" || fail "new policy: $(cat "$tmp/out")"
+expect_fail FAILED_PRECONDITION admin sla set --etag v1 --near-breach 70
+grep -q "^  reason ETAG_MISMATCH current_etag=v2$" "$tmp/err" ||
+  fail "no ETAG_MISMATCH for the policy: $(cat "$tmp/err")"
+
+step "sla: a severe complaint now shows a 2h first response; the open one keeps its policy version"
+out=$(b001 -o json complaints create --customer "$member" --channel in-store \
+  --category product-quality --severity severe --subject "外套洗一次就开线" \
+  --description "新买的外套洗了一次就开线，质量太差")
+cmp2=$(json_get complaint.complaint_id <<<"$out")
+expect_eq "policy version" 2 "$(json_get complaint.sla_policy_version <<<"$out")"
+expect_eq "first response target" 7200s "$(json_get complaint.clocks.0.target <<<"$out")"
+expect_eq "due 2h after intake" 7200 \
+  "$(seconds_between "$(json_get complaint.create_time <<<"$out")" \
+    "$(json_get complaint.clocks.0.due_time <<<"$out")")"
+due2=$(shanghai_re "$(json_get complaint.clocks.0.due_time <<<"$out")")
+b001 complaints get "$cmp2" >"$tmp/out"
+grep -Eq "^first response 首次响应  +running 计时中  +2h  +$due2  +(2h|1h 59m) left  +-\$" "$tmp/out" ||
+  fail "severe clock table (due $due2): $(cat "$tmp/out")"
+out=$(b001 -o json complaints get "$cmp1")
+expect_eq "the first complaint's policy version" 1 \
+  "$(json_get complaint.sla_policy_version <<<"$out")"
+agent complaints list --by-due --severity severe >"$tmp/out"
+grep -Eq "^$cmp2  +NEW  +SEVERE  +-  +$due2  +(2h|1h 59m) left  +0  +no\$" "$tmp/out" ||
+  fail "severe list: $(cat "$tmp/out")"
+
+step "calendars: the default, then B001 sets its own hours and holidays"
+b001 calendars get B001 >"$tmp/out"
+grep -q "^is_default  *true$" "$tmp/out" && grep -Eq "^Sun 周日  +09:00-21:00\$" "$tmp/out" ||
+  fail "default calendar: $(cat "$tmp/out")"
+rc=0
+b001 calendars set B001 --hours "mon-fri 9:00-18:00" >/dev/null 2>"$tmp/err" || rc=$?
+expect_eq "exit status for a bad --hours" 2 "$rc"
+grep -q -- "--hours" "$tmp/err" || fail "usage error does not name --hours: $(cat "$tmp/err")"
+expect_fail PERMISSION_DENIED b002 calendars set B001 --hours "daily 10:00-20:00"
+b001 calendars set B001 --zone Asia/Shanghai --hours "mon-fri 09:00-18:00" \
+  --hours "sat 10:00-16:00" --closed 2026-10-01,2026-10-02 >/dev/null 2>&1
+b001 calendars get B001 >"$tmp/out"
+grep -q "^is_default  *false$" "$tmp/out" && grep -q "^time_zone  *Asia/Shanghai$" "$tmp/out" &&
+  grep -Eq "^Fri 周五  +09:00-18:00\$" "$tmp/out" && grep -Eq "^Sat 周六  +10:00-16:00\$" "$tmp/out" &&
+  grep -Eq "^Sun 周日  +closed 休息\$" "$tmp/out" &&
+  grep -q "^Closed dates 休息日: 2026-10-01, 2026-10-02$" "$tmp/out" ||
+  fail "calendar after set: $(cat "$tmp/out")"
+out=$(admin -o json calendars get B001)
+expect_eq "weekly entries" 6 "$(json_len calendar.weekly_hours <<<"$out")"
+expect_eq "Saturday opens" 600 "$(json_get calendar.weekly_hours.5.open_minute <<<"$out")"
+
 step "SIGTERM stops the server with exit 0"
 stop_server
 
@@ -668,6 +911,17 @@ expect_eq "return after restart" RETURN_STATUS_COMPLETED \
   "$(json_get order_return.status <<<"$out")"
 expect_eq "shortfall after restart" 85 \
   "$(json_get order_return.points_shortfall <<<"$out")"
+
+step "complaints survived the restart, and the SLA policy and calendar with them"
+out=$(b001 -o json complaints get "$cmp1")
+expect_eq "complaint after restart" COMPLAINT_STATUS_REOPENED \
+  "$(json_get complaint.status <<<"$out")"
+expect_eq "reopen count after restart" 1 "$(json_get complaint.reopen_count <<<"$out")"
+expect_eq "clocks after restart" 3 "$(json_len complaint.clocks <<<"$out")"
+out=$(admin -o json sla get)
+expect_eq "policy version after restart" 2 "$(json_get policy.version <<<"$out")"
+out=$(admin -o json calendars get B001)
+expect_eq "calendar after restart" Asia/Shanghai "$(json_get calendar.time_zone <<<"$out")"
 
 step "export (JSON even in table mode)"
 out=$(admin customers export "$id")
