@@ -1,5 +1,7 @@
 #include "common/status.h"
 
+#include "absl/strings/str_cat.h"
+
 #include "absl/strings/cord.h"
 #include "google/rpc/error_details.pb.h"
 
@@ -82,7 +84,30 @@ void ViolationCollector::Merge(const absl::Status& status,
 
 absl::Status ViolationCollector::ToStatus() const {
   if (violations_.empty()) return absl::OkStatus();
-  return InvalidArgument(violations_);
+  // The details travel in response headers, twice (the message and the
+  // BadRequest), and gRPC clients refuse headers above 8 KiB with
+  // RESOURCE_EXHAUSTED (sometimes dropping the connection). So a request
+  // with many bad fields gets the first ones named, up to kMaxViolations
+  // and about kMaxViolationBytes of text, and a count of the rest: still
+  // INVALID_ARGUMENT, still naming fields.
+  std::vector<FieldViolation> shown;
+  size_t bytes = 0;
+  for (const FieldViolation& v : violations_) {
+    const size_t size = v.field.size() + v.description.size();
+    if (!shown.empty() &&
+        (shown.size() == kMaxViolations || bytes + size > kMaxViolationBytes)) {
+      break;
+    }
+    shown.push_back(v);
+    bytes += size;
+  }
+  if (shown.size() < violations_.size()) {
+    shown.push_back(
+        {"request",
+         absl::StrCat("and ", violations_.size() - shown.size(),
+                      " more violations; fix these and send again")});
+  }
+  return InvalidArgument(std::move(shown));
 }
 
 }  // namespace retail

@@ -63,7 +63,12 @@ class ViolationCollector {
     return value.ok() ? &*value : nullptr;
   }
   bool empty() const { return violations_.empty(); }
+  // INVALID_ARGUMENT naming every violation, or the first ones (at most
+  // kMaxViolations, about kMaxViolationBytes of text) and a count of the
+  // rest.
   absl::Status ToStatus() const;
+  static constexpr size_t kMaxViolations = 20;
+  static constexpr size_t kMaxViolationBytes = 1500;
 
  private:
   std::vector<FieldViolation> violations_;

@@ -68,12 +68,15 @@ absl::Status NotOnClosed(const StoredComplaint& sc, absl::string_view action,
        {"requested_status", "an open status"}});
 }
 
-void CheckEtag(ViolationCollector& v, const std::string& etag) {
+void CheckEtag(ViolationCollector& v, const std::string& etag,
+               absl::string_view field = "etag",
+               absl::string_view of = "the complaint") {
   if (etag.empty()) {
-    v.Add("etag", "is required: send the etag of the complaint as last read");
+    v.Add(field, absl::StrCat("is required: send the etag of ", of,
+                              " as last read"));
   } else if (etag.size() > kMaxEtagBytes) {
-    v.Add("etag", absl::StrCat("must be at most ", kMaxEtagBytes,
-                               " bytes: send the etag as read"));
+    v.Add(field, absl::StrCat("must be at most ", kMaxEtagBytes,
+                              " bytes: send the etag as read"));
   }
 }
 
@@ -334,6 +337,89 @@ absl::Status Save(Work& w, absl::string_view event) {
 
 }  // namespace
 
+absl::StatusOr<BusinessCalendar> ComplaintManager::InsertNew(
+    db::MutationContext& ctx, StoredComplaint& sc,
+    const std::vector<KeywordRow>& keyword_rows) {
+  v1::Complaint& c = sc.c;
+  if (customers_ == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "complaint.customer_id: customer '", c.customer_id(), "' not found"));
+  }
+  // A customer of any branch may complain in any branch.
+  RETURN_IF_ERROR(customers_->CheckCustomerActive(ctx.conn, c.customer_id()));
+  if (!c.order_id().empty()) {
+    if (orders_ == nullptr) {
+      return absl::NotFoundError(absl::StrCat(
+          "complaint.order_id: order '", c.order_id(), "' not found"));
+    }
+    RETURN_IF_ERROR(orders_->CheckOrderOfCustomer(
+        ctx.conn, c.order_id(), c.customer_id(), "complaint.order_id"));
+  }
+  ASSIGN_OR_RETURN(v1::SlaPolicy policy, LoadPolicy(ctx.conn, 0));
+  ASSIGN_OR_RETURN(BusinessCalendar cal,
+                   LoadCalendar(ctx.conn, c.branch_id(), options_.time_zone));
+  c.set_complaint_id(NewId("cmp", ctx.now_micros));
+  c.set_status(v1::COMPLAINT_STATUS_NEW);
+  c.set_sla_policy_version(policy.version());
+  *c.mutable_create_time() = Ts(ctx.now_micros);
+  *c.mutable_update_time() = c.create_time();
+  sc.revision = 1;
+  sc.resume_status = v1::COMPLAINT_STATUS_UNSPECIFIED;
+  StartClocks(cal, policy, ctx.now_micros, sc);
+  Refresh(cal, policy.near_breach_percent(), sc);
+  RETURN_IF_ERROR(InsertComplaint(ctx.conn, sc));
+  RETURN_IF_ERROR(InsertKeywords(ctx.conn, sc, keyword_rows));
+  Work w{ctx, sc, cal, policy, {}};
+  w.Add(v1::HISTORY_KIND_CREATED, v1::COMPLAINT_STATUS_UNSPECIFIED,
+        c.feedback_id().empty()
+            ? std::string()
+            : absl::StrCat("opened by feedback ", c.feedback_id()));
+  for (const v1::HistoryEntry& e : w.history) {
+    RETURN_IF_ERROR(InsertHistory(ctx.conn, sc.row, e));
+  }
+  RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "complaint", c.complaint_id(),
+                                  "CREATED", 1, ctx.meta, ctx.now_micros));
+  return cal;
+}
+
+absl::StatusOr<std::string> ComplaintManager::OpenComplaint(
+    db::MutationContext& ctx, const Opening& o) {
+  StoredComplaint sc;
+  v1::Complaint& c = sc.c;
+  c.set_customer_id(o.customer_id);
+  c.set_branch_id(o.branch_id);
+  c.set_order_id(o.order_id);
+  c.set_channel(o.channel);
+  c.set_category(o.category);
+  c.set_severity(o.severity);
+  c.set_subject(o.subject);
+  c.set_description(o.description);
+  c.set_feedback_id(o.feedback_id);
+  for (const std::string& t : o.topics) c.add_topics(t);
+  std::vector<KeywordRow> keywords;
+  for (const auto& [keyword, topic] : o.keywords) {
+    c.add_keywords(keyword);
+    keywords.push_back({keyword, topic});
+  }
+  RETURN_IF_ERROR(InsertNew(ctx, sc, keywords).status());
+  return c.complaint_id();
+}
+
+absl::StatusOr<std::vector<ComplaintIntake::Closed>>
+ComplaintManager::ListClosed(db::Connection& conn, int64_t from_us,
+                             int64_t to_us, int64_t after_close_us,
+                             int64_t after_row, int limit) {
+  ASSIGN_OR_RETURN(std::vector<ClosedRow> rows,
+                   complaints::ListClosed(conn, from_us, to_us, after_close_us,
+                                          after_row, limit));
+  std::vector<Closed> out;
+  for (ClosedRow& r : rows) {
+    out.push_back({r.row, std::move(r.complaint_id), std::move(r.customer_id),
+                   std::move(r.branch_id), r.close_us});
+  }
+  return out;
+}
+
 void ComplaintManager::CreateComplaint(CallMeta call,
                                        const v1::CreateComplaintRequest& req,
                                        Reply<v1::CreateComplaintResponse> reply) {
@@ -426,46 +512,10 @@ void ComplaintManager::CreateComplaint(CallMeta call,
       [this, sc = std::move(sc), keyword_rows = std::move(keyword_rows),
        visible](db::MutationContext& ctx,
                 v1::CreateComplaintResponse* out) mutable -> absl::Status {
-        v1::Complaint& c = sc.c;
-        if (customers_ == nullptr) {
-          return absl::NotFoundError(absl::StrCat(
-              "complaint.customer_id: customer '", c.customer_id(),
-              "' not found"));
-        }
-        // A customer of any branch may complain in any branch.
-        RETURN_IF_ERROR(customers_->CheckCustomerActive(ctx.conn, c.customer_id()));
-        if (!c.order_id().empty()) {
-          if (orders_ == nullptr) {
-            return absl::NotFoundError(absl::StrCat(
-                "complaint.order_id: order '", c.order_id(), "' not found"));
-          }
-          RETURN_IF_ERROR(orders_->CheckOrderOfCustomer(
-              ctx.conn, c.order_id(), c.customer_id(), "complaint.order_id"));
-        }
-        ASSIGN_OR_RETURN(v1::SlaPolicy policy, LoadPolicy(ctx.conn, 0));
-        ASSIGN_OR_RETURN(BusinessCalendar cal,
-                         LoadCalendar(ctx.conn, c.branch_id(),
-                                      options_.time_zone));
-        c.set_complaint_id(NewId("cmp", ctx.now_micros));
-        c.set_status(v1::COMPLAINT_STATUS_NEW);
-        c.set_sla_policy_version(policy.version());
-        *c.mutable_create_time() = Ts(ctx.now_micros);
-        *c.mutable_update_time() = c.create_time();
-        sc.revision = 1;
-        sc.resume_status = v1::COMPLAINT_STATUS_UNSPECIFIED;
-        StartClocks(cal, policy, ctx.now_micros, sc);
-        Refresh(cal, policy.near_breach_percent(), sc);
+        ASSIGN_OR_RETURN(BusinessCalendar cal, InsertNew(ctx, sc, keyword_rows));
+        const v1::Complaint& c = sc.c;
+        // Its answer is stored under its own name, so erasure finds it.
         ctx.meta.resource = ResourceName(c.complaint_id());
-        RETURN_IF_ERROR(InsertComplaint(ctx.conn, sc));
-        RETURN_IF_ERROR(InsertKeywords(ctx.conn, sc, keyword_rows));
-        Work w{ctx, sc, cal, policy, {}};
-        w.Add(v1::HISTORY_KIND_CREATED, v1::COMPLAINT_STATUS_UNSPECIFIED);
-        for (const v1::HistoryEntry& e : w.history) {
-          RETURN_IF_ERROR(InsertHistory(ctx.conn, sc.row, e));
-        }
-        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "complaint",
-                                        c.complaint_id(), "CREATED", 1,
-                                        ctx.meta, ctx.now_micros));
         ASSIGN_OR_RETURN(customers::CustomerDirectory::Contact contact,
                          customers_->GetContact(ctx.conn, c.customer_id()));
         FillView(cal, ctx.now_micros, sc, contact, visible,
@@ -1333,13 +1383,10 @@ void ComplaintManager::UpdateSlaPolicy(CallMeta call,
                                        Reply<v1::UpdateSlaPolicyResponse> reply) {
   ViolationCollector v;
   CheckRequestId(v, "request_id", req.request_id());
-  CheckEtag(v, req.policy().etag());
+  CheckEtag(v, req.policy().etag(), "policy.etag", "the SLA policy");
   v1::SlaPolicy policy;
   CheckPolicy(v, req.policy(), &policy);
-  if (!v.empty()) {
-    // Name the etag field where callers send it.
-    return reply(v.ToStatus());
-  }
+  if (!v.empty()) return reply(v.ToStatus());
   db::SubmitMutation<v1::UpdateSlaPolicyResponse>(
       db_.writer(), clock_, call.With(req.request_id(), "sla-policy"), req,
       [etag = req.policy().etag(), policy = std::move(policy)](

@@ -25,6 +25,7 @@
 #include "common/text/analyzer.h"
 #include "retail/complaints/v1/complaints.pb.h"
 #include "server/complaints/business_calendar.h"
+#include "server/complaints/complaint_intake.h"
 #include "server/complaints/complaint_store.h"
 #include "server/customers/customer_directory.h"
 #include "server/module_registry.h"
@@ -48,7 +49,7 @@ struct ComplaintOptions {
 // 3 failed attempts (the source documents' targets).
 v1::SlaPolicy DefaultSlaPolicy();
 
-class ComplaintManager final : public PersonDataPart {
+class ComplaintManager final : public PersonDataPart, public ComplaintIntake {
  public:
   // `customers` and `orders` may be null when their modules are not loaded
   // (then complaints cannot name a customer, or an order).
@@ -112,7 +113,23 @@ class ComplaintManager final : public PersonDataPart {
   absl::Status ErasePerson(db::MutationContext& ctx,
                            const std::string& customer_id) override;
 
+  // ComplaintIntake.
+  absl::StatusOr<std::string> OpenComplaint(db::MutationContext& ctx,
+                                            const Opening& opening) override;
+  absl::StatusOr<std::vector<Closed>> ListClosed(db::Connection& conn,
+                                                 int64_t from_us, int64_t to_us,
+                                                 int64_t after_close_us,
+                                                 int64_t after_row,
+                                                 int limit) override;
+
  private:
+  // Inserts a new complaint (customer and order checked, policy version and
+  // clocks started, keywords, history, event) in `ctx`'s transaction;
+  // returns its branch's calendar.
+  absl::StatusOr<BusinessCalendar> InsertNew(
+      db::MutationContext& ctx, StoredComplaint& sc,
+      const std::vector<KeywordRow>& keyword_rows);
+
   // One transition: loads the complaint in the caller's scope, checks the
   // etag, lets `step` change it (returning the event's name), saves it with
   // its event and history, and answers with it.

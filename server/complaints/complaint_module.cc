@@ -48,6 +48,7 @@ class ComplaintModule final : public Module {
         .Handle(&ComplaintManager::GetBranchCalendar)
         .Handle(&ComplaintManager::UpdateBranchCalendar);
     env.registry.AddPersonDataPart(&manager_);
+    env.registry.Offer<ComplaintIntake>(&manager_);
   }
 
   std::vector<ModuleService*> services() override { return {&service_}; }

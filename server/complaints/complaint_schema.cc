@@ -130,6 +130,14 @@ CREATE TABLE branch_calendars (
 ) STRICT;
 )sql";
 
+// Complaints opened by negative feedback name the feedback item; the
+// follow-up scheduler reads complaints by close time.
+constexpr char kV2[] = R"sql(
+ALTER TABLE complaints ADD COLUMN feedback_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX complaints_by_closed ON complaints (close_time_us, id)
+  WHERE close_time_us IS NOT NULL;
+)sql";
+
 }  // namespace
 
 const db::ModuleSchema& ComplaintSchema() {
@@ -138,6 +146,8 @@ const db::ModuleSchema& ComplaintSchema() {
       {
           {1, "complaints, clocks, history, keywords, SLA policies, calendars",
            kV1},
+          {2, "the feedback that opened a complaint; complaints by close time",
+           kV2},
       }};
   return *kSchema;
 }

@@ -146,7 +146,8 @@ constexpr db::Column<SC, SC> kColumns[] = {
     {"next_sweep_us", [](Param p, const SC& s) { Opt(p, s.next_sweep_us); },
      [](const Field& f, SC& s) { s.next_sweep_us = Opt(f); }},
     {"breached", [](Param p, const SC& s) { p.Bool(s.breached); },
-     [](const Field& f, SC& s) { s.breached = f.Bool(); }},
+     [](const Field& f, SC& s) { s.breached = f.Bool(); }},    {"feedback_id", [](Param p, const SC& s) { p.Text(s.c.feedback_id()); },
+     [](const Field& f, SC& s) { SetText(f, s.c.mutable_feedback_id()); }},
 };
 using Columns = db::ColumnSet<kColumns>;
 
@@ -209,6 +210,7 @@ struct Statements {
   std::string update;
   std::string upsert_clock;
   std::string reschedule;
+  std::string closed;
   std::string insert_history;
   std::string list_history;
   std::string erase_history;
@@ -267,6 +269,13 @@ Statements Build() {
       "INSERT OR REPLACE INTO complaint_clocks (complaint_row, ", kClockColumns,
       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
   s.reschedule = "UPDATE complaints SET next_sweep_us = ?2 WHERE id = ?1";
+  // Served by complaints_by_closed (schema version 2).
+  s.closed =
+      "SELECT id, complaint_id, customer_id, branch_id, close_time_us"
+      " FROM complaints WHERE close_time_us IS NOT NULL"
+      " AND close_time_us >= ?1 AND close_time_us < ?2"
+      " AND (close_time_us > ?3 OR (close_time_us = ?3 AND id > ?4))"
+      " ORDER BY close_time_us, id LIMIT ?5";
   s.insert_history =
       "INSERT INTO complaint_history (entry_id, complaint_row, kind,"
       " from_status, to_status, actor, staff_id, time_us, text, owner_id,"
@@ -451,6 +460,32 @@ absl::Status RescheduleSweep(db::Connection& conn, const StoredComplaint& sc) {
     s->exec();
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<std::vector<ClosedRow>> ListClosed(db::Connection& conn,
+                                                  int64_t from_us,
+                                                  int64_t to_us,
+                                                  int64_t after_close_us,
+                                                  int64_t after_row,
+                                                  int limit) {
+  return db::Guard("closed complaints",
+                   [&]() -> absl::StatusOr<std::vector<ClosedRow>> {
+                     db::Stmt s = conn.Prepare(Sql().closed);
+                     s->bind(1, static_cast<int64_t>(from_us));
+                     s->bind(2, static_cast<int64_t>(to_us));
+                     s->bind(3, static_cast<int64_t>(after_close_us));
+                     s->bind(4, static_cast<int64_t>(after_row));
+                     s->bind(5, limit);
+                     std::vector<ClosedRow> out;
+                     while (s->executeStep()) {
+                       out.push_back({s->getColumn(0).getInt64(),
+                                      s->getColumn(1).getString(),
+                                      s->getColumn(2).getString(),
+                                      s->getColumn(3).getString(),
+                                      s->getColumn(4).getInt64()});
+                     }
+                     return out;
+                   });
 }
 
 absl::Status InsertHistory(db::Connection& conn, int64_t complaint_row,

@@ -73,6 +73,21 @@ absl::Status UpdateComplaint(db::Connection& conn, const StoredComplaint& sc);
 // changed).
 absl::Status RescheduleSweep(db::Connection& conn, const StoredComplaint& sc);
 
+// Complaints closed in [from, to), by (close time, row) after the keyset.
+struct ClosedRow {
+  int64_t row = 0;
+  std::string complaint_id;
+  std::string customer_id;
+  std::string branch_id;
+  int64_t close_us = 0;
+};
+absl::StatusOr<std::vector<ClosedRow>> ListClosed(db::Connection& conn,
+                                                  int64_t from_us,
+                                                  int64_t to_us,
+                                                  int64_t after_close_us,
+                                                  int64_t after_row,
+                                                  int limit);
+
 absl::Status InsertHistory(db::Connection& conn, int64_t complaint_row,
                            const v1::HistoryEntry& e);
 // Appends the page to `out` (oldest first) and returns the rows' ids.

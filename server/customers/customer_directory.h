@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -44,9 +45,26 @@ class CustomerDirectory {
   struct Contact {
     std::string display_name;
     std::string phone;
+    std::string branch_id;  // the customer's home branch
+    bool vip = false;       // tier VIP now
+    int birth_month = 0;    // 0 when unknown (or erased)
+    int birth_day = 0;
+    bool erased = false;
   };
   virtual absl::StatusOr<Contact> GetContact(db::Connection& conn,
                                              const std::string& customer_id) = 0;
+
+  // VIPs (any branch, not erased) with a known birthday, in row order after
+  // row `after_row`, at most `limit`: (row, customer id, birth month, birth
+  // day). For time-driven care such as birthday follow-ups.
+  struct VipBirthday {
+    int64_t row = 0;
+    std::string customer_id;
+    int month = 0;
+    int day = 0;
+  };
+  virtual absl::StatusOr<std::vector<VipBirthday>> ListVipBirthdays(
+      db::Connection& conn, int64_t after_row, int limit) = 0;
 
   // OK if the customer exists in any branch (a member buys anywhere) and is
   // not erased, read on `conn`; NOT_FOUND or FAILED_PRECONDITION

@@ -829,7 +829,40 @@ absl::StatusOr<CustomerDirectory::Contact> CustomerManager::GetContact(
     db::Connection& conn, const std::string& customer_id) {
   ASSIGN_OR_RETURN(StoredCustomer sc,
                    customers::GetCustomer(conn, customer_id, ""));
-  return Contact{sc.customer.display_name(), sc.customer.phone()};
+  const v1::Customer& c = sc.customer;
+  Contact contact{c.display_name(), c.phone(), c.branch_id()};
+  contact.vip = c.tier() == v1::CUSTOMER_TIER_VIP;
+  if (c.has_birthday()) {
+    contact.birth_month = c.birthday().month();
+    contact.birth_day = c.birthday().day();
+  }
+  contact.erased = c.has_erase_time();
+  return contact;
+}
+
+absl::StatusOr<std::vector<CustomerDirectory::VipBirthday>>
+CustomerManager::ListVipBirthdays(db::Connection& conn, int64_t after_row,
+                                  int limit) {
+  ListQuery q;
+  q.tier = v1::CUSTOMER_TIER_VIP;
+  q.after_row = after_row;
+  q.limit = limit;
+  CustomerList page;
+  ASSIGN_OR_RETURN(std::vector<int64_t> rows,
+                   customers::ListCustomers(conn, q, &page));
+  std::vector<VipBirthday> out;
+  for (int i = 0; i < page.size(); ++i) {
+    const v1::Customer& c = page.Get(i);
+    // Every row is returned (with month 0 when unknown), so the caller's
+    // paging key moves past customers without a birthday too.
+    VipBirthday b{rows[i], c.customer_id()};
+    if (c.has_birthday() && !c.has_erase_time()) {
+      b.month = c.birthday().month();
+      b.day = c.birthday().day();
+    }
+    out.push_back(std::move(b));
+  }
+  return out;
 }
 
 absl::Status CustomerManager::RecordReturn(db::MutationContext& ctx,

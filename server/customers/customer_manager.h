@@ -82,6 +82,8 @@ class CustomerManager final : public CustomerDirectory {
                                        const std::string& reason) override;
   absl::StatusOr<Contact> GetContact(db::Connection& conn,
                                      const std::string& customer_id) override;
+  absl::StatusOr<std::vector<VipBirthday>> ListVipBirthdays(
+      db::Connection& conn, int64_t after_row, int limit) override;
   absl::Status RecordReturn(db::MutationContext& ctx,
                             const std::string& customer_id,
                             int64_t amount_minor,

@@ -1,5 +1,6 @@
 #include "server/orders/order_common.h"
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 
@@ -8,6 +9,7 @@
 #include "common/ids.h"
 #include "common/validation.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/orders/return_store.h"
 
 namespace retail::orders {
 
@@ -194,6 +196,47 @@ absl::StatusOr<v1::Settlement> SettleOrder(
   date->set_day(day.day());
   RETURN_IF_ERROR(InsertSettlement(ctx.conn, so.row, st));
   return st;
+}
+
+absl::StatusOr<PointsTaken> TakeBackCreditPoints(
+    db::MutationContext& ctx, customers::CustomerDirectory* customers,
+    const v1::Order& exchange_order, int64_t payout_minor) {
+  if (customers == nullptr || exchange_order.customer_id().empty() ||
+      exchange_order.exchange_return_id().empty() || payout_minor <= 0) {
+    return PointsTaken{};
+  }
+  ASSIGN_OR_RETURN(StoredReturn ret,
+                   orders::GetReturn(ctx.conn,
+                                     exchange_order.exchange_return_id(), ""));
+  ASSIGN_OR_RETURN(StoredOrder original,
+                   orders::GetOrder(ctx.conn, ret.ret.order_id(), ""));
+  const v1::Order& o = original.order;
+  if (o.points_earned() <= 0) return PointsTaken{};
+  int64_t earning = 0;
+  for (const v1::Payment& p : o.payments()) {
+    if (p.outcome() == v1::PAYMENT_OUTCOME_SUCCEEDED &&
+        p.method() != v1::PAYMENT_METHOD_POINTS &&
+        p.method() != v1::PAYMENT_METHOD_EXCHANGE_CREDIT) {
+      earning += p.amount().minor_units();
+    }
+  }
+  if (earning <= 0) return PointsTaken{};
+  const int64_t due = static_cast<int64_t>(
+      std::min<__int128>(static_cast<__int128>(o.points_earned()) *
+                             payout_minor / earning,
+                         o.points_earned()));
+  if (due <= 0) return PointsTaken{};
+  PointsTaken out;
+  ASSIGN_OR_RETURN(
+      out.taken,
+      customers->TakeBackPoints(
+          ctx, exchange_order.customer_id(), due,
+          absl::StrCat("exchange credit of order ", o.order_id(),
+                       " paid out in cash on order ",
+                       exchange_order.order_id(),
+                       ": points earned on it taken back")));
+  out.shortfall = due - out.taken;
+  return out;
 }
 
 }  // namespace retail::orders

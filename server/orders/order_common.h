@@ -70,6 +70,19 @@ absl::StatusOr<v1::Settlement> SettleOrder(
     db::MutationContext& ctx, const OrderOptions& options,
     customers::CustomerDirectory* customers, StoredOrder& so);
 
+// Exchange credit paid out in cash from an exchange's new order
+// (`exchange_order`, which names its return): that value first earned
+// points on the original order, so its share of those points is taken
+// back, as far as the balance allows. Returns the points taken and the
+// shortfall; {0, 0} when nothing was earned or there is no customer.
+struct PointsTaken {
+  int64_t taken = 0;
+  int64_t shortfall = 0;
+};
+absl::StatusOr<PointsTaken> TakeBackCreditPoints(
+    db::MutationContext& ctx, customers::CustomerDirectory* customers,
+    const v1::Order& exchange_order, int64_t payout_minor);
+
 }  // namespace retail::orders
 
 #endif  // RETAIL_SERVER_ORDERS_ORDER_COMMON_H_

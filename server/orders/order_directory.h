@@ -4,9 +4,12 @@
 #ifndef RETAIL_SERVER_ORDERS_ORDER_DIRECTORY_H_
 #define RETAIL_SERVER_ORDERS_ORDER_DIRECTORY_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/db/connection.h"
 
 namespace retail::orders {
@@ -23,6 +26,21 @@ class OrderDirectory {
                                             const std::string& order_id,
                                             const std::string& customer_id,
                                             const std::string& field) = 0;
+
+  // Member orders (customer_id set) that became paid in [from_us, to_us),
+  // by paid time then row, after the keyset (after_paid_us, after_row), at
+  // most `limit`. For time-driven follow-ups ("7 days after a VIP
+  // purchase").
+  struct PaidOrder {
+    int64_t row = 0;
+    std::string order_id;
+    std::string customer_id;
+    std::string branch_id;
+    int64_t paid_us = 0;
+  };
+  virtual absl::StatusOr<std::vector<PaidOrder>> ListPaidOrders(
+      db::Connection& conn, int64_t from_us, int64_t to_us,
+      int64_t after_paid_us, int64_t after_row, int limit) = 0;
 
   // OK if return `return_id` exists and belongs to order `order_id`;
   // NOT_FOUND naming `field` otherwise.

@@ -413,6 +413,14 @@ void OrderManager::CancelOrder(CallMeta call, const v1::CancelOrderRequest& req,
             r.set_points_restored(pay.points_debited());
           }
           RETURN_IF_ERROR(InsertRefund(ctx.conn, so.row, r));
+          if (pay.method() == v1::PAYMENT_METHOD_EXCHANGE_CREDIT) {
+            // Paid out in cash: the points that value earned on the
+            // original order go back (what the balance cannot cover is in
+            // the ledger's reason only: there is no return to record it on).
+            RETURN_IF_ERROR(TakeBackCreditPoints(ctx, customers_, o,
+                                                 pay.amount().minor_units())
+                                .status());
+          }
         }
         o.mutable_paid()->set_minor_units(0);
         o.set_status(v1::ORDER_STATUS_CANCELLED);
@@ -995,6 +1003,21 @@ absl::Status OrderManager::CheckReturnOfOrder(db::Connection& conn,
                                             "' not found"));
   }
   return sr.status();
+}
+
+absl::StatusOr<std::vector<OrderDirectory::PaidOrder>>
+OrderManager::ListPaidOrders(db::Connection& conn, int64_t from_us,
+                             int64_t to_us, int64_t after_paid_us,
+                             int64_t after_row, int limit) {
+  ASSIGN_OR_RETURN(std::vector<PaidOrderRow> rows,
+                   orders::ListPaidOrders(conn, from_us, to_us, after_paid_us,
+                                          after_row, limit));
+  std::vector<PaidOrder> out;
+  for (PaidOrderRow& r : rows) {
+    out.push_back({r.row, std::move(r.order_id), std::move(r.customer_id),
+                   std::move(r.branch_id), r.paid_us});
+  }
+  return out;
 }
 
 }  // namespace retail::orders

@@ -131,6 +131,9 @@ class OrderManager final : public PersonDataPart, public OrderDirectory {
                                   const std::string& return_id,
                                   const std::string& order_id,
                                   const std::string& field) override;
+  absl::StatusOr<std::vector<PaidOrder>> ListPaidOrders(
+      db::Connection& conn, int64_t from_us, int64_t to_us,
+      int64_t after_paid_us, int64_t after_row, int limit) override;
 
  private:
   template <typename Response>

@@ -210,6 +210,8 @@ class RefundPlan {
       : order_(o), return_id_(r.return_id()), now_micros_(now_micros) {
     for (const v1::Refund& f : o.refunds()) {
       refunded_[f.payment_id()] += f.amount().minor_units();
+      if (f.method() != v1::PAYMENT_METHOD_EXCHANGE_CREDIT)
+        money_[f.payment_id()] += f.amount().minor_units();
       restored_[f.payment_id()] += f.points_restored();
     }
   }
@@ -249,12 +251,17 @@ class RefundPlan {
       // from a points tender restores nothing: its value moved to the new
       // order.
       if (!credit && pay.method() == v1::PAYMENT_METHOD_POINTS) {
+        // Cumulative: the points for all money refunded from this tender so
+        // far, less those already restored, so parts add up exactly to what
+        // was debited once all of it came back as money, and credit drawn
+        // from it never turns into points.
+        int64_t& money = money_[pay.payment_id()];
         int64_t& restored = restored_[pay.payment_id()];
-        const int64_t points =
-            refunded == pay.amount().minor_units()
-                ? pay.points_debited() - restored
-                : MulDiv(pay.points_debited(), part, pay.amount().minor_units());
-        f.set_points_restored(std::max<int64_t>(0, points));
+        money += part;
+        const int64_t due =
+            MulDiv(pay.points_debited(), money, pay.amount().minor_units()) -
+            restored;
+        f.set_points_restored(std::max<int64_t>(0, due));
         restored += f.points_restored();
       }
       refunds_.push_back(std::move(f));
@@ -268,8 +275,9 @@ class RefundPlan {
   const v1::Order& order_;
   const std::string return_id_;
   const int64_t now_micros_;
-  absl::flat_hash_map<std::string, int64_t> refunded_;
-  absl::flat_hash_map<std::string, int64_t> restored_;
+  absl::flat_hash_map<std::string, int64_t> refunded_;  // all, per tender
+  absl::flat_hash_map<std::string, int64_t> money_;     // not as credit
+  absl::flat_hash_map<std::string, int64_t> restored_;  // points
   std::vector<v1::Refund> refunds_;
 };
 
@@ -354,7 +362,9 @@ void OrderManager::RequestReturn(CallMeta call,
   absl::flat_hash_set<std::string> skus;
   int64_t replacements_total = 0;
   bool replacements_ok = true;
-  for (int i = 0; i < std::min(n, kMaxReturnLines); ++i) {
+  // Past the limit, the count is the error: checking each line would only
+  // bury it.
+  for (int i = 0; i < (n > kMaxReturnLines ? 0 : n); ++i) {
     const v1::ReturnLine& in = req.lines(i);
     const std::string field = absl::StrCat("lines[", i, "]");
     v1::ReturnLine* l = r.add_lines();
@@ -720,6 +730,23 @@ void OrderManager::CompleteReturn(CallMeta call,
                                  " taken back")));
             shortfall = due - reversed;
           }
+        }
+        // Credit this order was paid with, now given back in cash: the
+        // points it first earned on the original order go back too.
+        {
+          absl::flat_hash_map<std::string, v1::PaymentMethod> method_of;
+          for (const v1::Payment& p : o.payments())
+            method_of[p.payment_id()] = p.method();
+          int64_t payout = 0;
+          for (const v1::Refund& f : refunds) {
+            if (f.method() != v1::PAYMENT_METHOD_EXCHANGE_CREDIT &&
+                method_of[f.payment_id()] == v1::PAYMENT_METHOD_EXCHANGE_CREDIT)
+              payout += f.amount().minor_units();
+          }
+          ASSIGN_OR_RETURN(PointsTaken credit_points,
+                           TakeBackCreditPoints(ctx, customers_, o, payout));
+          reversed += credit_points.taken;
+          shortfall += credit_points.shortfall;
         }
         const bool everything = EverythingBack(o, others, r);
         if (has_customer) {

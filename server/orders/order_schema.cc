@@ -144,6 +144,23 @@ CREATE INDEX order_returns_by_branch ON order_returns (branch_id, id);
 CREATE INDEX order_returns_by_customer ON order_returns (customer_id, id);
 )sql";
 
+// ListOrders by branch and status, with or without a creation-time range
+// (a store's "this month's completed orders"): the branch's orders of one
+// status in page order, and their creation time in the index, so a range
+// is checked without reading the rows outside it. Before, such a page
+// walked every order of the branch from the page token on, reading each
+// row for its status and time (about 1 ms a page at 1M orders).
+constexpr char kV4[] = R"sql(
+CREATE INDEX orders_by_branch_status
+  ON orders (branch_id, status, id, create_time_us);
+)sql";
+
+// Paid orders by paid time, for other modules' time-driven work (the
+// feedback module's follow-up visits after a VIP purchase).
+constexpr char kV5[] = R"sql(
+CREATE INDEX settlements_by_paid_time ON settlements (paid_time_us, order_row);
+)sql";
+
 }  // namespace
 
 const db::ModuleSchema& OrderSchema() {
@@ -153,6 +170,8 @@ const db::ModuleSchema& OrderSchema() {
           {1, "orders, payments, refunds and settlement slips", kV1},
           {2, "indexes for daily reconciliation", kV2},
           {3, "returns and exchanges", kV3},
+          {4, "orders by branch and status", kV4},
+          {5, "settlement slips by paid time", kV5},
       }};
   return *kSchema;
 }

@@ -394,9 +394,16 @@ using SettlementColumns = db::ColumnSet<kSettlementColumns>;
 
 struct Statements {
   std::string get;
-  // ListOrders: [branch set][customer set], each served by its own index
-  // in page order. All number their parameters up to ?7.
-  std::string list[2][2];
+  // ListOrders: [branch set][customer set][status set], each served by an
+  // index in page order: a customer's orders by orders_by_customer or
+  // orders_by_branch_customer (few rows, whatever the status); a branch's
+  // orders of one status by orders_by_branch_status (schema version 4);
+  // otherwise by branch or row id. A status is a plain equality, never
+  // "?4 = 0 OR", so the planner can use it; with a customer it is written
+  // "+status" so the planner does not use it (it would otherwise walk a
+  // branch's orders of that status instead of the customer's few). All
+  // number their parameters up to ?7.
+  std::string list[2][2][2];
   std::string customer_orders;
   std::string payments;
   std::string refunds;
@@ -420,20 +427,25 @@ struct Statements {
 
 Statements BuildStatements() {
   const std::string columns = OrderColumns::SelectList();
-  const auto list = [&](absl::string_view where) {
+  const auto list = [&](absl::string_view where, absl::string_view status) {
     return absl::StrCat(
-        "SELECT ", columns, " FROM orders WHERE ", where,
-        " id > ?3 AND (?4 = 0 OR status = ?4) AND create_time_us >= ?5"
-        " AND create_time_us < ?6 ORDER BY id LIMIT ?7");
+        "SELECT ", columns, " FROM orders WHERE ", where, status,
+        " id > ?3 AND create_time_us >= ?5 AND create_time_us < ?6"
+        " ORDER BY id LIMIT ?7");
   };
   Statements s;
   s.get = absl::StrCat("SELECT ", columns,
                        " FROM orders WHERE order_id = ?1"
                        " AND (?2 = '' OR branch_id = ?2)");
-  s.list[0][0] = list("");
-  s.list[0][1] = list("customer_id = ?2 AND");
-  s.list[1][0] = list("branch_id = ?1 AND");
-  s.list[1][1] = list("branch_id = ?1 AND customer_id = ?2 AND");
+  for (const bool status : {false, true}) {
+    const absl::string_view by_status = status ? " status = ?4 AND" : "";
+    const absl::string_view then_status = status ? " +status = ?4 AND" : "";
+    s.list[0][0][status] = list("", by_status);
+    s.list[0][1][status] = list("customer_id = ?2 AND", then_status);
+    s.list[1][0][status] = list("branch_id = ?1 AND", by_status);
+    s.list[1][1][status] =
+        list("branch_id = ?1 AND customer_id = ?2 AND", then_status);
+  }
   s.customer_orders =
       "SELECT order_id FROM orders WHERE customer_id = ?1 ORDER BY id";
   s.payments = absl::StrCat("SELECT ", PaymentColumns::SelectList(),
@@ -606,7 +618,8 @@ absl::StatusOr<std::vector<int64_t>> ListOrders(db::Connection& conn,
           branch = q.branch_scope;
         }
         db::Stmt s =
-            conn.Prepare(Sql().list[!branch.empty()][!q.customer_id.empty()]);
+            conn.Prepare(Sql().list[!branch.empty()][!q.customer_id.empty()]
+                                   [q.status != v1::ORDER_STATUS_UNSPECIFIED]);
         s->bind(1, branch);
         s->bind(2, q.customer_id);
         s->bind(3, static_cast<int64_t>(q.after_row));
@@ -865,6 +878,39 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
     }
     return out;
   });
+}
+
+absl::StatusOr<std::vector<PaidOrderRow>> ListPaidOrders(
+    db::Connection& conn, int64_t from_us, int64_t to_us,
+    int64_t after_paid_us, int64_t after_row, int limit) {
+  return db::Guard(
+      "paid orders", [&]() -> absl::StatusOr<std::vector<PaidOrderRow>> {
+        // Served by settlements_by_paid_time (schema version 5); a slip is
+        // written exactly when its order becomes paid.
+        static const std::string* const kSql = new std::string(
+            "SELECT o.id, o.order_id, o.customer_id, o.branch_id,"
+            " s.paid_time_us FROM settlements s CROSS JOIN orders o"
+            " ON o.id = s.order_row WHERE s.paid_time_us >= ?1"
+            " AND s.paid_time_us < ?2 AND (s.paid_time_us > ?3 OR"
+            " (s.paid_time_us = ?3 AND s.order_row > ?4))"
+            " AND o.customer_id != ''"
+            " ORDER BY s.paid_time_us, s.order_row LIMIT ?5");
+        db::Stmt s = conn.Prepare(*kSql);
+        s->bind(1, static_cast<int64_t>(from_us));
+        s->bind(2, static_cast<int64_t>(to_us));
+        s->bind(3, static_cast<int64_t>(after_paid_us));
+        s->bind(4, static_cast<int64_t>(after_row));
+        s->bind(5, limit);
+        std::vector<PaidOrderRow> out;
+        while (s->executeStep()) {
+          out.push_back({s->getColumn(0).getInt64(),
+                         s->getColumn(1).getString(),
+                         s->getColumn(2).getString(),
+                         s->getColumn(3).getString(),
+                         s->getColumn(4).getInt64()});
+        }
+        return out;
+      });
 }
 
 }  // namespace retail::orders

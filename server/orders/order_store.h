@@ -148,6 +148,20 @@ struct DayRecords {
 };
 absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q);
 
+// Member orders that became paid in [from_us, to_us), by (paid time,
+// order row) after the keyset, at most `limit`; each as (order row, order
+// id, customer id, branch id, paid time).
+struct PaidOrderRow {
+  int64_t row = 0;
+  std::string order_id;
+  std::string customer_id;
+  std::string branch_id;
+  int64_t paid_us = 0;
+};
+absl::StatusOr<std::vector<PaidOrderRow>> ListPaidOrders(
+    db::Connection& conn, int64_t from_us, int64_t to_us,
+    int64_t after_paid_us, int64_t after_row, int limit);
+
 }  // namespace retail::orders
 
 #endif  // RETAIL_SERVER_ORDERS_ORDER_STORE_H_

@@ -11,17 +11,26 @@
 //
 // Beyond the status invariants of CheckStatus, every successful answer must
 // keep the contract of orders.proto: a branch caller only ever sees its own
-// branch's orders and settlement slips, masked callers never see a delivery
-// phone in clear, amounts add up (line = quantity x unit price, total = sum
-// of lines, 0 <= paid <= total, a paid or completed order is paid in full, a
-// cancelled one holds nothing), a slip's tenders add up to its total, and a
-// PayOrder answer records the tender it was given.
+// branch's orders, settlement slips and returns, masked callers never see a
+// delivery phone in clear, amounts add up (line = quantity x unit price,
+// total = sum of lines, 0 <= paid <= total, paid = succeeded tenders minus
+// refunds, a paid or completed order is paid in full, a cancelled one holds
+// nothing, a returned one was paid in full and holds nothing), no tender is
+// refunded more than it paid and no points tender gives back more points
+// than the money refunded from it stands for, a slip's tenders add up to its
+// total, a PayOrder answer records the tender it was given, and a return's
+// lines add up to its value, which a completed return refunds exactly (money
+// plus exchange credit), to the order's own tenders, with the references it
+// was given; an exchange's new order sells the replacements at full price,
+// paid by the credit.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
@@ -50,6 +59,8 @@ struct State {
   IdPool orders;
   IdPool customers;
   IdPool settlements;
+  IdPool returns;
+  IdPool payments;
   std::string page_tokens[kRpcCount][kCallerCount];
   uint64_t inputs = 0;
 
@@ -59,6 +70,8 @@ struct State {
     orders.ClearRecent();
     customers.ClearRecent();
     settlements.ClearRecent();
+    returns.ClearRecent();
+    payments.ClearRecent();
     for (auto& per_rpc : page_tokens) {
       for (std::string& token : per_rpc) token.clear();
     }
@@ -147,15 +160,156 @@ void CheckOrder(const Call& call, const v1::Order& o, bool reveal) {
                                    paid, " paid"));
   }
   int64_t succeeded = 0;
+  absl::flat_hash_map<std::string, const v1::Payment*> tenders;
   for (const v1::Payment& p : o.payments()) {
     if (p.outcome() == v1::PAYMENT_OUTCOME_SUCCEEDED) {
       succeeded += p.amount().minor_units();
+      tenders[p.payment_id()] = &p;
     }
   }
-  if (o.status() != v1::ORDER_STATUS_CANCELLED && succeeded != paid) {
+  // Per succeeded tender: money (and credit) refunded, money refunded as
+  // points, points restored.
+  struct Back {
+    int64_t all = 0, points_money = 0, points = 0;
+  };
+  absl::flat_hash_map<std::string, Back> back;
+  int64_t refunded = 0;
+  for (const v1::Refund& f : o.refunds()) {
+    refunded += f.amount().minor_units();
+    const auto t = tenders.find(f.payment_id());
+    if (t == tenders.end() || f.amount().minor_units() <= 0 ||
+        f.points_restored() < 0) {
+      Violation(method, absl::StrCat("order ", id, " has a refund (",
+                                     f.ShortDebugString(),
+                                     ") of no succeeded tender of its own"));
+      continue;
+    }
+    Back& b = back[f.payment_id()];
+    b.all += f.amount().minor_units();
+    b.points += f.points_restored();
+    if (f.method() == v1::PAYMENT_METHOD_POINTS) {
+      b.points_money += f.amount().minor_units();
+    }
+    const v1::PaymentMethod paid_by = t->second->method();
+    const bool method_ok = f.method() == v1::PAYMENT_METHOD_EXCHANGE_CREDIT ||
+                           f.method() == paid_by ||
+                           (paid_by == v1::PAYMENT_METHOD_EXCHANGE_CREDIT &&
+                            f.method() == v1::PAYMENT_METHOD_CASH);
+    if (!method_ok ||
+        (f.points_restored() > 0 && f.method() != v1::PAYMENT_METHOD_POINTS)) {
+      Violation(method, absl::StrCat("order ", id, " refunds a ",
+                                     v1::PaymentMethod_Name(paid_by),
+                                     " tender as ", f.ShortDebugString()));
+    }
+  }
+  for (const auto& [payment_id, b] : back) {
+    const v1::Payment& p = *tenders.at(payment_id);
+    if (b.all > p.amount().minor_units()) {
+      Violation(method,
+                absl::StrCat("order ", id, " refunds ", b.all, " of tender ",
+                             payment_id, " of ", p.amount().minor_units()));
+    }
+    // Points follow the money: at most ceil(debited x money back / amount).
+    const __int128 may =
+        static_cast<__int128>(p.points_debited()) * b.points_money +
+        p.amount().minor_units() - 1;
+    if (static_cast<__int128>(b.points) * p.amount().minor_units() > may) {
+      Violation(
+          method,
+          absl::StrCat("order ", id, " gives back ", b.points, " points for ",
+                       b.points_money, " of the ", p.amount().minor_units(),
+                       " paid by tender ", payment_id, ", which debited ",
+                       p.points_debited(), " points"));
+    }
+  }
+  if (succeeded - refunded != paid) {
+    Violation(method, absl::StrCat("order ", id, " has paid ", paid,
+                                   " but its succeeded tenders (", succeeded,
+                                   ") minus its refunds (", refunded,
+                                   ") come to another amount"));
+  }
+  if ((o.status() == v1::ORDER_STATUS_PARTIALLY_RETURNED ||
+       o.status() == v1::ORDER_STATUS_RETURNED) &&
+      (succeeded != total ||
+       (o.status() == v1::ORDER_STATUS_RETURNED && paid != 0))) {
+    Violation(method, absl::StrCat("order ", id, " is ",
+                                   v1::OrderStatus_Name(o.status()),
+                                   " with tenders of ", succeeded, " and paid ",
+                                   paid, " of ", total));
+  }
+}
+
+// What every answer's return must keep.
+void CheckReturn(const Call& call, const v1::Return& r) {
+  const std::string method = call.method();
+  const std::string& id = r.return_id();
+  if (id.empty() || r.order_id().empty()) {
+    Violation(method, "a return without an id or an order id");
+  }
+  CheckBranch(call, "return", id, r.branch_id());
+  if (!v1::ReturnStatus_IsValid(r.status()) ||
+      r.status() == v1::RETURN_STATUS_UNSPECIFIED ||
+      !v1::ReturnType_IsValid(r.type()) ||
+      r.type() == v1::RETURN_TYPE_UNSPECIFIED) {
+    Violation(method, absl::StrCat("return ", id, " has status ",
+                                   static_cast<int>(r.status()), " and type ",
+                                   static_cast<int>(r.type())));
+  }
+  const bool exchange = r.type() == v1::RETURN_TYPE_EXCHANGE;
+  if (r.lines_size() < 1 || r.lines_size() > 500) {
     Violation(method,
-              absl::StrCat("order ", id, " has paid ", paid,
-                           " but its succeeded tenders add up to ", succeeded));
+              absl::StrCat("return ", id, " has ", r.lines_size(), " lines"));
+  }
+  int64_t value = 0;
+  for (const v1::ReturnLine& l : r.lines()) {
+    const int64_t amount = l.refund_amount().minor_units();
+    if (l.quantity() < 1 || amount < 0 || exchange != l.has_replacement()) {
+      Violation(method, absl::StrCat("return ", id, " has a line ",
+                                     l.ShortDebugString()));
+    }
+    if (exchange) {
+      const v1::OrderItem& rep = l.replacement();
+      if (rep.quantity() < 1 || static_cast<__int128>(rep.quantity()) *
+                                        rep.unit_price().minor_units() !=
+                                    rep.line_total().minor_units()) {
+        Violation(method, absl::StrCat("return ", id, " has a replacement ",
+                                       rep.ShortDebugString()));
+      }
+    }
+    value += amount;
+  }
+  if (value != r.refund_total().minor_units()) {
+    Violation(method, absl::StrCat("return ", id, " is worth ",
+                                   r.refund_total().minor_units(),
+                                   " but its lines add up to ", value));
+  }
+  int64_t refunded = 0, credit = 0, restored = 0;
+  for (const v1::Refund& f : r.refunds()) {
+    if (f.amount().minor_units() <= 0 || f.return_id() != id) {
+      Violation(method, absl::StrCat("return ", id, " has a refund ",
+                                     f.ShortDebugString()));
+    }
+    refunded += f.amount().minor_units();
+    restored += f.points_restored();
+    if (f.method() == v1::PAYMENT_METHOD_EXCHANGE_CREDIT) {
+      credit += f.amount().minor_units();
+    }
+  }
+  if (r.status() == v1::RETURN_STATUS_COMPLETED) {
+    if (refunded != value || restored != r.points_restored() ||
+        r.points_reversed() < 0 || r.points_shortfall() < 0 ||
+        credit != r.exchange_credit().minor_units() ||
+        exchange == r.exchange_order_id().empty() ||
+        (!exchange && credit != 0) || credit > value) {
+      Violation(method, absl::StrCat("completed return ", id, " worth ", value,
+                                     " refunds ", refunded, " (", credit,
+                                     " as credit): ", r.ShortDebugString()));
+    }
+  } else if (r.refunds_size() > 0 || !r.exchange_order_id().empty() ||
+             r.points_restored() != 0 || r.points_reversed() != 0) {
+    Violation(method, absl::StrCat("return ", id, " is ",
+                                   v1::ReturnStatus_Name(r.status()),
+                                   " but has refunds or a new order"));
   }
 }
 
@@ -198,6 +352,22 @@ void SubstituteOrderId(const Call& call, std::string* id) {
 
 void SubstituteCustomerId(const Call& call, std::string* id) {
   if (call.in.id_slot >= 0) *id = call.state.customers.Pick(call.in.id_slot);
+}
+
+void SubstituteReturnId(const Call& call, std::string* id) {
+  if (call.in.id_slot >= 0) *id = call.state.returns.Pick(call.in.id_slot);
+}
+
+// "@<n>" names payment-pool slot n.
+void SubstitutePaymentId(const Call& call, std::string* id) {
+  if (id->size() < 2 || (*id)[0] != '@') return;
+  int slot = 0;
+  for (size_t i = 1; i < id->size(); ++i) {
+    const char c = (*id)[i];
+    if (c < '0' || c > '9' || slot > 1000) return;
+    slot = slot * 10 + (c - '0');
+  }
+  *id = call.state.payments.Pick(slot);
 }
 
 void SubstituteRequestId(const Call& call, std::string* request_id) {
@@ -297,6 +467,7 @@ void Inspect(const Call& call, const v1::PayOrderRequest& req,
               absl::StrCat("the recorded tender (", p.ShortDebugString(),
                            ") is not the one sent"));
   }
+  call.state.payments.AddRecent(p.payment_id());
   if (resp.has_settlement()) {
     CheckSettlement(call, resp.settlement());
     if (resp.settlement().total().minor_units() !=
@@ -364,6 +535,181 @@ void Inspect(const Call& call, const v1::GetDailyReconciliationRequest& req,
                                           "add up: ",
                                           t.ShortDebugString()));
   }
+}
+
+void Prepare(const Call& call, v1::RequestReturnRequest& req) {
+  SubstituteOrderId(call, req.mutable_order_id());
+  SubstituteRequestId(call, req.mutable_request_id());
+}
+void Inspect(const Call& call, const v1::RequestReturnRequest& req,
+             const v1::RequestReturnResponse& resp) {
+  const v1::Return& r = resp.order_return();
+  CheckReturn(call, r);
+  bool same = r.status() == v1::RETURN_STATUS_REQUESTED &&
+              r.order_id() == req.order_id() && r.type() == req.type() &&
+              r.lines_size() == req.lines_size();
+  for (int i = 0; same && i < r.lines_size(); ++i) {
+    same = r.lines(i).sku() == req.lines(i).sku() &&
+           r.lines(i).quantity() == req.lines(i).quantity() &&
+           r.lines(i).reason() == req.lines(i).reason();
+  }
+  if (!same) {
+    Violation(call.method(),
+              absl::StrCat("the return recorded (", r.ShortDebugString(),
+                           ") is not the one asked for"));
+  }
+  call.state.returns.AddRecent(r.return_id());
+}
+
+void Prepare(const Call& call, v1::ReviewReturnRequest& req) {
+  SubstituteReturnId(call, req.mutable_return_id());
+  SubstituteRequestId(call, req.mutable_request_id());
+}
+void Inspect(const Call& call, const v1::ReviewReturnRequest& req,
+             const v1::ReviewReturnResponse& resp) {
+  const v1::Return& r = resp.order_return();
+  CheckReturn(call, r);
+  const v1::ReturnStatus want = req.decision() == v1::REVIEW_DECISION_APPROVE
+                                    ? v1::RETURN_STATUS_APPROVED
+                                    : v1::RETURN_STATUS_REJECTED;
+  if (r.return_id() != req.return_id() || r.status() != want) {
+    Violation(call.method(),
+              absl::StrCat("reviewed into ", r.ShortDebugString()));
+  }
+}
+
+void Prepare(const Call& call, v1::ReceiveReturnRequest& req) {
+  SubstituteReturnId(call, req.mutable_return_id());
+  SubstituteRequestId(call, req.mutable_request_id());
+}
+void Inspect(const Call& call, const v1::ReceiveReturnRequest& req,
+             const v1::ReceiveReturnResponse& resp) {
+  const v1::Return& r = resp.order_return();
+  CheckReturn(call, r);
+  if (r.return_id() != req.return_id() ||
+      r.status() != v1::RETURN_STATUS_RECEIVED ||
+      r.condition() != req.condition()) {
+    Violation(call.method(),
+              absl::StrCat("received into ", r.ShortDebugString()));
+  }
+}
+
+void Prepare(const Call& call, v1::CompleteReturnRequest& req) {
+  SubstituteReturnId(call, req.mutable_return_id());
+  SubstituteRequestId(call, req.mutable_request_id());
+  for (v1::RefundReference& ref : *req.mutable_refund_references()) {
+    SubstitutePaymentId(call, ref.mutable_payment_id());
+  }
+}
+void Inspect(const Call& call, const v1::CompleteReturnRequest& req,
+             const v1::CompleteReturnResponse& resp) {
+  const std::string method = call.method();
+  const v1::Return& r = resp.order_return();
+  const v1::Order& o = resp.order();
+  CheckReturn(call, r);
+  CheckOrder(call, o, false);
+  if (r.return_id() != req.return_id() ||
+      r.status() != v1::RETURN_STATUS_COMPLETED ||
+      o.order_id() != r.order_id() ||
+      (o.status() != v1::ORDER_STATUS_PARTIALLY_RETURNED &&
+       o.status() != v1::ORDER_STATUS_RETURNED)) {
+    Violation(method,
+              absl::StrCat("completed into ", r.ShortDebugString(),
+                           " of an order ", v1::OrderStatus_Name(o.status())));
+  }
+  // The return's refunds are the order's, and carry the references given.
+  absl::flat_hash_map<std::string, const v1::Refund*> on_order;
+  for (const v1::Refund& f : o.refunds()) on_order[f.refund_id()] = &f;
+  for (const v1::Refund& f : r.refunds()) {
+    const auto it = on_order.find(f.refund_id());
+    if (it == on_order.end() ||
+        it->second->amount().minor_units() != f.amount().minor_units()) {
+      Violation(method, absl::StrCat("refund ", f.refund_id(),
+                                     " of the return is not on its order"));
+    }
+  }
+  for (const v1::RefundReference& ref : req.refund_references()) {
+    bool found = false;
+    for (const v1::Refund& f : r.refunds()) {
+      if (f.payment_id() != ref.payment_id() ||
+          f.method() == v1::PAYMENT_METHOD_EXCHANGE_CREDIT)
+        continue;
+      found = true;
+      if (f.external_reference() != ref.external_reference()) {
+        Violation(method, absl::StrCat("refund ", f.refund_id(),
+                                       " lost its reference"));
+      }
+    }
+    if (!found) {
+      Violation(method, absl::StrCat("reference for ", ref.payment_id(),
+                                     " accepted but no money went back to "
+                                     "it"));
+    }
+  }
+  const bool exchange = r.type() == v1::RETURN_TYPE_EXCHANGE;
+  if (exchange != resp.has_exchange_order()) {
+    Violation(method, "an exchange without its new order, or the reverse");
+  }
+  if (!resp.has_exchange_order()) return;
+  const v1::Order& n = resp.exchange_order();
+  CheckOrder(call, n, false);
+  int64_t replacements = 0;
+  for (const v1::ReturnLine& l : r.lines())
+    replacements += l.replacement().line_total().minor_units();
+  const int64_t credit = r.exchange_credit().minor_units();
+  const bool settled = credit == n.total().minor_units();
+  if (n.order_id() != r.exchange_order_id() ||
+      n.exchange_return_id() != r.return_id() ||
+      n.total().minor_units() != replacements ||
+      credit != std::min(r.refund_total().minor_units(), replacements) ||
+      n.paid().minor_units() != credit || n.branch_id() != o.branch_id() ||
+      n.customer_id() != o.customer_id() ||
+      n.status() != (settled ? v1::ORDER_STATUS_PAID
+                             : v1::ORDER_STATUS_PENDING_PAYMENT) ||
+      n.points_earned() != 0 ||
+      (credit > 0 &&
+       (n.payments_size() != 1 ||
+        n.payments(0).method() != v1::PAYMENT_METHOD_EXCHANGE_CREDIT ||
+        n.payments(0).external_reference() != r.return_id()))) {
+    Violation(method,
+              absl::StrCat("exchange ", r.return_id(), " worth ",
+                           r.refund_total().minor_units(),
+                           " made the new order ", n.ShortDebugString()));
+  }
+  call.state.orders.AddRecent(n.order_id());
+  for (const v1::Payment& p : n.payments()) {
+    call.state.payments.AddRecent(p.payment_id());
+  }
+}
+
+void Prepare(const Call& call, v1::GetReturnRequest& req) {
+  SubstituteReturnId(call, req.mutable_return_id());
+}
+void Inspect(const Call& call, const v1::GetReturnRequest& req,
+             const v1::GetReturnResponse& resp) {
+  CheckReturn(call, resp.order_return());
+  if (resp.order_return().return_id() != req.return_id()) {
+    Violation(call.method(), "answered a different return");
+  }
+}
+
+void Prepare(const Call& call, v1::ListReturnsRequest& req) {
+  SubstituteOrderId(call, req.mutable_order_id());
+  SubstitutePageToken(call, req.mutable_page_token());
+}
+void Inspect(const Call& call, const v1::ListReturnsRequest& req,
+             const v1::ListReturnsResponse& resp) {
+  for (const v1::Return& r : resp.order_returns()) {
+    CheckReturn(call, r);
+    if ((!req.order_id().empty() && r.order_id() != req.order_id()) ||
+        (!req.branch_id().empty() && r.branch_id() != req.branch_id()) ||
+        (req.status() != v1::RETURN_STATUS_UNSPECIFIED &&
+         r.status() != req.status())) {
+      Violation(call.method(), absl::StrCat("return ", r.return_id(),
+                                            " does not match the filter"));
+    }
+  }
+  KeepPageToken(call, resp.next_page_token());
 }
 
 // ---- Dispatch ---------------------------------------------------------------
@@ -440,6 +786,18 @@ grpc::Status Dispatch(const Call& call) {
       return Run(call, &Stub::ListSettlements);
     case kGetDailyReconciliation:
       return Run(call, &Stub::GetDailyReconciliation);
+    case kRequestReturn:
+      return Run(call, &Stub::RequestReturn);
+    case kReviewReturn:
+      return Run(call, &Stub::ReviewReturn);
+    case kReceiveReturn:
+      return Run(call, &Stub::ReceiveReturn);
+    case kCompleteReturn:
+      return Run(call, &Stub::CompleteReturn);
+    case kGetReturn:
+      return Run(call, &Stub::GetReturn);
+    case kListReturns:
+      return Run(call, &Stub::ListReturns);
     case kRpcCount:
       break;
   }
@@ -532,6 +890,67 @@ v1::PayOrderResponse SeedPay(State& state, const std::string& order_id,
   return resp;
 }
 
+v1::Return SeedRequestReturn(State& state, const std::string& order_id,
+                             v1::ReturnType type, const char* sku,
+                             int64_t quantity, const char* replacement_sku,
+                             int64_t replacement_price) {
+  v1::RequestReturnRequest req;
+  req.set_request_id(state.server.FreshRequestId());
+  req.set_order_id(order_id);
+  req.set_type(type);
+  v1::ReturnLine* l = req.add_lines();
+  l->set_sku(sku);
+  l->set_quantity(quantity);
+  l->set_reason(v1::RETURN_REASON_SIZE);
+  if (type == v1::RETURN_TYPE_EXCHANGE) {
+    v1::OrderItem* rep = l->mutable_replacement();
+    rep->set_sku(replacement_sku);
+    rep->set_name("衬衫");
+    rep->mutable_unit_price()->set_minor_units(replacement_price);
+  }
+  v1::RequestReturnResponse resp;
+  MustSucceed("RequestReturn",
+              state.stub->RequestReturn(
+                  state.server.Context(Caller::kAdmin).get(), req, &resp));
+  return resp.order_return();
+}
+
+void SeedReview(State& state, const std::string& return_id, bool approve) {
+  v1::ReviewReturnRequest req;
+  req.set_request_id(state.server.FreshRequestId());
+  req.set_return_id(return_id);
+  req.set_decision(approve ? v1::REVIEW_DECISION_APPROVE
+                           : v1::REVIEW_DECISION_REJECT);
+  req.set_note(approve ? "" : "seed");
+  v1::ReviewReturnResponse resp;
+  MustSucceed("ReviewReturn",
+              state.stub->ReviewReturn(
+                  state.server.Context(Caller::kAdmin).get(), req, &resp));
+}
+
+void SeedReceive(State& state, const std::string& return_id) {
+  v1::ReceiveReturnRequest req;
+  req.set_request_id(state.server.FreshRequestId());
+  req.set_return_id(return_id);
+  req.set_condition(v1::ITEM_CONDITION_RESALABLE);
+  v1::ReceiveReturnResponse resp;
+  MustSucceed("ReceiveReturn",
+              state.stub->ReceiveReturn(
+                  state.server.Context(Caller::kAdmin).get(), req, &resp));
+}
+
+v1::CompleteReturnResponse SeedCompleteReturn(State& state,
+                                              const std::string& return_id) {
+  v1::CompleteReturnRequest req;
+  req.set_request_id(state.server.FreshRequestId());
+  req.set_return_id(return_id);
+  v1::CompleteReturnResponse resp;
+  MustSucceed("CompleteReturn",
+              state.stub->CompleteReturn(
+                  state.server.Context(Caller::kAdmin).get(), req, &resp));
+  return resp;
+}
+
 // The rows behind the seeded slots of the id pools, which the checked-in
 // seeds name (orders_rpc.h): each slot's branch and state is fixed.
 void Seed(State& state) {
@@ -576,6 +995,66 @@ void Seed(State& state) {
   MustSucceed("CancelOrder", state.stub->CancelOrder(
                                  state.server.Context(Caller::kAdmin).get(),
                                  cancel, &cancel_resp));
+
+  // kReturnsB001: points, then cash; completed; both shirts exchanged for
+  // two L shirts (credit: all the cash, then 5800 of the points); its socks
+  // in a return of each state.
+  const std::string returns =
+      SeedOrder(state, "B001", member1, v1::ORDER_CHANNEL_STORE);
+  const v1::PayOrderResponse points_paid =
+      SeedPay(state, returns, v1::PAYMENT_METHOD_POINTS, 10'000, "");
+  const v1::PayOrderResponse cash_paid =
+      SeedPay(state, returns, v1::PAYMENT_METHOD_CASH, 20'000, "");
+  v1::CompleteOrderRequest complete_returns;
+  complete_returns.set_request_id(state.server.FreshRequestId());
+  complete_returns.set_order_id(returns);
+  MustSucceed("CompleteOrder", state.stub->CompleteOrder(
+                                   state.server.Context(Caller::kAdmin).get(),
+                                   complete_returns, &completed_resp));
+  const v1::Return swapped =
+      SeedRequestReturn(state, returns, v1::RETURN_TYPE_EXCHANGE, "SHIRT-M", 2,
+                        "SHIRT-L", 12'900);
+  SeedReview(state, swapped.return_id(), true);
+  SeedReceive(state, swapped.return_id());
+  const v1::CompleteReturnResponse swapped_done =
+      SeedCompleteReturn(state, swapped.return_id());
+  const v1::Return rejected = SeedRequestReturn(
+      state, returns, v1::RETURN_TYPE_RETURN, "SOCKS", 3, "", 0);
+  SeedReview(state, rejected.return_id(), false);
+  const v1::Return received = SeedRequestReturn(
+      state, returns, v1::RETURN_TYPE_RETURN, "SOCKS", 1, "", 0);
+  SeedReview(state, received.return_id(), true);
+  SeedReceive(state, received.return_id());
+  const v1::Return approved = SeedRequestReturn(
+      state, returns, v1::RETURN_TYPE_RETURN, "SOCKS", 1, "", 0);
+  SeedReview(state, approved.return_id(), true);
+  const v1::Return requested = SeedRequestReturn(
+      state, returns, v1::RETURN_TYPE_RETURN, "SOCKS", 1, "", 0);
+
+  // kExchangeB002: WeChat Pay; both shirts to come back for two S shirts.
+  const std::string exchange_b002 =
+      SeedOrder(state, "B002", member2, v1::ORDER_CHANNEL_ONLINE);
+  const v1::PayOrderResponse wechat_paid =
+      SeedPay(state, exchange_b002, v1::PAYMENT_METHOD_WECHAT_PAY, 30'000,
+              "wx-seed-0002");
+  const v1::Return to_swap =
+      SeedRequestReturn(state, exchange_b002, v1::RETURN_TYPE_EXCHANGE,
+                        "SHIRT-M", 2, "SHIRT-S", 9'900);
+  SeedReview(state, to_swap.return_id(), true);
+  SeedReceive(state, to_swap.return_id());
+
+  // kExchangeOrderB001, then the return and payment pools in slot order.
+  const v1::Order& new_order = swapped_done.exchange_order();
+  state.orders.AddSeeded(new_order.order_id());
+  for (const v1::Return* r :
+       {&requested, &approved, &received, &swapped_done.order_return(),
+        &rejected, &to_swap}) {
+    state.returns.AddSeeded(r->return_id());
+  }
+  state.payments.AddSeeded(points_paid.payment().payment_id());
+  state.payments.AddSeeded(cash_paid.payment().payment_id());
+  state.payments.AddSeeded(wechat_paid.payment().payment_id());
+  state.payments.AddSeeded(new_order.payments(0).payment_id());
 
   cv1::EraseCustomerRequest erase;
   erase.set_request_id(state.server.FreshRequestId());

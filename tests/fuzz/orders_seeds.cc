@@ -95,6 +95,75 @@ v1::PayOrderRequest Tender(v1::PaymentMethod method, int64_t amount,
   return req;
 }
 
+// One line of a return.
+v1::ReturnLine Back(const char* sku, int64_t quantity,
+                    v1::ReturnReason reason = v1::RETURN_REASON_SIZE,
+                    const char* note = "") {
+  v1::ReturnLine l;
+  l.set_sku(sku);
+  l.set_quantity(quantity);
+  l.set_reason(reason);
+  l.set_note(note);
+  return l;
+}
+
+// One line of an exchange: `new_quantity` (0: as many) of `new_sku` out.
+v1::ReturnLine Swap(const char* sku, int64_t quantity, const char* new_sku,
+                    int64_t new_quantity, int64_t new_price) {
+  v1::ReturnLine l = Back(sku, quantity);
+  *l.mutable_replacement() = Item(new_sku, new_quantity, new_price);
+  return l;
+}
+
+v1::RequestReturnRequest ReturnOf(const std::vector<v1::ReturnLine>& lines) {
+  v1::RequestReturnRequest req;
+  req.set_request_id("fuzz-seed-return");
+  req.set_order_id("ord_placeholder");
+  req.set_type(v1::RETURN_TYPE_RETURN);
+  for (const v1::ReturnLine& l : lines) *req.add_lines() = l;
+  return req;
+}
+
+v1::RequestReturnRequest ExchangeOf(const std::vector<v1::ReturnLine>& lines) {
+  v1::RequestReturnRequest req = ReturnOf(lines);
+  req.set_type(v1::RETURN_TYPE_EXCHANGE);
+  return req;
+}
+
+v1::ReviewReturnRequest Decide(v1::ReviewDecision decision, const char* note) {
+  v1::ReviewReturnRequest req;
+  req.set_request_id("fuzz-seed-review");
+  req.set_return_id("ret_placeholder");
+  req.set_decision(decision);
+  req.set_note(note);
+  return req;
+}
+
+v1::ReceiveReturnRequest Condition(v1::ItemCondition condition,
+                                   const char* note) {
+  v1::ReceiveReturnRequest req;
+  req.set_request_id("fuzz-seed-receive");
+  req.set_return_id("ret_placeholder");
+  req.set_condition(condition);
+  req.set_note(note);
+  return req;
+}
+
+// CompleteReturn with refund references: payment id ("@<n>": payment-pool
+// slot n, orders_rpc.h) and the till's refund id.
+v1::CompleteReturnRequest Finish(
+    const std::vector<std::pair<std::string, std::string>>& references) {
+  v1::CompleteReturnRequest req;
+  req.set_request_id("fuzz-seed-complete-return");
+  req.set_return_id("ret_placeholder");
+  for (const auto& [payment_id, reference] : references) {
+    v1::RefundReference* r = req.add_refund_references();
+    r->set_payment_id(payment_id);
+    r->set_external_reference(reference);
+  }
+  return req;
+}
+
 std::vector<Seed> OrderSeeds() {
   Seeds s;
 
@@ -375,6 +444,224 @@ std::vector<Seed> OrderSeeds() {
               Tender(v1::PAYMENT_METHOD_POINTS, 12'300, "")),
          Call(kCancelOrder, Caller::kAgent, kFresh, kFirstCreatedOrder, cancel),
          Call(kGetOrder, Caller::kAdmin, kFixed, kFirstCreatedOrder, get)});
+  }
+
+  // RequestReturn: each state of order, each branch rule, returns and
+  // exchanges (credit covering, short, or more than the new order), bad
+  // lines.
+  {
+    s.Add("return_socks_branch", kRequestReturn, Caller::kBranchB001, kFresh,
+          kReturnsB001, ReturnOf({Back("SOCKS", 1)}));
+    s.Add("return_paid_walk_in", kRequestReturn, Caller::kAdmin, kFresh,
+          kPaidB001,
+          ReturnOf({Back("SHIRT-M", 1, v1::RETURN_REASON_CHANGED_MIND)}));
+    s.Add("return_completed_b002_all", kRequestReturn, Caller::kBranchB002,
+          kFresh, kCompletedB002,
+          ReturnOf({Back("SHIRT-M", 2),
+                    Back("SOCKS", 3, v1::RETURN_REASON_OTHER, "起球了")}));
+    s.Add("return_exchange_order", kRequestReturn, Caller::kAgent, kFresh,
+          kExchangeOrderB001, ReturnOf({Back("SHIRT-L", 1)}));
+    s.Add("exchange_same_price", kRequestReturn, Caller::kBranchB002, kFresh,
+          kCompletedB002,
+          ExchangeOf({Swap("SHIRT-M", 1, "SHIRT-L", 0, 12'900)}));
+    s.Add("exchange_pay_more", kRequestReturn, Caller::kAdmin, kFresh,
+          kPaidB001, ExchangeOf({Swap("SOCKS", 3, "SHOES", 1, 9'900)}));
+    s.Add("exchange_money_back", kRequestReturn, Caller::kBranchB001, kFresh,
+          kPaidB001, ExchangeOf({Swap("SHIRT-M", 2, "SHIRT-S", 0, 9'900)}));
+    s.Add("return_pending", kRequestReturn, Caller::kAdmin, kFresh,
+          kPendingWalkInB001, ReturnOf({Back("SOCKS", 1)}));
+    s.Add("return_cancelled", kRequestReturn, Caller::kBranchB001, kFresh,
+          kCancelledB001, ReturnOf({Back("SOCKS", 1)}));
+    s.Add("return_other_branch", kRequestReturn, Caller::kBranchB002, kFresh,
+          kPaidB001, ReturnOf({Back("SOCKS", 1)}));
+    s.Add("return_too_many", kRequestReturn, Caller::kAdmin, kFresh,
+          kReturnsB001, ReturnOf({Back("SOCKS", 2)}));
+    s.Add("return_unknown_sku", kRequestReturn, Caller::kAdmin, kFresh,
+          kPaidB001, ReturnOf({Back("SOCKS", 1), Back("HAT", 1)}));
+    s.Add("return_auditor_denied", kRequestReturn, Caller::kAuditor, kFresh,
+          kPaidB001, ReturnOf({Back("SOCKS", 1)}));
+    s.Add("return_replay", kRequestReturn, Caller::kAdmin, kFixed, kPaidB001,
+          ReturnOf({Back("SOCKS", 1)}));
+    v1::RequestReturnRequest bad =
+        ReturnOf({Back("SOCKS", 0, static_cast<v1::ReturnReason>(42)),
+                  Back("SOCKS", 1, v1::RETURN_REASON_OTHER),
+                  Swap("SHIRT-M", 1, "", -1, -5)});
+    bad.set_type(static_cast<v1::ReturnType>(7));
+    s.Add("return_bad_lines", kRequestReturn, Caller::kAdmin, kFresh, kPaidB001,
+          bad);
+    v1::RequestReturnRequest no_replacement = ExchangeOf({Back("SOCKS", 1)});
+    s.Add("exchange_without_replacement", kRequestReturn, Caller::kAdmin,
+          kFresh, kPaidB001, no_replacement);
+  }
+
+  // ReviewReturn, ReceiveReturn, CompleteReturn on each seeded state.
+  {
+    s.Add("approve_requested", kReviewReturn, Caller::kBranchB001, kFresh,
+          kRequestedB001, Decide(v1::REVIEW_DECISION_APPROVE, ""));
+    s.Add("reject_requested", kReviewReturn, Caller::kAgent, kFresh,
+          kRequestedB001, Decide(v1::REVIEW_DECISION_REJECT, "已穿过"));
+    s.Add("approve_approved", kReviewReturn, Caller::kAdmin, kFresh,
+          kApprovedB001, Decide(v1::REVIEW_DECISION_APPROVE, ""));
+    s.Add("approve_rejected", kReviewReturn, Caller::kAdmin, kFresh,
+          kRejectedB001, Decide(v1::REVIEW_DECISION_APPROVE, ""));
+    s.Add("approve_other_branch", kReviewReturn, Caller::kBranchB002, kFresh,
+          kRequestedB001, Decide(v1::REVIEW_DECISION_APPROVE, ""));
+    s.Add("approve_service_denied", kReviewReturn, Caller::kService, kFresh,
+          kRequestedB001, Decide(v1::REVIEW_DECISION_APPROVE, ""));
+    s.Add("review_bad_decision", kReviewReturn, Caller::kAdmin, kFresh,
+          kRequestedB001, Decide(static_cast<v1::ReviewDecision>(5), ""));
+    s.Add("reject_without_note", kReviewReturn, Caller::kAdmin, kFresh,
+          kRequestedB001, Decide(v1::REVIEW_DECISION_REJECT, ""));
+    s.Add("receive_approved", kReceiveReturn, Caller::kBranchB001, kFresh,
+          kApprovedB001, Condition(v1::ITEM_CONDITION_OPENED, "吊牌已拆"));
+    s.Add("receive_requested", kReceiveReturn, Caller::kAdmin, kFresh,
+          kRequestedB001, Condition(v1::ITEM_CONDITION_RESALABLE, ""));
+    s.Add("receive_bad_condition", kReceiveReturn, Caller::kAdmin, kFresh,
+          kApprovedB001, Condition(static_cast<v1::ItemCondition>(9), ""));
+    s.Add("receive_other_branch", kReceiveReturn, Caller::kBranchB001, kFresh,
+          kReceivedExchangeB002, Condition(v1::ITEM_CONDITION_DAMAGED, ""));
+    s.Add("complete_received", kCompleteReturn, Caller::kBranchB001, kFresh,
+          kReceivedB001, Finish({{"@0", "pos-refund-1"}}));
+    s.Add("complete_received_wrong_tender", kCompleteReturn,
+          Caller::kBranchB001, kFresh, kReceivedB001,
+          Finish({{"@1", "pos-refund-2"}}));
+    s.Add("complete_exchange_money_back", kCompleteReturn, Caller::kBranchB002,
+          kFresh, kReceivedExchangeB002, Finish({{"@2", "wx-refund-1"}}));
+    s.Add("complete_exchange_agent", kCompleteReturn, Caller::kAgent, kFresh,
+          kReceivedExchangeB002, Finish({}));
+    s.Add("complete_return_completed", kCompleteReturn, Caller::kAdmin, kFresh,
+          kCompletedExchangeB001, Finish({}));
+    s.Add("complete_approved", kCompleteReturn, Caller::kAdmin, kFresh,
+          kApprovedB001, Finish({}));
+    s.Add("complete_other_branch", kCompleteReturn, Caller::kBranchB001, kFresh,
+          kReceivedExchangeB002, Finish({}));
+    s.Add("complete_bad_references", kCompleteReturn, Caller::kAdmin, kFresh,
+          kReceivedB001,
+          Finish({{"@0", ""}, {"@0", "dup"}, {"pay' OR 1=1 --", "x"}}));
+  }
+
+  // GetReturn, ListReturns.
+  {
+    v1::GetReturnRequest get;
+    get.set_return_id("ret_placeholder");
+    s.Add("get_return_admin", kGetReturn, Caller::kAdmin, kFixed,
+          kCompletedExchangeB001, get);
+    s.Add("get_return_other_branch", kGetReturn, Caller::kBranchB002, kFixed,
+          kRequestedB001, get);
+    s.Add("get_return_auditor", kGetReturn, Caller::kAuditor, kFixed,
+          kReceivedExchangeB002, get);
+    get.set_return_id("ret_missing");
+    s.Add("get_return_missing", kGetReturn, Caller::kBranchB001, kFixed,
+          kNoSlot, get);
+    v1::ListReturnsRequest by_order;
+    by_order.set_order_id("ord_placeholder");
+    s.Add("list_returns_order", kListReturns, Caller::kBranchB001, kFixed,
+          kReturnsB001, by_order);
+    s.Add("list_returns_order_other_branch", kListReturns, Caller::kBranchB002,
+          kFixed, kReturnsB001, by_order);
+    v1::ListReturnsRequest by_branch;
+    by_branch.set_branch_id("B002");
+    by_branch.set_status(v1::RETURN_STATUS_RECEIVED);
+    s.Add("list_returns_branch_status", kListReturns, Caller::kBranchB001,
+          kFixed, kNoSlot, by_branch);
+    v1::ListReturnsRequest page;
+    page.set_page_size(2);
+    v1::ListReturnsRequest next = page;
+    next.set_page_token(kLastPageToken);
+    s.AddSequence("list_returns_next_page",
+                  {Call(kListReturns, Caller::kAgent, kFixed, kNoSlot, page),
+                   Call(kListReturns, Caller::kAgent, kFixed, kNoSlot, next)});
+    v1::ListReturnsRequest bad;
+    bad.set_status(static_cast<v1::ReturnStatus>(77));
+    bad.set_page_size(-1);
+    s.Add("list_returns_bad", kListReturns, Caller::kAdmin, kFixed, kNoSlot,
+          bad);
+  }
+
+  // Sequences: the whole way for money, an exchange topped up with
+  // PayOrder, an exchange whose new order is cancelled, the seeded returns
+  // finished (refunds reaching the points tender), two approvals of the
+  // same units.
+  {
+    const auto full = [](Caller caller, int order_slot,
+                         const v1::RequestReturnRequest& request,
+                         std::vector<std::string> after) {
+      std::vector<std::string> calls = {
+          Call(kRequestReturn, caller, kFresh, order_slot, request),
+          Call(kReviewReturn, caller, kFresh, kFirstCreatedReturn,
+               Decide(v1::REVIEW_DECISION_APPROVE, "")),
+          Call(kReceiveReturn, caller, kFresh, kFirstCreatedReturn,
+               Condition(v1::ITEM_CONDITION_RESALABLE, "")),
+          Call(kCompleteReturn, caller, kFresh, kFirstCreatedReturn,
+               Finish({}))};
+      for (std::string& c : after) calls.push_back(std::move(c));
+      return calls;
+    };
+    v1::GetOrderRequest get;
+    get.set_order_id("ord_placeholder");
+    s.AddSequence(
+        "seq_return_for_money",
+        full(Caller::kBranchB001, kPaidB001,
+             ReturnOf({Back("SHIRT-M", 1), Back("SOCKS", 3)}),
+             {Call(kGetOrder, Caller::kBranchB001, kFixed, kPaidB001, get)}));
+    s.AddSequence(
+        "seq_return_points_order",
+        full(Caller::kAdmin, kReturnsB001, ReturnOf({Back("SOCKS", 1)}),
+             {Call(kGetOrder, Caller::kAdmin, kFixed, kReturnsB001, get)}));
+    v1::GetSettlementRequest slip;
+    slip.set_order_id("ord_placeholder");
+    s.AddSequence(
+        "seq_exchange_then_pay",
+        full(Caller::kAdmin, kPaidB001,
+             ExchangeOf({Swap("SOCKS", 3, "SHOES", 1, 9'900)}),
+             {Call(kPayOrder, Caller::kBranchB001, kFresh, kFirstCreatedOrder,
+                   Tender(v1::PAYMENT_METHOD_CASH, 5'700, "")),
+              Call(kGetSettlement, Caller::kBranchB001, kFixed,
+                   kFirstCreatedOrder, slip)}));
+    v1::CancelOrderRequest cancel;
+    cancel.set_request_id("fuzz-seed-cancel");
+    cancel.set_order_id("ord_placeholder");
+    cancel.set_reason("changed mind");
+    s.AddSequence("seq_exchange_then_cancel",
+                  full(Caller::kBranchB002, kCompletedB002,
+                       ExchangeOf({Swap("SHIRT-M", 1, "JACKET", 1, 20'000)}),
+                       {Call(kCancelOrder, Caller::kBranchB002, kFresh,
+                             kFirstCreatedOrder, cancel)}));
+    s.AddSequence(
+        "seq_finish_seeded_returns",
+        {Call(kCompleteReturn, Caller::kBranchB001, kFresh, kReceivedB001,
+              Finish({{"@0", "pos-refund-3"}})),
+         Call(kReceiveReturn, Caller::kBranchB001, kFresh, kApprovedB001,
+              Condition(v1::ITEM_CONDITION_RESALABLE, "")),
+         Call(kCompleteReturn, Caller::kBranchB001, kFresh, kApprovedB001,
+              Finish({})),
+         Call(kGetOrder, Caller::kBranchB001, kFixed, kReturnsB001, get)});
+    s.AddSequence(
+        "seq_two_approvals_same_units",
+        {Call(kRequestReturn, Caller::kAdmin, kFresh, kPaidB001,
+              ReturnOf({Back("SHIRT-M", 2)})),
+         Call(kRequestReturn, Caller::kAdmin, kFresh, kPaidB001,
+              ReturnOf({Back("SHIRT-M", 2)})),
+         Call(kReviewReturn, Caller::kAdmin, kFresh, kFirstCreatedReturn,
+              Decide(v1::REVIEW_DECISION_APPROVE, "")),
+         Call(kReviewReturn, Caller::kAdmin, kFresh, kFirstCreatedReturn + 1,
+              Decide(v1::REVIEW_DECISION_APPROVE, ""))});
+    // A return of more than the approval limit: a branch is refused, an
+    // agent is not.
+    v1::CreateOrderRequest dear = StoreOrder("B001");
+    dear.mutable_order()->clear_items();
+    *dear.mutable_order()->add_items() = Item("COAT", 2, 30'000);
+    s.AddSequence(
+        "seq_approval_limit",
+        {Call(kCreateOrder, Caller::kBranchB001, kFresh, kNoSlot, dear),
+         Call(kPayOrder, Caller::kBranchB001, kFresh, kFirstCreatedOrder,
+              Tender(v1::PAYMENT_METHOD_CASH, 60'000, "")),
+         Call(kRequestReturn, Caller::kBranchB001, kFresh, kFirstCreatedOrder,
+              ReturnOf({Back("COAT", 2)})),
+         Call(kReviewReturn, Caller::kBranchB001, kFresh, kFirstCreatedReturn,
+              Decide(v1::REVIEW_DECISION_APPROVE, "")),
+         Call(kReviewReturn, Caller::kAgent, kFresh, kFirstCreatedReturn,
+              Decide(v1::REVIEW_DECISION_APPROVE, ""))});
   }
 
   // Bytes that are no valid request: a string field holding invalid UTF-8,

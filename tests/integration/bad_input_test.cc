@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "retail/complaints/v1/complaints.grpc.pb.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
 #include "retail/orders/v1/orders.grpc.pb.h"
 #include "tests/integration/raw_h2_call.h"
@@ -19,10 +20,14 @@ namespace v1 = ::retail::customers::v1;
 namespace ov1 = ::retail::orders::v1;
 using Stub = v1::CustomerService::Stub;
 using OrderStub = ov1::OrderService::Stub;
+namespace cmv1 = ::retail::complaints::v1;
+using ComplaintStub = cmv1::ComplaintService::Stub;
 
 // What a case may call: the typed stubs, the raw channel (for bytes a stub
 // cannot encode), the server itself (for calls written by hand on HTTP/2),
-// an existing customer's id and an existing (pending, B001) order's id.
+// an existing customer's id, an existing (pending, B001) order's id, a paid
+// B001 walk-in order (the usual two lines, cash) and a RECEIVED return of
+// one pair of its socks, which a valid CompleteReturn would complete.
 struct Target {
   Stub& stub;
   std::shared_ptr<grpc::Channel> channel;
@@ -30,6 +35,11 @@ struct Target {
   std::string existing_id;
   OrderStub& orders;
   std::string order_id;
+  std::string paid_order_id;
+  std::string return_id;
+  // A NEW B001 complaint of the existing customer, and its etag.
+  std::string complaint_id = {};
+  std::string complaint_etag = {};
 };
 using CaseCall = std::function<grpc::Status(Target&)>;
 
@@ -436,9 +446,1255 @@ std::vector<BadInputCase> OrderCases() {
   };
 }
 
+// ---- OrderService: returns and exchanges ------------------------------------
+
+// A return of one pair of socks of the paid order, with one change applied.
+// Every case must break it: unchanged it would be accepted.
+CaseCall RequestReturnWith(
+    std::function<void(ov1::RequestReturnRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    ov1::RequestReturnRequest req;
+    req.set_request_id("bad-input-return-0001");
+    req.set_order_id(t.paid_order_id);
+    req.set_type(ov1::RETURN_TYPE_RETURN);
+    ov1::ReturnLine* l = req.add_lines();
+    l->set_sku("SOCKS");
+    l->set_quantity(1);
+    l->set_reason(ov1::RETURN_REASON_SIZE);
+    mutate(req);
+    ov1::RequestReturnResponse resp;
+    return Call(t.orders, &OrderStub::RequestReturn, token, req, &resp);
+  };
+}
+
+// An exchange of one pair of socks for another at the same price, with one
+// change applied.
+CaseCall ExchangeWith(std::function<void(ov1::RequestReturnRequest&)> mutate) {
+  return RequestReturnWith([mutate](ov1::RequestReturnRequest& r) {
+    r.set_request_id("bad-input-exchange-0001");
+    r.set_type(ov1::RETURN_TYPE_EXCHANGE);
+    *r.mutable_lines(0)->mutable_replacement() = Line("SOCKS-B", 1, 1'400);
+    mutate(r);
+  });
+}
+
+CaseCall ReviewWith(std::function<void(ov1::ReviewReturnRequest&)> mutate) {
+  return [mutate](Target& t) {
+    ov1::ReviewReturnRequest req;
+    req.set_request_id("bad-input-review-0001");
+    req.set_return_id(t.return_id);
+    req.set_decision(ov1::REVIEW_DECISION_APPROVE);
+    mutate(req);
+    ov1::ReviewReturnResponse resp;
+    return Call(t.orders, &OrderStub::ReviewReturn, kAdmin, req, &resp);
+  };
+}
+
+CaseCall ReceiveWith(std::function<void(ov1::ReceiveReturnRequest&)> mutate) {
+  return [mutate](Target& t) {
+    ov1::ReceiveReturnRequest req;
+    req.set_request_id("bad-input-receive-0001");
+    req.set_return_id(t.return_id);
+    req.set_condition(ov1::ITEM_CONDITION_RESALABLE);
+    mutate(req);
+    ov1::ReceiveReturnResponse resp;
+    return Call(t.orders, &OrderStub::ReceiveReturn, kAdmin, req, &resp);
+  };
+}
+
+// Completes the RECEIVED return, with one change applied. Unchanged it
+// would complete it: every case must break it.
+CaseCall CompleteReturnWith(
+    std::function<void(ov1::CompleteReturnRequest&)> mutate) {
+  return [mutate](Target& t) {
+    ov1::CompleteReturnRequest req;
+    req.set_request_id("bad-input-complete-0001");
+    req.set_return_id(t.return_id);
+    mutate(req);
+    ov1::CompleteReturnResponse resp;
+    return Call(t.orders, &OrderStub::CompleteReturn, kAdmin, req, &resp);
+  };
+}
+
+void AddReference(ov1::CompleteReturnRequest& r, std::string payment_id,
+                  std::string reference) {
+  ov1::RefundReference* ref = r.add_refund_references();
+  ref->set_payment_id(std::move(payment_id));
+  ref->set_external_reference(std::move(reference));
+}
+
+CaseCall GetReturnWith(std::string return_id) {
+  return [return_id](Target& t) {
+    ov1::GetReturnRequest req;
+    req.set_return_id(return_id);
+    ov1::GetReturnResponse resp;
+    return Call(t.orders, &OrderStub::GetReturn, kAdmin, req, &resp);
+  };
+}
+
+CaseCall ListReturnsWith(std::function<void(ov1::ListReturnsRequest&)> mutate) {
+  return [mutate](Target& t) {
+    ov1::ListReturnsRequest req;
+    mutate(req);
+    ov1::ListReturnsResponse resp;
+    return Call(t.orders, &OrderStub::ListReturns, kAdmin, req, &resp);
+  };
+}
+
+std::vector<BadInputCase> ReturnCases() {
+  using grpc::StatusCode;
+  constexpr char kMissingPayment[] = "pay_01ARZ3NDEKTSV4RRFFQ69G5FAV";
+  return {
+      // RequestReturn.
+      {"return: missing request_id",
+       RequestReturnWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"return: order id with SQL",
+       RequestReturnWith([](auto& r) { r.set_order_id("ord' OR 1=1 --"); }),
+       StatusCode::INVALID_ARGUMENT, "order_id"},
+      {"return: no type", RequestReturnWith([](auto& r) {
+         r.set_type(ov1::RETURN_TYPE_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "type"},
+      {"return: unknown type number", RequestReturnWith([](auto& r) {
+         r.set_type(static_cast<ov1::ReturnType>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "type"},
+      {"return: no lines", RequestReturnWith([](auto& r) { r.clear_lines(); }),
+       StatusCode::INVALID_ARGUMENT, "lines"},
+      {"return: 501 lines", RequestReturnWith([](auto& r) {
+         for (int i = 1; i <= 500; ++i) {
+           *r.add_lines() = r.lines(0);
+           r.mutable_lines(i)->set_sku(absl::StrCat("SKU-", i));
+         }
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines"},
+      {"return: 100 lines without a reason",
+       [](Target& t) {
+         // Each line is named, so the answer carries 100 violations; it
+         // must still reach the caller as INVALID_ARGUMENT, not as an error
+         // too large for the client's metadata limit. On a channel of its
+         // own: such an answer was seen to fail the next call on the same
+         // connection too.
+         auto own = ov1::OrderService::NewStub(t.channel);
+         ov1::RequestReturnRequest req;
+         req.set_request_id("bad-input-return-100-lines");
+         req.set_order_id(t.paid_order_id);
+         req.set_type(ov1::RETURN_TYPE_RETURN);
+         for (int i = 0; i < 100; ++i) {
+           ov1::ReturnLine* l = req.add_lines();
+           l->set_sku(absl::StrCat("SKU-", i));
+           l->set_quantity(1);
+         }
+         ov1::RequestReturnResponse resp;
+         return Call(*own, &OrderStub::RequestReturn, kAdmin, req, &resp);
+       },
+       StatusCode::INVALID_ARGUMENT, "lines[0].reason"},
+      {"return: empty sku",
+       RequestReturnWith([](auto& r) { r.mutable_lines(0)->set_sku(""); }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].sku"},
+      {"return: 65-character sku", RequestReturnWith([](auto& r) {
+         r.mutable_lines(0)->set_sku(std::string(65, 's'));
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].sku"},
+      {"return: the same sku on two lines",
+       RequestReturnWith([](auto& r) { *r.add_lines() = r.lines(0); }),
+       StatusCode::INVALID_ARGUMENT, "lines[1].sku"},
+      {"return: zero quantity",
+       RequestReturnWith([](auto& r) { r.mutable_lines(0)->set_quantity(0); }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].quantity"},
+      {"return: INT64_MIN quantity", RequestReturnWith([](auto& r) {
+         r.mutable_lines(0)->set_quantity(INT64_MIN);
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].quantity"},
+      {"return: no reason", RequestReturnWith([](auto& r) {
+         r.mutable_lines(0)->set_reason(ov1::RETURN_REASON_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].reason"},
+      {"return: unknown reason number", RequestReturnWith([](auto& r) {
+         r.mutable_lines(0)->set_reason(static_cast<ov1::ReturnReason>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].reason"},
+      {"return: reason OTHER with a blank note", RequestReturnWith([](auto& r) {
+         r.mutable_lines(0)->set_reason(ov1::RETURN_REASON_OTHER);
+         r.mutable_lines(0)->set_note("\u3000 ");
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].note"},
+      {"return: 501-character note", RequestReturnWith([](auto& r) {
+         std::string note;
+         for (int i = 0; i < 501; ++i) note += "坏";
+         r.mutable_lines(0)->set_note(note);
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].note"},
+      {"return: a return line naming a replacement",
+       RequestReturnWith([](auto& r) {
+         *r.mutable_lines(0)->mutable_replacement() = Line("SOCKS-B", 1, 1);
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].replacement"},
+      {"return: sku not on the order", RequestReturnWith([](auto& r) {
+         // Found inside the write (the order's lines are read there), so a
+         // request_id of its own.
+         r.set_request_id("bad-input-return-sku");
+         r.mutable_lines(0)->set_sku("HAT");
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].sku"},
+      {"return: more than was bought", RequestReturnWith([](auto& r) {
+         r.set_request_id("bad-input-return-too-many");
+         r.mutable_lines(0)->set_quantity(4);
+       }),
+       StatusCode::FAILED_PRECONDITION, ""},
+      {"return: an unpaid order",
+       [](Target& t) {
+         return RequestReturnWith([&t](auto& r) {
+           r.set_request_id("bad-input-return-unpaid");
+           r.set_order_id(t.order_id);
+         })(t);
+       },
+       StatusCode::FAILED_PRECONDITION, ""},
+      {"return: unknown order", RequestReturnWith([](auto& r) {
+         r.set_request_id("bad-input-return-missing");
+         r.set_order_id("ord_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"return: another branch's order",
+       RequestReturnWith(
+           [](auto& r) { r.set_request_id("bad-input-return-b002"); },
+           kBranch2),
+       StatusCode::NOT_FOUND, ""},
+      {"return: an auditor asking", RequestReturnWith([](auto&) {}, kAuditor),
+       StatusCode::PERMISSION_DENIED, ""},
+      // RequestReturn of an exchange.
+      {"exchange: a line without a replacement",
+       ExchangeWith([](auto& r) { r.mutable_lines(0)->clear_replacement(); }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].replacement"},
+      {"exchange: negative replacement quantity", ExchangeWith([](auto& r) {
+         r.mutable_lines(0)->mutable_replacement()->set_quantity(-1);
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].replacement.quantity"},
+      {"exchange: 65-character replacement sku", ExchangeWith([](auto& r) {
+         r.mutable_lines(0)->mutable_replacement()->set_sku(
+             std::string(65, 'x'));
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].replacement.sku"},
+      {"exchange: blank replacement name", ExchangeWith([](auto& r) {
+         r.mutable_lines(0)->mutable_replacement()->set_name("\u3000");
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].replacement.name"},
+      {"exchange: negative replacement price", ExchangeWith([](auto& r) {
+         r.mutable_lines(0)
+             ->mutable_replacement()
+             ->mutable_unit_price()
+             ->set_minor_units(-1);
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].replacement.unit_price"},
+      {"exchange: replacement in a foreign currency", ExchangeWith([](auto& r) {
+         r.mutable_lines(0)
+             ->mutable_replacement()
+             ->mutable_unit_price()
+             ->set_currency_code("USD");
+       }),
+       StatusCode::INVALID_ARGUMENT,
+       "lines[0].replacement.unit_price.currency_code"},
+      {"exchange: replacement quantity x price overflows",
+       ExchangeWith([](auto& r) {
+         *r.mutable_lines(0)->mutable_replacement() =
+             Line("SOCKS-B", INT64_MAX, 2);
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines[0].replacement.quantity"},
+      {"exchange: replacements' total overflows", ExchangeWith([](auto& r) {
+         *r.mutable_lines(0)->mutable_replacement() =
+             Line("SOCKS-B", 1, INT64_MAX / 2 + 1);
+         ov1::ReturnLine* shirt = r.add_lines();
+         shirt->set_sku("SHIRT-M");
+         shirt->set_quantity(1);
+         shirt->set_reason(ov1::RETURN_REASON_SIZE);
+         *shirt->mutable_replacement() = Line("SHIRT-L", 1, INT64_MAX / 2 + 1);
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines[1].replacement"},
+      {"exchange: replacements adding up to 0", ExchangeWith([](auto& r) {
+         r.mutable_lines(0)
+             ->mutable_replacement()
+             ->mutable_unit_price()
+             ->set_minor_units(0);
+       }),
+       StatusCode::INVALID_ARGUMENT, "lines"},
+      // ReviewReturn.
+      {"review: missing request_id",
+       ReviewWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"review: return id with SQL",
+       ReviewWith([](auto& r) { r.set_return_id("ret' OR '1'='1"); }),
+       StatusCode::INVALID_ARGUMENT, "return_id"},
+      {"review: no decision", ReviewWith([](auto& r) {
+         r.set_decision(ov1::REVIEW_DECISION_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "decision"},
+      {"review: unknown decision number", ReviewWith([](auto& r) {
+         r.set_decision(static_cast<ov1::ReviewDecision>(-3));
+       }),
+       StatusCode::INVALID_ARGUMENT, "decision"},
+      {"review: rejection without a note",
+       ReviewWith([](auto& r) { r.set_decision(ov1::REVIEW_DECISION_REJECT); }),
+       StatusCode::INVALID_ARGUMENT, "note"},
+      {"review: 501-character note",
+       ReviewWith([](auto& r) { r.set_note(std::string(501, 'n')); }),
+       StatusCode::INVALID_ARGUMENT, "note"},
+      {"review: unknown return", ReviewWith([](auto& r) {
+         r.set_request_id("bad-input-review-missing");
+         r.set_return_id("ret_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"review: a return already received",
+       ReviewWith([](auto& r) { r.set_request_id("bad-input-review-state"); }),
+       StatusCode::FAILED_PRECONDITION, ""},
+      // ReceiveReturn.
+      {"receive: missing request_id",
+       ReceiveWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"receive: no return id",
+       ReceiveWith([](auto& r) { r.clear_return_id(); }),
+       StatusCode::INVALID_ARGUMENT, "return_id"},
+      {"receive: no condition", ReceiveWith([](auto& r) {
+         r.set_condition(ov1::ITEM_CONDITION_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "condition"},
+      {"receive: unknown condition number", ReceiveWith([](auto& r) {
+         r.set_condition(static_cast<ov1::ItemCondition>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "condition"},
+      {"receive: 501-character note",
+       ReceiveWith([](auto& r) { r.set_note(std::string(501, 'n')); }),
+       StatusCode::INVALID_ARGUMENT, "note"},
+      // CompleteReturn.
+      {"complete return: missing request_id",
+       CompleteReturnWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"complete return: 65-character return id",
+       CompleteReturnWith(
+           [](auto& r) { r.set_return_id(std::string(65, 'r')); }),
+       StatusCode::INVALID_ARGUMENT, "return_id"},
+      {"complete return: 101 refund references",
+       CompleteReturnWith([](auto& r) {
+         for (int i = 0; i < 101; ++i)
+           AddReference(r, absl::StrCat("pay_", i), "ref");
+       }),
+       StatusCode::INVALID_ARGUMENT, "refund_references"},
+      {"complete return: payment id with SQL", CompleteReturnWith([](auto& r) {
+         AddReference(r, "pay' OR 1=1 --", "ref-1");
+       }),
+       StatusCode::INVALID_ARGUMENT, "refund_references[0].payment_id"},
+      {"complete return: empty external reference",
+       CompleteReturnWith(
+           [=](auto& r) { AddReference(r, kMissingPayment, ""); }),
+       StatusCode::INVALID_ARGUMENT, "refund_references[0].external_reference"},
+      {"complete return: 129-character external reference",
+       CompleteReturnWith([=](auto& r) {
+         AddReference(r, kMissingPayment, std::string(129, 'x'));
+       }),
+       StatusCode::INVALID_ARGUMENT, "refund_references[0].external_reference"},
+      {"complete return: the same tender twice",
+       CompleteReturnWith([=](auto& r) {
+         AddReference(r, kMissingPayment, "ref-1");
+         AddReference(r, kMissingPayment, "ref-2");
+       }),
+       StatusCode::INVALID_ARGUMENT, "refund_references[1].payment_id"},
+      {"complete return: a tender that gets nothing back",
+       CompleteReturnWith([=](auto& r) {
+         // Found inside the write, which is rolled back whole.
+         r.set_request_id("bad-input-complete-reference");
+         AddReference(r, kMissingPayment, "ref-1");
+       }),
+       StatusCode::INVALID_ARGUMENT, "refund_references[0].payment_id"},
+      {"deadline already expired: complete return",
+       ExpiredAt("/retail.orders.v1.OrderService/CompleteReturn", kAdmin,
+                 [](Target& t) {
+                   auto req = std::make_unique<ov1::CompleteReturnRequest>();
+                   req->set_request_id("bad-input-complete-expired");
+                   req->set_return_id(t.return_id);
+                   return req;
+                 }),
+       StatusCode::DEADLINE_EXCEEDED, ""},
+      // GetReturn, ListReturns.
+      {"get return: no id", GetReturnWith(""), StatusCode::INVALID_ARGUMENT,
+       "return_id"},
+      {"get return: id with SQL", GetReturnWith("ret' OR '1'='1"),
+       StatusCode::INVALID_ARGUMENT, "return_id"},
+      {"get return: unknown", GetReturnWith("ret_01ARZ3NDEKTSV4RRFFQ69G5FAV"),
+       StatusCode::NOT_FOUND, ""},
+      {"list returns: page_size -1",
+       ListReturnsWith([](auto& r) { r.set_page_size(-1); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"list returns: forged page token", ListReturnsWith([](auto& r) {
+         r.set_page_token("AQAAAAAAAAAFAAAAAAAAAAAAAAAAAAAAAA");
+       }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list returns: unknown status number", ListReturnsWith([](auto& r) {
+         r.set_status(static_cast<ov1::ReturnStatus>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "status"},
+      {"list returns: order id with SQL", ListReturnsWith([](auto& r) {
+         r.set_order_id("1; DROP TABLE order_returns");
+       }),
+       StatusCode::INVALID_ARGUMENT, "order_id"},
+      {"list returns: branch id with SQL",
+       ListReturnsWith([](auto& r) { r.set_branch_id("B001' OR '1'='1"); }),
+       StatusCode::INVALID_ARGUMENT, "branch_id"},
+      // Exchange credit is applied by CompleteReturn only.
+      {"pay: exchange credit by hand", PayWith([](auto& r) {
+         r.mutable_payment()->set_method(ov1::PAYMENT_METHOD_EXCHANGE_CREDIT);
+         r.mutable_payment()->set_external_reference("ret_forged");
+       }),
+       StatusCode::INVALID_ARGUMENT, "payment.method"},
+  };
+}
+
+// ---- ComplaintService ------------------------------------------------------
+
+// The target complaint is a NEW B001 complaint of the existing customer
+// (Target::complaint_id, its etag Target::complaint_etag). Each builder
+// makes a request that, unchanged, would be accepted or is refused only
+// inside the write (those rows say so and take a request_id of their own,
+// since such refusals are stored and replayed per request_id).
+template <typename Req, typename Resp>
+grpc::Status CallComplaints(Target& t,
+                            grpc::Status (ComplaintStub::*method)(
+                                grpc::ClientContext*, const Req&, Resp*),
+                            const std::string& token, const Req& req) {
+  auto stub = cmv1::ComplaintService::NewStub(t.channel);
+  Resp resp;
+  return Call(*stub, method, token, req, &resp);
+}
+
+cmv1::CreateComplaintRequest ValidComplaint(const Target& t) {
+  cmv1::CreateComplaintRequest req;
+  req.set_request_id("bad-input-cmp-create");
+  cmv1::Complaint* c = req.mutable_complaint();
+  c->set_customer_id(t.existing_id);
+  c->set_branch_id("B001");
+  c->set_channel(cmv1::COMPLAINT_CHANNEL_PHONE);
+  c->set_category(cmv1::COMPLAINT_CATEGORY_LOGISTICS);
+  c->set_severity(cmv1::COMPLAINT_SEVERITY_MINOR);
+  c->set_subject("快递太慢");
+  c->set_description("三天还没到");
+  return req;
+}
+
+CaseCall CreateComplaintWith(
+    std::function<void(cmv1::CreateComplaintRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    cmv1::CreateComplaintRequest req = ValidComplaint(t);
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::CreateComplaint, token, req);
+  };
+}
+
+CaseCall GetComplaintWith(std::function<void(cmv1::GetComplaintRequest&)> mutate,
+                          std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    cmv1::GetComplaintRequest req;
+    req.set_complaint_id(t.complaint_id);
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::GetComplaint, token, req);
+  };
+}
+
+CaseCall ListComplaintsWith(
+    std::function<void(cmv1::ListComplaintsRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    cmv1::ListComplaintsRequest req;
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::ListComplaints, token, req);
+  };
+}
+
+// Sets the request_id, complaint_id and etag every change carries.
+template <typename Req>
+void Aim(Req& req, const Target& t, const char* request_id) {
+  req.set_request_id(request_id);
+  req.set_complaint_id(t.complaint_id);
+  req.set_etag(t.complaint_etag);
+}
+
+CaseCall AssignWith(std::function<void(cmv1::AssignComplaintRequest&)> mutate,
+                    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    cmv1::AssignComplaintRequest req;
+    Aim(req, t, "bad-input-cmp-assign");
+    req.set_owner_id("agent-7");
+    req.set_team("售后一组");
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::AssignComplaint, token, req);
+  };
+}
+
+// An internal note (accepted on a NEW complaint).
+CaseCall RespondWith(
+    std::function<void(cmv1::RespondToComplaintRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    cmv1::RespondToComplaintRequest req;
+    Aim(req, t, "bad-input-cmp-respond");
+    req.set_message("内部备注");
+    req.set_visibility(cmv1::MESSAGE_VISIBILITY_INTERNAL);
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::RespondToComplaint, token, req);
+  };
+}
+
+CaseCall ContactWith(
+    std::function<void(cmv1::RecordCustomerContactRequest&)> mutate) {
+  return [mutate](Target& t) {
+    cmv1::RecordCustomerContactRequest req;
+    Aim(req, t, "bad-input-cmp-contact");
+    req.set_outcome(cmv1::CONTACT_OUTCOME_FAILED);
+    req.set_note("无人接听");
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::RecordCustomerContact, kAdmin,
+                          req);
+  };
+}
+
+// Refused inside the write on a NEW complaint (ILLEGAL_TRANSITION).
+CaseCall ProposeWith(std::function<void(cmv1::ProposeSolutionRequest&)> mutate) {
+  return [mutate](Target& t) {
+    cmv1::ProposeSolutionRequest req;
+    Aim(req, t, "bad-input-cmp-propose");
+    req.mutable_solution()->set_remedy(cmv1::REMEDY_APOLOGY);
+    req.mutable_solution()->set_description("致歉");
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::ProposeSolution, kAdmin, req);
+  };
+}
+
+CaseCall ResolveWith(std::function<void(cmv1::ResolveComplaintRequest&)> mutate) {
+  return [mutate](Target& t) {
+    cmv1::ResolveComplaintRequest req;
+    Aim(req, t, "bad-input-cmp-resolve");
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::ResolveComplaint, kAdmin, req);
+  };
+}
+
+CaseCall CloseWith(std::function<void(cmv1::CloseComplaintRequest&)> mutate) {
+  return [mutate](Target& t) {
+    cmv1::CloseComplaintRequest req;
+    Aim(req, t, "bad-input-cmp-close");
+    req.set_confirmation(cmv1::CONFIRMATION_SATISFIED);
+    req.set_satisfaction_score(5);
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::CloseComplaint, kAdmin, req);
+  };
+}
+
+CaseCall ReopenWith(std::function<void(cmv1::ReopenComplaintRequest&)> mutate) {
+  return [mutate](Target& t) {
+    cmv1::ReopenComplaintRequest req;
+    Aim(req, t, "bad-input-cmp-reopen");
+    req.set_reason("客户不满意");
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::ReopenComplaint, kAdmin, req);
+  };
+}
+
+CaseCall EscalateWith(
+    std::function<void(cmv1::EscalateComplaintRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    cmv1::EscalateComplaintRequest req;
+    Aim(req, t, "bad-input-cmp-escalate");
+    req.set_reason("客户要求主管处理");
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::EscalateComplaint, token, req);
+  };
+}
+
+CaseCall HistoryWith(
+    std::function<void(cmv1::ListComplaintHistoryRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    cmv1::ListComplaintHistoryRequest req;
+    req.set_complaint_id(t.complaint_id);
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::ListComplaintHistory, token, req);
+  };
+}
+
+// 2026-06-01 to 2026-06-08.
+CaseCall StatsWith(std::function<void(cmv1::GetComplaintStatsRequest&)> mutate,
+                   std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    cmv1::GetComplaintStatsRequest req;
+    req.mutable_start_time()->set_seconds(1780272000);
+    req.mutable_end_time()->set_seconds(1780272000 + 7 * 86400);
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::GetComplaintStats, token, req);
+  };
+}
+
+// The default policy (version 1, etag "v1") sent back whole: accepted
+// unchanged.
+CaseCall UpdatePolicyWith(
+    std::function<void(cmv1::UpdateSlaPolicyRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    cmv1::UpdateSlaPolicyRequest req;
+    req.set_request_id("bad-input-cmp-policy");
+    cmv1::SlaPolicy* p = req.mutable_policy();
+    p->set_etag("v1");
+    p->set_near_breach_percent(80);
+    p->set_unreachable_attempts(3);
+    for (cmv1::ComplaintSeverity s :
+         {cmv1::COMPLAINT_SEVERITY_MINOR, cmv1::COMPLAINT_SEVERITY_MODERATE,
+          cmv1::COMPLAINT_SEVERITY_SEVERE}) {
+      cmv1::SeverityTargets* targets = p->add_targets();
+      targets->set_severity(s);
+      targets->mutable_first_response()->mutable_duration()->set_seconds(86400);
+      targets->mutable_solution()->mutable_duration()->set_seconds(3 * 86400);
+      targets->mutable_closure()->mutable_duration()->set_seconds(7 * 86400);
+    }
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::UpdateSlaPolicy, token, req);
+  };
+}
+
+// Monday to Friday 09:00-18:00 for B001: accepted unchanged.
+CaseCall CalendarWith(
+    std::function<void(cmv1::UpdateBranchCalendarRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    cmv1::UpdateBranchCalendarRequest req;
+    req.set_request_id("bad-input-cmp-calendar");
+    cmv1::BranchCalendar* c = req.mutable_calendar();
+    c->set_branch_id("B001");
+    c->set_time_zone("Asia/Shanghai");
+    for (int day = 1; day <= 5; ++day) {
+      cmv1::OpeningHours* h = c->add_weekly_hours();
+      h->set_day_of_week(day);
+      h->set_open_minute(540);
+      h->set_close_minute(1080);
+    }
+    mutate(req);
+    return CallComplaints(t, &ComplaintStub::UpdateBranchCalendar, token, req);
+  };
+}
+
+std::vector<BadInputCase> ComplaintCases() {
+  using grpc::StatusCode;
+  constexpr char kMissing[] = "cmp_01ARZ3NDEKTSV4RRFFQ69G5FAV";
+  constexpr char kSql[] = "x' OR '1'='1";
+  const std::string k201(201, 's');
+  const std::string k2001(2001, 'n');
+  const std::string k5001(5001, 'd');
+  return {
+      // CreateComplaint.
+      {"complaint: missing request_id",
+       CreateComplaintWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"complaint: request_id with spaces",
+       CreateComplaintWith([](auto& r) { r.set_request_id("has spaces in it"); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"complaint: no customer",
+       CreateComplaintWith([](auto& r) { r.mutable_complaint()->clear_customer_id(); }),
+       StatusCode::INVALID_ARGUMENT, "complaint.customer_id"},
+      {"complaint: SQL in customer id", CreateComplaintWith([=](auto& r) {
+         r.mutable_complaint()->set_customer_id(kSql);
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.customer_id"},
+      {"complaint: no branch",
+       CreateComplaintWith([](auto& r) { r.mutable_complaint()->clear_branch_id(); }),
+       StatusCode::INVALID_ARGUMENT, "complaint.branch_id"},
+      {"complaint: SQL in branch id", CreateComplaintWith([](auto& r) {
+         r.mutable_complaint()->set_branch_id("B1'; DROP TABLE complaints");
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.branch_id"},
+      {"complaint: SQL in order id", CreateComplaintWith([=](auto& r) {
+         r.mutable_complaint()->set_order_id(kSql);
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.order_id"},
+      {"complaint: unspecified channel", CreateComplaintWith([](auto& r) {
+         r.mutable_complaint()->set_channel(cmv1::COMPLAINT_CHANNEL_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.channel"},
+      {"complaint: channel 99", CreateComplaintWith([](auto& r) {
+         r.mutable_complaint()->set_channel(
+             static_cast<cmv1::ComplaintChannel>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.channel"},
+      {"complaint: unspecified category", CreateComplaintWith([](auto& r) {
+         r.mutable_complaint()->set_category(
+             cmv1::COMPLAINT_CATEGORY_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.category"},
+      {"complaint: category -1", CreateComplaintWith([](auto& r) {
+         r.mutable_complaint()->set_category(
+             static_cast<cmv1::ComplaintCategory>(-1));
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.category"},
+      {"complaint: unspecified severity", CreateComplaintWith([](auto& r) {
+         r.mutable_complaint()->set_severity(
+             cmv1::COMPLAINT_SEVERITY_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.severity"},
+      {"complaint: severity 4", CreateComplaintWith([](auto& r) {
+         r.mutable_complaint()->set_severity(
+             static_cast<cmv1::ComplaintSeverity>(4));
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.severity"},
+      {"complaint: empty subject",
+       CreateComplaintWith([](auto& r) { r.mutable_complaint()->set_subject(""); }),
+       StatusCode::INVALID_ARGUMENT, "complaint.subject"},
+      {"complaint: blank subject", CreateComplaintWith([](auto& r) {
+         r.mutable_complaint()->set_subject("\u3000 \u00a0");
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.subject"},
+      {"complaint: 201-character subject", CreateComplaintWith([=](auto& r) {
+         r.mutable_complaint()->set_subject(k201);
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.subject"},
+      {"complaint: 201 Chinese characters of subject",
+       CreateComplaintWith([](auto& r) {
+         std::string subject;
+         for (int i = 0; i < 201; ++i) subject += "慢";
+         r.mutable_complaint()->set_subject(subject);
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.subject"},
+      {"complaint: two-line subject", CreateComplaintWith([](auto& r) {
+         r.mutable_complaint()->set_subject("快递\n太慢");
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.subject"},
+      {"complaint: empty description", CreateComplaintWith([](auto& r) {
+         r.mutable_complaint()->set_description(" ");
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.description"},
+      {"complaint: 5001-character description",
+       CreateComplaintWith([=](auto& r) {
+         r.mutable_complaint()->set_description(k5001);
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint.description"},
+      {"complaint: every bad field named",
+       [](Target& t) {
+         cmv1::CreateComplaintRequest req = ValidComplaint(t);
+         req.mutable_complaint()->clear_customer_id();
+         req.mutable_complaint()->set_channel(
+             cmv1::COMPLAINT_CHANNEL_UNSPECIFIED);
+         req.mutable_complaint()->set_severity(
+             static_cast<cmv1::ComplaintSeverity>(9));
+         req.mutable_complaint()->set_subject("");
+         req.mutable_complaint()->set_description("");
+         grpc::Status s =
+             CallComplaints(t, &ComplaintStub::CreateComplaint, kAdmin, req);
+         EXPECT_THAT(DetailsOf(s).fields,
+                     ::testing::IsSupersetOf(
+                         {"complaint.customer_id", "complaint.channel",
+                          "complaint.severity", "complaint.subject",
+                          "complaint.description"}));
+         return s;
+       },
+       StatusCode::INVALID_ARGUMENT, "complaint.channel"},
+      {"complaint: invalid UTF-8 on the wire",
+       [](Target& t) {
+         // CreateComplaintRequest{complaint{subject: 0xC3 0x28}}, sent raw
+         // since stubs cannot encode it.
+         std::string response;
+         return RawCall(t.channel,
+                        "/retail.complaints.v1.ComplaintService/CreateComplaint",
+                        std::string("\x0a\x04\x42\x02\xc3\x28", 6), kAdmin,
+                        &response);
+       },
+       StatusCode::INVALID_ARGUMENT, "request"},
+      {"complaint: unknown customer", CreateComplaintWith([](auto& r) {
+         // Found inside the write: a request_id of its own.
+         r.set_request_id("bad-input-cmp-create-nobody");
+         r.mutable_complaint()->set_customer_id("cus_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"complaint: unknown order", CreateComplaintWith([](auto& r) {
+         r.set_request_id("bad-input-cmp-create-noorder");
+         r.mutable_complaint()->set_order_id("ord_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"complaint: walk-in order is not the customer's",
+       [](Target& t) {
+         return CreateComplaintWith([&t](auto& r) {
+           r.set_request_id("bad-input-cmp-create-walkin");
+           r.mutable_complaint()->set_order_id(t.order_id);
+         })(t);
+       },
+       StatusCode::FAILED_PRECONDITION, ""},
+      {"complaint: branch B001 recording for B002",
+       CreateComplaintWith(
+           [](auto& r) { r.mutable_complaint()->set_branch_id("B002"); },
+           kBranch1),
+       StatusCode::PERMISSION_DENIED, ""},
+      {"complaint: auditor may not record", CreateComplaintWith([](auto&) {}, kAuditor),
+       StatusCode::PERMISSION_DENIED, ""},
+      {"complaint: no token", CreateComplaintWith([](auto&) {}, ""),
+       StatusCode::UNAUTHENTICATED, ""},
+      {"deadline already expired: create complaint",
+       ExpiredAt("/retail.complaints.v1.ComplaintService/CreateComplaint",
+                 kAdmin,
+                 [](Target& t) {
+                   auto req = std::make_unique<cmv1::CreateComplaintRequest>(
+                       ValidComplaint(t));
+                   req->set_request_id("bad-input-cmp-create-expired");
+                   return req;
+                 }),
+       StatusCode::DEADLINE_EXCEEDED, ""},
+      // GetComplaint.
+      {"get complaint: empty id",
+       GetComplaintWith([](auto& r) { r.clear_complaint_id(); }),
+       StatusCode::INVALID_ARGUMENT, "complaint_id"},
+      {"get complaint: 65-character id", GetComplaintWith([](auto& r) {
+         r.set_complaint_id(std::string(65, 'c'));
+       }),
+       StatusCode::INVALID_ARGUMENT, "complaint_id"},
+      {"get complaint: SQL in id",
+       GetComplaintWith([=](auto& r) { r.set_complaint_id(kSql); }),
+       StatusCode::INVALID_ARGUMENT, "complaint_id"},
+      {"get complaint: missing",
+       GetComplaintWith([=](auto& r) { r.set_complaint_id(kMissing); }),
+       StatusCode::NOT_FOUND, ""},
+      {"get complaint: another branch's",
+       GetComplaintWith([](auto&) {}, kBranch2), StatusCode::NOT_FOUND, ""},
+      {"get complaint: auditor asks to reveal",
+       GetComplaintWith([](auto& r) { r.set_reveal_pii(true); }, kAuditor),
+       StatusCode::PERMISSION_DENIED, ""},
+      {"get complaint: service token",
+       GetComplaintWith([](auto&) {}, kCrm), StatusCode::PERMISSION_DENIED,
+       ""},
+      // ListComplaints.
+      {"list complaints: page_size -1",
+       ListComplaintsWith([](auto& r) { r.set_page_size(-1); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"list complaints: page_size INT32_MIN",
+       ListComplaintsWith([](auto& r) { r.set_page_size(INT32_MIN); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"list complaints: forged page token", ListComplaintsWith([](auto& r) {
+         r.set_page_token("AQAAAAAAAAAFAAAAAAAAAAAAAAAAAAAAAA");
+       }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list complaints: forged page token by due", ListComplaintsWith([](auto& r) {
+         r.set_order_by(cmv1::COMPLAINT_ORDER_NEXT_DUE);
+         r.set_page_token("AQAAAAAAAAAFAAAAAAAAAAAAAAAAAAAAAA");
+       }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list complaints: status 99", ListComplaintsWith([](auto& r) {
+         r.set_status(static_cast<cmv1::ComplaintStatus>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "status"},
+      {"list complaints: category 99", ListComplaintsWith([](auto& r) {
+         r.set_category(static_cast<cmv1::ComplaintCategory>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "category"},
+      {"list complaints: severity -2", ListComplaintsWith([](auto& r) {
+         r.set_severity(static_cast<cmv1::ComplaintSeverity>(-2));
+       }),
+       StatusCode::INVALID_ARGUMENT, "severity"},
+      {"list complaints: order_by 7", ListComplaintsWith([](auto& r) {
+         r.set_order_by(static_cast<cmv1::ComplaintOrder>(7));
+       }),
+       StatusCode::INVALID_ARGUMENT, "order_by"},
+      {"list complaints: negative escalation level",
+       ListComplaintsWith([](auto& r) { r.set_min_escalation_level(-1); }),
+       StatusCode::INVALID_ARGUMENT, "min_escalation_level"},
+      {"list complaints: due before year 10000",
+       ListComplaintsWith([](auto& r) {
+         r.mutable_due_before()->set_seconds(253402300800LL);
+       }),
+       StatusCode::INVALID_ARGUMENT, "due_before"},
+      {"list complaints: due before with negative nanos",
+       ListComplaintsWith([](auto& r) {
+         r.mutable_due_before()->set_nanos(-1);
+       }),
+       StatusCode::INVALID_ARGUMENT, "due_before"},
+      {"list complaints: SQL in branch id",
+       ListComplaintsWith([](auto& r) { r.set_branch_id("B001' OR '1'='1"); }),
+       StatusCode::INVALID_ARGUMENT, "branch_id"},
+      {"list complaints: SQL in owner id",
+       ListComplaintsWith([](auto& r) { r.set_owner_id("a; DROP TABLE x"); }),
+       StatusCode::INVALID_ARGUMENT, "owner_id"},
+      {"list complaints: auditor asks to reveal",
+       ListComplaintsWith([](auto& r) { r.set_reveal_pii(true); }, kAuditor),
+       StatusCode::PERMISSION_DENIED, ""},
+      // AssignComplaint.
+      {"assign: missing request_id",
+       AssignWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"assign: SQL in complaint id",
+       AssignWith([=](auto& r) { r.set_complaint_id(kSql); }),
+       StatusCode::INVALID_ARGUMENT, "complaint_id"},
+      {"assign: no etag", AssignWith([](auto& r) { r.clear_etag(); }),
+       StatusCode::INVALID_ARGUMENT, "etag"},
+      {"assign: 10 KiB etag",
+       [](Target& t) {
+         grpc::Status s = AssignWith([](auto& r) {
+           r.set_etag(std::string(10 * 1024, 'e'));
+         })(t);
+         // Never echo unbounded input.
+         EXPECT_LT(s.error_message().size(), 300u);
+         return s;
+       },
+       StatusCode::INVALID_ARGUMENT, "etag"},
+      {"assign: SQL in owner id",
+       AssignWith([=](auto& r) { r.set_owner_id(kSql); }),
+       StatusCode::INVALID_ARGUMENT, "owner_id"},
+      {"assign: no owner", AssignWith([](auto& r) { r.clear_owner_id(); }),
+       StatusCode::INVALID_ARGUMENT, "owner_id"},
+      {"assign: blank team", AssignWith([](auto& r) { r.set_team("\u3000"); }),
+       StatusCode::INVALID_ARGUMENT, "team"},
+      {"assign: 65-character team",
+       AssignWith([](auto& r) { r.set_team(std::string(65, 't')); }),
+       StatusCode::INVALID_ARGUMENT, "team"},
+      {"assign: 501-character note",
+       AssignWith([](auto& r) { r.set_note(std::string(501, 'n')); }),
+       StatusCode::INVALID_ARGUMENT, "note"},
+      {"assign: stale etag", AssignWith([](auto& r) {
+         r.set_request_id("bad-input-cmp-assign-stale");
+         r.set_etag("r999");
+       }),
+       StatusCode::FAILED_PRECONDITION, ""},
+      {"assign: missing complaint", AssignWith([=](auto& r) {
+         r.set_request_id("bad-input-cmp-assign-missing");
+         r.set_complaint_id(kMissing);
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"assign: another branch's complaint", AssignWith([](auto& r) {
+         r.set_request_id("bad-input-cmp-assign-b002");
+       }, kBranch2),
+       StatusCode::NOT_FOUND, ""},
+      {"assign: auditor", AssignWith([](auto&) {}, kAuditor),
+       StatusCode::PERMISSION_DENIED, ""},
+      // RespondToComplaint.
+      {"respond: empty message",
+       RespondWith([](auto& r) { r.set_message(""); }),
+       StatusCode::INVALID_ARGUMENT, "message"},
+      {"respond: 5001-character message",
+       RespondWith([=](auto& r) { r.set_message(k5001); }),
+       StatusCode::INVALID_ARGUMENT, "message"},
+      {"respond: unspecified visibility", RespondWith([](auto& r) {
+         r.set_visibility(cmv1::MESSAGE_VISIBILITY_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "visibility"},
+      {"respond: visibility 9", RespondWith([](auto& r) {
+         r.set_visibility(static_cast<cmv1::MessageVisibility>(9));
+       }),
+       StatusCode::INVALID_ARGUMENT, "visibility"},
+      {"respond: a note cannot wait for the customer",
+       RespondWith([](auto& r) { r.set_wait_for_customer(true); }),
+       StatusCode::INVALID_ARGUMENT, "wait_for_customer"},
+      {"respond: no etag", RespondWith([](auto& r) { r.clear_etag(); }),
+       StatusCode::INVALID_ARGUMENT, "etag"},
+      {"respond: to the customer before anyone owns it",
+       RespondWith([](auto& r) {
+         r.set_request_id("bad-input-cmp-respond-new");
+         r.set_visibility(cmv1::MESSAGE_VISIBILITY_CUSTOMER);
+       }),
+       StatusCode::FAILED_PRECONDITION, ""},
+      // RecordCustomerContact.
+      {"contact: unspecified outcome", ContactWith([](auto& r) {
+         r.set_outcome(cmv1::CONTACT_OUTCOME_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "outcome"},
+      {"contact: outcome 7", ContactWith([](auto& r) {
+         r.set_outcome(static_cast<cmv1::ContactOutcome>(7));
+       }),
+       StatusCode::INVALID_ARGUMENT, "outcome"},
+      {"contact: 5001-character note",
+       ContactWith([=](auto& r) { r.set_note(k5001); }),
+       StatusCode::INVALID_ARGUMENT, "note"},
+      {"contact: missing request_id",
+       ContactWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      // ProposeSolution.
+      {"propose: unspecified remedy", ProposeWith([](auto& r) {
+         r.mutable_solution()->set_remedy(cmv1::REMEDY_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "solution.remedy"},
+      {"propose: remedy 99", ProposeWith([](auto& r) {
+         r.mutable_solution()->set_remedy(static_cast<cmv1::Remedy>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "solution.remedy"},
+      {"propose: empty description", ProposeWith([](auto& r) {
+         r.mutable_solution()->set_description("");
+       }),
+       StatusCode::INVALID_ARGUMENT, "solution.description"},
+      {"propose: 2001-character description", ProposeWith([=](auto& r) {
+         r.mutable_solution()->set_description(k2001);
+       }),
+       StatusCode::INVALID_ARGUMENT, "solution.description"},
+      {"propose: SQL in return id", ProposeWith([=](auto& r) {
+         r.mutable_solution()->set_return_id(kSql);
+       }),
+       StatusCode::INVALID_ARGUMENT, "solution.return_id"},
+      {"propose: on a NEW complaint", ProposeWith([](auto& r) {
+         r.set_request_id("bad-input-cmp-propose-new");
+       }),
+       StatusCode::FAILED_PRECONDITION, ""},
+      // ResolveComplaint.
+      {"resolve: 2001-character note",
+       ResolveWith([=](auto& r) { r.set_note(k2001); }),
+       StatusCode::INVALID_ARGUMENT, "note"},
+      {"resolve: no etag", ResolveWith([](auto& r) { r.clear_etag(); }),
+       StatusCode::INVALID_ARGUMENT, "etag"},
+      {"resolve: empty complaint id",
+       ResolveWith([](auto& r) { r.clear_complaint_id(); }),
+       StatusCode::INVALID_ARGUMENT, "complaint_id"},
+      {"resolve: a NEW complaint", ResolveWith([](auto& r) {
+         r.set_request_id("bad-input-cmp-resolve-new");
+       }),
+       StatusCode::FAILED_PRECONDITION, ""},
+      // CloseComplaint.
+      {"close: unspecified confirmation", CloseWith([](auto& r) {
+         r.set_confirmation(cmv1::CONFIRMATION_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "confirmation"},
+      {"close: confirmation 9", CloseWith([](auto& r) {
+         r.set_confirmation(static_cast<cmv1::Confirmation>(9));
+       }),
+       StatusCode::INVALID_ARGUMENT, "confirmation"},
+      {"close: score 6",
+       CloseWith([](auto& r) { r.set_satisfaction_score(6); }),
+       StatusCode::INVALID_ARGUMENT, "satisfaction_score"},
+      {"close: score -1",
+       CloseWith([](auto& r) { r.set_satisfaction_score(-1); }),
+       StatusCode::INVALID_ARGUMENT, "satisfaction_score"},
+      {"close: a score from an unreachable customer", CloseWith([](auto& r) {
+         r.set_confirmation(cmv1::CONFIRMATION_UNREACHABLE);
+       }),
+       StatusCode::INVALID_ARGUMENT, "satisfaction_score"},
+      {"close: 2001-character note",
+       CloseWith([=](auto& r) { r.set_note(k2001); }),
+       StatusCode::INVALID_ARGUMENT, "note"},
+      {"close: a NEW complaint", CloseWith([](auto& r) {
+         r.set_request_id("bad-input-cmp-close-new");
+       }),
+       StatusCode::FAILED_PRECONDITION, ""},
+      // ReopenComplaint.
+      {"reopen: no reason", ReopenWith([](auto& r) { r.set_reason(""); }),
+       StatusCode::INVALID_ARGUMENT, "reason"},
+      {"reopen: 2001-character reason",
+       ReopenWith([=](auto& r) { r.set_reason(k2001); }),
+       StatusCode::INVALID_ARGUMENT, "reason"},
+      {"reopen: a NEW complaint", ReopenWith([](auto& r) {
+         r.set_request_id("bad-input-cmp-reopen-new");
+       }),
+       StatusCode::FAILED_PRECONDITION, ""},
+      // EscalateComplaint.
+      {"escalate: no reason", EscalateWith([](auto& r) { r.set_reason(" "); }),
+       StatusCode::INVALID_ARGUMENT, "reason"},
+      {"escalate: 2001-character reason",
+       EscalateWith([=](auto& r) { r.set_reason(k2001); }),
+       StatusCode::INVALID_ARGUMENT, "reason"},
+      {"escalate: stale etag", EscalateWith([](auto& r) {
+         r.set_request_id("bad-input-cmp-escalate-stale");
+         r.set_etag("r0");
+       }),
+       StatusCode::FAILED_PRECONDITION, ""},
+      {"escalate: another branch's complaint", EscalateWith([](auto& r) {
+         r.set_request_id("bad-input-cmp-escalate-b002");
+       }, kBranch2),
+       StatusCode::NOT_FOUND, ""},
+      {"escalate: auditor", EscalateWith([](auto&) {}, kAuditor),
+       StatusCode::PERMISSION_DENIED, ""},
+      // ListComplaintHistory.
+      {"history: empty complaint id",
+       HistoryWith([](auto& r) { r.clear_complaint_id(); }),
+       StatusCode::INVALID_ARGUMENT, "complaint_id"},
+      {"history: page_size -1",
+       HistoryWith([](auto& r) { r.set_page_size(-1); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"history: forged page token", HistoryWith([](auto& r) {
+         r.set_page_token("AQAAAAAAAAAFAAAAAAAAAAAAAAAAAAAAAA");
+       }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"history: missing complaint",
+       HistoryWith([=](auto& r) { r.set_complaint_id(kMissing); }),
+       StatusCode::NOT_FOUND, ""},
+      {"history: another branch's complaint",
+       HistoryWith([](auto&) {}, kBranch2), StatusCode::NOT_FOUND, ""},
+      // GetComplaintStats.
+      {"stats: no start", StatsWith([](auto& r) { r.clear_start_time(); }),
+       StatusCode::INVALID_ARGUMENT, "start_time"},
+      {"stats: no end", StatsWith([](auto& r) { r.clear_end_time(); }),
+       StatusCode::INVALID_ARGUMENT, "end_time"},
+      {"stats: end before start", StatsWith([](auto& r) {
+         r.mutable_end_time()->set_seconds(r.start_time().seconds() - 1);
+       }),
+       StatusCode::INVALID_ARGUMENT, "end_time"},
+      {"stats: 367 days", StatsWith([](auto& r) {
+         r.mutable_end_time()->set_seconds(r.start_time().seconds() +
+                                           367 * 86400);
+       }),
+       StatusCode::INVALID_ARGUMENT, "end_time"},
+      {"stats: start in year 10000", StatsWith([](auto& r) {
+         r.mutable_start_time()->set_seconds(253402300800LL);
+       }),
+       StatusCode::INVALID_ARGUMENT, "start_time"},
+      {"stats: top_problems 51",
+       StatsWith([](auto& r) { r.set_top_problems(51); }),
+       StatusCode::INVALID_ARGUMENT, "top_problems"},
+      {"stats: top_problems -1",
+       StatsWith([](auto& r) { r.set_top_problems(-1); }),
+       StatusCode::INVALID_ARGUMENT, "top_problems"},
+      {"stats: SQL in branch id",
+       StatsWith([](auto& r) { r.set_branch_id("B001' OR '1'='1"); }),
+       StatusCode::INVALID_ARGUMENT, "branch_id"},
+      {"stats: a branch asking for another",
+       StatsWith([](auto& r) { r.set_branch_id("B002"); }, kBranch1),
+       StatusCode::PERMISSION_DENIED, ""},
+      // GetSlaPolicy.
+      {"policy: service token",
+       [](Target& t) {
+         return CallComplaints(t, &ComplaintStub::GetSlaPolicy, kCrm,
+                               cmv1::GetSlaPolicyRequest());
+       },
+       StatusCode::PERMISSION_DENIED, ""},
+      {"policy: no token",
+       [](Target& t) {
+         return CallComplaints(t, &ComplaintStub::GetSlaPolicy, "",
+                               cmv1::GetSlaPolicyRequest());
+       },
+       StatusCode::UNAUTHENTICATED, ""},
+      // UpdateSlaPolicy.
+      {"update policy: missing request_id",
+       UpdatePolicyWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"update policy: no etag",
+       UpdatePolicyWith([](auto& r) { r.mutable_policy()->clear_etag(); }),
+       StatusCode::INVALID_ARGUMENT, "policy.etag"},
+      {"update policy: a severity missing", UpdatePolicyWith([](auto& r) {
+         r.mutable_policy()->mutable_targets()->RemoveLast();
+       }),
+       StatusCode::INVALID_ARGUMENT, "policy.targets"},
+      {"update policy: a severity twice", UpdatePolicyWith([](auto& r) {
+         r.mutable_policy()->mutable_targets(1)->set_severity(
+             cmv1::COMPLAINT_SEVERITY_MINOR);
+       }),
+       StatusCode::INVALID_ARGUMENT, "policy.targets[1].severity"},
+      {"update policy: unspecified severity", UpdatePolicyWith([](auto& r) {
+         r.mutable_policy()->mutable_targets(0)->set_severity(
+             cmv1::COMPLAINT_SEVERITY_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "policy.targets[0].severity"},
+      {"update policy: zero target", UpdatePolicyWith([](auto& r) {
+         r.mutable_policy()
+             ->mutable_targets(0)
+             ->mutable_first_response()
+             ->clear_duration();
+       }),
+       StatusCode::INVALID_ARGUMENT, "policy.targets[0].first_response.duration"},
+      {"update policy: 91-day target", UpdatePolicyWith([](auto& r) {
+         r.mutable_policy()
+             ->mutable_targets(2)
+             ->mutable_closure()
+             ->mutable_duration()
+             ->set_seconds(91 * 86400);
+       }),
+       StatusCode::INVALID_ARGUMENT, "policy.targets[2].closure.duration"},
+      {"update policy: negative target", UpdatePolicyWith([](auto& r) {
+         r.mutable_policy()
+             ->mutable_targets(1)
+             ->mutable_solution()
+             ->mutable_duration()
+             ->set_seconds(-3600);
+       }),
+       StatusCode::INVALID_ARGUMENT, "policy.targets[1].solution.duration"},
+      {"update policy: INT64_MAX seconds", UpdatePolicyWith([](auto& r) {
+         r.mutable_policy()
+             ->mutable_targets(1)
+             ->mutable_solution()
+             ->mutable_duration()
+             ->set_seconds(INT64_MAX);
+       }),
+       StatusCode::INVALID_ARGUMENT, "policy.targets[1].solution.duration"},
+      {"update policy: near breach at 0%", UpdatePolicyWith([](auto& r) {
+         r.mutable_policy()->set_near_breach_percent(0);
+       }),
+       StatusCode::INVALID_ARGUMENT, "policy.near_breach_percent"},
+      {"update policy: near breach at 100%", UpdatePolicyWith([](auto& r) {
+         r.mutable_policy()->set_near_breach_percent(100);
+       }),
+       StatusCode::INVALID_ARGUMENT, "policy.near_breach_percent"},
+      {"update policy: 21 attempts", UpdatePolicyWith([](auto& r) {
+         r.mutable_policy()->set_unreachable_attempts(21);
+       }),
+       StatusCode::INVALID_ARGUMENT, "policy.unreachable_attempts"},
+      {"update policy: stale etag", UpdatePolicyWith([](auto& r) {
+         r.set_request_id("bad-input-cmp-policy-stale");
+         r.mutable_policy()->set_etag("v9");
+       }),
+       StatusCode::FAILED_PRECONDITION, ""},
+      {"update policy: agent", UpdatePolicyWith([](auto&) {}, kAgent),
+       StatusCode::PERMISSION_DENIED, ""},
+      {"update policy: branch", UpdatePolicyWith([](auto&) {}, kBranch1),
+       StatusCode::PERMISSION_DENIED, ""},
+      // GetBranchCalendar.
+      {"calendar: empty branch",
+       [](Target& t) {
+         return CallComplaints(t, &ComplaintStub::GetBranchCalendar, kAdmin,
+                               cmv1::GetBranchCalendarRequest());
+       },
+       StatusCode::INVALID_ARGUMENT, "branch_id"},
+      {"calendar: SQL in branch",
+       [](Target& t) {
+         cmv1::GetBranchCalendarRequest req;
+         req.set_branch_id("B001'; DROP TABLE branch_calendars");
+         return CallComplaints(t, &ComplaintStub::GetBranchCalendar, kAdmin,
+                               req);
+       },
+       StatusCode::INVALID_ARGUMENT, "branch_id"},
+      // UpdateBranchCalendar.
+      {"set calendar: missing request_id",
+       CalendarWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"set calendar: SQL in branch", CalendarWith([](auto& r) {
+         r.mutable_calendar()->set_branch_id("B1' OR 1=1 --");
+       }),
+       StatusCode::INVALID_ARGUMENT, "calendar.branch_id"},
+      {"set calendar: unknown time zone", CalendarWith([](auto& r) {
+         r.mutable_calendar()->set_time_zone("Mars/Olympus_Mons");
+       }),
+       StatusCode::INVALID_ARGUMENT, "calendar.time_zone"},
+      {"set calendar: day 8", CalendarWith([](auto& r) {
+         r.mutable_calendar()->mutable_weekly_hours(0)->set_day_of_week(8);
+       }),
+       StatusCode::INVALID_ARGUMENT, "calendar.weekly_hours[0].day_of_week"},
+      {"set calendar: a day twice", CalendarWith([](auto& r) {
+         r.mutable_calendar()->mutable_weekly_hours(4)->set_day_of_week(1);
+       }),
+       StatusCode::INVALID_ARGUMENT, "calendar.weekly_hours[4].day_of_week"},
+      {"set calendar: closing before opening", CalendarWith([](auto& r) {
+         r.mutable_calendar()->mutable_weekly_hours(2)->set_close_minute(60);
+       }),
+       StatusCode::INVALID_ARGUMENT, "calendar.weekly_hours[2].close_minute"},
+      {"set calendar: never open", CalendarWith([](auto& r) {
+         r.mutable_calendar()->clear_weekly_hours();
+       }),
+       StatusCode::INVALID_ARGUMENT, "calendar.weekly_hours"},
+      {"set calendar: 30 February", CalendarWith([](auto& r) {
+         auto* d = r.mutable_calendar()->add_closed_dates();
+         d->set_year(2026);
+         d->set_month(2);
+         d->set_day(30);
+       }),
+       StatusCode::INVALID_ARGUMENT, "calendar.closed_dates[0]"},
+      {"set calendar: B001 setting B002's", CalendarWith([](auto& r) {
+         r.mutable_calendar()->set_branch_id("B002");
+       }, kBranch1),
+       StatusCode::PERMISSION_DENIED, ""},
+      {"set calendar: agent", CalendarWith([](auto&) {}, kAgent),
+       StatusCode::PERMISSION_DENIED, ""},
+  };
+}
+
 std::vector<BadInputCase> Cases() {
   std::vector<BadInputCase> cases = CustomerCases();
   for (BadInputCase& c : OrderCases()) cases.push_back(std::move(c));
+  for (BadInputCase& c : ReturnCases()) cases.push_back(std::move(c));
+  for (BadInputCase& c : ComplaintCases()) cases.push_back(std::move(c));
   return cases;
 }
 
@@ -643,7 +1899,15 @@ class BadInputTest : public ::testing::Test {
         "|| (SELECT COUNT(*) || '/' || total(revision) || '/' || "
         "total(paid_minor) || '/' || total(status) FROM orders) || '/' || "
         "(SELECT COUNT(*) FROM order_payments) || '/' || (SELECT COUNT(*) FROM "
-        "order_refunds) || '/' || (SELECT COUNT(*) FROM settlements)");
+        "order_refunds) || '/' || (SELECT COUNT(*) FROM settlements) || '/' "
+        "|| (SELECT COUNT(*) || '/' || total(revision) || '/' || total(status)"
+        " FROM order_returns) || '/' || (SELECT COUNT(*) || '/' || "
+        "total(revision) || '/' || total(status) || '/' || "
+        "total(escalation_level) FROM complaints) || '/' || (SELECT COUNT(*) "
+        "FROM complaint_history) || '/' || (SELECT COUNT(*) FROM "
+        "complaint_keywords) || '/' || (SELECT COUNT(*) FROM "
+        "complaint_sla_policies) || '/' || (SELECT COUNT(*) FROM "
+        "branch_calendars)");
   }
 
   TestServer server_;
@@ -664,11 +1928,71 @@ TEST_F(BadInputTest, EveryCaseGetsItsCodeAndChangesNothing) {
   ASSERT_TRUE(
       Call(*orders, &OrderStub::CreateOrder, kAdmin, order, &ordered).ok());
   const std::string order_id = ordered.order().order_id();
+  // A paid order and a RECEIVED return of one pair of its socks.
+  order.set_request_id("bad-input-seed-paid-order");
+  ASSERT_TRUE(
+      Call(*orders, &OrderStub::CreateOrder, kAdmin, order, &ordered).ok());
+  const std::string paid_order_id = ordered.order().order_id();
+  ov1::PayOrderRequest pay;
+  pay.set_request_id("bad-input-seed-pay");
+  pay.set_order_id(paid_order_id);
+  pay.mutable_payment()->set_method(ov1::PAYMENT_METHOD_CASH);
+  pay.mutable_payment()->mutable_amount()->set_minor_units(30'000);
+  pay.mutable_payment()->set_outcome(ov1::PAYMENT_OUTCOME_SUCCEEDED);
+  ov1::PayOrderResponse paid;
+  ASSERT_TRUE(Call(*orders, &OrderStub::PayOrder, kAdmin, pay, &paid).ok());
+  ov1::RequestReturnRequest ask;
+  ask.set_request_id("bad-input-seed-return");
+  ask.set_order_id(paid_order_id);
+  ask.set_type(ov1::RETURN_TYPE_RETURN);
+  ov1::ReturnLine* socks = ask.add_lines();
+  socks->set_sku("SOCKS");
+  socks->set_quantity(1);
+  socks->set_reason(ov1::RETURN_REASON_QUALITY_DEFECT);
+  ov1::RequestReturnResponse asked;
+  ASSERT_TRUE(
+      Call(*orders, &OrderStub::RequestReturn, kAdmin, ask, &asked).ok());
+  const std::string return_id = asked.order_return().return_id();
+  ov1::ReviewReturnRequest approve;
+  approve.set_request_id("bad-input-seed-approve");
+  approve.set_return_id(return_id);
+  approve.set_decision(ov1::REVIEW_DECISION_APPROVE);
+  ov1::ReviewReturnResponse approved;
+  ASSERT_TRUE(
+      Call(*orders, &OrderStub::ReviewReturn, kAdmin, approve, &approved).ok());
+  ov1::ReceiveReturnRequest receive;
+  receive.set_request_id("bad-input-seed-receive");
+  receive.set_return_id(return_id);
+  receive.set_condition(ov1::ITEM_CONDITION_DEFECTIVE);
+  ov1::ReceiveReturnResponse received;
+  ASSERT_TRUE(
+      Call(*orders, &OrderStub::ReceiveReturn, kAdmin, receive, &received)
+          .ok());
+
+  // A NEW complaint of the customer in B001.
+  auto complaints = cmv1::ComplaintService::NewStub(server_.Channel());
+  cmv1::CreateComplaintRequest complain;
+  complain.set_request_id("bad-input-seed-complaint");
+  cmv1::Complaint* complaint = complain.mutable_complaint();
+  complaint->set_customer_id(id);
+  complaint->set_branch_id("B001");
+  complaint->set_channel(cmv1::COMPLAINT_CHANNEL_WECHAT);
+  complaint->set_category(cmv1::COMPLAINT_CATEGORY_SERVICE_ATTITUDE);
+  complaint->set_severity(cmv1::COMPLAINT_SEVERITY_SEVERE);
+  complaint->set_subject("店员态度差");
+  complaint->set_description("店员不理人");
+  cmv1::CreateComplaintResponse complained;
+  ASSERT_TRUE(Call(*complaints, &ComplaintStub::CreateComplaint, kAdmin,
+                   complain, &complained)
+                  .ok());
 
   for (const BadInputCase& c : Cases()) {
     SCOPED_TRACE(c.name);
     const std::string before = Fingerprint();
-    Target target{*stub, server_.Channel(), server_, id, *orders, order_id};
+    Target target{*stub,   server_.Channel(), server_,       id,
+                  *orders, order_id,          paid_order_id, return_id};
+    target.complaint_id = complained.complaint().complaint_id();
+    target.complaint_etag = complained.complaint().etag();
     grpc::Status s = c.call(target);
     EXPECT_EQ(s.error_code(), c.want) << s.error_message();
     EXPECT_NE(s.error_code(), grpc::StatusCode::UNKNOWN);
@@ -713,6 +2037,31 @@ TEST_F(BadInputTest, EveryCaseGetsItsCodeAndChangesNothing) {
   // No refused call touched the order.
   EXPECT_EQ(got_order.order().status(), ov1::ORDER_STATUS_PENDING_PAYMENT);
   EXPECT_EQ(got_order.order().payments_size(), 0);
+  // Nor the return, nor the paid order it came from.
+  ov1::GetReturnRequest get_return;
+  get_return.set_return_id(return_id);
+  ov1::GetReturnResponse got_return;
+  ASSERT_TRUE(
+      Call(*orders, &OrderStub::GetReturn, kAdmin, get_return, &got_return)
+          .ok());
+  EXPECT_EQ(got_return.order_return().status(), ov1::RETURN_STATUS_RECEIVED);
+  EXPECT_EQ(got_return.order_return().refunds_size(), 0);
+  get_order.set_order_id(paid_order_id);
+  ASSERT_TRUE(
+      Call(*orders, &OrderStub::GetOrder, kAdmin, get_order, &got_order).ok());
+  EXPECT_EQ(got_order.order().status(), ov1::ORDER_STATUS_PAID);
+  EXPECT_EQ(got_order.order().paid().minor_units(), 30'000);
+  EXPECT_EQ(got_order.order().refunds_size(), 0);
+  // Nor the complaint.
+  cmv1::GetComplaintRequest get_complaint;
+  get_complaint.set_complaint_id(complained.complaint().complaint_id());
+  cmv1::GetComplaintResponse got_complaint;
+  ASSERT_TRUE(Call(*complaints, &ComplaintStub::GetComplaint, kAdmin,
+                   get_complaint, &got_complaint)
+                  .ok());
+  EXPECT_EQ(got_complaint.complaint().etag(), complained.complaint().etag());
+  EXPECT_EQ(got_complaint.complaint().status(), cmv1::COMPLAINT_STATUS_NEW);
+  EXPECT_EQ(got_complaint.complaint().subject(), "店员态度差");
 }
 
 }  // namespace
