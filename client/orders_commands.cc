@@ -483,16 +483,21 @@ void PrintReconciliation(const v1::Reconciliation& r) {
             << ")  amounts in " << currency << "\n\n";
   std::vector<std::vector<std::string>> rows = {
       {"Method 支付方式", "Sales 销售", "Count 笔数", "Refunds 退款",
-       "Count 笔数", "Net 净额"}};
+       "Count 笔数", "Net 净额", "Taken 收款", "Count 笔数",
+       "Drawer 应有"}};
   for (const v1::ReconciliationMethodRow& m : r.methods()) {
     rows.push_back({MethodLabel(m.method()), Amount(m.sales()),
                     absl::StrCat(m.sales_count()), Amount(m.refunds()),
-                    absl::StrCat(m.refund_count()), Amount(m.net())});
+                    absl::StrCat(m.refund_count()), Amount(m.net()),
+                    Amount(m.tendered()), absl::StrCat(m.tendered_count()),
+                    Amount(m.drawer())});
   }
   const v1::ReconciliationTotals& t = r.totals();
   rows.push_back({"Total 合计", Amount(t.sales()),
                   absl::StrCat(t.sales_count()), Amount(t.refunds()),
-                  absl::StrCat(t.refund_count()), Amount(t.net())});
+                  absl::StrCat(t.refund_count()), Amount(t.net()),
+                  Amount(t.tendered()), absl::StrCat(t.tendered_count()),
+                  Amount(t.drawer())});
   // Figures right-aligned (they are ASCII, so bytes are cells).
   for (size_t col = 1; col < rows[0].size(); ++col) {
     size_t width = 0;
@@ -505,12 +510,12 @@ void PrintReconciliation(const v1::Reconciliation& r) {
   std::cout << "\nOrders settled 结算单: " << t.settled_order_count()
             << "   orders refunded 退款订单: " << t.refunded_order_count()
             << "\n";
-  if (t.refund_count() > 0) {
-    std::cout
-        << "Refunds are those made during the day, whatever day the "
-           "order was paid; a partly paid order that was cancelled "
-           "never had a slip, so its refunded tenders are not in Sales.\n";
-  }
+  std::cout << "Sales are the day's settlement slips (revenue); Taken is "
+               "what the till and terminals took during the day on any "
+               "order, and Drawer = Taken - Refunds is what each should "
+               "hold. They differ when an order was paid across midnight "
+               "or cancelled after part payment. Exchange credit is not "
+               "money: its row nets to zero.\n";
   if (r.discrepancies().empty()) {
     std::cout << "\nNo discrepancies 账目相符.\n";
     return;

@@ -845,6 +845,7 @@ void OrderManager::GetDailyReconciliation(
     // Per method: [sales, sales count, refunds, refund count].
     struct Sums {
       int64_t sales = 0, sales_count = 0, refunds = 0, refund_count = 0;
+      int64_t tendered = 0, tendered_count = 0;
     };
     std::map<int, Sums> by_method;
     Sums all;
@@ -856,6 +857,15 @@ void OrderManager::GetDailyReconciliation(
       }
       ++m.sales_count;
       ++all.sales_count;
+    }
+    for (const DayTender& tender : day_records.tenders) {
+      Sums& m = by_method[tender.method];
+      if (!AddMinor(&m.tendered, tender.amount_minor) ||
+          !AddMinor(&all.tendered, tender.amount_minor)) {
+        return overflow;
+      }
+      ++m.tendered_count;
+      ++all.tendered_count;
     }
     absl::flat_hash_set<std::string> refunded_orders;
     for (const DayRefund& refund : day_records.refunds) {
@@ -884,6 +894,11 @@ void OrderManager::GetDailyReconciliation(
       *row->mutable_refunds() = MoneyOf(currency, m.refunds);
       row->set_refund_count(m.refund_count);
       *row->mutable_net() = MoneyOf(currency, net);
+      int64_t drawer = 0;
+      if (__builtin_sub_overflow(m.tendered, m.refunds, &drawer)) return overflow;
+      *row->mutable_tendered() = MoneyOf(currency, m.tendered);
+      row->set_tendered_count(m.tendered_count);
+      *row->mutable_drawer() = MoneyOf(currency, drawer);
     }
     int64_t net = 0;
     if (__builtin_sub_overflow(all.sales, all.refunds, &net)) return overflow;
@@ -897,6 +912,11 @@ void OrderManager::GetDailyReconciliation(
         static_cast<int64_t>(day_records.slips.size()));
     totals->set_refunded_order_count(
         static_cast<int64_t>(refunded_orders.size()));
+    int64_t drawer = 0;
+    if (__builtin_sub_overflow(all.tendered, all.refunds, &drawer)) return overflow;
+    *totals->mutable_tendered() = MoneyOf(currency, all.tendered);
+    totals->set_tendered_count(all.tendered_count);
+    *totals->mutable_drawer() = MoneyOf(currency, drawer);
 
     // A slip whose tenders do not add up to its own total.
     absl::flat_hash_map<std::string, std::string> slip_problems;

@@ -422,6 +422,7 @@ struct Statements {
   std::string list_settlements;
   std::string day_slips;
   std::string day_refunds;
+  std::string day_tenders;
   std::string day_orders;
 };
 
@@ -500,6 +501,14 @@ Statements BuildStatements() {
   s.day_slips =
       "SELECT order_id, total_minor, tenders FROM settlements"
       " WHERE branch_id = ?1 AND business_date = ?2 ORDER BY id";
+  // The till's side: every succeeded tender recorded during the day, by
+  // order_payments_by_time, joined to its order for the branch.
+  s.day_tenders = absl::StrCat(
+      "SELECT p.method, p.amount_minor FROM order_payments p"
+      " CROSS JOIN orders o ON o.id = p.order_row"
+      " WHERE p.create_time_us >= ?1 AND p.create_time_us < ?2"
+      " AND o.branch_id = ?3 AND p.outcome = ",
+      static_cast<int>(v1::PAYMENT_OUTCOME_SUCCEEDED), " ORDER BY p.id");
   s.day_refunds =
       "SELECT o.order_id, r.method, r.amount_minor FROM order_refunds r"
       " JOIN orders o ON o.id = r.order_row"
@@ -843,6 +852,17 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
           }
         }
         out.slips.push_back(std::move(slip));
+      }
+    }
+    {
+      db::Stmt s = conn.Prepare(Sql().day_tenders);
+      s->bind(1, static_cast<int64_t>(q.start_micros));
+      s->bind(2, static_cast<int64_t>(q.end_micros));
+      s->bind(3, q.branch_id);
+      while (s->executeStep()) {
+        out.tenders.push_back(
+            {static_cast<v1::PaymentMethod>(s->getColumn(0).getInt()),
+             s->getColumn(1).getInt64()});
       }
     }
     {

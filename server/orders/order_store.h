@@ -140,8 +140,14 @@ struct DayOrder {
   int64_t refunded_minor = 0;   // sum of its refunds, ever
   std::optional<int64_t> slip_total_minor;  // its slip's total, if any
 };
+// A succeeded tender recorded during the day (any order of the branch).
+struct DayTender {
+  v1::PaymentMethod method = v1::PAYMENT_METHOD_UNSPECIFIED;
+  int64_t amount_minor = 0;
+};
 struct DayRecords {
   std::vector<DaySale> sales;
+  std::vector<DayTender> tenders;
   std::vector<DaySlip> slips;
   std::vector<DayRefund> refunds;
   std::vector<DayOrder> orders;  // oldest first

@@ -632,7 +632,9 @@ expect_eq "B002 lists none of B001's returns" 0 "$(json_len order_returns <<<"$o
 
 step "settlements: reconcile shows the refunds and the exchange credit"
 b001 settlements reconcile --branch B001 --date "$today" >"$tmp/out"
-grep -Eq "^Exchange credit 换货抵扣  +99.00  +1  +99.00  +1  +0.00$" "$tmp/out" ||
+# Exchange credit: a sale on the new order's slip and a refund on the
+# original, taken and given back the same day, so its drawer is 0.00.
+grep -Eq "^Exchange credit 换货抵扣  +99.00  +1  +99.00  +1  +0.00  +99.00  +1  +0.00$" "$tmp/out" ||
   fail "no exchange credit row: $(cat "$tmp/out")"
 out=$(b001 -o json settlements reconcile --branch B001 --date "$today")
 # Cash: sales 197.00 + 217.00 + 10.00; refunds 20.00 (cancel) + 99.00 + 19.00.
@@ -642,6 +644,12 @@ expect_eq "cash refunds" 13800 \
   "$(json_get reconciliation.methods.0.refunds.minor_units <<<"$out")"
 expect_eq "cash refund count" 3 \
   "$(json_get reconciliation.methods.0.refund_count <<<"$out")"
+# The till: cash taken 197.00 + 20.00 (the cancelled order's) + 217.00 +
+# 10.00 = 444.00; the drawer holds that less 138.00 given back.
+expect_eq "cash taken" 44400 \
+  "$(json_get reconciliation.methods.0.tendered.minor_units <<<"$out")"
+expect_eq "cash drawer" 30600 \
+  "$(json_get reconciliation.methods.0.drawer.minor_units <<<"$out")"
 expect_eq "second method" PAYMENT_METHOD_POINTS \
   "$(json_get reconciliation.methods.1.method <<<"$out")"
 expect_eq "points refunds" 100 \

@@ -39,6 +39,7 @@ const int64_t kMidnight = absl::ToUnixMicros(absl::FromCivil(
 
 struct Figures {
   int64_t sales = 0, sales_count = 0, refunds = 0, refund_count = 0;
+  int64_t tendered = 0, tendered_count = 0;  // the till's side
 };
 // What the test expects of one (branch, day), computed from responses.
 struct DayBook {
@@ -127,6 +128,9 @@ class OrdersReconciliationTest : public ::testing::Test {
         Call(*orders_, &OrderService::Stub::PayOrder, kAdmin, req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     if (resp.has_settlement()) slips_.push_back(resp.settlement());
+    if (resp.payment().outcome() == v1::PAYMENT_OUTCOME_SUCCEEDED) {
+      tenders_.push_back({resp.order().branch_id(), resp.payment()});
+    }
     return resp;
   }
 
@@ -196,6 +200,17 @@ class OrdersReconciliationTest : public ::testing::Test {
       f.refunds += seen.refund.amount().minor_units();
       f.refund_count += 1;
     }
+    // The till's side: every succeeded tender by the Shanghai day it was
+    // recorded, settled or not.
+    for (const TenderSeen& seen : tenders_) {
+      const absl::CivilDay day = absl::ToCivilDay(
+          absl::FromUnixMicros(
+              TimeUtil::TimestampToMicroseconds(seen.payment.create_time())),
+          shanghai_);
+      Figures& f = books[{seen.branch, day}].methods[seen.payment.method()];
+      f.tendered += seen.payment.amount().minor_units();
+      f.tendered_count += 1;
+    }
     return books;
   }
 
@@ -216,6 +231,11 @@ class OrdersReconciliationTest : public ::testing::Test {
       EXPECT_EQ(row.refunds().minor_units(), f.refunds);
       EXPECT_EQ(row.refund_count(), f.refund_count);
       EXPECT_EQ(row.net().minor_units(), f.sales - f.refunds);
+      EXPECT_EQ(row.tendered().minor_units(), f.tendered);
+      EXPECT_EQ(row.tendered_count(), f.tendered_count);
+      EXPECT_EQ(row.drawer().minor_units(), f.tendered - f.refunds);
+      all.tendered += f.tendered;
+      all.tendered_count += f.tendered_count;
       all.sales += f.sales;
       all.sales_count += f.sales_count;
       all.refunds += f.refunds;
@@ -226,6 +246,9 @@ class OrdersReconciliationTest : public ::testing::Test {
     EXPECT_EQ(r.totals().refunds().minor_units(), all.refunds);
     EXPECT_EQ(r.totals().refund_count(), all.refund_count);
     EXPECT_EQ(r.totals().net().minor_units(), all.sales - all.refunds);
+    EXPECT_EQ(r.totals().tendered().minor_units(), all.tendered);
+    EXPECT_EQ(r.totals().tendered_count(), all.tendered_count);
+    EXPECT_EQ(r.totals().drawer().minor_units(), all.tendered - all.refunds);
     EXPECT_EQ(r.totals().settled_order_count(),
               static_cast<int64_t>(book.settled_orders.size()));
     EXPECT_EQ(r.totals().refunded_order_count(),
@@ -247,6 +270,11 @@ class OrdersReconciliationTest : public ::testing::Test {
   std::unique_ptr<CustomerService::Stub> customers_;
   std::vector<v1::Settlement> slips_;
   std::vector<RefundSeen> refunds_;
+  struct TenderSeen {
+    std::string branch;
+    v1::Payment payment;
+  };
+  std::vector<TenderSeen> tenders_;
   int counter_ = 0;
 };
 
