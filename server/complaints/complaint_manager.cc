@@ -164,12 +164,16 @@ void Refresh(const BusinessCalendar& cal, int near_percent,
   }
 }
 
-// What a caller sees of the customer in a complaint (personal data).
-enum class PiiView { kFull, kMasked };
+// What a caller sees of the customer in a complaint (personal data), as in
+// the customer service: admin, a branch (its own) and an agent that set
+// reveal_pii (audited) everything; an agent the name with the phone
+// masked; service and auditor both masked.
+enum class PiiView { kFull, kAgent, kMasked };
 
 absl::StatusOr<PiiView> ViewFor(const Principal& p, bool reveal) {
   ASSIGN_OR_RETURN(const bool visible, PiiVisible(p, reveal));
-  return visible ? PiiView::kFull : PiiView::kMasked;
+  if (visible) return PiiView::kFull;
+  return p.role == Role::kAgent ? PiiView::kAgent : PiiView::kMasked;
 }
 PiiView DefaultViewFor(const Principal& p) {
   return ViewFor(p, false).value_or(PiiView::kMasked);
@@ -195,10 +199,13 @@ void FillView(const BusinessCalendar& cal, int64_t now_us,
   if (pii == PiiView::kFull) {
     out->set_customer_name(contact.display_name);
     out->set_customer_phone(contact.phone);
-  } else {
-    if (!contact.display_name.empty())
-      out->set_customer_name(MaskName(contact.display_name));
-    if (!contact.phone.empty()) out->set_customer_phone(MaskPhone(contact.phone));
+    return;
+  }
+  if (!contact.phone.empty()) out->set_customer_phone(MaskPhone(contact.phone));
+  if (pii == PiiView::kAgent) {
+    out->set_customer_name(contact.display_name);
+  } else if (!contact.display_name.empty()) {
+    out->set_customer_name(MaskName(contact.display_name));
   }
 }
 

@@ -19,20 +19,24 @@ class CustomerDirectory {
  public:
   virtual ~CustomerDirectory() = default;
 
-  // Adds one purchase to a customer's aggregates and recomputes the tier,
-  // inside the caller's write transaction (ctx.conn). It runs on the
+  // Adds a purchase of `amount_minor` to a customer's aggregates (and one
+  // to the order count when `new_order`: an exchange's new order continues
+  // the purchase it came from and does not count again) and recomputes the
+  // tier, inside the caller's write transaction (ctx.conn). It runs on the
   // order's authority: the caller's branch scope does not apply (a member
   // buys in any branch), and an erased customer's anonymised aggregates are
   // updated too. NOT_FOUND if the customer does not exist.
   virtual absl::Status RecordPurchase(db::MutationContext& ctx,
                                       const std::string& customer_id,
                                       int64_t amount_minor,
-                                      int64_t purchase_micros) = 0;
+                                      int64_t purchase_micros,
+                                      bool new_order = true) = 0;
 
   // The counterpart of RecordPurchase when goods come back: takes
   // `amount_minor` off the customer's total spend (never below zero), and
   // one off the order count when `order_fully_returned` (the purchase no
-  // longer counts), then recomputes the tier. Same authority and
+  // longer counts; not when the last goods went out as an exchange, whose
+  // new order continues it), then recomputes the tier. Same authority and
   // transaction rules as RecordPurchase.
   virtual absl::Status RecordReturn(db::MutationContext& ctx,
                                     const std::string& customer_id,

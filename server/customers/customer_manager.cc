@@ -806,7 +806,8 @@ absl::StatusOr<int> CustomerManager::SweepLapsedTiers(int limit) {
 absl::Status CustomerManager::RecordPurchase(db::MutationContext& ctx,
                                              const std::string& customer_id,
                                              int64_t amount_minor,
-                                             int64_t purchase_micros) {
+                                             int64_t purchase_micros,
+                                             bool new_order) {
   // The order's authority: no branch scope, and an erased customer's
   // anonymised aggregates still count the purchase.
   ASSIGN_OR_RETURN(StoredCustomer sc,
@@ -814,7 +815,7 @@ absl::Status CustomerManager::RecordPurchase(db::MutationContext& ctx,
   v1::Customer& c = sc.customer;
   c.mutable_total_spend()->set_minor_units(c.total_spend().minor_units() +
                                            amount_minor);
-  c.set_order_count(c.order_count() + 1);
+  if (new_order) c.set_order_count(c.order_count() + 1);
   if (!c.has_last_purchase_time() ||
       TimeUtil::TimestampToMicroseconds(c.last_purchase_time()) <
           purchase_micros) {

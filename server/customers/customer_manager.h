@@ -73,7 +73,8 @@ class CustomerManager final : public CustomerDirectory {
   absl::Status RecordPurchase(db::MutationContext& ctx,
                               const std::string& customer_id,
                               int64_t amount_minor,
-                              int64_t purchase_micros) override;
+                              int64_t purchase_micros,
+                              bool new_order = true) override;
   absl::Status CheckCustomerActive(db::Connection& conn,
                                    const std::string& customer_id) override;
   absl::StatusOr<int64_t> ChangePoints(db::MutationContext& ctx,

@@ -180,8 +180,12 @@ absl::StatusOr<v1::Settlement> SettleOrder(
                           .status());
     }
     o.set_points_earned(earned);
+    // An exchange's order continues the purchase it came from: its value
+    // counts (the original's came off when the goods came back), the
+    // purchase does not count twice.
     RETURN_IF_ERROR(customers->RecordPurchase(
-        ctx, o.customer_id(), o.total().minor_units(), ctx.now_micros));
+        ctx, o.customer_id(), o.total().minor_units(), ctx.now_micros,
+        /*new_order=*/o.exchange_return_id().empty()));
   }
   st.set_settlement_id(NewId("stl", ctx.now_micros));
   st.set_order_id(id);

@@ -750,8 +750,10 @@ void OrderManager::CompleteReturn(CallMeta call,
         }
         const bool everything = EverythingBack(o, others, r);
         if (has_customer) {
-          RETURN_IF_ERROR(
-              customers_->RecordReturn(ctx, customer, worth, everything));
+          // The purchase stops counting when its goods all came back for
+          // money; an exchange's new order carries it on.
+          RETURN_IF_ERROR(customers_->RecordReturn(ctx, customer, worth,
+                                                   everything && !exchange));
         }
         for (const v1::Refund& f : refunds) *o.add_refunds() = f;
         o.mutable_paid()->set_minor_units(o.paid().minor_units() - worth);
