@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "common/logging.h"
 
@@ -36,10 +37,16 @@ bool MaintenanceScheduler::Stopping() const {
 
 int MaintenanceScheduler::RunDue() {
   int slices = 0;
+  // One whole sweep per task per call at most: a task whose interval is
+  // zero (tests) or shorter than its sweep is due again the moment it
+  // finishes, and would otherwise keep this call from ever returning.
+  std::vector<bool> finished(entries_.size(), false);
   for (bool ran = true; ran && !Stopping();) {
     ran = false;
-    for (Entry& e : entries_) {
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      Entry& e = entries_[i];
       if (Stopping()) break;
+      if (finished[i]) continue;
       const int64_t now = clock_.NowMicros();
       if (!e.in_sweep && now < e.next_due_us) continue;
       ran = true;
@@ -53,6 +60,7 @@ int MaintenanceScheduler::RunDue() {
       if (!e.in_sweep) {
         e.next_due_us =
             clock_.NowMicros() + absl::ToInt64Microseconds(e.task.interval);
+        finished[i] = true;
       }
     }
   }

@@ -156,9 +156,10 @@ void Refresh(const BusinessCalendar& cal, int near_percent,
     if (std::optional<int64_t> at = NextSweepUs(cal, near_percent, c)) {
       sc.next_sweep_us = std::min(sc.next_sweep_us.value_or(INT64_MAX), *at);
     }
-    // A stopped or paused clock's `used` is final or frozen: past its
-    // target it has breached, whether or not the sweep saw it run late.
-    if (c.breach_marked || (!c.running() && c.used_us > c.target_us)) {
+    // A stopped or paused clock is final or frozen: if it was late, it has
+    // breached, whether or not the sweep saw it run late.
+    if (c.breach_marked ||
+        (!c.running() && Breached(cal, /*now_us=*/0, c))) {
       sc.breached = true;
     }
   }
@@ -168,11 +169,11 @@ void Refresh(const BusinessCalendar& cal, int near_percent,
 // the customer service: admin, a branch (its own) and an agent that set
 // reveal_pii (audited) everything; an agent the name with the phone
 // masked; service and auditor both masked.
-enum class PiiView { kFull, kAgent, kMasked };
+enum class PiiView { kFull, kBranch, kAgent, kMasked };
 
 absl::StatusOr<PiiView> ViewFor(const Principal& p, bool reveal) {
   ASSIGN_OR_RETURN(const bool visible, PiiVisible(p, reveal));
-  if (visible) return PiiView::kFull;
+  if (visible) return p.role == Role::kBranch ? PiiView::kBranch : PiiView::kFull;
   return p.role == Role::kAgent ? PiiView::kAgent : PiiView::kMasked;
 }
 PiiView DefaultViewFor(const Principal& p) {
@@ -185,6 +186,13 @@ void FillView(const BusinessCalendar& cal, int64_t now_us,
               const StoredComplaint& sc,
               const customers::CustomerDirectory::Contact& contact,
               PiiView pii, v1::Complaint* out) {
+  // A branch sees its own members whole, and a member of another branch
+  // (who complained here) as an agent does: name, phone masked. The
+  // customer service shows another branch's member to a store not at all.
+  if (pii == PiiView::kBranch) {
+    pii = contact.branch_id == sc.c.branch_id() ? PiiView::kFull
+                                                : PiiView::kAgent;
+  }
   *out = sc.c;
   out->clear_clocks();
   bool breached = sc.breached;
@@ -961,7 +969,7 @@ absl::StatusOr<bool> ComplaintManager::SweepSlice() {
                     .set_clock(c.kind);
                 event = "NEAR_BREACH";
               }
-              if (!c.breach_marked && used > c.target_us) {
+              if (!c.breach_marked && Breached(w.cal, ctx.now_micros, c)) {
                 c.breach_marked = true;
                 sc.c.set_escalation_level(sc.c.escalation_level() + 1);
                 w.Add(v1::HISTORY_KIND_BREACHED, sc.c.status())

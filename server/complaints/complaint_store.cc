@@ -701,10 +701,13 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
     }
     {
       db::Stmt s = conn.Prepare(
-          "SELECT category, keyword, topic, COUNT(*) AS n"
+          // A keyword counts once per complaint whatever topic it was
+          // found under there; the topic shown is one it belongs to (a
+          // named topic before none).
+          "SELECT category, keyword, MAX(topic), COUNT(*) AS n"
           " FROM complaint_keywords WHERE create_time_us >= ?1"
           " AND create_time_us < ?2 AND (?3 = '' OR branch_id = ?3)"
-          " GROUP BY category, keyword, topic"
+          " GROUP BY category, keyword"
           " ORDER BY n DESC, category, keyword LIMIT ?4");
       bind(s);
       s->bind(4, q.top);

@@ -84,7 +84,11 @@ bool StopClock(const BusinessCalendar& cal, int64_t now_us, ClockRow& c) {
 }
 
 bool Breached(const BusinessCalendar& cal, int64_t now_us, const ClockRow& c) {
-  return UsedUs(cal, now_us, c) > c.target_us;
+  if (c.stop_us) return *c.stop_us > c.due_us || c.used_us > c.target_us;
+  if (c.paused_since_us) {
+    return *c.paused_since_us > c.due_us || c.used_us > c.target_us;
+  }
+  return now_us > c.due_us;
 }
 
 int64_t NearBreachUsedUs(int near_percent, const ClockRow& c) {
@@ -100,13 +104,8 @@ std::optional<int64_t> NextSweepUs(const BusinessCalendar& cal,
     return DueFrom(cal, c.business_hours, c.segment_start_us,
                    near_at - c.used_us);
   }
-  // Breached means strictly past the target: the first instant with one
-  // microsecond more than the target used (for business hours, that
-  // microsecond may only come when the branch opens again).
-  if (!c.breach_marked) {
-    return DueFrom(cal, c.business_hours, c.segment_start_us,
-                   c.target_us - c.used_us + 1);
-  }
+  // Breached is strictly past the due instant (see Breached).
+  if (!c.breach_marked) return c.due_us == INT64_MAX ? c.due_us : c.due_us + 1;
   return std::nullopt;
 }
 
@@ -117,7 +116,7 @@ v1::SlaClock ClockView(const BusinessCalendar& cal, int64_t now_us,
   v.set_business_hours(c.business_hours);
   *v.mutable_target() = TimeUtil::MicrosecondsToDuration(c.target_us);
   const int64_t used = UsedUs(cal, now_us, c);
-  const bool breached = used > c.target_us;
+  const bool breached = Breached(cal, now_us, c);
   int64_t paused = c.paused_us;
   if (c.paused_since_us) paused += std::max<int64_t>(0, now_us - *c.paused_since_us);
   *v.mutable_paused() = TimeUtil::MicrosecondsToDuration(paused);
@@ -135,8 +134,17 @@ v1::SlaClock ClockView(const BusinessCalendar& cal, int64_t now_us,
     v.set_state(breached ? v1::CLOCK_STATE_BREACHED : v1::CLOCK_STATE_RUNNING);
     *v.mutable_due_time() = Ts(c.due_us);
   }
-  *v.mutable_remaining() =
-      TimeUtil::MicrosecondsToDuration(c.target_us - used);
+  // Time left in the clock's kind of time; once late, how late in
+  // wall-clock time (a business-hours clock due at closing is overdue by
+  // the hours since, even while closed).
+  int64_t remaining = c.target_us - used;
+  if (breached && c.due_us != INT64_MAX) {
+    const int64_t at = c.stop_us ? *c.stop_us
+                       : c.paused_since_us ? *c.paused_since_us
+                                           : now_us;
+    remaining = std::min<int64_t>(remaining, c.due_us - at);
+  }
+  *v.mutable_remaining() = TimeUtil::MicrosecondsToDuration(remaining);
   return v;
 }
 

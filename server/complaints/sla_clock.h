@@ -47,7 +47,11 @@ bool StopClock(const BusinessCalendar& cal, int64_t now_us, ClockRow& c);
 // The clock's time counted so far, as of `now` (for a stopped clock: at its
 // stop).
 int64_t UsedUs(const BusinessCalendar& cal, int64_t now_us, const ClockRow& c);
-// Whether it has breached by `now`: used more than its target.
+// Whether it has breached by `now`: a running clock once `now` is past its
+// due instant (for business hours too: a clock due at closing time is late
+// from then, though no more open time passes until the branch opens); a
+// stopped one if it stopped after its due instant; a paused one if it was
+// paused after it, or used more than its target.
 bool Breached(const BusinessCalendar& cal, int64_t now_us, const ClockRow& c);
 
 // The time a clock has used when it is near breach: `near_percent` of its

