@@ -1356,9 +1356,11 @@ void CheckPolicy(ViolationCollector& v, const v1::SlaPolicy& in,
           {"solution", &t.solution()},
           {"closure", &t.closure()}}) {
       const google::protobuf::Duration& d = target->duration();
-      const int64_t us = d.seconds() * 1'000'000 + d.nanos() / 1000;
-      if (d.seconds() < 0 || d.nanos() < 0 || d.nanos() > 999'999'999 ||
-          us <= 0 || d.seconds() > absl::ToInt64Seconds(kMaxTarget)) {
+      // Range first: seconds × 10^6 of a hostile value would overflow.
+      const bool in_range = d.seconds() >= 0 &&
+                            d.seconds() <= absl::ToInt64Seconds(kMaxTarget) &&
+                            d.nanos() >= 0 && d.nanos() <= 999'999'999;
+      if (!in_range || d.seconds() * 1'000'000 + d.nanos() / 1000 <= 0) {
         v.Add(absl::StrCat(f, ".", name, ".duration"),
               "must be more than 0 and at most 90 days");
       }

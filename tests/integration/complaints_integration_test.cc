@@ -4,10 +4,10 @@
 // most tests run the server without the maintenance thread and run the
 // sweep's slices themselves (ComplaintManager::SweepSlice, found through the
 // registry, exactly what the scheduler runs) after moving the clock, so
-// every sweep happens at an instant the test chose; two tests show the
-// thread doing it every --complaint_sweep_interval_seconds, or not at all.
-// (RetailServer::RunMaintenance() cannot be used for this: see
-// RunMaintenanceReturnsWithoutTheThread.)
+// every sweep happens at an instant the test chose and nothing else runs;
+// two tests show the thread doing it every
+// --complaint_sweep_interval_seconds, or not at all, and one that
+// RetailServer::RunMaintenance() returns without the thread.
 //
 // What is shown: each SLA clock met and each breached; the pause while
 // waiting on the customer (due times move by the pause, paused time shown,
@@ -1204,8 +1204,9 @@ TEST_F(ComplaintsSweepThreadTest, IntervalZeroDisablesTheSweep) {
 // server.h: "Zero disables the maintenance thread (tests drive
 // RunMaintenance() directly)". With a zero interval the core tasks
 // (core.prune_request_ids, customers.tier_lapse) are due again the moment
-// they ran, so RunDue's loop never ends and RunMaintenance() never returns
-// on a FakeClock. The server's Stop() ends it (RunDue checks Stopping()).
+// they ran; RunMaintenance() must still return (it once looped for ever on
+// a FakeClock). If it does not, Shutdown() ends it (RunDue checks
+// Stopping()) so the test fails instead of hanging.
 TEST_F(ComplaintsSweepThreadTest, RunMaintenanceReturnsWithoutTheThread) {
   StartServer(absl::ZeroDuration());
   std::future<int> slices = std::async(std::launch::async, [this] {
