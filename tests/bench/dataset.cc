@@ -4,7 +4,9 @@
 #include <fstream>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 namespace retail::bench {
@@ -41,6 +43,57 @@ void CollectBranches(Dataset& d) {
   for (const CustomerRef& c : d.customers) seen.insert(c.branch);
   d.branches.assign(seen.begin(), seen.end());
   std::sort(d.branches.begin(), d.branches.end());
+}
+
+void WriteOrderSampleLine(std::ostream& out, const OrderRef& o) {
+  out << o.id << '\t' << o.branch << '\t' << o.status << '\t' << o.create_us
+      << '\n';
+}
+
+void WriteReconLine(std::ostream& out, const ReconDay& r) {
+  out << "#recon\t" << r.branch << '\t' << r.date << '\t' << r.slips << '\t'
+      << r.sales_count << '\t' << r.sales_minor << '\t' << r.refund_count
+      << '\t' << r.refund_minor << '\t' << r.refunded_orders << '\n';
+}
+
+absl::Status LoadOrderSample(const std::string& path, Dataset& d) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  auto bad = [&](const std::string& line) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": bad order sample line: ", line));
+  };
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    if (f[0] == "#orders") {
+      if (f.size() != 2 || !absl::SimpleAtoi(f[1], &d.order_rows))
+        return bad(line);
+    } else if (f[0] == "#recon") {
+      ReconDay& r = d.recon;
+      if (f.size() != 9 || !absl::SimpleAtoi(f[2], &r.date) ||
+          !absl::SimpleAtoi(f[3], &r.slips) ||
+          !absl::SimpleAtoi(f[4], &r.sales_count) ||
+          !absl::SimpleAtoi(f[5], &r.sales_minor) ||
+          !absl::SimpleAtoi(f[6], &r.refund_count) ||
+          !absl::SimpleAtoi(f[7], &r.refund_minor) ||
+          !absl::SimpleAtoi(f[8], &r.refunded_orders)) {
+        return bad(line);
+      }
+      r.branch = f[1];
+    } else {
+      OrderRef o;
+      if (f.size() != 4 || !absl::SimpleAtoi(f[2], &o.status) ||
+          !absl::SimpleAtoi(f[3], &o.create_us)) {
+        return bad(line);
+      }
+      o.id = std::move(f[0]);
+      o.branch = std::move(f[1]);
+      d.orders.push_back(std::move(o));
+    }
+  }
+  d.orders_seeded = !d.orders.empty();
+  return absl::OkStatus();
 }
 
 }  // namespace retail::bench

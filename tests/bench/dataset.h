@@ -25,17 +25,40 @@ struct CustomerRef {
   std::string name;
 };
 
-// An order the fixture created (CreateOrderFixture), for GetOrder.
+// An order known to exist: created by the fixture (CreateOrderFixture) or
+// sampled by the order seeder (order_seed.h), for GetOrder and ListOrders.
 struct OrderRef {
   std::string id;
   std::string branch;
+  int status = 0;         // retail.orders.v1.OrderStatus when known
+  int64_t create_us = 0;  // creation time, Unix microseconds
+};
+
+// The seeded reconciliation day (order_seed.h): what
+// GetDailyReconciliation of `branch` on `date` must report.
+struct ReconDay {
+  std::string branch;
+  int32_t date = 0;  // yyyymmdd, in the chain's time zone
+  int64_t slips = 0;
+  int64_t sales_count = 0;
+  int64_t sales_minor = 0;
+  int64_t refund_count = 0;
+  int64_t refund_minor = 0;
+  int64_t refunded_orders = 0;
 };
 
 struct Dataset {
   std::vector<CustomerRef> customers;
-  // Orders created through the API before measuring (fixture.h); empty
-  // when no orders workload runs.
+  // Orders created through the API before measuring (fixture.h), or a
+  // sample of the seeded ones; empty when no orders workload runs.
   std::vector<OrderRef> orders;
+  // Orders in the database when seeded (for the report and the 1M-order
+  // target); 0: the fixture's, counted as orders.size().
+  int64_t order_rows = 0;
+  // True if `orders` is a sample of seeded orders (no API fixture needed).
+  bool orders_seeded = false;
+  // The seeded reconciliation day, if any (recon.date == 0: none).
+  ReconDay recon;
   std::vector<std::string> branches;  // distinct branches of `customers`
   // Customers in the database (the seeded count; 0 when unknown).
   int64_t rows = 0;
@@ -52,6 +75,15 @@ absl::StatusOr<Dataset> LoadSample(const std::string& path, int64_t rows);
 
 // Fills `d.branches` from `d.customers`, sorted.
 void CollectBranches(Dataset& d);
+
+// The order sample file the order seeder writes: a line "#orders<TAB>N"
+// (orders in the database), optionally "#recon<TAB>" and ReconDay's fields
+// in declaration order, then one order per line: id, branch, status and
+// creation time (Unix microseconds), tab-separated.
+void WriteOrderSampleLine(std::ostream& out, const OrderRef& o);
+void WriteReconLine(std::ostream& out, const ReconDay& r);
+// Reads it into `d.orders`, `d.order_rows` and `d.recon`.
+absl::Status LoadOrderSample(const std::string& path, Dataset& d);
 
 }  // namespace retail::bench
 

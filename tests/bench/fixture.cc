@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
 #include "tests/bench/fake_people.h"
 #include "tests/bench/workloads.h"
 
@@ -116,10 +117,14 @@ absl::Status CreateOrderFixture(Env& env, int count, int in_flight,
         [stub](auto* ctx, auto* q, auto* r, auto cb) {
           stub->async()->CreateOrder(ctx, q, r, std::move(cb));
         },
-        [shared, created, branch](const v1::CreateOrderResponse& r) {
+        [shared, created, branch, pay](const v1::CreateOrderResponse& r) {
           *created = r.order().order_id();
           std::lock_guard<std::mutex> lock(shared->mu);
-          shared->orders.push_back(OrderRef{r.order().order_id(), branch});
+          shared->orders.push_back(OrderRef{
+              r.order().order_id(), branch,
+              pay ? v1::ORDER_STATUS_PAID : v1::ORDER_STATUS_PENDING_PAYMENT,
+              google::protobuf::util::TimeUtil::TimestampToMicroseconds(
+                  r.order().create_time())});
           return 1;
         },
         [&env, stub, shared, created, pay, fail, finish](
@@ -151,6 +156,66 @@ absl::Status CreateOrderFixture(Env& env, int count, int in_flight,
   }
   for (OrderRef& o : shared->orders) d.orders.push_back(std::move(o));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> CreateUnpaidMemberOrders(
+    Env& env, int64_t count, int in_flight) {
+  namespace v1 = ::retail::orders::v1;
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    int outstanding = 0;
+    std::vector<std::string> ids;
+    std::string first_error;
+  };
+  auto shared = std::make_shared<Shared>();
+  const Dataset& d = env.data();
+  if (d.customers.empty()) {
+    return absl::FailedPreconditionError("no customers to create orders for");
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    {
+      std::unique_lock<std::mutex> lock(shared->mu);
+      shared->cv.wait(lock, [&] { return shared->outstanding < in_flight; });
+      if (!shared->first_error.empty()) break;
+      ++shared->outstanding;
+    }
+    const uint64_t unique = env.NextUnique();
+    const std::string branch =
+        d.branches.empty()
+            ? "B001"
+            : d.branches[Env::Pick(unique, 0x9001, d.branches.size())];
+    const std::string& member =
+        d.customers[Env::Pick(unique, 0x9002, d.customers.size())].id;
+    auto* stub = &env.orders(static_cast<int>(i % env.channels()));
+    StartUnary<v1::CreateOrderRequest, v1::CreateOrderResponse>(
+        env, NewOrderRequest(env, branch, member, unique),
+        [stub](auto* ctx, auto* q, auto* r, auto cb) {
+          stub->async()->CreateOrder(ctx, q, r, std::move(cb));
+        },
+        [shared](const v1::CreateOrderResponse& r) {
+          std::lock_guard<std::mutex> lock(shared->mu);
+          shared->ids.push_back(r.order().order_id());
+          return 1;
+        },
+        [shared](const grpc::Status& status, int) {
+          std::lock_guard<std::mutex> lock(shared->mu);
+          if (!status.ok() && shared->first_error.empty()) {
+            shared->first_error =
+                absl::StrCat("CreateOrder failed (code ", status.error_code(),
+                             "): ", status.error_message());
+          }
+          --shared->outstanding;
+          shared->cv.notify_all();
+        });
+  }
+  std::unique_lock<std::mutex> lock(shared->mu);
+  // Every call has a deadline, so this wait is bounded.
+  shared->cv.wait(lock, [&] { return shared->outstanding == 0; });
+  if (!shared->first_error.empty()) {
+    return absl::UnavailableError(shared->first_error);
+  }
+  return std::move(shared->ids);
 }
 
 }  // namespace retail::bench

@@ -23,6 +23,14 @@ absl::StatusOr<Dataset> CreateFixture(Env& env, int count, int branches,
 // fixture.
 absl::Status CreateOrderFixture(Env& env, int count, int in_flight, Dataset& d);
 
+// Creates `count` unpaid store orders (NewOrderRequest: three lines, total
+// kOrderTotal) for members of `env.data().customers` in branches of
+// `env.data().branches`, both picked at random, `in_flight` at a time, and
+// returns their ids: what PayOrder alone is measured on. Any failed call
+// fails it.
+absl::StatusOr<std::vector<std::string>> CreateUnpaidMemberOrders(
+    Env& env, int64_t count, int in_flight);
+
 }  // namespace retail::bench
 
 #endif  // RETAIL_TESTS_BENCH_FIXTURE_H_

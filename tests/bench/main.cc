@@ -6,6 +6,10 @@
 //       gRPC health check as baseline; prints the table, writes JSON.
 //   retail_bench --seed_customers N --db FILE [--sample_file F]
 //       writes N realistic customers into FILE before the server starts.
+//   retail_bench --seed_orders N --seed_recon_orders M --db FILE
+//                [--order_sample_file F]
+//       writes N orders over 500 branches and the last 90 days, and a
+//       reconciliation day of M paid orders, into FILE (order_seed.h).
 //   retail_bench --probe_health --addr HOST:PORT
 //       exits 0 once the server answers SERVING (scripts/bench waits on it).
 //
@@ -30,6 +34,7 @@
 #include "tests/bench/env.h"
 #include "tests/bench/fixture.h"
 #include "tests/bench/load_driver.h"
+#include "tests/bench/order_seed.h"
 #include "tests/bench/report.h"
 #include "tests/bench/seed.h"
 #include "tests/bench/workloads.h"
@@ -40,8 +45,8 @@ ABSL_FLAG(std::string, token, "",
 ABSL_FLAG(std::vector<std::string>, workloads, {},
           "comma-separated workloads to run (default: all that apply): get, "
           "list, list_vip, list_branch_vip, search_phone, search_name, create, "
-          "order_get, order_list, order_create, order_create_member, "
-          "order_pay. "
+          "order_get, order_list, order_list_range, order_reconcile, "
+          "order_create, order_create_member, order_pay, order_pay_member. "
           "The baseline always runs; --workloads=baseline runs only it.");
 ABSL_FLAG(std::vector<std::string>, modes,
           std::vector<std::string>({"closed", "open"}),
@@ -83,6 +88,22 @@ ABSL_FLAG(int64_t, seed_customers, 0,
 ABSL_FLAG(std::string, db, "", "seeding mode: the database file");
 ABSL_FLAG(int32_t, seed_branches, 500, "seeding mode: branches B001..");
 ABSL_FLAG(int32_t, seed_batch, 10'000, "seeding mode: rows per transaction");
+ABSL_FLAG(int64_t, seed_orders, 0,
+          "seeding mode: insert this many orders (with their tenders, slips, "
+          "refunds and returns) over --seed_branches and --seed_days into "
+          "--db and exit");
+ABSL_FLAG(int64_t, seed_recon_orders, 0,
+          "seeding mode: insert one branch-day of this many paid orders "
+          "(yesterday in --time_zone) for GetDailyReconciliation");
+ABSL_FLAG(int32_t, seed_days, 90, "seeding mode: days of order history");
+ABSL_FLAG(std::string, time_zone, "Asia/Shanghai",
+          "seeding mode: the server's --time_zone (business days)");
+ABSL_FLAG(std::string, currency, "CNY",
+          "seeding mode: the server's --currency");
+ABSL_FLAG(std::string, order_sample_file, "",
+          "seeding mode: where to write the seeded reconciliation day and a "
+          "sample of the seeded orders; measuring: where to read them (then "
+          "no orders fixture is created through the API if it holds orders)");
 ABSL_FLAG(int32_t, server_pid, 0,
           "the server's process id, to separate its CPU use in the report");
 ABSL_FLAG(bool, baseline, true,
@@ -119,6 +140,48 @@ uint64_t RunSeed() {
   }
   std::cerr << "bench: seed " << seed << " (" << from << ")\n";
   return seed;
+}
+
+int SeedOrdersMain() {
+  OrderSeedOptions o;
+  o.seed = RunSeed();
+  o.db_path = absl::GetFlag(FLAGS_db);
+  o.orders = absl::GetFlag(FLAGS_seed_orders);
+  o.recon_orders = absl::GetFlag(FLAGS_seed_recon_orders);
+  o.branches = absl::GetFlag(FLAGS_seed_branches);
+  o.days = absl::GetFlag(FLAGS_seed_days);
+  o.batch = absl::GetFlag(FLAGS_seed_batch);
+  o.time_zone = absl::GetFlag(FLAGS_time_zone);
+  o.currency = absl::GetFlag(FLAGS_currency);
+  o.sample_path = absl::GetFlag(FLAGS_order_sample_file);
+  if (o.db_path.empty()) {
+    std::cerr << "retail_bench: --seed_orders needs --db\n";
+    return 2;
+  }
+  absl::StatusOr<OrderSeedResult> r = SeedOrders(o);
+  if (!r.ok()) {
+    std::cerr << "retail_bench: seeding orders failed: " << r.status() << "\n";
+    return 1;
+  }
+  std::cout << absl::StrFormat(
+      "seeded %d orders (%d tender attempts, %d slips, %d refunds, %d "
+      "returns) in %.1f s; statuses: %d pending, %d paid, %d completed, %d "
+      "cancelled, %d partly returned, %d returned; %d orders in the "
+      "database; %d sampled to %s\n",
+      r->orders, r->payments, r->slips, r->refunds, r->returns, r->seconds,
+      r->status_counts[1], r->status_counts[2], r->status_counts[3],
+      r->status_counts[4], r->status_counts[5], r->status_counts[6],
+      r->orders_in_db, r->sampled,
+      o.sample_path.empty() ? "(none)" : o.sample_path);
+  if (o.recon_orders > 0) {
+    const ReconDay& d = r->recon;
+    std::cout << absl::StrFormat(
+        "reconciliation day: branch %s, %d: %d slips, %d tenders = %d, %d "
+        "refunds = %d (%d orders)\n",
+        d.branch, d.date, d.slips, d.sales_count, d.sales_minor, d.refund_count,
+        d.refund_minor, d.refunded_orders);
+  }
+  return 0;
 }
 
 int Seed() {
@@ -179,10 +242,12 @@ ResultRow Run(Env& env, const Workload& w, const std::string& mode,
   row.name = name.empty() ? w.name : std::move(name);
   row.kind = w.kind;
   row.category = w.category;
+  row.table = w.table;
+  row.targets = w.targets;
   row.run = mode == "closed" ? RunClosedLoop(issue, options)
                              : RunOpenLoop(issue, options, rate);
   std::cerr << absl::StrFormat(
-      "bench: %-26s %-6s %9.0f req/s  p50 %.3f ms  p99 %.3f ms  errors %d  "
+      "bench: %-30s %-6s %9.0f req/s  p50 %.3f ms  p99 %.3f ms  errors %d  "
       "cpu srv %.0f%% cli %.0f%% other %.0f%%\n",
       row.name, mode, row.run.rps, row.run.latency.p50_ms,
       row.run.latency.p99_ms, row.run.errors, row.run.cpu.server,
@@ -265,13 +330,25 @@ int Bench() {
   report.config.seeded = data->seeded;
   report.config.sample_customers = static_cast<int>(data->customers.size());
   const bool seeded = data->seeded;
-  // The orders fixture, unless no workload that reads orders is wanted.
+  if (!absl::GetFlag(FLAGS_order_sample_file).empty()) {
+    if (absl::Status s =
+            LoadOrderSample(absl::GetFlag(FLAGS_order_sample_file), *data);
+        !s.ok()) {
+      std::cerr << "retail_bench: " << s << "\n";
+      return 1;
+    }
+  }
+  // The orders fixture, unless no workload that reads orders is wanted or
+  // seeded orders are there to read.
   const std::vector<std::string> wanted_keys = absl::GetFlag(FLAGS_workloads);
-  const bool wants_orders =
-      wanted_keys.empty() ||
-      std::count(wanted_keys.begin(), wanted_keys.end(), "order_get") > 0 ||
-      std::count(wanted_keys.begin(), wanted_keys.end(), "order_list") > 0;
-  if (wants_orders && absl::GetFlag(FLAGS_fixture_orders) > 0) {
+  auto wanted_key = [&](const char* key) {
+    return std::count(wanted_keys.begin(), wanted_keys.end(), key) > 0;
+  };
+  const bool wants_orders = wanted_keys.empty() || wanted_key("order_get") ||
+                            wanted_key("order_list") ||
+                            wanted_key("order_list_range");
+  if (wants_orders && !data->orders_seeded &&
+      absl::GetFlag(FLAGS_fixture_orders) > 0) {
     if (absl::Status s =
             CreateOrderFixture(env, absl::GetFlag(FLAGS_fixture_orders),
                                absl::GetFlag(FLAGS_in_flight), *data);
@@ -281,6 +358,11 @@ int Bench() {
     }
   }
   const bool have_orders = !data->orders.empty();
+  const bool have_recon_day = data->recon.date != 0;
+  report.config.dataset_orders =
+      data->order_rows > 0 ? data->order_rows
+                           : static_cast<int64_t>(data->orders.size());
+  report.config.orders_seeded = data->orders_seeded;
   env.set_data(*std::move(data));
 
   // Which workloads: the named ones, or all that make sense on this data.
@@ -302,6 +384,7 @@ int Bench() {
     const bool named =
         std::find(wanted.begin(), wanted.end(), w.key) != wanted.end();
     if (w.needs_orders && !have_orders) continue;
+    if (w.needs_recon_day && !have_recon_day) continue;
     if (wanted.empty() ? (!w.needs_seeded_data || seeded) : named) {
       selected.push_back(std::move(w));
     }
@@ -321,21 +404,41 @@ int Bench() {
   options.seed = env_options.seed;
   const Workload baseline = BaselineWorkload();
 
+  // What a workload consumes is made before each run, outside its window.
+  const double run_seconds =
+      report.config.warmup_seconds + report.config.duration_seconds;
+  bool prepared = true;
+  auto prepare = [&](const Workload& w, double rate) {
+    if (!w.prepare) return true;
+    if (!prepared) return false;
+    const int64_t start = MonotonicNanos();
+    if (absl::Status s = w.prepare(env, run_seconds, rate); !s.ok()) {
+      std::cerr << "retail_bench: preparing " << w.name << ": " << s << "\n";
+      prepared = false;
+    } else {
+      std::cerr << absl::StrFormat("bench: prepared %s in %.1f s\n", w.name,
+                                   (MonotonicNanos() - start) / 1e9);
+    }
+    return prepared;
+  };
   // The baseline runs first and again last: on a shared machine the drift
   // between the two says how far to trust small differences.
   auto run_both = [&](const Workload& w, const std::string& name) {
     double max_rps = 0;
-    if (closed) {
+    if (closed && prepare(w, 0)) {
       DriverOptions o = options;
       if (w.in_flight > 0) o.in_flight = w.in_flight;
       report.rows.push_back(Run(env, w, "closed", o, 0, name));
       max_rps = report.rows.back().run.rps;
     }
     if (open) {
-      const double rate = fixed_rate > 0
-                              ? fixed_rate
+      const double rate = fixed_rate > 0 ? fixed_rate
+                          : w.open_loop_rate > 0
+                              ? w.open_loop_rate
                               : max_rps * report.config.open_loop_fraction;
-      report.rows.push_back(Run(env, w, "open", options, rate, name));
+      if (prepare(w, rate)) {
+        report.rows.push_back(Run(env, w, "open", options, rate, name));
+      }
     }
   };
   const bool with_baseline = absl::GetFlag(FLAGS_baseline);
@@ -365,6 +468,7 @@ int Bench() {
     }
     std::cout << "\nJSON: " << json << "\n";
   }
+  if (!prepared) return 1;
   uint64_t errors = 0;
   for (const ResultRow& row : report.rows) errors += row.run.errors;
   if (errors > 0 && absl::GetFlag(FLAGS_fail_on_errors)) {
@@ -387,6 +491,10 @@ int main(int argc, char** argv) {
   // shares the cores with the server it measures.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (absl::GetFlag(FLAGS_seed_customers) > 0) return retail::bench::Seed();
+  if (absl::GetFlag(FLAGS_seed_orders) > 0 ||
+      absl::GetFlag(FLAGS_seed_recon_orders) > 0) {
+    return retail::bench::SeedOrdersMain();
+  }
   if (absl::GetFlag(FLAGS_probe_health)) {
     return retail::bench::ProbeHealth(absl::GetFlag(FLAGS_addr)) ? 0 : 1;
   }

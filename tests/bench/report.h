@@ -33,6 +33,8 @@ struct ResultRow {
   std::string name;
   Kind kind = Kind::kRead;
   Category category = Category::kReportOnly;
+  Table table = Table::kCustomers;
+  std::vector<Target> targets;  // a later issue's (Workload::targets)
   RunResult run;
 };
 
@@ -45,7 +47,9 @@ struct BenchConfig {
   double open_loop_fraction = 0;
   int64_t dataset_rows = 0;  // customers in the database
   bool seeded = false;
-  int sample_customers = 0;  // known customers the reads pick from
+  int sample_customers = 0;    // known customers the reads pick from
+  int64_t dataset_orders = 0;  // orders in the database (seeded or fixture)
+  bool orders_seeded = false;
 };
 
 struct TargetCheck {

@@ -11,9 +11,11 @@
 #define RETAIL_TESTS_BENCH_WORKLOADS_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "google/protobuf/arena.h"
 #include "retail/customers/v1/customers.pb.h"
 #include "retail/orders/v1/orders.pb.h"
@@ -39,6 +41,22 @@ enum class Category {
   kReportOnly,      // measured and shown, no target (a full-table scan)
 };
 
+// A later issue's target for one workload, checked on top of its
+// category's (issue 3's), e.g. issue 10's for orders.
+struct Target {
+  enum class Kind {
+    kMinRatio,       // closed loop: req/s >= limit x baseline
+    kMinTimesFsync,  // closed loop: req/s >= limit x one commit per fsync
+    kMaxOpenP99Ms,   // open loop: p99 <= limit ms
+  };
+  Kind kind = Kind::kMinRatio;
+  double limit = 0;
+  const char* issue = "";  // shown with the check, e.g. "#10"
+};
+
+// The table whose size a workload's at-scale targets (1M rows) count.
+enum class Table { kCustomers, kOrders };
+
 struct Workload {
   std::string key;   // the name --workloads takes, e.g. "get"
   std::string name;  // the table's label, e.g. "GetCustomer"
@@ -53,7 +71,20 @@ struct Workload {
   // scan is what a few service agents do at once, not 64 store systems;
   // 64 of them would only queue for the 4 reader connections.
   int in_flight = 0;
+  // Open loop: this fixed rate (req/s) instead of --open_loop_fraction of
+  // the closed-loop max, for work that is never done at saturation (a
+  // branch's end-of-day reconciliation); --open_loop_rate overrides it.
+  double open_loop_rate = 0;
+  Table table = Table::kCustomers;
+  std::vector<Target> targets;  // a later issue's, beyond the category's
   std::function<void(Env& env, int channel, uint64_t seq, Done done)> issue;
+  // Reads the seeded reconciliation day (Dataset::recon), so needs one.
+  bool needs_recon_day = false;
+  // Optional, run before each measured run, outside the timed window: makes
+  // what the run's calls of `issue` will consume (e.g. PayOrder's unpaid
+  // orders) for `seconds` of warm-up and window at `rate` operations per
+  // second (0: closed loop, rate unknown).
+  std::function<absl::Status(Env& env, double seconds, double rate)> prepare;
 };
 
 // grpc.health.v1.Health/Check with an empty request: the server's cheapest
@@ -82,6 +113,11 @@ orders::v1::CreateOrderRequest NewOrderRequest(Env& env,
 orders::v1::PayOrderRequest CashPaymentRequest(Env& env,
                                                const std::string& order_id,
                                                int64_t amount);
+
+// `done` for operations whose answer is checked: the answer's check writes
+// to `*problem` what is wrong with it, and such a call is reported as an
+// error (INTERNAL: that text), never counted as throughput.
+Done CheckedDone(Done done, std::shared_ptr<std::string> problem);
 
 // Starts `start(ctx, &req, resp, callback)` with a fresh context and calls
 // `done(status, items(*resp))` when it completes. The call's memory lives
