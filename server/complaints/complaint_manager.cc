@@ -72,12 +72,21 @@ void CheckEtag(ViolationCollector& v, const std::string& etag,
                absl::string_view field = "etag",
                absl::string_view of = "the complaint") {
   if (etag.empty()) {
-    v.Add(field, absl::StrCat("is required: send the etag of ", of,
-                              " as last read"));
+    v.Add(field,
+          absl::StrCat("is required: send the etag of ", of, " as last read"));
   } else if (etag.size() > kMaxEtagBytes) {
     v.Add(field, absl::StrCat("must be at most ", kMaxEtagBytes,
                               " bytes: send the etag as read"));
   }
+}
+
+// What every transition request carries: its request_id, the complaint and
+// the etag last read.
+template <typename Request>
+void CheckTransitionKeys(ViolationCollector& v, const Request& req) {
+  CheckRequestId(v, "request_id", req.request_id());
+  CheckId(v, "complaint_id", req.complaint_id());
+  CheckEtag(v, req.etag());
 }
 
 // A trimmed free text, checked: `min`..`max` characters.
@@ -158,8 +167,7 @@ void Refresh(const BusinessCalendar& cal, int near_percent,
     }
     // A stopped or paused clock is final or frozen: if it was late, it has
     // breached, whether or not the sweep saw it run late.
-    if (c.breach_marked ||
-        (!c.running() && Breached(cal, /*now_us=*/0, c))) {
+    if (c.breach_marked || (!c.running() && Breached(cal, /*now_us=*/0, c))) {
       sc.breached = true;
     }
   }
@@ -173,7 +181,8 @@ enum class PiiView { kFull, kBranch, kAgent, kMasked };
 
 absl::StatusOr<PiiView> ViewFor(const Principal& p, bool reveal) {
   ASSIGN_OR_RETURN(const bool visible, PiiVisible(p, reveal));
-  if (visible) return p.role == Role::kBranch ? PiiView::kBranch : PiiView::kFull;
+  if (visible)
+    return p.role == Role::kBranch ? PiiView::kBranch : PiiView::kFull;
   return p.role == Role::kAgent ? PiiView::kAgent : PiiView::kMasked;
 }
 PiiView DefaultViewFor(const Principal& p) {
@@ -184,8 +193,8 @@ PiiView DefaultViewFor(const Principal& p) {
 // customer's name and phone per `pii`.
 void FillView(const BusinessCalendar& cal, int64_t now_us,
               const StoredComplaint& sc,
-              const customers::CustomerDirectory::Contact& contact,
-              PiiView pii, v1::Complaint* out) {
+              const customers::CustomerDirectory::Contact& contact, PiiView pii,
+              v1::Complaint* out) {
   // A branch sees its own members whole, and a member of another branch
   // (who complained here) as an agent does: name, phone masked. The
   // customer service shows another branch's member to a store not at all.
@@ -198,8 +207,8 @@ void FillView(const BusinessCalendar& cal, int64_t now_us,
   bool breached = sc.breached;
   for (const ClockRow& c : sc.clocks) {
     *out->add_clocks() = ClockView(cal, now_us, c);
-    breached = breached || out->clocks().rbegin()->state() ==
-                               v1::CLOCK_STATE_BREACHED;
+    breached =
+        breached || out->clocks().rbegin()->state() == v1::CLOCK_STATE_BREACHED;
   }
   out->set_breached(breached);
   out->set_etag(EtagOf(sc.revision));
@@ -357,15 +366,15 @@ absl::StatusOr<BusinessCalendar> ComplaintManager::InsertNew(
     const std::vector<KeywordRow>& keyword_rows) {
   v1::Complaint& c = sc.c;
   if (customers_ == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        "complaint.customer_id: customer '", c.customer_id(), "' not found"));
+    return absl::NotFoundError(absl::StrCat("complaint.customer_id: customer '",
+                                            c.customer_id(), "' not found"));
   }
   // A customer of any branch may complain in any branch.
   RETURN_IF_ERROR(customers_->CheckCustomerActive(ctx.conn, c.customer_id()));
   if (!c.order_id().empty()) {
     if (orders_ == nullptr) {
-      return absl::NotFoundError(absl::StrCat(
-          "complaint.order_id: order '", c.order_id(), "' not found"));
+      return absl::NotFoundError(absl::StrCat("complaint.order_id: order '",
+                                              c.order_id(), "' not found"));
     }
     RETURN_IF_ERROR(orders_->CheckOrderOfCustomer(
         ctx.conn, c.order_id(), c.customer_id(), "complaint.order_id"));
@@ -435,9 +444,9 @@ ComplaintManager::ListClosed(db::Connection& conn, int64_t from_us,
   return out;
 }
 
-void ComplaintManager::CreateComplaint(CallMeta call,
-                                       const v1::CreateComplaintRequest& req,
-                                       Reply<v1::CreateComplaintResponse> reply) {
+void ComplaintManager::CreateComplaint(
+    CallMeta call, const v1::CreateComplaintRequest& req,
+    Reply<v1::CreateComplaintResponse> reply) {
   const PrincipalPtr& p = call.principal;
   const v1::Complaint& in = req.complaint();
   ViolationCollector v;
@@ -527,7 +536,8 @@ void ComplaintManager::CreateComplaint(CallMeta call,
       [this, sc = std::move(sc), keyword_rows = std::move(keyword_rows),
        visible](db::MutationContext& ctx,
                 v1::CreateComplaintResponse* out) mutable -> absl::Status {
-        ASSIGN_OR_RETURN(BusinessCalendar cal, InsertNew(ctx, sc, keyword_rows));
+        ASSIGN_OR_RETURN(BusinessCalendar cal,
+                         InsertNew(ctx, sc, keyword_rows));
         const v1::Complaint& c = sc.c;
         // Its answer is stored under its own name, so erasure finds it.
         ctx.meta.resource = ResourceName(c.complaint_id());
@@ -549,35 +559,34 @@ void ComplaintManager::Transition(CallMeta call,
                                   Reply<Response> reply) {
   const PiiView visible = DefaultViewFor(*call.principal);
   db::SubmitMutation<Response>(
-      db_.writer(), clock_,
-      call.With(request_id, ResourceName(complaint_id)), req,
+      db_.writer(), clock_, call.With(request_id, ResourceName(complaint_id)),
+      req,
       [this, complaint_id, etag, visible, step = std::move(step)](
           db::MutationContext& ctx, Response* out) mutable -> absl::Status {
-        ASSIGN_OR_RETURN(StoredComplaint sc,
-                         complaints::GetComplaint(
-                             ctx.conn, complaint_id,
-                             BranchScope(*ctx.meta.principal)));
+        ASSIGN_OR_RETURN(
+            StoredComplaint sc,
+            complaints::GetComplaint(ctx.conn, complaint_id,
+                                     BranchScope(*ctx.meta.principal)));
         if (etag != EtagOf(sc.revision)) {
           return ErrorWithReason(
               absl::StatusCode::kFailedPrecondition, "ETAG_MISMATCH",
               absl::StrCat("etag: complaint '", complaint_id,
                            "' changed since it was read (etag '",
-                           EtagOf(sc.revision),
-                           "'); read it again and retry"),
+                           EtagOf(sc.revision), "'); read it again and retry"),
               {{"current_etag", EtagOf(sc.revision)}});
         }
         ASSIGN_OR_RETURN(v1::SlaPolicy policy,
                          LoadPolicy(ctx.conn, sc.c.sla_policy_version()));
-        ASSIGN_OR_RETURN(BusinessCalendar cal,
-                         LoadCalendar(ctx.conn, sc.c.branch_id(),
-                                      options_.time_zone));
+        ASSIGN_OR_RETURN(
+            BusinessCalendar cal,
+            LoadCalendar(ctx.conn, sc.c.branch_id(), options_.time_zone));
         Work w{ctx, sc, std::move(cal), std::move(policy), {}};
         ASSIGN_OR_RETURN(std::string event, step(w));
         RETURN_IF_ERROR(Save(w, event));
         customers::CustomerDirectory::Contact contact;
         if (customers_ != nullptr) {
-          ASSIGN_OR_RETURN(contact,
-                           customers_->GetContact(ctx.conn, sc.c.customer_id()));
+          ASSIGN_OR_RETURN(
+              contact, customers_->GetContact(ctx.conn, sc.c.customer_id()));
         }
         FillView(w.cal, ctx.now_micros, sc, contact, visible,
                  out->mutable_complaint());
@@ -590,9 +599,7 @@ void ComplaintManager::AssignComplaint(
     CallMeta call, const v1::AssignComplaintRequest& req,
     Reply<v1::AssignComplaintResponse> reply) {
   ViolationCollector v;
-  CheckRequestId(v, "request_id", req.request_id());
-  CheckId(v, "complaint_id", req.complaint_id());
-  CheckEtag(v, req.etag());
+  CheckTransitionKeys(v, req);
   CheckId(v, "owner_id", req.owner_id());
   std::string team = Text(v, "team", req.team(), 1, 64);
   std::string note = Text(v, "note", req.note(), 0, 500);
@@ -624,12 +631,9 @@ void ComplaintManager::RespondToComplaint(
     CallMeta call, const v1::RespondToComplaintRequest& req,
     Reply<v1::RespondToComplaintResponse> reply) {
   ViolationCollector v;
-  CheckRequestId(v, "request_id", req.request_id());
-  CheckId(v, "complaint_id", req.complaint_id());
-  CheckEtag(v, req.etag());
+  CheckTransitionKeys(v, req);
   std::string message = Text(v, "message", req.message(), 1, 5000);
-  const bool to_customer =
-      req.visibility() == v1::MESSAGE_VISIBILITY_CUSTOMER;
+  const bool to_customer = req.visibility() == v1::MESSAGE_VISIBILITY_CUSTOMER;
   if (!to_customer && req.visibility() != v1::MESSAGE_VISIBILITY_INTERNAL) {
     v.Add("visibility",
           "must be MESSAGE_VISIBILITY_CUSTOMER or MESSAGE_VISIBILITY_INTERNAL");
@@ -689,18 +693,18 @@ void ComplaintManager::RecordCustomerContact(
     CallMeta call, const v1::RecordCustomerContactRequest& req,
     Reply<v1::RecordCustomerContactResponse> reply) {
   ViolationCollector v;
-  CheckRequestId(v, "request_id", req.request_id());
-  CheckId(v, "complaint_id", req.complaint_id());
-  CheckEtag(v, req.etag());
+  CheckTransitionKeys(v, req);
   const bool replied = req.outcome() == v1::CONTACT_OUTCOME_REPLIED;
   if (!replied && req.outcome() != v1::CONTACT_OUTCOME_FAILED) {
-    v.Add("outcome", "must be CONTACT_OUTCOME_REPLIED or CONTACT_OUTCOME_FAILED");
+    v.Add("outcome",
+          "must be CONTACT_OUTCOME_REPLIED or CONTACT_OUTCOME_FAILED");
   }
   std::string note = Text(v, "note", req.note(), 0, 5000);
   if (!v.empty()) return reply(v.ToStatus());
   Transition<v1::RecordCustomerContactResponse>(
       std::move(call), req, req.complaint_id(), req.etag(), req.request_id(),
-      [replied, note = std::move(note)](Work& w) -> absl::StatusOr<std::string> {
+      [replied,
+       note = std::move(note)](Work& w) -> absl::StatusOr<std::string> {
         v1::Complaint& c = w.sc.c;
         const v1::ComplaintStatus from = c.status();
         if (from == v1::COMPLAINT_STATUS_CLOSED) {
@@ -730,9 +734,7 @@ void ComplaintManager::ProposeSolution(
     CallMeta call, const v1::ProposeSolutionRequest& req,
     Reply<v1::ProposeSolutionResponse> reply) {
   ViolationCollector v;
-  CheckRequestId(v, "request_id", req.request_id());
-  CheckId(v, "complaint_id", req.complaint_id());
-  CheckEtag(v, req.etag());
+  CheckTransitionKeys(v, req);
   const v1::Solution& in = req.solution();
   if (!v1::Remedy_IsValid(in.remedy()) ||
       in.remedy() == v1::REMEDY_UNSPECIFIED) {
@@ -751,8 +753,8 @@ void ComplaintManager::ProposeSolution(
   if (!v.empty()) return reply(v.ToStatus());
   Transition<v1::ProposeSolutionResponse>(
       std::move(call), req, req.complaint_id(), req.etag(), req.request_id(),
-      [this, solution = std::move(solution)](
-          Work& w) -> absl::StatusOr<std::string> {
+      [this,
+       solution = std::move(solution)](Work& w) -> absl::StatusOr<std::string> {
         v1::Complaint& c = w.sc.c;
         const v1::ComplaintStatus from = c.status();
         if (from != v1::COMPLAINT_STATUS_IN_PROGRESS) {
@@ -770,9 +772,9 @@ void ComplaintManager::ProposeSolution(
                              "its solution"),
                 {{"field", "solution.return_id"}});
           }
-          RETURN_IF_ERROR(orders_->CheckReturnOfOrder(
-              w.ctx.conn, solution.return_id(), c.order_id(),
-              "solution.return_id"));
+          RETURN_IF_ERROR(
+              orders_->CheckReturnOfOrder(w.ctx.conn, solution.return_id(),
+                                          c.order_id(), "solution.return_id"));
         }
         *c.mutable_solution() = solution;
         c.set_status(v1::COMPLAINT_STATUS_SOLUTION_PROPOSED);
@@ -787,9 +789,7 @@ void ComplaintManager::ResolveComplaint(
     CallMeta call, const v1::ResolveComplaintRequest& req,
     Reply<v1::ResolveComplaintResponse> reply) {
   ViolationCollector v;
-  CheckRequestId(v, "request_id", req.request_id());
-  CheckId(v, "complaint_id", req.complaint_id());
-  CheckEtag(v, req.etag());
+  CheckTransitionKeys(v, req);
   std::string note = Text(v, "note", req.note(), 0, 2000);
   if (!v.empty()) return reply(v.ToStatus());
   Transition<v1::ResolveComplaintResponse>(
@@ -811,9 +811,7 @@ void ComplaintManager::CloseComplaint(CallMeta call,
                                       const v1::CloseComplaintRequest& req,
                                       Reply<v1::CloseComplaintResponse> reply) {
   ViolationCollector v;
-  CheckRequestId(v, "request_id", req.request_id());
-  CheckId(v, "complaint_id", req.complaint_id());
-  CheckEtag(v, req.etag());
+  CheckTransitionKeys(v, req);
   if (!v1::Confirmation_IsValid(req.confirmation()) ||
       req.confirmation() == v1::CONFIRMATION_UNSPECIFIED) {
     v.Add("confirmation",
@@ -861,9 +859,9 @@ void ComplaintManager::CloseComplaint(CallMeta call,
         *c.mutable_close_time() = Ts(w.ctx.now_micros);
         w.sc.closed_ever = true;
         w.Add(v1::HISTORY_KIND_CLOSED, from, note);
-        for (v1::ClockKind k : {v1::CLOCK_KIND_FIRST_RESPONSE,
-                                v1::CLOCK_KIND_SOLUTION,
-                                v1::CLOCK_KIND_CLOSURE}) {
+        for (v1::ClockKind k :
+             {v1::CLOCK_KIND_FIRST_RESPONSE, v1::CLOCK_KIND_SOLUTION,
+              v1::CLOCK_KIND_CLOSURE}) {
           w.Stop(k);
         }
         return std::string("CLOSED");
@@ -875,9 +873,7 @@ void ComplaintManager::ReopenComplaint(
     CallMeta call, const v1::ReopenComplaintRequest& req,
     Reply<v1::ReopenComplaintResponse> reply) {
   ViolationCollector v;
-  CheckRequestId(v, "request_id", req.request_id());
-  CheckId(v, "complaint_id", req.complaint_id());
-  CheckEtag(v, req.etag());
+  CheckTransitionKeys(v, req);
   std::string reason = Text(v, "reason", req.reason(), 1, 2000);
   if (!v.empty()) return reply(v.ToStatus());
   Transition<v1::ReopenComplaintResponse>(
@@ -907,9 +903,7 @@ void ComplaintManager::EscalateComplaint(
     CallMeta call, const v1::EscalateComplaintRequest& req,
     Reply<v1::EscalateComplaintResponse> reply) {
   ViolationCollector v;
-  CheckRequestId(v, "request_id", req.request_id());
-  CheckId(v, "complaint_id", req.complaint_id());
-  CheckEtag(v, req.etag());
+  CheckTransitionKeys(v, req);
   std::string reason = Text(v, "reason", req.reason(), 1, 2000);
   if (!v.empty()) return reply(v.ToStatus());
   Transition<v1::EscalateComplaintResponse>(
@@ -935,76 +929,72 @@ absl::StatusOr<bool> ComplaintManager::SweepSlice() {
   const absl::Time deadline = absl::Now() + options_.sweep_budget;
   bool more = true;
   while (more && absl::Now() < deadline) {
-    absl::Status status =
-        db_.writer().RunSync([&](db::Connection& conn) -> absl::Status {
-          CallMeta meta;
-          meta.principal = *kSystem;
-          meta.method = kSweepMethod;
-          meta.resource = "complaints";
-          db::MutationContext ctx{conn, clock_.NowMicros(), meta};
-          ASSIGN_OR_RETURN(
-              std::vector<std::string> ids,
-              DueForSweep(conn, ctx.now_micros, options_.sweep_batch));
-          more = static_cast<int>(ids.size()) == options_.sweep_batch;
-          int marked = 0;
-          for (const std::string& id : ids) {
-            ASSIGN_OR_RETURN(StoredComplaint sc,
-                             complaints::GetComplaint(conn, id, ""));
-            ASSIGN_OR_RETURN(v1::SlaPolicy policy,
-                             LoadPolicy(conn, sc.c.sla_policy_version()));
-            ASSIGN_OR_RETURN(
-                BusinessCalendar cal,
-                LoadCalendar(conn, sc.c.branch_id(), options_.time_zone));
-            Work w{ctx, sc, std::move(cal), std::move(policy), {}};
-            const int near_percent = w.policy.near_breach_percent();
-            std::string event;
-            for (ClockRow& c : sc.clocks) {
-              if (!c.running()) continue;
-              const int64_t used = UsedUs(w.cal, ctx.now_micros, c);
-              if (!c.near_breach &&
-                  used >= NearBreachUsedUs(near_percent, c)) {
-                c.near_breach = true;
-                sc.c.set_escalation_level(sc.c.escalation_level() + 1);
-                w.Add(v1::HISTORY_KIND_NEAR_BREACH, sc.c.status())
-                    .set_clock(c.kind);
-                event = "NEAR_BREACH";
-              }
-              if (!c.breach_marked && Breached(w.cal, ctx.now_micros, c)) {
-                c.breach_marked = true;
-                sc.c.set_escalation_level(sc.c.escalation_level() + 1);
-                w.Add(v1::HISTORY_KIND_BREACHED, sc.c.status())
-                    .set_clock(c.kind);
-                event = "BREACHED";
-              }
-            }
-            ctx.meta.resource = ResourceName(id);
-            if (event.empty()) {
-              // Looked too early (its calendar changed since the instant
-              // was stored): store the new instant, never one already past,
-              // so the sweep cannot spin on it. Not a change of the
-              // complaint: no revision, no event.
-              Refresh(w.cal, near_percent, sc);
-              if (sc.next_sweep_us && *sc.next_sweep_us <= ctx.now_micros) {
-                sc.next_sweep_us = ctx.now_micros + 1'000'000;
-              }
-              RETURN_IF_ERROR(RescheduleSweep(conn, sc));
-              continue;
-            }
-            RETURN_IF_ERROR(Save(w, event));
-            ++marked;
+    absl::Status status = db_.writer().RunSync([&](db::Connection& conn)
+                                                   -> absl::Status {
+      CallMeta meta;
+      meta.principal = *kSystem;
+      meta.method = kSweepMethod;
+      meta.resource = "complaints";
+      db::MutationContext ctx{conn, clock_.NowMicros(), meta};
+      ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                       DueForSweep(conn, ctx.now_micros, options_.sweep_batch));
+      more = static_cast<int>(ids.size()) == options_.sweep_batch;
+      int marked = 0;
+      for (const std::string& id : ids) {
+        ASSIGN_OR_RETURN(StoredComplaint sc,
+                         complaints::GetComplaint(conn, id, ""));
+        ASSIGN_OR_RETURN(v1::SlaPolicy policy,
+                         LoadPolicy(conn, sc.c.sla_policy_version()));
+        ASSIGN_OR_RETURN(
+            BusinessCalendar cal,
+            LoadCalendar(conn, sc.c.branch_id(), options_.time_zone));
+        Work w{ctx, sc, std::move(cal), std::move(policy), {}};
+        const int near_percent = w.policy.near_breach_percent();
+        std::string event;
+        for (ClockRow& c : sc.clocks) {
+          if (!c.running()) continue;
+          const int64_t used = UsedUs(w.cal, ctx.now_micros, c);
+          if (!c.near_breach && used >= NearBreachUsedUs(near_percent, c)) {
+            c.near_breach = true;
+            sc.c.set_escalation_level(sc.c.escalation_level() + 1);
+            w.Add(v1::HISTORY_KIND_NEAR_BREACH, sc.c.status())
+                .set_clock(c.kind);
+            event = "NEAR_BREACH";
           }
-          if (marked == 0) return absl::OkStatus();
-          return db::AppendAudit(
-              conn,
-              db::AuditFor(meta, "OK",
-                           absl::StrCat(marked, " complaint(s) escalated")),
-              ctx.now_micros);
-        });
+          if (!c.breach_marked && Breached(w.cal, ctx.now_micros, c)) {
+            c.breach_marked = true;
+            sc.c.set_escalation_level(sc.c.escalation_level() + 1);
+            w.Add(v1::HISTORY_KIND_BREACHED, sc.c.status()).set_clock(c.kind);
+            event = "BREACHED";
+          }
+        }
+        ctx.meta.resource = ResourceName(id);
+        if (event.empty()) {
+          // Looked too early (its calendar changed since the instant
+          // was stored): store the new instant, never one already past,
+          // so the sweep cannot spin on it. Not a change of the
+          // complaint: no revision, no event.
+          Refresh(w.cal, near_percent, sc);
+          if (sc.next_sweep_us && *sc.next_sweep_us <= ctx.now_micros) {
+            sc.next_sweep_us = ctx.now_micros + 1'000'000;
+          }
+          RETURN_IF_ERROR(RescheduleSweep(conn, sc));
+          continue;
+        }
+        RETURN_IF_ERROR(Save(w, event));
+        ++marked;
+      }
+      if (marked == 0) return absl::OkStatus();
+      return db::AppendAudit(
+          conn,
+          db::AuditFor(meta, "OK",
+                       absl::StrCat(marked, " complaint(s) escalated")),
+          ctx.now_micros);
+    });
     if (!status.ok()) return status;
   }
   return more;
 }
-
 
 // ---- Reads -----------------------------------------------------------------
 
@@ -1075,12 +1065,10 @@ void ComplaintManager::GetComplaint(CallMeta call,
                           reply.out()->mutable_complaint());
       });
   db::ReplyAfterRevealAudit(
-      db_.writer(), clock_,
-      call.With("", ResourceName(req.complaint_id())),
+      db_.writer(), clock_, call.With("", ResourceName(req.complaint_id())),
       NeedsRevealAudit(*p, req.reveal_pii()), std::move(status),
-      std::move(reply), [](const v1::GetComplaintResponse&) {
-        return std::string();
-      });
+      std::move(reply),
+      [](const v1::GetComplaintResponse&) { return std::string(); });
 }
 
 void ComplaintManager::ListComplaints(CallMeta call,
@@ -1109,7 +1097,8 @@ void ComplaintManager::ListComplaints(CallMeta call,
   if (req.min_escalation_level() < 0)
     v.Add("min_escalation_level", "must not be negative");
   q.min_escalation_level = req.min_escalation_level();
-  if (req.has_due_before()) q.due_before_us = ClientTime(v, "due_before", req.due_before());
+  if (req.has_due_before())
+    q.due_before_us = ClientTime(v, "due_before", req.due_before());
   if (!v1::ComplaintOrder_IsValid(req.order_by()))
     v.Add("order_by", "must be a ComplaintOrder value");
   q.by_due = req.order_by() == v1::COMPLAINT_ORDER_NEXT_DUE;
@@ -1119,8 +1108,8 @@ void ComplaintManager::ListComplaints(CallMeta call,
       absl::StrCat("branch=", q.branch_id, "&owner=", q.owner_id,
                    "&status=", static_cast<int>(q.status),
                    "&category=", static_cast<int>(q.category),
-                   "&severity=", static_cast<int>(q.severity), "&breached=",
-                   q.breached ? (*q.breached ? "1" : "0") : "-",
+                   "&severity=", static_cast<int>(q.severity),
+                   "&breached=", q.breached ? (*q.breached ? "1" : "0") : "-",
                    "&level=", q.min_escalation_level, "&due_before=",
                    q.due_before_us.value_or(0), "&by_due=", q.by_due));
   if (q.by_due) {
@@ -1183,22 +1172,21 @@ void ComplaintManager::ListComplaintHistory(
   CheckId(v, "complaint_id", req.complaint_id());
   absl::StatusOr<int> page_size = ResolvePageSize(req.page_size());
   v.Merge(page_size.status());
-  const std::string scope =
-      PageTokenScope(call.method, *p, req.complaint_id());
+  const std::string scope = PageTokenScope(call.method, *p, req.complaint_id());
   absl::StatusOr<int64_t> after = tokens_.Decode(req.page_token(), scope);
   v.Merge(after.status());
   if (!v.empty()) return reply(v.ToStatus());
   v1::ListComplaintHistoryResponse* out = reply.out();
   reply(db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
-    ASSIGN_OR_RETURN(StoredComplaint sc,
-                     complaints::GetComplaint(conn, req.complaint_id(),
-                                              BranchScope(*p)));
+    ASSIGN_OR_RETURN(
+        StoredComplaint sc,
+        complaints::GetComplaint(conn, req.complaint_id(), BranchScope(*p)));
     ASSIGN_OR_RETURN(std::vector<int64_t> rows,
                      ListHistory(conn, sc.row, *after, *page_size + 1,
                                  out->mutable_entries()));
     if (static_cast<int>(rows.size()) > *page_size) {
-      out->mutable_entries()->DeleteSubrange(
-          *page_size, out->entries_size() - *page_size);
+      out->mutable_entries()->DeleteSubrange(*page_size,
+                                             out->entries_size() - *page_size);
       out->set_next_page_token(tokens_.Encode(scope, rows[*page_size - 1]));
     }
     return absl::OkStatus();
@@ -1310,10 +1298,10 @@ void ComplaintManager::GetComplaintStats(
                              : static_cast<double>(rows.reopened) /
                                    static_cast<double>(rows.closed_ever));
     out->set_satisfaction_count(rows.scored);
-    out->set_average_satisfaction(
-        rows.scored == 0 ? 0
-                         : static_cast<double>(rows.score_sum) /
-                               static_cast<double>(rows.scored));
+    out->set_average_satisfaction(rows.scored == 0
+                                      ? 0
+                                      : static_cast<double>(rows.score_sum) /
+                                            static_cast<double>(rows.scored));
     for (const StatsRows::Problem& pr : rows.problems) {
       v1::RecurringProblem* r = out->add_top_problems();
       r->set_category(static_cast<v1::ComplaintCategory>(pr.category));
@@ -1385,7 +1373,8 @@ std::string PolicyEtag(int64_t version) { return absl::StrCat("v", version); }
 
 }  // namespace
 
-void ComplaintManager::GetSlaPolicy(CallMeta call, const v1::GetSlaPolicyRequest&,
+void ComplaintManager::GetSlaPolicy(CallMeta call,
+                                    const v1::GetSlaPolicyRequest&,
                                     Reply<v1::GetSlaPolicyResponse> reply) {
   v1::SlaPolicy* out = reply.out()->mutable_policy();
   reply(db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
@@ -1395,9 +1384,9 @@ void ComplaintManager::GetSlaPolicy(CallMeta call, const v1::GetSlaPolicyRequest
   }));
 }
 
-void ComplaintManager::UpdateSlaPolicy(CallMeta call,
-                                       const v1::UpdateSlaPolicyRequest& req,
-                                       Reply<v1::UpdateSlaPolicyResponse> reply) {
+void ComplaintManager::UpdateSlaPolicy(
+    CallMeta call, const v1::UpdateSlaPolicyRequest& req,
+    Reply<v1::UpdateSlaPolicyResponse> reply) {
   ViolationCollector v;
   CheckRequestId(v, "request_id", req.request_id());
   CheckEtag(v, req.policy().etag(), "policy.etag", "the SLA policy");
@@ -1474,8 +1463,8 @@ void ComplaintManager::UpdateBranchCalendar(
   CheckRequestId(v, "request_id", req.request_id());
   const v1::BranchCalendar& in = req.calendar();
   CheckId(v, "calendar.branch_id", in.branch_id());
-  v.Merge(BusinessCalendar::FromProto(in, options_.time_zone, "calendar")
-              .status());
+  v.Merge(
+      BusinessCalendar::FromProto(in, options_.time_zone, "calendar").status());
   if (!v.empty()) return reply(v.ToStatus());
   if (p->role == Role::kBranch && in.branch_id() != p->branch_id) {
     return reply(absl::PermissionDeniedError(
@@ -1539,9 +1528,9 @@ absl::Status ComplaintManager::ErasePerson(db::MutationContext& ctx,
     RETURN_IF_ERROR(EraseHistoryText(ctx.conn, sc.row));
     ASSIGN_OR_RETURN(v1::SlaPolicy policy,
                      LoadPolicy(ctx.conn, sc.c.sla_policy_version()));
-    ASSIGN_OR_RETURN(BusinessCalendar cal,
-                     LoadCalendar(ctx.conn, sc.c.branch_id(),
-                                  options_.time_zone));
+    ASSIGN_OR_RETURN(
+        BusinessCalendar cal,
+        LoadCalendar(ctx.conn, sc.c.branch_id(), options_.time_zone));
     Work w{ctx, sc, std::move(cal), std::move(policy), {}};
     w.Add(v1::HISTORY_KIND_TEXT_ERASED, sc.c.status());
     RETURN_IF_ERROR(Save(w, "TEXT_ERASED"));
