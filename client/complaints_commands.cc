@@ -123,14 +123,14 @@ const EnumFlag<v1::ComplaintStatus>& Statuses() {
   return *flag;
 }
 const EnumFlag<v1::Remedy>& Remedies() {
-  static const auto* flag = new EnumFlag<v1::Remedy>(
-      {{"refund", v1::REMEDY_REFUND},
-       {"return", v1::REMEDY_RETURN},
-       {"exchange", v1::REMEDY_EXCHANGE},
-       {"repair", v1::REMEDY_REPAIR},
-       {"compensation", v1::REMEDY_COMPENSATION},
-       {"coupon", v1::REMEDY_COUPON},
-       {"apology", v1::REMEDY_APOLOGY}});
+  static const auto* flag =
+      new EnumFlag<v1::Remedy>({{"refund", v1::REMEDY_REFUND},
+                                {"return", v1::REMEDY_RETURN},
+                                {"exchange", v1::REMEDY_EXCHANGE},
+                                {"repair", v1::REMEDY_REPAIR},
+                                {"compensation", v1::REMEDY_COMPENSATION},
+                                {"coupon", v1::REMEDY_COUPON},
+                                {"apology", v1::REMEDY_APOLOGY}});
   return *flag;
 }
 
@@ -191,8 +191,9 @@ CLI::Validator SpanValidator() {
                  "30m, 1d, 1d12h";
         }
         if (*d <= absl::ZeroDuration()) {
-          return "'" + text + "' is no time at all: a target must be more "
-                              "than 0";
+          return "'" + text +
+                 "' is no time at all: a target must be more "
+                 "than 0";
         }
         return "";
       },
@@ -225,7 +226,8 @@ std::string SpanText(absl::Duration d) {
   if (m < 60) return absl::StrCat(m, "m");
   int64_t h = m / 60;
   m %= 60;
-  if (h < 24) return m > 0 ? absl::StrCat(h, "h ", m, "m") : absl::StrCat(h, "h");
+  if (h < 24)
+    return m > 0 ? absl::StrCat(h, "h ", m, "m") : absl::StrCat(h, "h");
   const int64_t days = h / 24;
   h %= 24;
   return h > 0 ? absl::StrCat(days, "d ", h, "h") : absl::StrCat(days, "d");
@@ -329,8 +331,7 @@ std::string ReadFileFlag(const std::string& flag, const std::string& path) {
 Value ReadJsonFile(const std::string& flag, const std::string& path) {
   Value root;
   const auto status = google::protobuf::util::JsonStringToMessage(
-      std::string(absl::StripAsciiWhitespace(ReadFileFlag(flag, path))),
-      &root);
+      std::string(absl::StripAsciiWhitespace(ReadFileFlag(flag, path))), &root);
   if (!status.ok()) {
     throw CLI::ValidationError(
         flag, path + ": not JSON: " + std::string(status.message()));
@@ -356,9 +357,9 @@ void ValueToMessage(const std::string& flag, const std::string& path,
     status = google::protobuf::util::JsonStringToMessage(json, out);
   }
   if (!status.ok()) {
-    throw CLI::ValidationError(
-        flag, path + ": not a " + M::descriptor()->name() + ": " +
-                  std::string(status.message()));
+    throw CLI::ValidationError(flag, path + ": not a " +
+                                         M::descriptor()->name() + ": " +
+                                         std::string(status.message()));
   }
 }
 
@@ -433,8 +434,9 @@ void PrintClocks(const GlobalOptions& options, const v1::Complaint& c) {
                  ? " (near breach)"
                  : ""),
         TargetText(clock.target(), clock.business_hours()),
-        clock.has_due_time() ? FormatTimestamp(FromProto(clock.due_time()), zone)
-                             : "-",
+        clock.has_due_time()
+            ? FormatTimestamp(FromProto(clock.due_time()), zone)
+            : "-",
         RemainingText(clock, waiting && !clock.has_stop_time()),
         paused > absl::ZeroDuration() ? SpanText(paused) : "-"};
     if (any_stopped) {
@@ -475,7 +477,7 @@ bool SameTime(const google::protobuf::Timestamp& a,
 std::string NextDueRemaining(const v1::Complaint& c) {
   if (!c.has_next_due_time()) {
     return c.status() == v1::COMPLAINT_STATUS_WAITING_ON_CUSTOMER ? "paused"
-                                                                   : "-";
+                                                                  : "-";
   }
   for (const v1::SlaClock& clock : c.clocks()) {
     if (!clock.has_stop_time() && clock.has_due_time() &&
@@ -499,10 +501,9 @@ void PrintComplaintList(const GlobalOptions& options,
       rows.push_back(
           {c.complaint_id(), StatusText(c.status()), SeverityText(c.severity()),
            c.owner_id().empty() ? "-" : c.owner_id(),
-           c.has_next_due_time()
-               ? FormatTimestamp(FromProto(c.next_due_time()),
-                                 DisplayTimeZone(options))
-               : "-",
+           c.has_next_due_time() ? FormatTimestamp(FromProto(c.next_due_time()),
+                                                   DisplayTimeZone(options))
+                                 : "-",
            NextDueRemaining(c), absl::StrCat(c.escalation_level()),
            c.breached() ? "yes" : "no"});
     }
@@ -520,8 +521,8 @@ void PrintHistory(const GlobalOptions& options,
     std::cout << "(no results)\n";
   } else {
     const absl::TimeZone zone = DisplayTimeZone(options);
-    Rows rows = {{"Time 时间", "Event 事件", "Status 状态", "By 操作人",
-                  "Detail 详情"}};
+    Rows rows = {
+        {"Time 时间", "Event 事件", "Status 状态", "By 操作人", "Detail 详情"}};
     for (const v1::HistoryEntry& e : r.entries()) {
       std::string status;
       if (e.from_status() == e.to_status()) {
@@ -529,7 +530,8 @@ void PrintHistory(const GlobalOptions& options,
       } else if (e.from_status() == v1::COMPLAINT_STATUS_UNSPECIFIED) {
         status = "→ " + StatusText(e.to_status());
       } else {
-        status = StatusText(e.from_status()) + " → " + StatusText(e.to_status());
+        status =
+            StatusText(e.from_status()) + " → " + StatusText(e.to_status());
       }
       std::string by = e.actor();
       if (!e.staff_id().empty()) absl::StrAppend(&by, " (", e.staff_id(), ")");
@@ -551,10 +553,10 @@ void PrintHistory(const GlobalOptions& options,
         detail.insert(detail.begin(), ClockLabel(e.clock()));
       }
       if (!e.text().empty()) detail.push_back(e.text());
-      rows.push_back({e.has_time() ? FormatTimestamp(FromProto(e.time()), zone)
-                                   : "",
-                      Bare(v1::HistoryKind_Name(e.kind()), "HISTORY_KIND_"),
-                      status, by, absl::StrJoin(detail, "; ")});
+      rows.push_back(
+          {e.has_time() ? FormatTimestamp(FromProto(e.time()), zone) : "",
+           Bare(v1::HistoryKind_Name(e.kind()), "HISTORY_KIND_"), status, by,
+           absl::StrJoin(detail, "; ")});
     }
     WriteAligned(rows, std::cout);
   }
@@ -585,8 +587,8 @@ void PrintStats(const GlobalOptions& options, const v1::ComplaintStats& s) {
                  absl::string_view prefix) {
     bool first = true;
     for (const v1::LabelCount& c : in) {
-      counts.push_back({first ? by : "", Bare(c.label(), prefix),
-                        absl::StrCat(c.count())});
+      counts.push_back(
+          {first ? by : "", Bare(c.label(), prefix), absl::StrCat(c.count())});
       first = false;
     }
   };
@@ -625,8 +627,8 @@ void PrintStats(const GlobalOptions& options, const v1::ComplaintStats& s) {
     std::cout << "(none)\n";
     return;
   }
-  Rows problems = {{"Category 类别", "Keyword 关键词", "Topic 主题",
-                    "Count 数量"}};
+  Rows problems = {
+      {"Category 类别", "Keyword 关键词", "Topic 主题", "Count 数量"}};
   for (const v1::RecurringProblem& p : s.top_problems()) {
     problems.push_back({CategoryText(p.category()), p.keyword(),
                         p.topic().empty() ? "-" : p.topic(),
@@ -696,8 +698,8 @@ void AddRevealFlag(CLI::App* cmd, bool* reveal) {
 
 void AddCreate(CLI::App& complaints, const GlobalOptions& options) {
   struct Flags {
-    std::string customer_id, branch_id, order_id, channel, category,
-        severity, subject, description, description_file, request_id;
+    std::string customer_id, branch_id, order_id, channel, category, severity,
+        subject, description, description_file, request_id;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = complaints.add_subcommand(
@@ -921,9 +923,8 @@ void AddRespond(CLI::App& complaints, const GlobalOptions& options) {
   cmd->callback([&options, flags] {
     v1::RespondToComplaintRequest request;
     request.set_message(flags->message);
-    request.set_visibility(flags->internal
-                               ? v1::MESSAGE_VISIBILITY_INTERNAL
-                               : v1::MESSAGE_VISIBILITY_CUSTOMER);
+    request.set_visibility(flags->internal ? v1::MESSAGE_VISIBILITY_INTERNAL
+                                           : v1::MESSAGE_VISIBILITY_CUSTOMER);
     request.set_wait_for_customer(flags->wait);
     RunTransition(options, *flags, &Stub::RespondToComplaint, request);
   });
@@ -999,8 +1000,9 @@ void AddResolve(CLI::App& complaints, const GlobalOptions& options) {
       "The remedy was carried out (已解决): SOLUTION_PROPOSED to RESOLVED; "
       "next, confirm with the customer and `close`.");
   AddTransitionFlags(cmd, flags.get());
-  cmd->add_option("--note", flags->note, "What was done, at most 2000 "
-                                         "characters");
+  cmd->add_option("--note", flags->note,
+                  "What was done, at most 2000 "
+                  "characters");
   cmd->callback([&options, flags] {
     v1::ResolveComplaintRequest request;
     request.set_note(flags->note);
@@ -1022,8 +1024,8 @@ void AddClose(CLI::App& complaints, const GlobalOptions& options) {
       "failed contact attempts (`contact --failed`, 3 by default); an "
       "unsatisfied close may be reopened.");
   AddTransitionFlags(cmd, flags.get());
-  CLI::Option_group* confirmation = cmd->add_option_group(
-      "confirmation", "Exactly one of these is required");
+  CLI::Option_group* confirmation =
+      cmd->add_option_group("confirmation", "Exactly one of these is required");
   confirmation->add_flag("--satisfied", flags->satisfied,
                          "The customer confirmed the problem is solved");
   confirmation->add_flag("--unsatisfied", flags->unsatisfied,
@@ -1041,9 +1043,10 @@ void AddClose(CLI::App& complaints, const GlobalOptions& options) {
                   "What the customer said, at most 2000 characters");
   cmd->callback([&options, flags] {
     v1::CloseComplaintRequest request;
-    request.set_confirmation(flags->satisfied     ? v1::CONFIRMATION_SATISFIED
-                             : flags->unsatisfied ? v1::CONFIRMATION_UNSATISFIED
-                                                  : v1::CONFIRMATION_UNREACHABLE);
+    request.set_confirmation(flags->satisfied ? v1::CONFIRMATION_SATISFIED
+                             : flags->unsatisfied
+                                 ? v1::CONFIRMATION_UNSATISFIED
+                                 : v1::CONFIRMATION_UNREACHABLE);
     request.set_satisfaction_score(flags->score);
     request.set_note(flags->note);
     RunTransition(options, *flags, &Stub::CloseComplaint, request);
@@ -1171,10 +1174,11 @@ void AddStats(CLI::App& complaints, const GlobalOptions& options) {
 // ---- sla -------------------------------------------------------------------
 
 void PrintPolicy(const GlobalOptions& options, const v1::SlaPolicy& p) {
-  Rows rows = {{"version", absl::StrCat(p.version())},
-               {"etag", p.etag()},
-               {"near_breach_percent", absl::StrCat(p.near_breach_percent())},
-               {"unreachable_attempts", absl::StrCat(p.unreachable_attempts())}};
+  Rows rows = {
+      {"version", absl::StrCat(p.version())},
+      {"etag", p.etag()},
+      {"near_breach_percent", absl::StrCat(p.near_breach_percent())},
+      {"unreachable_attempts", absl::StrCat(p.unreachable_attempts())}};
   if (p.has_update_time()) {
     rows.push_back({"update_time", FormatTimestamp(FromProto(p.update_time()),
                                                    DisplayTimeZone(options))});
@@ -1340,20 +1344,23 @@ void AddSlaSet(CLI::App& sla, const GlobalOptions& options) {
       const bool any_kind = flags->business_hours || flags->wall_clock;
       if ((any_target || any_kind) && flags->severities.empty()) {
         throw CLI::ValidationError(
-            "--severity", "say which severities the targets are for: minor, "
-                          "moderate, severe or all");
+            "--severity",
+            "say which severities the targets are for: minor, "
+            "moderate, severe or all");
       }
       if (!flags->severities.empty() && !any_target && !any_kind) {
         throw CLI::ValidationError(
-            "--severity", "names severities but no target flag "
-                          "(--first-response, --solution, --closure, "
-                          "--business-hours, --wall-clock) changes them");
+            "--severity",
+            "names severities but no target flag "
+            "(--first-response, --solution, --closure, "
+            "--business-hours, --wall-clock) changes them");
       }
       if (!any_target && !any_kind && cmd->count("--near-breach") == 0 &&
           cmd->count("--unreachable-attempts") == 0) {
         throw CLI::ValidationError(
-            "--from-file", "nothing to change: give --from-file or a flag "
-                           "such as --severity severe --first-response 2h");
+            "--from-file",
+            "nothing to change: give --from-file or a flag "
+            "such as --severity severe --first-response 2h");
       }
       const auto current =
           Call(options, *stub, &Stub::GetSlaPolicy, v1::GetSlaPolicyRequest());
@@ -1380,7 +1387,8 @@ void AddSlaSet(CLI::App& sla, const GlobalOptions& options) {
               Clock{flags->solution, t.mutable_solution()},
               Clock{flags->closure, t.mutable_closure()}}) {
           const bool given = !c.flag.empty();
-          if (given) SetDuration(*ParseSpan(c.flag), c.target->mutable_duration());
+          if (given)
+            SetDuration(*ParseSpan(c.flag), c.target->mutable_duration());
           if (any_kind && (given || !any_target)) {
             c.target->set_business_hours(flags->business_hours);
           }
@@ -1396,8 +1404,7 @@ void AddSlaSet(CLI::App& sla, const GlobalOptions& options) {
     policy->clear_version();
     policy->clear_update_time();
     request.set_request_id(ChooseRequestId(flags->request_id));
-    const auto response =
-        Call(options, *stub, &Stub::UpdateSlaPolicy, request);
+    const auto response = Call(options, *stub, &Stub::UpdateSlaPolicy, request);
     Emit(options, response, [&] { PrintPolicy(options, response.policy()); });
   });
 }
@@ -1413,8 +1420,8 @@ constexpr const char* kDayLabels[] = {"Mon 周一", "Tue 周二", "Wed 周三",
 // "mon" or "monday" -> 1 .. "sun" -> 7; 0 if not a day.
 int DayOf(absl::string_view text) {
   const std::string lower = absl::AsciiStrToLower(text);
-  static constexpr const char* kFull[] = {"monday", "tuesday", "wednesday",
-                                          "thursday", "friday", "saturday",
+  static constexpr const char* kFull[] = {"monday",   "tuesday", "wednesday",
+                                          "thursday", "friday",  "saturday",
                                           "sunday"};
   for (int i = 0; i < 7; ++i) {
     if (lower == kDayNames[i] || lower == kFull[i]) return i + 1;
@@ -1442,8 +1449,7 @@ struct HoursSpec {
 };
 
 // "mon-fri 09:00-18:00", "sat,sun 10:00-16:00", "daily 09:00-21:00".
-std::optional<HoursSpec> ParseHours(const std::string& text,
-                                    std::string* why) {
+std::optional<HoursSpec> ParseHours(const std::string& text, std::string* why) {
   const std::vector<std::string> parts =
       absl::StrSplit(text, ' ', absl::SkipEmpty());
   if (parts.size() != 2) {
@@ -1505,10 +1511,10 @@ std::string HhMm(int minute) {
 }
 
 void PrintCalendar(const GlobalOptions& options, const v1::BranchCalendar& c) {
-  Rows rows = {{"branch_id", c.branch_id()},
-               {"time_zone", c.time_zone().empty() ? "(the chain's)"
-                                                   : c.time_zone()},
-               {"is_default", c.is_default() ? "true" : "false"}};
+  Rows rows = {
+      {"branch_id", c.branch_id()},
+      {"time_zone", c.time_zone().empty() ? "(the chain's)" : c.time_zone()},
+      {"is_default", c.is_default() ? "true" : "false"}};
   if (c.has_update_time()) {
     rows.push_back({"update_time", FormatTimestamp(FromProto(c.update_time()),
                                                    DisplayTimeZone(options))});
@@ -1572,9 +1578,9 @@ void NormaliseCalendar(const std::string& path, Value* calendar) {
       if (d.kind_case() != Value::kStringValue) continue;
       std::string text = d.string_value();
       if (!DateValidator()(text).empty()) {
-        throw CLI::ValidationError(
-            "--from-file", path + ": closed date '" + d.string_value() +
-                               "' is not a date in YYYY-MM-DD form");
+        throw CLI::ValidationError("--from-file",
+                                   path + ": closed date '" + d.string_value() +
+                                       "' is not a date in YYYY-MM-DD form");
       }
       const retail::common::v1::Date date = ParseDate(text);
       Struct s;
@@ -1644,8 +1650,9 @@ void AddCalendarSet(CLI::App& calendars, const GlobalOptions& options) {
               cmd->count("--closed") ==
           0) {
         throw CLI::ValidationError(
-            "--hours", "nothing to change: give --from-file, --zone, "
-                       "--hours or --closed");
+            "--hours",
+            "nothing to change: give --from-file, --zone, "
+            "--hours or --closed");
       }
       v1::GetBranchCalendarRequest get;
       get.set_branch_id(flags->branch_id);

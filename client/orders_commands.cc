@@ -464,7 +464,6 @@ void AddSettlementList(CLI::App& settlements, const GlobalOptions& options) {
   });
 }
 
-
 // Minor units as "1234.50" (two decimals, as on the slip).
 std::string Amount(const retail::common::v1::Money& m) {
   return FormatAmount(m.minor_units());
@@ -483,8 +482,7 @@ void PrintReconciliation(const v1::Reconciliation& r) {
             << ")  amounts in " << currency << "\n\n";
   std::vector<std::vector<std::string>> rows = {
       {"Method 支付方式", "Sales 销售", "Count 笔数", "Refunds 退款",
-       "Count 笔数", "Net 净额", "Taken 收款", "Count 笔数",
-       "Drawer 应有"}};
+       "Count 笔数", "Net 净额", "Taken 收款", "Count 笔数", "Drawer 应有"}};
   for (const v1::ReconciliationMethodRow& m : r.methods()) {
     rows.push_back({MethodLabel(m.method()), Amount(m.sales()),
                     absl::StrCat(m.sales_count()), Amount(m.refunds()),

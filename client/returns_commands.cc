@@ -1,6 +1,5 @@
 #include "client/returns_commands.h"
 
-
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -280,8 +279,6 @@ std::string MoneyText(const retail::common::v1::Money& money) {
                      v1::Refund::descriptor()->FindFieldByName("amount"),
                      [] { return absl::UTCTimeZone(); });
 }
-
-
 
 std::string StatusText(v1::OrderStatus status) {
   absl::string_view name = v1::OrderStatus_Name(status);

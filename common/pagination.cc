@@ -69,8 +69,8 @@ absl::StatusOr<std::vector<int64_t>> PageTokenCodec::DecodeKeys(
   for (size_t k = 0; k < count; ++k) {
     uint64_t key = 0;
     for (size_t i = 0; i < kKeyBytes; ++i) {
-      key = (key << 8) |
-            static_cast<unsigned char>(body[1 + k * kKeyBytes + i]);
+      key =
+          (key << 8) | static_cast<unsigned char>(body[1 + k * kKeyBytes + i]);
     }
     keys.push_back(static_cast<int64_t>(key));
   }

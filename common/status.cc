@@ -1,8 +1,7 @@
 #include "common/status.h"
 
-#include "absl/strings/str_cat.h"
-
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 
 namespace retail {

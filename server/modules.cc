@@ -11,10 +11,8 @@ namespace retail {
 
 const std::vector<ModuleSpec>& Modules() {
   static const auto* const kModules = new std::vector<ModuleSpec>{
-      ServerInfoModuleSpec(),
-      customers::CustomerModuleSpec(),
-      orders::OrderModuleSpec(),
-      complaints::ComplaintModuleSpec(),
+      ServerInfoModuleSpec(),         customers::CustomerModuleSpec(),
+      orders::OrderModuleSpec(),      complaints::ComplaintModuleSpec(),
       feedback::FeedbackModuleSpec(),
   };
   return *kModules;

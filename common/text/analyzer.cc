@@ -55,8 +55,9 @@ absl::StatusOr<std::unique_ptr<Analyzer>> Analyzer::Create(
       Normalizer::Create(opencc);
   RETURN_IF_ERROR(normalizer.status());
   absl::StatusOr<std::unique_ptr<Segmenter>> segmenter =
-      options.segmenter == SegmenterKind::kIcu ? internal::NewIcuSegmenter()
-                                               : internal::NewDictSegmenter(jieba);
+      options.segmenter == SegmenterKind::kIcu
+          ? internal::NewIcuSegmenter()
+          : internal::NewDictSegmenter(jieba);
   RETURN_IF_ERROR(segmenter.status());
   absl::StatusOr<Lexicon> lexicon =
       options.lexicon_dir.empty()
@@ -64,9 +65,8 @@ absl::StatusOr<std::unique_ptr<Analyzer>> Analyzer::Create(
           : Lexicon::FromDirectory(options.lexicon_dir, **normalizer);
   RETURN_IF_ERROR(lexicon.status());
 
-  auto parts = std::make_unique<Parts>(Parts{std::move(*normalizer),
-                                             std::move(*segmenter),
-                                             std::move(*lexicon)});
+  auto parts = std::make_unique<Parts>(Parts{
+      std::move(*normalizer), std::move(*segmenter), std::move(*lexicon)});
   return std::unique_ptr<Analyzer>(
       new Analyzer(options.segmenter, std::move(parts)));
 }
@@ -76,8 +76,8 @@ absl::StatusOr<Analysis> Analyzer::Analyze(absl::string_view text,
   const std::optional<size_t> chars = Utf8Length(text);
   if (!chars) return InvalidArgument(field, "must be valid UTF-8");
   if (*chars > kMaxTextChars) {
-    return InvalidArgument(
-        field, absl::StrCat("must have at most ", kMaxTextChars, " characters"));
+    return InvalidArgument(field, absl::StrCat("must have at most ",
+                                               kMaxTextChars, " characters"));
   }
   Analysis a;
   absl::StatusOr<std::string> normalized = parts_->normalizer->Normalize(text);

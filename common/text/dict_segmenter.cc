@@ -36,10 +36,11 @@ class DictSegmenter : public Segmenter {
   std::string Load(std::istream& in);
 
   void Segment(absl::string_view text, std::vector<Token>& out) const override {
-    SplitNonHan(text, out, [this](absl::string_view run, bool space,
-                                  std::vector<Token>& tokens) {
-      SegmentHan(run, space, tokens);
-    });
+    SplitNonHan(
+        text, out,
+        [this](absl::string_view run, bool space, std::vector<Token>& tokens) {
+          SegmentHan(run, space, tokens);
+        });
   }
 
  private:
@@ -85,8 +86,7 @@ std::string DictSegmenter::Load(std::istream& in) {
     double freq = 0;
     if (f.size() < 2 || f[0].empty() || !absl::SimpleAtod(f[1], &freq) ||
         freq < 0) {
-      return absl::StrCat("line ", line_no,
-                          " is not \"word frequency [tag]\"");
+      return absl::StrCat("line ", line_no, " is not \"word frequency [tag]\"");
     }
     total += freq;
     bool han = true;
@@ -146,8 +146,8 @@ void DictSegmenter::SegmentHan(absl::string_view run, bool space,
     next[k] = k_end;
   }
   for (size_t k = 0; k < n; k = next[k]) {
-    out.push_back({run.substr(offsets[k], offsets[next[k]] - offsets[k]),
-                   false, space});
+    out.push_back(
+        {run.substr(offsets[k], offsets[next[k]] - offsets[k]), false, space});
     space = false;
   }
 }

@@ -49,11 +49,13 @@ class Builder {
         return Error(r, "expected topic<TAB>term[<TAB>weak]");
       }
       const std::optional<Topic> topic = TopicFromId(r.cols[0]);
-      if (!topic) return Error(r, absl::StrCat("unknown topic '", r.cols[0], "'"));
+      if (!topic)
+        return Error(r, absl::StrCat("unknown topic '", r.cols[0], "'"));
       const int t = static_cast<int>(*topic);
       absl::StatusOr<LexEntry*> e = Entry(r, r.cols[1]);
       if (!e.ok()) return e.status();
-      if (!seen.insert({t, last_key_}).second) return Error(r, "term given twice");
+      if (!seen.insert({t, last_key_}).second)
+        return Error(r, "term given twice");
       if (r.cols.size() == 3) {
         (*e)->weak_topics |= 1u << t;
       } else {
@@ -70,7 +72,8 @@ class Builder {
       double weight = 0;
       if (r.cols.size() != 2 || !absl::SimpleAtod(r.cols[1], &weight) ||
           weight == 0 || weight < -5 || weight > 5) {
-        return Error(r, "expected term<TAB>weight, a weight in [-5, 5] and not 0");
+        return Error(r,
+                     "expected term<TAB>weight, a weight in [-5, 5] and not 0");
       }
       absl::StatusOr<LexEntry*> e = Entry(r, r.cols[0]);
       if (!e.ok()) return e.status();
@@ -86,12 +89,13 @@ class Builder {
       file_ = "modifiers.tsv";
       double factor = 1;
       if (r.cols.size() < 2 || r.cols.size() > 3 ||
-          (r.cols.size() == 3 &&
-           (!absl::SimpleAtod(r.cols[2], &factor) || factor <= 0 || factor > 5))) {
+          (r.cols.size() == 3 && (!absl::SimpleAtod(r.cols[2], &factor) ||
+                                  factor <= 0 || factor > 5))) {
         return Error(r, "expected term<TAB>kind[<TAB>factor in (0, 5]]");
       }
       std::optional<Modifier> kind = ParseKind(r.cols[1]);
-      if (!kind) return Error(r, absl::StrCat("unknown kind '", r.cols[1], "'"));
+      if (!kind)
+        return Error(r, absl::StrCat("unknown kind '", r.cols[1], "'"));
       absl::StatusOr<LexEntry*> e = Entry(r, r.cols[0]);
       if (!e.ok()) return e.status();
       if (!seen.insert(last_key_).second) return Error(r, "term given twice");
@@ -138,8 +142,8 @@ class Builder {
     if (!normalized.ok()) return normalized.status();
     // Whitespace runs become one space: the matcher joins tokens that were
     // apart with exactly one.
-    std::vector<absl::string_view> words =
-        absl::StrSplit(*normalized, absl::ByAnyChar(" \t\n"), absl::SkipEmpty());
+    std::vector<absl::string_view> words = absl::StrSplit(
+        *normalized, absl::ByAnyChar(" \t\n"), absl::SkipEmpty());
     last_key_ = absl::StrJoin(words, " ");
     if (last_key_.empty()) return Error(r, "empty term");
     return &entries_[last_key_];

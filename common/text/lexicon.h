@@ -21,9 +21,9 @@ enum class Modifier : uint8_t {
   kNone,
   kNegator,      // flips the next sentiment term (不, 没有, not, never)
   kIntensifier,  // strengthens it (很, 非常, very)
-  kAfter,        // strengthens the sentiment term just before it (极了, 到极点)
-  kExcess,       // an intensifier that is a complaint on its own before a
-                 // plain word (太少, "too long"), since excess is a fault
+  kAfter,   // strengthens the sentiment term just before it (极了, 到极点)
+  kExcess,  // an intensifier that is a complaint on its own before a
+            // plain word (太少, "too long"), since excess is a fault
   kContrast,     // starts a clause that weighs more (但是, but)
   kReservation,  // starts a minor reservation that weighs less (就是, 只是)
   kConcession,   // starts a conceded clause that weighs less (虽然, although)
@@ -38,7 +38,7 @@ struct LexEntry {
                              // opinion and no other topic (衣服 -> quality)
   float polarity = 0;        // sentiment weight, < 0 negative; 0: none
   Modifier modifier = Modifier::kNone;
-  float factor = 1;          // the modifier's strength (README)
+  float factor = 1;  // the modifier's strength (README)
 
   bool HasTopic() const { return (topics | weak_topics) != 0; }
   bool HasSentiment() const {

@@ -14,9 +14,7 @@
 namespace retail::text::internal {
 namespace {
 
-bool IsControl(uint32_t cp) {
-  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
-}
+bool IsControl(uint32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
 
 // Step 2 of Normalize: controls, line separators and apostrophes.
 std::string CleanControls(absl::string_view s) {
@@ -71,7 +69,8 @@ Normalizer::~Normalizer() = default;
 absl::StatusOr<std::string> Normalizer::Normalize(
     absl::string_view text) const {
   std::string folded;
-  icu::StringByteSink<std::string> sink(&folded, static_cast<int32_t>(text.size()));
+  icu::StringByteSink<std::string> sink(&folded,
+                                        static_cast<int32_t>(text.size()));
   UErrorCode status = U_ZERO_ERROR;
   nfkc_cf_->normalizeUTF8(0, icu::StringPiece(text.data(), text.size()), sink,
                           nullptr, status);

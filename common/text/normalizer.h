@@ -5,12 +5,13 @@
 #ifndef RETAIL_COMMON_TEXT_NORMALIZER_H_
 #define RETAIL_COMMON_TEXT_NORMALIZER_H_
 
+#include <unicode/normalizer2.h>
+
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include <unicode/normalizer2.h>
 
 namespace opencc {
 class SimpleConverter;

@@ -255,8 +255,8 @@ class ClauseScorer {
       Clause& cl = clauses_[c];
       if (cl.marker == Modifier::kContrast && !cl.has_polar &&
           clauses_[c - 1].score != 0) {
-        cl.score += clauses_[c - 1].score > 0 ? -kImpliedContrast
-                                              : kImpliedContrast;
+        cl.score +=
+            clauses_[c - 1].score > 0 ? -kImpliedContrast : kImpliedContrast;
       }
     }
   }
@@ -335,7 +335,8 @@ class ClauseScorer {
     Clause& cl = clause();
     cl.score += v;
     cl.has_polar = true;
-    if (!keyword.empty()) cl.polar_keywords.push_back({pos, std::move(keyword)});
+    if (!keyword.empty())
+      cl.polar_keywords.push_back({pos, std::move(keyword)});
     has_last_ = true;
     last_value_ = v;
     last_end_ = m.end;
@@ -378,8 +379,9 @@ Sentiment ToSentiment(double sum) {
 
 // Sorted by position, each text once (its first appearance).
 std::vector<std::string> Ordered(std::vector<Keyword> k) {
-  std::stable_sort(k.begin(), k.end(),
-                   [](const Keyword& a, const Keyword& b) { return a.pos < b.pos; });
+  std::stable_sort(k.begin(), k.end(), [](const Keyword& a, const Keyword& b) {
+    return a.pos < b.pos;
+  });
   std::vector<std::string> out;
   for (Keyword& kw : k) {
     if (std::find(out.begin(), out.end(), kw.text) == out.end()) {
@@ -412,7 +414,7 @@ Opinion FindOpinion(const std::vector<Token>& tokens, const Lexicon& lexicon) {
   // opinion about nothing else, its weak terms (衣服不错 is about quality).
   std::vector<uint16_t> used(clauses.size());
   for (size_t c = 0; c < clauses.size(); ++c) {
-    used[c] = clauses[c].topics != 0 ? clauses[c].topics
+    used[c] = clauses[c].topics != 0  ? clauses[c].topics
               : clauses[c].score != 0 ? clauses[c].weak_topics
                                       : 0;
   }

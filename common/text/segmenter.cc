@@ -24,8 +24,8 @@ void SplitNonHan(absl::string_view text, std::vector<Token>& out,
         continue;
       case CharClass::kPunct:
       case CharClass::kSymbol:
-        out.push_back({text.substr(start, i - start), cls == CharClass::kPunct,
-                       space});
+        out.push_back(
+            {text.substr(start, i - start), cls == CharClass::kPunct, space});
         break;
       case CharClass::kHan: {
         size_t end = i;

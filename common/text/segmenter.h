@@ -28,7 +28,8 @@ class Segmenter {
   virtual ~Segmenter() = default;
   // Appends the tokens of `text` (normalised, so valid UTF-8) to `out`, in
   // order, covering every non-whitespace byte exactly once. Thread-safe.
-  virtual void Segment(absl::string_view text, std::vector<Token>& out) const = 0;
+  virtual void Segment(absl::string_view text,
+                       std::vector<Token>& out) const = 0;
 };
 
 absl::StatusOr<std::unique_ptr<Segmenter>> NewIcuSegmenter();

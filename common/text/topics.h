@@ -12,23 +12,23 @@
 namespace retail::text {
 
 enum class Topic {
-  kSizeFit,           // size_fit: sizes, fit, cut, lengths, size charts
-  kQuality,           // quality: material, workmanship, defects, the goods
-  kReturnsExchanges,  // returns_exchanges: returns, exchanges, refunds
-  kLogisticsDelivery, // logistics_delivery: shipping, couriers, packaging
-  kStaffAttitude,     // staff_attitude: staff and customer service
-  kPriceValue,        // price_value: prices, value, discounts
-  kQueueingWaiting,   // queueing_waiting: queues and waiting for service
-  kStoreEnvironment,  // store_environment: the shop itself
-  kPayment,           // payment: paying, charges, receipts, invoices
-  kMembershipPoints,  // membership_points: membership, points, coupons
+  kSizeFit,            // size_fit: sizes, fit, cut, lengths, size charts
+  kQuality,            // quality: material, workmanship, defects, the goods
+  kReturnsExchanges,   // returns_exchanges: returns, exchanges, refunds
+  kLogisticsDelivery,  // logistics_delivery: shipping, couriers, packaging
+  kStaffAttitude,      // staff_attitude: staff and customer service
+  kPriceValue,         // price_value: prices, value, discounts
+  kQueueingWaiting,    // queueing_waiting: queues and waiting for service
+  kStoreEnvironment,   // store_environment: the shop itself
+  kPayment,            // payment: paying, charges, receipts, invoices
+  kMembershipPoints,   // membership_points: membership, points, coupons
 };
 inline constexpr int kTopicCount = 10;
 
 inline constexpr std::array<absl::string_view, kTopicCount> kTopicIds = {
-    "size_fit",         "quality",          "returns_exchanges",
-    "logistics_delivery", "staff_attitude", "price_value",
-    "queueing_waiting", "store_environment", "payment",
+    "size_fit",           "quality",           "returns_exchanges",
+    "logistics_delivery", "staff_attitude",    "price_value",
+    "queueing_waiting",   "store_environment", "payment",
     "membership_points"};
 
 inline absl::string_view TopicId(Topic t) {

@@ -43,7 +43,8 @@ class BusinessCalendar {
 
  private:
   // The open intervals of one local day, as instants (DST-correct).
-  std::vector<std::pair<absl::Time, absl::Time>> OpenOn(absl::CivilDay day) const;
+  std::vector<std::pair<absl::Time, absl::Time>> OpenOn(
+      absl::CivilDay day) const;
 
   absl::TimeZone zone_;
   // Index 0 = Monday; minutes after local midnight [open, close).

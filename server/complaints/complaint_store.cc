@@ -115,13 +115,15 @@ constexpr db::Column<SC, SC> kColumns[] = {
     {"topics",
      [](Param p, const SC& s) { p.Text(absl::StrJoin(s.c.topics(), " ")); },
      [](const Field& f, SC& s) {
-       for (absl::string_view t : absl::StrSplit(f.Text(), ' ', absl::SkipEmpty()))
+       for (absl::string_view t :
+            absl::StrSplit(f.Text(), ' ', absl::SkipEmpty()))
          s.c.add_topics(std::string(t));
      }},
     {"keywords",
      [](Param p, const SC& s) { p.Text(absl::StrJoin(s.c.keywords(), " ")); },
      [](const Field& f, SC& s) {
-       for (absl::string_view k : absl::StrSplit(f.Text(), ' ', absl::SkipEmpty()))
+       for (absl::string_view k :
+            absl::StrSplit(f.Text(), ' ', absl::SkipEmpty()))
          s.c.add_keywords(std::string(k));
      }},
     {"text_erased", [](Param p, const SC& s) { p.Bool(s.c.text_erased()); },
@@ -146,7 +148,8 @@ constexpr db::Column<SC, SC> kColumns[] = {
     {"next_sweep_us", [](Param p, const SC& s) { Opt(p, s.next_sweep_us); },
      [](const Field& f, SC& s) { s.next_sweep_us = Opt(f); }},
     {"breached", [](Param p, const SC& s) { p.Bool(s.breached); },
-     [](const Field& f, SC& s) { s.breached = f.Bool(); }},    {"feedback_id", [](Param p, const SC& s) { p.Text(s.c.feedback_id()); },
+     [](const Field& f, SC& s) { s.breached = f.Bool(); }},
+    {"feedback_id", [](Param p, const SC& s) { p.Text(s.c.feedback_id()); },
      [](const Field& f, SC& s) { SetText(f, s.c.mutable_feedback_id()); }},
 };
 using Columns = db::ColumnSet<kColumns>;
@@ -245,9 +248,9 @@ Statements Build() {
   s.clocks = absl::StrCat("SELECT ", kClockColumns,
                           " FROM complaint_clocks WHERE complaint_row = ?1"
                           " ORDER BY kind");
-  s.list_by_id = absl::StrCat("SELECT ", cols, " FROM complaints WHERE",
-                              kListFilters,
-                              " AND id > ?9 ORDER BY id LIMIT ?11");
+  s.list_by_id =
+      absl::StrCat("SELECT ", cols, " FROM complaints WHERE", kListFilters,
+                   " AND id > ?9 ORDER BY id LIMIT ?11");
   // What burns next: (next_due_us, id) keyset over the partial due
   // indexes; complaints with no running clock have no next_due_us.
   s.list_by_due = absl::StrCat(
@@ -261,10 +264,10 @@ Statements Build() {
       "SELECT complaint_id FROM complaints WHERE next_sweep_us IS NOT NULL"
       " AND next_sweep_us <= ?1 ORDER BY next_sweep_us LIMIT ?2";
   s.insert = Columns::InsertInto("complaints");
-  s.update = absl::StrCat("UPDATE complaints SET ", Columns::Assignments(),
-                          " WHERE id = ?", Columns::kParams + 1,
-                          " AND revision = ?", Columns::ParamOf("revision"),
-                          " - 1");
+  s.update =
+      absl::StrCat("UPDATE complaints SET ", Columns::Assignments(),
+                   " WHERE id = ?", Columns::kParams + 1, " AND revision = ?",
+                   Columns::ParamOf("revision"), " - 1");
   s.upsert_clock = absl::StrCat(
       "INSERT OR REPLACE INTO complaint_clocks (complaint_row, ", kClockColumns,
       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
@@ -293,7 +296,8 @@ Statements Build() {
       " category, branch_id, create_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
   s.policy_latest =
       "SELECT body FROM complaint_sla_policies ORDER BY version DESC LIMIT 1";
-  s.policy_version = "SELECT body FROM complaint_sla_policies WHERE version = ?1";
+  s.policy_version =
+      "SELECT body FROM complaint_sla_policies WHERE version = ?1";
   s.insert_policy =
       "INSERT INTO complaint_sla_policies (version, body, create_time_us)"
       " VALUES (?1, ?2, ?3)";
@@ -321,8 +325,8 @@ absl::Status ReadClocks(db::Connection& conn, StoredComplaint& sc) {
     ++n;
   }
   if (n != 3) {
-    return absl::DataLossError(absl::StrCat(
-        "complaint '", sc.c.complaint_id(), "' has ", n, " clocks, not 3"));
+    return absl::DataLossError(absl::StrCat("complaint '", sc.c.complaint_id(),
+                                            "' has ", n, " clocks, not 3"));
   }
   return absl::OkStatus();
 }
@@ -462,30 +466,26 @@ absl::Status RescheduleSweep(db::Connection& conn, const StoredComplaint& sc) {
   });
 }
 
-absl::StatusOr<std::vector<ClosedRow>> ListClosed(db::Connection& conn,
-                                                  int64_t from_us,
-                                                  int64_t to_us,
-                                                  int64_t after_close_us,
-                                                  int64_t after_row,
-                                                  int limit) {
-  return db::Guard("closed complaints",
-                   [&]() -> absl::StatusOr<std::vector<ClosedRow>> {
-                     db::Stmt s = conn.Prepare(Sql().closed);
-                     s->bind(1, static_cast<int64_t>(from_us));
-                     s->bind(2, static_cast<int64_t>(to_us));
-                     s->bind(3, static_cast<int64_t>(after_close_us));
-                     s->bind(4, static_cast<int64_t>(after_row));
-                     s->bind(5, limit);
-                     std::vector<ClosedRow> out;
-                     while (s->executeStep()) {
-                       out.push_back({s->getColumn(0).getInt64(),
-                                      s->getColumn(1).getString(),
-                                      s->getColumn(2).getString(),
-                                      s->getColumn(3).getString(),
-                                      s->getColumn(4).getInt64()});
-                     }
-                     return out;
-                   });
+absl::StatusOr<std::vector<ClosedRow>> ListClosed(
+    db::Connection& conn, int64_t from_us, int64_t to_us,
+    int64_t after_close_us, int64_t after_row, int limit) {
+  return db::Guard(
+      "closed complaints", [&]() -> absl::StatusOr<std::vector<ClosedRow>> {
+        db::Stmt s = conn.Prepare(Sql().closed);
+        s->bind(1, static_cast<int64_t>(from_us));
+        s->bind(2, static_cast<int64_t>(to_us));
+        s->bind(3, static_cast<int64_t>(after_close_us));
+        s->bind(4, static_cast<int64_t>(after_row));
+        s->bind(5, limit);
+        std::vector<ClosedRow> out;
+        while (s->executeStep()) {
+          out.push_back(
+              {s->getColumn(0).getInt64(), s->getColumn(1).getString(),
+               s->getColumn(2).getString(), s->getColumn(3).getString(),
+               s->getColumn(4).getInt64()});
+        }
+        return out;
+      });
 }
 
 absl::Status InsertHistory(db::Connection& conn, int64_t complaint_row,
@@ -568,8 +568,7 @@ absl::Status InsertKeywords(db::Connection& conn, const StoredComplaint& sc,
   });
 }
 
-absl::StatusOr<v1::SlaPolicy> GetPolicy(db::Connection& conn,
-                                        int64_t version) {
+absl::StatusOr<v1::SlaPolicy> GetPolicy(db::Connection& conn, int64_t version) {
   return db::Guard("get SLA policy", [&]() -> absl::StatusOr<v1::SlaPolicy> {
     db::Stmt s =
         conn.Prepare(version == 0 ? Sql().policy_latest : Sql().policy_version);
@@ -636,7 +635,9 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
     // One snapshot for every figure.
     struct ReadTransaction {
       db::Connection& conn;
-      explicit ReadTransaction(db::Connection& c) : conn(c) { conn.Exec("BEGIN"); }
+      explicit ReadTransaction(db::Connection& c) : conn(c) {
+        conn.Exec("BEGIN");
+      }
       ~ReadTransaction() {
         try {
           conn.Exec("COMMIT");
@@ -669,12 +670,12 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
       }
     }
     {
-      db::Stmt s = conn.Prepare(absl::StrCat(
-          "SELECT COUNT(*), COALESCE(SUM(reopen_count > 0), 0),"
-          " COALESCE(SUM(closed_ever), 0),"
-          " COALESCE(SUM(satisfaction_score > 0), 0),"
-          " COALESCE(SUM(satisfaction_score), 0)",
-          kRange));
+      db::Stmt s = conn.Prepare(
+          absl::StrCat("SELECT COUNT(*), COALESCE(SUM(reopen_count > 0), 0),"
+                       " COALESCE(SUM(closed_ever), 0),"
+                       " COALESCE(SUM(satisfaction_score > 0), 0),"
+                       " COALESCE(SUM(satisfaction_score), 0)",
+                       kRange));
       bind(s);
       if (s->executeStep()) {
         out.total = s->getColumn(0).getInt64();
@@ -686,7 +687,8 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
     }
     {
       db::Stmt s = conn.Prepare(absl::StrCat(
-          "SELECT k.", absl::StrJoin(absl::StrSplit(kClockColumns, ", "), ", k."),
+          "SELECT k.",
+          absl::StrJoin(absl::StrSplit(kClockColumns, ", "), ", k."),
           ", c.branch_id FROM complaints c CROSS JOIN complaint_clocks k"
           " ON k.complaint_row = c.id WHERE c.create_time_us >= ?1"
           " AND c.create_time_us < ?2 AND (?3 = '' OR c.branch_id = ?3)"));
@@ -712,10 +714,9 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
       bind(s);
       s->bind(4, q.top);
       while (s->executeStep()) {
-        out.problems.push_back({s->getColumn(0).getInt(),
-                                s->getColumn(1).getString(),
-                                s->getColumn(2).getString(),
-                                s->getColumn(3).getInt64()});
+        out.problems.push_back(
+            {s->getColumn(0).getInt(), s->getColumn(1).getString(),
+             s->getColumn(2).getString(), s->getColumn(3).getInt64()});
       }
     }
     return out;

@@ -85,8 +85,7 @@ absl::StatusOr<std::vector<ClosedRow>> ListClosed(db::Connection& conn,
                                                   int64_t from_us,
                                                   int64_t to_us,
                                                   int64_t after_close_us,
-                                                  int64_t after_row,
-                                                  int limit);
+                                                  int64_t after_row, int limit);
 
 absl::Status InsertHistory(db::Connection& conn, int64_t complaint_row,
                            const v1::HistoryEntry& e);
@@ -132,9 +131,9 @@ struct StatsRows {
   std::vector<std::pair<int, int64_t>> by_category, by_severity, by_channel,
       by_status;
   int64_t total = 0;
-  int64_t reopened = 0;       // reopen_count > 0
-  int64_t closed_ever = 0;    // closed at least once
-  int64_t scored = 0;         // closed with a satisfaction score
+  int64_t reopened = 0;     // reopen_count > 0
+  int64_t closed_ever = 0;  // closed at least once
+  int64_t scored = 0;       // closed with a satisfaction score
   int64_t score_sum = 0;
   std::vector<ClockSample> clocks;
   struct Problem {

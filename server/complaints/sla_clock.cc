@@ -25,8 +25,7 @@ int64_t Us(absl::Time t) { return absl::ToUnixMicros(t); }
 int64_t DueFrom(const BusinessCalendar& cal, bool business, int64_t from,
                 int64_t left_us) {
   if (left_us <= 0 || !business) return from + left_us;
-  const absl::Time due =
-      cal.AddOpenTime(T(from), absl::Microseconds(left_us));
+  const absl::Time due = cal.AddOpenTime(T(from), absl::Microseconds(left_us));
   return due == absl::InfiniteFuture() ? INT64_MAX : Us(due);
 }
 
@@ -48,8 +47,9 @@ int64_t UsedUs(const BusinessCalendar& cal, int64_t now_us, const ClockRow& c) {
   if (c.paused_since_us) return c.used_us;
   // A stopped clock's segment starts at its stop: nothing more is added.
   const int64_t until = c.stop_us ? *c.stop_us : now_us;
-  return c.used_us + absl::ToInt64Microseconds(Elapsed(
-                         cal, c.business_hours, T(c.segment_start_us), T(until)));
+  return c.used_us +
+         absl::ToInt64Microseconds(
+             Elapsed(cal, c.business_hours, T(c.segment_start_us), T(until)));
 }
 
 void PauseClock(const BusinessCalendar& cal, int64_t now_us, ClockRow& c) {
@@ -118,7 +118,8 @@ v1::SlaClock ClockView(const BusinessCalendar& cal, int64_t now_us,
   const int64_t used = UsedUs(cal, now_us, c);
   const bool breached = Breached(cal, now_us, c);
   int64_t paused = c.paused_us;
-  if (c.paused_since_us) paused += std::max<int64_t>(0, now_us - *c.paused_since_us);
+  if (c.paused_since_us)
+    paused += std::max<int64_t>(0, now_us - *c.paused_since_us);
   *v.mutable_paused() = TimeUtil::MicrosecondsToDuration(paused);
   v.set_near_breach(c.near_breach);
   if (c.stop_us) {
@@ -139,7 +140,7 @@ v1::SlaClock ClockView(const BusinessCalendar& cal, int64_t now_us,
   // the hours since, even while closed).
   int64_t remaining = c.target_us - used;
   if (breached && c.due_us != INT64_MAX) {
-    const int64_t at = c.stop_us ? *c.stop_us
+    const int64_t at = c.stop_us           ? *c.stop_us
                        : c.paused_since_us ? *c.paused_since_us
                                            : now_us;
     remaining = std::min<int64_t>(remaining, c.due_us - at);

@@ -55,8 +55,8 @@ class CustomerDirectory {
     int birth_day = 0;
     bool erased = false;
   };
-  virtual absl::StatusOr<Contact> GetContact(db::Connection& conn,
-                                             const std::string& customer_id) = 0;
+  virtual absl::StatusOr<Contact> GetContact(
+      db::Connection& conn, const std::string& customer_id) = 0;
 
   // VIPs (any branch, not erased) with a known birthday, in row order after
   // row `after_row`, at most `limit`: (row, customer id, birth month, birth
@@ -91,9 +91,10 @@ class CustomerDirectory {
   // goes below zero), with a ledger row giving `reason`, on the order's
   // authority. Returns the points actually debited (0 writes nothing).
   // Used to take back points earned on goods that came back.
-  virtual absl::StatusOr<int64_t> TakeBackPoints(
-      db::MutationContext& ctx, const std::string& customer_id,
-      int64_t max_points, const std::string& reason) = 0;
+  virtual absl::StatusOr<int64_t> TakeBackPoints(db::MutationContext& ctx,
+                                                 const std::string& customer_id,
+                                                 int64_t max_points,
+                                                 const std::string& reason) = 0;
 };
 
 }  // namespace retail::customers

@@ -72,8 +72,7 @@ class CustomerManager final : public CustomerDirectory {
   // from its own mutation so order and profile commit together).
   absl::Status RecordPurchase(db::MutationContext& ctx,
                               const std::string& customer_id,
-                              int64_t amount_minor,
-                              int64_t purchase_micros,
+                              int64_t amount_minor, int64_t purchase_micros,
                               bool new_order = true) override;
   absl::Status CheckCustomerActive(db::Connection& conn,
                                    const std::string& customer_id) override;

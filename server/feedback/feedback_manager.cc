@@ -38,7 +38,8 @@ void ToProto(const text::Analysis& in, v1::TextAnalysis* out) {
 void FeedbackManager::AnalyzeText(CallMeta /*call*/,
                                   const v1::AnalyzeTextRequest& req,
                                   Reply<v1::AnalyzeTextResponse> reply) {
-  absl::StatusOr<text::Analysis> analysis = analyzer_.Analyze(req.text(), "text");
+  absl::StatusOr<text::Analysis> analysis =
+      analyzer_.Analyze(req.text(), "text");
   if (!analysis.ok()) return reply(analysis.status());
   ToProto(*analysis, reply.out()->mutable_analysis());
   reply(absl::OkStatus());

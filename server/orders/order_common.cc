@@ -27,7 +27,6 @@ std::string MethodName(v1::PaymentMethod m) {
   return v1::PaymentMethod_Name(m);
 }
 
-
 absl::StatusOr<PiiView> ViewFor(const Principal& p, bool reveal) {
   ASSIGN_OR_RETURN(const bool visible, PiiVisible(p, reveal));
   return visible ? PiiView::kFull : PiiView::kMasked;
@@ -172,7 +171,8 @@ absl::StatusOr<v1::Settlement> SettleOrder(
     t->set_external_reference(pay.external_reference());
   }
   if (!o.customer_id().empty() && customers != nullptr) {
-    const int64_t earned = PointsEarned(earning, options.points_earned_per_yuan);
+    const int64_t earned =
+        PointsEarned(earning, options.points_earned_per_yuan);
     if (earned > 0) {
       RETURN_IF_ERROR(customers
                           ->ChangePoints(ctx, o.customer_id(), earned,
@@ -192,8 +192,8 @@ absl::StatusOr<v1::Settlement> SettleOrder(
   st.set_branch_id(o.branch_id());
   *st.mutable_total() = o.total();
   *st.mutable_paid_time() = o.paid_time();
-  const absl::CivilDay day = absl::ToCivilDay(
-      absl::FromUnixMicros(ctx.now_micros), options.time_zone);
+  const absl::CivilDay day =
+      absl::ToCivilDay(absl::FromUnixMicros(ctx.now_micros), options.time_zone);
   common::v1::Date* date = st.mutable_business_date();
   date->set_year(static_cast<int32_t>(day.year()));
   date->set_month(day.month());
@@ -209,9 +209,9 @@ absl::StatusOr<PointsTaken> TakeBackCreditPoints(
       exchange_order.exchange_return_id().empty() || payout_minor <= 0) {
     return PointsTaken{};
   }
-  ASSIGN_OR_RETURN(StoredReturn ret,
-                   orders::GetReturn(ctx.conn,
-                                     exchange_order.exchange_return_id(), ""));
+  ASSIGN_OR_RETURN(
+      StoredReturn ret,
+      orders::GetReturn(ctx.conn, exchange_order.exchange_return_id(), ""));
   ASSIGN_OR_RETURN(StoredOrder original,
                    orders::GetOrder(ctx.conn, ret.ret.order_id(), ""));
   const v1::Order& o = original.order;
@@ -225,10 +225,9 @@ absl::StatusOr<PointsTaken> TakeBackCreditPoints(
     }
   }
   if (earning <= 0) return PointsTaken{};
-  const int64_t due = static_cast<int64_t>(
-      std::min<__int128>(static_cast<__int128>(o.points_earned()) *
-                             payout_minor / earning,
-                         o.points_earned()));
+  const int64_t due = static_cast<int64_t>(std::min<__int128>(
+      static_cast<__int128>(o.points_earned()) * payout_minor / earning,
+      o.points_earned()));
   if (due <= 0) return PointsTaken{};
   PointsTaken out;
   ASSIGN_OR_RETURN(
@@ -236,8 +235,7 @@ absl::StatusOr<PointsTaken> TakeBackCreditPoints(
       customers->TakeBackPoints(
           ctx, exchange_order.customer_id(), due,
           absl::StrCat("exchange credit of order ", o.order_id(),
-                       " paid out in cash on order ",
-                       exchange_order.order_id(),
+                       " paid out in cash on order ", exchange_order.order_id(),
                        ": points earned on it taken back")));
   out.shortfall = due - out.taken;
   return out;

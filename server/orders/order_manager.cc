@@ -27,7 +27,6 @@ using ::google::protobuf::util::TimeUtil;
 
 constexpr int kMaxSettlementDays = 366;
 
-
 // A timestamp a client sent, as micros; adds a violation if out of range.
 std::optional<int64_t> ClientTime(ViolationCollector& v,
                                   absl::string_view field,
@@ -57,7 +56,6 @@ std::optional<int32_t> CheckDate(ViolationCollector& v, absl::string_view field,
   }
   return DateToInt(d);
 }
-
 
 }  // namespace
 
@@ -895,7 +893,8 @@ void OrderManager::GetDailyReconciliation(
       row->set_refund_count(m.refund_count);
       *row->mutable_net() = MoneyOf(currency, net);
       int64_t drawer = 0;
-      if (__builtin_sub_overflow(m.tendered, m.refunds, &drawer)) return overflow;
+      if (__builtin_sub_overflow(m.tendered, m.refunds, &drawer))
+        return overflow;
       *row->mutable_tendered() = MoneyOf(currency, m.tendered);
       row->set_tendered_count(m.tendered_count);
       *row->mutable_drawer() = MoneyOf(currency, drawer);
@@ -913,7 +912,8 @@ void OrderManager::GetDailyReconciliation(
     totals->set_refunded_order_count(
         static_cast<int64_t>(refunded_orders.size()));
     int64_t drawer = 0;
-    if (__builtin_sub_overflow(all.tendered, all.refunds, &drawer)) return overflow;
+    if (__builtin_sub_overflow(all.tendered, all.refunds, &drawer))
+      return overflow;
     *totals->mutable_tendered() = MoneyOf(currency, all.tendered);
     totals->set_tendered_count(all.tendered_count);
     *totals->mutable_drawer() = MoneyOf(currency, drawer);

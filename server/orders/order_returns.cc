@@ -56,7 +56,8 @@ absl::Status ReturnStateError(const v1::Return& r, v1::ReturnStatus from,
 // Units of each sku on the order.
 absl::flat_hash_map<std::string, int64_t> UnitsBought(const v1::Order& o) {
   absl::flat_hash_map<std::string, int64_t> bought;
-  for (const v1::OrderItem& item : o.items()) bought[item.sku()] += item.quantity();
+  for (const v1::OrderItem& item : o.items())
+    bought[item.sku()] += item.quantity();
   return bought;
 }
 
@@ -107,9 +108,8 @@ void PriceReturn(const v1::Order& o, const std::vector<v1::Return>& others,
   int64_t total = 0;
   for (v1::ReturnLine& l : *r->mutable_lines()) {
     const auto it = taken.find(l.sku());
-    const int64_t amount = PriceUnits(o, l.sku(),
-                                      it == taken.end() ? 0 : it->second,
-                                      l.quantity());
+    const int64_t amount = PriceUnits(
+        o, l.sku(), it == taken.end() ? 0 : it->second, l.quantity());
     l.mutable_refund_amount()->set_currency_code(currency);
     l.mutable_refund_amount()->set_minor_units(amount);
     total += amount;
@@ -136,8 +136,10 @@ absl::Status CheckPolicy(const OrderOptions& options, const v1::Order& o,
          {"status", v1::OrderStatus_Name(o.status())}});
   }
   if (o.has_complete_time()) {
-    const int64_t completed = TimeUtil::TimestampToMicroseconds(o.complete_time());
-    const int64_t closes = completed + options.return_window_days * kMicrosPerDay;
+    const int64_t completed =
+        TimeUtil::TimestampToMicroseconds(o.complete_time());
+    const int64_t closes =
+        completed + options.return_window_days * kMicrosPerDay;
     if (now_micros > closes) {
       const std::string deadline = absl::FormatTime(
           "%Y-%m-%d %H:%M %Z", absl::FromUnixMicros(closes), options.time_zone);
@@ -237,13 +239,12 @@ class RefundPlan {
       f.mutable_amount()->set_currency_code(pay.amount().currency_code());
       f.mutable_amount()->set_minor_units(part);
       f.set_return_id(return_id_);
-      f.set_reason(
-          credit ? absl::StrCat("return ", return_id_,
-                                ": exchange credit for the new order")
-          : pay.method() == v1::PAYMENT_METHOD_EXCHANGE_CREDIT
-              ? absl::StrCat("return ", return_id_,
-                             ": exchange credit paid out in cash")
-              : absl::StrCat("return ", return_id_));
+      f.set_reason(credit ? absl::StrCat("return ", return_id_,
+                                         ": exchange credit for the new order")
+                   : pay.method() == v1::PAYMENT_METHOD_EXCHANGE_CREDIT
+                       ? absl::StrCat("return ", return_id_,
+                                      ": exchange credit paid out in cash")
+                       : absl::StrCat("return ", return_id_));
       *f.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(now_micros_);
       // Points tenders refunded as money give their points back, in
       // proportion; the last part gives back whatever is left, so a tender
@@ -286,7 +287,8 @@ class RefundPlan {
 int64_t EarningMoneyRefunded(const v1::Order& o,
                              const std::vector<const v1::Refund*>& refunds) {
   absl::flat_hash_map<std::string, v1::PaymentMethod> method_of;
-  for (const v1::Payment& p : o.payments()) method_of[p.payment_id()] = p.method();
+  for (const v1::Payment& p : o.payments())
+    method_of[p.payment_id()] = p.method();
   int64_t sum = 0;
   for (const v1::Refund* f : refunds) {
     if (f->method() == v1::PAYMENT_METHOD_EXCHANGE_CREDIT) continue;
@@ -404,13 +406,13 @@ void OrderManager::RequestReturn(CallMeta call,
         replacements_ok = false;
         continue;
       }
-      const int64_t units = rep.quantity() == 0 ? in.quantity() : rep.quantity();
+      const int64_t units =
+          rep.quantity() == 0 ? in.quantity() : rep.quantity();
       const std::optional<int64_t> line =
           PriceItem(v, absl::StrCat(field, ".replacement"), rep, units,
                     options_.currency_code, l->mutable_replacement());
-      if (!line.has_value() ||
-          __builtin_add_overflow(replacements_total, *line,
-                                 &replacements_total)) {
+      if (!line.has_value() || __builtin_add_overflow(replacements_total, *line,
+                                                      &replacements_total)) {
         if (line.has_value()) {
           v.Add(absl::StrCat(field, ".replacement"),
                 "the replacements' total overflows the largest amount");
@@ -432,9 +434,9 @@ void OrderManager::RequestReturn(CallMeta call,
   db::SubmitMutation<v1::RequestReturnResponse>(
       db_.writer(), clock_,
       call.With(req.request_id(), ResourceName(req.order_id())), req,
-      [this, r = std::move(r)](db::MutationContext& ctx,
-                               v1::RequestReturnResponse* out) mutable
-      -> absl::Status {
+      [this, r = std::move(r)](
+          db::MutationContext& ctx,
+          v1::RequestReturnResponse* out) mutable -> absl::Status {
         ASSIGN_OR_RETURN(StoredOrder so,
                          orders::GetOrder(ctx.conn, r.order_id(),
                                           BranchScope(*ctx.meta.principal)));
@@ -443,10 +445,10 @@ void OrderManager::RequestReturn(CallMeta call,
         const absl::flat_hash_map<std::string, int64_t> bought = UnitsBought(o);
         for (int i = 0; i < r.lines_size(); ++i) {
           if (!bought.contains(r.lines(i).sku())) {
-            on_order.Add(absl::StrCat("lines[", i, "].sku"),
-                         absl::StrCat("sku '", r.lines(i).sku(),
-                                      "' is not on order '", o.order_id(),
-                                      "'"));
+            on_order.Add(
+                absl::StrCat("lines[", i, "].sku"),
+                absl::StrCat("sku '", r.lines(i).sku(), "' is not on order '",
+                             o.order_id(), "'"));
           }
         }
         if (!on_order.empty()) return on_order.ToStatus();
@@ -491,7 +493,7 @@ void OrderManager::AdvanceReturn(CallMeta call,
           db::MutationContext& ctx, Response* out) mutable -> absl::Status {
         ASSIGN_OR_RETURN(StoredReturn sr,
                          orders::GetReturn(ctx.conn, return_id,
-                                   BranchScope(*ctx.meta.principal)));
+                                           BranchScope(*ctx.meta.principal)));
         if (sr.ret.status() != from) return ReturnStateError(sr.ret, from, to);
         RETURN_IF_ERROR(step(ctx, sr, out));
         sr.revision += 1;
@@ -500,8 +502,7 @@ void OrderManager::AdvanceReturn(CallMeta call,
         RETURN_IF_ERROR(UpdateReturn(ctx.conn, sr));
         RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "return", return_id,
                                         StatusName(sr.ret.status()),
-                                        sr.revision, ctx.meta,
-                                        ctx.now_micros));
+                                        sr.revision, ctx.meta, ctx.now_micros));
         *out->mutable_order_return() = std::move(sr.ret);
         return absl::OkStatus();
       },
@@ -516,11 +517,12 @@ void OrderManager::ReviewReturn(CallMeta call,
   CheckId(v, "return_id", req.return_id());
   const bool approve = req.decision() == v1::REVIEW_DECISION_APPROVE;
   if (!approve && req.decision() != v1::REVIEW_DECISION_REJECT) {
-    v.Add("decision", "must be REVIEW_DECISION_APPROVE or REVIEW_DECISION_REJECT");
+    v.Add("decision",
+          "must be REVIEW_DECISION_APPROVE or REVIEW_DECISION_REJECT");
   }
   // A rejection is explained to the customer; an approval may say nothing.
-  std::string note = Note(v, "note", req.note(),
-                          req.decision() == v1::REVIEW_DECISION_REJECT);
+  std::string note =
+      Note(v, "note", req.note(), req.decision() == v1::REVIEW_DECISION_REJECT);
   if (!v.empty()) return reply(v.ToStatus());
   const v1::ReturnStatus to =
       approve ? v1::RETURN_STATUS_APPROVED : v1::RETURN_STATUS_REJECTED;
@@ -654,9 +656,9 @@ void OrderManager::CompleteReturn(CallMeta call,
         // Money goes back first, newest tender first; then the credit.
         RefundPlan plan(o, r, ctx.now_micros);
         if (plan.Take(money, false) != 0 || plan.Take(credit, true) != 0) {
-          return absl::InternalError(absl::StrCat(
-              "the tenders of order '", o.order_id(),
-              "' cannot cover return '", r.return_id(), "'"));
+          return absl::InternalError(
+              absl::StrCat("the tenders of order '", o.order_id(),
+                           "' cannot cover return '", r.return_id(), "'"));
         }
         std::vector<v1::Refund>& refunds = plan.refunds();
         absl::flat_hash_set<std::string> money_refunded;
@@ -721,13 +723,12 @@ void OrderManager::CompleteReturn(CallMeta call,
               MulDiv(o.points_earned(), refunded_after, earning) -
               MulDiv(o.points_earned(), refunded_before, earning);
           if (due > 0) {
-            ASSIGN_OR_RETURN(
-                reversed,
-                customers_->TakeBackPoints(
-                    ctx, customer, due,
-                    absl::StrCat("return ", r.return_id(),
-                                 ": points earned on order ", o.order_id(),
-                                 " taken back")));
+            ASSIGN_OR_RETURN(reversed,
+                             customers_->TakeBackPoints(
+                                 ctx, customer, due,
+                                 absl::StrCat("return ", r.return_id(),
+                                              ": points earned on order ",
+                                              o.order_id(), " taken back")));
             shortfall = due - reversed;
           }
         }
@@ -759,8 +760,8 @@ void OrderManager::CompleteReturn(CallMeta call,
         o.mutable_paid()->set_minor_units(o.paid().minor_units() - worth);
         o.set_status(everything ? v1::ORDER_STATUS_RETURNED
                                 : v1::ORDER_STATUS_PARTIALLY_RETURNED);
-        RETURN_IF_ERROR(SaveOrder(
-            ctx, so, everything ? "RETURNED" : "PARTIALLY_RETURNED"));
+        RETURN_IF_ERROR(
+            SaveOrder(ctx, so, everything ? "RETURNED" : "PARTIALLY_RETURNED"));
 
         if (exchange) {
           StoredOrder ns;
@@ -771,7 +772,8 @@ void OrderManager::CompleteReturn(CallMeta call,
           n.set_branch_id(o.branch_id());
           n.set_channel(o.channel());
           if (o.has_delivery()) *n.mutable_delivery() = o.delivery();
-          for (const v1::ReturnLine& l : r.lines()) *n.add_items() = l.replacement();
+          for (const v1::ReturnLine& l : r.lines())
+            *n.add_items() = l.replacement();
           n.mutable_total()->set_currency_code(options_.currency_code);
           n.mutable_total()->set_minor_units(new_total);
           n.mutable_paid()->set_currency_code(options_.currency_code);
@@ -804,7 +806,8 @@ void OrderManager::CompleteReturn(CallMeta call,
             RETURN_IF_ERROR(SaveOrder(ctx, ns, "PAID"));
           }
           r.set_exchange_order_id(n.order_id());
-          r.mutable_exchange_credit()->set_currency_code(options_.currency_code);
+          r.mutable_exchange_credit()->set_currency_code(
+              options_.currency_code);
           r.mutable_exchange_credit()->set_minor_units(credit);
           *out->mutable_exchange_order() = n;
           ApplyPiiPolicy(visible, out->mutable_exchange_order());
@@ -831,9 +834,9 @@ void OrderManager::GetReturn(CallMeta call, const v1::GetReturnRequest& req,
   if (!v.empty()) return reply(v.ToStatus());
   v1::Return* out = reply.out()->mutable_order_return();
   reply(db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
-    ASSIGN_OR_RETURN(StoredReturn sr,
-                     orders::GetReturn(conn, req.return_id(),
-                                       BranchScope(*call.principal)));
+    ASSIGN_OR_RETURN(
+        StoredReturn sr,
+        orders::GetReturn(conn, req.return_id(), BranchScope(*call.principal)));
     *out = std::move(sr.ret);
     return absl::OkStatus();
   }));
@@ -874,8 +877,9 @@ void OrderManager::ListReturns(CallMeta call, const v1::ListReturnsRequest& req,
       RETURN_IF_ERROR(so.status());
       q.order_row = so->row;
     }
-    ASSIGN_OR_RETURN(std::vector<int64_t> rows,
-                     orders::ListReturns(conn, q, out->mutable_order_returns()));
+    ASSIGN_OR_RETURN(
+        std::vector<int64_t> rows,
+        orders::ListReturns(conn, q, out->mutable_order_returns()));
     auto* list = out->mutable_order_returns();
     if (static_cast<int>(rows.size()) > *page_size) {
       list->DeleteSubrange(*page_size, list->size() - *page_size);

@@ -187,7 +187,8 @@ constexpr db::Column<StoredOrder, DecodedOrder> kOrderColumns[] = {
      },
      [](const Field& f, DecodedOrder& o) {
        if (!f.IsNull()) *o.order->mutable_cancel_time() = Timestamp(f.Int64());
-     }},    {"exchange_return_id",
+     }},
+    {"exchange_return_id",
      [](Param p, const StoredOrder& s) {
        p.Text(s.order.exchange_return_id());
      },
@@ -306,7 +307,8 @@ constexpr db::Column<NewRefund, Refund> kRefundColumns[] = {
      [](Param p, const NewRefund& n) { p.Int64(Micros(n.r.create_time())); },
      [](const Field& f, Refund& o) {
        *o.mutable_create_time() = Timestamp(f.Int64());
-     }},    {"return_id", [](Param p, const NewRefund& n) { p.Text(n.r.return_id()); },
+     }},
+    {"return_id", [](Param p, const NewRefund& n) { p.Text(n.r.return_id()); },
      [](const Field& f, Refund& o) {
        const absl::string_view t = f.Text();
        o.set_return_id(t.data(), t.size());
@@ -457,14 +459,14 @@ Statements BuildStatements() {
                            " ORDER BY id");
   // One statement for a whole page instead of two per order: each row of
   // the array is one probe of the (order_row, id) index.
-  s.page_payments = absl::StrCat(
-      "SELECT ", PaymentColumns::SelectList(),
-      ", order_row FROM order_payments WHERE order_row IN"
-      " (SELECT value FROM json_each(?1)) ORDER BY id");
-  s.page_refunds = absl::StrCat(
-      "SELECT ", RefundColumns::SelectList(),
-      ", order_row FROM order_refunds WHERE order_row IN"
-      " (SELECT value FROM json_each(?1)) ORDER BY id");
+  s.page_payments =
+      absl::StrCat("SELECT ", PaymentColumns::SelectList(),
+                   ", order_row FROM order_payments WHERE order_row IN"
+                   " (SELECT value FROM json_each(?1)) ORDER BY id");
+  s.page_refunds =
+      absl::StrCat("SELECT ", RefundColumns::SelectList(),
+                   ", order_row FROM order_refunds WHERE order_row IN"
+                   " (SELECT value FROM json_each(?1)) ORDER BY id");
   // Served by the partial index order_payments_by_reference.
   s.by_reference = absl::StrCat(
       "SELECT o.order_id, o.branch_id FROM order_payments p"
@@ -651,12 +653,14 @@ absl::StatusOr<std::vector<int64_t>> ListOrders(db::Connection& conn,
           by_row[decoded.row] = o;
         }
         if (rows.empty()) return rows;
-        const std::string page = absl::StrCat("[", absl::StrJoin(rows, ","), "]");
+        const std::string page =
+            absl::StrCat("[", absl::StrJoin(rows, ","), "]");
         {
           db::Stmt p = conn.Prepare(Sql().page_payments);
           p->bind(1, page);
           while (p->executeStep()) {
-            Order* o = by_row.at(p->getColumn(PaymentColumns::kResults).getInt64());
+            Order* o =
+                by_row.at(p->getColumn(PaymentColumns::kResults).getInt64());
             Payment* added = o->add_payments();
             PaymentColumns::Read(p, *added);
             added->mutable_amount()->set_currency_code(
@@ -667,7 +671,8 @@ absl::StatusOr<std::vector<int64_t>> ListOrders(db::Connection& conn,
           db::Stmt r = conn.Prepare(Sql().page_refunds);
           r->bind(1, page);
           while (r->executeStep()) {
-            Order* o = by_row.at(r->getColumn(RefundColumns::kResults).getInt64());
+            Order* o =
+                by_row.at(r->getColumn(RefundColumns::kResults).getInt64());
             Refund* added = o->add_refunds();
             RefundColumns::Read(r, *added);
             added->mutable_amount()->set_currency_code(
@@ -906,8 +911,8 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
 }
 
 absl::StatusOr<std::vector<PaidOrderRow>> ListPaidOrders(
-    db::Connection& conn, int64_t from_us, int64_t to_us,
-    int64_t after_paid_us, int64_t after_row, int limit) {
+    db::Connection& conn, int64_t from_us, int64_t to_us, int64_t after_paid_us,
+    int64_t after_row, int limit) {
   return db::Guard(
       "paid orders", [&]() -> absl::StatusOr<std::vector<PaidOrderRow>> {
         // Served by settlements_by_paid_time (schema version 5); a slip is
@@ -928,11 +933,10 @@ absl::StatusOr<std::vector<PaidOrderRow>> ListPaidOrders(
         s->bind(5, limit);
         std::vector<PaidOrderRow> out;
         while (s->executeStep()) {
-          out.push_back({s->getColumn(0).getInt64(),
-                         s->getColumn(1).getString(),
-                         s->getColumn(2).getString(),
-                         s->getColumn(3).getString(),
-                         s->getColumn(4).getInt64()});
+          out.push_back(
+              {s->getColumn(0).getInt64(), s->getColumn(1).getString(),
+               s->getColumn(2).getString(), s->getColumn(3).getString(),
+               s->getColumn(4).getInt64()});
         }
         return out;
       });

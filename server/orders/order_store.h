@@ -165,8 +165,8 @@ struct PaidOrderRow {
   int64_t paid_us = 0;
 };
 absl::StatusOr<std::vector<PaidOrderRow>> ListPaidOrders(
-    db::Connection& conn, int64_t from_us, int64_t to_us,
-    int64_t after_paid_us, int64_t after_row, int limit);
+    db::Connection& conn, int64_t from_us, int64_t to_us, int64_t after_paid_us,
+    int64_t after_row, int limit);
 
 }  // namespace retail::orders
 

@@ -16,8 +16,7 @@ using ::retail::db::Param;
 
 // The order_returns table (schema version 3), listed once.
 constexpr db::Column<StoredReturn, StoredReturn> kReturnColumns[] = {
-    {"id", nullptr,
-     [](const Field& f, StoredReturn& r) { r.row = f.Int64(); }},
+    {"id", nullptr, [](const Field& f, StoredReturn& r) { r.row = f.Int64(); }},
     {"return_id",
      [](Param p, const StoredReturn& r) { p.Text(r.ret.return_id()); }},
     {"revision", [](Param p, const StoredReturn& r) { p.Int64(r.revision); },
@@ -65,11 +64,11 @@ Statements BuildStatements() {
                        " AND (?2 = '' OR branch_id = ?2)");
   // One statement for every filter: with an order given, SQLite takes
   // order_returns_by_order; with a branch, order_returns_by_branch.
-  s.list = absl::StrCat(
-      "SELECT ", columns,
-      " FROM order_returns WHERE (?1 = '' OR branch_id = ?1)"
-      " AND (?2 = 0 OR order_row = ?2) AND (?3 = 0 OR status = ?3)"
-      " AND id > ?4 ORDER BY id LIMIT ?5");
+  s.list =
+      absl::StrCat("SELECT ", columns,
+                   " FROM order_returns WHERE (?1 = '' OR branch_id = ?1)"
+                   " AND (?2 = 0 OR order_row = ?2) AND (?3 = 0 OR status = ?3)"
+                   " AND id > ?4 ORDER BY id LIMIT ?5");
   s.by_order = absl::StrCat("SELECT ", columns,
                             " FROM order_returns WHERE order_row = ?1"
                             " ORDER BY id");
@@ -77,10 +76,10 @@ Statements BuildStatements() {
                                " FROM order_returns WHERE customer_id = ?1"
                                " ORDER BY id");
   s.insert = ReturnColumns::InsertInto("order_returns");
-  s.update = absl::StrCat(
-      "UPDATE order_returns SET ", ReturnColumns::Assignments(),
-      " WHERE id = ?", ReturnColumns::kParams + 1, " AND revision = ?",
-      ReturnColumns::ParamOf("revision"), " - 1");
+  s.update = absl::StrCat("UPDATE order_returns SET ",
+                          ReturnColumns::Assignments(), " WHERE id = ?",
+                          ReturnColumns::kParams + 1, " AND revision = ?",
+                          ReturnColumns::ParamOf("revision"), " - 1");
   return s;
 }
 
@@ -121,62 +120,62 @@ absl::StatusOr<StoredReturn> GetReturn(db::Connection& conn,
 absl::StatusOr<std::vector<int64_t>> ListReturns(
     db::Connection& conn, const ReturnQuery& q,
     google::protobuf::RepeatedPtrField<v1::Return>* out) {
-  return db::Guard(
-      "list returns", [&]() -> absl::StatusOr<std::vector<int64_t>> {
-        std::string branch = q.branch_id;
-        if (!q.branch_scope.empty()) {
-          if (!branch.empty() && branch != q.branch_scope) {
-            return std::vector<int64_t>{};
-          }
-          branch = q.branch_scope;
-        }
-        db::Stmt s = conn.Prepare(Sql().list);
-        s->bind(1, branch);
-        s->bind(2, static_cast<int64_t>(q.order_row));
-        s->bind(3, static_cast<int>(q.status));
-        s->bind(4, static_cast<int64_t>(q.after_row));
-        s->bind(5, q.limit);
-        std::vector<int64_t> rows;
-        while (s->executeStep()) {
-          StoredReturn r;
-          RETURN_IF_ERROR(Decode(s, r));
-          rows.push_back(r.row);
-          *out->Add() = std::move(r.ret);
-        }
-        return rows;
-      });
+  return db::Guard("list returns",
+                   [&]() -> absl::StatusOr<std::vector<int64_t>> {
+                     std::string branch = q.branch_id;
+                     if (!q.branch_scope.empty()) {
+                       if (!branch.empty() && branch != q.branch_scope) {
+                         return std::vector<int64_t>{};
+                       }
+                       branch = q.branch_scope;
+                     }
+                     db::Stmt s = conn.Prepare(Sql().list);
+                     s->bind(1, branch);
+                     s->bind(2, static_cast<int64_t>(q.order_row));
+                     s->bind(3, static_cast<int>(q.status));
+                     s->bind(4, static_cast<int64_t>(q.after_row));
+                     s->bind(5, q.limit);
+                     std::vector<int64_t> rows;
+                     while (s->executeStep()) {
+                       StoredReturn r;
+                       RETURN_IF_ERROR(Decode(s, r));
+                       rows.push_back(r.row);
+                       *out->Add() = std::move(r.ret);
+                     }
+                     return rows;
+                   });
 }
 
 absl::StatusOr<std::vector<v1::Return>> ListOrderReturns(db::Connection& conn,
                                                          int64_t order_row) {
-  return db::Guard(
-      "order returns", [&]() -> absl::StatusOr<std::vector<v1::Return>> {
-        db::Stmt s = conn.Prepare(Sql().by_order);
-        s->bind(1, static_cast<int64_t>(order_row));
-        std::vector<v1::Return> out;
-        while (s->executeStep()) {
-          StoredReturn r;
-          RETURN_IF_ERROR(Decode(s, r));
-          out.push_back(std::move(r.ret));
-        }
-        return out;
-      });
+  return db::Guard("order returns",
+                   [&]() -> absl::StatusOr<std::vector<v1::Return>> {
+                     db::Stmt s = conn.Prepare(Sql().by_order);
+                     s->bind(1, static_cast<int64_t>(order_row));
+                     std::vector<v1::Return> out;
+                     while (s->executeStep()) {
+                       StoredReturn r;
+                       RETURN_IF_ERROR(Decode(s, r));
+                       out.push_back(std::move(r.ret));
+                     }
+                     return out;
+                   });
 }
 
 absl::StatusOr<std::vector<StoredReturn>> ListCustomerReturns(
     db::Connection& conn, const std::string& customer_id) {
-  return db::Guard(
-      "customer returns", [&]() -> absl::StatusOr<std::vector<StoredReturn>> {
-        db::Stmt s = conn.Prepare(Sql().by_customer);
-        s->bind(1, customer_id);
-        std::vector<StoredReturn> out;
-        while (s->executeStep()) {
-          StoredReturn r;
-          RETURN_IF_ERROR(Decode(s, r));
-          out.push_back(std::move(r));
-        }
-        return out;
-      });
+  return db::Guard("customer returns",
+                   [&]() -> absl::StatusOr<std::vector<StoredReturn>> {
+                     db::Stmt s = conn.Prepare(Sql().by_customer);
+                     s->bind(1, customer_id);
+                     std::vector<StoredReturn> out;
+                     while (s->executeStep()) {
+                       StoredReturn r;
+                       RETURN_IF_ERROR(Decode(s, r));
+                       out.push_back(std::move(r));
+                     }
+                     return out;
+                   });
 }
 
 absl::Status InsertReturn(db::Connection& conn, StoredReturn& r) {

@@ -23,9 +23,9 @@ struct StoredReturn {
 };
 
 struct ReturnQuery {
-  std::string branch_scope;  // "" = all branches
-  std::string branch_id;     // filter; "" = any
-  int64_t order_row = 0;     // filter; 0 = any
+  std::string branch_scope;                                 // "" = all branches
+  std::string branch_id;                                    // filter; "" = any
+  int64_t order_row = 0;                                    // filter; 0 = any
   v1::ReturnStatus status = v1::RETURN_STATUS_UNSPECIFIED;  // 0 = any
   int64_t after_row = 0;
   int limit = 50;

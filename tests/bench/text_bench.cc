@@ -68,9 +68,9 @@ Run Measure(const Analyzer& analyzer, const std::vector<std::string>& texts,
       ++calls;
     }
   }
-  const double wall = std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   const double cpu = ThreadCpuSeconds() - cpu_start;
   if (sink == 0) std::cerr << "text_bench: no segments at all?\n";
   return {calls / wall, calls / cpu, 1e6 * cpu / calls, calls};
@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   std::ifstream in(absl::GetFlag(FLAGS_data));
   if (!in.good()) {
-    std::cerr << "text_bench: cannot read " << absl::GetFlag(FLAGS_data) << "\n";
+    std::cerr << "text_bench: cannot read " << absl::GetFlag(FLAGS_data)
+              << "\n";
     return 2;
   }
   std::vector<std::string> texts;
@@ -101,7 +102,8 @@ int main(int argc, char** argv) {
 
   std::vector<SegmenterKind> kinds;
   const std::string which = absl::GetFlag(FLAGS_segmenter);
-  if (which == "dictionary" || which == "both") kinds.push_back(SegmenterKind::kDictionary);
+  if (which == "dictionary" || which == "both")
+    kinds.push_back(SegmenterKind::kDictionary);
   if (which == "icu" || which == "both") kinds.push_back(SegmenterKind::kIcu);
   if (kinds.empty()) {
     std::cerr << "text_bench: --segmenter must be dictionary, icu or both\n";
@@ -115,10 +117,11 @@ int main(int argc, char** argv) {
     AnalyzerOptions options;
     options.segmenter = kind;
     const auto t0 = std::chrono::steady_clock::now();
-    absl::StatusOr<std::unique_ptr<Analyzer>> analyzer = Analyzer::Create(options);
-    const double load = std::chrono::duration<double>(
-                            std::chrono::steady_clock::now() - t0)
-                            .count();
+    absl::StatusOr<std::unique_ptr<Analyzer>> analyzer =
+        Analyzer::Create(options);
+    const double load =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
     if (!analyzer.ok()) {
       std::cerr << "text_bench: " << analyzer.status() << "\n";
       return 1;

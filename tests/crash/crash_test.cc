@@ -454,8 +454,8 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
       context.set_deadline(absl::ToChronoTime(absl::Now() + kRpcTimeout));
       const grpc::Status status =
           stub->GetDailyReconciliation(&context, req, &resp);
-      ASSERT_TRUE(status.ok()) << branch << " " << date << ": "
-                               << status.error_message();
+      ASSERT_TRUE(status.ok())
+          << branch << " " << date << ": " << status.error_message();
       const orders::v1::Reconciliation& r = resp.reconciliation();
       EXPECT_EQ(r.totals().settled_order_count(), days.getColumn(2).getInt64())
           << branch << " " << date;
@@ -467,21 +467,22 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
           " JOIN orders o ON o.id = r.order_row WHERE o.branch_id = ?1"
           " AND r.create_time_us >= ?2 AND r.create_time_us < ?3");
       refunds.bind(1, branch);
-      refunds.bind(2, static_cast<int64_t>(
-                          google::protobuf::util::TimeUtil::
-                              TimestampToMicroseconds(r.start_time())));
-      refunds.bind(3, static_cast<int64_t>(
-                          google::protobuf::util::TimeUtil::
-                              TimestampToMicroseconds(r.end_time())));
+      refunds.bind(
+          2, static_cast<int64_t>(
+                 google::protobuf::util::TimeUtil::TimestampToMicroseconds(
+                     r.start_time())));
+      refunds.bind(
+          3, static_cast<int64_t>(
+                 google::protobuf::util::TimeUtil::TimestampToMicroseconds(
+                     r.end_time())));
       ASSERT_TRUE(refunds.executeStep());
       EXPECT_EQ(r.totals().refunds().minor_units(),
                 refunds.getColumn(0).getInt64())
           << branch << " " << date << ": refunds vs the day's refund rows";
       EXPECT_EQ(r.discrepancies_size(), 0)
           << branch << " " << date << ": "
-          << (r.discrepancies_size() > 0
-                  ? r.discrepancies(0).ShortDebugString()
-                  : "");
+          << (r.discrepancies_size() > 0 ? r.discrepancies(0).ShortDebugString()
+                                         : "");
       ++checked;
     }
     reconciled_days_ = checked;
@@ -604,21 +605,21 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     // ledger row, each purchase recorded (an order that became paid), each
     // return recorded (a completed return of one of its orders).
     constexpr char kPaidEver[] = "o.paid_time_us IS NOT NULL";
-    EXPECT_EQ(scalar(absl::StrCat(
-                  "SELECT COUNT(*) FROM customers c WHERE"
-                  " (SELECT COUNT(*) FROM events e"
-                  "  WHERE e.resource_type = 'customer'"
-                  "    AND e.resource_id = c.customer_id) !="
-                  " 1 + (SELECT COUNT(*) FROM points_transactions t"
-                  "      WHERE t.customer_row = c.id)"
-                  "   + (SELECT COUNT(*) FROM orders o"
-                  "      WHERE o.customer_id = c.customer_id AND ",
-                  kPaidEver,
-                  ")"
-                  "   + (SELECT COUNT(*) FROM order_returns r"
-                  "      WHERE r.customer_id = c.customer_id"
-                  "        AND r.status = 5)")),
-              "0");
+    EXPECT_EQ(
+        scalar(absl::StrCat("SELECT COUNT(*) FROM customers c WHERE"
+                            " (SELECT COUNT(*) FROM events e"
+                            "  WHERE e.resource_type = 'customer'"
+                            "    AND e.resource_id = c.customer_id) !="
+                            " 1 + (SELECT COUNT(*) FROM points_transactions t"
+                            "      WHERE t.customer_row = c.id)"
+                            "   + (SELECT COUNT(*) FROM orders o"
+                            "      WHERE o.customer_id = c.customer_id AND ",
+                            kPaidEver,
+                            ")"
+                            "   + (SELECT COUNT(*) FROM order_returns r"
+                            "      WHERE r.customer_id = c.customer_id"
+                            "        AND r.status = 5)")),
+        "0");
     // An order: its creation, each tender recorded, its completion, each
     // completed return. (An exchange's new order: its creation and the
     // credit that paid it, settled in one step.)
@@ -735,7 +736,8 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
               "0")
         << "orders returned without a completed return, or the reverse";
     {
-      SQLite::Statement q(db, "SELECT return_id, status, body FROM order_returns");
+      SQLite::Statement q(db,
+                          "SELECT return_id, status, body FROM order_returns");
       int bad = 0;
       while (q.executeStep()) {
         orders::v1::Return r;
@@ -808,8 +810,9 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
                      "  WHERE k.complaint_row = c.id)"),
               "0")
         << "complaints without the analyser's keywords";
-    EXPECT_EQ(scalar("SELECT COUNT(*) FROM orders WHERE exchange_return_id != ''"),
-              std::to_string(exchanges_done))
+    EXPECT_EQ(
+        scalar("SELECT COUNT(*) FROM orders WHERE exchange_return_id != ''"),
+        std::to_string(exchanges_done))
         << "exchange orders vs completed exchanges";
     std::map<std::string, std::string> payments;  // payment_id -> order_id
     {
@@ -1045,9 +1048,8 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
             << " payments, " << stats.return_steps
             << " completion and return steps, " << stats.complaint_steps
             << " complaint steps), " << stats.sends << " sends; "
-            << acked_before_kills
-            << " acknowledged before the last kill; " << stats.retried
-            << " needed a retry (" << lost_acks_
+            << acked_before_kills << " acknowledged before the last kill; "
+            << stats.retried << " needed a retry (" << lost_acks_
             << " answers lost to a kill after commit"
             << "); " << stats.acked_twice
             << " answered twice or more, compared byte for byte; max "

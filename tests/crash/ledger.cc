@@ -173,9 +173,9 @@ size_t Ledger::AddFollowUpLocked() {
   follow_ups_.pop_back();
   const Entry& order = entries_[step.order_entry];
   const std::string order_id = order.customer_id;
-  const orders::v1::OrderItem first =
-      order.kind == Kind::kCreateOrder ? order.create_order.order().items(0)
-                                       : orders::v1::OrderItem();
+  const orders::v1::OrderItem first = order.kind == Kind::kCreateOrder
+                                          ? order.create_order.order().items(0)
+                                          : orders::v1::OrderItem();
   const AfterPaid after = order.after_paid;
   const size_t index = entries_.size();
   Entry& e = entries_.emplace_back();
@@ -279,8 +279,7 @@ void Ledger::QueueNextStepLocked(const Entry& done) {
       follow_ups_.push_back({order, Kind::kCompleteReturn, done.customer_id});
       break;
     case Kind::kCreateComplaint:
-      follow_ups_.push_back(
-          {order, Kind::kAssignComplaint, done.customer_id});
+      follow_ups_.push_back({order, Kind::kAssignComplaint, done.customer_id});
       break;
     case Kind::kAssignComplaint:
       follow_ups_.push_back(

@@ -49,18 +49,19 @@ enum class AfterPaid { kNothing, kReturn, kExchange };
 struct Entry {
   Kind kind = Kind::kCreate;
   std::string request_id;
-  customers::v1::CreateCustomerRequest create;  // kind == kCreate
-  customers::v1::AdjustPointsRequest adjust;    // kind == kAdjust
-  orders::v1::CreateOrderRequest create_order;  // kind == kCreateOrder
-  orders::v1::PayOrderRequest pay;              // kind == kPay
+  customers::v1::CreateCustomerRequest create;        // kind == kCreate
+  customers::v1::AdjustPointsRequest adjust;          // kind == kAdjust
+  orders::v1::CreateOrderRequest create_order;        // kind == kCreateOrder
+  orders::v1::PayOrderRequest pay;                    // kind == kPay
   orders::v1::CompleteOrderRequest complete_order;    // kCompleteOrder
   orders::v1::RequestReturnRequest request_return;    // kRequestReturn
   orders::v1::ReviewReturnRequest review_return;      // kReviewReturn
   orders::v1::ReceiveReturnRequest receive_return;    // kReceiveReturn
   orders::v1::CompleteReturnRequest complete_return;  // kCompleteReturn
-  complaints::v1::CreateComplaintRequest create_complaint;      // kCreateComplaint
-  complaints::v1::AssignComplaintRequest assign_complaint;      // kAssignComplaint
-  complaints::v1::RespondToComplaintRequest respond_complaint;  // kRespondToComplaint
+  complaints::v1::CreateComplaintRequest create_complaint;  // kCreateComplaint
+  complaints::v1::AssignComplaintRequest assign_complaint;  // kAssignComplaint
+  complaints::v1::RespondToComplaintRequest
+      respond_complaint;  // kRespondToComplaint
   // Every order kind but kCreateOrder: the entry that created the order.
   size_t order_entry = 0;
   // kCreateOrder: what follows once it is paid.
@@ -91,12 +92,12 @@ struct LedgerStats {
   int adjusts = 0;
   int orders = 0;
   int payments = 0;
-  int return_steps = 0;  // complete-order and the four return steps
+  int return_steps = 0;     // complete-order and the four return steps
   int complaint_steps = 0;  // create, assign, respond
-  int sends = 0;        // every attempt, answered or not
-  int acked = 0;        // entries with at least one OK
-  int retried = 0;      // entries needing more than one send for an OK
-  int acked_twice = 0;  // entries with two or more OKs compared
+  int sends = 0;            // every attempt, answered or not
+  int acked = 0;            // entries with at least one OK
+  int retried = 0;          // entries needing more than one send for an OK
+  int acked_twice = 0;      // entries with two or more OKs compared
 };
 
 class Ledger {

@@ -220,8 +220,10 @@ void LoadClient::Send(size_t index, int round) {
           [record](const grpc::Status& status, const PayOrderResponse& r) {
             record(status, r.SerializeAsString(), "");
           });
-      break;    case Kind::kCompleteOrder:
-      StartCall<orders::v1::CompleteOrderRequest, orders::v1::CompleteOrderResponse>(
+      break;
+    case Kind::kCompleteOrder:
+      StartCall<orders::v1::CompleteOrderRequest,
+                orders::v1::CompleteOrderResponse>(
           entry.complete_order, token_, limit_,
           [orders](auto* context, auto* request, auto* response, auto done) {
             orders->CompleteOrder(context, request, response, std::move(done));
@@ -244,7 +246,8 @@ void LoadClient::Send(size_t index, int round) {
           });
       break;
     case Kind::kReviewReturn:
-      StartCall<orders::v1::ReviewReturnRequest, orders::v1::ReviewReturnResponse>(
+      StartCall<orders::v1::ReviewReturnRequest,
+                orders::v1::ReviewReturnResponse>(
           entry.review_return, token_, limit_,
           [orders](auto* context, auto* request, auto* response, auto done) {
             orders->ReviewReturn(context, request, response, std::move(done));
@@ -255,7 +258,8 @@ void LoadClient::Send(size_t index, int round) {
           });
       break;
     case Kind::kReceiveReturn:
-      StartCall<orders::v1::ReceiveReturnRequest, orders::v1::ReceiveReturnResponse>(
+      StartCall<orders::v1::ReceiveReturnRequest,
+                orders::v1::ReceiveReturnResponse>(
           entry.receive_return, token_, limit_,
           [orders](auto* context, auto* request, auto* response, auto done) {
             orders->ReceiveReturn(context, request, response, std::move(done));
@@ -266,7 +270,8 @@ void LoadClient::Send(size_t index, int round) {
           });
       break;
     case Kind::kCompleteReturn:
-      StartCall<orders::v1::CompleteReturnRequest, orders::v1::CompleteReturnResponse>(
+      StartCall<orders::v1::CompleteReturnRequest,
+                orders::v1::CompleteReturnResponse>(
           entry.complete_return, token_, limit_,
           [orders](auto* context, auto* request, auto* response, auto done) {
             orders->CompleteReturn(context, request, response, std::move(done));

@@ -31,12 +31,12 @@ enum Rpc : uint8_t {
 };
 
 inline constexpr const char* kRpcNames[kRpcCount] = {
-    "CreateComplaint",      "GetComplaint",          "ListComplaints",
-    "AssignComplaint",      "RespondToComplaint",    "RecordCustomerContact",
-    "ProposeSolution",      "ResolveComplaint",      "CloseComplaint",
-    "ReopenComplaint",      "EscalateComplaint",     "ListComplaintHistory",
-    "GetComplaintStats",    "GetSlaPolicy",          "UpdateSlaPolicy",
-    "GetBranchCalendar",    "UpdateBranchCalendar",
+    "CreateComplaint",   "GetComplaint",         "ListComplaints",
+    "AssignComplaint",   "RespondToComplaint",   "RecordCustomerContact",
+    "ProposeSolution",   "ResolveComplaint",     "CloseComplaint",
+    "ReopenComplaint",   "EscalateComplaint",    "ListComplaintHistory",
+    "GetComplaintStats", "GetSlaPolicy",         "UpdateSlaPolicy",
+    "GetBranchCalendar", "UpdateBranchCalendar",
 };
 
 // What the id slot of an input (harness.h, byte 1 bits 4-7) substitutes:
@@ -87,16 +87,16 @@ enum SeededReturn : int {
 // one in each state (all by kMemberB001 unless said otherwise, owner
 // "agent-7" past NEW).
 enum SeededComplaint : int {
-  kNewB001 = 0,             // NEW
-  kAcknowledgedB001 = 1,    // ACKNOWLEDGED
-  kInProgressB001 = 2,      // IN_PROGRESS, about kPaidOrderB001
-  kWaitingB002 = 3,         // WAITING_ON_CUSTOMER, kMemberB002's, in B002
-  kProposedB001 = 4,        // SOLUTION_PROPOSED
-  kResolvedB001 = 5,        // RESOLVED, 3 failed contact attempts
-  kClosedUnsatisfied = 6,   // CLOSED unsatisfied (may be reopened)
-  kClosedSatisfiedB002 = 7, // CLOSED satisfied, kMemberB002's, in B002
-  kReopenedB001 = 8,        // REOPENED
-  kErasedB001 = 9,          // IN_PROGRESS, kErasedMember's: text erased
+  kNewB001 = 0,                 // NEW
+  kAcknowledgedB001 = 1,        // ACKNOWLEDGED
+  kInProgressB001 = 2,          // IN_PROGRESS, about kPaidOrderB001
+  kWaitingB002 = 3,             // WAITING_ON_CUSTOMER, kMemberB002's, in B002
+  kProposedB001 = 4,            // SOLUTION_PROPOSED
+  kResolvedB001 = 5,            // RESOLVED, 3 failed contact attempts
+  kClosedUnsatisfied = 6,       // CLOSED unsatisfied (may be reopened)
+  kClosedSatisfiedB002 = 7,     // CLOSED satisfied, kMemberB002's, in B002
+  kReopenedB001 = 8,            // REOPENED
+  kErasedB001 = 9,              // IN_PROGRESS, kErasedMember's: text erased
   kFirstCreatedComplaint = 10,  // the first one an earlier call created
 };
 

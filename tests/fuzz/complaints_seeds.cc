@@ -180,8 +180,7 @@ v1::UpdateSlaPolicyRequest Policy(int64_t first_response_seconds,
   return req;
 }
 
-v1::UpdateBranchCalendarRequest Calendar(const char* branch,
-                                         const char* zone) {
+v1::UpdateBranchCalendarRequest Calendar(const char* branch, const char* zone) {
   v1::UpdateBranchCalendarRequest req;
   req.set_request_id("fuzz-seed-calendar");
   v1::BranchCalendar* c = req.mutable_calendar();
@@ -221,8 +220,8 @@ std::vector<Seed> ComplaintSeeds() {
     s.Add("create_with_order", kCreateComplaint, Caller::kAgent, kFresh,
           kMemberB001, with_order);
     with_order.mutable_complaint()->set_order_id("@1");
-    s.Add("create_with_walk_in_order", kCreateComplaint, Caller::kAgent,
-          kFresh, kMemberB001, with_order);
+    s.Add("create_with_walk_in_order", kCreateComplaint, Caller::kAgent, kFresh,
+          kMemberB001, with_order);
     with_order.mutable_complaint()->set_order_id("@0");
     s.Add("create_with_others_order", kCreateComplaint, Caller::kAgent, kFresh,
           kMemberB002, with_order);
@@ -274,20 +273,19 @@ std::vector<Seed> ComplaintSeeds() {
           filtered);
     v1::ListComplaintsRequest reveal = List();
     reveal.set_reveal_pii(true);
-    s.Add("list_agent_reveal", kListComplaints, Caller::kAgent, kFixed,
-          kNoSlot, reveal);
+    s.Add("list_agent_reveal", kListComplaints, Caller::kAgent, kFixed, kNoSlot,
+          reveal);
   }
   // The transitions, on the complaint in the state each needs, and on one
   // in the wrong state.
   s.Add("assign_new", kAssignComplaint, Caller::kAgent, kFresh, kNewB001,
         Assign("agent-9"));
-  s.Add("assign_handover_branch", kAssignComplaint, Caller::kBranchB001,
-        kFresh, kInProgressB001, Assign("S1001"));
+  s.Add("assign_handover_branch", kAssignComplaint, Caller::kBranchB001, kFresh,
+        kInProgressB001, Assign("S1001"));
   s.Add("assign_closed", kAssignComplaint, Caller::kAdmin, kFresh,
         kClosedSatisfiedB002, Assign("agent-9"));
   s.Add("respond_ack", kRespondToComplaint, Caller::kAgent, kFresh,
-        kAcknowledgedB001,
-        Respond(v1::MESSAGE_VISIBILITY_CUSTOMER, false));
+        kAcknowledgedB001, Respond(v1::MESSAGE_VISIBILITY_CUSTOMER, false));
   s.Add("respond_wait", kRespondToComplaint, Caller::kAgent, kFresh,
         kInProgressB001, Respond(v1::MESSAGE_VISIBILITY_CUSTOMER, true));
   s.Add("respond_note_new", kRespondToComplaint, Caller::kBranchB001, kFresh,
@@ -304,8 +302,8 @@ std::vector<Seed> ComplaintSeeds() {
         kInProgressB001, Propose(v1::REMEDY_RETURN, "@1"));
   s.Add("propose_no_order", kProposeSolution, Caller::kAgent, kFresh,
         kErasedB001, Propose(v1::REMEDY_APOLOGY, "@0"));
-  s.Add("propose_erased", kProposeSolution, Caller::kAdmin, kFresh,
-        kErasedB001, Propose(v1::REMEDY_APOLOGY));
+  s.Add("propose_erased", kProposeSolution, Caller::kAdmin, kFresh, kErasedB001,
+        Propose(v1::REMEDY_APOLOGY));
   s.Add("resolve_proposed", kResolveComplaint, Caller::kAgent, kFresh,
         kProposedB001, Resolve());
   s.Add("close_satisfied", kCloseComplaint, Caller::kAgent, kFresh,
@@ -334,11 +332,11 @@ std::vector<Seed> ComplaintSeeds() {
     h.set_page_size(2);
     v1::ListComplaintHistoryRequest next = h;
     next.set_page_token("@");
-    s.AddSequence(
-        "history_pages",
-        {Call(kListComplaintHistory, Caller::kAuditor, kFixed, kReopenedB001, h),
-         Call(kListComplaintHistory, Caller::kAuditor, kFixed, kReopenedB001,
-              next)});
+    s.AddSequence("history_pages",
+                  {Call(kListComplaintHistory, Caller::kAuditor, kFixed,
+                        kReopenedB001, h),
+                   Call(kListComplaintHistory, Caller::kAuditor, kFixed,
+                        kReopenedB001, next)});
     s.Add("history_branch_other", kListComplaintHistory, Caller::kBranchB002,
           kFixed, kNewB001, h);
   }
@@ -392,21 +390,21 @@ std::vector<Seed> ComplaintSeeds() {
               Close(v1::CONFIRMATION_UNSATISFIED, 2)),
          Call(kReopenComplaint, Caller::kAgent, kFresh, kFirstCreatedComplaint,
               Reopen())});
-    s.AddSequence(
-        "seq_business_hours",
-        {Call(kUpdateBranchCalendar, Caller::kAdmin, kFresh, kNoSlot,
-              Calendar("B001", "Asia/Shanghai")),
-         Call(kUpdateSlaPolicy, Caller::kAdmin, kFresh, kNoSlot,
-              Policy(2 * 3600, true)),
-         Call(kCreateComplaint, Caller::kBranchB001, kFresh, kMemberB001,
-              NewComplaint("")),
-         Call(kListComplaints, Caller::kBranchB001, kFixed, kNoSlot, [] {
-           v1::ListComplaintsRequest by_due = List();
-           by_due.set_order_by(v1::COMPLAINT_ORDER_NEXT_DUE);
-           return by_due;
-         }()),
-         Call(kGetComplaintStats, Caller::kBranchB001, kFixed, kNoSlot,
-              Stats(""))});
+    s.AddSequence("seq_business_hours",
+                  {Call(kUpdateBranchCalendar, Caller::kAdmin, kFresh, kNoSlot,
+                        Calendar("B001", "Asia/Shanghai")),
+                   Call(kUpdateSlaPolicy, Caller::kAdmin, kFresh, kNoSlot,
+                        Policy(2 * 3600, true)),
+                   Call(kCreateComplaint, Caller::kBranchB001, kFresh,
+                        kMemberB001, NewComplaint("")),
+                   Call(kListComplaints, Caller::kBranchB001, kFixed, kNoSlot,
+                        [] {
+                          v1::ListComplaintsRequest by_due = List();
+                          by_due.set_order_by(v1::COMPLAINT_ORDER_NEXT_DUE);
+                          return by_due;
+                        }()),
+                   Call(kGetComplaintStats, Caller::kBranchB001, kFixed,
+                        kNoSlot, Stats(""))});
     v1::UpdateSlaPolicyRequest tiny = Policy(0, false);
     tiny.mutable_policy()
         ->mutable_targets(2)
@@ -417,17 +415,19 @@ std::vector<Seed> ComplaintSeeds() {
         "seq_breached_at_once",
         {Call(kUpdateSlaPolicy, Caller::kAdmin, kFresh, kNoSlot, tiny),
          Call(kCreateComplaint, Caller::kAgent, kFresh, kMemberB001, create),
-         Call(kListComplaints, Caller::kAgent, kFixed, kNoSlot, [] {
-           v1::ListComplaintsRequest breached = List();
-           breached.set_breached(false);
-           breached.set_page_size(50);
-           return breached;
-         }()),
-         Call(kListComplaints, Caller::kAgent, kFixed, kNoSlot, [] {
-           v1::ListComplaintsRequest breached = List();
-           breached.set_breached(true);
-           return breached;
-         }()),
+         Call(kListComplaints, Caller::kAgent, kFixed, kNoSlot,
+              [] {
+                v1::ListComplaintsRequest breached = List();
+                breached.set_breached(false);
+                breached.set_page_size(50);
+                return breached;
+              }()),
+         Call(kListComplaints, Caller::kAgent, kFixed, kNoSlot,
+              [] {
+                v1::ListComplaintsRequest breached = List();
+                breached.set_breached(true);
+                return breached;
+              }()),
          Call(kGetComplaintStats, Caller::kAdmin, kFixed, kNoSlot, Stats(""))});
   }
 

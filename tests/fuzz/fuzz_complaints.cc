@@ -342,8 +342,8 @@ void Inspect(const Call& call, const v1::CreateComplaintRequest& req,
   }
   for (const v1::SlaClock& k : c.clocks()) {
     if (Stopped(k) || Us(k.remaining()) != Us(k.target())) {
-      Violation(call.method(), absl::StrCat("a new complaint's clock ",
-                                            k.ShortDebugString()));
+      Violation(call.method(),
+                absl::StrCat("a new complaint's clock ", k.ShortDebugString()));
     }
   }
   call.state.complaints.AddRecent(c.complaint_id());
@@ -387,17 +387,15 @@ void Inspect(const Call& call, const v1::ListComplaintsRequest& req,
          (c.has_next_due_time() &&
           Us(c.next_due_time()) < Us(req.due_before())));
     if (!matches) {
-      Violation(call.method(),
-                absl::StrCat("complaint ", c.complaint_id(),
-                             " does not match the filter ",
-                             req.ShortDebugString(), ": ",
-                             c.ShortDebugString()));
+      Violation(call.method(), absl::StrCat("complaint ", c.complaint_id(),
+                                            " does not match the filter ",
+                                            req.ShortDebugString(), ": ",
+                                            c.ShortDebugString()));
     }
     if (by_due) {
       if (!c.has_next_due_time() || Us(c.next_due_time()) < last_due) {
-        Violation(call.method(),
-                  absl::StrCat("complaint ", c.complaint_id(),
-                               " is out of next-due order"));
+        Violation(call.method(), absl::StrCat("complaint ", c.complaint_id(),
+                                              " is out of next-due order"));
       }
       last_due = Us(c.next_due_time());
     }
@@ -415,8 +413,8 @@ void Inspect(const Call& call, const v1::AssignComplaintRequest& req,
   if (c.owner_id() != req.owner_id() ||
       c.status() == v1::COMPLAINT_STATUS_NEW ||
       c.status() == v1::COMPLAINT_STATUS_CLOSED) {
-    Violation(call.method(), absl::StrCat("assigned into ",
-                                          c.ShortDebugString()));
+    Violation(call.method(),
+              absl::StrCat("assigned into ", c.ShortDebugString()));
   }
 }
 
@@ -429,8 +427,9 @@ void Inspect(const Call& call, const v1::RespondToComplaintRequest& req,
   CheckChanged(call, req, c);
   if (req.visibility() == v1::MESSAGE_VISIBILITY_CUSTOMER &&
       !Stopped(c.clocks(0))) {
-    Violation(call.method(), "the customer was answered but the "
-                             "first-response clock runs");
+    Violation(call.method(),
+              "the customer was answered but the "
+              "first-response clock runs");
   }
   if (req.wait_for_customer()) {
     CheckStatusIs(call, c, v1::COMPLAINT_STATUS_WAITING_ON_CUSTOMER);
@@ -449,8 +448,8 @@ void Inspect(const Call& call, const v1::RecordCustomerContactRequest& req,
       (req.outcome() == v1::CONTACT_OUTCOME_FAILED &&
        c.failed_contact_attempts() < 1) ||
       c.status() == v1::COMPLAINT_STATUS_CLOSED) {
-    Violation(call.method(), absl::StrCat("recorded a contact into ",
-                                          c.ShortDebugString()));
+    Violation(call.method(),
+              absl::StrCat("recorded a contact into ", c.ShortDebugString()));
   }
 }
 
@@ -467,8 +466,8 @@ void Inspect(const Call& call, const v1::ProposeSolutionRequest& req,
   if (c.solution().remedy() != req.solution().remedy() ||
       c.solution().return_id() != req.solution().return_id() ||
       (!c.solution().return_id().empty() && c.order_id().empty())) {
-    Violation(call.method(), absl::StrCat("proposed ",
-                                          c.solution().ShortDebugString()));
+    Violation(call.method(),
+              absl::StrCat("proposed ", c.solution().ShortDebugString()));
   }
 }
 
@@ -493,8 +492,8 @@ void Inspect(const Call& call, const v1::CloseComplaintRequest& req,
       c.satisfaction_score() != req.satisfaction_score() ||
       (req.confirmation() == v1::CONFIRMATION_UNREACHABLE &&
        c.failed_contact_attempts() < 1)) {
-    Violation(call.method(), absl::StrCat("closed into ",
-                                          c.ShortDebugString()));
+    Violation(call.method(),
+              absl::StrCat("closed into ", c.ShortDebugString()));
   }
 }
 
@@ -525,8 +524,8 @@ void Inspect(const Call& call, const v1::EscalateComplaintRequest& req,
   const v1::Complaint& c = resp.complaint();
   CheckChanged(call, req, c);
   if (c.escalation_level() < 1 || c.status() == v1::COMPLAINT_STATUS_CLOSED) {
-    Violation(call.method(), absl::StrCat("escalated into ",
-                                          c.ShortDebugString()));
+    Violation(call.method(),
+              absl::StrCat("escalated into ", c.ShortDebugString()));
   }
 }
 
@@ -592,8 +591,8 @@ void Inspect(const Call& call, const v1::GetComplaintStatsRequest& req,
       (s.satisfaction_count() == 0
            ? s.average_satisfaction() != 0
            : (s.average_satisfaction() < 1 || s.average_satisfaction() > 5))) {
-    Violation(method, absl::StrCat("rates out of range: ",
-                                   s.ShortDebugString()));
+    Violation(method,
+              absl::StrCat("rates out of range: ", s.ShortDebugString()));
   }
   const int top = req.top_problems() == 0 ? 10 : req.top_problems();
   int64_t last = INT64_MAX;
@@ -601,8 +600,8 @@ void Inspect(const Call& call, const v1::GetComplaintStatsRequest& req,
   for (const v1::RecurringProblem& p : s.top_problems()) {
     if (p.count() < 1 || p.count() > s.total() || p.count() > last ||
         p.keyword().empty()) {
-      Violation(method, absl::StrCat("a recurring problem ",
-                                     p.ShortDebugString()));
+      Violation(method,
+                absl::StrCat("a recurring problem ", p.ShortDebugString()));
     }
     last = p.count();
   }
@@ -646,11 +645,10 @@ void Prepare(const Call& call, v1::UpdateSlaPolicyRequest& req) {
 void Inspect(const Call& call, const v1::UpdateSlaPolicyRequest& req,
              const v1::UpdateSlaPolicyResponse& resp) {
   CheckPolicy(call, resp.policy());
-  if (resp.policy().version() < 2 ||
-      resp.policy().near_breach_percent() !=
-          req.policy().near_breach_percent()) {
-    Violation(call.method(), absl::StrCat("stored ",
-                                          resp.policy().ShortDebugString()));
+  if (resp.policy().version() < 2 || resp.policy().near_breach_percent() !=
+                                         req.policy().near_breach_percent()) {
+    Violation(call.method(),
+              absl::StrCat("stored ", resp.policy().ShortDebugString()));
   }
 }
 
@@ -813,8 +811,8 @@ std::string SeedOrder(State& state, const std::string& customer,
   shirt->set_quantity(2);
   shirt->mutable_unit_price()->set_minor_units(12'900);
   ov1::CreateOrderResponse created;
-  MustSucceed("CreateOrder", state.order_stub->CreateOrder(Admin(state).get(),
-                                                           req, &created));
+  MustSucceed("CreateOrder",
+              state.order_stub->CreateOrder(Admin(state).get(), req, &created));
   const std::string id = created.order().order_id();
   state.orders.AddSeeded(id);
   if (!with_return) return id;
@@ -842,8 +840,8 @@ std::string SeedOrder(State& state, const std::string& customer,
   l->set_quantity(1);
   l->set_reason(ov1::RETURN_REASON_QUALITY_DEFECT);
   ov1::RequestReturnResponse asked;
-  MustSucceed("RequestReturn", state.order_stub->RequestReturn(
-                                   Admin(state).get(), ask, &asked));
+  MustSucceed("RequestReturn",
+              state.order_stub->RequestReturn(Admin(state).get(), ask, &asked));
   state.returns.AddSeeded(asked.order_return().return_id());
   return id;
 }
@@ -863,8 +861,8 @@ enum Step {
 
 v1::Complaint SeedComplaint(State& state, const std::string& customer,
                             const char* branch, const std::string& order,
-                            v1::ComplaintCategory category,
-                            const char* subject, const char* description,
+                            v1::ComplaintCategory category, const char* subject,
+                            const char* description,
                             std::initializer_list<Step> steps) {
   v1::CreateComplaintRequest req;
   req.set_request_id(state.server.FreshRequestId());
@@ -878,8 +876,8 @@ v1::Complaint SeedComplaint(State& state, const std::string& customer,
   c->set_subject(subject);
   c->set_description(description);
   v1::CreateComplaintResponse created;
-  MustSucceed("CreateComplaint", state.stub->CreateComplaint(
-                                     Admin(state).get(), req, &created));
+  MustSucceed("CreateComplaint",
+              state.stub->CreateComplaint(Admin(state).get(), req, &created));
   v1::Complaint cur = created.complaint();
   for (Step step : steps) {
     const std::string id = cur.complaint_id();
@@ -983,7 +981,8 @@ v1::Complaint SeedComplaint(State& state, const std::string& customer,
 void Seed(State& state) {
   const std::string member1 =
       SeedCustomer(state, "B001", "王小明", "13912345678");
-  const std::string member2 = SeedCustomer(state, "B002", "李雷", "13800138000");
+  const std::string member2 =
+      SeedCustomer(state, "B002", "李雷", "13800138000");
   const std::string erased =
       SeedCustomer(state, "B001", "Erased Person", "13700000001");
   const std::string paid = SeedOrder(state, member1, true);
@@ -993,8 +992,8 @@ void Seed(State& state) {
   const auto q = v1::COMPLAINT_CATEGORY_PRODUCT_QUALITY;
   const auto l = v1::COMPLAINT_CATEGORY_LOGISTICS;
   const auto a = v1::COMPLAINT_CATEGORY_SERVICE_ATTITUDE;
-  SeedComplaint(state, member1, "B001", "", l, "快递太慢", "三天还没到，物流太慢",
-                {});
+  SeedComplaint(state, member1, "B001", "", l, "快递太慢",
+                "三天还没到，物流太慢", {});
   SeedComplaint(state, member1, "B001", "", a, "客服态度差", "客服不理人",
                 {kAssign});
   SeedComplaint(state, member1, "B001", paid, q, "衣服质量差", "穿一次就破了",
@@ -1009,9 +1008,9 @@ void Seed(State& state) {
                 {kAssign, kAnswer, kPropose, kResolve, kCloseUnsatisfied});
   SeedComplaint(state, member2, "B002", "", q, "价格太贵", "比别家贵",
                 {kAssign, kAnswer, kPropose, kResolve, kCloseSatisfied});
-  SeedComplaint(state, member1, "B001", "", a, "付款失败", "钱被扣了",
-                {kAssign, kAnswer, kPropose, kResolve, kCloseUnsatisfied,
-                 kReopen});
+  SeedComplaint(
+      state, member1, "B001", "", a, "付款失败", "钱被扣了",
+      {kAssign, kAnswer, kPropose, kResolve, kCloseUnsatisfied, kReopen});
   SeedComplaint(state, erased, "B001", "", l, "快递太慢", "物流太慢了",
                 {kAssign, kAnswer});
 

@@ -60,7 +60,8 @@ void CheckSentiment(const Sentiment& s) {
 bool IsLexiconKeyword(absl::string_view k) {
   if (g_lexicon->Find(k) != nullptr) return true;
   for (size_t p = 1; p < k.size(); ++p) {
-    const retail::text::internal::LexEntry* neg = g_lexicon->Find(k.substr(0, p));
+    const retail::text::internal::LexEntry* neg =
+        g_lexicon->Find(k.substr(0, p));
     if (neg == nullptr || neg->modifier != Modifier::kNegator) continue;
     absl::string_view rest = k.substr(p);
     if (!rest.empty() && rest[0] == ' ') rest.remove_prefix(1);
@@ -102,7 +103,8 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
     options.segmenter = kind;
     absl::StatusOr<std::unique_ptr<Analyzer>> a = Analyzer::Create(options);
     if (!a.ok()) {
-      std::fprintf(stderr, "Analyzer::Create: %s\n", a.status().ToString().c_str());
+      std::fprintf(stderr, "Analyzer::Create: %s\n",
+                   a.status().ToString().c_str());
       std::abort();
     }
     g_analyzers[kind == SegmenterKind::kIcu] = std::move(*a);

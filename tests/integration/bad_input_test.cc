@@ -890,8 +890,9 @@ CaseCall CreateComplaintWith(
   };
 }
 
-CaseCall GetComplaintWith(std::function<void(cmv1::GetComplaintRequest&)> mutate,
-                          std::string token = kAdmin) {
+CaseCall GetComplaintWith(
+    std::function<void(cmv1::GetComplaintRequest&)> mutate,
+    std::string token = kAdmin) {
   return [mutate, token](Target& t) {
     cmv1::GetComplaintRequest req;
     req.set_complaint_id(t.complaint_id);
@@ -958,7 +959,8 @@ CaseCall ContactWith(
 }
 
 // Refused inside the write on a NEW complaint (ILLEGAL_TRANSITION).
-CaseCall ProposeWith(std::function<void(cmv1::ProposeSolutionRequest&)> mutate) {
+CaseCall ProposeWith(
+    std::function<void(cmv1::ProposeSolutionRequest&)> mutate) {
   return [mutate](Target& t) {
     cmv1::ProposeSolutionRequest req;
     Aim(req, t, "bad-input-cmp-propose");
@@ -969,7 +971,8 @@ CaseCall ProposeWith(std::function<void(cmv1::ProposeSolutionRequest&)> mutate) 
   };
 }
 
-CaseCall ResolveWith(std::function<void(cmv1::ResolveComplaintRequest&)> mutate) {
+CaseCall ResolveWith(
+    std::function<void(cmv1::ResolveComplaintRequest&)> mutate) {
   return [mutate](Target& t) {
     cmv1::ResolveComplaintRequest req;
     Aim(req, t, "bad-input-cmp-resolve");
@@ -1093,18 +1096,21 @@ std::vector<BadInputCase> ComplaintCases() {
       {"complaint: missing request_id",
        CreateComplaintWith([](auto& r) { r.clear_request_id(); }),
        StatusCode::INVALID_ARGUMENT, "request_id"},
-      {"complaint: request_id with spaces",
-       CreateComplaintWith([](auto& r) { r.set_request_id("has spaces in it"); }),
+      {"complaint: request_id with spaces", CreateComplaintWith([](auto& r) {
+         r.set_request_id("has spaces in it");
+       }),
        StatusCode::INVALID_ARGUMENT, "request_id"},
-      {"complaint: no customer",
-       CreateComplaintWith([](auto& r) { r.mutable_complaint()->clear_customer_id(); }),
+      {"complaint: no customer", CreateComplaintWith([](auto& r) {
+         r.mutable_complaint()->clear_customer_id();
+       }),
        StatusCode::INVALID_ARGUMENT, "complaint.customer_id"},
       {"complaint: SQL in customer id", CreateComplaintWith([=](auto& r) {
          r.mutable_complaint()->set_customer_id(kSql);
        }),
        StatusCode::INVALID_ARGUMENT, "complaint.customer_id"},
-      {"complaint: no branch",
-       CreateComplaintWith([](auto& r) { r.mutable_complaint()->clear_branch_id(); }),
+      {"complaint: no branch", CreateComplaintWith([](auto& r) {
+         r.mutable_complaint()->clear_branch_id();
+       }),
        StatusCode::INVALID_ARGUMENT, "complaint.branch_id"},
       {"complaint: SQL in branch id", CreateComplaintWith([](auto& r) {
          r.mutable_complaint()->set_branch_id("B1'; DROP TABLE complaints");
@@ -1115,7 +1121,8 @@ std::vector<BadInputCase> ComplaintCases() {
        }),
        StatusCode::INVALID_ARGUMENT, "complaint.order_id"},
       {"complaint: unspecified channel", CreateComplaintWith([](auto& r) {
-         r.mutable_complaint()->set_channel(cmv1::COMPLAINT_CHANNEL_UNSPECIFIED);
+         r.mutable_complaint()->set_channel(
+             cmv1::COMPLAINT_CHANNEL_UNSPECIFIED);
        }),
        StatusCode::INVALID_ARGUMENT, "complaint.channel"},
       {"complaint: channel 99", CreateComplaintWith([](auto& r) {
@@ -1143,8 +1150,9 @@ std::vector<BadInputCase> ComplaintCases() {
              static_cast<cmv1::ComplaintSeverity>(4));
        }),
        StatusCode::INVALID_ARGUMENT, "complaint.severity"},
-      {"complaint: empty subject",
-       CreateComplaintWith([](auto& r) { r.mutable_complaint()->set_subject(""); }),
+      {"complaint: empty subject", CreateComplaintWith([](auto& r) {
+         r.mutable_complaint()->set_subject("");
+       }),
        StatusCode::INVALID_ARGUMENT, "complaint.subject"},
       {"complaint: blank subject", CreateComplaintWith([](auto& r) {
          r.mutable_complaint()->set_subject("\u3000 \u00a0");
@@ -1170,9 +1178,8 @@ std::vector<BadInputCase> ComplaintCases() {
        }),
        StatusCode::INVALID_ARGUMENT, "complaint.description"},
       {"complaint: 5001-character description",
-       CreateComplaintWith([=](auto& r) {
-         r.mutable_complaint()->set_description(k5001);
-       }),
+       CreateComplaintWith(
+           [=](auto& r) { r.mutable_complaint()->set_description(k5001); }),
        StatusCode::INVALID_ARGUMENT, "complaint.description"},
       {"complaint: every bad field named",
        [](Target& t) {
@@ -1199,16 +1206,17 @@ std::vector<BadInputCase> ComplaintCases() {
          // CreateComplaintRequest{complaint{subject: 0xC3 0x28}}, sent raw
          // since stubs cannot encode it.
          std::string response;
-         return RawCall(t.channel,
-                        "/retail.complaints.v1.ComplaintService/CreateComplaint",
-                        std::string("\x0a\x04\x42\x02\xc3\x28", 6), kAdmin,
-                        &response);
+         return RawCall(
+             t.channel,
+             "/retail.complaints.v1.ComplaintService/CreateComplaint",
+             std::string("\x0a\x04\x42\x02\xc3\x28", 6), kAdmin, &response);
        },
        StatusCode::INVALID_ARGUMENT, "request"},
       {"complaint: unknown customer", CreateComplaintWith([](auto& r) {
          // Found inside the write: a request_id of its own.
          r.set_request_id("bad-input-cmp-create-nobody");
-         r.mutable_complaint()->set_customer_id("cus_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+         r.mutable_complaint()->set_customer_id(
+             "cus_01ARZ3NDEKTSV4RRFFQ69G5FAV");
        }),
        StatusCode::NOT_FOUND, ""},
       {"complaint: unknown order", CreateComplaintWith([](auto& r) {
@@ -1229,7 +1237,8 @@ std::vector<BadInputCase> ComplaintCases() {
            [](auto& r) { r.mutable_complaint()->set_branch_id("B002"); },
            kBranch1),
        StatusCode::PERMISSION_DENIED, ""},
-      {"complaint: auditor may not record", CreateComplaintWith([](auto&) {}, kAuditor),
+      {"complaint: auditor may not record",
+       CreateComplaintWith([](auto&) {}, kAuditor),
        StatusCode::PERMISSION_DENIED, ""},
       {"complaint: no token", CreateComplaintWith([](auto&) {}, ""),
        StatusCode::UNAUTHENTICATED, ""},
@@ -1262,9 +1271,8 @@ std::vector<BadInputCase> ComplaintCases() {
       {"get complaint: auditor asks to reveal",
        GetComplaintWith([](auto& r) { r.set_reveal_pii(true); }, kAuditor),
        StatusCode::PERMISSION_DENIED, ""},
-      {"get complaint: service token",
-       GetComplaintWith([](auto&) {}, kCrm), StatusCode::PERMISSION_DENIED,
-       ""},
+      {"get complaint: service token", GetComplaintWith([](auto&) {}, kCrm),
+       StatusCode::PERMISSION_DENIED, ""},
       // ListComplaints.
       {"list complaints: page_size -1",
        ListComplaintsWith([](auto& r) { r.set_page_size(-1); }),
@@ -1276,7 +1284,8 @@ std::vector<BadInputCase> ComplaintCases() {
          r.set_page_token("AQAAAAAAAAAFAAAAAAAAAAAAAAAAAAAAAA");
        }),
        StatusCode::INVALID_ARGUMENT, "page_token"},
-      {"list complaints: forged page token by due", ListComplaintsWith([](auto& r) {
+      {"list complaints: forged page token by due",
+       ListComplaintsWith([](auto& r) {
          r.set_order_by(cmv1::COMPLAINT_ORDER_NEXT_DUE);
          r.set_page_token("AQAAAAAAAAAFAAAAAAAAAAAAAAAAAAAAAA");
        }),
@@ -1306,9 +1315,8 @@ std::vector<BadInputCase> ComplaintCases() {
        }),
        StatusCode::INVALID_ARGUMENT, "due_before"},
       {"list complaints: due before with negative nanos",
-       ListComplaintsWith([](auto& r) {
-         r.mutable_due_before()->set_nanos(-1);
-       }),
+       ListComplaintsWith(
+           [](auto& r) { r.mutable_due_before()->set_nanos(-1); }),
        StatusCode::INVALID_ARGUMENT, "due_before"},
       {"list complaints: SQL in branch id",
        ListComplaintsWith([](auto& r) { r.set_branch_id("B001' OR '1'='1"); }),
@@ -1330,9 +1338,8 @@ std::vector<BadInputCase> ComplaintCases() {
        StatusCode::INVALID_ARGUMENT, "etag"},
       {"assign: 10 KiB etag",
        [](Target& t) {
-         grpc::Status s = AssignWith([](auto& r) {
-           r.set_etag(std::string(10 * 1024, 'e'));
-         })(t);
+         grpc::Status s = AssignWith(
+             [](auto& r) { r.set_etag(std::string(10 * 1024, 'e')); })(t);
          // Never echo unbounded input.
          EXPECT_LT(s.error_message().size(), 300u);
          return s;
@@ -1361,9 +1368,10 @@ std::vector<BadInputCase> ComplaintCases() {
          r.set_complaint_id(kMissing);
        }),
        StatusCode::NOT_FOUND, ""},
-      {"assign: another branch's complaint", AssignWith([](auto& r) {
-         r.set_request_id("bad-input-cmp-assign-b002");
-       }, kBranch2),
+      {"assign: another branch's complaint",
+       AssignWith(
+           [](auto& r) { r.set_request_id("bad-input-cmp-assign-b002"); },
+           kBranch2),
        StatusCode::NOT_FOUND, ""},
       {"assign: auditor", AssignWith([](auto&) {}, kAuditor),
        StatusCode::PERMISSION_DENIED, ""},
@@ -1417,17 +1425,15 @@ std::vector<BadInputCase> ComplaintCases() {
          r.mutable_solution()->set_remedy(static_cast<cmv1::Remedy>(99));
        }),
        StatusCode::INVALID_ARGUMENT, "solution.remedy"},
-      {"propose: empty description", ProposeWith([](auto& r) {
-         r.mutable_solution()->set_description("");
-       }),
+      {"propose: empty description",
+       ProposeWith([](auto& r) { r.mutable_solution()->set_description(""); }),
        StatusCode::INVALID_ARGUMENT, "solution.description"},
       {"propose: 2001-character description", ProposeWith([=](auto& r) {
          r.mutable_solution()->set_description(k2001);
        }),
        StatusCode::INVALID_ARGUMENT, "solution.description"},
-      {"propose: SQL in return id", ProposeWith([=](auto& r) {
-         r.mutable_solution()->set_return_id(kSql);
-       }),
+      {"propose: SQL in return id",
+       ProposeWith([=](auto& r) { r.mutable_solution()->set_return_id(kSql); }),
        StatusCode::INVALID_ARGUMENT, "solution.return_id"},
       {"propose: on a NEW complaint", ProposeWith([](auto& r) {
          r.set_request_id("bad-input-cmp-propose-new");
@@ -1468,9 +1474,8 @@ std::vector<BadInputCase> ComplaintCases() {
       {"close: 2001-character note",
        CloseWith([=](auto& r) { r.set_note(k2001); }),
        StatusCode::INVALID_ARGUMENT, "note"},
-      {"close: a NEW complaint", CloseWith([](auto& r) {
-         r.set_request_id("bad-input-cmp-close-new");
-       }),
+      {"close: a NEW complaint",
+       CloseWith([](auto& r) { r.set_request_id("bad-input-cmp-close-new"); }),
        StatusCode::FAILED_PRECONDITION, ""},
       // ReopenComplaint.
       {"reopen: no reason", ReopenWith([](auto& r) { r.set_reason(""); }),
@@ -1493,9 +1498,10 @@ std::vector<BadInputCase> ComplaintCases() {
          r.set_etag("r0");
        }),
        StatusCode::FAILED_PRECONDITION, ""},
-      {"escalate: another branch's complaint", EscalateWith([](auto& r) {
-         r.set_request_id("bad-input-cmp-escalate-b002");
-       }, kBranch2),
+      {"escalate: another branch's complaint",
+       EscalateWith(
+           [](auto& r) { r.set_request_id("bad-input-cmp-escalate-b002"); },
+           kBranch2),
        StatusCode::NOT_FOUND, ""},
       {"escalate: auditor", EscalateWith([](auto&) {}, kAuditor),
        StatusCode::PERMISSION_DENIED, ""},
@@ -1585,7 +1591,8 @@ std::vector<BadInputCase> ComplaintCases() {
              ->mutable_first_response()
              ->clear_duration();
        }),
-       StatusCode::INVALID_ARGUMENT, "policy.targets[0].first_response.duration"},
+       StatusCode::INVALID_ARGUMENT,
+       "policy.targets[0].first_response.duration"},
       {"update policy: 91-day target", UpdatePolicyWith([](auto& r) {
          r.mutable_policy()
              ->mutable_targets(2)
@@ -1681,9 +1688,10 @@ std::vector<BadInputCase> ComplaintCases() {
          d->set_day(30);
        }),
        StatusCode::INVALID_ARGUMENT, "calendar.closed_dates[0]"},
-      {"set calendar: B001 setting B002's", CalendarWith([](auto& r) {
-         r.mutable_calendar()->set_branch_id("B002");
-       }, kBranch1),
+      {"set calendar: B001 setting B002's",
+       CalendarWith(
+           [](auto& r) { r.mutable_calendar()->set_branch_id("B002"); },
+           kBranch1),
        StatusCode::PERMISSION_DENIED, ""},
       {"set calendar: agent", CalendarWith([](auto&) {}, kAgent),
        StatusCode::PERMISSION_DENIED, ""},

@@ -171,7 +171,8 @@ class ComplaintsTest : public ::testing::Test {
   }
   // The complaints module's manager, registered as a person-data part.
   complaints::ComplaintManager* Manager() {
-    for (PersonDataPart* part : server_->server().registry().person_data_parts()) {
+    for (PersonDataPart* part :
+         server_->server().registry().person_data_parts()) {
       if (auto* m = dynamic_cast<complaints::ComplaintManager*>(part)) return m;
     }
     ADD_FAILURE() << "no complaints module";
@@ -214,8 +215,9 @@ class ComplaintsTest : public ::testing::Test {
     req.mutable_customer()->set_phone(phone);
     req.mutable_customer()->set_branch_id(branch);
     cv1::CreateCustomerResponse resp;
-    grpc::Status s = testing::Call(
-        *customers_, &CustomerService::Stub::CreateCustomer, kAdmin, req, &resp);
+    grpc::Status s =
+        testing::Call(*customers_, &CustomerService::Stub::CreateCustomer,
+                      kAdmin, req, &resp);
     EXPECT_TRUE(s.ok()) << Describe(s);
     return resp.customer().customer_id();
   }
@@ -242,7 +244,8 @@ class ComplaintsTest : public ::testing::Test {
     c->set_category(category);
     c->set_severity(severity);
     c->set_subject("快递三天没到，物流太慢");
-    c->set_description("下单三天了快递还没到，物流信息一直不更新，客服也不回复。");
+    c->set_description(
+        "下单三天了快递还没到，物流信息一直不更新，客服也不回复。");
     return req;
   }
 
@@ -257,10 +260,10 @@ class ComplaintsTest : public ::testing::Test {
   }
 
   // A MODERATE logistics complaint of a new B001 customer, created now.
-  v1::Complaint CreateOk(const std::string& branch = "B001",
-                         v1::ComplaintSeverity severity =
-                             v1::COMPLAINT_SEVERITY_MODERATE,
-                         const std::string& token = kAgent) {
+  v1::Complaint CreateOk(
+      const std::string& branch = "B001",
+      v1::ComplaintSeverity severity = v1::COMPLAINT_SEVERITY_MODERATE,
+      const std::string& token = kAgent) {
     const std::string customer = CreateCustomer(branch);
     Result r = Create(NewComplaint(customer, branch, severity), token);
     EXPECT_TRUE(r.ok()) << Describe(r.status);
@@ -279,7 +282,8 @@ class ComplaintsTest : public ::testing::Test {
     return r;
   }
 
-  v1::Complaint GetOk(const std::string& id, const std::string& token = kAdmin) {
+  v1::Complaint GetOk(const std::string& id,
+                      const std::string& token = kAdmin) {
     Result r = Get(id, token);
     EXPECT_TRUE(r.ok()) << Describe(r.status);
     return r.complaint;
@@ -303,10 +307,10 @@ class ComplaintsTest : public ::testing::Test {
     return r;
   }
 
-  Result Respond(const v1::Complaint& c, const std::string& message,
-                 bool wait = false, const std::string& token = kAgent,
-                 v1::MessageVisibility visibility =
-                     v1::MESSAGE_VISIBILITY_CUSTOMER) {
+  Result Respond(
+      const v1::Complaint& c, const std::string& message, bool wait = false,
+      const std::string& token = kAgent,
+      v1::MessageVisibility visibility = v1::MESSAGE_VISIBILITY_CUSTOMER) {
     v1::RespondToComplaintRequest req;
     req.set_request_id(NewRequestId());
     req.set_complaint_id(c.complaint_id());
@@ -669,7 +673,8 @@ TEST_F(ComplaintsTest, EachClockMetWhenEveryStepIsInTime) {
   for (const v1::HistoryEntry& e : History(c.complaint_id())) {
     EXPECT_NE(e.kind(), v1::HISTORY_KIND_NEAR_BREACH);
     EXPECT_NE(e.kind(), v1::HISTORY_KIND_BREACHED);
-    if (e.kind() == v1::HISTORY_KIND_CLOCK_STOPPED) stopped.push_back(e.clock());
+    if (e.kind() == v1::HISTORY_KIND_CLOCK_STOPPED)
+      stopped.push_back(e.clock());
   }
   EXPECT_THAT(stopped, ElementsAre(kFirst, kSolution, kClosure));
 
@@ -733,7 +738,8 @@ TEST_F(ComplaintsTest, EachClockBreachedWhenLate) {
   EXPECT_THAT(Ids(List(breached)), IsEmpty());
 }
 
-// ---- Pauses ------------------------------------------------------------------
+// ---- Pauses
+// ------------------------------------------------------------------
 
 TEST_F(ComplaintsTest, WaitingOnTheCustomerPausesTheClocksAndMovesDueTimes) {
   const v1::Complaint c = CreateOk();
@@ -931,7 +937,8 @@ TEST_F(ComplaintsTest, BusinessHoursSkipTheWeekendAndAClosedDate) {
 // A business-hours clock due at closing time on Friday (2 h from 16:00)
 // is past its due time all weekend. It must show BREACHED then, and the
 // sweep must mark it once, not rewrite the complaint on every pass.
-TEST_F(ComplaintsTest, BusinessClockDueAtClosingTimeBreachesOnceOverTheWeekend) {
+TEST_F(ComplaintsTest,
+       BusinessClockDueAtClosingTimeBreachesOnceOverTheWeekend) {
   ASSERT_TRUE(SetCalendar(OfficeHours("B001")).ok());
   v1::SlaPolicy policy = GetPolicy();
   for (v1::SeverityTargets& t : *policy.mutable_targets()) {
@@ -999,7 +1006,8 @@ TEST_F(ComplaintsTest, SweepAtTheDueInstantWritesNothing) {
   EXPECT_EQ(GetOk(c.complaint_id()).escalation_level(), 2);
 }
 
-// ---- Escalation ----------------------------------------------------------------
+// ---- Escalation
+// ----------------------------------------------------------------
 
 TEST_F(ComplaintsTest, SweepEscalatesAtEightyPercentAndAtTheDueTime) {
   const v1::Complaint c = CreateOk("B001", v1::COMPLAINT_SEVERITY_SEVERE);
@@ -1222,7 +1230,8 @@ TEST_F(ComplaintsSweepThreadTest, RunMaintenanceReturnsWithoutTheThread) {
   slices.get();
 }
 
-// ---- Transitions ---------------------------------------------------------------
+// ---- Transitions
+// ---------------------------------------------------------------
 
 TEST_F(ComplaintsTest, EveryTransitionInOrderWithHistoryAndEvents) {
   const v1::Complaint c = CreateOk();
@@ -1259,7 +1268,8 @@ TEST_F(ComplaintsTest, EveryTransitionInOrderWithHistoryAndEvents) {
              v1::COMPLAINT_STATUS_ACKNOWLEDGED);
   EXPECT_EQ(cur.owner_id(), "agent-9");
   EXPECT_EQ(cur.team(), "售后二组");
-  cur = step(Note(cur, "内部备注：先查物流"), v1::COMPLAINT_STATUS_ACKNOWLEDGED);
+  cur =
+      step(Note(cur, "内部备注：先查物流"), v1::COMPLAINT_STATUS_ACKNOWLEDGED);
   // A note is no answer to the customer.
   EXPECT_EQ(ClockOf(cur, kFirst).state(), v1::CLOCK_STATE_RUNNING);
   cur = step(Respond(cur, "您好，正在核实"), v1::COMPLAINT_STATUS_IN_PROGRESS);
@@ -1292,9 +1302,8 @@ TEST_F(ComplaintsTest, EveryTransitionInOrderWithHistoryAndEvents) {
   EXPECT_THAT(Events(id),
               ElementsAre("CREATED", "ACKNOWLEDGED", "REASSIGNED", "NOTE_ADDED",
                           "RESPONDED", "WAITING_ON_CUSTOMER", "CONTACT_FAILED",
-                          "RESUMED", "SOLUTION_PROPOSED",
-                          "WAITING_ON_CUSTOMER", "RESUMED", "RESOLVED",
-                          "CLOSED"));
+                          "RESUMED", "SOLUTION_PROPOSED", "WAITING_ON_CUSTOMER",
+                          "RESUMED", "RESOLVED", "CLOSED"));
   using S = v1::ComplaintStatus;
   struct Want {
     v1::HistoryKind kind;
@@ -1331,10 +1340,10 @@ TEST_F(ComplaintsTest, EveryTransitionInOrderWithHistoryAndEvents) {
       {v1::HISTORY_KIND_CLOCK_STOPPED, kClosed, kClosed},
   };
   const std::vector<v1::HistoryEntry> h = History(id);
-  ASSERT_EQ(h.size(), want.size()) << absl::StrJoin(
-      Kinds(h), ",", [](std::string* out, v1::HistoryKind k) {
-        out->append(v1::HistoryKind_Name(k));
-      });
+  ASSERT_EQ(h.size(), want.size())
+      << absl::StrJoin(Kinds(h), ",", [](std::string* out, v1::HistoryKind k) {
+           out->append(v1::HistoryKind_Name(k));
+         });
   std::set<std::string> entry_ids;
   for (size_t i = 0; i < h.size(); ++i) {
     SCOPED_TRACE(absl::StrCat("entry ", i, ": ", h[i].ShortDebugString()));
@@ -1381,14 +1390,16 @@ TEST_F(ComplaintsTest, IllegalTransitionsNameTheCurrentAndRequestedState) {
   v1::Complaint in = Respond(Assign(CreateOk()).complaint, "您好").complaint;
   v1::Complaint wait =
       Respond(Assign(CreateOk()).complaint, "请回电", true).complaint;
-  v1::Complaint proposed = Propose(
-      Respond(Assign(CreateOk()).complaint, "您好").complaint).complaint;
+  v1::Complaint proposed =
+      Propose(Respond(Assign(CreateOk()).complaint, "您好").complaint)
+          .complaint;
   v1::Complaint resolved = ToResolved(CreateOk());
   v1::Complaint closed =
       Close(ToResolved(CreateOk()), v1::CONFIRMATION_SATISFIED, 5).complaint;
-  v1::Complaint reopened = Reopen(
-      Close(ToResolved(CreateOk()), v1::CONFIRMATION_UNSATISFIED, 1)
-          .complaint).complaint;
+  v1::Complaint reopened =
+      Reopen(Close(ToResolved(CreateOk()), v1::CONFIRMATION_UNSATISFIED, 1)
+                 .complaint)
+          .complaint;
   ASSERT_EQ(fresh.status(), kNew);
   ASSERT_EQ(ack.status(), kAck);
   ASSERT_EQ(in.status(), kIn);
@@ -1447,9 +1458,8 @@ TEST_F(ComplaintsTest, IllegalTransitionsNameTheCurrentAndRequestedState) {
     EXPECT_EQ(History(k.c->complaint_id()).size(), entries);
   }
   // Changes that keep the status are refused on a closed complaint too.
-  for (const auto& [name, call] :
-       std::vector<std::pair<std::string,
-                             std::function<Result(const v1::Complaint&)>>>{
+  for (const auto& [name, call] : std::vector<
+           std::pair<std::string, std::function<Result(const v1::Complaint&)>>>{
            {"assign", [&](const v1::Complaint& c) { return Assign(c); }},
            {"note", [&](const v1::Complaint& c) { return Note(c, "x"); }},
            {"contact",
@@ -1488,8 +1498,7 @@ TEST_F(ComplaintsTest, StaleEtagIsRefusedByEveryChange) {
   };
   for (const auto& [name, answer] : answers) {
     SCOPED_TRACE(name);
-    EXPECT_EQ(answer.status.error_code(),
-              grpc::StatusCode::FAILED_PRECONDITION)
+    EXPECT_EQ(answer.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
         << Describe(answer.status);
     ErrorDetails d = DetailsOf(answer.status);
     EXPECT_EQ(d.reason, "ETAG_MISMATCH");
@@ -1515,7 +1524,8 @@ TEST_F(ComplaintsTest, StaleEtagIsRefusedByEveryChange) {
   EXPECT_EQ(DetailsOf(s).metadata["current_etag"], "v2");
 }
 
-// ---- Reopen and close ----------------------------------------------------------
+// ---- Reopen and close
+// ----------------------------------------------------------
 
 TEST_F(ComplaintsTest, ReopenAfterAnUnsatisfiedCloseRestartsTheClocks) {
   const v1::Complaint c = CreateOk();
@@ -1618,7 +1628,8 @@ TEST_F(ComplaintsTest, UnreachableCloseNeedsThePolicysFailedAttempts) {
               ::testing::Contains("satisfaction_score"));
 }
 
-// ---- Branch isolation ------------------------------------------------------------
+// ---- Branch isolation
+// ------------------------------------------------------------
 
 TEST_F(ComplaintsTest, ABranchSeesAndChangesOnlyItsOwnComplaints) {
   // A B002 member complains in both branches.
@@ -1643,16 +1654,16 @@ TEST_F(ComplaintsTest, ABranchSeesAndChangesOnlyItsOwnComplaints) {
   EXPECT_EQ(got.status.error_message(),
             absl::StrReplaceAll(none.status.error_message(),
                                 {{missing, theirs.complaint_id()}}));
-  EXPECT_EQ(Get(theirs.complaint_id(), kBranch1, /*reveal=*/true)
-                .status.error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      Get(theirs.complaint_id(), kBranch1, /*reveal=*/true).status.error_code(),
+      grpc::StatusCode::NOT_FOUND);
   {
     v1::ListComplaintHistoryRequest req;
     req.set_complaint_id(theirs.complaint_id());
     v1::ListComplaintHistoryResponse resp;
-    EXPECT_EQ(Rpc(&Stub::ListComplaintHistory, kBranch1, req, &resp)
-                  .error_code(),
-              grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(
+        Rpc(&Stub::ListComplaintHistory, kBranch1, req, &resp).error_code(),
+        grpc::StatusCode::NOT_FOUND);
   }
   // Every change, with the right etag, a stale one, or one that would be an
   // illegal transition: NOT_FOUND, never a hint that it exists.
@@ -1665,8 +1676,7 @@ TEST_F(ComplaintsTest, ABranchSeesAndChangesOnlyItsOwnComplaints) {
         {"respond", Respond(*c, "您好", false, kBranch1)},
         {"respond and wait", Respond(*c, "您好", true, kBranch1)},
         {"note", Note(*c, "备注", kBranch1)},
-        {"contact",
-         Contact(*c, v1::CONTACT_OUTCOME_FAILED, "", kBranch1)},
+        {"contact", Contact(*c, v1::CONTACT_OUTCOME_FAILED, "", kBranch1)},
         {"propose", Propose(*c, "致歉", v1::REMEDY_APOLOGY, "", kBranch1)},
         {"resolve", Resolve(*c, "", kBranch1)},
         {"close", Close(*c, v1::CONFIRMATION_SATISFIED, 5, "", kBranch1)},
@@ -1730,9 +1740,9 @@ TEST_F(ComplaintsTest, ABranchSeesAndChangesOnlyItsOwnComplaints) {
 
   // The auditor reads everything and changes nothing.
   EXPECT_TRUE(Get(theirs.complaint_id(), kAuditor).ok());
-  EXPECT_EQ(Create(NewComplaint(customer, "B001"), kAuditor)
-                .status.error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Create(NewComplaint(customer, "B001"), kAuditor).status.error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Assign(theirs, "a", "t", "", kAuditor).status.error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Escalate(theirs, "x", kAuditor).status.error_code(),
@@ -1747,7 +1757,8 @@ TEST_F(ComplaintsTest, ABranchSeesAndChangesOnlyItsOwnComplaints) {
   EXPECT_TRUE(Assign(mine).ok());
 }
 
-// ---- Personal data ---------------------------------------------------------------
+// ---- Personal data
+// ---------------------------------------------------------------
 
 TEST_F(ComplaintsTest, NameAndPhoneAreMaskedAsInTheCustomerService) {
   const std::string customer = CreateCustomer("B001", "王小明", "13912345678");
@@ -1818,17 +1829,18 @@ TEST_F(ComplaintsTest, ABranchSeesAnotherBranchsMemberMaskedInAComplaint) {
   Result created = Create(NewComplaint(customer, ""), kBranch2);
   ASSERT_TRUE(created.ok()) << Describe(created.status);
   EXPECT_EQ(created.complaint.branch_id(), "B002");
-  const v1::Complaint c = Get(created.complaint.complaint_id(), kBranch2).complaint;
+  const v1::Complaint c =
+      Get(created.complaint.complaint_id(), kBranch2).complaint;
   EXPECT_NE(c.customer_phone(), "13912345678")
       << "B002 sees the phone of B001's member in full";
   EXPECT_NE(created.complaint.customer_phone(), "13912345678");
 }
 
-// ---- SLA policy ----------------------------------------------------------------
+// ---- SLA policy
+// ----------------------------------------------------------------
 
 TEST_F(ComplaintsTest, PolicyUpdateAppliesToNewComplaintsOnly) {
-  const v1::Complaint before =
-      CreateOk("B001", v1::COMPLAINT_SEVERITY_SEVERE);
+  const v1::Complaint before = CreateOk("B001", v1::COMPLAINT_SEVERITY_SEVERE);
   v1::SlaPolicy policy = GetPolicy(kAuditor);
   EXPECT_EQ(policy.version(), 1);
   EXPECT_EQ(policy.near_breach_percent(), 80);
@@ -1898,7 +1910,8 @@ TEST_F(ComplaintsTest, PolicyUpdateAppliesToNewComplaintsOnly) {
   EXPECT_EQ(GetPolicy().version(), 2);
 }
 
-// ---- Orders and returns -----------------------------------------------------------
+// ---- Orders and returns
+// -----------------------------------------------------------
 
 class ComplaintsOrdersTest : public ComplaintsTest {
  protected:
@@ -1953,8 +1966,8 @@ class ComplaintsOrdersTest : public ComplaintsTest {
     l->set_quantity(1);
     l->set_reason(ov1::RETURN_REASON_QUALITY_DEFECT);
     ov1::RequestReturnResponse asked;
-    s = testing::Call(*orders_, &OrderService::Stub::RequestReturn, kAdmin,
-                      ask, &asked);
+    s = testing::Call(*orders_, &OrderService::Stub::RequestReturn, kAdmin, ask,
+                      &asked);
     EXPECT_TRUE(s.ok()) << Describe(s);
     return {order, asked.order_return().return_id()};
   }
@@ -2018,7 +2031,8 @@ TEST_F(ComplaintsOrdersTest, ASolutionMayLinkAReturnOfTheComplaintsOrder) {
   EXPECT_EQ(r.status.error_code(), grpc::StatusCode::NOT_FOUND)
       << Describe(r.status);
   EXPECT_THAT(r.status.error_message(), HasSubstr("solution.return_id"));
-  r = Propose(c, "退货退款", v1::REMEDY_RETURN, "ret_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  r = Propose(c, "退货退款", v1::REMEDY_RETURN,
+              "ret_01ARZ3NDEKTSV4RRFFQ69G5FAV");
   EXPECT_EQ(r.status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(GetOk(c.complaint_id()).etag(), c.etag());
 
@@ -2038,13 +2052,14 @@ TEST_F(ComplaintsOrdersTest, ASolutionMayLinkAReturnOfTheComplaintsOrder) {
   EXPECT_EQ(DetailsOf(r.status).reason, "NO_ORDER");
 }
 
-// ---- Erasure and export ------------------------------------------------------------
+// ---- Erasure and export
+// ------------------------------------------------------------
 
 TEST_F(ComplaintsTest, ErasureEmptiesTheFreeTextAndKeepsTheFacts) {
   // Markers in every piece of free text, to look for afterwards.
   const std::vector<std::string> markers = {
-      "SUBJMARK", "DESCMARK", "RESPMARK", "NOTEMARK", "CONTMARK",
-      "SOLUMARK", "RESOMARK", "CLOSMARK", "REOPMARK", "ESCAMARK", "ASSIMARK"};
+      "SUBJMARK", "DESCMARK", "RESPMARK", "NOTEMARK", "CONTMARK", "SOLUMARK",
+      "RESOMARK", "CLOSMARK", "REOPMARK", "ESCAMARK", "ASSIMARK"};
   const std::string customer = CreateCustomer("B001", "赵六", "13811112222");
   const std::string bystander = CreateCustomer("B001", "钱七", "13811113333");
   v1::CreateComplaintRequest req = NewComplaint(customer, "B001");
@@ -2072,9 +2087,9 @@ TEST_F(ComplaintsTest, ErasureEmptiesTheFreeTextAndKeepsTheFacts) {
 
   auto stored_with = [&](const std::string& marker) {
     return Count(absl::StrCat(
-        "SELECT (SELECT COUNT(*) FROM complaints WHERE instr(subject, '", marker,
-        "') OR instr(description, '", marker, "') OR instr(solution, CAST('",
-        marker,
+        "SELECT (SELECT COUNT(*) FROM complaints WHERE instr(subject, '",
+        marker, "') OR instr(description, '", marker,
+        "') OR instr(solution, CAST('", marker,
         "' AS BLOB))) + (SELECT COUNT(*) FROM complaint_history WHERE "
         "instr(text, '",
         marker,
@@ -2091,9 +2106,9 @@ TEST_F(ComplaintsTest, ErasureEmptiesTheFreeTextAndKeepsTheFacts) {
   cv1::ExportCustomerDataRequest ex;
   ex.set_customer_id(customer);
   cv1::ExportCustomerDataResponse exported;
-  grpc::Status s = testing::Call(*customers_,
-                                 &CustomerService::Stub::ExportCustomerData,
-                                 kAdmin, ex, &exported);
+  grpc::Status s =
+      testing::Call(*customers_, &CustomerService::Stub::ExportCustomerData,
+                    kAdmin, ex, &exported);
   ASSERT_TRUE(s.ok()) << Describe(s);
   int complaints = 0, entries = 0;
   for (const google::protobuf::Any& any : exported.records()) {
@@ -2209,7 +2224,8 @@ TEST_F(ComplaintsTest, ErasureEmptiesTheFreeTextAndKeepsTheFacts) {
       << Describe(r.status);
 }
 
-// ---- Retries ---------------------------------------------------------------------
+// ---- Retries
+// ---------------------------------------------------------------------
 
 TEST_F(ComplaintsTest, RetriesReplayTheFirstAnswer) {
   const std::string customer = CreateCustomer("B001");
@@ -2272,16 +2288,16 @@ TEST_F(ComplaintsTest, RetriesReplayTheFirstAnswer) {
   EXPECT_EQ(DetailsOf(s).reason, "ILLEGAL_TRANSITION");
 }
 
-// ---- Lists and the archive -----------------------------------------------------------
+// ---- Lists and the archive
+// -----------------------------------------------------------
 
 TEST_F(ComplaintsTest, ListFiltersOnEveryField) {
   const std::string customer = CreateCustomer("B001");
-  Result a = Create(NewComplaint(customer, "B001",
-                                 v1::COMPLAINT_SEVERITY_SEVERE,
-                                 v1::COMPLAINT_CATEGORY_PAYMENT));
+  Result a =
+      Create(NewComplaint(customer, "B001", v1::COMPLAINT_SEVERITY_SEVERE,
+                          v1::COMPLAINT_CATEGORY_PAYMENT));
   Advance(kMinute);
-  Result b = Create(NewComplaint(customer, "B002",
-                                 v1::COMPLAINT_SEVERITY_MINOR,
+  Result b = Create(NewComplaint(customer, "B002", v1::COMPLAINT_SEVERITY_MINOR,
                                  v1::COMPLAINT_CATEGORY_PRICING));
   Advance(kMinute);
   Result c = Create(NewComplaint(customer, "B001"));
@@ -2290,8 +2306,8 @@ TEST_F(ComplaintsTest, ListFiltersOnEveryField) {
   const std::string idb = b.complaint.complaint_id();
   const std::string idc = c.complaint.complaint_id();
   ASSERT_TRUE(Assign(b.complaint, "agent-9", "二组").ok());
-  ASSERT_TRUE(Respond(Assign(c.complaint, "agent-7", "一组").complaint, "您好")
-                  .ok());
+  ASSERT_TRUE(
+      Respond(Assign(c.complaint, "agent-7", "一组").complaint, "您好").ok());
 
   v1::ListComplaintsRequest q;
   EXPECT_THAT(Ids(List(q)), ElementsAre(ida, idb, idc));  // oldest first

@@ -197,9 +197,9 @@ class ComplaintStatsTest : public ::testing::Test {
             absl::StrCat("1370000", 1000 + request_counter_));
         req.mutable_customer()->set_branch_id(branch);
         cv1::CreateCustomerResponse resp;
-        grpc::Status s = testing::Call(
-            *customers_, &CustomerService::Stub::CreateCustomer, kAdmin, req,
-            &resp);
+        grpc::Status s =
+            testing::Call(*customers_, &CustomerService::Stub::CreateCustomer,
+                          kAdmin, req, &resp);
         ASSERT_TRUE(s.ok()) << Describe(s);
         customer_ids_.push_back(resp.customer().customer_id());
       }
@@ -482,8 +482,7 @@ class ComplaintStatsTest : public ::testing::Test {
   int64_t RangeEnd() const { return t0_ + 14 * kDay; }
 
   v1::ComplaintStats Stats(const std::string& branch,
-                           const std::string& token = kAdmin,
-                           int top = 50) {
+                           const std::string& token = kAdmin, int top = 50) {
     v1::GetComplaintStatsRequest req;
     req.set_branch_id(branch);
     *req.mutable_start_time() = Ts(RangeStart());
@@ -572,12 +571,13 @@ class ComplaintStatsTest : public ::testing::Test {
         score_sum += m->score;
       }
     }
-    EXPECT_DOUBLE_EQ(got.reopen_rate(),
-                     closed == 0 ? 0.0 : static_cast<double>(reopened) / closed);
+    EXPECT_DOUBLE_EQ(
+        got.reopen_rate(),
+        closed == 0 ? 0.0 : static_cast<double>(reopened) / closed);
     EXPECT_EQ(got.satisfaction_count(), scored);
-    EXPECT_DOUBLE_EQ(got.average_satisfaction(),
-                     scored == 0 ? 0.0
-                                 : static_cast<double>(score_sum) / scored);
+    EXPECT_DOUBLE_EQ(
+        got.average_satisfaction(),
+        scored == 0 ? 0.0 : static_cast<double>(score_sum) / scored);
 
     // Recurring problems: complaints with both the category and the
     // keyword, most frequent first, then by category, then by keyword.
@@ -588,14 +588,16 @@ class ComplaintStatsTest : public ::testing::Test {
       }
     }
     std::vector<std::tuple<int64_t, int, std::string>> want;
-    for (const auto& [key, n] : pairs) want.push_back({-n, key.first, key.second});
+    for (const auto& [key, n] : pairs)
+      want.push_back({-n, key.first, key.second});
     std::sort(want.begin(), want.end());
     std::vector<std::string> want_rows, got_rows;
     for (size_t i = 0; i < want.size() && i < 50; ++i) {
       const auto& [neg, category, keyword] = want[i];
-      want_rows.push_back(absl::StrCat(
-          v1::ComplaintCategory_Name(static_cast<v1::ComplaintCategory>(category)),
-          " ", keyword, " ", -neg));
+      want_rows.push_back(
+          absl::StrCat(v1::ComplaintCategory_Name(
+                           static_cast<v1::ComplaintCategory>(category)),
+                       " ", keyword, " ", -neg));
     }
     std::string with_topics;
     for (const v1::RecurringProblem& p : got.top_problems()) {
@@ -620,7 +622,8 @@ class ComplaintStatsTest : public ::testing::Test {
           testing::Call(*stub_, &Stub::ListComplaints, token, req, &resp);
       EXPECT_TRUE(s.ok()) << Describe(s);
       if (!s.ok()) break;
-      EXPECT_LE(resp.complaints_size(), req.page_size() == 0 ? 50 : req.page_size());
+      EXPECT_LE(resp.complaints_size(),
+                req.page_size() == 0 ? 50 : req.page_size());
       for (const v1::Complaint& c : resp.complaints()) {
         ids.push_back(c.complaint_id());
         if (out != nullptr) out->push_back(c);
@@ -765,19 +768,21 @@ TEST_F(ComplaintStatsTest, BreachedFilterAndByDueOrderWithPaging) {
     }
     // Breached ones only, the most overdue first.
     req.set_breached(true);
-    EXPECT_THAT(ListIds(req), ElementsAreArray(by_due([&](const ComplaintModel& m) {
-                  return m.Breached(now);
-                })));
+    EXPECT_THAT(ListIds(req),
+                ElementsAreArray(by_due(
+                    [&](const ComplaintModel& m) { return m.Breached(now); })));
     // Due before now: the overdue ones.
     req.clear_breached();
     *req.mutable_due_before() = Ts(now);
-    EXPECT_THAT(ListIds(req), ElementsAreArray(by_due([&](const ComplaintModel& m) {
+    EXPECT_THAT(ListIds(req),
+                ElementsAreArray(by_due([&](const ComplaintModel& m) {
                   return *m.NextDue() < now;
                 })));
     // One branch.
     req.clear_due_before();
     req.set_branch_id("B002");
-    EXPECT_THAT(ListIds(req), ElementsAreArray(by_due([](const ComplaintModel& m) {
+    EXPECT_THAT(ListIds(req),
+                ElementsAreArray(by_due([](const ComplaintModel& m) {
                   return m.branch == "B002";
                 })));
     // And as the branch itself sees it.

@@ -33,7 +33,8 @@ class FeedbackIntegrationTest : public ::testing::Test {
   std::unique_ptr<FeedbackService::Stub> stub_;
 };
 
-TEST_F(FeedbackIntegrationTest, TraditionalComplaintIsNegativeAboutReturnsAndStaff) {
+TEST_F(FeedbackIntegrationTest,
+       TraditionalComplaintIsNegativeAboutReturnsAndStaff) {
   v1::AnalyzeTextResponse resp;
   const grpc::Status s = Analyze("退換貨太慢了，客服態度也不好", &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -91,9 +92,9 @@ TEST_F(FeedbackIntegrationTest, InvalidUtf8IsInvalidArgumentNeverACrash) {
   // Raw bytes: field 1 (text), length 3, bytes that are not UTF-8.
   const std::string request("\x0a\x03\xff\xfe\xc3", 5);
   std::string response;
-  const grpc::Status s =
-      RawCall(server_.Channel(), "/retail.feedback.v1.FeedbackService/AnalyzeText",
-              request, kAgent, &response);
+  const grpc::Status s = RawCall(
+      server_.Channel(), "/retail.feedback.v1.FeedbackService/AnalyzeText",
+      request, kAgent, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
       << s.error_message();
   // The server still answers.

@@ -3,8 +3,8 @@
 // input rules (valid UTF-8, at most kMaxTextChars).
 #include "common/text/analyzer.h"
 
-#include <string>
 #include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -61,7 +61,8 @@ TEST_P(AnalyzerTest, NoProblemIsNotNegative) {
 
 TEST_P(AnalyzerTest, MixedOpinionIsSplitByTopic) {
   const Analysis a = Analyze("衣服不错但是物流太慢");
-  EXPECT_THAT(Topics(a), ElementsAre(Topic::kQuality, Topic::kLogisticsDelivery));
+  EXPECT_THAT(Topics(a),
+              ElementsAre(Topic::kQuality, Topic::kLogisticsDelivery));
   const TopicHit* quality = Find(a, Topic::kQuality);
   const TopicHit* logistics = Find(a, Topic::kLogisticsDelivery);
   ASSERT_NE(quality, nullptr);
@@ -89,7 +90,8 @@ TEST_P(AnalyzerTest, IssueExampleComplaint) {
 TEST_P(AnalyzerTest, EnglishNegationAndContractions) {
   EXPECT_EQ(Analyze("The staff were not helpful at all.").overall.label,
             SentimentLabel::kNegative);
-  EXPECT_EQ(Analyze("Not bad at all.").overall.label, SentimentLabel::kPositive);
+  EXPECT_EQ(Analyze("Not bad at all.").overall.label,
+            SentimentLabel::kPositive);
   EXPECT_EQ(Analyze("Delivery wasn't slow.").overall.label,
             SentimentLabel::kPositive);
   EXPECT_EQ(Analyze("Delivery wasn’t slow.").overall.label,  // curly apostrophe
@@ -97,7 +99,8 @@ TEST_P(AnalyzerTest, EnglishNegationAndContractions) {
   EXPECT_EQ(Analyze("I never got my refund.").overall.label,
             SentimentLabel::kNegative);
   const Analysis a = Analyze("Great quality but the delivery was very slow.");
-  EXPECT_EQ(Find(a, Topic::kQuality)->sentiment.label, SentimentLabel::kPositive);
+  EXPECT_EQ(Find(a, Topic::kQuality)->sentiment.label,
+            SentimentLabel::kPositive);
   EXPECT_EQ(Find(a, Topic::kLogisticsDelivery)->sentiment.label,
             SentimentLabel::kNegative);
   EXPECT_EQ(a.overall.label, SentimentLabel::kNegative);
@@ -153,7 +156,8 @@ TEST_P(AnalyzerTest, TraditionalAndSimplifiedAgree) {
 TEST_P(AnalyzerTest, FullWidthAndCaseFold) {
   const Analysis a = Analyze("ＸＬ碼ＯＫ，Ｖｅｒｙ ＧＯＯＤ！");
   EXPECT_EQ(a.normalized, "xl码ok,very good!");
-  EXPECT_EQ(Analyze("VERY GOOD").overall.score, Analyze("very good").overall.score);
+  EXPECT_EQ(Analyze("VERY GOOD").overall.score,
+            Analyze("very good").overall.score);
 }
 
 TEST_P(AnalyzerTest, OriginalTextIsNotChanged) {
@@ -209,7 +213,8 @@ TEST_P(AnalyzerTest, InvalidUtf8IsInvalidArgumentNamingTheField) {
     EXPECT_EQ(v[0].field, "text");
     EXPECT_EQ(v[0].description, "must be valid UTF-8");
   }
-  absl::StatusOr<Analysis> named = analyzer.Analyze("\xff", "complaint.description");
+  absl::StatusOr<Analysis> named =
+      analyzer.Analyze("\xff", "complaint.description");
   EXPECT_EQ(FieldViolations(named.status())[0].field, "complaint.description");
 }
 
@@ -285,14 +290,16 @@ TEST(AnalyzerCreate, MissingDataNamesTheFileAndPackage) {
   opencc.opencc_config = "/nonexistent/t2s.json";
   absl::StatusOr<std::unique_ptr<Analyzer>> a = Analyzer::Create(opencc);
   EXPECT_EQ(a.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(a.status().message(), ::testing::HasSubstr("/nonexistent/t2s.json"));
+  EXPECT_THAT(a.status().message(),
+              ::testing::HasSubstr("/nonexistent/t2s.json"));
   EXPECT_THAT(a.status().message(), ::testing::HasSubstr("libopencc-data"));
 
   AnalyzerOptions jieba;
   jieba.jieba_dict = "/nonexistent/dict.txt";
   a = Analyzer::Create(jieba);
   EXPECT_EQ(a.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(a.status().message(), ::testing::HasSubstr("/nonexistent/dict.txt"));
+  EXPECT_THAT(a.status().message(),
+              ::testing::HasSubstr("/nonexistent/dict.txt"));
   EXPECT_THAT(a.status().message(), ::testing::HasSubstr("python3-jieba"));
 
   // ICU needs no dictionary file, so a bad jieba path does not matter.
@@ -303,7 +310,8 @@ TEST(AnalyzerCreate, MissingDataNamesTheFileAndPackage) {
   lexicon.lexicon_dir = "/nonexistent";
   a = Analyzer::Create(lexicon);
   EXPECT_EQ(a.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(a.status().message(), ::testing::HasSubstr("/nonexistent/topics.tsv"));
+  EXPECT_THAT(a.status().message(),
+              ::testing::HasSubstr("/nonexistent/topics.tsv"));
 }
 
 TEST(AnalyzerCreate, LexiconDirectoryReadsTheSameLexicon) {
@@ -312,7 +320,8 @@ TEST(AnalyzerCreate, LexiconDirectoryReadsTheSameLexicon) {
   absl::StatusOr<std::unique_ptr<Analyzer>> a = Analyzer::Create(options);
   ASSERT_TRUE(a.ok()) << a.status();
   const std::string text = "衣服不错但是物流太慢";
-  EXPECT_EQ((*a)->Analyze(text)->keywords, TestAnalyzer().Analyze(text)->keywords);
+  EXPECT_EQ((*a)->Analyze(text)->keywords,
+            TestAnalyzer().Analyze(text)->keywords);
 }
 
 }  // namespace

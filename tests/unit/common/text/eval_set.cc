@@ -43,7 +43,8 @@ absl::StatusOr<std::vector<EvalRow>> LoadRows(const std::string& file,
     };
     std::vector<std::string> f = absl::StrSplit(line, '\t');
     EvalRow r;
-    if (f.size() != 6 || !absl::SimpleAtoi(f[0], &r.id)) return bad("6 columns");
+    if (f.size() != 6 || !absl::SimpleAtoi(f[0], &r.id))
+      return bad("6 columns");
     if (r.id != line_no - 1) return bad("ids must be the line numbers");
     if (fresh) {
       r.fresh = true;
@@ -112,10 +113,12 @@ Scores Evaluate(const Analyzer& analyzer, const std::vector<EvalRow>& rows) {
     }
     if (!label_ok || topics != row.topics) {
       s.errors.push_back(absl::StrFormat(
-          "%3d %-7s %s  sentiment %s->%s (%+.2f)  topics %s->%s\n      segments: %s  keywords: %s",
+          "%3d %-7s %s  sentiment %s->%s (%+.2f)  topics %s->%s\n      "
+          "segments: %s  keywords: %s",
           row.id, row.lang, row.text, SentimentLabelName(row.sentiment),
-          a.ok() ? SentimentLabelName(got) : "ERROR", score, TopicList(row.topics),
-          TopicList(topics), a.ok() ? absl::StrJoin(a->segments, "/") : a.status().ToString(),
+          a.ok() ? SentimentLabelName(got) : "ERROR", score,
+          TopicList(row.topics), TopicList(topics),
+          a.ok() ? absl::StrJoin(a->segments, "/") : a.status().ToString(),
           a.ok() ? absl::StrJoin(a->keywords, ",") : ""));
     }
   }
@@ -129,19 +132,23 @@ std::string Report(const std::string& title, const Scores& s) {
   for (SentimentLabel l : {SentimentLabel::kNegative, SentimentLabel::kNeutral,
                            SentimentLabel::kPositive}) {
     const Counts& c = s.sentiment[static_cast<int>(l)];
-    absl::StrAppendFormat(&out, "    %-8s precision %.3f  recall %.3f  (gold %d, predicted %d)\n",
-                          SentimentLabelName(l), c.Precision(), c.Recall(),
-                          c.tp + c.fn, c.tp + c.fp);
+    absl::StrAppendFormat(
+        &out, "    %-8s precision %.3f  recall %.3f  (gold %d, predicted %d)\n",
+        SentimentLabelName(l), c.Precision(), c.Recall(), c.tp + c.fn,
+        c.tp + c.fp);
   }
-  absl::StrAppendFormat(&out, "  topic micro-F1 %.3f (precision %.3f, recall %.3f; tp %d fp %d fn %d)\n",
+  absl::StrAppendFormat(&out,
+                        "  topic micro-F1 %.3f (precision %.3f, recall %.3f; "
+                        "tp %d fp %d fn %d)\n",
                         s.topic_micro.F1(), s.topic_micro.Precision(),
                         s.topic_micro.Recall(), s.topic_micro.tp,
                         s.topic_micro.fp, s.topic_micro.fn);
   for (int t = 0; t < kTopicCount; ++t) {
     const Counts& c = s.topic[t];
-    absl::StrAppendFormat(&out, "    %-18s precision %.3f  recall %.3f  F1 %.3f (gold %d)\n",
-                          TopicId(static_cast<Topic>(t)), c.Precision(),
-                          c.Recall(), c.F1(), c.tp + c.fn);
+    absl::StrAppendFormat(
+        &out, "    %-18s precision %.3f  recall %.3f  F1 %.3f (gold %d)\n",
+        TopicId(static_cast<Topic>(t)), c.Precision(), c.Recall(), c.F1(),
+        c.tp + c.fn);
   }
   return out;
 }

@@ -45,12 +45,14 @@ struct Counts {
 struct Scores {
   int rows = 0;
   int sentiment_correct = 0;
-  Counts sentiment[3];        // by SentimentLabel
-  Counts topic_micro;         // over every (row, topic) pair
-  Counts topic[kTopicCount];  // by Topic
+  Counts sentiment[3];              // by SentimentLabel
+  Counts topic_micro;               // over every (row, topic) pair
+  Counts topic[kTopicCount];        // by Topic
   std::vector<std::string> errors;  // one line per row with a mistake
 
-  double Accuracy() const { return rows == 0 ? 0 : double(sentiment_correct) / rows; }
+  double Accuracy() const {
+    return rows == 0 ? 0 : double(sentiment_correct) / rows;
+  }
 };
 
 // Analyses each row (analysis errors fail the row as all wrong).

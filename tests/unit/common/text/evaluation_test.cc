@@ -13,7 +13,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-
 #include "gtest/gtest.h"
 #include "tests/unit/common/text/eval_set.h"
 #include "tests/unit/common/text/test_analyzers.h"
@@ -51,7 +50,8 @@ TEST(Evaluation, SetIsLargeVariedAndSplitOnce) {
   }
   EXPECT_EQ(langs.size(), 3u);  // zh-Hans, zh-Hant, en
   for (const auto& [lang, n] : langs) EXPECT_GE(n, 60) << lang;
-  for (const auto& [label, n] : labels) EXPECT_GE(n, 30) << SentimentLabelName(label);
+  for (const auto& [label, n] : labels)
+    EXPECT_GE(n, 30) << SentimentLabelName(label);
   EXPECT_EQ(heldout, static_cast<int>(rows->size()) / 3);
 }
 
@@ -110,7 +110,8 @@ TEST(FreshSetReport, BothSegmenters) {
     for (const auto& [lang, rows] : by_lang) {
       const Scores l = Evaluate(analyzer, rows);
       std::cout << absl::StrFormat(
-          "    %-7s %3d sentences: sentiment accuracy %.1f%%, topic micro-F1 %.3f\n",
+          "    %-7s %3d sentences: sentiment accuracy %.1f%%, topic micro-F1 "
+          "%.3f\n",
           lang, l.rows, 100 * l.Accuracy(), l.topic_micro.F1());
     }
   }

@@ -27,9 +27,9 @@ TEST(Lexicon, BuiltinCoversEveryTopicInBothLanguages) {
   ASSERT_TRUE(lex.ok()) << lex.status();
   EXPECT_GT(lex->size(), 500u);
   const std::pair<const char*, const char*> samples[] = {
-      {"尺码", "size"},      {"质量", "quality"},      {"退货", "refund"},
-      {"物流", "delivery"},  {"店员", "staff"},        {"价格", "price"},
-      {"排队", "queue"},     {"试衣间", "fitting room"}, {"付款", "payment"},
+      {"尺码", "size"},     {"质量", "quality"},        {"退货", "refund"},
+      {"物流", "delivery"}, {"店员", "staff"},          {"价格", "price"},
+      {"排队", "queue"},    {"试衣间", "fitting room"}, {"付款", "payment"},
       {"积分", "points"}};
   for (int t = 0; t < kTopicCount; ++t) {
     for (const char* term : {samples[t].first, samples[t].second}) {
@@ -41,10 +41,9 @@ TEST(Lexicon, BuiltinCoversEveryTopicInBothLanguages) {
 }
 
 TEST(Lexicon, TermsAreNormalised) {
-  absl::StatusOr<Lexicon> lex =
-      Lexicon::Parse({"logistics_delivery\t物流資訊\nsize_fit\tTRUE   TO Size\n",
-                      "", ""},
-                     N());
+  absl::StatusOr<Lexicon> lex = Lexicon::Parse(
+      {"logistics_delivery\t物流資訊\nsize_fit\tTRUE   TO Size\n", "", ""},
+      N());
   ASSERT_TRUE(lex.ok()) << lex.status();
   EXPECT_NE(lex->Find("物流资讯"), nullptr);
   EXPECT_NE(lex->Find("true to size"), nullptr);

@@ -36,7 +36,7 @@ TEST(Normalizer, ControlsApostrophesAndInvisibles) {
   EXPECT_EQ(Norm(std::string("a\0b", 3)), "a b");
   EXPECT_EQ(Norm("a\r\nb"), "a\n\nb");
   EXPECT_EQ(Norm("don’t"), "don't");
-  EXPECT_EQ(Norm("好\u200b评"), "好评");  // zero-width space
+  EXPECT_EQ(Norm("好\u200b评"), "好评");    // zero-width space
   EXPECT_EQ(Norm("\xef\xbb\xbf好"), "好");  // BOM
 }
 
@@ -44,7 +44,8 @@ TEST(Normalizer, MissingConfigNamesThePath) {
   absl::StatusOr<std::unique_ptr<Normalizer>> n =
       Normalizer::Create("/nonexistent/t2s.json");
   EXPECT_EQ(n.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(n.status().message(), ::testing::HasSubstr("/nonexistent/t2s.json"));
+  EXPECT_THAT(n.status().message(),
+              ::testing::HasSubstr("/nonexistent/t2s.json"));
 }
 
 }  // namespace

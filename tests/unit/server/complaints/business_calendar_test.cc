@@ -46,12 +46,13 @@ common::v1::Date Date(int y, int m, int d) {
 }
 
 // Monday to Friday 09:00-18:00 (9 h a day) in `zone`, closed on `closed`.
-v1::BranchCalendar OfficeHours(const std::string& zone,
-                               const std::vector<common::v1::Date>& closed = {}) {
+v1::BranchCalendar OfficeHours(
+    const std::string& zone, const std::vector<common::v1::Date>& closed = {}) {
   v1::BranchCalendar c;
   c.set_branch_id("B001");
   c.set_time_zone(zone);
-  for (int day = 1; day <= 5; ++day) *c.add_weekly_hours() = Hours(day, 540, 1080);
+  for (int day = 1; day <= 5; ++day)
+    *c.add_weekly_hours() = Hours(day, 540, 1080);
   for (const auto& d : closed) *c.add_closed_dates() = d;
   return c;
 }
@@ -67,14 +68,16 @@ BusinessCalendar Must(const v1::BranchCalendar& c,
 const absl::TimeZone kShanghai = Zone("Asia/Shanghai");
 const absl::TimeZone kNewYork = Zone("America/New_York");
 
-// ---- The default calendar ----------------------------------------------------
+// ---- The default calendar
+// ----------------------------------------------------
 
 TEST(BusinessCalendarTest, DefaultIsOpenNineToNineEveryDay) {
   const BusinessCalendar cal = BusinessCalendar::Default(kShanghai);
   EXPECT_EQ(cal.zone(), kShanghai);
   // 2026-06-01 is a Monday; 08:00 is before opening.
   const absl::Time mon8 = At(kShanghai, 2026, 6, 1, 8);
-  EXPECT_EQ(cal.AddOpenTime(mon8, absl::Hours(1)), At(kShanghai, 2026, 6, 1, 10));
+  EXPECT_EQ(cal.AddOpenTime(mon8, absl::Hours(1)),
+            At(kShanghai, 2026, 6, 1, 10));
   // 12 h a day, Saturday and Sunday too.
   EXPECT_EQ(cal.OpenTimeBetween(At(kShanghai, 2026, 6, 6, 0),
                                 At(kShanghai, 2026, 6, 8, 0)),
@@ -100,7 +103,8 @@ TEST(BusinessCalendarTest, NothingToAddOrMeasure) {
             absl::ZeroDuration());
 }
 
-// ---- Weekends and closed dates ------------------------------------------------
+// ---- Weekends and closed dates
+// ------------------------------------------------
 
 TEST(BusinessCalendarTest, WeekendIsSkipped) {
   const BusinessCalendar cal = Must(OfficeHours("Asia/Shanghai"));
@@ -154,8 +158,9 @@ TEST(BusinessCalendarTest, AddAndMeasureAreInverse) {
   for (int start_min = 0; start_min < 5 * 24 * 60; start_min += 97) {
     const absl::Time start = base + absl::Minutes(start_min);
     for (absl::Duration amount :
-         {absl::Minutes(1), absl::Hours(1), absl::Hours(9), absl::Hours(9) +
-          absl::Microseconds(1), absl::Hours(23), absl::Hours(100)}) {
+         {absl::Minutes(1), absl::Hours(1), absl::Hours(9),
+          absl::Hours(9) + absl::Microseconds(1), absl::Hours(23),
+          absl::Hours(100)}) {
       const absl::Time end = cal.AddOpenTime(start, amount);
       ASSERT_GT(end, start);
       EXPECT_EQ(cal.OpenTimeBetween(start, end), amount)
@@ -167,14 +172,16 @@ TEST(BusinessCalendarTest, AddAndMeasureAreInverse) {
   }
 }
 
-// ---- DST ---------------------------------------------------------------------
+// ---- DST
+// ---------------------------------------------------------------------
 
 // America/New_York springs forward on Sunday 8 March 2026 (02:00 -> 03:00)
 // and falls back on Sunday 1 November 2026 (02:00 -> 01:00).
 TEST(BusinessCalendarTest, OpenHoursFollowLocalTimeAcrossSpringForward) {
   v1::BranchCalendar c;
   c.set_time_zone("America/New_York");
-  for (int day = 1; day <= 7; ++day) *c.add_weekly_hours() = Hours(day, 540, 1020);
+  for (int day = 1; day <= 7; ++day)
+    *c.add_weekly_hours() = Hours(day, 540, 1020);
   const BusinessCalendar cal = Must(c);
   EXPECT_EQ(cal.zone(), kNewYork);
   // Saturday 12:00 EST: 5 h on Saturday, then Sunday from 09:00 EDT.
@@ -225,21 +232,22 @@ TEST(BusinessCalendarTest, HoursAcrossTheFallBackHourCountTheRepeatedHour) {
             At(kNewYork, 2026, 11, 1, 4));
 }
 
-// ---- DueTime and Elapsed -------------------------------------------------------
+// ---- DueTime and Elapsed
+// -------------------------------------------------------
 
 TEST(BusinessCalendarTest, DueTimeAndElapsedByKindOfTime) {
   const BusinessCalendar cal = Must(OfficeHours("Asia/Shanghai"));
   const absl::Time fri16 = At(kShanghai, 2026, 6, 5, 16);
-  EXPECT_EQ(DueTime(cal, ClockTarget{absl::Hours(4), false}, fri16,
-                    absl::Hours(4)),
-            fri16 + absl::Hours(4));
-  EXPECT_EQ(DueTime(cal, ClockTarget{absl::Hours(4), true}, fri16,
-                    absl::Hours(4)),
-            At(kShanghai, 2026, 6, 8, 11));
+  EXPECT_EQ(
+      DueTime(cal, ClockTarget{absl::Hours(4), false}, fri16, absl::Hours(4)),
+      fri16 + absl::Hours(4));
+  EXPECT_EQ(
+      DueTime(cal, ClockTarget{absl::Hours(4), true}, fri16, absl::Hours(4)),
+      At(kShanghai, 2026, 6, 8, 11));
   // With part of the target used, from a resume.
-  EXPECT_EQ(DueTime(cal, ClockTarget{absl::Hours(4), true}, fri16,
-                    absl::Hours(1)),
-            At(kShanghai, 2026, 6, 5, 17));
+  EXPECT_EQ(
+      DueTime(cal, ClockTarget{absl::Hours(4), true}, fri16, absl::Hours(1)),
+      At(kShanghai, 2026, 6, 5, 17));
   const absl::Time mon11 = At(kShanghai, 2026, 6, 8, 11);
   EXPECT_EQ(Elapsed(cal, false, fri16, mon11), absl::Hours(67));
   EXPECT_EQ(Elapsed(cal, true, fri16, mon11), absl::Hours(4));
@@ -247,7 +255,8 @@ TEST(BusinessCalendarTest, DueTimeAndElapsedByKindOfTime) {
   EXPECT_EQ(Elapsed(cal, false, mon11, fri16), absl::ZeroDuration());
 }
 
-// ---- FromProto ---------------------------------------------------------------
+// ---- FromProto
+// ---------------------------------------------------------------
 
 TEST(BusinessCalendarTest, EmptyZoneIsTheChains) {
   v1::BranchCalendar c = OfficeHours("");
@@ -269,8 +278,7 @@ TEST(BusinessCalendarTest, FromProtoNamesEveryBadField) {
   const std::vector<BadCalendar> cases = {
       {"unknown zone", [](auto& c) { c.set_time_zone("Mars/Olympus"); },
        "calendar.time_zone"},
-      {"zone too long",
-       [](auto& c) { c.set_time_zone(std::string(65, 'A')); },
+      {"zone too long", [](auto& c) { c.set_time_zone(std::string(65, 'A')); },
        "calendar.time_zone"},
       {"day 0", [](auto& c) { c.mutable_weekly_hours(0)->set_day_of_week(0); },
        "calendar.weekly_hours[0].day_of_week"},

@@ -66,7 +66,8 @@ int64_t Micros(const google::protobuf::Duration& d) {
   return TimeUtil::DurationToMicroseconds(d);
 }
 
-// ---- Start -------------------------------------------------------------------
+// ---- Start
+// -------------------------------------------------------------------
 
 TEST(SlaClockTest, StartRunsFromNowWithTheWholeTarget) {
   const ClockRow c = Wall(24 * kHour);
@@ -95,9 +96,8 @@ TEST(SlaClockTest, BusinessHoursClockIsDueAfterThatMuchOpenTime) {
   const BusinessCalendar cal = OfficeHours();
   // Friday 16:00: 2 h on Friday, 2 h on Monday.
   const int64_t fri16 = Local(2026, 6, 5, 16);
-  const ClockRow c =
-      StartClock(cal, v1::CLOCK_KIND_FIRST_RESPONSE,
-                 ClockTarget{absl::Hours(4), true}, fri16);
+  const ClockRow c = StartClock(cal, v1::CLOCK_KIND_FIRST_RESPONSE,
+                                ClockTarget{absl::Hours(4), true}, fri16);
   EXPECT_TRUE(c.business_hours);
   EXPECT_EQ(c.due_us, Local(2026, 6, 8, 11));
   // Over the weekend nothing is used.
@@ -108,7 +108,8 @@ TEST(SlaClockTest, BusinessHoursClockIsDueAfterThatMuchOpenTime) {
   EXPECT_TRUE(v.business_hours());
 }
 
-// ---- Pause and resume ------------------------------------------------------------
+// ---- Pause and resume
+// ------------------------------------------------------------
 
 TEST(SlaClockTest, PauseAndResumeMoveTheDueTimeByThePause) {
   ClockRow c = Wall(72 * kHour);
@@ -166,9 +167,9 @@ TEST(SlaClockTest, PauseAndResumeAreNoOpsOutOfTurn) {
 TEST(SlaClockTest, BusinessHoursPauseOverAWeekendKeepsWhatWasUsed) {
   const BusinessCalendar cal = OfficeHours();
   // Started Thursday 09:00 with 16 h of open time: due Friday 16:00.
-  ClockRow c = StartClock(cal, v1::CLOCK_KIND_SOLUTION,
-                          ClockTarget{absl::Hours(16), true},
-                          Local(2026, 6, 4, 9));
+  ClockRow c =
+      StartClock(cal, v1::CLOCK_KIND_SOLUTION,
+                 ClockTarget{absl::Hours(16), true}, Local(2026, 6, 4, 9));
   EXPECT_EQ(c.due_us, Local(2026, 6, 5, 16));
   // Paused Friday 10:00 (10 h used), resumed Monday 14:00: 6 h left, due
   // Tuesday 11:00.
@@ -180,7 +181,8 @@ TEST(SlaClockTest, BusinessHoursPauseOverAWeekendKeepsWhatWasUsed) {
   EXPECT_EQ(UsedUs(cal, Local(2026, 6, 8, 18), c), 14 * kHour);
 }
 
-// ---- Stop ----------------------------------------------------------------------
+// ---- Stop
+// ----------------------------------------------------------------------
 
 TEST(SlaClockTest, StoppedOnTheDueInstantIsMetAndOneMicrosecondLaterBreached) {
   ClockRow on_time = Wall(24 * kHour);
@@ -235,11 +237,11 @@ TEST(SlaClockTest, PausedPastDueShowsBreached) {
   EXPECT_EQ(Micros(v.remaining()), -kHour);
 }
 
-// ---- Near breach and the sweep's next look --------------------------------------
+// ---- Near breach and the sweep's next look
+// --------------------------------------
 
 TEST(SlaClockTest, NearBreachInstantIsTheShareOfTheTargetRoundedDown) {
-  EXPECT_EQ(NearBreachUsedUs(80, Wall(24 * kHour)),
-            19 * kHour + 12 * kMinute);
+  EXPECT_EQ(NearBreachUsedUs(80, Wall(24 * kHour)), 19 * kHour + 12 * kMinute);
   EXPECT_EQ(NearBreachUsedUs(80, Wall(7)), 5);  // 5.6 rounded down
   EXPECT_EQ(NearBreachUsedUs(1, Wall(99)), 0);
   EXPECT_EQ(NearBreachUsedUs(99, Wall(int64_t{90} * 24 * kHour)),
@@ -292,9 +294,9 @@ TEST(SlaClockTest, BusinessHoursNearBreachInstantIsInOpenTime) {
   const BusinessCalendar cal = OfficeHours();
   // 4 h of open time from Friday 16:00; 80% = 3 h 12 min: Friday's 2 h,
   // then Monday 09:00 + 1 h 12 min.
-  const ClockRow c = StartClock(cal, v1::CLOCK_KIND_FIRST_RESPONSE,
-                                ClockTarget{absl::Hours(4), true},
-                                Local(2026, 6, 5, 16));
+  const ClockRow c =
+      StartClock(cal, v1::CLOCK_KIND_FIRST_RESPONSE,
+                 ClockTarget{absl::Hours(4), true}, Local(2026, 6, 5, 16));
   const std::optional<int64_t> next = NextSweepUs(cal, 80, c);
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(*next, Local(2026, 6, 8, 10, 12));
@@ -317,9 +319,9 @@ TEST(SlaClockTest, AtTheBreachLookTheClockHasBreached) {
   // A business-hours clock due at closing time on Friday has not breached
   // until the branch opens again on Monday.
   const BusinessCalendar cal = OfficeHours();
-  ClockRow business = StartClock(cal, v1::CLOCK_KIND_FIRST_RESPONSE,
-                                 ClockTarget{absl::Hours(2), true},
-                                 Local(2026, 6, 5, 16));
+  ClockRow business =
+      StartClock(cal, v1::CLOCK_KIND_FIRST_RESPONSE,
+                 ClockTarget{absl::Hours(2), true}, Local(2026, 6, 5, 16));
   EXPECT_EQ(business.due_us, Local(2026, 6, 5, 18));
   business.near_breach = true;
   const std::optional<int64_t> look = NextSweepUs(cal, 80, business);
