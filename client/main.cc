@@ -13,10 +13,13 @@
 #include "client/customers_commands.h"
 #include "client/feedback_commands.h"
 #include "client/flags.h"
+#include "client/followups_commands.h"
 #include "client/global_options.h"
 #include "client/orders_commands.h"
 #include "client/returns_commands.h"
+#include "client/satisfaction_commands.h"
 #include "client/server_commands.h"
+#include "client/surveys_commands.h"
 
 namespace retail::cli {
 namespace {
@@ -71,6 +74,9 @@ int Run(int argc, char** argv) {
   AddReturnsCommands(app, options);
   AddComplaintsCommands(app, options);
   AddFeedbackCommands(app, options);
+  AddSurveysCommands(app, options);
+  AddSatisfactionCommands(app, options);
+  AddFollowUpsCommands(app, options);
   AddServerCommands(app, options);
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace retail {
 
@@ -402,6 +403,35 @@ std::string MaskAddress(absl::string_view address) {
   }
   if (end >= address.size()) return std::string(address);  // nothing to hide
   return absl::StrCat(address.substr(0, end), "***");
+}
+
+std::optional<int64_t> CheckTimestamp(ViolationCollector& v,
+                                      absl::string_view field,
+                                      const google::protobuf::Timestamp& t) {
+  using ::google::protobuf::util::TimeUtil;
+  if (t.seconds() < TimeUtil::kTimestampMinSeconds ||
+      t.seconds() > TimeUtil::kTimestampMaxSeconds || t.nanos() < 0 ||
+      t.nanos() > 999'999'999) {
+    v.Add(field, "must be a valid timestamp (years 1 to 9999)");
+    return std::nullopt;
+  }
+  return TimeUtil::TimestampToMicroseconds(t);
+}
+
+std::optional<absl::CivilDay> CheckDate(ViolationCollector& v,
+                                        absl::string_view field, bool present,
+                                        const common::v1::Date& d) {
+  if (!present) {
+    v.Add(field, "is required");
+    return std::nullopt;
+  }
+  const absl::CivilDay day(d.year(), d.month(), d.day());
+  if (d.year() < 1900 || d.year() > 9999 || day.year() != d.year() ||
+      day.month() != d.month() || day.day() != d.day()) {
+    v.Add(field, "must be a real calendar date (years 1900 to 9999)");
+    return std::nullopt;
+  }
+  return day;
 }
 
 }  // namespace retail

@@ -10,7 +10,9 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "common/status.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "retail/common/v1/common.pb.h"
 
 namespace retail {
@@ -67,6 +69,19 @@ std::optional<std::string> NormalizePhone(absl::string_view raw);
 inline constexpr absl::string_view kPhoneRule =
     "must be a Chinese mobile number (11 digits starting with 1) or E.164 "
     "(+ and 8 to 15 digits)";
+
+// A timestamp a caller sent, as UTC microseconds; adds a violation (and
+// returns nullopt) unless it is a valid google.protobuf.Timestamp (years 1
+// to 9999, nanos 0..999,999,999), so converting it cannot overflow.
+std::optional<int64_t> CheckTimestamp(ViolationCollector& v,
+                                      absl::string_view field,
+                                      const google::protobuf::Timestamp& t);
+
+// A calendar date a caller sent (`present`: whether the field was set);
+// adds a violation unless it is set and a real date in years 1900..9999.
+std::optional<absl::CivilDay> CheckDate(ViolationCollector& v,
+                                        absl::string_view field, bool present,
+                                        const common::v1::Date& d);
 
 // An email address, lower-cased; nullopt if malformed.
 std::optional<std::string> NormalizeEmail(absl::string_view raw);

@@ -48,8 +48,19 @@ class ComplaintIntake {
   virtual absl::StatusOr<std::string> OpenComplaint(db::MutationContext& ctx,
                                                     const Opening& opening) = 0;
 
-  // Complaints closed in [from_us, to_us), by close time then row, after
-  // the keyset (after_close_us, after_row), at most `limit`.
+  // The branch of complaint `complaint_id` if it exists in `branch_scope`
+  // (the caller's BranchScope; "" = any branch) and is `customer_id`'s.
+  // NOT_FOUND naming `field` if it does not exist there;
+  // FAILED_PRECONDITION (COMPLAINT_OF_ANOTHER_CUSTOMER) if it is another
+  // customer's. For survey responses and follow-ups about a complaint.
+  virtual absl::StatusOr<std::string> CheckComplaintOfCustomer(
+      db::Connection& conn, const std::string& complaint_id,
+      const std::string& customer_id, const std::string& field,
+      const std::string& branch_scope) = 0;
+
+  // Complaints closed (and not reopened since) in [from_us, to_us), by close
+  // time then row, after the keyset (after_close_us, after_row), at most
+  // `limit`.
   struct Closed {
     int64_t row = 0;
     std::string complaint_id;

@@ -13,6 +13,7 @@
 #include "common/ids.h"
 #include "common/validation.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/customers/contact_view.h"
 
 namespace retail::complaints {
 namespace {
@@ -173,21 +174,10 @@ void Refresh(const BusinessCalendar& cal, int near_percent,
   }
 }
 
-// What a caller sees of the customer in a complaint (personal data), as in
-// the customer service: admin, a branch (its own) and an agent that set
-// reveal_pii (audited) everything; an agent the name with the phone
-// masked; service and auditor both masked.
-enum class PiiView { kFull, kBranch, kAgent, kMasked };
-
-absl::StatusOr<PiiView> ViewFor(const Principal& p, bool reveal) {
-  ASSIGN_OR_RETURN(const bool visible, PiiVisible(p, reveal));
-  if (visible)
-    return p.role == Role::kBranch ? PiiView::kBranch : PiiView::kFull;
-  return p.role == Role::kAgent ? PiiView::kAgent : PiiView::kMasked;
-}
-PiiView DefaultViewFor(const Principal& p) {
-  return ViewFor(p, false).value_or(PiiView::kMasked);
-}
+using customers::ContactView;
+using PiiView = ContactView;
+using customers::ContactViewFor;
+using customers::DefaultContactViewFor;
 
 // The API view of `sc` at `now`: clocks, etag, next due, breached, and the
 // customer's name and phone per `pii`.
@@ -195,13 +185,6 @@ void FillView(const BusinessCalendar& cal, int64_t now_us,
               const StoredComplaint& sc,
               const customers::CustomerDirectory::Contact& contact, PiiView pii,
               v1::Complaint* out) {
-  // A branch sees its own members whole, and a member of another branch
-  // (who complained here) as an agent does: name, phone masked. The
-  // customer service shows another branch's member to a store not at all.
-  if (pii == PiiView::kBranch) {
-    pii = contact.branch_id == sc.c.branch_id() ? PiiView::kFull
-                                                : PiiView::kAgent;
-  }
   *out = sc.c;
   out->clear_clocks();
   bool breached = sc.breached;
@@ -213,17 +196,9 @@ void FillView(const BusinessCalendar& cal, int64_t now_us,
   out->set_breached(breached);
   out->set_etag(EtagOf(sc.revision));
   if (sc.next_due_us) *out->mutable_next_due_time() = Ts(*sc.next_due_us);
-  if (pii == PiiView::kFull) {
-    out->set_customer_name(contact.display_name);
-    out->set_customer_phone(contact.phone);
-    return;
-  }
-  if (!contact.phone.empty()) out->set_customer_phone(MaskPhone(contact.phone));
-  if (pii == PiiView::kAgent) {
-    out->set_customer_name(contact.display_name);
-  } else if (!contact.display_name.empty()) {
-    out->set_customer_name(MaskName(contact.display_name));
-  }
+  customers::ShowContact(pii, contact, sc.c.branch_id(),
+                         out->mutable_customer_name(),
+                         out->mutable_customer_phone());
 }
 
 // Empties the free text of `c` (erasure).
@@ -376,8 +351,12 @@ absl::StatusOr<BusinessCalendar> ComplaintManager::InsertNew(
       return absl::NotFoundError(absl::StrCat("complaint.order_id: order '",
                                               c.order_id(), "' not found"));
     }
-    RETURN_IF_ERROR(orders_->CheckOrderOfCustomer(
-        ctx.conn, c.order_id(), c.customer_id(), "complaint.order_id"));
+    RETURN_IF_ERROR(orders_
+                        ->CheckOrderOfCustomer(ctx.conn, c.order_id(),
+                                               c.customer_id(),
+                                               "complaint.order_id",
+                                               BranchScope(*ctx.meta.principal))
+                        .status());
   }
   ASSIGN_OR_RETURN(v1::SlaPolicy policy, LoadPolicy(ctx.conn, 0));
   ASSIGN_OR_RETURN(BusinessCalendar cal,
@@ -427,6 +406,27 @@ absl::StatusOr<std::string> ComplaintManager::OpenComplaint(
   }
   RETURN_IF_ERROR(InsertNew(ctx, sc, keywords).status());
   return c.complaint_id();
+}
+
+absl::StatusOr<std::string> ComplaintManager::CheckComplaintOfCustomer(
+    db::Connection& conn, const std::string& complaint_id,
+    const std::string& customer_id, const std::string& field,
+    const std::string& branch_scope) {
+  absl::StatusOr<StoredComplaint> sc =
+      complaints::GetComplaint(conn, complaint_id, branch_scope);
+  if (absl::IsNotFound(sc.status())) {
+    return absl::NotFoundError(
+        absl::StrCat(field, ": complaint '", complaint_id, "' not found"));
+  }
+  RETURN_IF_ERROR(sc.status());
+  if (sc->c.customer_id() != customer_id) {
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition, "COMPLAINT_OF_ANOTHER_CUSTOMER",
+        absl::StrCat(field, ": complaint '", complaint_id,
+                     "' is not customer '", customer_id, "'s"),
+        {{"field", field}});
+  }
+  return sc->c.branch_id();
 }
 
 absl::StatusOr<std::vector<ComplaintIntake::Closed>>
@@ -529,7 +529,7 @@ void ComplaintManager::CreateComplaint(
       }
     }
   }
-  const PiiView visible = DefaultViewFor(*p);
+  const PiiView visible = DefaultContactViewFor(*p);
 
   db::SubmitMutation<v1::CreateComplaintResponse>(
       db_.writer(), clock_, call.With(req.request_id(), "complaints"), req,
@@ -557,7 +557,7 @@ void ComplaintManager::Transition(CallMeta call,
                                   const std::string& etag,
                                   const std::string& request_id, Step step,
                                   Reply<Response> reply) {
-  const PiiView visible = DefaultViewFor(*call.principal);
+  const PiiView visible = DefaultContactViewFor(*call.principal);
   db::SubmitMutation<Response>(
       db_.writer(), clock_, call.With(request_id, ResourceName(complaint_id)),
       req,
@@ -1032,18 +1032,6 @@ class ViewCache {
   absl::flat_hash_map<std::string, BusinessCalendar> calendars_;
 };
 
-std::optional<int64_t> ClientTime(ViolationCollector& v,
-                                  absl::string_view field,
-                                  const google::protobuf::Timestamp& t) {
-  if (t.seconds() < TimeUtil::kTimestampMinSeconds ||
-      t.seconds() > TimeUtil::kTimestampMaxSeconds || t.nanos() < 0 ||
-      t.nanos() > 999'999'999) {
-    v.Add(field, "must be a valid timestamp (years 1 to 9999)");
-    return std::nullopt;
-  }
-  return TimeUtil::TimestampToMicroseconds(t);
-}
-
 }  // namespace
 
 void ComplaintManager::GetComplaint(CallMeta call,
@@ -1053,7 +1041,7 @@ void ComplaintManager::GetComplaint(CallMeta call,
   ViolationCollector v;
   CheckId(v, "complaint_id", req.complaint_id());
   if (!v.empty()) return reply(v.ToStatus());
-  const absl::StatusOr<PiiView> visible = ViewFor(*p, req.reveal_pii());
+  const absl::StatusOr<PiiView> visible = ContactViewFor(*p, req.reveal_pii());
   if (!visible.ok()) return reply(visible.status());
   absl::Status status =
       db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
@@ -1098,7 +1086,7 @@ void ComplaintManager::ListComplaints(CallMeta call,
     v.Add("min_escalation_level", "must not be negative");
   q.min_escalation_level = req.min_escalation_level();
   if (req.has_due_before())
-    q.due_before_us = ClientTime(v, "due_before", req.due_before());
+    q.due_before_us = CheckTimestamp(v, "due_before", req.due_before());
   if (!v1::ComplaintOrder_IsValid(req.order_by()))
     v.Add("order_by", "must be a ComplaintOrder value");
   q.by_due = req.order_by() == v1::COMPLAINT_ORDER_NEXT_DUE;
@@ -1126,7 +1114,7 @@ void ComplaintManager::ListComplaints(CallMeta call,
     if (after.ok()) q.after_id = *after;
   }
   if (!v.empty()) return reply(v.ToStatus());
-  const absl::StatusOr<PiiView> visible = ViewFor(*p, req.reveal_pii());
+  const absl::StatusOr<PiiView> visible = ContactViewFor(*p, req.reveal_pii());
   if (!visible.ok()) return reply(visible.status());
   q.limit = *page_size + 1;  // one extra row tells whether a next page exists
 
@@ -1203,12 +1191,12 @@ void ComplaintManager::GetComplaintStats(
   if (!req.has_start_time()) {
     v.Add("start_time", "is required");
   } else {
-    start = ClientTime(v, "start_time", req.start_time());
+    start = CheckTimestamp(v, "start_time", req.start_time());
   }
   if (!req.has_end_time()) {
     v.Add("end_time", "is required");
   } else {
-    end = ClientTime(v, "end_time", req.end_time());
+    end = CheckTimestamp(v, "end_time", req.end_time());
   }
   if (start && end) {
     if (*end <= *start) {

@@ -116,6 +116,10 @@ class ComplaintManager final : public PersonDataPart, public ComplaintIntake {
   // ComplaintIntake.
   absl::StatusOr<std::string> OpenComplaint(db::MutationContext& ctx,
                                             const Opening& opening) override;
+  absl::StatusOr<std::string> CheckComplaintOfCustomer(
+      db::Connection& conn, const std::string& complaint_id,
+      const std::string& customer_id, const std::string& field,
+      const std::string& branch_scope) override;
   absl::StatusOr<std::vector<Closed>> ListClosed(db::Connection& conn,
                                                  int64_t from_us, int64_t to_us,
                                                  int64_t after_close_us,

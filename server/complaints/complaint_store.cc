@@ -275,7 +275,7 @@ Statements Build() {
   // Served by complaints_by_closed (schema version 2).
   s.closed =
       "SELECT id, complaint_id, customer_id, branch_id, close_time_us"
-      " FROM complaints WHERE close_time_us IS NOT NULL"
+      " FROM complaints WHERE close_time_us IS NOT NULL AND status = 7"
       " AND close_time_us >= ?1 AND close_time_us < ?2"
       " AND (close_time_us > ?3 OR (close_time_us = ?3 AND id > ?4))"
       " ORDER BY close_time_us, id LIMIT ?5";

@@ -18,14 +18,16 @@ class OrderDirectory {
  public:
   virtual ~OrderDirectory() = default;
 
-  // OK if order `order_id` exists (any branch) and was bought by
-  // `customer_id`. NOT_FOUND naming `field` if it does not exist;
-  // FAILED_PRECONDITION (ORDER_OF_ANOTHER_CUSTOMER) if it is another
-  // customer's (or a walk-in's).
-  virtual absl::Status CheckOrderOfCustomer(db::Connection& conn,
-                                            const std::string& order_id,
-                                            const std::string& customer_id,
-                                            const std::string& field) = 0;
+  // The branch of order `order_id` if it exists in `branch_scope` (the
+  // caller's BranchScope; "" = any branch) and was bought by `customer_id`.
+  // NOT_FOUND naming `field` if it does not exist there (a branch learns
+  // nothing of another branch's orders); FAILED_PRECONDITION
+  // (ORDER_OF_ANOTHER_CUSTOMER) if it is another customer's (or a
+  // walk-in's).
+  virtual absl::StatusOr<std::string> CheckOrderOfCustomer(
+      db::Connection& conn, const std::string& order_id,
+      const std::string& customer_id, const std::string& field,
+      const std::string& branch_scope) = 0;
 
   // Member orders (customer_id set) that became paid in [from_us, to_us),
   // by paid time then row, after the keyset (after_paid_us, after_row), at

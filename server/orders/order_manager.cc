@@ -27,33 +27,12 @@ using ::google::protobuf::util::TimeUtil;
 
 constexpr int kMaxSettlementDays = 366;
 
-// A timestamp a client sent, as micros; adds a violation if out of range.
-std::optional<int64_t> ClientTime(ViolationCollector& v,
-                                  absl::string_view field,
-                                  const google::protobuf::Timestamp& t) {
-  if (t.seconds() < TimeUtil::kTimestampMinSeconds ||
-      t.seconds() > TimeUtil::kTimestampMaxSeconds || t.nanos() < 0 ||
-      t.nanos() > 999'999'999) {
-    v.Add(field, "must be a valid timestamp (years 1 to 9999)");
-    return std::nullopt;
-  }
-  return TimeUtil::TimestampToMicroseconds(t);
-}
-
 // A calendar date as yyyymmdd; adds a violation unless it is a real date
 // in years 1900..9999.
-std::optional<int32_t> CheckDate(ViolationCollector& v, absl::string_view field,
-                                 bool present, const common::v1::Date& d) {
-  if (!present) {
-    v.Add(field, "is required");
-    return std::nullopt;
-  }
-  const absl::CivilDay day(d.year(), d.month(), d.day());
-  if (d.year() < 1900 || d.year() > 9999 || day.year() != d.year() ||
-      day.month() != d.month() || day.day() != d.day()) {
-    v.Add(field, "must be a real calendar date (years 1900 to 9999)");
-    return std::nullopt;
-  }
+std::optional<int32_t> CheckDateInt(ViolationCollector& v,
+                                    absl::string_view field, bool present,
+                                    const common::v1::Date& d) {
+  if (!retail::CheckDate(v, field, present, d)) return std::nullopt;
   return DateToInt(d);
 }
 
@@ -310,11 +289,12 @@ void OrderManager::ListOrders(CallMeta call, const v1::ListOrdersRequest& req,
   }
   q.status = req.status();
   if (req.has_create_time_start()) {
-    if (auto t = ClientTime(v, "create_time_start", req.create_time_start()))
+    if (auto t =
+            CheckTimestamp(v, "create_time_start", req.create_time_start()))
       q.create_start_micros = *t;
   }
   if (req.has_create_time_end()) {
-    if (auto t = ClientTime(v, "create_time_end", req.create_time_end()))
+    if (auto t = CheckTimestamp(v, "create_time_end", req.create_time_end()))
       q.create_end_micros = *t;
   }
   if (req.has_create_time_start() && req.has_create_time_end() &&
@@ -661,9 +641,9 @@ void OrderManager::ListSettlements(CallMeta call,
   ViolationCollector v;
   CheckId(v, "branch_id", req.branch_id());
   const std::optional<int32_t> start =
-      CheckDate(v, "start_date", req.has_start_date(), req.start_date());
+      CheckDateInt(v, "start_date", req.has_start_date(), req.start_date());
   const std::optional<int32_t> end =
-      CheckDate(v, "end_date", req.has_end_date(), req.end_date());
+      CheckDateInt(v, "end_date", req.has_end_date(), req.end_date());
   if (start && end) {
     const absl::CivilDay first(req.start_date().year(),
                                req.start_date().month(),
@@ -819,7 +799,7 @@ void OrderManager::GetDailyReconciliation(
   ViolationCollector v;
   CheckId(v, "branch_id", req.branch_id());
   const std::optional<int32_t> date =
-      CheckDate(v, "date", req.has_date(), req.date());
+      CheckDateInt(v, "date", req.has_date(), req.date());
   if (!v.empty()) return reply(v.ToStatus());
   if (p->role == Role::kBranch && req.branch_id() != p->branch_id) {
     return reply(absl::PermissionDeniedError(
@@ -991,11 +971,12 @@ absl::Status OrderManager::ErasePerson(db::MutationContext& ctx,
   return EraseDeliveries(ctx.conn, customer_id);
 }
 
-absl::Status OrderManager::CheckOrderOfCustomer(db::Connection& conn,
-                                                const std::string& order_id,
-                                                const std::string& customer_id,
-                                                const std::string& field) {
-  absl::StatusOr<StoredOrder> so = orders::GetOrder(conn, order_id, "");
+absl::StatusOr<std::string> OrderManager::CheckOrderOfCustomer(
+    db::Connection& conn, const std::string& order_id,
+    const std::string& customer_id, const std::string& field,
+    const std::string& branch_scope) {
+  absl::StatusOr<StoredOrder> so =
+      orders::GetOrder(conn, order_id, branch_scope);
   if (absl::IsNotFound(so.status())) {
     return absl::NotFoundError(
         absl::StrCat(field, ": order '", order_id, "' not found"));
@@ -1008,7 +989,7 @@ absl::Status OrderManager::CheckOrderOfCustomer(db::Connection& conn,
                      "' was not bought by customer '", customer_id, "'"),
         {{"field", field}});
   }
-  return absl::OkStatus();
+  return so->order.branch_id();
 }
 
 absl::Status OrderManager::CheckReturnOfOrder(db::Connection& conn,

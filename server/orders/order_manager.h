@@ -123,10 +123,10 @@ class OrderManager final : public PersonDataPart, public OrderDirectory {
                            const std::string& customer_id) override;
 
   // OrderDirectory.
-  absl::Status CheckOrderOfCustomer(db::Connection& conn,
-                                    const std::string& order_id,
-                                    const std::string& customer_id,
-                                    const std::string& field) override;
+  absl::StatusOr<std::string> CheckOrderOfCustomer(
+      db::Connection& conn, const std::string& order_id,
+      const std::string& customer_id, const std::string& field,
+      const std::string& branch_scope) override;
   absl::Status CheckReturnOfOrder(db::Connection& conn,
                                   const std::string& return_id,
                                   const std::string& order_id,
