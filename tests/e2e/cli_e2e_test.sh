@@ -13,7 +13,9 @@
 # exchange and the reconciliation; a complaint in traditional Chinese from
 # intake to an unsatisfied close, its reopen and escalation, its clocks,
 # history and stats, stale etags and an illegal transition, the SLA policy
-# and a branch calendar; plus server info, the --staff flag and times in the
+# and a branch calendar; feedback with its analysis, escalation to a complaint
+# and review flag, a survey of every question type, the satisfaction report
+# and a follow-up visit; plus server info, the --staff flag and times in the
 # chain's time zone. Each step prints one line; the first
 # failure stops the test and prints the server log.
 set -euo pipefail
@@ -900,6 +902,79 @@ out=$(admin -o json calendars get B001)
 expect_eq "weekly entries" 6 "$(json_len calendar.weekly_hours <<<"$out")"
 expect_eq "Saturday opens" 600 "$(json_get calendar.weekly_hours.5.open_minute <<<"$out")"
 
+# ---- Feedback: items, surveys, the satisfaction report, follow-ups ----------
+step "feedback: a low-rated negative review of an order opens a linked complaint"
+out=$(b001 -o json feedback submit --kind review --channel wechat \
+  --customer "$member" --order "$order" --sku A1001 --rating 1 \
+  --text "質量太差了，穿一次就破了，很不滿意")
+fbk1=$(json_get feedback.feedback_id <<<"$out")
+expect_eq "sentiment" SENTIMENT_LABEL_NEGATIVE "$(json_get feedback.sentiment.label <<<"$out")"
+expect_eq "first topic" quality "$(json_get feedback.topics.0 <<<"$out")"
+fcmp=$(json_get feedback.complaint_id <<<"$out")
+out=$(b001 -o json complaints get "$fcmp")
+expect_eq "the complaint names the feedback" "$fbk1" "$(json_get complaint.feedback_id <<<"$out")"
+expect_eq "its category" COMPLAINT_CATEGORY_PRODUCT_QUALITY "$(json_get complaint.category <<<"$out")"
+
+step "feedback: anonymous feedback naming food poisoning is flagged for review"
+out=$(b001 -o json feedback submit --kind comment --channel in-store \
+  --text "吃了你们的东西食物中毒了")
+expect_eq "needs_review" true "$(json_get feedback.needs_review <<<"$out")"
+expect_absent "anonymous complaint" feedback.complaint_id "$out"
+
+step "feedback: 王小明's praise and complaint, found by topic and by a traditional keyword"
+b001 feedback submit --kind comment --channel in-store --customer "$id" \
+  --rating 5 --text "店员态度很好，非常满意" >/dev/null 2>&1
+b001 feedback submit --kind comment --channel app --customer "$id" \
+  --rating 2 --text "退货太慢了，等了两个星期" >/dev/null 2>&1
+out=$(agent -o json feedback list --topic returns_exchanges)
+expect_eq "items about returns" 1 "$(json_len feedback <<<"$out")"
+out=$(agent -o json feedback list --keyword "退貨")
+expect_eq "items with the keyword 退货" 1 "$(json_len feedback <<<"$out")"
+agent feedback list --branch B001 >"$tmp/out"
+grep -q "NEEDS REVIEW" "$tmp/out" || fail "feedback table: $(cat "$tmp/out")"
+out=$(b002 -o json feedback list)
+expect_eq "B002 sees B001's feedback" 0 "$(json_len feedback <<<"$out")"
+expect_fail NOT_FOUND b002 feedback get "$fbk1"
+
+step "surveys: a questionnaire of every question type, and 王小明's answers"
+out=$(admin -o json surveys create --title "门店满意度调查" \
+  --question 'rating!:How satisfied were you?' --question 'nps!:Would you recommend us?' \
+  --question 'single:Which store?:Nanjing Rd|Huaihai Rd' \
+  --question 'multi:What did you buy?:food|clothes|toys' --question 'text:Anything else?')
+srv=$(json_get survey.survey_id <<<"$out")
+out=$(b001 -o json surveys respond --survey "$srv" --customer "$id" \
+  --answer q1=4 --answer q2=10 --answer 'q3=Nanjing Rd' --answer 'q4=food|toys' \
+  --answer 'q5=退货太慢了，店员很冷淡')
+expect_eq "free-text sentiment" SENTIMENT_LABEL_NEGATIVE \
+  "$(json_get response.answers.4.sentiment.label <<<"$out")"
+expect_fail ALREADY_EXISTS b001 surveys respond --survey "$srv" --customer "$id" \
+  --answer q1=5 --answer q2=9
+
+step "satisfaction: today's report against the 85% target"
+today=$(TZ=Asia/Shanghai date +%F)
+out=$(agent -o json satisfaction report --from "$today" --to "$today")
+# Ratings: 1 and 5 and 2 (feedback), 4 (survey): 2 of 4 satisfied.
+expect_eq "ratings" 4 "$(json_get report.ratings.count <<<"$out")"
+expect_eq "satisfied" 2 "$(json_get report.ratings.satisfied <<<"$out")"
+expect_eq "survey ratings" 1 "$(json_get report.survey_ratings.count <<<"$out")"
+expect_eq "NPS" 100 "$(json_get report.nps.nps <<<"$out")"
+expect_eq "top negative topic" returns_exchanges \
+  "$(json_get report.top_negative_topics.0.term <<<"$out")"
+agent satisfaction report --from "$today" --to "$today" >"$tmp/out"
+grep -q "NOT MET" "$tmp/out" || fail "report table: $(cat "$tmp/out")"
+
+step "followups: schedule for 王小明, list (masked for an agent), complete"
+out=$(b001 -o json followups schedule --customer "$id" --reason vip-care \
+  --due 2h --owner agent-zhang)
+fup=$(json_get follow_up.follow_up_id <<<"$out")
+out=$(agent -o json followups list --status pending)
+expect_eq "agent sees a masked phone" 139****5678 \
+  "$(json_get follow_ups.0.customer_phone <<<"$out")"
+b001 -o json followups complete "$fup" --outcome reached --satisfaction 4 \
+  --repurchase yes --notes "对服务满意，想看新款外套" >/dev/null 2>&1
+expect_fail FAILED_PRECONDITION b001 followups complete "$fup" --outcome unreachable
+grep -q FOLLOW_UP_DONE "$tmp/err" || fail "no FOLLOW_UP_DONE: $(cat "$tmp/err")"
+
 step "SIGTERM stops the server with exit 0"
 stop_server
 
@@ -930,6 +1005,12 @@ out=$(admin -o json sla get)
 expect_eq "policy version after restart" 2 "$(json_get policy.version <<<"$out")"
 out=$(admin -o json calendars get B001)
 expect_eq "calendar after restart" Asia/Shanghai "$(json_get calendar.time_zone <<<"$out")"
+
+step "feedback survived the restart"
+out=$(agent -o json feedback get "$fbk1")
+expect_eq "feedback after restart" "$fcmp" "$(json_get feedback.complaint_id <<<"$out")"
+out=$(agent -o json satisfaction report --from "$today" --to "$today")
+expect_eq "ratings after restart" 4 "$(json_get report.ratings.count <<<"$out")"
 
 step "export (JSON even in table mode)"
 out=$(admin customers export "$id")
@@ -996,6 +1077,15 @@ step "a retry of the create gets its first answer back, scrubbed"
 out=$(create_wang)
 expect_erased "replayed create" "$out"
 
+step "erasure emptied 王小明's feedback, answers and follow-up notes; the figures stay"
+out=$(agent -o json feedback list --topic returns_exchanges)
+expect_eq "erased item still counted by topic" 1 "$(json_len feedback <<<"$out")"
+expect_eq "text_erased" true "$(json_get feedback.0.text_erased <<<"$out")"
+expect_absent "erased feedback" feedback.0.text "$out"
+expect_absent "erased feedback" feedback.0.customer_id "$out"
+out=$(agent -o json satisfaction report --from "$today" --to "$today")
+expect_eq "ratings after erasure" 4 "$(json_get report.ratings.count <<<"$out")"
+
 step "export after erasure: nothing personal left"
 out=$(admin customers export "$id")
 expect_erased "export after erasure" "$out" --erase-time
@@ -1011,7 +1101,8 @@ stop_server
 step "the clean stop checkpointed the WAL; no erased byte is left in the file"
 [[ ! -s "$tmp/retail.db-wal" ]] || fail "WAL not checkpointed at exit"
 for erased in 13912345678 wang.xm@example.com "prefers calls after 18:00" \
-  "welcome bonus" "redeemed coupon" 王小明; do
+  "welcome bonus" "redeemed coupon" 王小明 "等了两个星期" "店员很冷淡" \
+  "想看新款外套"; do
   if grep -qaF -- "$erased" "$tmp"/retail.db*; then
     fail "'$erased' is still in the database files after erasure"
   fi
