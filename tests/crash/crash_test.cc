@@ -14,7 +14,11 @@
 //   * PRAGMA integrity_check is ok;
 //   * each customer's points balance is the sum of its ledger; each change
 //     has its event and its one OK audit row;
-//   * a replay of an acknowledged request answers the same bytes.
+//   * a replay of an acknowledged request answers the same bytes;
+//   * feedback (issue 13): each escalated item has its one complaint,
+//     pointing back; the daily rollups (feedback_daily, feedback_term_daily,
+//     and the satisfaction report read from them) equal the rows they
+//     count; no survey response twice; follow-ups made have their time.
 //
 // The seed is fixed (1) so CI repeats the same choices; RETAIL_CRASH_SEED=N
 // picks another and RETAIL_CRASH_SEED=random a fresh one (printed). Kill
@@ -31,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -38,6 +43,7 @@
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/ids.h"
@@ -307,7 +313,9 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
               << absl::ToInt64Milliseconds(last_start_) << " ms after exec; "
               << how << " under load; retried " << queued_retries
               << " from earlier rounds; "
-              << stats.creates + stats.adjusts + stats.orders + stats.payments
+              << stats.creates + stats.adjusts + stats.orders + stats.payments +
+                     stats.return_steps + stats.complaint_steps +
+                     stats.feedback_items + stats.feedback_steps
               << " requests so far, " << stats.acked << " acknowledged, "
               << ledger_->Unacknowledged() << " waiting for a retry"
               << std::endl;
@@ -488,6 +496,96 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     reconciled_days_ = checked;
   }
 
+  // GetSatisfactionReport over every day with feedback, chain-wide: its
+  // figures come from the daily rollups, so each must equal the count (or
+  // sum) of the rows it covers, read straight from the database.
+  void VerifySatisfactionReport() {
+    SQLite::Database db(db_path_, SQLite::OPEN_READONLY);
+    auto scalar = [&db](const std::string& sql) -> int64_t {
+      SQLite::Statement q(db, sql);
+      return q.executeStep() ? q.getColumn(0).getInt64() : -1;
+    };
+    if (scalar("SELECT COUNT(*) FROM feedback_daily") == 0) {
+      ADD_FAILURE() << "no feedback recorded: the load sent none";
+      return;
+    }
+    // Business days, as days since 1970-01-01 in the chain's zone.
+    constexpr char kDays[] =
+        " FROM (SELECT day FROM feedback_items"
+        " UNION SELECT day FROM survey_responses)";
+    const absl::CivilDay epoch(1970, 1, 1);
+    const absl::CivilDay first =
+        epoch + scalar(absl::StrCat("SELECT MIN(day)", kDays));
+    const absl::CivilDay last =
+        epoch + scalar(absl::StrCat("SELECT MAX(day)", kDays));
+    feedback::v1::GetSatisfactionReportRequest req;
+    for (auto [date, d] : {std::pair{req.mutable_start_date(), first},
+                           std::pair{req.mutable_end_date(), last}}) {
+      date->set_year(static_cast<int32_t>(d.year()));
+      date->set_month(d.month());
+      date->set_day(d.day());
+    }
+    req.set_top(50);
+    feedback::v1::GetSatisfactionReportResponse resp;
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kRpcTimeout));
+    auto stub = feedback::v1::FeedbackService::NewStub(NewChannel(address_));
+    const grpc::Status status =
+        stub->GetSatisfactionReport(&context, req, &resp);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    const feedback::v1::SatisfactionReport& r = resp.report();
+    EXPECT_EQ(r.feedback_count(), scalar("SELECT COUNT(*) FROM feedback_items"))
+        << "report's feedback count vs feedback_items rows";
+    EXPECT_EQ(r.response_count(),
+              scalar("SELECT COUNT(*) FROM survey_responses"))
+        << "report's response count vs survey_responses rows";
+    for (const auto& [figures, source] :
+         {std::pair{&r.survey_ratings(), 1},
+          std::pair{&r.feedback_ratings(), 2}}) {
+      const std::string where = absl::StrCat(
+          " FROM feedback_scores WHERE kind = 1 AND source = ", source);
+      EXPECT_EQ(figures->count(), scalar("SELECT COUNT(*)" + where))
+          << "source " << source << ": ratings counted vs score rows";
+      EXPECT_EQ(figures->satisfied(),
+                scalar("SELECT COUNT(*)" + where + " AND value >= 4"))
+          << "source " << source << ": satisfied vs score rows";
+      const int64_t sum = scalar("SELECT COALESCE(SUM(value), 0)" + where);
+      EXPECT_NEAR(figures->average() * static_cast<double>(figures->count()),
+                  static_cast<double>(sum), 1e-6 * static_cast<double>(sum + 1))
+          << "source " << source << ": rating sum vs score rows";
+    }
+    EXPECT_EQ(r.nps().count(),
+              scalar("SELECT COUNT(*) FROM feedback_scores WHERE kind = 2"));
+    EXPECT_EQ(r.nps().promoters(),
+              scalar("SELECT COUNT(*) FROM feedback_scores WHERE kind = 2"
+                     " AND value >= 9"));
+    EXPECT_EQ(r.nps().detractors(),
+              scalar("SELECT COUNT(*) FROM feedback_scores WHERE kind = 2"
+                     " AND value <= 6"));
+    int bad_terms = 0;
+    for (const auto& [terms, kind] :
+         {std::pair{&r.top_negative_topics(), 1},
+          std::pair{&r.top_negative_keywords(), 2}}) {
+      for (const feedback::v1::TermCount& t : *terms) {
+        SQLite::Statement q(db,
+                            "SELECT COUNT(*) FROM feedback_terms WHERE"
+                            " negative = 1 AND kind = ?1 AND term = ?2");
+        q.bind(1, kind);
+        q.bind(2, t.term());
+        q.executeStep();
+        if (q.getColumn(0).getInt64() != t.count() && ++bad_terms <= 5) {
+          ADD_FAILURE() << "report: negative term '" << t.term() << "' counted "
+                        << t.count() << " times, feedback_terms has "
+                        << q.getColumn(0).getInt64();
+        }
+      }
+    }
+    EXPECT_EQ(bad_terms, 0);
+    EXPECT_GT(r.top_negative_topics_size(), 0)
+        << "no negative topics: the load's complaints were not analysed";
+  }
+
   // Checks the database file itself, read-only, after the clean shutdown.
   void VerifyDatabase(const std::vector<Entry>& entries,
                       const std::map<std::string, int64_t>& balances) {
@@ -505,6 +603,11 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     // exchanges, and those that took earned points back.
     size_t returns_done = 0, exchanges_done = 0, reversals = 0;
     size_t complaint_creates = 0;
+    // Feedback: requests of each kind, escalations acknowledged (a complaint
+    // opened), and the follow-ups acknowledged as made.
+    size_t surveys = 0, feedback_submits = 0, escalations = 0,
+           response_submits = 0, follow_ups_scheduled = 0;
+    std::set<std::string> follow_ups_completed;
     for (const Entry& e : entries) {
       switch (e.kind) {
         case Kind::kCreate:
@@ -521,6 +624,26 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
           break;
         case Kind::kCreateComplaint:
           ++complaint_creates;
+          break;
+        case Kind::kCreateSurvey:
+          ++surveys;
+          break;
+        case Kind::kSubmitFeedback:
+          ++feedback_submits;
+          if (e.acks > 0) {
+            feedback::v1::SubmitFeedbackResponse ack;
+            ack.ParseFromString(e.first_ack);
+            escalations += ack.feedback().complaint_id().empty() ? 0 : 1;
+          }
+          break;
+        case Kind::kSubmitSurveyResponse:
+          ++response_submits;
+          break;
+        case Kind::kScheduleFollowUp:
+          ++follow_ups_scheduled;
+          break;
+        case Kind::kCompleteFollowUp:
+          if (e.acks > 0) follow_ups_completed.insert(e.customer_id);
           break;
         case Kind::kCompleteReturn:
           if (e.acks > 0) {
@@ -656,7 +779,11 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
                   " + (SELECT COUNT(*) FROM orders"
                   "    WHERE complete_time_us IS NOT NULL)"
                   " + (SELECT COALESCE(SUM(revision), 0) FROM order_returns)"
-                  " + (SELECT COALESCE(SUM(revision), 0) FROM complaints)")))
+                  " + (SELECT COALESCE(SUM(revision), 0) FROM complaints)"
+                  " + (SELECT COUNT(*) FROM surveys)"
+                  " + (SELECT COUNT(*) FROM feedback_items)"
+                  " + (SELECT COUNT(*) FROM survey_responses)"
+                  " + (SELECT COALESCE(SUM(revision), 0) FROM follow_ups)")))
         << "events that belong to no change";
 
     // Orders: one row per CreateOrder request and per completed exchange;
@@ -776,8 +903,8 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     // revision, status, history and events agree, and the first answer
     // stopped the first-response clock.
     complaint_rows_ = std::stoul(scalar("SELECT COUNT(*) FROM complaints"));
-    EXPECT_EQ(complaint_rows_, complaint_creates)
-        << "complaints rows vs CreateComplaint requests";
+    EXPECT_EQ(complaint_rows_, complaint_creates + escalations)
+        << "complaints rows vs CreateComplaint requests + escalated feedback";
     EXPECT_EQ(scalar("SELECT COUNT(*) FROM complaints c WHERE"
                      " (SELECT COUNT(*) FROM complaint_clocks k"
                      "  WHERE k.complaint_row = c.id) != 3"),
@@ -814,6 +941,9 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
         scalar("SELECT COUNT(*) FROM orders WHERE exchange_return_id != ''"),
         std::to_string(exchanges_done))
         << "exchange orders vs completed exchanges";
+    ASSERT_NO_FATAL_FAILURE(VerifyFeedbackTables(
+        db, surveys, feedback_submits, escalations, response_submits,
+        follow_ups_scheduled, follow_ups_completed.size()));
     std::map<std::string, std::string> payments;  // payment_id -> order_id
     {
       SQLite::Statement q(db,
@@ -844,6 +974,90 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
       }
     }
 
+    // The feedback rows, by their ids.
+    struct FeedbackRow {
+      std::string customer, branch, order, complaint;
+      int rating = 0;
+      bool needs_review = false;
+      // Its feedback_terms rows: topics (kind 1) and keywords (kind 2).
+      std::set<std::string> topics, keywords;
+    };
+    std::map<std::string, FeedbackRow> feedback_rows;
+    {
+      SQLite::Statement q(
+          db,
+          "SELECT feedback_id, customer_id, branch_id, order_id,"
+          " complaint_id, rating, needs_review, id"
+          " FROM feedback_items");
+      std::map<int64_t, FeedbackRow*> by_row;
+      while (q.executeStep()) {
+        FeedbackRow& row = feedback_rows[q.getColumn(0).getString()];
+        row = FeedbackRow{q.getColumn(1).getString(),
+                          q.getColumn(2).getString(),
+                          q.getColumn(3).getString(),
+                          q.getColumn(4).getString(),
+                          q.getColumn(5).getInt(),
+                          q.getColumn(6).getInt() == 1,
+                          {},
+                          {}};
+        by_row[q.getColumn(7).getInt64()] = &row;
+      }
+      SQLite::Statement t(db,
+                          "SELECT ref_row, kind, term FROM feedback_terms"
+                          " WHERE source = 2");
+      while (t.executeStep()) {
+        const auto row = by_row.find(t.getColumn(0).getInt64());
+        if (row == by_row.end()) continue;  // reported above
+        (t.getColumn(1).getInt() == 1 ? row->second->topics
+                                      : row->second->keywords)
+            .insert(t.getColumn(2).getString());
+      }
+    }
+    // complaint_id -> (feedback_id, customer_id, order_id)
+    std::map<std::string, std::array<std::string, 3>> complaint_rows;
+    {
+      SQLite::Statement q(db,
+                          "SELECT complaint_id, feedback_id, customer_id,"
+                          " order_id FROM complaints");
+      while (q.executeStep()) {
+        complaint_rows[q.getColumn(0).getString()] = {
+            q.getColumn(1).getString(), q.getColumn(2).getString(),
+            q.getColumn(3).getString()};
+      }
+    }
+    // response_id -> survey/customer/order/complaint/branch
+    std::map<std::string, std::string> response_rows;
+    {
+      SQLite::Statement q(db,
+                          "SELECT response_id, survey_id || '/' || customer_id"
+                          " || '/' || order_id || '/' || complaint_id || '/' ||"
+                          " branch_id FROM survey_responses");
+      while (q.executeStep()) {
+        response_rows[q.getColumn(0).getString()] = q.getColumn(1).getString();
+      }
+    }
+    struct FollowUpRow {
+      std::string customer, order, complaint;
+      int status = 0, outcome = 0, satisfaction = 0;
+      int64_t complete_us = -1;  // -1: NULL
+      bool automatic = false;
+    };
+    std::map<std::string, FollowUpRow> follow_up_rows;
+    {
+      SQLite::Statement q(db,
+                          "SELECT follow_up_id, customer_id, order_id,"
+                          " complaint_id, status, outcome, satisfaction,"
+                          " COALESCE(complete_time_us, -1), automatic"
+                          " FROM follow_ups");
+      while (q.executeStep()) {
+        follow_up_rows[q.getColumn(0).getString()] = FollowUpRow{
+            q.getColumn(1).getString(), q.getColumn(2).getString(),
+            q.getColumn(3).getString(), q.getColumn(4).getInt(),
+            q.getColumn(5).getInt(),    q.getColumn(6).getInt(),
+            q.getColumn(7).getInt64(),  q.getColumn(8).getInt() == 1};
+      }
+    }
+
     int problems = 0;
     auto report = [&problems](const std::string& what) {
       if (++problems <= 20) ADD_FAILURE() << what;
@@ -860,6 +1074,10 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
                             oks + replays, " committed executions/replays"));
       }
       lost_acks_ += std::max(0, oks + replays - e.acks);
+      if (IsFeedback(e.kind)) {
+        feedback_retried_ += e.first_ack_attempt > 1 ? 1 : 0;
+        feedback_lost_acks_ += std::max(0, oks + replays - e.acks);
+      }
       if (e.kind == Kind::kCreate) {
         CreateCustomerResponse ack;
         ack.ParseFromString(e.first_ack);
@@ -931,9 +1149,371 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
                               t.transaction_id(),
                               " differs from the acknowledgement"));
         }
+      } else if (e.kind == Kind::kCreateSurvey) {
+        feedback::v1::CreateSurveyResponse ack;
+        ack.ParseFromString(e.first_ack);
+        if (scalar("SELECT COUNT(*) FROM surveys WHERE survey_id = '" +
+                   ack.survey().survey_id() + "'") != "1") {
+          report(absl::StrCat(e.request_id, ": acknowledged survey ",
+                              ack.survey().survey_id(), " is missing"));
+        }
+      } else if (e.kind == Kind::kSubmitFeedback) {
+        CheckFeedbackAck(e, feedback_rows, complaint_rows, report);
+      } else if (e.kind == Kind::kSubmitSurveyResponse) {
+        feedback::v1::SubmitSurveyResponseResponse ack;
+        ack.ParseFromString(e.first_ack);
+        const feedback::v1::SurveyResponse& r = ack.response();
+        const feedback::v1::SurveyResponse& sent = e.submit_response.response();
+        const auto row = response_rows.find(r.response_id());
+        const std::string want = absl::StrCat(
+            sent.survey_id(), "/", sent.customer_id(), "/", sent.order_id(),
+            "/", sent.complaint_id(), "/", sent.branch_id());
+        if (row == response_rows.end()) {
+          report(absl::StrCat(e.request_id, ": acknowledged survey response ",
+                              r.response_id(), " is missing"));
+        } else if (row->second != want ||
+                   r.answers_size() != sent.answers_size()) {
+          report(absl::StrCat(e.request_id, ": stored response ", row->second,
+                              " differs from the request ", want));
+        }
+      } else if (e.kind == Kind::kScheduleFollowUp) {
+        feedback::v1::ScheduleFollowUpResponse ack;
+        ack.ParseFromString(e.first_ack);
+        const feedback::v1::FollowUp& f = ack.follow_up();
+        const feedback::v1::FollowUp& sent = e.schedule_follow_up.follow_up();
+        const auto row = follow_up_rows.find(f.follow_up_id());
+        if (row == follow_up_rows.end()) {
+          report(absl::StrCat(e.request_id, ": acknowledged follow-up ",
+                              f.follow_up_id(), " is missing"));
+          continue;
+        }
+        const FollowUpRow& have = row->second;
+        const bool done = follow_ups_completed.count(f.follow_up_id()) > 0;
+        if (have.customer != sent.customer_id() ||
+            have.order != sent.order_id() ||
+            have.complaint != sent.complaint_id() || have.automatic ||
+            f.status() != feedback::v1::FOLLOW_UP_STATUS_PENDING ||
+            have.status != (done ? 2 : 1)) {
+          report(absl::StrCat(
+              e.request_id, ": stored follow-up ", f.follow_up_id(),
+              " (status ", have.status, ") differs from the acknowledged ",
+              f.ShortDebugString(), done ? ", then made" : ", never made"));
+        }
+      } else if (e.kind == Kind::kCompleteFollowUp) {
+        feedback::v1::CompleteFollowUpResponse ack;
+        ack.ParseFromString(e.first_ack);
+        const feedback::v1::FollowUp& f = ack.follow_up();
+        const auto& sent = e.complete_follow_up;
+        const auto row = follow_up_rows.find(sent.follow_up_id());
+        if (row == follow_up_rows.end()) {
+          report(absl::StrCat(e.request_id, ": follow-up ", sent.follow_up_id(),
+                              " is missing"));
+          continue;
+        }
+        const FollowUpRow& have = row->second;
+        if (f.follow_up_id() != sent.follow_up_id() ||
+            f.status() != feedback::v1::FOLLOW_UP_STATUS_DONE ||
+            f.outcome() != sent.outcome() || !f.has_complete_time() ||
+            have.status != 2 || have.outcome != sent.outcome() ||
+            have.satisfaction != sent.satisfaction() ||
+            have.complete_us !=
+                google::protobuf::util::TimeUtil::TimestampToMicroseconds(
+                    f.complete_time())) {
+          report(absl::StrCat(e.request_id, ": follow-up ", sent.follow_up_id(),
+                              " stored with status ", have.status, ", outcome ",
+                              have.outcome, ", made at ", have.complete_us,
+                              " us; acknowledged ", f.ShortDebugString()));
+        }
       }
     }
     EXPECT_EQ(problems, 0);
+  }
+
+  static bool IsFeedback(Kind kind) {
+    return kind == Kind::kCreateSurvey || kind == Kind::kSubmitFeedback ||
+           kind == Kind::kSubmitSurveyResponse ||
+           kind == Kind::kScheduleFollowUp || kind == Kind::kCompleteFollowUp;
+  }
+
+  // One acknowledged SubmitFeedback: its row as acknowledged, and what it
+  // was meant to do done exactly: a complaint (that points back) for a
+  // customer's rating 1 with negative text, a review flag when anonymous,
+  // neither otherwise.
+  template <typename FeedbackRows, typename ComplaintRows, typename Report>
+  static void CheckFeedbackAck(const Entry& e, const FeedbackRows& rows,
+                               const ComplaintRows& complaints,
+                               Report& report) {
+    feedback::v1::SubmitFeedbackResponse ack;
+    ack.ParseFromString(e.first_ack);
+    const feedback::v1::FeedbackItem& f = ack.feedback();
+    const feedback::v1::FeedbackItem& sent = e.submit_feedback.feedback();
+    const bool want_complaint = e.feedback_plan == FeedbackPlan::kEscalate;
+    const bool want_review =
+        e.feedback_plan == FeedbackPlan::kAnonymousNegative;
+    const bool want_negative = e.feedback_plan != FeedbackPlan::kPositive;
+    if (f.complaint_id().empty() == want_complaint ||
+        f.needs_review() != want_review ||
+        (f.sentiment().label() == feedback::v1::SENTIMENT_LABEL_NEGATIVE) !=
+            want_negative ||
+        f.escalation_reason().empty() == (want_complaint || want_review)) {
+      report(absl::StrCat(e.request_id, ": acknowledged ", f.ShortDebugString(),
+                          " for a plan ", static_cast<int>(e.feedback_plan),
+                          " request ", sent.ShortDebugString()));
+    }
+    const auto row = rows.find(f.feedback_id());
+    if (row == rows.end()) {
+      report(absl::StrCat(e.request_id, ": acknowledged feedback ",
+                          f.feedback_id(), " is missing"));
+      return;
+    }
+    const auto& have = row->second;
+    if (have.customer != sent.customer_id() ||
+        have.branch != sent.branch_id() || have.order != sent.order_id() ||
+        have.rating != sent.rating() || have.complaint != f.complaint_id() ||
+        have.needs_review != f.needs_review()) {
+      report(absl::StrCat(e.request_id, ": stored feedback ", f.feedback_id(),
+                          " differs from the acknowledged ",
+                          f.ShortDebugString()));
+    }
+    // One term row per topic and keyword acknowledged, and no other.
+    if (have.topics !=
+            std::set<std::string>(f.topics().begin(), f.topics().end()) ||
+        have.keywords !=
+            std::set<std::string>(f.keywords().begin(), f.keywords().end()) ||
+        have.keywords.empty()) {
+      report(absl::StrCat(
+          e.request_id, ": feedback ", f.feedback_id(), " has ",
+          have.topics.size(), " topic and ", have.keywords.size(),
+          " keyword rows for the acknowledged ", f.ShortDebugString()));
+    }
+    if (f.complaint_id().empty()) return;
+    const auto complaint = complaints.find(f.complaint_id());
+    if (complaint == complaints.end()) {
+      report(absl::StrCat(e.request_id, ": complaint ", f.complaint_id(),
+                          " opened by feedback ", f.feedback_id(),
+                          " is missing"));
+    } else if (complaint->second[0] != f.feedback_id() ||
+               complaint->second[1] != sent.customer_id() ||
+               complaint->second[2] != sent.order_id()) {
+      report(absl::StrCat(e.request_id, ": complaint ", f.complaint_id(),
+                          " points to feedback '", complaint->second[0],
+                          "' of customer '", complaint->second[1], "', not to ",
+                          f.feedback_id()));
+    }
+  }
+
+  // The feedback tables against the requests and against each other: one
+  // row per request; each escalation's one complaint; the rollups equal
+  // the rows they count, per branch and day.
+  void VerifyFeedbackTables(SQLite::Database& db, size_t surveys,
+                            size_t feedback_submits, size_t escalations,
+                            size_t response_submits,
+                            size_t follow_ups_scheduled,
+                            size_t follow_ups_completed) {
+    auto count = [&db](const std::string& sql) -> int64_t {
+      SQLite::Statement q(db, sql);
+      return q.executeStep() ? q.getColumn(0).getInt64() : -1;
+    };
+    auto n = [](size_t v) { return static_cast<int64_t>(v); };
+    EXPECT_EQ(count("SELECT COUNT(*) FROM surveys"), n(surveys));
+    feedback_rows_ = count("SELECT COUNT(*) FROM feedback_items");
+    EXPECT_EQ(feedback_rows_, n(feedback_submits))
+        << "feedback_items rows vs SubmitFeedback requests";
+    response_rows_ = count("SELECT COUNT(*) FROM survey_responses");
+    EXPECT_EQ(response_rows_, n(response_submits))
+        << "survey_responses rows vs SubmitSurveyResponse requests";
+    // The scheduler may add its own (a VIP's purchase): those are its.
+    follow_up_rows_ =
+        count("SELECT COUNT(*) FROM follow_ups WHERE automatic = 0");
+    EXPECT_EQ(follow_up_rows_, n(follow_ups_scheduled))
+        << "follow_ups rows vs ScheduleFollowUp requests";
+    EXPECT_EQ(count("SELECT COUNT(*) FROM follow_ups WHERE automatic = 0"
+                    " AND status = 2"),
+              n(follow_ups_completed))
+        << "follow-ups made vs acknowledged CompleteFollowUp";
+    // Made exactly when it has its time and outcome; one event per change.
+    EXPECT_EQ(count("SELECT COUNT(*) FROM follow_ups WHERE (status = 2) !="
+                    " (complete_time_us IS NOT NULL) OR (status = 2) !="
+                    " (outcome != 0) OR revision != status"),
+              0)
+        << "follow-ups made without their time or outcome, or the reverse";
+    EXPECT_EQ(count("SELECT COUNT(*) FROM follow_ups f WHERE"
+                    " (SELECT COUNT(*) FROM events e"
+                    "  WHERE e.resource_type = 'follow_up'"
+                    "    AND e.resource_id = f.follow_up_id) != f.revision"),
+              0)
+        << "follow-ups whose events do not match their revision";
+    EXPECT_EQ(count("SELECT COUNT(*) FROM feedback_items i WHERE"
+                    " (SELECT COUNT(*) FROM events e"
+                    "  WHERE e.resource_type = 'feedback'"
+                    "    AND e.resource_id = i.feedback_id) != 1"),
+              0)
+        << "feedback items without exactly one event";
+    EXPECT_EQ(count("SELECT COUNT(*) FROM survey_responses r WHERE"
+                    " (SELECT COUNT(*) FROM events e"
+                    "  WHERE e.resource_type = 'survey_response'"
+                    "    AND e.resource_id = r.response_id) != 1"),
+              0)
+        << "survey responses without exactly one event";
+
+    // Escalation: one complaint per escalated item, and it points back;
+    // no complaint claims feedback that does not name it.
+    escalated_rows_ =
+        count("SELECT COUNT(*) FROM feedback_items WHERE complaint_id != ''");
+    EXPECT_EQ(escalated_rows_, n(escalations))
+        << "feedback items with a complaint vs acknowledged escalations";
+    EXPECT_EQ(count("SELECT COUNT(*) FROM complaints WHERE feedback_id != ''"),
+              escalated_rows_)
+        << "complaints opened by feedback vs feedback items with a complaint";
+    EXPECT_EQ(count("SELECT COUNT(*) FROM feedback_items i WHERE"
+                    " i.complaint_id != '' AND ((SELECT COUNT(*) FROM"
+                    " complaints c WHERE c.feedback_id = i.feedback_id) != 1"
+                    " OR NOT EXISTS (SELECT 1 FROM complaints c WHERE"
+                    " c.complaint_id = i.complaint_id AND c.feedback_id ="
+                    " i.feedback_id AND c.customer_id = i.customer_id))"),
+              0)
+        << "escalated feedback without exactly one complaint pointing back";
+    EXPECT_EQ(count("SELECT COUNT(*) FROM complaints c WHERE c.feedback_id !="
+                    " '' AND NOT EXISTS (SELECT 1 FROM feedback_items i WHERE"
+                    " i.feedback_id = c.feedback_id AND i.complaint_id ="
+                    " c.complaint_id)"),
+              0)
+        << "complaints naming feedback that does not name them";
+    EXPECT_EQ(count("SELECT COUNT(*) FROM feedback_items WHERE"
+                    " (escalation_reason != '') != (complaint_id != '' OR"
+                    " needs_review = 1) OR (needs_review = 1 AND"
+                    " (customer_id != '' OR complaint_id != ''))"),
+              0)
+        << "escalation reasons, review flags and complaints disagree";
+    review_rows_ =
+        count("SELECT COUNT(*) FROM feedback_items WHERE needs_review = 1");
+
+    // No response twice per (survey, customer, order, complaint).
+    EXPECT_EQ(count("SELECT COUNT(*) FROM (SELECT 1 FROM survey_responses"
+                    " GROUP BY survey_id, customer_id, order_id, complaint_id"
+                    " HAVING COUNT(*) > 1)"),
+              0)
+        << "survey responses given twice";
+
+    // Each record's scores and terms: a rated item one rating; each
+    // crash-test response one rating and one NPS score; every term row
+    // of a record, and an item's as negative as it is. (That an item's
+    // term rows are its acknowledged topics and keywords is checked per
+    // request.)
+    EXPECT_EQ(count("SELECT COUNT(*) FROM feedback_items i WHERE"
+                    " (SELECT COUNT(*) FROM feedback_scores s WHERE"
+                    "  s.source = 2 AND s.ref_row = i.id AND s.kind = 1 AND"
+                    "  s.value = i.rating AND s.branch_id = i.branch_id AND"
+                    "  s.day = i.day) != (i.rating != 0)"),
+              0)
+        << "feedback items whose score rows do not match their rating";
+    EXPECT_EQ(count("SELECT COUNT(*) FROM survey_responses r WHERE"
+                    " (SELECT COUNT(*) FROM feedback_scores s WHERE"
+                    "  s.source = 1 AND s.ref_row = r.id AND"
+                    "  s.branch_id = r.branch_id AND s.day = r.day) != 2"),
+              0)
+        << "survey responses without their rating and NPS score rows";
+    EXPECT_EQ(count("SELECT COUNT(*) FROM feedback_scores s WHERE NOT EXISTS"
+                    " (SELECT 1 FROM feedback_items i WHERE s.source = 2 AND"
+                    "  i.id = s.ref_row) AND NOT EXISTS (SELECT 1 FROM"
+                    "  survey_responses r WHERE s.source = 1 AND"
+                    "  r.id = s.ref_row)"),
+              0)
+        << "score rows of no record";
+    EXPECT_EQ(count("SELECT COUNT(*) FROM feedback_terms t WHERE NOT EXISTS"
+                    " (SELECT 1 FROM feedback_items i WHERE t.source = 2 AND"
+                    "  i.id = t.ref_row AND i.branch_id = t.branch_id AND"
+                    "  i.day = t.day AND t.negative = (i.sentiment = 1))"
+                    " AND NOT EXISTS (SELECT 1 FROM survey_responses r WHERE"
+                    "  t.source = 1 AND r.id = t.ref_row AND"
+                    "  r.branch_id = t.branch_id AND r.day = t.day)"),
+              0)
+        << "term rows of no record, or negative unlike their item";
+
+    // The rollups: every (day, branch) of feedback_daily equals the rows
+    // of that day and branch, and no such rows lack their rollup.
+    EXPECT_EQ(count("SELECT COALESCE(SUM(feedback_items), 0)"
+                    " FROM feedback_daily"),
+              feedback_rows_)
+        << "SUM(feedback_daily.feedback_items) vs feedback_items rows";
+    EXPECT_EQ(count("SELECT COALESCE(SUM(responses), 0) FROM feedback_daily"),
+              response_rows_)
+        << "SUM(feedback_daily.responses) vs survey_responses rows";
+    {
+      SQLite::Statement q(
+          db,
+          "WITH s AS (SELECT day, branch_id,"
+          "  SUM(source = 1 AND kind = 1) AS sr,"
+          "  SUM(source = 1 AND kind = 1 AND value >= 4) AS ss,"
+          "  SUM(CASE WHEN source = 1 AND kind = 1 THEN value ELSE 0 END)"
+          "    AS srs,"
+          "  SUM(source = 2 AND kind = 1) AS fr,"
+          "  SUM(source = 2 AND kind = 1 AND value >= 4) AS fs,"
+          "  SUM(CASE WHEN source = 2 AND kind = 1 THEN value ELSE 0 END)"
+          "    AS frs,"
+          "  SUM(kind = 2) AS nc, SUM(kind = 2 AND value >= 9) AS np,"
+          "  SUM(kind = 2 AND value <= 6) AS nd"
+          "  FROM feedback_scores GROUP BY day, branch_id),"
+          " r AS (SELECT day, branch_id, COUNT(*) AS n FROM survey_responses"
+          "  GROUP BY day, branch_id),"
+          " f AS (SELECT day, branch_id, COUNT(*) AS n FROM feedback_items"
+          "  GROUP BY day, branch_id),"
+          " k AS (SELECT day, branch_id FROM s UNION SELECT day, branch_id"
+          "  FROM r UNION SELECT day, branch_id FROM f UNION"
+          "  SELECT day, branch_id FROM feedback_daily)"
+          " SELECT k.day, k.branch_id, d.survey_ratings, d.survey_satisfied,"
+          "  d.survey_rating_sum, d.feedback_ratings, d.feedback_satisfied,"
+          "  d.feedback_rating_sum, d.nps_count, d.nps_promoters,"
+          "  d.nps_detractors, d.responses, d.feedback_items,"
+          "  COALESCE(s.sr, 0), COALESCE(s.ss, 0), COALESCE(s.srs, 0),"
+          "  COALESCE(s.fr, 0), COALESCE(s.fs, 0), COALESCE(s.frs, 0),"
+          "  COALESCE(s.nc, 0), COALESCE(s.np, 0), COALESCE(s.nd, 0),"
+          "  COALESCE(r.n, 0), COALESCE(f.n, 0)"
+          " FROM k LEFT JOIN feedback_daily d"
+          "  ON d.day = k.day AND d.branch_id = k.branch_id"
+          " LEFT JOIN s ON s.day = k.day AND s.branch_id = k.branch_id"
+          " LEFT JOIN r ON r.day = k.day AND r.branch_id = k.branch_id"
+          " LEFT JOIN f ON f.day = k.day AND f.branch_id = k.branch_id");
+      int bad = 0;
+      while (q.executeStep()) {
+        ++rollup_days_;
+        std::string have, want;
+        for (int i = 0; i < 11; ++i) {
+          absl::StrAppend(&have, i ? "," : "",
+                          q.getColumn(2 + i).isNull()
+                              ? std::string("none")
+                              : q.getColumn(2 + i).getString());
+          absl::StrAppend(&want, i ? "," : "", q.getColumn(13 + i).getString());
+        }
+        if (have != want && ++bad <= 5) {
+          ADD_FAILURE() << "feedback_daily for day "
+                        << q.getColumn(0).getInt64() << " branch "
+                        << q.getColumn(1).getString() << " is {" << have
+                        << "}; its rows count {" << want
+                        << "} (survey ratings, satisfied, sum; feedback"
+                           " ratings, satisfied, sum; nps, promoters,"
+                           " detractors; responses; items)";
+        }
+      }
+      EXPECT_EQ(bad, 0) << "feedback_daily rows that differ from their rows";
+    }
+    // Negative terms per day: per branch, and chain-wide under branch ''.
+    constexpr char kTermCounts[] =
+        "SELECT branch_id, day, kind, term, COUNT(*) FROM feedback_terms"
+        " WHERE negative = 1 GROUP BY branch_id, day, kind, term"
+        " UNION ALL SELECT '', day, kind, term, COUNT(*) FROM feedback_terms"
+        " WHERE negative = 1 GROUP BY day, kind, term";
+    constexpr char kTermRollup[] =
+        "SELECT branch_id, day, kind, term, count FROM feedback_term_daily";
+    EXPECT_EQ(count(absl::StrCat("SELECT COUNT(*) FROM (", kTermCounts,
+                                 " EXCEPT ", kTermRollup, ")")),
+              0)
+        << "negative terms missing from feedback_term_daily, or miscounted";
+    EXPECT_EQ(count(absl::StrCat("SELECT COUNT(*) FROM (", kTermRollup,
+                                 " EXCEPT SELECT * FROM (", kTermCounts, "))")),
+              0)
+        << "feedback_term_daily rows its terms do not add up to";
+    term_rollup_rows_ = count("SELECT COUNT(*) FROM feedback_term_daily");
   }
 
   absl::Time start_;
@@ -957,6 +1537,13 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
   size_t returns_done_ = 0;
   int reconciled_days_ = 0;
   size_t complaint_rows_ = 0;
+  // Feedback rows after the last shutdown, for the summary.
+  int64_t feedback_rows_ = 0, escalated_rows_ = 0, review_rows_ = 0;
+  int64_t response_rows_ = 0, follow_up_rows_ = 0;
+  int64_t rollup_days_ = 0, term_rollup_rows_ = 0;
+  // Feedback requests that needed a retry, and of those, answers lost to a
+  // kill after their commit (then replayed from the request_id's record).
+  int feedback_retried_ = 0, feedback_lost_acks_ = 0;
 };
 
 TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
@@ -1028,6 +1615,7 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
   }
   ASSERT_NO_FATAL_FAILURE(VerifyViaRpc(*client, entries, balances));
   ASSERT_NO_FATAL_FAILURE(VerifyReconciliation());
+  ASSERT_NO_FATAL_FAILURE(VerifySatisfactionReport());
   client.reset();
 
   absl::StatusOr<int> exit_code = server_->Terminate(kShutdownGrace);
@@ -1042,16 +1630,21 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
             << power_cuts_ << " power cuts; " << fsync_errors_
             << " fsync errors survived; "
             << stats.creates + stats.adjusts + stats.orders + stats.payments +
-                   stats.return_steps + stats.complaint_steps
+                   stats.return_steps + stats.complaint_steps +
+                   stats.feedback_items + stats.feedback_steps
             << " requests (" << stats.creates << " creates, " << stats.adjusts
             << " adjusts, " << stats.orders << " orders, " << stats.payments
             << " payments, " << stats.return_steps
             << " completion and return steps, " << stats.complaint_steps
-            << " complaint steps), " << stats.sends << " sends; "
-            << acked_before_kills << " acknowledged before the last kill; "
-            << stats.retried << " needed a retry (" << lost_acks_
-            << " answers lost to a kill after commit"
-            << "); " << stats.acked_twice
+            << " complaint steps, " << stats.feedback_items
+            << " feedback items, " << stats.feedback_steps
+            << " survey, response and follow-up steps), " << stats.sends
+            << " sends; " << acked_before_kills
+            << " acknowledged before the last kill; " << stats.retried
+            << " needed a retry (" << lost_acks_
+            << " answers lost to a kill after commit; of feedback requests "
+            << feedback_retried_ << " retried, " << feedback_lost_acks_
+            << " answers lost after commit); " << stats.acked_twice
             << " answered twice or more, compared byte for byte; max "
             << max_attempts << " sends for one request; slowest restart "
             << absl::FormatDuration(max_start_)
@@ -1059,7 +1652,12 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
             << points_rows_ << " points rows, " << order_rows_ << " orders ("
             << paid_orders_ << " paid), " << payment_rows_ << " payments, "
             << returns_done_ << " returns completed, " << complaint_rows_
-            << " complaints; " << reconciled_days_
+            << " complaints, " << feedback_rows_ << " feedback items ("
+            << escalated_rows_ << " escalated to a complaint, " << review_rows_
+            << " flagged for review), " << response_rows_
+            << " survey responses, " << follow_up_rows_ << " follow-ups; "
+            << rollup_days_ << " feedback branch-days and " << term_rollup_rows_
+            << " term rollups recounted; " << reconciled_days_
             << " branch-days reconciled against their slips; integrity_check "
             << integrity_ << "; "
             << absl::FormatDuration(

@@ -2,8 +2,13 @@
 
 #include <grpcpp/support/status.h>
 
+#include <array>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace retail::crash {
 namespace {
@@ -21,6 +26,15 @@ constexpr double kPayShare = 0.25;
 constexpr double kFollowUpShare = 0.15;
 // Of fresh sends, the share of new complaints (once customers exist).
 constexpr double kComplaintShare = 0.08;
+// Of fresh sends, the share of feedback writes (once the survey is sent):
+// feedback items, survey responses and follow-ups, in these proportions.
+// Small, like the complaints: the test's load is mostly customers and
+// orders, and its run time must stay what it was.
+constexpr double kFeedbackShare = 0.08;
+constexpr int kFeedbackItemPercent = 50;
+constexpr int kSurveyResponsePercent = 25;  // the rest: follow-ups
+// Of follow-ups scheduled, the share completed once acknowledged.
+constexpr int kCompletePercent = 70;
 // Of orders, the shares that are returned or exchanged once paid.
 constexpr int kReturnPercent = 25;
 constexpr int kExchangePercent = 15;
@@ -165,6 +179,195 @@ size_t Ledger::AddComplaintLocked() {
   return index;
 }
 
+// Texts the analyser reads as praise, and as complaints (each with lexicon
+// keywords, so escalated feedback gives its complaint keyword rows as a
+// CreateComplaint does). None holds an escalation keyword (食物中毒, 受伤,
+// 过敏, 欺诈, 假货, 报警, 起诉): only the rating decides.
+constexpr const char* kPraise[] = {
+    "店员很热情，服务很好，下次还来",
+    "衣服质量很好，价格也实惠，很满意",
+    "物流很快，包装完好，推荐",
+};
+constexpr const char* kComplaint[] = {
+    "退换货太慢了，客服态度也不好",
+    "快递太慢了，衣服质量也不太好，不满意",
+    "排队太久，店员态度很差",
+};
+template <size_t N>
+const char* Pick(const char* const (&texts)[N], std::mt19937_64& rng) {
+  return texts[std::uniform_int_distribution<size_t>(0, N - 1)(rng)];
+}
+
+// The one survey: a rating and an NPS question (required), free text and a
+// choice (optional).
+size_t Ledger::AddSurveyLocked() {
+  const size_t index = entries_.size();
+  Entry& e = entries_.emplace_back();
+  e.kind = Kind::kCreateSurvey;
+  e.request_id = absl::StrFormat("crash-survey-%07d", index);
+  feedback::v1::Survey* s = e.create_survey.mutable_survey();
+  s->set_title("购物满意度调查（崩溃测试）");
+  s->set_description("每单一份");
+  auto add = [s](feedback::v1::QuestionType type, const char* text,
+                 bool required) {
+    feedback::v1::Question* q = s->add_questions();
+    q->set_type(type);
+    q->set_text(text);
+    q->set_required(required);
+    return q;
+  };
+  add(feedback::v1::QUESTION_TYPE_RATING, "您对本次购物满意吗？", true);
+  add(feedback::v1::QUESTION_TYPE_NPS, "您会向朋友推荐我们吗？", true);
+  add(feedback::v1::QUESTION_TYPE_FREE_TEXT, "还有什么想说的？", false);
+  feedback::v1::Question* how = add(feedback::v1::QUESTION_TYPE_SINGLE_CHOICE,
+                                    "您是怎么知道我们的？", false);
+  how->add_choices("朋友推荐");
+  how->add_choices("广告");
+  how->add_choices("路过");
+  e.create_survey.set_request_id(e.request_id);
+  survey_entry_ = index;
+  return index;
+}
+
+std::optional<size_t> Ledger::AddFeedbackLocked() {
+  std::uniform_int_distribution<int> percent(0, 99);
+  const int roll = percent(rng_);
+  FeedbackPlan plan = roll < 40   ? FeedbackPlan::kPositive
+                      : roll < 70 ? FeedbackPlan::kEscalate
+                      : roll < 90 ? FeedbackPlan::kAnonymousNegative
+                                  : FeedbackPlan::kMild;
+  // Escalation and the mild case need a customer; praise has one most of
+  // the time.
+  const bool needs_customer =
+      plan == FeedbackPlan::kEscalate || plan == FeedbackPlan::kMild;
+  if (needs_customer && abouts_.empty()) return std::nullopt;
+  const bool named =
+      needs_customer || (plan == FeedbackPlan::kPositive && percent(rng_) < 70);
+  About about;
+  if (named && !abouts_.empty()) {
+    about = abouts_[std::uniform_int_distribution<size_t>(
+        0, abouts_.size() - 1)(rng_)];
+  }
+  const size_t index = entries_.size();
+  Entry& e = entries_.emplace_back();
+  e.kind = Kind::kSubmitFeedback;
+  e.feedback_plan = plan;
+  e.request_id = absl::StrFormat("crash-feedback-%07d", index);
+  feedback::v1::FeedbackItem* f = e.submit_feedback.mutable_feedback();
+  f->set_branch_id(absl::StrFormat(
+      "B%03d", std::uniform_int_distribution<int>(1, kBranches)(rng_)));
+  f->set_channel(static_cast<feedback::v1::FeedbackChannel>(
+      std::uniform_int_distribution<int>(1, 7)(rng_)));
+  f->set_customer_id(about.customer_id);
+  // About one of its orders when that is what was picked (feedback is
+  // never about a complaint).
+  f->set_order_id(about.order_id);
+  if (percent(rng_) < 30) {
+    f->set_kind(feedback::v1::FEEDBACK_KIND_PRODUCT_REVIEW);
+    f->set_sku(absl::StrFormat("SKU-%03d", percent(rng_)));
+  } else {
+    f->set_kind(plan == FeedbackPlan::kPositive
+                    ? feedback::v1::FEEDBACK_KIND_PRAISE
+                    : feedback::v1::FEEDBACK_KIND_COMMENT);
+  }
+  switch (plan) {
+    case FeedbackPlan::kPositive:
+      // Some praise comes without a rating.
+      f->set_rating(percent(rng_) < 20
+                        ? 0
+                        : std::uniform_int_distribution<int>(4, 5)(rng_));
+      f->set_text(Pick(kPraise, rng_));
+      break;
+    case FeedbackPlan::kEscalate:
+      f->set_rating(1);
+      f->set_text(Pick(kComplaint, rng_));
+      break;
+    case FeedbackPlan::kAnonymousNegative:
+      f->set_rating(std::uniform_int_distribution<int>(1, 2)(rng_));
+      f->set_text(Pick(kComplaint, rng_));
+      break;
+    case FeedbackPlan::kMild:
+      f->set_rating(3);
+      f->set_text(Pick(kComplaint, rng_));
+      break;
+  }
+  e.submit_feedback.set_request_id(e.request_id);
+  return index;
+}
+
+std::optional<size_t> Ledger::AddSurveyResponseLocked() {
+  if (survey_id_.empty() || unanswered_.empty()) return std::nullopt;
+  const size_t pick =
+      std::uniform_int_distribution<size_t>(0, unanswered_.size() - 1)(rng_);
+  const About about = unanswered_[pick];
+  unanswered_[pick] = unanswered_.back();
+  unanswered_.pop_back();
+  std::uniform_int_distribution<int> percent(0, 99);
+  const size_t index = entries_.size();
+  Entry& e = entries_.emplace_back();
+  e.kind = Kind::kSubmitSurveyResponse;
+  e.request_id = absl::StrFormat("crash-response-%07d", index);
+  feedback::v1::SurveyResponse* r = e.submit_response.mutable_response();
+  r->set_survey_id(survey_id_);
+  r->set_customer_id(about.customer_id);
+  r->set_branch_id(absl::StrFormat(
+      "B%03d", std::uniform_int_distribution<int>(1, kBranches)(rng_)));
+  r->set_order_id(about.order_id);
+  r->set_complaint_id(about.complaint_id);
+  const int rating = std::uniform_int_distribution<int>(1, 5)(rng_);
+  feedback::v1::Answer* a = r->add_answers();
+  a->set_question_id("q1");
+  a->set_rating(rating);
+  a = r->add_answers();
+  a->set_question_id("q2");
+  a->set_score(std::uniform_int_distribution<int>(0, 10)(rng_));
+  a->set_has_score(true);
+  if (percent(rng_) < 60) {
+    a = r->add_answers();
+    a->set_question_id("q3");
+    a->set_text(rating <= 2 ? Pick(kComplaint, rng_) : Pick(kPraise, rng_));
+  }
+  if (percent(rng_) < 50) {
+    a = r->add_answers();
+    a->set_question_id("q4");
+    a->add_choices(std::array<const char*, 3>{
+        "朋友推荐", "广告",
+        "路过"}[std::uniform_int_distribution<int>(0, 2)(rng_)]);
+  }
+  e.submit_response.set_request_id(e.request_id);
+  return index;
+}
+
+std::optional<size_t> Ledger::AddScheduleFollowUpLocked() {
+  if (abouts_.empty()) return std::nullopt;
+  const About about = abouts_[std::uniform_int_distribution<size_t>(
+      0, abouts_.size() - 1)(rng_)];
+  std::uniform_int_distribution<int> percent(0, 99);
+  const size_t index = entries_.size();
+  Entry& e = entries_.emplace_back();
+  e.kind = Kind::kScheduleFollowUp;
+  e.request_id = absl::StrFormat("crash-followup-%07d", index);
+  e.then_complete = percent(rng_) < kCompletePercent;
+  feedback::v1::FollowUp* f = e.schedule_follow_up.mutable_follow_up();
+  f->set_customer_id(about.customer_id);
+  f->set_order_id(about.order_id);
+  f->set_complaint_id(about.complaint_id);
+  f->set_reason(!about.order_id.empty()
+                    ? feedback::v1::FOLLOW_UP_REASON_AFTER_PURCHASE
+                : !about.complaint_id.empty()
+                    ? feedback::v1::FOLLOW_UP_REASON_AFTER_COMPLAINT
+                    : feedback::v1::FOLLOW_UP_REASON_VIP_CARE);
+  // Fixed when the request is made: every retry sends the same bytes.
+  *f->mutable_due_time() = google::protobuf::util::TimeUtil::SecondsToTimestamp(
+      absl::ToUnixSeconds(absl::Now()) +
+      std::uniform_int_distribution<int64_t>(1, 30)(rng_) * 86400);
+  if (percent(rng_) < 50) {
+    f->set_owner_id(absl::StrFormat("staff-%02d", index % 37));
+  }
+  e.schedule_follow_up.set_request_id(e.request_id);
+  return index;
+}
+
 size_t Ledger::AddFollowUpLocked() {
   const size_t pick =
       std::uniform_int_distribution<size_t>(0, follow_ups_.size() - 1)(rng_);
@@ -248,6 +451,24 @@ size_t Ledger::AddFollowUpLocked() {
           complaints::v1::MESSAGE_VISIBILITY_CUSTOMER);
       e.respond_complaint.set_request_id(e.request_id);
       break;
+    // A follow-up made: reached (with what the customer said) or not.
+    case Kind::kCompleteFollowUp: {
+      e.request_id = absl::StrFormat("crash-visit-%07d", index);
+      auto& c = e.complete_follow_up;
+      c.set_follow_up_id(step.return_id);
+      if (std::uniform_int_distribution<int>(0, 99)(rng_) < 75) {
+        c.set_outcome(feedback::v1::FOLLOW_UP_OUTCOME_REACHED);
+        c.set_satisfaction(std::uniform_int_distribution<int>(0, 5)(rng_));
+        c.set_repurchase_intent(static_cast<feedback::v1::RepurchaseIntent>(
+            std::uniform_int_distribution<int>(0, 3)(rng_)));
+        c.set_notes("顾客说衣服很合身");
+      } else {
+        c.set_outcome(feedback::v1::FOLLOW_UP_OUTCOME_UNREACHABLE);
+        c.set_notes("电话无人接听");
+      }
+      c.set_request_id(e.request_id);
+      break;
+    }
     default:
       break;
   }
@@ -285,6 +506,12 @@ void Ledger::QueueNextStepLocked(const Entry& done) {
       follow_ups_.push_back(
           {order, Kind::kRespondToComplaint, done.customer_id});
       break;
+    case Kind::kScheduleFollowUp:
+      if (done.then_complete) {
+        follow_ups_.push_back(
+            {order, Kind::kCompleteFollowUp, done.customer_id});
+      }
+      break;
     default:
       break;
   }
@@ -311,6 +538,18 @@ std::optional<size_t> Ledger::NextToSend(bool allow_new) {
     }
     if (!next && !acked_creates_.empty() && unit(rng_) < kComplaintShare) {
       next = AddComplaintLocked();
+    }
+    // The survey first, once; then a few feedback writes.
+    if (!next && !survey_entry_) next = AddSurveyLocked();
+    if (!next && unit(rng_) < kFeedbackShare) {
+      const int roll = std::uniform_int_distribution<int>(0, 99)(rng_);
+      if (roll < kFeedbackItemPercent) {
+        next = AddFeedbackLocked();
+      } else if (roll < kFeedbackItemPercent + kSurveyResponsePercent) {
+        next = AddSurveyResponseLocked();
+      } else {
+        next = AddScheduleFollowUpLocked();
+      }
     }
     if (!next) {
       const double roll = unit(rng_);
@@ -362,17 +601,42 @@ bool Ledger::RecordOk(size_t index, const std::string& response_bytes,
     e.first_ack_round = round;
     e.first_ack_attempt = e.attempts;
     acked_all_.push_back(index);
+    // What feedback, responses and follow-ups may now be about.
+    auto about = [this](About a) {
+      abouts_.push_back(a);
+      unanswered_.push_back(std::move(a));
+    };
     if (e.kind == Kind::kCreate) {
       e.customer_id = assigned_id;
       acked_creates_.push_back(index);
+      about({assigned_id, "", ""});
     } else if (e.kind == Kind::kCreateOrder) {
       e.customer_id = assigned_id;
       if (tenders_acked_.size() <= index) tenders_acked_.resize(index + 1);
       for (size_t t = 0; t < e.tenders.size(); ++t) {
         payable_.emplace_back(index, t);
       }
+      const std::string& buyer = e.create_order.order().customer_id();
+      if (!buyer.empty()) about({buyer, assigned_id, ""});
+    } else if (e.kind == Kind::kCreateComplaint) {
+      e.customer_id = assigned_id;
+      about({e.create_complaint.complaint().customer_id(), "", assigned_id});
     } else if (e.kind == Kind::kRequestReturn ||
-               e.kind == Kind::kCreateComplaint) {
+               e.kind == Kind::kScheduleFollowUp) {
+      e.customer_id = assigned_id;
+    } else if (e.kind == Kind::kCreateSurvey) {
+      e.customer_id = assigned_id;
+      survey_id_ = assigned_id;
+    } else if (e.kind == Kind::kSubmitFeedback) {
+      e.customer_id = assigned_id;
+      // The complaint an escalation opened is the customer's like any other.
+      feedback::v1::SubmitFeedbackResponse ack;
+      if (ack.ParseFromString(response_bytes) &&
+          !ack.feedback().complaint_id().empty()) {
+        about(
+            {ack.feedback().customer_id(), "", ack.feedback().complaint_id()});
+      }
+    } else if (e.kind == Kind::kSubmitSurveyResponse) {
       e.customer_id = assigned_id;
     }
     QueueNextStepLocked(e);
@@ -452,6 +716,15 @@ LedgerStats Ledger::Stats() const {
       case Kind::kAssignComplaint:
       case Kind::kRespondToComplaint:
         ++s.complaint_steps;
+        break;
+      case Kind::kSubmitFeedback:
+        ++s.feedback_items;
+        break;
+      case Kind::kCreateSurvey:
+      case Kind::kSubmitSurveyResponse:
+      case Kind::kScheduleFollowUp:
+      case Kind::kCompleteFollowUp:
+        ++s.feedback_steps;
         break;
       default:
         ++s.return_steps;

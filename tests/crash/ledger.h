@@ -16,13 +16,16 @@
 
 #include "retail/complaints/v1/complaints.pb.h"
 #include "retail/customers/v1/customers.pb.h"
+#include "retail/feedback/v1/feedback.pb.h"
 #include "retail/orders/v1/orders.pb.h"
 
 namespace retail::crash {
 
 // Every kind of write the services have: customers (create, points),
-// orders (create, pay, complete) and returns (request, review, receive,
-// complete). A new service adds its kinds here.
+// orders (create, pay, complete), returns (request, review, receive,
+// complete), complaints (create, assign, respond) and feedback (the one
+// survey, feedback items, survey responses, follow-ups scheduled and
+// completed). A new service adds its kinds here.
 enum class Kind {
   kCreate,
   kAdjust,
@@ -36,7 +39,19 @@ enum class Kind {
   kCreateComplaint,
   kAssignComplaint,
   kRespondToComplaint,
+  kCreateSurvey,
+  kSubmitFeedback,
+  kSubmitSurveyResponse,
+  kScheduleFollowUp,
+  kCompleteFollowUp,
 };
+
+// What a SubmitFeedback is meant to do, decided when it is created and
+// checked against its acknowledgement: praise (nothing happens), rating 1
+// with negative text from a customer (opens a complaint in the same
+// transaction), the same from nobody (flagged for review instead), or
+// rating 3 with negative text from a customer (below the rule: nothing).
+enum class FeedbackPlan { kPositive, kEscalate, kAnonymousNegative, kMild };
 
 // What becomes of a fully paid order, decided when it is created: nothing,
 // or completion and then a return (or an exchange) of some units of its
@@ -62,6 +77,18 @@ struct Entry {
   complaints::v1::AssignComplaintRequest assign_complaint;  // kAssignComplaint
   complaints::v1::RespondToComplaintRequest
       respond_complaint;  // kRespondToComplaint
+  // The feedback kinds', by kind: kCreateSurvey, kSubmitFeedback,
+  // kSubmitSurveyResponse, kScheduleFollowUp, kCompleteFollowUp.
+  feedback::v1::CreateSurveyRequest create_survey;
+  feedback::v1::SubmitFeedbackRequest submit_feedback;
+  feedback::v1::SubmitSurveyResponseRequest submit_response;
+  feedback::v1::ScheduleFollowUpRequest schedule_follow_up;
+  feedback::v1::CompleteFollowUpRequest complete_follow_up;
+  // kSubmitFeedback: what it should do.
+  FeedbackPlan feedback_plan = FeedbackPlan::kPositive;
+  // kScheduleFollowUp: whether a CompleteFollowUp follows its
+  // acknowledgement (the rest stay pending).
+  bool then_complete = false;
   // Every order kind but kCreateOrder: the entry that created the order.
   size_t order_entry = 0;
   // kCreateOrder: what follows once it is paid.
@@ -80,8 +107,10 @@ struct Entry {
   // same request_id must be byte-identical (AIP-155 replay).
   std::string first_ack;
   // kCreate: the customer's id; kCreateOrder: the order's; kRequestReturn:
-  // the return's; kCreateComplaint: the complaint's; assigned by the
-  // server, known once acknowledged.
+  // the return's; kCreateComplaint: the complaint's; kCreateSurvey,
+  // kSubmitFeedback, kSubmitSurveyResponse, kScheduleFollowUp: the survey's,
+  // feedback item's, response's, follow-up's; assigned by the server, known
+  // once acknowledged. (kCompleteFollowUp: the follow-up it completes.)
   std::string customer_id;
   std::string last_error;  // of the latest failed send, for failure reports
 };
@@ -94,6 +123,8 @@ struct LedgerStats {
   int payments = 0;
   int return_steps = 0;     // complete-order and the four return steps
   int complaint_steps = 0;  // create, assign, respond
+  int feedback_items = 0;   // SubmitFeedback
+  int feedback_steps = 0;   // the survey, responses, follow-up steps
   int sends = 0;            // every attempt, answered or not
   int acked = 0;            // entries with at least one OK
   int retried = 0;          // entries needing more than one send for an OK
@@ -147,6 +178,11 @@ class Ledger {
   size_t AddPayLocked();
   size_t AddFollowUpLocked();
   size_t AddComplaintLocked();
+  size_t AddSurveyLocked();
+  // nullopt when nothing is ready for that kind yet.
+  std::optional<size_t> AddFeedbackLocked();
+  std::optional<size_t> AddSurveyResponseLocked();
+  std::optional<size_t> AddScheduleFollowUpLocked();
   // Queues the step after `done` (an acknowledged entry) of its order's
   // return story, if any.
   void QueueNextStepLocked(const Entry& done);
@@ -161,8 +197,9 @@ class Ledger {
   // CreateOrder entry -> its tenders acknowledged so far.
   std::vector<int> tenders_acked_;
   // Steps ready to send: for an order's return story (CreateOrder entry,
-  // kind, return id), or a complaint's (CreateComplaint entry, kind,
-  // complaint id).
+  // kind, return id), a complaint's (CreateComplaint entry, kind,
+  // complaint id), or a follow-up's completion (ScheduleFollowUp entry,
+  // kCompleteFollowUp, follow-up id).
   struct FollowUp {
     size_t order_entry;
     Kind kind;
@@ -170,6 +207,21 @@ class Ledger {
   };
   std::vector<FollowUp> follow_ups_;
   std::vector<size_t> acked_all_;  // indices of acknowledged entries
+  // Feedback. The one survey (created by the first fresh send, retried
+  // like any other request), its id once acknowledged.
+  std::optional<size_t> survey_entry_;
+  std::string survey_id_;
+  // What a customer's feedback, response or follow-up may be about: the
+  // customer alone, one of its orders, or one of its complaints (each
+  // acknowledged).
+  struct About {
+    std::string customer_id, order_id, complaint_id;
+  };
+  // Every acknowledged one; feedback and follow-ups may repeat them.
+  std::vector<About> abouts_;
+  // Not answered by a survey response yet: a response is one per customer
+  // per survey per order or complaint, so each is taken once.
+  std::vector<About> unanswered_;
   std::vector<std::string> problems_;
   int in_flight_ = 0;
 };

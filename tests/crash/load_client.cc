@@ -138,8 +138,9 @@ LoadClient::LoadClient(std::shared_ptr<Ledger> ledger,
       limit_(std::make_shared<InFlightLimit>(max_in_flight)),
       stub_(customers::v1::CustomerService::NewStub(channel)),
       orders_stub_(orders::v1::OrderService::NewStub(channel)),
-      complaints_stub_(
-          complaints::v1::ComplaintService::NewStub(std::move(channel))),
+      complaints_stub_(complaints::v1::ComplaintService::NewStub(channel)),
+      feedback_stub_(
+          feedback::v1::FeedbackService::NewStub(std::move(channel))),
       token_(std::move(token)) {}
 
 LoadClient::~LoadClient() { limit_->WaitIdle(kRpcTimeout + absl::Seconds(5)); }
@@ -177,6 +178,7 @@ void LoadClient::Send(size_t index, int round) {
   auto* customers = stub_->async();
   auto* orders = orders_stub_->async();
   auto* complaints = complaints_stub_->async();
+  auto* fb = feedback_stub_->async();
   switch (entry.kind) {
     case Kind::kCreate:
       StartCall<CreateCustomerRequest, CreateCustomerResponse>(
@@ -320,6 +322,67 @@ void LoadClient::Send(size_t index, int round) {
           },
           [record](const grpc::Status& status,
                    const complaints::v1::RespondToComplaintResponse& r) {
+            record(status, r.SerializeAsString(), "");
+          });
+      break;
+    case Kind::kCreateSurvey:
+      StartCall<feedback::v1::CreateSurveyRequest,
+                feedback::v1::CreateSurveyResponse>(
+          entry.create_survey, token_, limit_,
+          [fb](auto* context, auto* request, auto* response, auto done) {
+            fb->CreateSurvey(context, request, response, std::move(done));
+          },
+          [record](const grpc::Status& status,
+                   const feedback::v1::CreateSurveyResponse& r) {
+            record(status, r.SerializeAsString(), r.survey().survey_id());
+          });
+      break;
+    case Kind::kSubmitFeedback:
+      StartCall<feedback::v1::SubmitFeedbackRequest,
+                feedback::v1::SubmitFeedbackResponse>(
+          entry.submit_feedback, token_, limit_,
+          [fb](auto* context, auto* request, auto* response, auto done) {
+            fb->SubmitFeedback(context, request, response, std::move(done));
+          },
+          [record](const grpc::Status& status,
+                   const feedback::v1::SubmitFeedbackResponse& r) {
+            record(status, r.SerializeAsString(), r.feedback().feedback_id());
+          });
+      break;
+    case Kind::kSubmitSurveyResponse:
+      StartCall<feedback::v1::SubmitSurveyResponseRequest,
+                feedback::v1::SubmitSurveyResponseResponse>(
+          entry.submit_response, token_, limit_,
+          [fb](auto* context, auto* request, auto* response, auto done) {
+            fb->SubmitSurveyResponse(context, request, response,
+                                     std::move(done));
+          },
+          [record](const grpc::Status& status,
+                   const feedback::v1::SubmitSurveyResponseResponse& r) {
+            record(status, r.SerializeAsString(), r.response().response_id());
+          });
+      break;
+    case Kind::kScheduleFollowUp:
+      StartCall<feedback::v1::ScheduleFollowUpRequest,
+                feedback::v1::ScheduleFollowUpResponse>(
+          entry.schedule_follow_up, token_, limit_,
+          [fb](auto* context, auto* request, auto* response, auto done) {
+            fb->ScheduleFollowUp(context, request, response, std::move(done));
+          },
+          [record](const grpc::Status& status,
+                   const feedback::v1::ScheduleFollowUpResponse& r) {
+            record(status, r.SerializeAsString(), r.follow_up().follow_up_id());
+          });
+      break;
+    case Kind::kCompleteFollowUp:
+      StartCall<feedback::v1::CompleteFollowUpRequest,
+                feedback::v1::CompleteFollowUpResponse>(
+          entry.complete_follow_up, token_, limit_,
+          [fb](auto* context, auto* request, auto* response, auto done) {
+            fb->CompleteFollowUp(context, request, response, std::move(done));
+          },
+          [record](const grpc::Status& status,
+                   const feedback::v1::CompleteFollowUpResponse& r) {
             record(status, r.SerializeAsString(), "");
           });
       break;

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "retail/complaints/v1/complaints.grpc.pb.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
+#include "retail/feedback/v1/feedback.grpc.pb.h"
 #include "retail/orders/v1/orders.grpc.pb.h"
 #include "tests/crash/ledger.h"
 
@@ -78,6 +79,7 @@ class LoadClient {
   std::unique_ptr<customers::v1::CustomerService::Stub> stub_;
   std::unique_ptr<orders::v1::OrderService::Stub> orders_stub_;
   std::unique_ptr<complaints::v1::ComplaintService::Stub> complaints_stub_;
+  std::unique_ptr<feedback::v1::FeedbackService::Stub> feedback_stub_;
   const std::string token_;
 };
 
