@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
@@ -93,6 +94,45 @@ absl::Status LoadOrderSample(const std::string& path, Dataset& d) {
     }
   }
   d.orders_seeded = !d.orders.empty();
+  return absl::OkStatus();
+}
+
+void WriteComplaintFacts(std::ostream& out, const ComplaintFacts& f) {
+  out << "#complaints\t" << f.rows << '\t' << f.stats_start_us << '\t'
+      << f.stats_end_us << '\t' << f.total << '\t' << f.scored << '\t'
+      << f.closed_ever << '\t' << f.reopened;
+  for (int64_t n : f.by_status) out << '\t' << n;
+  for (int64_t n : f.by_category) out << '\t' << n;
+  out << '\n';
+}
+
+absl::Status LoadComplaintFacts(const std::string& path, Dataset& d) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    ComplaintFacts c;
+    int64_t* const scalars[] = {&c.rows,    &c.stats_start_us, &c.stats_end_us,
+                                &c.total,   &c.scored,         &c.closed_ever,
+                                &c.reopened};
+    const size_t fields =
+        1 + std::size(scalars) + c.by_status.size() + c.by_category.size();
+    if (f[0] != "#complaints" || f.size() != fields) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": bad complaint sample line: ", line));
+    }
+    size_t i = 1;
+    bool ok = true;
+    for (int64_t* s : scalars) ok = ok && absl::SimpleAtoi(f[i++], s);
+    for (int64_t& n : c.by_status) ok = ok && absl::SimpleAtoi(f[i++], &n);
+    for (int64_t& n : c.by_category) ok = ok && absl::SimpleAtoi(f[i++], &n);
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": bad complaint sample line: ", line));
+    }
+    d.complaints = c;
+  }
   return absl::OkStatus();
 }
 

@@ -8,6 +8,7 @@
 #ifndef RETAIL_TESTS_BENCH_DATASET_H_
 #define RETAIL_TESTS_BENCH_DATASET_H_
 
+#include <array>
 #include <cstdint>
 #include <ostream>
 #include <string>
@@ -47,6 +48,21 @@ struct ReconDay {
   int64_t refunded_orders = 0;
 };
 
+// The seeded complaints (complaint_seed.h): how many the database holds,
+// and what GetComplaintStats over the stats window (all branches) must
+// report of them.
+struct ComplaintFacts {
+  int64_t rows = 0;  // complaints in the database; 0: none seeded
+  int64_t stats_start_us = 0;
+  int64_t stats_end_us = 0;  // the seeding instant: later creates are outside
+  int64_t total = 0;         // created in [start, end)
+  int64_t scored = 0;        // of them, closed with a satisfaction score
+  int64_t closed_ever = 0;   // of them, closed at least once
+  int64_t reopened = 0;      // of them, reopened at least once
+  std::array<int64_t, 9> by_status{};  // by ComplaintStatus number
+  std::array<int64_t, 8> by_category{};
+};
+
 struct Dataset {
   std::vector<CustomerRef> customers;
   // Orders created through the API before measuring (fixture.h), or a
@@ -59,6 +75,8 @@ struct Dataset {
   bool orders_seeded = false;
   // The seeded reconciliation day, if any (recon.date == 0: none).
   ReconDay recon;
+  // The seeded complaints, if any (complaints.rows == 0: none).
+  ComplaintFacts complaints;
   std::vector<std::string> branches;  // distinct branches of `customers`
   // Customers in the database (the seeded count; 0 when unknown).
   int64_t rows = 0;
@@ -84,6 +102,13 @@ void WriteOrderSampleLine(std::ostream& out, const OrderRef& o);
 void WriteReconLine(std::ostream& out, const ReconDay& r);
 // Reads it into `d.orders`, `d.order_rows` and `d.recon`.
 absl::Status LoadOrderSample(const std::string& path, Dataset& d);
+
+// The complaint sample file the complaint seeder writes: one line
+// "#complaints" and ComplaintFacts' fields in declaration order (arrays
+// element by element), tab-separated.
+void WriteComplaintFacts(std::ostream& out, const ComplaintFacts& f);
+// Reads it into `d.complaints`.
+absl::Status LoadComplaintFacts(const std::string& path, Dataset& d);
 
 }  // namespace retail::bench
 

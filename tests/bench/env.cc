@@ -39,6 +39,8 @@ absl::Status Env::Connect(absl::Duration timeout) {
     }
     customer_stubs_.push_back(customers::v1::CustomerService::NewStub(channel));
     order_stubs_.push_back(orders::v1::OrderService::NewStub(channel));
+    complaint_stubs_.push_back(
+        complaints::v1::ComplaintService::NewStub(channel));
     generic_stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
     channels_.push_back(std::move(channel));
   }

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "retail/complaints/v1/complaints.grpc.pb.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
 #include "retail/orders/v1/orders.grpc.pb.h"
 #include "tests/bench/dataset.h"
@@ -47,6 +48,9 @@ class Env {
     return *customer_stubs_[ch];
   }
   orders::v1::OrderService::Stub& orders(int ch) { return *order_stubs_[ch]; }
+  complaints::v1::ComplaintService::Stub& complaints(int ch) {
+    return *complaint_stubs_[ch];
+  }
   grpc::GenericStub& generic(int ch) { return *generic_stubs_[ch]; }
 
   // Sets the RPC deadline and the bearer token on a new call.
@@ -85,6 +89,8 @@ class Env {
   std::vector<std::unique_ptr<customers::v1::CustomerService::Stub>>
       customer_stubs_;
   std::vector<std::unique_ptr<orders::v1::OrderService::Stub>> order_stubs_;
+  std::vector<std::unique_ptr<complaints::v1::ComplaintService::Stub>>
+      complaint_stubs_;
   std::vector<std::unique_ptr<grpc::GenericStub>> generic_stubs_;
   Dataset data_;
 };

@@ -10,6 +10,9 @@
 //                [--order_sample_file F]
 //       writes N orders over 500 branches and the last 90 days, and a
 //       reconciliation day of M paid orders, into FILE (order_seed.h).
+//   retail_bench --seed_complaints N --db FILE [--complaint_sample_file F]
+//       writes N complaints over 500 branches and the last year into FILE,
+//       with the figures of the stats window (complaint_seed.h).
 //   retail_bench --probe_health --addr HOST:PORT
 //       exits 0 once the server answers SERVING (scripts/bench waits on it).
 //
@@ -29,6 +32,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "tests/bench/complaint_seed.h"
 #include "tests/bench/cpu_usage.h"
 #include "tests/bench/disk_probe.h"
 #include "tests/bench/env.h"
@@ -46,7 +50,9 @@ ABSL_FLAG(std::vector<std::string>, workloads, {},
           "comma-separated workloads to run (default: all that apply): get, "
           "list, list_vip, list_branch_vip, search_phone, search_name, create, "
           "order_get, order_list, order_list_range, order_reconcile, "
-          "order_create, order_create_member, order_pay, order_pay_member. "
+          "order_create, order_create_member, order_pay, order_pay_member, "
+          "analyze, complaint_list_breached, complaint_stats, "
+          "complaint_create. "
           "The baseline always runs; --workloads=baseline runs only it.");
 ABSL_FLAG(std::vector<std::string>, modes,
           std::vector<std::string>({"closed", "open"}),
@@ -55,6 +61,9 @@ ABSL_FLAG(int32_t, channels, 4, "client channels, each its own TCP connection");
 ABSL_FLAG(int32_t, in_flight, 64, "closed loop: operations always outstanding");
 ABSL_FLAG(double, warmup_seconds, 2, "unmeasured warm-up before each window");
 ABSL_FLAG(double, duration_seconds, 5, "measured window per run");
+ABSL_FLAG(double, long_window_seconds, 20,
+          "measured window of workloads with few, slow calls (complaint_stats) "
+          "when longer than --duration_seconds");
 ABSL_FLAG(double, open_loop_fraction, 0.5,
           "open-loop rate as a fraction of the workload's closed-loop max "
           "measured in this run");
@@ -104,6 +113,16 @@ ABSL_FLAG(std::string, order_sample_file, "",
           "seeding mode: where to write the seeded reconciliation day and a "
           "sample of the seeded orders; measuring: where to read them (then "
           "no orders fixture is created through the API if it holds orders)");
+ABSL_FLAG(int64_t, seed_complaints, 0,
+          "seeding mode: insert this many complaints (with their clocks and "
+          "keywords) over --seed_branches and --seed_complaint_days into --db "
+          "and exit");
+ABSL_FLAG(int32_t, seed_complaint_days, 365,
+          "seeding mode: days of complaint history");
+ABSL_FLAG(std::string, complaint_sample_file, "",
+          "seeding mode: where to write the seeded complaints' figures (the "
+          "stats window's); measuring: where to read them (the complaint list "
+          "and stats workloads run only with them)");
 ABSL_FLAG(int32_t, server_pid, 0,
           "the server's process id, to separate its CPU use in the report");
 ABSL_FLAG(bool, baseline, true,
@@ -181,6 +200,46 @@ int SeedOrdersMain() {
         d.branch, d.date, d.slips, d.sales_count, d.sales_minor, d.refund_count,
         d.refund_minor, d.refunded_orders);
   }
+  return 0;
+}
+
+int SeedComplaintsMain() {
+  ComplaintSeedOptions o;
+  o.seed = RunSeed();
+  o.db_path = absl::GetFlag(FLAGS_db);
+  o.complaints = absl::GetFlag(FLAGS_seed_complaints);
+  o.branches = absl::GetFlag(FLAGS_seed_branches);
+  o.days = absl::GetFlag(FLAGS_seed_complaint_days);
+  o.batch = absl::GetFlag(FLAGS_seed_batch);
+  o.time_zone = absl::GetFlag(FLAGS_time_zone);
+  o.sample_path = absl::GetFlag(FLAGS_complaint_sample_file);
+  if (o.db_path.empty()) {
+    std::cerr << "retail_bench: --seed_complaints needs --db\n";
+    return 2;
+  }
+  absl::StatusOr<ComplaintSeedResult> r = SeedComplaints(o);
+  if (!r.ok()) {
+    std::cerr << "retail_bench: seeding complaints failed: " << r.status()
+              << "\n";
+    return 1;
+  }
+  const auto& n = r->status_counts;
+  std::cout << absl::StrFormat(
+      "seeded %d complaints (%d keyword rows) in %.1f s (%.0f/s); statuses: "
+      "%d new, %d acknowledged, %d in progress, %d waiting, %d solution "
+      "proposed, %d resolved, %d closed, %d reopened; %d open, %d breached, "
+      "%d with a running clock past due, %d reopened at least once; %d "
+      "complaints in the database\n",
+      r->complaints, r->keywords, r->seconds,
+      r->complaints / std::max(r->seconds, 1e-9), n[1], n[2], n[3], n[4], n[5],
+      n[6], n[7], n[8], r->open, r->breached, r->running_overdue, r->reopened,
+      r->in_db);
+  const ComplaintFacts& f = r->facts;
+  std::cout << absl::StrFormat(
+      "stats window (%d days): %d complaints, %d closed, %d scored, %d "
+      "reopened; figures in %s\n",
+      o.stats_days, f.total, f.by_status[7], f.scored, f.reopened,
+      o.sample_path.empty() ? "(none)" : o.sample_path);
   return 0;
 }
 
@@ -338,6 +397,14 @@ int Bench() {
       return 1;
     }
   }
+  if (!absl::GetFlag(FLAGS_complaint_sample_file).empty()) {
+    if (absl::Status s = LoadComplaintFacts(
+            absl::GetFlag(FLAGS_complaint_sample_file), *data);
+        !s.ok()) {
+      std::cerr << "retail_bench: " << s << "\n";
+      return 1;
+    }
+  }
   // The orders fixture, unless no workload that reads orders is wanted or
   // seeded orders are there to read.
   const std::vector<std::string> wanted_keys = absl::GetFlag(FLAGS_workloads);
@@ -359,6 +426,8 @@ int Bench() {
   }
   const bool have_orders = !data->orders.empty();
   const bool have_recon_day = data->recon.date != 0;
+  const bool have_complaints = data->complaints.rows > 0;
+  report.config.dataset_complaints = data->complaints.rows;
   report.config.dataset_orders =
       data->order_rows > 0 ? data->order_rows
                            : static_cast<int64_t>(data->orders.size());
@@ -385,6 +454,7 @@ int Bench() {
         std::find(wanted.begin(), wanted.end(), w.key) != wanted.end();
     if (w.needs_orders && !have_orders) continue;
     if (w.needs_recon_day && !have_recon_day) continue;
+    if (w.needs_complaints && !have_complaints) continue;
     if (wanted.empty() ? (!w.needs_seeded_data || seeded) : named) {
       selected.push_back(std::move(w));
     }
@@ -425,19 +495,31 @@ int Bench() {
   // between the two says how far to trust small differences.
   auto run_both = [&](const Workload& w, const std::string& name) {
     double max_rps = 0;
+    DriverOptions run_options = options;
+    if (w.long_window) {
+      run_options.duration =
+          std::max(options.duration,
+                   absl::Seconds(absl::GetFlag(FLAGS_long_window_seconds)));
+    }
     if (closed && prepare(w, 0)) {
-      DriverOptions o = options;
+      DriverOptions o = run_options;
       if (w.in_flight > 0) o.in_flight = w.in_flight;
       report.rows.push_back(Run(env, w, "closed", o, 0, name));
       max_rps = report.rows.back().run.rps;
     }
     if (open) {
-      const double rate = fixed_rate > 0 ? fixed_rate
-                          : w.open_loop_rate > 0
-                              ? w.open_loop_rate
-                              : max_rps * report.config.open_loop_fraction;
+      // A workload's own fixed rate is never more than the fraction of
+      // its closed-loop max: an open loop past saturation measures only
+      // the queue (and its calls run into their deadlines).
+      const double fraction_of_max = max_rps * report.config.open_loop_fraction;
+      const double rate =
+          fixed_rate > 0 ? fixed_rate
+          : w.open_loop_rate > 0
+              ? (max_rps > 0 ? std::min(w.open_loop_rate, fraction_of_max)
+                             : w.open_loop_rate)
+              : fraction_of_max;
       if (prepare(w, rate)) {
-        report.rows.push_back(Run(env, w, "open", options, rate, name));
+        report.rows.push_back(Run(env, w, "open", run_options, rate, name));
       }
     }
   };
@@ -494,6 +576,9 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_seed_orders) > 0 ||
       absl::GetFlag(FLAGS_seed_recon_orders) > 0) {
     return retail::bench::SeedOrdersMain();
+  }
+  if (absl::GetFlag(FLAGS_seed_complaints) > 0) {
+    return retail::bench::SeedComplaintsMain();
   }
   if (absl::GetFlag(FLAGS_probe_health)) {
     return retail::bench::ProbeHealth(absl::GetFlag(FLAGS_addr)) ? 0 : 1;

@@ -50,6 +50,7 @@ struct BenchConfig {
   int sample_customers = 0;    // known customers the reads pick from
   int64_t dataset_orders = 0;  // orders in the database (seeded or fixture)
   bool orders_seeded = false;
+  int64_t dataset_complaints = 0;  // seeded complaints in the database
 };
 
 struct TargetCheck {

@@ -3,6 +3,8 @@
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/slice.h>
 
+#include <array>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -12,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/time_util.h"
 #include "retail/feedback/v1/feedback.pb.h"
+#include "tests/bench/complaint_seed.h"
 #include "tests/bench/fixture.h"
 
 namespace retail::bench {
@@ -19,6 +22,7 @@ namespace {
 
 namespace v1 = ::retail::customers::v1;
 namespace ov1 = ::retail::orders::v1;
+namespace cv1 = ::retail::complaints::v1;
 
 // Distinct salts keep the workloads' random choices independent.
 enum Salt : uint64_t {
@@ -34,6 +38,11 @@ enum Salt : uint64_t {
   kSaltOrderMember,
   kSaltOrderRange,
   kSaltOrderRangeStart,
+  kSaltComplaintText,
+  kSaltComplaintCustomer,
+  kSaltComplaintBranch,
+  kSaltComplaintChannel,
+  kSaltComplaintSeverity,
 };
 
 const CustomerRef& PickCustomer(Env& env, uint64_t seq, uint64_t salt) {
@@ -589,6 +598,216 @@ std::vector<Workload> OrderWorkloads() {
   return out;
 }
 
+// ---- ComplaintService -------------------------------------------------------
+
+// CreateComplaint (issue 12: at least 3x one commit per fsync at 64 in
+// flight): a customer of the data set complains in a random branch (a
+// customer may complain in any branch), with a template text in Chinese
+// (simplified or traditional) or English that the server analyses at
+// intake (topics and keywords, on the calling thread, before the writer).
+// The answer must be the new complaint in NEW with its three clocks.
+Workload CreateComplaintWorkload() {
+  Workload w;
+  w.key = "complaint_create";
+  w.name = "CreateComplaint";
+  w.kind = Kind::kWrite;
+  w.category = Category::kDurableCreate;
+  w.table = Table::kComplaints;
+  w.issue = [](Env& env, int ch, uint64_t seq, Done done) {
+    const std::vector<ComplaintText>& texts = ComplaintTemplates();
+    const ComplaintText& t =
+        texts[Env::Pick(seq, kSaltComplaintText, texts.size())];
+    cv1::CreateComplaintRequest req;
+    req.set_request_id(env.NextRequestId());
+    cv1::Complaint* c = req.mutable_complaint();
+    c->set_customer_id(PickCustomer(env, seq, kSaltComplaintCustomer).id);
+    c->set_branch_id(PickBranch(env, seq, kSaltComplaintBranch));
+    c->set_channel(static_cast<cv1::ComplaintChannel>(
+        1 + Env::Pick(seq, kSaltComplaintChannel, 7)));
+    c->set_category(t.category);
+    c->set_severity(static_cast<cv1::ComplaintSeverity>(
+        1 + Env::Pick(seq, kSaltComplaintSeverity, 3)));
+    c->set_subject(t.subject);
+    c->set_description(t.description);
+    auto* stub = &env.complaints(ch);
+    auto problem = std::make_shared<std::string>();
+    StartUnary<cv1::CreateComplaintRequest, cv1::CreateComplaintResponse>(
+        env, std::move(req),
+        [stub](auto* ctx, auto* q, auto* r, auto cb) {
+          stub->async()->CreateComplaint(ctx, q, r, std::move(cb));
+        },
+        [problem](const cv1::CreateComplaintResponse& r) {
+          const cv1::Complaint& c = r.complaint();
+          if (c.complaint_id().empty() ||
+              c.status() != cv1::COMPLAINT_STATUS_NEW || c.clocks_size() != 3) {
+            *problem =
+                absl::StrCat("CreateComplaint answered '", c.complaint_id(),
+                             "' in ", cv1::ComplaintStatus_Name(c.status()),
+                             " with ", c.clocks_size(), " clocks");
+          }
+          return 1;
+        },
+        CheckedDone(std::move(done), problem));
+  };
+  return w;
+}
+
+// ListComplaints "what burns next": breached complaints, earliest next due
+// time first, page of 50, over all branches (a service desk's queue).
+// About half the calls continue an earlier walk. Every complaint on a page
+// must be breached and the page ordered by next due time.
+Workload ListBreachedWorkload() {
+  Workload w;
+  w.key = "complaint_list_breached";
+  w.name = "ListComplaints breached, by due";
+  w.kind = Kind::kRead;
+  w.category = Category::kListPage;
+  w.needs_complaints = true;
+  w.table = Table::kComplaints;
+  auto walks = std::make_shared<PageWalks>();
+  w.issue = [walks](Env& env, int ch, uint64_t seq, Done done) {
+    static const std::string kFilter = "breached";
+    std::string filter, token;
+    walks->TakeContinuation(seq, &filter, &token);
+    cv1::ListComplaintsRequest req;
+    req.set_breached(true);
+    req.set_order_by(cv1::COMPLAINT_ORDER_NEXT_DUE);
+    req.set_page_size(50);
+    req.set_page_token(token);
+    auto* stub = &env.complaints(ch);
+    auto problem = std::make_shared<std::string>();
+    StartUnary<cv1::ListComplaintsRequest, cv1::ListComplaintsResponse>(
+        env, std::move(req),
+        [stub](auto* ctx, auto* q, auto* r, auto cb) {
+          stub->async()->ListComplaints(ctx, q, r, std::move(cb));
+        },
+        [walks, problem](const cv1::ListComplaintsResponse& r) {
+          using ::google::protobuf::util::TimeUtil;
+          int64_t previous = INT64_MIN;
+          for (const cv1::Complaint& c : r.complaints()) {
+            const int64_t due =
+                c.has_next_due_time()
+                    ? TimeUtil::TimestampToMicroseconds(c.next_due_time())
+                    : INT64_MIN;
+            if (!c.breached() || due == INT64_MIN || due < previous) {
+              *problem = absl::StrCat(
+                  "ListComplaints breached by due returned ", c.complaint_id(),
+                  c.breached() ? "" : " (not breached)",
+                  due == INT64_MIN ? " (no next due time)" : "",
+                  due < previous ? " (out of due order)" : "");
+              break;
+            }
+            previous = due;
+          }
+          walks->Offer(kFilter, r.next_page_token());
+          return r.complaints_size();
+        },
+        CheckedDone(std::move(done), problem));
+  };
+  return w;
+}
+
+// GetComplaintStats over the seeded stats window (the 30 days before the
+// seeding instant, every branch): counts by category, severity, channel
+// and status, the three clocks' met/breached/running and median/p90, the
+// reopen rate, satisfaction and the top recurring problems. Every answer is
+// checked against the seeder's figures: the total, the count of each status
+// and category, the satisfaction count and the reopen rate (complaints
+// created later, by CreateComplaint, fall outside the window). It is a
+// manager's report, not a store system's call: the closed loop runs one at
+// a time (the latency of a call alone), and the open loop, which the issue
+// 12 target (p99 <= 300 ms) is held to, 2 a second, or half of the
+// closed-loop max if that is less (the driver's floor is 1 a second).
+Workload ComplaintStatsWorkload() {
+  Workload w;
+  w.key = "complaint_stats";
+  w.name = "GetComplaintStats 30 days";
+  w.kind = Kind::kRead;
+  w.category = Category::kReportOnly;
+  w.needs_complaints = true;
+  w.table = Table::kComplaints;
+  w.in_flight = 1;
+  w.open_loop_rate = 2;
+  w.long_window = true;
+  w.targets = {{Target::Kind::kMaxOpenP99Ms, 300, "#12"}};
+  w.issue = [](Env& env, int ch, uint64_t, Done done) {
+    using ::google::protobuf::util::TimeUtil;
+    const ComplaintFacts& f = env.data().complaints;
+    cv1::GetComplaintStatsRequest req;
+    *req.mutable_start_time() =
+        TimeUtil::MicrosecondsToTimestamp(f.stats_start_us);
+    *req.mutable_end_time() = TimeUtil::MicrosecondsToTimestamp(f.stats_end_us);
+    req.set_top_problems(10);
+    auto* stub = &env.complaints(ch);
+    auto problem = std::make_shared<std::string>();
+    StartUnary<cv1::GetComplaintStatsRequest, cv1::GetComplaintStatsResponse>(
+        env, std::move(req),
+        [stub](auto* ctx, auto* q, auto* r, auto cb) {
+          stub->async()->GetComplaintStats(ctx, q, r, std::move(cb));
+        },
+        [&f, problem](const cv1::GetComplaintStatsResponse& r) {
+          const cv1::ComplaintStats& s = r.stats();
+          auto differs = [&](const std::string& what, int64_t got,
+                             int64_t want) {
+            if (got != want && problem->empty()) {
+              *problem =
+                  absl::StrCat("GetComplaintStats of the seeded window: ", what,
+                               " ", got, ", seeded ", want);
+            }
+          };
+          differs("total", s.total(), f.total);
+          differs("satisfaction count", s.satisfaction_count(), f.scored);
+          std::array<int64_t, 9> by_status{};
+          for (const cv1::LabelCount& c : s.by_status()) {
+            cv1::ComplaintStatus v;
+            if (cv1::ComplaintStatus_Parse(c.label(), &v)) {
+              by_status[v] = c.count();
+            }
+          }
+          for (size_t i = 1; i < by_status.size(); ++i) {
+            differs(
+                cv1::ComplaintStatus_Name(static_cast<cv1::ComplaintStatus>(i)),
+                by_status[i], f.by_status[i]);
+          }
+          std::array<int64_t, 8> by_category{};
+          for (const cv1::LabelCount& c : s.by_category()) {
+            cv1::ComplaintCategory v;
+            if (cv1::ComplaintCategory_Parse(c.label(), &v)) {
+              by_category[v] = c.count();
+            }
+          }
+          for (size_t i = 1; i < by_category.size(); ++i) {
+            differs(cv1::ComplaintCategory_Name(
+                        static_cast<cv1::ComplaintCategory>(i)),
+                    by_category[i], f.by_category[i]);
+          }
+          const double rate =
+              f.closed_ever == 0
+                  ? 0
+                  : static_cast<double>(f.reopened) / f.closed_ever;
+          if (std::abs(s.reopen_rate() - rate) > 1e-9 && problem->empty()) {
+            *problem = absl::StrCat(
+                "GetComplaintStats of the seeded window: reopen rate ",
+                s.reopen_rate(), ", seeded ", rate);
+          }
+          if (s.clocks_size() != 3 && problem->empty()) {
+            *problem = "GetComplaintStats answered without three clocks";
+          }
+          return static_cast<int>(s.total());
+        },
+        CheckedDone(std::move(done), problem));
+  };
+  return w;
+}
+
+std::vector<Workload> ComplaintWorkloads() {
+  std::vector<Workload> out;
+  out.push_back(ListBreachedWorkload());
+  out.push_back(ComplaintStatsWorkload());
+  out.push_back(CreateComplaintWorkload());
+  return out;
+}
+
 }  // namespace
 
 ov1::CreateOrderRequest NewOrderRequest(Env& env, const std::string& branch,
@@ -721,7 +940,7 @@ std::vector<Workload> AllWorkloads() {
   std::vector<Workload> all = CustomerWorkloads();
   for (Workload& w : OrderWorkloads()) all.push_back(std::move(w));
   all.push_back(AnalyzeTextWorkload());
-  // Complaints append theirs here as they land.
+  for (Workload& w : ComplaintWorkloads()) all.push_back(std::move(w));
   return all;
 }
 

@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "google/protobuf/arena.h"
+#include "retail/complaints/v1/complaints.pb.h"
 #include "retail/customers/v1/customers.pb.h"
 #include "retail/orders/v1/orders.pb.h"
 #include "tests/bench/env.h"
@@ -55,7 +56,7 @@ struct Target {
 };
 
 // The table whose size a workload's at-scale targets (1M rows) count.
-enum class Table { kCustomers, kOrders };
+enum class Table { kCustomers, kOrders, kComplaints };
 
 struct Workload {
   std::string key;   // the name --workloads takes, e.g. "get"
@@ -73,13 +74,20 @@ struct Workload {
   int in_flight = 0;
   // Open loop: this fixed rate (req/s) instead of --open_loop_fraction of
   // the closed-loop max, for work that is never done at saturation (a
-  // branch's end-of-day reconciliation); --open_loop_rate overrides it.
+  // branch's end-of-day reconciliation), but never more than that fraction
+  // when the closed loop ran; --open_loop_rate overrides it.
   double open_loop_rate = 0;
   Table table = Table::kCustomers;
   std::vector<Target> targets;  // a later issue's, beyond the category's
   std::function<void(Env& env, int channel, uint64_t seq, Done done)> issue;
   // Reads the seeded reconciliation day (Dataset::recon), so needs one.
   bool needs_recon_day = false;
+  // Reads the seeded complaints (Dataset::complaints), so needs some.
+  bool needs_complaints = false;
+  // Few, slow calls (hundreds of ms each): measured over
+  // --long_window_seconds when that is longer than --duration_seconds, so
+  // its percentiles rest on more than a handful of calls.
+  bool long_window = false;
   // Optional, run before each measured run, outside the timed window: makes
   // what the run's calls of `issue` will consume (e.g. PayOrder's unpaid
   // orders) for `seconds` of warm-up and window at `rate` operations per
