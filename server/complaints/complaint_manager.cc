@@ -238,12 +238,15 @@ void ScrubReply(google::protobuf::Message* m, const std::string& id) {
   }
 }
 
+// Reorders `values` (a selection, not a sort: a quarter of a million
+// times sorted twice was a tenth of the statistics' time).
 int64_t Percentile(std::vector<int64_t>& values, int percent) {
   if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
   // Nearest rank: the smallest value with at least `percent`% at or below.
   const size_t rank = (values.size() * static_cast<size_t>(percent) + 99) / 100;
-  return values[std::max<size_t>(rank, 1) - 1];
+  const auto nth = values.begin() + (std::max<size_t>(rank, 1) - 1);
+  std::nth_element(values.begin(), nth, values.end());
+  return *nth;
 }
 
 }  // namespace
@@ -1245,27 +1248,32 @@ void ComplaintManager::GetComplaintStats(
            out->mutable_by_status());
     // Clocks: met, breached, still running within target; times of the
     // stopped ones (pauses excluded).
-    absl::flat_hash_map<std::string, BusinessCalendar> calendars;
+    std::vector<BusinessCalendar> calendars;
+    calendars.reserve(rows.branches.size());
+    for (const std::string& branch : rows.branches) {
+      ASSIGN_OR_RETURN(BusinessCalendar c,
+                       LoadCalendar(conn, branch, options_.time_zone));
+      calendars.push_back(std::move(c));
+    }
     const int64_t now = clock_.NowMicros();
-    for (int kind = 1; kind <= 3; ++kind) {
+    struct Tally {
       int64_t met = 0, breached = 0, running = 0;
       std::vector<int64_t> times;
-      for (const ClockSample& s : rows.clocks) {
-        if (s.kind != kind) continue;
-        auto cal = calendars.find(s.branch_id);
-        if (cal == calendars.end()) {
-          ASSIGN_OR_RETURN(BusinessCalendar c,
-                           LoadCalendar(conn, s.branch_id, options_.time_zone));
-          cal = calendars.emplace(s.branch_id, std::move(c)).first;
-        }
-        const bool late = Breached(cal->second, now, s.clock);
-        if (s.clock.stopped()) {
-          times.push_back(s.clock.used_us);
-          (late ? breached : met) += 1;
-        } else {
-          (late ? breached : running) += 1;
-        }
+    };
+    std::array<Tally, 3> tallies;
+    for (const ClockSample& s : rows.clocks) {
+      if (s.kind < 1 || s.kind > 3) continue;
+      Tally& t = tallies[s.kind - 1];
+      const bool late = Breached(calendars[s.branch], now, s.clock);
+      if (s.clock.stopped()) {
+        t.times.push_back(s.clock.used_us);
+        (late ? t.breached : t.met) += 1;
+      } else {
+        (late ? t.breached : t.running) += 1;
       }
+    }
+    for (int kind = 1; kind <= 3; ++kind) {
+      auto& [met, breached, running, times] = tallies[kind - 1];
       v1::ClockStats* c = out->add_clocks();
       c->set_kind(static_cast<v1::ClockKind>(kind));
       c->set_met(met);
@@ -1275,11 +1283,10 @@ void ComplaintManager::GetComplaintStats(
                            ? 0
                            : static_cast<double>(met) /
                                  static_cast<double>(met + breached));
-      std::vector<int64_t> for_p90 = times;
       *c->mutable_median() =
           TimeUtil::MicrosecondsToDuration(Percentile(times, 50));
       *c->mutable_p90() =
-          TimeUtil::MicrosecondsToDuration(Percentile(for_p90, 90));
+          TimeUtil::MicrosecondsToDuration(Percentile(times, 90));
     }
     out->set_reopen_rate(rows.closed_ever == 0
                              ? 0

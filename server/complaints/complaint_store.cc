@@ -1,7 +1,10 @@
 #include "server/complaints/complaint_store.h"
 
+#include <algorithm>
+#include <map>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -654,36 +657,33 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
       s->bind(3, q.branch_id);
     };
     StatsRows out;
-    const std::pair<const char*, std::vector<std::pair<int, int64_t>>*>
-        groups[] = {{"category", &out.by_category},
-                    {"severity", &out.by_severity},
-                    {"channel", &out.by_channel},
-                    {"status", &out.by_status}};
-    for (const auto& [column, target] : groups) {
-      db::Stmt s = conn.Prepare(absl::StrCat("SELECT ", column, ", COUNT(*)",
-                                             kRange, " GROUP BY ", column,
-                                             " ORDER BY ", column));
+    // One pass over the window's complaints, counted here: complaints_for_stats
+    // (schema version 3) covers every column read, so this is an index range
+    // and no table row is visited (five GROUP BY scans took 5 x 31 ms at 82k
+    // complaints).
+    {
+      std::map<int, int64_t> category, severity, channel, status;
+      db::Stmt s = conn.Prepare(absl::StrCat(
+          "SELECT category, severity, channel, status, reopen_count,"
+          " closed_ever, satisfaction_score",
+          kRange));
       bind(s);
       while (s->executeStep()) {
-        target->push_back(
-            {s->getColumn(0).getInt(), s->getColumn(1).getInt64()});
+        category[s->getColumn(0).getInt()] += 1;
+        severity[s->getColumn(1).getInt()] += 1;
+        channel[s->getColumn(2).getInt()] += 1;
+        status[s->getColumn(3).getInt()] += 1;
+        out.total += 1;
+        out.reopened += s->getColumn(4).getInt() > 0;
+        out.closed_ever += s->getColumn(5).getInt() != 0;
+        const int score = s->getColumn(6).getInt();
+        out.scored += score > 0;
+        out.score_sum += score;
       }
-    }
-    {
-      db::Stmt s = conn.Prepare(
-          absl::StrCat("SELECT COUNT(*), COALESCE(SUM(reopen_count > 0), 0),"
-                       " COALESCE(SUM(closed_ever), 0),"
-                       " COALESCE(SUM(satisfaction_score > 0), 0),"
-                       " COALESCE(SUM(satisfaction_score), 0)",
-                       kRange));
-      bind(s);
-      if (s->executeStep()) {
-        out.total = s->getColumn(0).getInt64();
-        out.reopened = s->getColumn(1).getInt64();
-        out.closed_ever = s->getColumn(2).getInt64();
-        out.scored = s->getColumn(3).getInt64();
-        out.score_sum = s->getColumn(4).getInt64();
-      }
+      out.by_category.assign(category.begin(), category.end());
+      out.by_severity.assign(severity.begin(), severity.end());
+      out.by_channel.assign(channel.begin(), channel.end());
+      out.by_status.assign(status.begin(), status.end());
     }
     {
       db::Stmt s = conn.Prepare(absl::StrCat(
@@ -693,31 +693,69 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
           " ON k.complaint_row = c.id WHERE c.create_time_us >= ?1"
           " AND c.create_time_us < ?2 AND (?3 = '' OR c.branch_id = ?3)"));
       bind(s);
+      out.clocks.reserve(static_cast<size_t>(out.total) * 3);
+      absl::flat_hash_map<std::string, int> branch_index;
       while (s->executeStep()) {
-        ClockSample sample;
+        ClockSample& sample = out.clocks.emplace_back();
         sample.clock = ReadClock(s, 0);
         sample.kind = sample.clock.kind;
-        sample.branch_id = s->getColumn(12).getString();
-        out.clocks.push_back(std::move(sample));
+        const absl::string_view branch = db::Field(*s, 12).Text();
+        auto it = branch_index.find(branch);
+        if (it == branch_index.end()) {
+          it = branch_index
+                   .emplace(std::string(branch),
+                            static_cast<int>(out.branches.size()))
+                   .first;
+          out.branches.emplace_back(branch);
+        }
+        sample.branch = it->second;
       }
     }
     {
+      // A keyword counts once per complaint whatever topic it was found
+      // under there; the topic shown is one it belongs to (a named topic
+      // before none: the greatest). Counted here from
+      // complaint_keywords_for_stats, which covers the columns read: a GROUP
+      // BY sorted half a million rows through a temporary B-tree (477 ms).
+      struct Tally {
+        std::string topic;
+        int64_t n = 0;
+      };
+      // Keyed by the category's byte then the keyword, looked up without an
+      // allocation per row.
+      absl::flat_hash_map<std::string, Tally> tally;
+      std::string key;
       db::Stmt s = conn.Prepare(
-          // A keyword counts once per complaint whatever topic it was
-          // found under there; the topic shown is one it belongs to (a
-          // named topic before none).
-          "SELECT category, keyword, MAX(topic), COUNT(*) AS n"
-          " FROM complaint_keywords WHERE create_time_us >= ?1"
-          " AND create_time_us < ?2 AND (?3 = '' OR branch_id = ?3)"
-          " GROUP BY category, keyword"
-          " ORDER BY n DESC, category, keyword LIMIT ?4");
+          "SELECT category, keyword, topic FROM complaint_keywords"
+          " WHERE create_time_us >= ?1 AND create_time_us < ?2"
+          " AND (?3 = '' OR branch_id = ?3)");
       bind(s);
-      s->bind(4, q.top);
       while (s->executeStep()) {
-        out.problems.push_back(
-            {s->getColumn(0).getInt(), s->getColumn(1).getString(),
-             s->getColumn(2).getString(), s->getColumn(3).getInt64()});
+        key.assign(1, static_cast<char>(db::Field(*s, 0).Int()));
+        const absl::string_view keyword = db::Field(*s, 1).Text();
+        key.append(keyword.data(), keyword.size());
+        auto it = tally.find(key);
+        if (it == tally.end()) it = tally.emplace(key, Tally{}).first;
+        Tally& t = it->second;
+        t.n += 1;
+        const absl::string_view topic = db::Field(*s, 2).Text();
+        if (topic > t.topic) t.topic.assign(topic.data(), topic.size());
       }
+      for (auto& [k, t] : tally) {
+        out.problems.push_back({static_cast<unsigned char>(k[0]), k.substr(1),
+                                std::move(t.topic), t.n});
+      }
+      auto before = [](const StatsRows::Problem& a,
+                       const StatsRows::Problem& b) {
+        if (a.count != b.count) return a.count > b.count;
+        if (a.category != b.category) return a.category < b.category;
+        return a.keyword < b.keyword;
+      };
+      const size_t top = std::min(out.problems.size(),
+                                  static_cast<size_t>(std::max(q.top, 0)));
+      std::partial_sort(out.problems.begin(), out.problems.begin() + top,
+                        out.problems.end(), before);
+      out.problems.resize(top);
     }
     return out;
   });

@@ -123,8 +123,8 @@ struct StatsQuery {
 };
 struct ClockSample {
   int kind = 0;
+  int branch = 0;  // index into StatsRows::branches
   ClockRow clock;
-  std::string branch_id;
 };
 struct StatsRows {
   // (column value, count) per grouping.
@@ -136,6 +136,9 @@ struct StatsRows {
   int64_t scored = 0;       // closed with a satisfaction score
   int64_t score_sum = 0;
   std::vector<ClockSample> clocks;
+  // The branches the clock samples name, each once (a string per sample
+  // cost a page fault per few samples at a quarter of a million).
+  std::vector<std::string> branches;
   struct Problem {
     int category;
     std::string keyword, topic;
