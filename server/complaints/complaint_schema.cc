@@ -33,7 +33,7 @@ CREATE TABLE complaints (
   confirmation       INTEGER NOT NULL,
   satisfaction_score INTEGER NOT NULL CHECK (satisfaction_score BETWEEN 0 AND 5),
   -- Lexicon terms from the text analyser, ' '-joined (never free text:
-  -- kept after erasure).
+  -- kept after erasure). One per line since version 4.
   topics             TEXT NOT NULL,
   keywords           TEXT NOT NULL,
   text_erased        INTEGER NOT NULL CHECK (text_erased IN (0, 1)),
@@ -151,6 +151,18 @@ CREATE INDEX complaint_keywords_for_stats ON complaint_keywords
 DROP INDEX complaint_keywords_by_created;
 )sql";
 
+// Topics and keywords were ' '-joined, which split a multi-word keyword
+// ("too small") in two on reading. They are one per line now; older rows
+// are rewritten: topics (ids, never a space) by replacing the separator,
+// keywords from complaint_keywords, which always held them whole (in
+// alphabetical order: the order of first appearance was not kept there).
+constexpr char kV4[] = R"sql(
+UPDATE complaints SET topics = replace(topics, ' ', char(10)),
+  keywords = COALESCE((SELECT group_concat(keyword, char(10)) FROM
+    (SELECT keyword FROM complaint_keywords k WHERE k.complaint_row = complaints.id
+     ORDER BY keyword)), '');
+)sql";
+
 }  // namespace
 
 const db::ModuleSchema& ComplaintSchema() {
@@ -162,6 +174,7 @@ const db::ModuleSchema& ComplaintSchema() {
           {2, "the feedback that opened a complaint; complaints by close time",
            kV2},
           {3, "covering indexes for the statistics", kV3},
+          {4, "topics and keywords one per line", kV4},
       }};
   return *kSchema;
 }

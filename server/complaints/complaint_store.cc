@@ -115,18 +115,20 @@ constexpr db::Column<SC, SC> kColumns[] = {
     {"satisfaction_score",
      [](Param p, const SC& s) { p.Int(s.c.satisfaction_score()); },
      [](const Field& f, SC& s) { s.c.set_satisfaction_score(f.Int()); }},
+    // One per line: an English keyword may hold a space ("too small"),
+    // never a line break (schema version 4 rewrote older rows).
     {"topics",
-     [](Param p, const SC& s) { p.Text(absl::StrJoin(s.c.topics(), " ")); },
+     [](Param p, const SC& s) { p.Text(absl::StrJoin(s.c.topics(), "\n")); },
      [](const Field& f, SC& s) {
        for (absl::string_view t :
-            absl::StrSplit(f.Text(), ' ', absl::SkipEmpty()))
+            absl::StrSplit(f.Text(), '\n', absl::SkipEmpty()))
          s.c.add_topics(std::string(t));
      }},
     {"keywords",
-     [](Param p, const SC& s) { p.Text(absl::StrJoin(s.c.keywords(), " ")); },
+     [](Param p, const SC& s) { p.Text(absl::StrJoin(s.c.keywords(), "\n")); },
      [](const Field& f, SC& s) {
        for (absl::string_view k :
-            absl::StrSplit(f.Text(), ' ', absl::SkipEmpty()))
+            absl::StrSplit(f.Text(), '\n', absl::SkipEmpty()))
          s.c.add_keywords(std::string(k));
      }},
     {"text_erased", [](Param p, const SC& s) { p.Bool(s.c.text_erased()); },

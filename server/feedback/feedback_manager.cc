@@ -707,11 +707,16 @@ void FeedbackManager::SubmitFeedback(CallMeta call,
                                 : complaints::v1::COMPLAINT_SEVERITY_MODERATE;
             // No free text in the subject: the description carries the
             // customer's words, and erasure empties it.
-            o.subject = absl::StrCat(
-                "Negative ", KindName(item.kind()), " ", item.feedback_id(),
-                terms.topics.empty()
-                    ? ""
-                    : absl::StrCat(": ", absl::StrJoin(terms.topics, ", ")));
+            // The topics that fit in a complaint subject (200 characters,
+            // all ASCII here).
+            o.subject = absl::StrCat("Negative ", KindName(item.kind()), " ",
+                                     item.feedback_id());
+            for (size_t i = 0; i < terms.topics.size(); ++i) {
+              const std::string more =
+                  absl::StrCat(i == 0 ? ": " : ", ", terms.topics[i]);
+              if (o.subject.size() + more.size() > 200) break;
+              o.subject += more;
+            }
             o.description = item.text();
             o.topics = terms.topics;
             o.keywords = terms.keyword_topics;

@@ -84,8 +84,6 @@ void FeedbackManager::ScheduleFollowUp(
               absl::StrCat("follow_up.customer_id: customer '", f.customer_id(),
                            "' not found"));
         }
-        RETURN_IF_ERROR(
-            customers_->CheckCustomerActive(ctx.conn, f.customer_id()));
         // Where the visit belongs: the store that sold or took the
         // complaint, else the customer's own. A branch schedules only its
         // own, and learns nothing of another branch's records.
@@ -118,6 +116,10 @@ void FeedbackManager::ScheduleFollowUp(
           return absl::NotFoundError(
               absl::StrCat(field, ": not found in branch '", scope, "'"));
         }
+        // Only now: a branch must not learn that another branch's customer
+        // was erased.
+        RETURN_IF_ERROR(
+            customers_->CheckCustomerActive(ctx.conn, f.customer_id()));
         f.set_branch_id(branch);
         f.set_follow_up_id(NewId("fup", ctx.now_micros));
         f.set_status(v1::FOLLOW_UP_STATUS_PENDING);

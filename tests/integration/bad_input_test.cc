@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "retail/complaints/v1/complaints.grpc.pb.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
+#include "retail/feedback/v1/feedback.grpc.pb.h"
 #include "retail/orders/v1/orders.grpc.pb.h"
 #include "tests/integration/raw_h2_call.h"
 #include "tests/integration/test_server.h"
@@ -22,6 +23,8 @@ using Stub = v1::CustomerService::Stub;
 using OrderStub = ov1::OrderService::Stub;
 namespace cmv1 = ::retail::complaints::v1;
 using ComplaintStub = cmv1::ComplaintService::Stub;
+namespace fbv1 = ::retail::feedback::v1;
+using FeedbackStub = fbv1::FeedbackService::Stub;
 
 // What a case may call: the typed stubs, the raw channel (for bytes a stub
 // cannot encode), the server itself (for calls written by hand on HTTP/2),
@@ -40,6 +43,15 @@ struct Target {
   // A NEW B001 complaint of the existing customer, and its etag.
   std::string complaint_id = {};
   std::string complaint_etag = {};
+  // FeedbackService (FeedbackCases): a survey with one question of each
+  // type, a B001 feedback item of the existing customer, its pending and
+  // its completed follow-up, and a ListFeedback next_page_token (page_size
+  // 1, no filter).
+  std::string survey_id = {};
+  std::string feedback_id = {};
+  std::string follow_up_id = {};
+  std::string done_follow_up_id = {};
+  std::string feedback_page_token = {};
 };
 using CaseCall = std::function<grpc::Status(Target&)>;
 
@@ -1698,11 +1710,1346 @@ std::vector<BadInputCase> ComplaintCases() {
   };
 }
 
+// ---- FeedbackService -------------------------------------------------------
+
+// The targets are the seeded survey (Target::survey_id: q1 a required
+// RATING, q2 NPS, q3 SINGLE_CHOICE of 门店/网店, q4 MULTIPLE_CHOICE of
+// 价格/质量/服务, q5 FREE_TEXT), a B001 feedback item of the existing
+// customer (Target::feedback_id), a PENDING B001 follow-up of the existing
+// customer (Target::follow_up_id) and a DONE one (Target::done_follow_up_id).
+// Each builder makes a request that, unchanged, would be accepted; a row
+// refused only inside the write says so and takes a request_id of its own.
+template <typename Req, typename Resp>
+grpc::Status CallFeedback(Target& t,
+                          grpc::Status (FeedbackStub::*method)(
+                              grpc::ClientContext*, const Req&, Resp*),
+                          const std::string& token, const Req& req) {
+  auto stub = fbv1::FeedbackService::NewStub(t.channel);
+  Resp resp;
+  return Call(*stub, method, token, req, &resp);
+}
+
+fbv1::Question SurveyQuestion(fbv1::QuestionType type, const char* text,
+                              std::vector<std::string> choices, bool required) {
+  fbv1::Question q;
+  q.set_type(type);
+  q.set_text(text);
+  for (std::string& c : choices) q.add_choices(std::move(c));
+  q.set_required(required);
+  return q;
+}
+
+fbv1::CreateSurveyRequest ValidSurvey() {
+  fbv1::CreateSurveyRequest req;
+  req.set_request_id("bad-input-fb-survey");
+  fbv1::Survey* s = req.mutable_survey();
+  s->set_title("门店满意度调查");
+  s->set_description("请为本次购物打分");
+  *s->add_questions() = SurveyQuestion(fbv1::QUESTION_TYPE_RATING,
+                                       "您对本次购物满意吗？", {}, true);
+  *s->add_questions() = SurveyQuestion(fbv1::QUESTION_TYPE_NPS,
+                                       "您会向朋友推荐我们吗？", {}, false);
+  *s->add_questions() =
+      SurveyQuestion(fbv1::QUESTION_TYPE_SINGLE_CHOICE, "您在哪里购物？",
+                     {"门店", "网店"}, false);
+  *s->add_questions() =
+      SurveyQuestion(fbv1::QUESTION_TYPE_MULTIPLE_CHOICE, "您看重什么？",
+                     {"价格", "质量", "服务"}, false);
+  *s->add_questions() = SurveyQuestion(fbv1::QUESTION_TYPE_FREE_TEXT,
+                                       "还有什么想说的？", {}, false);
+  return req;
+}
+
+CaseCall CreateSurveyWith(
+    std::function<void(fbv1::CreateSurveyRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    fbv1::CreateSurveyRequest req = ValidSurvey();
+    mutate(req);
+    return CallFeedback(t, &FeedbackStub::CreateSurvey, token, req);
+  };
+}
+
+CaseCall GetSurveyWith(std::function<void(fbv1::GetSurveyRequest&)> mutate,
+                       std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    fbv1::GetSurveyRequest req;
+    req.set_survey_id(t.survey_id);
+    mutate(req);
+    return CallFeedback(t, &FeedbackStub::GetSurvey, token, req);
+  };
+}
+
+CaseCall ListSurveysWith(
+    std::function<void(fbv1::ListSurveysRequest&)> mutate) {
+  return [mutate](Target& t) {
+    fbv1::ListSurveysRequest req;
+    mutate(req);
+    return CallFeedback(t, &FeedbackStub::ListSurveys, kAdmin, req);
+  };
+}
+
+// The existing customer answers every question of the seeded survey, for
+// B001.
+CaseCall RespondToSurveyWith(
+    std::function<void(fbv1::SubmitSurveyResponseRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    fbv1::SubmitSurveyResponseRequest req;
+    req.set_request_id("bad-input-fb-response");
+    fbv1::SurveyResponse* r = req.mutable_response();
+    r->set_survey_id(t.survey_id);
+    r->set_customer_id(t.existing_id);
+    r->set_branch_id("B001");
+    fbv1::Answer* a = r->add_answers();
+    a->set_question_id("q1");
+    a->set_rating(5);
+    a = r->add_answers();
+    a->set_question_id("q2");
+    a->set_score(9);
+    a->set_has_score(true);
+    a = r->add_answers();
+    a->set_question_id("q3");
+    a->add_choices("门店");
+    a = r->add_answers();
+    a->set_question_id("q4");
+    a->add_choices("价格");
+    a->add_choices("质量");
+    a = r->add_answers();
+    a->set_question_id("q5");
+    a->set_text("店员很热情，下次还来");
+    mutate(req);
+    return CallFeedback(t, &FeedbackStub::SubmitSurveyResponse, token, req);
+  };
+}
+
+// Positive, rated feedback of the existing customer in B001: accepted
+// unchanged, and escalates nothing.
+CaseCall SubmitFeedbackWith(
+    std::function<void(fbv1::SubmitFeedbackRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    fbv1::SubmitFeedbackRequest req;
+    req.set_request_id("bad-input-fb-submit");
+    fbv1::FeedbackItem* f = req.mutable_feedback();
+    f->set_kind(fbv1::FEEDBACK_KIND_PRODUCT_REVIEW);
+    f->set_channel(fbv1::FEEDBACK_CHANNEL_IN_STORE);
+    f->set_branch_id("B001");
+    f->set_customer_id(t.existing_id);
+    f->set_sku("SHIRT-M");
+    f->set_rating(4);
+    f->set_text("衬衫质量不错，很合身");
+    mutate(req);
+    return CallFeedback(t, &FeedbackStub::SubmitFeedback, token, req);
+  };
+}
+
+CaseCall GetFeedbackWith(std::function<void(fbv1::GetFeedbackRequest&)> mutate,
+                         std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    fbv1::GetFeedbackRequest req;
+    req.set_feedback_id(t.feedback_id);
+    mutate(req);
+    return CallFeedback(t, &FeedbackStub::GetFeedback, token, req);
+  };
+}
+
+CaseCall ListFeedbackWith(
+    std::function<void(fbv1::ListFeedbackRequest&)> mutate) {
+  return [mutate](Target& t) {
+    fbv1::ListFeedbackRequest req;
+    mutate(req);
+    return CallFeedback(t, &FeedbackStub::ListFeedback, kAdmin, req);
+  };
+}
+
+// 2026-01-01 to 2026-01-31, every branch.
+CaseCall ReportWith(
+    std::function<void(fbv1::GetSatisfactionReportRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    fbv1::GetSatisfactionReportRequest req;
+    req.mutable_start_date()->set_year(2026);
+    req.mutable_start_date()->set_month(1);
+    req.mutable_start_date()->set_day(1);
+    req.mutable_end_date()->set_year(2026);
+    req.mutable_end_date()->set_month(1);
+    req.mutable_end_date()->set_day(31);
+    mutate(req);
+    return CallFeedback(t, &FeedbackStub::GetSatisfactionReport, token, req);
+  };
+}
+
+// A visit to the existing customer (home branch B001) after a purchase,
+// due 2026-06-01, owned by agent-7.
+CaseCall ScheduleWith(
+    std::function<void(fbv1::ScheduleFollowUpRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    fbv1::ScheduleFollowUpRequest req;
+    req.set_request_id("bad-input-fb-schedule");
+    fbv1::FollowUp* f = req.mutable_follow_up();
+    f->set_customer_id(t.existing_id);
+    f->set_reason(fbv1::FOLLOW_UP_REASON_AFTER_PURCHASE);
+    f->mutable_due_time()->set_seconds(1780272000);
+    f->set_owner_id("agent-7");
+    mutate(req);
+    return CallFeedback(t, &FeedbackStub::ScheduleFollowUp, token, req);
+  };
+}
+
+CaseCall ListFollowUpsWith(
+    std::function<void(fbv1::ListFollowUpsRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    fbv1::ListFollowUpsRequest req;
+    mutate(req);
+    return CallFeedback(t, &FeedbackStub::ListFollowUps, token, req);
+  };
+}
+
+// The pending follow-up made: reached, satisfied, will buy again.
+CaseCall CompleteFollowUpWith(
+    std::function<void(fbv1::CompleteFollowUpRequest&)> mutate,
+    std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    fbv1::CompleteFollowUpRequest req;
+    req.set_request_id("bad-input-fb-complete");
+    req.set_follow_up_id(t.follow_up_id);
+    req.set_outcome(fbv1::FOLLOW_UP_OUTCOME_REACHED);
+    req.set_satisfaction(5);
+    req.set_repurchase_intent(fbv1::REPURCHASE_INTENT_YES);
+    req.set_notes("客户很满意");
+    mutate(req);
+    return CallFeedback(t, &FeedbackStub::CompleteFollowUp, token, req);
+  };
+}
+
+// Sends `bytes` to FeedbackService/`method` as they are: the typed stubs
+// cannot encode invalid UTF-8.
+CaseCall RawFeedback(std::string method, std::string bytes) {
+  return [method, bytes](Target& t) {
+    std::string response;
+    return RawCall(t.channel, "/retail.feedback.v1.FeedbackService/" + method,
+                   bytes, kAdmin, &response);
+  };
+}
+
+std::string Repeat(absl::string_view s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out.append(s.data(), s.size());
+  return out;
+}
+
+std::vector<BadInputCase> FeedbackCases() {
+  using grpc::StatusCode;
+  constexpr char kSql[] = "x' OR '1'='1";
+  constexpr char kForged[] = "AQAAAAAAAAAFAAAAAAAAAAAAAAAAAAAAAA";
+  constexpr char kMissingCustomer[] = "cus_01ARZ3NDEKTSV4RRFFQ69G5FAV";
+  constexpr char kMissingOrder[] = "ord_01ARZ3NDEKTSV4RRFFQ69G5FAV";
+  constexpr char kMissingComplaint[] = "cmp_01ARZ3NDEKTSV4RRFFQ69G5FAV";
+  const std::string k65(65, 'i');
+  const std::string k201(201, 't');
+  const std::string k2001(2001, 'n');
+  const std::string k5001(5001, 'x');
+  const std::string k5001zh = Repeat("好", 5001);
+  // A valid timestamp is years 1 to 9999.
+  constexpr int64_t kYear10000 = 253402300800LL;
+  return {
+      // AnalyzeText (issue 11): its two rules, through the server.
+      {"analyze: 5001 characters",
+       [=](Target& t) {
+         fbv1::AnalyzeTextRequest req;
+         req.set_text(k5001zh);
+         return CallFeedback(t, &FeedbackStub::AnalyzeText, kAdmin, req);
+       },
+       StatusCode::INVALID_ARGUMENT, "text"},
+      {"analyze: invalid UTF-8 on the wire",
+       RawFeedback("AnalyzeText", std::string("\x0a\x02\xff\xfe", 4)),
+       StatusCode::INVALID_ARGUMENT, "request"},
+
+      // CreateSurvey.
+      {"survey: missing request_id",
+       CreateSurveyWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"survey: request_id with spaces",
+       CreateSurveyWith([](auto& r) { r.set_request_id("has spaces in it"); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"survey: the seeded survey's request_id for another survey",
+       CreateSurveyWith([](auto& r) {
+         r.set_request_id("bad-input-seed-survey");
+         r.mutable_survey()->set_title("另一份调查");
+       }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"survey: no title",
+       CreateSurveyWith([](auto& r) { r.mutable_survey()->clear_title(); }),
+       StatusCode::INVALID_ARGUMENT, "survey.title"},
+      {"survey: blank title", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->set_title("\u3000 \u200b");
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.title"},
+      {"survey: 201-character title",
+       CreateSurveyWith([=](auto& r) { r.mutable_survey()->set_title(k201); }),
+       StatusCode::INVALID_ARGUMENT, "survey.title"},
+      {"survey: 201 Chinese characters of title", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->set_title(Repeat("调", 201));
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.title"},
+      {"survey: two-line title", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->set_title("满意度\n调查");
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.title"},
+      {"survey: control character in title", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->set_title(std::string("满意度\x01调查", 16));
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.title"},
+      {"survey: bidi override in title", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->set_title("\u202e查调度意满");
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.title"},
+      {"survey: 2001-character description", CreateSurveyWith([=](auto& r) {
+         r.mutable_survey()->set_description(k2001);
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.description"},
+      {"survey: escape sequence in description", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->set_description("\x1b[31m红色\x1b[0m");
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.description"},
+      {"survey: no questions",
+       CreateSurveyWith([](auto& r) { r.mutable_survey()->clear_questions(); }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions"},
+      {"survey: 51 questions", CreateSurveyWith([](auto& r) {
+         while (r.survey().questions_size() < 51) {
+           *r.mutable_survey()->add_questions() = r.survey().questions(0);
+         }
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions"},
+      {"survey: unspecified question type", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(0)->set_type(
+             fbv1::QUESTION_TYPE_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[0].type"},
+      {"survey: question type 99", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(1)->set_type(
+             static_cast<fbv1::QuestionType>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[1].type"},
+      {"survey: question type -1", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(4)->set_type(
+             static_cast<fbv1::QuestionType>(-1));
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[4].type"},
+      {"survey: empty question text", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(1)->set_text("");
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[1].text"},
+      {"survey: 501-character question text", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(1)->set_text(Repeat("问", 501));
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[1].text"},
+      {"survey: two-line question text", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(2)->set_text(
+             "您在哪里\r\n购物？");
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[2].text"},
+      {"survey: a choice question with one choice",
+       CreateSurveyWith([](auto& r) {
+         r.mutable_survey()
+             ->mutable_questions(2)
+             ->mutable_choices()
+             ->RemoveLast();
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[2].choices"},
+      {"survey: a choice question with no choices",
+       CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(3)->clear_choices();
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[3].choices"},
+      {"survey: 21 choices", CreateSurveyWith([](auto& r) {
+         fbv1::Question* q = r.mutable_survey()->mutable_questions(3);
+         q->clear_choices();
+         for (int i = 0; i < 21; ++i) q->add_choices(absl::StrCat("选项", i));
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[3].choices"},
+      {"survey: choices on a rating question", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(0)->add_choices("好");
+         r.mutable_survey()->mutable_questions(0)->add_choices("坏");
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[0].choices"},
+      {"survey: choices on a free-text question", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(4)->add_choices("无");
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[4].choices"},
+      {"survey: empty choice", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(2)->set_choices(1, "");
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[2].choices[1]"},
+      {"survey: blank choice", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(3)->set_choices(0, "\u3000");
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[3].choices[0]"},
+      {"survey: 101-character choice", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(3)->set_choices(
+             2, Repeat("选", 101));
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[3].choices[2]"},
+      {"survey: two-line choice", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(2)->set_choices(0, "门\n店");
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[2].choices[0]"},
+      {"survey: a choice twice", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(3)->set_choices(2, "价格");
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[3].choices[2]"},
+      {"survey: a choice twice once trimmed", CreateSurveyWith([](auto& r) {
+         r.mutable_survey()->mutable_questions(2)->set_choices(1,
+                                                               " 门店\u3000");
+       }),
+       StatusCode::INVALID_ARGUMENT, "survey.questions[2].choices[1]"},
+      {"survey: every bad field named",
+       [](Target& t) {
+         fbv1::CreateSurveyRequest req = ValidSurvey();
+         fbv1::Survey* s = req.mutable_survey();
+         s->set_title("");
+         s->mutable_questions(0)->set_type(fbv1::QUESTION_TYPE_UNSPECIFIED);
+         s->mutable_questions(1)->set_text("");
+         s->mutable_questions(2)->mutable_choices()->RemoveLast();
+         s->mutable_questions(3)->set_choices(1, "价格");
+         grpc::Status st =
+             CallFeedback(t, &FeedbackStub::CreateSurvey, kAdmin, req);
+         EXPECT_THAT(
+             DetailsOf(st).fields,
+             ::testing::IsSupersetOf(
+                 {"survey.title", "survey.questions[0].type",
+                  "survey.questions[1].text", "survey.questions[2].choices",
+                  "survey.questions[3].choices[1]"}));
+         return st;
+       },
+       StatusCode::INVALID_ARGUMENT, "survey.title"},
+      {"survey: invalid UTF-8 on the wire",
+       // CreateSurveyRequest{survey{title: 0xC3 0x28}}.
+       RawFeedback("CreateSurvey", std::string("\x0a\x04\x12\x02\xc3\x28", 6)),
+       StatusCode::INVALID_ARGUMENT, "request"},
+      {"survey: a branch may not create one",
+       CreateSurveyWith([](auto&) {}, kBranch1), StatusCode::PERMISSION_DENIED,
+       ""},
+      {"survey: an auditor may not create one",
+       CreateSurveyWith([](auto&) {}, kAuditor), StatusCode::PERMISSION_DENIED,
+       ""},
+      {"survey: no token", CreateSurveyWith([](auto&) {}, ""),
+       StatusCode::UNAUTHENTICATED, ""},
+
+      // GetSurvey.
+      {"get survey: empty id",
+       GetSurveyWith([](auto& r) { r.clear_survey_id(); }),
+       StatusCode::INVALID_ARGUMENT, "survey_id"},
+      {"get survey: 65-character id",
+       GetSurveyWith([=](auto& r) { r.set_survey_id(k65); }),
+       StatusCode::INVALID_ARGUMENT, "survey_id"},
+      {"get survey: SQL in id",
+       GetSurveyWith([=](auto& r) { r.set_survey_id(kSql); }),
+       StatusCode::INVALID_ARGUMENT, "survey_id"},
+      {"get survey: path in id",
+       GetSurveyWith([](auto& r) { r.set_survey_id("srv/../surveys"); }),
+       StatusCode::INVALID_ARGUMENT, "survey_id"},
+      {"get survey: non-ASCII id",
+       GetSurveyWith([](auto& r) { r.set_survey_id("srv_调查"); }),
+       StatusCode::INVALID_ARGUMENT, "survey_id"},
+      {"get survey: invalid UTF-8 on the wire",
+       RawFeedback("GetSurvey", std::string("\x0a\x02\xc3\x28", 4)),
+       StatusCode::INVALID_ARGUMENT, "request"},
+      {"get survey: missing", GetSurveyWith([](auto& r) {
+         r.set_survey_id("srv_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"get survey: service token", GetSurveyWith([](auto&) {}, kCrm),
+       StatusCode::PERMISSION_DENIED, ""},
+
+      // ListSurveys.
+      {"list surveys: page_size -1",
+       ListSurveysWith([](auto& r) { r.set_page_size(-1); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"list surveys: page_size INT32_MIN",
+       ListSurveysWith([](auto& r) { r.set_page_size(INT32_MIN); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"list surveys: forged page token",
+       ListSurveysWith([=](auto& r) { r.set_page_token(kForged); }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list surveys: garbage page token",
+       ListSurveysWith([](auto& r) { r.set_page_token("!!!not base64!!!"); }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list surveys: ListFeedback's page token",
+       [](Target& t) {
+         return ListSurveysWith(
+             [&t](auto& r) { r.set_page_token(t.feedback_page_token); })(t);
+       },
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+
+      // SubmitSurveyResponse.
+      {"response: missing request_id",
+       RespondToSurveyWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"response: no survey", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->clear_survey_id();
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.survey_id"},
+      {"response: SQL in survey id", RespondToSurveyWith([=](auto& r) {
+         r.mutable_response()->set_survey_id(kSql);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.survey_id"},
+      {"response: no customer", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->clear_customer_id();
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.customer_id"},
+      {"response: 65-character customer id", RespondToSurveyWith([=](auto& r) {
+         r.mutable_response()->set_customer_id(k65);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.customer_id"},
+      {"response: no branch", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->clear_branch_id();
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.branch_id"},
+      {"response: SQL in branch id", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->set_branch_id("B1'; DROP TABLE surveys");
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.branch_id"},
+      {"response: SQL in order id", RespondToSurveyWith([=](auto& r) {
+         r.mutable_response()->set_order_id(kSql);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.order_id"},
+      {"response: tab in complaint id", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->set_complaint_id("cmp_\t1");
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.complaint_id"},
+      {"response: about an order and a complaint",
+       [](Target& t) {
+         return RespondToSurveyWith([&t](auto& r) {
+           r.mutable_response()->set_order_id(t.paid_order_id);
+           r.mutable_response()->set_complaint_id(t.complaint_id);
+         })(t);
+       },
+       StatusCode::INVALID_ARGUMENT, "response.complaint_id"},
+      {"response: no answers", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->clear_answers();
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers"},
+      {"response: 51 answers", RespondToSurveyWith([](auto& r) {
+         while (r.response().answers_size() < 51) {
+           *r.mutable_response()->add_answers() = r.response().answers(0);
+         }
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers"},
+      {"response: a question the survey does not have",
+       RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(4)->set_question_id("q6");
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[4].question_id"},
+      {"response: an answer naming no question",
+       RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(1)->clear_question_id();
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[1].question_id"},
+      {"response: 10 KiB question id",
+       [](Target& t) {
+         grpc::Status s = RespondToSurveyWith([](auto& r) {
+           r.mutable_response()->mutable_answers(2)->set_question_id(
+               std::string(10 * 1024, 'q'));
+         })(t);
+         // Never echo unbounded input.
+         EXPECT_LT(s.error_message().size(), 300u);
+         return s;
+       },
+       StatusCode::INVALID_ARGUMENT, "response.answers[2].question_id"},
+      {"response: a question answered twice", RespondToSurveyWith([](auto& r) {
+         *r.mutable_response()->add_answers() = r.response().answers(0);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[5].question_id"},
+      {"response: a required question unanswered",
+       RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers()->erase(
+             r.mutable_response()->mutable_answers()->begin());
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers"},
+      {"response: rating 0", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(0)->set_rating(0);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[0].rating"},
+      {"response: rating 6", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(0)->set_rating(6);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[0].rating"},
+      {"response: rating INT32_MIN", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(0)->set_rating(INT32_MIN);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[0].rating"},
+      {"response: a score on a rating question",
+       RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(0)->set_score(5);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[0].score"},
+      {"response: has_score on a rating question",
+       RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(0)->set_has_score(true);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[0].score"},
+      {"response: text on a rating question", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(0)->set_text("很好");
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[0].text"},
+      {"response: NPS without has_score", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(1)->set_has_score(false);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[1].has_score"},
+      {"response: NPS 11", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(1)->set_score(11);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[1].score"},
+      {"response: NPS -1", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(1)->set_score(-1);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[1].score"},
+      {"response: NPS INT32_MAX", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(1)->set_score(INT32_MAX);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[1].score"},
+      {"response: a rating on an NPS question",
+       RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(1)->set_rating(5);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[1].rating"},
+      {"response: a choice on an NPS question",
+       RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(1)->add_choices("门店");
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[1].choices"},
+      {"response: two choices of a single choice",
+       RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(2)->add_choices("网店");
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[2].choices"},
+      {"response: no choice of a single choice",
+       RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(2)->clear_choices();
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[2].choices"},
+      {"response: a choice the question does not offer",
+       RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(2)->set_choices(0, "电话");
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[2].choices[0]"},
+      {"response: SQL as a choice", RespondToSurveyWith([=](auto& r) {
+         r.mutable_response()->mutable_answers(2)->set_choices(0, kSql);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[2].choices[0]"},
+      {"response: no choice of a multiple choice",
+       RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(3)->clear_choices();
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[3].choices"},
+      {"response: a choice picked twice", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(3)->set_choices(1, "价格");
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[3].choices[1]"},
+      {"response: an unknown choice among several",
+       RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(3)->add_choices("包装");
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[3].choices[2]"},
+      {"response: 30 picks of a multiple choice",
+       RespondToSurveyWith([](auto& r) {
+         fbv1::Answer* a = r.mutable_response()->mutable_answers(3);
+         while (a->choices_size() < 30) a->add_choices("服务");
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[3].choices[3]"},
+      {"response: a rating on a choice question",
+       RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(3)->set_rating(3);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[3].rating"},
+      {"response: empty free text", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(4)->clear_text();
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[4].text"},
+      {"response: blank free text", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(4)->set_text(" \u3000\n");
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[4].text"},
+      {"response: 5001 characters of free text",
+       RespondToSurveyWith([=](auto& r) {
+         r.mutable_response()->mutable_answers(4)->set_text(k5001zh);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[4].text"},
+      {"response: a NUL in free text", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(4)->set_text(
+             std::string("很好\0很好", 13));
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[4].text"},
+      {"response: a C1 control in free text", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(4)->set_text("很好\xc2\x85很好");
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[4].text"},
+      {"response: a score on a free-text question",
+       RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->mutable_answers(4)->set_has_score(true);
+         r.mutable_response()->mutable_answers(4)->set_score(10);
+       }),
+       StatusCode::INVALID_ARGUMENT, "response.answers[4].score"},
+      {"response: every bad answer named",
+       [](Target& t) {
+         grpc::Status s = RespondToSurveyWith([](auto& r) {
+           fbv1::SurveyResponse* resp = r.mutable_response();
+           resp->mutable_answers(0)->set_rating(9);
+           resp->mutable_answers(1)->set_score(12);
+           resp->mutable_answers(2)->set_choices(0, "电话");
+           resp->mutable_answers(3)->clear_choices();
+           resp->mutable_answers(4)->clear_text();
+         })(t);
+         EXPECT_THAT(
+             DetailsOf(s).fields,
+             ::testing::IsSupersetOf(
+                 {"response.answers[0].rating", "response.answers[1].score",
+                  "response.answers[2].choices[0]",
+                  "response.answers[3].choices", "response.answers[4].text"}));
+         return s;
+       },
+       StatusCode::INVALID_ARGUMENT, "response.answers[0].rating"},
+      {"response: invalid UTF-8 on the wire",
+       // SubmitSurveyResponseRequest{response{answers{text: 0xC3 0x28}}}.
+       RawFeedback("SubmitSurveyResponse",
+                   std::string("\x0a\x06\x3a\x04\x32\x02\xc3\x28", 8)),
+       StatusCode::INVALID_ARGUMENT, "request"},
+      {"response: unknown survey", RespondToSurveyWith([](auto& r) {
+         r.mutable_response()->set_survey_id("srv_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"response: unknown customer", RespondToSurveyWith([=](auto& r) {
+         // Found inside the write: a request_id of its own.
+         r.set_request_id("bad-input-fb-response-nobody");
+         r.mutable_response()->set_customer_id(kMissingCustomer);
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"response: unknown order", RespondToSurveyWith([=](auto& r) {
+         r.set_request_id("bad-input-fb-response-noorder");
+         r.mutable_response()->set_order_id(kMissingOrder);
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"response: unknown complaint", RespondToSurveyWith([=](auto& r) {
+         r.set_request_id("bad-input-fb-response-nocmp");
+         r.mutable_response()->set_complaint_id(kMissingComplaint);
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"response: a walk-in order is not the customer's",
+       [](Target& t) {
+         return RespondToSurveyWith([&t](auto& r) {
+           r.set_request_id("bad-input-fb-response-walkin");
+           r.mutable_response()->set_order_id(t.order_id);
+         })(t);
+       },
+       StatusCode::FAILED_PRECONDITION, ""},
+      {"response: branch B001 recording for B002",
+       RespondToSurveyWith(
+           [](auto& r) { r.mutable_response()->set_branch_id("B002"); },
+           kBranch1),
+       StatusCode::PERMISSION_DENIED, ""},
+      {"response: an auditor may not record",
+       RespondToSurveyWith([](auto&) {}, kAuditor),
+       StatusCode::PERMISSION_DENIED, ""},
+
+      // SubmitFeedback.
+      {"feedback: missing request_id",
+       SubmitFeedbackWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"feedback: a seeded item's request_id for other feedback",
+       SubmitFeedbackWith(
+           [](auto& r) { r.set_request_id("bad-input-seed-fb-1"); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"feedback: unspecified kind", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->set_kind(fbv1::FEEDBACK_KIND_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.kind"},
+      {"feedback: kind 99", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->set_kind(static_cast<fbv1::FeedbackKind>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.kind"},
+      {"feedback: unspecified channel", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->set_channel(fbv1::FEEDBACK_CHANNEL_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.channel"},
+      {"feedback: channel -1", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->set_channel(
+             static_cast<fbv1::FeedbackChannel>(-1));
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.channel"},
+      {"feedback: channel 8", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->set_channel(
+             static_cast<fbv1::FeedbackChannel>(8));
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.channel"},
+      {"feedback: no branch", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->clear_branch_id();
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.branch_id"},
+      {"feedback: SQL in branch id", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->set_branch_id("B1'; DROP TABLE feedback_items");
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.branch_id"},
+      {"feedback: SQL in customer id", SubmitFeedbackWith([=](auto& r) {
+         r.mutable_feedback()->set_customer_id(kSql);
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.customer_id"},
+      {"feedback: 65-character customer id", SubmitFeedbackWith([=](auto& r) {
+         r.mutable_feedback()->set_customer_id(k65);
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.customer_id"},
+      {"feedback: 65-character sku", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->set_sku(std::string(65, 's'));
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.sku"},
+      {"feedback: blank sku", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->set_sku("\u3000");
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.sku"},
+      {"feedback: two-line sku", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->set_sku("SHIRT\nM");
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.sku"},
+      {"feedback: SQL in order id", SubmitFeedbackWith([=](auto& r) {
+         r.mutable_feedback()->set_order_id(kSql);
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.order_id"},
+      {"feedback: an order without a customer",
+       [](Target& t) {
+         return SubmitFeedbackWith([&t](auto& r) {
+           r.mutable_feedback()->clear_customer_id();
+           r.mutable_feedback()->set_order_id(t.paid_order_id);
+         })(t);
+       },
+       StatusCode::INVALID_ARGUMENT, "feedback.order_id"},
+      {"feedback: rating 6",
+       SubmitFeedbackWith([](auto& r) { r.mutable_feedback()->set_rating(6); }),
+       StatusCode::INVALID_ARGUMENT, "feedback.rating"},
+      {"feedback: rating -1", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->set_rating(-1);
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.rating"},
+      {"feedback: rating INT32_MAX", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->set_rating(INT32_MAX);
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.rating"},
+      {"feedback: no text",
+       SubmitFeedbackWith([](auto& r) { r.mutable_feedback()->clear_text(); }),
+       StatusCode::INVALID_ARGUMENT, "feedback.text"},
+      {"feedback: blank text", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->set_text("\u3000\u200b \t");
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.text"},
+      {"feedback: 5001-character text", SubmitFeedbackWith([=](auto& r) {
+         r.mutable_feedback()->set_text(k5001);
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.text"},
+      {"feedback: 5001 Chinese characters of text",
+       SubmitFeedbackWith(
+           [=](auto& r) { r.mutable_feedback()->set_text(k5001zh); }),
+       StatusCode::INVALID_ARGUMENT, "feedback.text"},
+      {"feedback: escape sequence in text", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->set_text("质量\x1b[2J很差");
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.text"},
+      {"feedback: DEL in text", SubmitFeedbackWith([](auto& r) {
+         r.mutable_feedback()->set_text("质量\x7f很差");
+       }),
+       StatusCode::INVALID_ARGUMENT, "feedback.text"},
+      {"feedback: every bad field named",
+       [](Target& t) {
+         grpc::Status s = SubmitFeedbackWith([](auto& r) {
+           fbv1::FeedbackItem* f = r.mutable_feedback();
+           f->set_kind(static_cast<fbv1::FeedbackKind>(9));
+           f->set_channel(fbv1::FEEDBACK_CHANNEL_UNSPECIFIED);
+           f->set_sku(std::string(65, 's'));
+           f->set_rating(7);
+           f->set_text("");
+         })(t);
+         EXPECT_THAT(DetailsOf(s).fields,
+                     ::testing::IsSupersetOf(
+                         {"feedback.kind", "feedback.channel", "feedback.sku",
+                          "feedback.rating", "feedback.text"}));
+         return s;
+       },
+       StatusCode::INVALID_ARGUMENT, "feedback.kind"},
+      {"feedback: invalid UTF-8 on the wire",
+       // SubmitFeedbackRequest{feedback{text: 0xC3 0x28}}.
+       RawFeedback("SubmitFeedback",
+                   std::string("\x0a\x04\x4a\x02\xc3\x28", 6)),
+       StatusCode::INVALID_ARGUMENT, "request"},
+      {"feedback: unknown customer", SubmitFeedbackWith([=](auto& r) {
+         r.set_request_id("bad-input-fb-submit-nobody");
+         r.mutable_feedback()->set_customer_id(kMissingCustomer);
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"feedback: unknown order", SubmitFeedbackWith([=](auto& r) {
+         r.set_request_id("bad-input-fb-submit-noorder");
+         r.mutable_feedback()->set_order_id(kMissingOrder);
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"feedback: a walk-in order is not the customer's",
+       [](Target& t) {
+         return SubmitFeedbackWith([&t](auto& r) {
+           r.set_request_id("bad-input-fb-submit-walkin");
+           r.mutable_feedback()->set_order_id(t.order_id);
+         })(t);
+       },
+       StatusCode::FAILED_PRECONDITION, ""},
+      {"feedback: branch B001 recording for B002",
+       SubmitFeedbackWith(
+           [](auto& r) { r.mutable_feedback()->set_branch_id("B002"); },
+           kBranch1),
+       StatusCode::PERMISSION_DENIED, ""},
+      {"feedback: an auditor may not record",
+       SubmitFeedbackWith([](auto&) {}, kAuditor),
+       StatusCode::PERMISSION_DENIED, ""},
+      {"feedback: no token", SubmitFeedbackWith([](auto&) {}, ""),
+       StatusCode::UNAUTHENTICATED, ""},
+      {"deadline already expired: submit feedback",
+       ExpiredAt("/retail.feedback.v1.FeedbackService/SubmitFeedback", kAdmin,
+                 [](Target& t) {
+                   auto req = std::make_unique<fbv1::SubmitFeedbackRequest>();
+                   req->set_request_id("bad-input-fb-submit-expired");
+                   fbv1::FeedbackItem* f = req->mutable_feedback();
+                   f->set_kind(fbv1::FEEDBACK_KIND_COMMENT);
+                   f->set_channel(fbv1::FEEDBACK_CHANNEL_APP);
+                   f->set_branch_id("B001");
+                   f->set_customer_id(t.existing_id);
+                   f->set_rating(5);
+                   f->set_text("很好");
+                   return req;
+                 }),
+       StatusCode::DEADLINE_EXCEEDED, ""},
+
+      // GetFeedback.
+      {"get feedback: empty id",
+       GetFeedbackWith([](auto& r) { r.clear_feedback_id(); }),
+       StatusCode::INVALID_ARGUMENT, "feedback_id"},
+      {"get feedback: 65-character id",
+       GetFeedbackWith([=](auto& r) { r.set_feedback_id(k65); }),
+       StatusCode::INVALID_ARGUMENT, "feedback_id"},
+      {"get feedback: SQL in id",
+       GetFeedbackWith([=](auto& r) { r.set_feedback_id(kSql); }),
+       StatusCode::INVALID_ARGUMENT, "feedback_id"},
+      {"get feedback: percent wildcard in id",
+       GetFeedbackWith([](auto& r) { r.set_feedback_id("fbk_%"); }),
+       StatusCode::INVALID_ARGUMENT, "feedback_id"},
+      {"get feedback: missing", GetFeedbackWith([](auto& r) {
+         r.set_feedback_id("fbk_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"get feedback: another branch's",
+       GetFeedbackWith([](auto&) {}, kBranch2), StatusCode::NOT_FOUND, ""},
+      {"get feedback: service token", GetFeedbackWith([](auto&) {}, kCrm),
+       StatusCode::PERMISSION_DENIED, ""},
+
+      // ListFeedback.
+      {"list feedback: page_size -1",
+       ListFeedbackWith([](auto& r) { r.set_page_size(-1); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"list feedback: page_size INT32_MIN",
+       ListFeedbackWith([](auto& r) { r.set_page_size(INT32_MIN); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"list feedback: forged page token",
+       ListFeedbackWith([=](auto& r) { r.set_page_token(kForged); }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list feedback: a page token under another filter",
+       [](Target& t) {
+         return ListFeedbackWith([&t](auto& r) {
+           r.set_page_size(1);
+           r.set_kind(fbv1::FEEDBACK_KIND_COMMENT);
+           r.set_page_token(t.feedback_page_token);
+         })(t);
+       },
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list feedback: SQL in branch id",
+       ListFeedbackWith([](auto& r) { r.set_branch_id("B001' OR '1'='1"); }),
+       StatusCode::INVALID_ARGUMENT, "branch_id"},
+      {"list feedback: kind 99", ListFeedbackWith([](auto& r) {
+         r.set_kind(static_cast<fbv1::FeedbackKind>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "kind"},
+      {"list feedback: 65-character sku",
+       ListFeedbackWith([](auto& r) { r.set_sku(std::string(65, 's')); }),
+       StatusCode::INVALID_ARGUMENT, "sku"},
+      {"list feedback: min_rating 6",
+       ListFeedbackWith([](auto& r) { r.set_min_rating(6); }),
+       StatusCode::INVALID_ARGUMENT, "min_rating"},
+      {"list feedback: min_rating -1",
+       ListFeedbackWith([](auto& r) { r.set_min_rating(-1); }),
+       StatusCode::INVALID_ARGUMENT, "min_rating"},
+      {"list feedback: max_rating INT32_MAX",
+       ListFeedbackWith([](auto& r) { r.set_max_rating(INT32_MAX); }),
+       StatusCode::INVALID_ARGUMENT, "max_rating"},
+      {"list feedback: max_rating below min_rating",
+       ListFeedbackWith([](auto& r) {
+         r.set_min_rating(4);
+         r.set_max_rating(2);
+       }),
+       StatusCode::INVALID_ARGUMENT, "max_rating"},
+      {"list feedback: sentiment 4", ListFeedbackWith([](auto& r) {
+         r.set_sentiment(static_cast<fbv1::SentimentLabel>(4));
+       }),
+       StatusCode::INVALID_ARGUMENT, "sentiment"},
+      {"list feedback: sentiment -1", ListFeedbackWith([](auto& r) {
+         r.set_sentiment(static_cast<fbv1::SentimentLabel>(-1));
+       }),
+       StatusCode::INVALID_ARGUMENT, "sentiment"},
+      {"list feedback: unknown topic",
+       ListFeedbackWith([](auto& r) { r.set_topic("weather"); }),
+       StatusCode::INVALID_ARGUMENT, "topic"},
+      {"list feedback: SQL as topic",
+       ListFeedbackWith([=](auto& r) { r.set_topic(kSql); }),
+       StatusCode::INVALID_ARGUMENT, "topic"},
+      {"list feedback: 65-character keyword",
+       ListFeedbackWith([](auto& r) { r.set_keyword(Repeat("慢", 65)); }),
+       StatusCode::INVALID_ARGUMENT, "keyword"},
+      {"list feedback: two-line keyword",
+       ListFeedbackWith([](auto& r) { r.set_keyword("太\n慢"); }),
+       StatusCode::INVALID_ARGUMENT, "keyword"},
+      {"list feedback: control character in keyword",
+       ListFeedbackWith([](auto& r) { r.set_keyword("太\x02慢"); }),
+       StatusCode::INVALID_ARGUMENT, "keyword"},
+      {"list feedback: invalid UTF-8 keyword on the wire",
+       // ListFeedbackRequest{keyword: 0xC3 0x28}.
+       RawFeedback("ListFeedback", std::string("\x42\x02\xc3\x28", 4)),
+       StatusCode::INVALID_ARGUMENT, "request"},
+      {"list feedback: created from year 10000", ListFeedbackWith([](auto& r) {
+         r.mutable_create_time_start()->set_seconds(kYear10000);
+       }),
+       StatusCode::INVALID_ARGUMENT, "create_time_start"},
+      {"list feedback: created before negative nanos",
+       ListFeedbackWith(
+           [](auto& r) { r.mutable_create_time_end()->set_nanos(-1); }),
+       StatusCode::INVALID_ARGUMENT, "create_time_end"},
+      {"list feedback: created before INT64_MIN seconds",
+       ListFeedbackWith([](auto& r) {
+         r.mutable_create_time_end()->set_seconds(INT64_MIN);
+       }),
+       StatusCode::INVALID_ARGUMENT, "create_time_end"},
+
+      // GetSatisfactionReport.
+      {"report: no start date",
+       ReportWith([](auto& r) { r.clear_start_date(); }),
+       StatusCode::INVALID_ARGUMENT, "start_date"},
+      {"report: no end date", ReportWith([](auto& r) { r.clear_end_date(); }),
+       StatusCode::INVALID_ARGUMENT, "end_date"},
+      {"report: month 13",
+       ReportWith([](auto& r) { r.mutable_start_date()->set_month(13); }),
+       StatusCode::INVALID_ARGUMENT, "start_date"},
+      {"report: month 0",
+       ReportWith([](auto& r) { r.mutable_end_date()->set_month(0); }),
+       StatusCode::INVALID_ARGUMENT, "end_date"},
+      {"report: day 0",
+       ReportWith([](auto& r) { r.mutable_start_date()->set_day(0); }),
+       StatusCode::INVALID_ARGUMENT, "start_date"},
+      {"report: 30 February", ReportWith([](auto& r) {
+         r.mutable_end_date()->set_month(2);
+         r.mutable_end_date()->set_day(30);
+       }),
+       StatusCode::INVALID_ARGUMENT, "end_date"},
+      {"report: 29 February 2026", ReportWith([](auto& r) {
+         r.mutable_end_date()->set_month(2);
+         r.mutable_end_date()->set_day(29);
+       }),
+       StatusCode::INVALID_ARGUMENT, "end_date"},
+      {"report: day INT32_MAX",
+       ReportWith([](auto& r) { r.mutable_end_date()->set_day(INT32_MAX); }),
+       StatusCode::INVALID_ARGUMENT, "end_date"},
+      {"report: month INT32_MIN", ReportWith([](auto& r) {
+         r.mutable_start_date()->set_month(INT32_MIN);
+       }),
+       StatusCode::INVALID_ARGUMENT, "start_date"},
+      {"report: year 0",
+       ReportWith([](auto& r) { r.mutable_start_date()->set_year(0); }),
+       StatusCode::INVALID_ARGUMENT, "start_date"},
+      {"report: year 10000", ReportWith([](auto& r) {
+         r.mutable_start_date()->set_year(10000);
+         r.mutable_end_date()->set_year(10000);
+       }),
+       StatusCode::INVALID_ARGUMENT, "end_date"},
+      {"report: end before start",
+       ReportWith([](auto& r) { r.mutable_end_date()->set_year(2025); }),
+       StatusCode::INVALID_ARGUMENT, "end_date"},
+      {"report: 367 days", ReportWith([](auto& r) {
+         // 2026-01-01 to 2027-01-03.
+         r.mutable_end_date()->set_year(2027);
+         r.mutable_end_date()->set_month(1);
+         r.mutable_end_date()->set_day(3);
+       }),
+       StatusCode::INVALID_ARGUMENT, "end_date"},
+      {"report: top 51", ReportWith([](auto& r) { r.set_top(51); }),
+       StatusCode::INVALID_ARGUMENT, "top"},
+      {"report: top -1", ReportWith([](auto& r) { r.set_top(-1); }),
+       StatusCode::INVALID_ARGUMENT, "top"},
+      {"report: SQL in branch id",
+       ReportWith([](auto& r) { r.set_branch_id("B001' OR '1'='1"); }),
+       StatusCode::INVALID_ARGUMENT, "branch_id"},
+      {"report: a branch asking for another",
+       ReportWith([](auto& r) { r.set_branch_id("B002"); }, kBranch1),
+       StatusCode::PERMISSION_DENIED, ""},
+
+      // ScheduleFollowUp.
+      {"schedule: missing request_id",
+       ScheduleWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"schedule: a seeded visit's request_id for another visit",
+       ScheduleWith(
+           [](auto& r) { r.set_request_id("bad-input-seed-follow-up-0"); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"schedule: no customer", ScheduleWith([](auto& r) {
+         r.mutable_follow_up()->clear_customer_id();
+       }),
+       StatusCode::INVALID_ARGUMENT, "follow_up.customer_id"},
+      {"schedule: SQL in customer id", ScheduleWith([=](auto& r) {
+         r.mutable_follow_up()->set_customer_id(kSql);
+       }),
+       StatusCode::INVALID_ARGUMENT, "follow_up.customer_id"},
+      {"schedule: unspecified reason", ScheduleWith([](auto& r) {
+         r.mutable_follow_up()->set_reason(fbv1::FOLLOW_UP_REASON_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "follow_up.reason"},
+      {"schedule: reason 5", ScheduleWith([](auto& r) {
+         r.mutable_follow_up()->set_reason(
+             static_cast<fbv1::FollowUpReason>(5));
+       }),
+       StatusCode::INVALID_ARGUMENT, "follow_up.reason"},
+      {"schedule: no due time",
+       ScheduleWith([](auto& r) { r.mutable_follow_up()->clear_due_time(); }),
+       StatusCode::INVALID_ARGUMENT, "follow_up.due_time"},
+      {"schedule: due in year 10000", ScheduleWith([](auto& r) {
+         r.mutable_follow_up()->mutable_due_time()->set_seconds(kYear10000);
+       }),
+       StatusCode::INVALID_ARGUMENT, "follow_up.due_time"},
+      {"schedule: due at INT64_MIN seconds", ScheduleWith([](auto& r) {
+         r.mutable_follow_up()->mutable_due_time()->set_seconds(INT64_MIN);
+       }),
+       StatusCode::INVALID_ARGUMENT, "follow_up.due_time"},
+      {"schedule: due with negative nanos", ScheduleWith([](auto& r) {
+         r.mutable_follow_up()->mutable_due_time()->set_nanos(-1);
+       }),
+       StatusCode::INVALID_ARGUMENT, "follow_up.due_time"},
+      {"schedule: due with a billion nanos", ScheduleWith([](auto& r) {
+         r.mutable_follow_up()->mutable_due_time()->set_nanos(1'000'000'000);
+       }),
+       StatusCode::INVALID_ARGUMENT, "follow_up.due_time"},
+      {"schedule: SQL in order id", ScheduleWith([=](auto& r) {
+         r.mutable_follow_up()->set_order_id(kSql);
+       }),
+       StatusCode::INVALID_ARGUMENT, "follow_up.order_id"},
+      {"schedule: 65-character complaint id", ScheduleWith([=](auto& r) {
+         r.mutable_follow_up()->set_complaint_id(k65);
+       }),
+       StatusCode::INVALID_ARGUMENT, "follow_up.complaint_id"},
+      {"schedule: an order and a complaint",
+       [](Target& t) {
+         return ScheduleWith([&t](auto& r) {
+           r.mutable_follow_up()->set_order_id(t.paid_order_id);
+           r.mutable_follow_up()->set_complaint_id(t.complaint_id);
+         })(t);
+       },
+       StatusCode::INVALID_ARGUMENT, "follow_up.complaint_id"},
+      {"schedule: owner with a space", ScheduleWith([](auto& r) {
+         r.mutable_follow_up()->set_owner_id("agent 7");
+       }),
+       StatusCode::INVALID_ARGUMENT, "follow_up.owner_id"},
+      {"schedule: 65-character owner",
+       ScheduleWith([=](auto& r) { r.mutable_follow_up()->set_owner_id(k65); }),
+       StatusCode::INVALID_ARGUMENT, "follow_up.owner_id"},
+      {"schedule: non-ASCII owner", ScheduleWith([](auto& r) {
+         r.mutable_follow_up()->set_owner_id("店长");
+       }),
+       StatusCode::INVALID_ARGUMENT, "follow_up.owner_id"},
+      {"schedule: every bad field named",
+       [](Target& t) {
+         grpc::Status s = ScheduleWith([](auto& r) {
+           fbv1::FollowUp* f = r.mutable_follow_up();
+           f->clear_customer_id();
+           f->set_reason(static_cast<fbv1::FollowUpReason>(-3));
+           f->mutable_due_time()->set_nanos(-5);
+           f->set_owner_id("a/b");
+         })(t);
+         EXPECT_THAT(DetailsOf(s).fields,
+                     ::testing::IsSupersetOf(
+                         {"follow_up.customer_id", "follow_up.reason",
+                          "follow_up.due_time", "follow_up.owner_id"}));
+         return s;
+       },
+       StatusCode::INVALID_ARGUMENT, "follow_up.customer_id"},
+      {"schedule: unknown customer", ScheduleWith([=](auto& r) {
+         r.set_request_id("bad-input-fb-schedule-nobody");
+         r.mutable_follow_up()->set_customer_id(kMissingCustomer);
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"schedule: unknown order", ScheduleWith([=](auto& r) {
+         r.set_request_id("bad-input-fb-schedule-noorder");
+         r.mutable_follow_up()->set_order_id(kMissingOrder);
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"schedule: unknown complaint", ScheduleWith([=](auto& r) {
+         r.set_request_id("bad-input-fb-schedule-nocmp");
+         r.mutable_follow_up()->set_complaint_id(kMissingComplaint);
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"schedule: a B001 customer by branch B002",
+       ScheduleWith(
+           [](auto& r) { r.set_request_id("bad-input-fb-schedule-b002"); },
+           kBranch2),
+       StatusCode::NOT_FOUND, ""},
+      {"schedule: branch B002 naming a B001 order not the customer's",
+       [](Target& t) {
+         // A branch learns nothing of another branch's records: the walk-in
+         // order is B001's, so for B002 it does not exist (not "is not the
+         // customer's", which says it does).
+         return ScheduleWith(
+             [&t](auto& r) {
+               r.set_request_id("bad-input-fb-schedule-b002-order");
+               r.mutable_follow_up()->set_order_id(t.order_id);
+             },
+             kBranch2)(t);
+       },
+       StatusCode::NOT_FOUND, ""},
+      {"schedule: an auditor may not", ScheduleWith([](auto&) {}, kAuditor),
+       StatusCode::PERMISSION_DENIED, ""},
+
+      // ListFollowUps.
+      {"list follow-ups: page_size -1",
+       ListFollowUpsWith([](auto& r) { r.set_page_size(-1); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"list follow-ups: forged page token",
+       ListFollowUpsWith([=](auto& r) { r.set_page_token(kForged); }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list follow-ups: ListFeedback's page token",
+       [](Target& t) {
+         return ListFollowUpsWith(
+             [&t](auto& r) { r.set_page_token(t.feedback_page_token); })(t);
+       },
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list follow-ups: 10 KiB page token",
+       [](Target& t) {
+         grpc::Status s = ListFollowUpsWith(
+             [](auto& r) { r.set_page_token(std::string(10 * 1024, 'A')); })(t);
+         EXPECT_LT(s.error_message().size(), 300u);
+         return s;
+       },
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list follow-ups: status 3", ListFollowUpsWith([](auto& r) {
+         r.set_status(static_cast<fbv1::FollowUpStatus>(3));
+       }),
+       StatusCode::INVALID_ARGUMENT, "status"},
+      {"list follow-ups: SQL in branch id",
+       ListFollowUpsWith([](auto& r) { r.set_branch_id("B1' OR 1=1 --"); }),
+       StatusCode::INVALID_ARGUMENT, "branch_id"},
+      {"list follow-ups: SQL in owner id",
+       ListFollowUpsWith([=](auto& r) { r.set_owner_id(kSql); }),
+       StatusCode::INVALID_ARGUMENT, "owner_id"},
+      {"list follow-ups: due from year 10000", ListFollowUpsWith([](auto& r) {
+         r.mutable_due_start()->set_seconds(kYear10000);
+       }),
+       StatusCode::INVALID_ARGUMENT, "due_start"},
+      {"list follow-ups: due before negative nanos",
+       ListFollowUpsWith([](auto& r) { r.mutable_due_end()->set_nanos(-1); }),
+       StatusCode::INVALID_ARGUMENT, "due_end"},
+      {"list follow-ups: auditor asks to reveal",
+       ListFollowUpsWith([](auto& r) { r.set_reveal_pii(true); }, kAuditor),
+       StatusCode::PERMISSION_DENIED, ""},
+      {"list follow-ups: service token", ListFollowUpsWith([](auto&) {}, kCrm),
+       StatusCode::PERMISSION_DENIED, ""},
+
+      // CompleteFollowUp.
+      {"complete: missing request_id",
+       CompleteFollowUpWith([](auto& r) { r.clear_request_id(); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"complete: the seeded completion's request_id for another visit",
+       CompleteFollowUpWith(
+           [](auto& r) { r.set_request_id("bad-input-seed-follow-up-made"); }),
+       StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"complete: empty follow-up id",
+       CompleteFollowUpWith([](auto& r) { r.clear_follow_up_id(); }),
+       StatusCode::INVALID_ARGUMENT, "follow_up_id"},
+      {"complete: SQL in follow-up id",
+       CompleteFollowUpWith([=](auto& r) { r.set_follow_up_id(kSql); }),
+       StatusCode::INVALID_ARGUMENT, "follow_up_id"},
+      {"complete: 65-character follow-up id",
+       CompleteFollowUpWith([=](auto& r) { r.set_follow_up_id(k65); }),
+       StatusCode::INVALID_ARGUMENT, "follow_up_id"},
+      {"complete: unspecified outcome", CompleteFollowUpWith([](auto& r) {
+         r.set_outcome(fbv1::FOLLOW_UP_OUTCOME_UNSPECIFIED);
+       }),
+       StatusCode::INVALID_ARGUMENT, "outcome"},
+      {"complete: outcome 7", CompleteFollowUpWith([](auto& r) {
+         r.set_outcome(static_cast<fbv1::FollowUpOutcome>(7));
+       }),
+       StatusCode::INVALID_ARGUMENT, "outcome"},
+      {"complete: satisfaction 6",
+       CompleteFollowUpWith([](auto& r) { r.set_satisfaction(6); }),
+       StatusCode::INVALID_ARGUMENT, "satisfaction"},
+      {"complete: satisfaction -1",
+       CompleteFollowUpWith([](auto& r) { r.set_satisfaction(-1); }),
+       StatusCode::INVALID_ARGUMENT, "satisfaction"},
+      {"complete: satisfaction from an unreachable customer",
+       CompleteFollowUpWith([](auto& r) {
+         r.set_outcome(fbv1::FOLLOW_UP_OUTCOME_UNREACHABLE);
+         r.clear_repurchase_intent();
+       }),
+       StatusCode::INVALID_ARGUMENT, "satisfaction"},
+      {"complete: repurchase intent 4", CompleteFollowUpWith([](auto& r) {
+         r.set_repurchase_intent(static_cast<fbv1::RepurchaseIntent>(4));
+       }),
+       StatusCode::INVALID_ARGUMENT, "repurchase_intent"},
+      {"complete: repurchase intent from an unreachable customer",
+       CompleteFollowUpWith([](auto& r) {
+         r.set_outcome(fbv1::FOLLOW_UP_OUTCOME_UNREACHABLE);
+         r.clear_satisfaction();
+       }),
+       StatusCode::INVALID_ARGUMENT, "repurchase_intent"},
+      {"complete: 2001-character notes",
+       CompleteFollowUpWith([=](auto& r) { r.set_notes(k2001); }),
+       StatusCode::INVALID_ARGUMENT, "notes"},
+      {"complete: 2001 Chinese characters of notes",
+       CompleteFollowUpWith([](auto& r) { r.set_notes(Repeat("记", 2001)); }),
+       StatusCode::INVALID_ARGUMENT, "notes"},
+      {"complete: a bell in the notes",
+       CompleteFollowUpWith([](auto& r) { r.set_notes("客户\a满意"); }),
+       StatusCode::INVALID_ARGUMENT, "notes"},
+      {"complete: invalid UTF-8 on the wire",
+       // CompleteFollowUpRequest{notes: 0xC3 0x28}.
+       RawFeedback("CompleteFollowUp", std::string("\x2a\x02\xc3\x28", 4)),
+       StatusCode::INVALID_ARGUMENT, "request"},
+      {"complete: missing follow-up", CompleteFollowUpWith([](auto& r) {
+         r.set_request_id("bad-input-fb-complete-missing");
+         r.set_follow_up_id("fup_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+       }),
+       StatusCode::NOT_FOUND, ""},
+      {"complete: another branch's follow-up",
+       CompleteFollowUpWith(
+           [](auto& r) { r.set_request_id("bad-input-fb-complete-b002"); },
+           kBranch2),
+       StatusCode::NOT_FOUND, ""},
+      {"complete: a follow-up already made",
+       [](Target& t) {
+         return CompleteFollowUpWith([&t](auto& r) {
+           r.set_request_id("bad-input-fb-complete-done");
+           r.set_follow_up_id(t.done_follow_up_id);
+         })(t);
+       },
+       StatusCode::FAILED_PRECONDITION, ""},
+      {"complete: an auditor may not",
+       CompleteFollowUpWith([](auto&) {}, kAuditor),
+       StatusCode::PERMISSION_DENIED, ""},
+  };
+}
+
 std::vector<BadInputCase> Cases() {
   std::vector<BadInputCase> cases = CustomerCases();
   for (BadInputCase& c : OrderCases()) cases.push_back(std::move(c));
   for (BadInputCase& c : ReturnCases()) cases.push_back(std::move(c));
   for (BadInputCase& c : ComplaintCases()) cases.push_back(std::move(c));
+  for (BadInputCase& c : FeedbackCases()) cases.push_back(std::move(c));
   return cases;
 }
 
@@ -1915,7 +3262,16 @@ class BadInputTest : public ::testing::Test {
         "FROM complaint_history) || '/' || (SELECT COUNT(*) FROM "
         "complaint_keywords) || '/' || (SELECT COUNT(*) FROM "
         "complaint_sla_policies) || '/' || (SELECT COUNT(*) FROM "
-        "branch_calendars)");
+        "branch_calendars) || '/' || (SELECT COUNT(*) FROM surveys) || '/' "
+        "|| (SELECT COUNT(*) FROM survey_responses) || '/' || (SELECT "
+        "COUNT(*) || '/' || total(needs_review) FROM feedback_items) || '/' "
+        "|| (SELECT COUNT(*) FROM feedback_terms) || '/' || (SELECT COUNT(*) "
+        "FROM feedback_scores) || '/' || (SELECT total(responses) || '/' || "
+        "total(feedback_items) || '/' || total(survey_ratings) || '/' || "
+        "total(feedback_ratings) || '/' || total(nps_count) FROM "
+        "feedback_daily) || '/' || (SELECT total(count) FROM "
+        "feedback_term_daily) || '/' || (SELECT COUNT(*) || '/' || "
+        "total(revision) || '/' || total(status) FROM follow_ups)");
   }
 
   TestServer server_;
@@ -1994,6 +3350,65 @@ TEST_F(BadInputTest, EveryCaseGetsItsCodeAndChangesNothing) {
                    complain, &complained)
                   .ok());
 
+  // FeedbackService: a survey, two B001 feedback items (one the existing
+  // customer's) and a next_page_token of their list, and two follow-ups of
+  // the existing customer, the second one made.
+  auto feedback = fbv1::FeedbackService::NewStub(server_.Channel());
+  fbv1::CreateSurveyRequest survey = ValidSurvey();
+  survey.set_request_id("bad-input-seed-survey");
+  fbv1::CreateSurveyResponse surveyed;
+  ASSERT_TRUE(
+      Call(*feedback, &FeedbackStub::CreateSurvey, kAdmin, survey, &surveyed)
+          .ok());
+  std::string feedback_id;
+  for (const char* text : {"衬衫质量很好", "店员很热情"}) {
+    fbv1::SubmitFeedbackRequest submit;
+    submit.set_request_id(
+        absl::StrCat("bad-input-seed-fb-", feedback_id.empty() ? 1 : 2));
+    fbv1::FeedbackItem* f = submit.mutable_feedback();
+    f->set_kind(fbv1::FEEDBACK_KIND_COMMENT);
+    f->set_channel(fbv1::FEEDBACK_CHANNEL_IN_STORE);
+    f->set_branch_id("B001");
+    if (feedback_id.empty()) f->set_customer_id(id);
+    f->set_rating(5);
+    f->set_text(text);
+    fbv1::SubmitFeedbackResponse submitted;
+    ASSERT_TRUE(Call(*feedback, &FeedbackStub::SubmitFeedback, kAdmin, submit,
+                     &submitted)
+                    .ok());
+    ASSERT_TRUE(submitted.feedback().complaint_id().empty());
+    if (feedback_id.empty()) feedback_id = submitted.feedback().feedback_id();
+  }
+  fbv1::ListFeedbackRequest list_feedback;
+  list_feedback.set_page_size(1);
+  fbv1::ListFeedbackResponse listed_feedback;
+  ASSERT_TRUE(Call(*feedback, &FeedbackStub::ListFeedback, kAdmin,
+                   list_feedback, &listed_feedback)
+                  .ok());
+  ASSERT_FALSE(listed_feedback.next_page_token().empty());
+  std::string follow_up_ids[2];
+  for (int i = 0; i < 2; ++i) {
+    fbv1::ScheduleFollowUpRequest schedule;
+    schedule.set_request_id(absl::StrCat("bad-input-seed-follow-up-", i));
+    schedule.mutable_follow_up()->set_customer_id(id);
+    schedule.mutable_follow_up()->set_reason(fbv1::FOLLOW_UP_REASON_VIP_CARE);
+    schedule.mutable_follow_up()->mutable_due_time()->set_seconds(1780272000 +
+                                                                  i);
+    fbv1::ScheduleFollowUpResponse scheduled;
+    ASSERT_TRUE(Call(*feedback, &FeedbackStub::ScheduleFollowUp, kAdmin,
+                     schedule, &scheduled)
+                    .ok());
+    follow_up_ids[i] = scheduled.follow_up().follow_up_id();
+  }
+  fbv1::CompleteFollowUpRequest made;
+  made.set_request_id("bad-input-seed-follow-up-made");
+  made.set_follow_up_id(follow_up_ids[1]);
+  made.set_outcome(fbv1::FOLLOW_UP_OUTCOME_UNREACHABLE);
+  fbv1::CompleteFollowUpResponse completed;
+  ASSERT_TRUE(
+      Call(*feedback, &FeedbackStub::CompleteFollowUp, kAdmin, made, &completed)
+          .ok());
+
   for (const BadInputCase& c : Cases()) {
     SCOPED_TRACE(c.name);
     const std::string before = Fingerprint();
@@ -2001,6 +3416,11 @@ TEST_F(BadInputTest, EveryCaseGetsItsCodeAndChangesNothing) {
                   *orders, order_id,          paid_order_id, return_id};
     target.complaint_id = complained.complaint().complaint_id();
     target.complaint_etag = complained.complaint().etag();
+    target.survey_id = surveyed.survey().survey_id();
+    target.feedback_id = feedback_id;
+    target.follow_up_id = follow_up_ids[0];
+    target.done_follow_up_id = follow_up_ids[1];
+    target.feedback_page_token = listed_feedback.next_page_token();
     grpc::Status s = c.call(target);
     EXPECT_EQ(s.error_code(), c.want) << s.error_message();
     EXPECT_NE(s.error_code(), grpc::StatusCode::UNKNOWN);
@@ -2070,6 +3490,25 @@ TEST_F(BadInputTest, EveryCaseGetsItsCodeAndChangesNothing) {
   EXPECT_EQ(got_complaint.complaint().etag(), complained.complaint().etag());
   EXPECT_EQ(got_complaint.complaint().status(), cmv1::COMPLAINT_STATUS_NEW);
   EXPECT_EQ(got_complaint.complaint().subject(), "店员态度差");
+  // Nor the feedback: one survey, the two items, the follow-up still due.
+  fbv1::ListSurveysResponse surveys;
+  ASSERT_TRUE(Call(*feedback, &FeedbackStub::ListSurveys, kAdmin,
+                   fbv1::ListSurveysRequest(), &surveys)
+                  .ok());
+  EXPECT_EQ(surveys.surveys_size(), 1);
+  fbv1::ListFeedbackResponse items;
+  ASSERT_TRUE(Call(*feedback, &FeedbackStub::ListFeedback, kAdmin,
+                   fbv1::ListFeedbackRequest(), &items)
+                  .ok());
+  EXPECT_EQ(items.feedback_size(), 2);
+  fbv1::ListFollowUpsRequest pending;
+  pending.set_status(fbv1::FOLLOW_UP_STATUS_PENDING);
+  fbv1::ListFollowUpsResponse due;
+  ASSERT_TRUE(
+      Call(*feedback, &FeedbackStub::ListFollowUps, kAdmin, pending, &due)
+          .ok());
+  ASSERT_EQ(due.follow_ups_size(), 1);
+  EXPECT_EQ(due.follow_ups(0).follow_up_id(), follow_up_ids[0]);
 }
 
 }  // namespace
