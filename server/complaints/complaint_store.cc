@@ -188,22 +188,20 @@ void BindClock(db::Stmt& s, int first, const ClockRow& c) {
   s->bind(first + 11, c.breach_marked ? 1 : 0);
 }
 
-ClockRow ReadClock(db::Stmt& s, int first) {
+ClockRow ReadClock(db::RowColumns& r, int first) {
   ClockRow c;
-  c.kind = static_cast<v1::ClockKind>(s->getColumn(first).getInt());
-  c.business_hours = s->getColumn(first + 1).getInt() != 0;
-  c.target_us = s->getColumn(first + 2).getInt64();
-  c.run_start_us = s->getColumn(first + 3).getInt64();
-  c.segment_start_us = s->getColumn(first + 4).getInt64();
-  c.used_us = s->getColumn(first + 5).getInt64();
-  c.due_us = s->getColumn(first + 6).getInt64();
-  if (!s->getColumn(first + 7).isNull())
-    c.paused_since_us = s->getColumn(first + 7).getInt64();
-  c.paused_us = s->getColumn(first + 8).getInt64();
-  if (!s->getColumn(first + 9).isNull())
-    c.stop_us = s->getColumn(first + 9).getInt64();
-  c.near_breach = s->getColumn(first + 10).getInt() != 0;
-  c.breach_marked = s->getColumn(first + 11).getInt() != 0;
+  c.kind = static_cast<v1::ClockKind>(r.Int(first));
+  c.business_hours = r.Int(first + 1) != 0;
+  c.target_us = r.Int64(first + 2);
+  c.run_start_us = r.Int64(first + 3);
+  c.segment_start_us = r.Int64(first + 4);
+  c.used_us = r.Int64(first + 5);
+  c.due_us = r.Int64(first + 6);
+  if (!r.IsNull(first + 7)) c.paused_since_us = r.Int64(first + 7);
+  c.paused_us = r.Int64(first + 8);
+  if (!r.IsNull(first + 9)) c.stop_us = r.Int64(first + 9);
+  c.near_breach = r.Int(first + 10) != 0;
+  c.breach_marked = r.Int(first + 11) != 0;
   return c;
 }
 
@@ -323,8 +321,9 @@ absl::Status ReadClocks(db::Connection& conn, StoredComplaint& sc) {
   db::Stmt s = conn.Prepare(Sql().clocks);
   s->bind(1, static_cast<int64_t>(sc.row));
   int n = 0;
+  db::RowColumns r(s);
   while (s->executeStep()) {
-    ClockRow c = ReadClock(s, 0);
+    ClockRow c = ReadClock(r, 0);
     if (c.kind < 1 || c.kind > 3) continue;
     sc.clocks[c.kind - 1] = c;
     ++n;
@@ -670,15 +669,16 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
           " closed_ever, satisfaction_score",
           kRange));
       bind(s);
+      db::RowColumns r(s);
       while (s->executeStep()) {
-        category[s->getColumn(0).getInt()] += 1;
-        severity[s->getColumn(1).getInt()] += 1;
-        channel[s->getColumn(2).getInt()] += 1;
-        status[s->getColumn(3).getInt()] += 1;
+        category[r.Int(0)] += 1;
+        severity[r.Int(1)] += 1;
+        channel[r.Int(2)] += 1;
+        status[r.Int(3)] += 1;
         out.total += 1;
-        out.reopened += s->getColumn(4).getInt() > 0;
-        out.closed_ever += s->getColumn(5).getInt() != 0;
-        const int score = s->getColumn(6).getInt();
+        out.reopened += r.Int(4) > 0;
+        out.closed_ever += r.Int(5) != 0;
+        const int score = r.Int(6);
         out.scored += score > 0;
         out.score_sum += score;
       }
@@ -697,11 +697,12 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
       bind(s);
       out.clocks.reserve(static_cast<size_t>(out.total) * 3);
       absl::flat_hash_map<std::string, int> branch_index;
+      db::RowColumns r(s);
       while (s->executeStep()) {
         ClockSample& sample = out.clocks.emplace_back();
-        sample.clock = ReadClock(s, 0);
+        sample.clock = ReadClock(r, 0);
         sample.kind = sample.clock.kind;
-        const absl::string_view branch = db::Field(*s, 12).Text();
+        const absl::string_view branch = r.Text(12);
         auto it = branch_index.find(branch);
         if (it == branch_index.end()) {
           it = branch_index
@@ -732,15 +733,16 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
           " WHERE create_time_us >= ?1 AND create_time_us < ?2"
           " AND (?3 = '' OR branch_id = ?3)");
       bind(s);
+      db::RowColumns r(s);
       while (s->executeStep()) {
-        key.assign(1, static_cast<char>(db::Field(*s, 0).Int()));
-        const absl::string_view keyword = db::Field(*s, 1).Text();
+        key.assign(1, static_cast<char>(r.Int(0)));
+        const absl::string_view keyword = r.Text(1);
         key.append(keyword.data(), keyword.size());
         auto it = tally.find(key);
         if (it == tally.end()) it = tally.emplace(key, Tally{}).first;
         Tally& t = it->second;
         t.n += 1;
-        const absl::string_view topic = db::Field(*s, 2).Text();
+        const absl::string_view topic = r.Text(2);
         if (topic > t.topic) t.topic.assign(topic.data(), topic.size());
       }
       for (auto& [k, t] : tally) {
