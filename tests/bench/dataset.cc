@@ -136,4 +136,59 @@ absl::Status LoadComplaintFacts(const std::string& path, Dataset& d) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// FeedbackFacts' fields in declaration order (the two dates are read
+// through int64 and narrowed).
+std::vector<int64_t*> FeedbackFields(FeedbackFacts& f, int64_t* start,
+                                     int64_t* end) {
+  return {&f.items,
+          start,
+          end,
+          &f.feedback_count,
+          &f.response_count,
+          &f.ratings,
+          &f.satisfied,
+          &f.survey_ratings,
+          &f.feedback_ratings,
+          &f.nps_count,
+          &f.nps_promoters,
+          &f.nps_detractors,
+          &f.branches};
+}
+
+}  // namespace
+
+void WriteFeedbackFacts(std::ostream& out, const FeedbackFacts& f) {
+  FeedbackFacts copy = f;
+  int64_t start = f.start_date, end = f.end_date;
+  out << "#feedback";
+  for (int64_t* v : FeedbackFields(copy, &start, &end)) out << '\t' << *v;
+  out << '\n';
+}
+
+absl::Status LoadFeedbackFacts(const std::string& path, Dataset& d) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f = absl::StrSplit(line, '\t');
+    FeedbackFacts facts;
+    int64_t start = 0, end = 0;
+    const std::vector<int64_t*> fields = FeedbackFields(facts, &start, &end);
+    bool ok = f[0] == "#feedback" && f.size() == 1 + fields.size();
+    for (size_t i = 0; ok && i < fields.size(); ++i) {
+      ok = absl::SimpleAtoi(f[i + 1], fields[i]);
+    }
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": bad feedback sample line: ", line));
+    }
+    facts.start_date = static_cast<int32_t>(start);
+    facts.end_date = static_cast<int32_t>(end);
+    d.feedback = facts;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace retail::bench

@@ -63,6 +63,25 @@ struct ComplaintFacts {
   std::array<int64_t, 8> by_category{};
 };
 
+// The seeded feedback (feedback_seed.h): how many items the database
+// holds, and what GetSatisfactionReport over the seeded days (all
+// branches) must report of them.
+struct FeedbackFacts {
+  int64_t items = 0;           // feedback items in the database; 0: none seeded
+  int32_t start_date = 0;      // first seeded day, yyyymmdd in the chain's zone
+  int32_t end_date = 0;        // last seeded day (the day before the seeding)
+  int64_t feedback_count = 0;  // items in [start, end]
+  int64_t response_count = 0;  // survey responses in [start, end]
+  int64_t ratings = 0;         // every 1..5 rating: items and answers
+  int64_t satisfied = 0;       // of them, 4 or 5
+  int64_t survey_ratings = 0;
+  int64_t feedback_ratings = 0;
+  int64_t nps_count = 0;
+  int64_t nps_promoters = 0;
+  int64_t nps_detractors = 0;
+  int64_t branches = 0;  // branches with any record in [start, end]
+};
+
 struct Dataset {
   std::vector<CustomerRef> customers;
   // Orders created through the API before measuring (fixture.h), or a
@@ -77,6 +96,8 @@ struct Dataset {
   ReconDay recon;
   // The seeded complaints, if any (complaints.rows == 0: none).
   ComplaintFacts complaints;
+  // The seeded feedback, if any (feedback.items == 0: none).
+  FeedbackFacts feedback;
   std::vector<std::string> branches;  // distinct branches of `customers`
   // Customers in the database (the seeded count; 0 when unknown).
   int64_t rows = 0;
@@ -109,6 +130,13 @@ absl::Status LoadOrderSample(const std::string& path, Dataset& d);
 void WriteComplaintFacts(std::ostream& out, const ComplaintFacts& f);
 // Reads it into `d.complaints`.
 absl::Status LoadComplaintFacts(const std::string& path, Dataset& d);
+
+// The feedback sample file the feedback seeder writes: one line
+// "#feedback" and FeedbackFacts' fields in declaration order,
+// tab-separated.
+void WriteFeedbackFacts(std::ostream& out, const FeedbackFacts& f);
+// Reads it into `d.feedback`.
+absl::Status LoadFeedbackFacts(const std::string& path, Dataset& d);
 
 }  // namespace retail::bench
 

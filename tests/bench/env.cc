@@ -41,6 +41,7 @@ absl::Status Env::Connect(absl::Duration timeout) {
     order_stubs_.push_back(orders::v1::OrderService::NewStub(channel));
     complaint_stubs_.push_back(
         complaints::v1::ComplaintService::NewStub(channel));
+    feedback_stubs_.push_back(feedback::v1::FeedbackService::NewStub(channel));
     generic_stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
     channels_.push_back(std::move(channel));
   }

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "retail/complaints/v1/complaints.grpc.pb.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
+#include "retail/feedback/v1/feedback.grpc.pb.h"
 #include "retail/orders/v1/orders.grpc.pb.h"
 #include "tests/bench/dataset.h"
 #include "tests/bench/fake_people.h"
@@ -50,6 +51,9 @@ class Env {
   orders::v1::OrderService::Stub& orders(int ch) { return *order_stubs_[ch]; }
   complaints::v1::ComplaintService::Stub& complaints(int ch) {
     return *complaint_stubs_[ch];
+  }
+  feedback::v1::FeedbackService::Stub& feedback(int ch) {
+    return *feedback_stubs_[ch];
   }
   grpc::GenericStub& generic(int ch) { return *generic_stubs_[ch]; }
 
@@ -91,6 +95,8 @@ class Env {
   std::vector<std::unique_ptr<orders::v1::OrderService::Stub>> order_stubs_;
   std::vector<std::unique_ptr<complaints::v1::ComplaintService::Stub>>
       complaint_stubs_;
+  std::vector<std::unique_ptr<feedback::v1::FeedbackService::Stub>>
+      feedback_stubs_;
   std::vector<std::unique_ptr<grpc::GenericStub>> generic_stubs_;
   Dataset data_;
 };

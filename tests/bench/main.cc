@@ -13,10 +13,14 @@
 //   retail_bench --seed_complaints N --db FILE [--complaint_sample_file F]
 //       writes N complaints over 500 branches and the last year into FILE,
 //       with the figures of the stats window (complaint_seed.h).
+//   retail_bench --seed_feedback N --db FILE [--feedback_sample_file F]
+//       writes N feedback items (and N/5 survey responses) over 500 branches
+//       and the last 90 days into FILE, with the figures of the
+//       satisfaction report over those days (feedback_seed.h).
 //   retail_bench --probe_health --addr HOST:PORT
 //       exits 0 once the server answers SERVING (scripts/bench waits on it).
 //
-// scripts/bench wraps all three with a throwaway server and database.
+// scripts/bench wraps them all with a throwaway server and database.
 #include <algorithm>
 #include <cstdlib>
 #include <future>
@@ -36,6 +40,7 @@
 #include "tests/bench/cpu_usage.h"
 #include "tests/bench/disk_probe.h"
 #include "tests/bench/env.h"
+#include "tests/bench/feedback_seed.h"
 #include "tests/bench/fixture.h"
 #include "tests/bench/load_driver.h"
 #include "tests/bench/order_seed.h"
@@ -52,7 +57,7 @@ ABSL_FLAG(std::vector<std::string>, workloads, {},
           "order_get, order_list, order_list_range, order_reconcile, "
           "order_create, order_create_member, order_pay, order_pay_member, "
           "analyze, complaint_list_breached, complaint_stats, "
-          "complaint_create. "
+          "complaint_create, feedback_report, feedback_submit. "
           "The baseline always runs; --workloads=baseline runs only it.");
 ABSL_FLAG(std::vector<std::string>, modes,
           std::vector<std::string>({"closed", "open"}),
@@ -123,6 +128,19 @@ ABSL_FLAG(std::string, complaint_sample_file, "",
           "seeding mode: where to write the seeded complaints' figures (the "
           "stats window's); measuring: where to read them (the complaint list "
           "and stats workloads run only with them)");
+ABSL_FLAG(int64_t, seed_feedback, 0,
+          "seeding mode: insert this many feedback items (with their terms, "
+          "scores and daily rollups) and --seed_feedback_responses survey "
+          "responses over --seed_branches and --seed_feedback_days into --db "
+          "and exit");
+ABSL_FLAG(int32_t, seed_feedback_days, 90,
+          "seeding mode: whole days of feedback before the seeding day");
+ABSL_FLAG(int64_t, seed_feedback_responses, -1,
+          "seeding mode: survey responses; -1: a fifth of --seed_feedback");
+ABSL_FLAG(std::string, feedback_sample_file, "",
+          "seeding mode: where to write the seeded feedback's figures (the "
+          "satisfaction report's over the seeded days); measuring: where to "
+          "read them (the satisfaction report workload runs only with them)");
 ABSL_FLAG(int32_t, server_pid, 0,
           "the server's process id, to separate its CPU use in the report");
 ABSL_FLAG(bool, baseline, true,
@@ -239,6 +257,52 @@ int SeedComplaintsMain() {
       "stats window (%d days): %d complaints, %d closed, %d scored, %d "
       "reopened; figures in %s\n",
       o.stats_days, f.total, f.by_status[7], f.scored, f.reopened,
+      o.sample_path.empty() ? "(none)" : o.sample_path);
+  return 0;
+}
+
+int SeedFeedbackMain() {
+  FeedbackSeedOptions o;
+  o.seed = RunSeed();
+  o.db_path = absl::GetFlag(FLAGS_db);
+  o.items = absl::GetFlag(FLAGS_seed_feedback);
+  o.responses = absl::GetFlag(FLAGS_seed_feedback_responses);
+  o.branches = absl::GetFlag(FLAGS_seed_branches);
+  o.days = absl::GetFlag(FLAGS_seed_feedback_days);
+  o.batch = absl::GetFlag(FLAGS_seed_batch);
+  o.time_zone = absl::GetFlag(FLAGS_time_zone);
+  o.sample_path = absl::GetFlag(FLAGS_feedback_sample_file);
+  if (o.db_path.empty()) {
+    std::cerr << "retail_bench: --seed_feedback needs --db\n";
+    return 2;
+  }
+  absl::StatusOr<FeedbackSeedResult> r = SeedFeedback(o);
+  if (!r.ok()) {
+    std::cerr << "retail_bench: seeding feedback failed: " << r.status()
+              << "\n";
+    return 1;
+  }
+  std::cout << absl::StrFormat(
+      "seeded %d feedback items (%d term rows; %d negative, %d anonymous, %d "
+      "that would open a complaint (%.1f%%), %d flagged for review) and %d "
+      "survey responses to %d weekly surveys in %.1f s (%.0f records/s), "
+      "naming %d customers of the database; %d items, %d responses and %d "
+      "daily rollup rows in the database\n",
+      r->items, r->terms, r->negative, r->anonymous, r->escalated,
+      100.0 * r->escalated / std::max<int64_t>(1, r->items), r->needs_review,
+      r->responses, r->surveys, r->seconds,
+      (r->items + r->responses) / std::max(r->seconds, 1e-9), r->members,
+      r->items_in_db, r->responses_in_db, r->daily_rows);
+  const FeedbackFacts& f = r->facts;
+  std::cout << absl::StrFormat(
+      "report window %d..%d (%d days, %d branches): %d feedback items, %d "
+      "responses; %d ratings (%d survey, %d feedback), %d satisfied (CSAT "
+      "%.3f); NPS %d scores, %d promoters, %d detractors; figures in %s\n",
+      f.start_date, f.end_date, o.days, f.branches, f.feedback_count,
+      f.response_count, f.ratings, f.survey_ratings, f.feedback_ratings,
+      f.satisfied,
+      static_cast<double>(f.satisfied) / std::max<int64_t>(1, f.ratings),
+      f.nps_count, f.nps_promoters, f.nps_detractors,
       o.sample_path.empty() ? "(none)" : o.sample_path);
   return 0;
 }
@@ -405,6 +469,14 @@ int Bench() {
       return 1;
     }
   }
+  if (!absl::GetFlag(FLAGS_feedback_sample_file).empty()) {
+    if (absl::Status s =
+            LoadFeedbackFacts(absl::GetFlag(FLAGS_feedback_sample_file), *data);
+        !s.ok()) {
+      std::cerr << "retail_bench: " << s << "\n";
+      return 1;
+    }
+  }
   // The orders fixture, unless no workload that reads orders is wanted or
   // seeded orders are there to read.
   const std::vector<std::string> wanted_keys = absl::GetFlag(FLAGS_workloads);
@@ -427,7 +499,9 @@ int Bench() {
   const bool have_orders = !data->orders.empty();
   const bool have_recon_day = data->recon.date != 0;
   const bool have_complaints = data->complaints.rows > 0;
+  const bool have_feedback = data->feedback.items > 0;
   report.config.dataset_complaints = data->complaints.rows;
+  report.config.dataset_feedback = data->feedback.items;
   report.config.dataset_orders =
       data->order_rows > 0 ? data->order_rows
                            : static_cast<int64_t>(data->orders.size());
@@ -455,6 +529,7 @@ int Bench() {
     if (w.needs_orders && !have_orders) continue;
     if (w.needs_recon_day && !have_recon_day) continue;
     if (w.needs_complaints && !have_complaints) continue;
+    if (w.needs_feedback && !have_feedback) continue;
     if (wanted.empty() ? (!w.needs_seeded_data || seeded) : named) {
       selected.push_back(std::move(w));
     }
@@ -579,6 +654,9 @@ int main(int argc, char** argv) {
   }
   if (absl::GetFlag(FLAGS_seed_complaints) > 0) {
     return retail::bench::SeedComplaintsMain();
+  }
+  if (absl::GetFlag(FLAGS_seed_feedback) > 0) {
+    return retail::bench::SeedFeedbackMain();
   }
   if (absl::GetFlag(FLAGS_probe_health)) {
     return retail::bench::ProbeHealth(absl::GetFlag(FLAGS_addr)) ? 0 : 1;

@@ -51,6 +51,7 @@ struct BenchConfig {
   int64_t dataset_orders = 0;  // orders in the database (seeded or fixture)
   bool orders_seeded = false;
   int64_t dataset_complaints = 0;  // seeded complaints in the database
+  int64_t dataset_feedback = 0;    // seeded feedback items in the database
 };
 
 struct TargetCheck {

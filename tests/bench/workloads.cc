@@ -9,12 +9,14 @@
 #include <mutex>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/time_util.h"
 #include "retail/feedback/v1/feedback.pb.h"
 #include "tests/bench/complaint_seed.h"
+#include "tests/bench/feedback_seed.h"
 #include "tests/bench/fixture.h"
 
 namespace retail::bench {
@@ -43,6 +45,8 @@ enum Salt : uint64_t {
   kSaltComplaintBranch,
   kSaltComplaintChannel,
   kSaltComplaintSeverity,
+  kSaltFeedbackDraw,
+  kSaltFeedbackBranch,
 };
 
 const CustomerRef& PickCustomer(Env& env, uint64_t seq, uint64_t salt) {
@@ -808,6 +812,203 @@ std::vector<Workload> ComplaintWorkloads() {
   return out;
 }
 
+// ---- FeedbackService --------------------------------------------------------
+
+namespace fv1 = ::retail::feedback::v1;
+
+// SubmitFeedback (issue 13: at least 3x one commit per fsync at 64 in
+// flight): the mix of DrawFeedback (feedback_seed.h), as the seeder writes
+// it: template texts of 20-120 characters in simplified and traditional
+// Chinese and English, praise, suggestions, mixed and negative reviews,
+// ratings 0-5 that fit them, 30% anonymous, the rest from a customer of
+// the data set (fixture or seeded), in a random branch. The server
+// analyses each text at intake; about 5% (negative and rated 1-2, or
+// naming a counterfeit, with a customer) open a complaint in the same
+// transaction, and anonymous ones that would are flagged for review.
+// Every answer is checked against the client's own analysis of the
+// template (the shared analyser, run once before the run): an id, the
+// sentiment, the topics, the escalation reason, and the complaint or the
+// review flag exactly when the server's default rule says so. Its items
+// column is the share of calls that opened a complaint.
+Workload SubmitFeedbackWorkload() {
+  struct State {
+    std::mutex mu;
+    std::vector<FeedbackAnalysis> analysed;  // per template, once prepared
+  };
+  auto state = std::make_shared<State>();
+  Workload w;
+  w.key = "feedback_submit";
+  w.name = "SubmitFeedback";
+  w.kind = Kind::kWrite;
+  w.category = Category::kDurableCreate;
+  w.table = Table::kFeedback;
+  w.prepare = [state](Env&, double, double) -> absl::Status {
+    std::lock_guard<std::mutex> lock(state->mu);
+    if (!state->analysed.empty()) return absl::OkStatus();
+    absl::StatusOr<std::vector<FeedbackAnalysis>> a =
+        AnalyseFeedbackTemplates();
+    if (!a.ok()) return a.status();
+    state->analysed = *std::move(a);
+    return absl::OkStatus();
+  };
+  w.issue = [state](Env& env, int ch, uint64_t seq, Done done) {
+    const FeedbackDraw d =
+        DrawFeedback(Env::Pick(seq, kSaltFeedbackDraw, UINT64_MAX));
+    const FeedbackText& t = FeedbackTemplates()[d.text];
+    // Read-only once prepared (before any call starts).
+    const FeedbackAnalysis& a = state->analysed[d.text];
+    const size_t text = d.text;
+    fv1::SubmitFeedbackRequest req;
+    req.set_request_id(env.NextRequestId());
+    fv1::FeedbackItem* f = req.mutable_feedback();
+    f->set_kind(t.kind);
+    f->set_channel(d.channel);
+    f->set_branch_id(PickBranch(env, seq, kSaltFeedbackBranch));
+    if (!d.anonymous) {
+      const auto& cs = env.data().customers;
+      f->set_customer_id(cs[d.pick % cs.size()].id);
+    }
+    if (d.sku >= 0) f->set_sku(FeedbackSku(d.sku));
+    f->set_rating(d.rating);
+    f->set_text(t.text);
+    const std::string reason = EscalationReason(a, d.rating);
+    auto* stub = &env.feedback(ch);
+    auto problem = std::make_shared<std::string>();
+    StartUnary<fv1::SubmitFeedbackRequest, fv1::SubmitFeedbackResponse>(
+        env, std::move(req),
+        [stub](auto* ctx, auto* q, auto* r, auto cb) {
+          stub->async()->SubmitFeedback(ctx, q, r, std::move(cb));
+        },
+        [state, text, reason, anonymous = d.anonymous,
+         problem](const fv1::SubmitFeedbackResponse& r) {
+          const FeedbackAnalysis& a = state->analysed[text];
+          const fv1::FeedbackItem& f = r.feedback();
+          const bool complaint = !f.complaint_id().empty();
+          const bool escalate = !reason.empty();
+          const char* wrong =
+              !absl::StartsWith(f.feedback_id(), "fbk_") ? "no feedback id"
+              : !f.has_sentiment() ||
+                      f.sentiment().label() == fv1::SENTIMENT_LABEL_UNSPECIFIED
+                  ? "no sentiment"
+              : f.sentiment().label() != a.label ? "another sentiment"
+              : f.topics_size() != static_cast<int>(a.topics.size())
+                  ? "other topics"
+              : f.escalation_reason() != reason ? "another escalation reason"
+              : complaint != (escalate && !anonymous)
+                  ? (complaint ? "a complaint it should not open"
+                               : "no complaint")
+              : f.needs_review() != (escalate && anonymous)
+                  ? "a wrong review flag"
+                  : nullptr;
+          if (wrong != nullptr) {
+            *problem = absl::StrCat(
+                "SubmitFeedback answered '", f.feedback_id(), "' with ", wrong,
+                " (sentiment ", fv1::SentimentLabel_Name(f.sentiment().label()),
+                ", reason '", f.escalation_reason(), "', expected '", reason,
+                "', complaint '", f.complaint_id(), "', review ",
+                f.needs_review(), ")");
+          }
+          return complaint ? 1 : 0;
+        },
+        CheckedDone(std::move(done), problem));
+  };
+  return w;
+}
+
+common::v1::Date DateOf(int32_t yyyymmdd) {
+  common::v1::Date d;
+  d.set_year(yyyymmdd / 10000);
+  d.set_month(yyyymmdd / 100 % 100);
+  d.set_day(yyyymmdd % 100);
+  return d;
+}
+
+// GetSatisfactionReport over the seeded days (90 by default, every
+// branch): CSAT by source, NPS, the weekly trend, the top negative topics
+// and keywords, and all 500 branches, summed from the daily rollups. Every
+// answer is checked against the seeder's figures (ratings and satisfied,
+// survey and feedback ratings, NPS count, promoters and detractors,
+// response and feedback counts, the number of branches) and for its own
+// sums (weeks and branches add up to the total). Items created by
+// SubmitFeedback fall on the seeding day or later, outside the window. A
+// manager's report, as GetComplaintStats: one call at a time in closed
+// loop, the open loop at 2 a second (or half the closed-loop max if less);
+// issue 13's target (<= 300 ms) is held to the p99 of both.
+Workload SatisfactionReportWorkload() {
+  Workload w;
+  w.key = "feedback_report";
+  w.name = "GetSatisfactionReport 90 days";
+  w.kind = Kind::kRead;
+  w.category = Category::kReportOnly;
+  w.needs_feedback = true;
+  w.table = Table::kFeedback;
+  w.in_flight = 1;
+  w.open_loop_rate = 2;
+  w.long_window = true;
+  w.targets = {{Target::Kind::kMaxClosedP99Ms, 300, "#13"},
+               {Target::Kind::kMaxOpenP99Ms, 300, "#13"}};
+  w.issue = [](Env& env, int ch, uint64_t, Done done) {
+    const FeedbackFacts& f = env.data().feedback;
+    fv1::GetSatisfactionReportRequest req;
+    *req.mutable_start_date() = DateOf(f.start_date);
+    *req.mutable_end_date() = DateOf(f.end_date);
+    req.set_top(10);
+    auto* stub = &env.feedback(ch);
+    auto problem = std::make_shared<std::string>();
+    StartUnary<fv1::GetSatisfactionReportRequest,
+               fv1::GetSatisfactionReportResponse>(
+        env, std::move(req),
+        [stub](auto* ctx, auto* q, auto* r, auto cb) {
+          stub->async()->GetSatisfactionReport(ctx, q, r, std::move(cb));
+        },
+        [&f, problem](const fv1::GetSatisfactionReportResponse& r) {
+          const fv1::SatisfactionReport& s = r.report();
+          auto differs = [&](const char* what, int64_t got, int64_t want) {
+            if (got != want && problem->empty()) {
+              *problem = absl::StrCat(
+                  "GetSatisfactionReport of the seeded days: ", what, " ", got,
+                  ", seeded ", want);
+            }
+          };
+          differs("ratings", s.ratings().count(), f.ratings);
+          differs("satisfied", s.ratings().satisfied(), f.satisfied);
+          differs("survey ratings", s.survey_ratings().count(),
+                  f.survey_ratings);
+          differs("feedback ratings", s.feedback_ratings().count(),
+                  f.feedback_ratings);
+          differs("NPS count", s.nps().count(), f.nps_count);
+          differs("promoters", s.nps().promoters(), f.nps_promoters);
+          differs("detractors", s.nps().detractors(), f.nps_detractors);
+          differs("response count", s.response_count(), f.response_count);
+          differs("feedback count", s.feedback_count(), f.feedback_count);
+          differs("branches", s.branches_size(), f.branches);
+          int64_t weekly = 0, by_branch = 0;
+          for (const fv1::WeekFigures& wk : s.weekly()) {
+            weekly += wk.ratings().count();
+          }
+          for (const fv1::BranchFigures& b : s.branches()) {
+            by_branch += b.ratings().count();
+          }
+          differs("the weeks' ratings", weekly, f.ratings);
+          differs("the branches' ratings", by_branch, f.ratings);
+          if (f.feedback_count > 0 && s.top_negative_topics_size() == 0 &&
+              problem->empty()) {
+            *problem = "GetSatisfactionReport: no top negative topics";
+          }
+          return s.branches_size();
+        },
+        CheckedDone(std::move(done), problem));
+  };
+  return w;
+}
+
+std::vector<Workload> FeedbackWorkloads() {
+  std::vector<Workload> out;
+  out.push_back(SatisfactionReportWorkload());
+  out.push_back(SubmitFeedbackWorkload());
+  return out;
+}
+
 }  // namespace
 
 ov1::CreateOrderRequest NewOrderRequest(Env& env, const std::string& branch,
@@ -941,6 +1142,7 @@ std::vector<Workload> AllWorkloads() {
   for (Workload& w : OrderWorkloads()) all.push_back(std::move(w));
   all.push_back(AnalyzeTextWorkload());
   for (Workload& w : ComplaintWorkloads()) all.push_back(std::move(w));
+  for (Workload& w : FeedbackWorkloads()) all.push_back(std::move(w));
   return all;
 }
 

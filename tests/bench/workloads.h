@@ -46,9 +46,10 @@ enum class Category {
 // category's (issue 3's), e.g. issue 10's for orders.
 struct Target {
   enum class Kind {
-    kMinRatio,       // closed loop: req/s >= limit x baseline
-    kMinTimesFsync,  // closed loop: req/s >= limit x one commit per fsync
-    kMaxOpenP99Ms,   // open loop: p99 <= limit ms
+    kMinRatio,        // closed loop: req/s >= limit x baseline
+    kMinTimesFsync,   // closed loop: req/s >= limit x one commit per fsync
+    kMaxOpenP99Ms,    // open loop: p99 <= limit ms
+    kMaxClosedP99Ms,  // closed loop: p99 <= limit ms
   };
   Kind kind = Kind::kMinRatio;
   double limit = 0;
@@ -56,7 +57,7 @@ struct Target {
 };
 
 // The table whose size a workload's at-scale targets (1M rows) count.
-enum class Table { kCustomers, kOrders, kComplaints };
+enum class Table { kCustomers, kOrders, kComplaints, kFeedback };
 
 struct Workload {
   std::string key;   // the name --workloads takes, e.g. "get"
@@ -84,6 +85,8 @@ struct Workload {
   bool needs_recon_day = false;
   // Reads the seeded complaints (Dataset::complaints), so needs some.
   bool needs_complaints = false;
+  // Reads the seeded feedback (Dataset::feedback), so needs some.
+  bool needs_feedback = false;
   // Few, slow calls (hundreds of ms each): measured over
   // --long_window_seconds when that is longer than --duration_seconds, so
   // its percentiles rest on more than a handful of calls.
