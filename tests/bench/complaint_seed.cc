@@ -26,6 +26,7 @@
 #include "server/module.h"
 #include "tests/bench/fake_people.h"
 #include "tests/bench/load_driver.h"
+#include "tests/bench/seed_util.h"
 
 namespace retail::bench {
 
@@ -522,47 +523,6 @@ class Seeder {
   const BusinessCalendar cal_;
   const cv1::SlaPolicy policy_;
 };
-
-// Up to `limit` customer ids of the database, evenly spread.
-absl::StatusOr<std::vector<std::string>> MemberIds(db::Connection& conn,
-                                                   int64_t limit) {
-  return db::Guard(
-      "member ids", [&]() -> absl::StatusOr<std::vector<std::string>> {
-        std::vector<std::string> ids;
-        db::Stmt count =
-            conn.Prepare("SELECT COALESCE(MAX(id), 0) FROM customers");
-        count->executeStep();
-        const int64_t stride =
-            std::max<int64_t>(1, count->getColumn(0).getInt64() / limit);
-        db::Stmt s = conn.Prepare(
-            "SELECT customer_id FROM customers WHERE id % ?1 = 0 ORDER BY id");
-        s->bind(1, static_cast<int64_t>(stride));
-        while (s->executeStep()) ids.push_back(s->getColumn(0).getString());
-        return ids;
-      });
-}
-
-// Runs `fn` in one transaction of `conn`: BEGIN IMMEDIATE, COMMIT if it
-// succeeds, else ROLLBACK.
-template <typename Fn>
-absl::Status InTransaction(db::Connection& conn, Fn fn) {
-  RETURN_IF_ERROR(db::Guard("begin", [&] {
-    conn.Exec("BEGIN IMMEDIATE");
-    return absl::OkStatus();
-  }));
-  absl::Status status = fn(conn);
-  if (!status.ok()) {
-    db::Guard("rollback", [&] {
-      conn.Exec("ROLLBACK");
-      return absl::OkStatus();
-    }).IgnoreError();
-    return status;
-  }
-  return db::Guard("commit", [&] {
-    conn.Exec("COMMIT");
-    return absl::OkStatus();
-  });
-}
 
 // One complaint of the sweep set, before it is played: when it was
 // received, the seed of its story, and, for the due ones, which instant

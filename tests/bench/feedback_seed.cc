@@ -26,6 +26,7 @@
 #include "server/module.h"
 #include "tests/bench/fake_people.h"
 #include "tests/bench/load_driver.h"
+#include "tests/bench/seed_util.h"
 
 namespace retail::bench {
 
@@ -246,47 +247,6 @@ const absl::CivilDay kEpoch(1970, 1, 1);
 
 int32_t Yyyymmdd(absl::CivilDay d) {
   return static_cast<int32_t>(d.year() * 10000 + d.month() * 100 + d.day());
-}
-
-// Up to `limit` customer ids of the database, evenly spread.
-absl::StatusOr<std::vector<std::string>> MemberIds(db::Connection& conn,
-                                                   int64_t limit) {
-  return db::Guard(
-      "member ids", [&]() -> absl::StatusOr<std::vector<std::string>> {
-        std::vector<std::string> ids;
-        db::Stmt count =
-            conn.Prepare("SELECT COALESCE(MAX(id), 0) FROM customers");
-        count->executeStep();
-        const int64_t stride =
-            std::max<int64_t>(1, count->getColumn(0).getInt64() / limit);
-        db::Stmt s = conn.Prepare(
-            "SELECT customer_id FROM customers WHERE id % ?1 = 0 ORDER BY id");
-        s->bind(1, static_cast<int64_t>(stride));
-        while (s->executeStep()) ids.push_back(s->getColumn(0).getString());
-        return ids;
-      });
-}
-
-// Runs `fn` in one transaction of `conn`: BEGIN IMMEDIATE, COMMIT if it
-// succeeds, else ROLLBACK.
-template <typename Fn>
-absl::Status InTransaction(db::Connection& conn, Fn fn) {
-  RETURN_IF_ERROR(db::Guard("begin", [&] {
-    conn.Exec("BEGIN IMMEDIATE");
-    return absl::OkStatus();
-  }));
-  absl::Status status = fn(conn);
-  if (!status.ok()) {
-    db::Guard("rollback", [&] {
-      conn.Exec("ROLLBACK");
-      return absl::OkStatus();
-    }).IgnoreError();
-    return status;
-  }
-  return db::Guard("commit", [&] {
-    conn.Exec("COMMIT");
-    return absl::OkStatus();
-  });
 }
 
 // A transaction's rollup deltas, by (day, branch), written with AddDaily

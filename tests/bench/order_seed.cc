@@ -24,6 +24,7 @@
 #include "server/orders/return_store.h"
 #include "tests/bench/fake_people.h"
 #include "tests/bench/load_driver.h"
+#include "tests/bench/seed_util.h"
 
 namespace retail::bench {
 namespace {
@@ -422,24 +423,16 @@ class OrderWriter {
   int64_t references_ = 0;
 };
 
-// Up to `limit` customer ids of the database, evenly spread.
+// Up to `limit` customer ids of the database, evenly spread (read on the
+// writer, which this seeder writes through).
 absl::StatusOr<std::vector<std::string>> MemberIds(db::Database& database,
                                                    int64_t limit) {
   std::vector<std::string> ids;
-  RETURN_IF_ERROR(database.writer().RunSync([&](db::Connection& conn) {
-    return db::Guard("member ids", [&] {
-      db::Stmt count =
-          conn.Prepare("SELECT COALESCE(MAX(id), 0) FROM customers");
-      count->executeStep();
-      const int64_t stride =
-          std::max<int64_t>(1, count->getColumn(0).getInt64() / limit);
-      db::Stmt s = conn.Prepare(
-          "SELECT customer_id FROM customers WHERE id % ?1 = 0 ORDER BY id");
-      s->bind(1, static_cast<int64_t>(stride));
-      while (s->executeStep()) ids.push_back(s->getColumn(0).getString());
-      return absl::OkStatus();
-    });
-  }));
+  RETURN_IF_ERROR(
+      database.writer().RunSync([&](db::Connection& conn) -> absl::Status {
+        ASSIGN_OR_RETURN(ids, ::retail::bench::MemberIds(conn, limit));
+        return absl::OkStatus();
+      }));
   return ids;
 }
 
