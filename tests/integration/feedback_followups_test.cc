@@ -210,9 +210,9 @@ class FollowUpsTest : public ::testing::Test {
   }
   int FollowUpRows() { return Count("SELECT COUNT(*) FROM follow_ups"); }
   std::string CauseOf(const std::string& follow_up_id) {
-    return server_->QueryScalar(absl::StrCat(
-        "SELECT cause FROM follow_ups WHERE follow_up_id = '", follow_up_id,
-        "'"));
+    return server_->QueryScalar(
+        absl::StrCat("SELECT cause FROM follow_ups WHERE follow_up_id = '",
+                     follow_up_id, "'"));
   }
   // The event types of the follow-up's change feed, oldest first.
   std::vector<std::string> Events(const std::string& id) {
@@ -269,9 +269,8 @@ class FollowUpsTest : public ::testing::Test {
     req.set_customer_id(id);
     req.set_reason("客户申请删除 ticket-13");
     cu::EraseCustomerResponse resp;
-    return testing::Call(*customers_,
-                         &cu::CustomerService::Stub::EraseCustomer, kAdmin,
-                         req, &resp);
+    return testing::Call(*customers_, &cu::CustomerService::Stub::EraseCustomer,
+                         kAdmin, req, &resp);
   }
 
   cu::ExportCustomerDataResponse Export(const std::string& id) {
@@ -315,8 +314,8 @@ class FollowUpsTest : public ::testing::Test {
     *req.mutable_payment()->mutable_amount() = order.total();
     req.mutable_payment()->set_outcome(od::PAYMENT_OUTCOME_SUCCEEDED);
     od::PayOrderResponse resp;
-    grpc::Status s = testing::Call(
-        *orders_, &od::OrderService::Stub::PayOrder, kAdmin, req, &resp);
+    grpc::Status s = testing::Call(*orders_, &od::OrderService::Stub::PayOrder,
+                                   kAdmin, req, &resp);
     EXPECT_TRUE(s.ok()) << Describe(s);
     EXPECT_EQ(resp.order().status(), od::ORDER_STATUS_PAID);
     EXPECT_TRUE(resp.order().has_paid_time());
@@ -401,9 +400,10 @@ class FollowUpsTest : public ::testing::Test {
     return c;
   }
 
-  cp::Complaint Close(const cp::Complaint& c,
-                      cp::Confirmation confirmation = cp::CONFIRMATION_SATISFIED,
-                      int score = 5) {
+  cp::Complaint Close(
+      const cp::Complaint& c,
+      cp::Confirmation confirmation = cp::CONFIRMATION_SATISFIED,
+      int score = 5) {
     cp::CloseComplaintRequest req;
     req.set_request_id(NewRequestId());
     req.set_complaint_id(c.complaint_id());
@@ -461,8 +461,8 @@ class FollowUpsTest : public ::testing::Test {
                   const std::string& token = kAgent) {
     fb::ScheduleFollowUpResponse resp;
     Result r;
-    r.status = testing::Call(*feedback_, &FeedbackStub::ScheduleFollowUp,
-                             token, req, &resp);
+    r.status = testing::Call(*feedback_, &FeedbackStub::ScheduleFollowUp, token,
+                             req, &resp);
     r.f = resp.follow_up();
     return r;
   }
@@ -494,8 +494,8 @@ class FollowUpsTest : public ::testing::Test {
     if (req.request_id().empty()) req.set_request_id(NewRequestId());
     fb::CompleteFollowUpResponse resp;
     Result r;
-    r.status = testing::Call(*feedback_, &FeedbackStub::CompleteFollowUp,
-                             token, req, &resp);
+    r.status = testing::Call(*feedback_, &FeedbackStub::CompleteFollowUp, token,
+                             req, &resp);
     r.f = resp.follow_up();
     return r;
   }
@@ -892,8 +892,7 @@ TEST_F(FollowUpsTest, AuditorAndUnlistedServicesMayNotWrite) {
       CompleteRequest(f.follow_up_id(), fb::FOLLOW_UP_OUTCOME_REACHED, 5);
   ExpectError(Complete(done, kAuditor).status,
               grpc::StatusCode::PERMISSION_DENIED);
-  ExpectError(Complete(done, kCrm).status,
-              grpc::StatusCode::PERMISSION_DENIED);
+  ExpectError(Complete(done, kCrm).status, grpc::StatusCode::PERMISSION_DENIED);
   // svc may schedule and list, but not complete.
   ExpectError(Complete(done, kService).status,
               grpc::StatusCode::PERMISSION_DENIED);
@@ -905,17 +904,16 @@ TEST_F(FollowUpsTest, AuditorAndUnlistedServicesMayNotWrite) {
   EXPECT_TRUE(ListPage({}, kAuditor, &resp).ok());
   EXPECT_EQ(resp.follow_ups_size(), 2);
   // crm may not even read.
-  ExpectError(ListPage({}, kCrm, &resp),
-              grpc::StatusCode::PERMISSION_DENIED);
+  ExpectError(ListPage({}, kCrm, &resp), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(FollowUpsTest, BranchCannotCompleteAnotherBranchsFollowUp) {
   const std::string customer = CreateCustomer("B001");
   const fb::FollowUp f = ScheduleOk(NewFollowUp(customer, t0_ + kDay));
   ASSERT_EQ(f.branch_id(), "B001");
-  const fb::CompleteFollowUpRequest done = CompleteRequest(
-      f.follow_up_id(), fb::FOLLOW_UP_OUTCOME_REACHED, 4,
-      fb::REPURCHASE_INTENT_MAYBE, "B002 想代办");
+  const fb::CompleteFollowUpRequest done =
+      CompleteRequest(f.follow_up_id(), fb::FOLLOW_UP_OUTCOME_REACHED, 4,
+                      fb::REPURCHASE_INTENT_MAYBE, "B002 想代办");
   Result r = Complete(done, kBranch2);
   ExpectError(r.status, grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Find(f.follow_up_id()).status(), fb::FOLLOW_UP_STATUS_PENDING);
@@ -936,12 +934,13 @@ TEST_F(FollowUpsTest, BranchCannotCompleteAnotherBranchsFollowUp) {
 
 TEST_F(FollowUpsTest, ListsEarliestDueFirst) {
   const std::string customer = CreateCustomer("B001");
-  const int64_t dues[] = {5 * kDay, 1 * kDay, 3 * kDay, 1 * kDay,
-                          -2 * kDay, 4 * kDay};
+  const int64_t dues[] = {5 * kDay, 1 * kDay,  3 * kDay,
+                          1 * kDay, -2 * kDay, 4 * kDay};
   std::vector<std::pair<int64_t, int>> want;  // (due, creation order)
   std::vector<std::string> ids;
   for (int i = 0; i < 6; ++i) {
-    ids.push_back(ScheduleOk(NewFollowUp(customer, t0_ + dues[i])).follow_up_id());
+    ids.push_back(
+        ScheduleOk(NewFollowUp(customer, t0_ + dues[i])).follow_up_id());
     want.push_back({dues[i], i});
     Advance(kSecond);
   }
@@ -972,10 +971,10 @@ TEST_F(FollowUpsTest, ListFiltersByDueRangeStatusBranchAndOwner) {
   const std::string a3 = make(a, 3 * kDay, "");
   const std::string b1 = make(b, 1 * kDay + kHour, "agent-7");
   const std::string b4 = make(b, 4 * kDay, "agent-8");
-  ASSERT_TRUE(Complete(CompleteRequest(a2, fb::FOLLOW_UP_OUTCOME_UNREACHABLE))
-                  .ok());
-  ASSERT_TRUE(Complete(CompleteRequest(b4, fb::FOLLOW_UP_OUTCOME_REACHED, 5))
-                  .ok());
+  ASSERT_TRUE(
+      Complete(CompleteRequest(a2, fb::FOLLOW_UP_OUTCOME_UNREACHABLE)).ok());
+  ASSERT_TRUE(
+      Complete(CompleteRequest(b4, fb::FOLLOW_UP_OUTCOME_REACHED, 5)).ok());
 
   fb::ListFollowUpsRequest req;
   // Due range: start inclusive, end exclusive.
@@ -1024,7 +1023,8 @@ TEST_F(FollowUpsTest, ListPagesOfTwoWithATokenBoundToTheFilters) {
     const int64_t due = t0_ + (i == 2 ? 2 : i + 1) * kDay;
     ids.push_back(ScheduleOk(NewFollowUp(customer, due)).follow_up_id());
   }
-  const std::string done = ScheduleOk(NewFollowUp(customer, t0_)).follow_up_id();
+  const std::string done =
+      ScheduleOk(NewFollowUp(customer, t0_)).follow_up_id();
   ASSERT_TRUE(
       Complete(CompleteRequest(done, fb::FOLLOW_UP_OUTCOME_UNREACHABLE)).ok());
 
@@ -1125,8 +1125,8 @@ class FollowUpsMaskingTest : public FollowUpsTest {
     far_ = CreateCustomer("B002", "赵六", "13655556666");
     own_fu_ = ScheduleOk(NewFollowUp(own_, t0_ + kDay)).follow_up_id();
     const od::Order o = PaidOrder(visitor_, "B001", kSmallOrder);
-    fb::FollowUp f =
-        NewFollowUp(visitor_, t0_ + 2 * kDay, fb::FOLLOW_UP_REASON_AFTER_PURCHASE);
+    fb::FollowUp f = NewFollowUp(visitor_, t0_ + 2 * kDay,
+                                 fb::FOLLOW_UP_REASON_AFTER_PURCHASE);
     f.set_order_id(o.order_id());
     visitor_fu_ = ScheduleOk(f).follow_up_id();
     far_fu_ = ScheduleOk(NewFollowUp(far_, t0_ + 3 * kDay)).follow_up_id();
@@ -1155,18 +1155,16 @@ class FollowUpsMaskingTest : public FollowUpsTest {
 
 TEST_F(FollowUpsMaskingTest, AgentSeesNamesWithMaskedPhones) {
   EXPECT_THAT(Shown(kAgent),
-              UnorderedElementsAre(
-                  Pair(own_fu_, "王小明|137****5678"),
-                  Pair(visitor_fu_, "李四|138****4321"),
-                  Pair(far_fu_, "赵六|136****6666")));
+              UnorderedElementsAre(Pair(own_fu_, "王小明|137****5678"),
+                                   Pair(visitor_fu_, "李四|138****4321"),
+                                   Pair(far_fu_, "赵六|136****6666")));
   EXPECT_EQ(Reveals(), 0);
 }
 
 TEST_F(FollowUpsMaskingTest, AuditorAndServiceSeeNamesAndPhonesMasked) {
-  const auto masked = UnorderedElementsAre(
-      Pair(own_fu_, "王**|137****5678"),
-      Pair(visitor_fu_, "李*|138****4321"),
-      Pair(far_fu_, "赵*|136****6666"));
+  const auto masked = UnorderedElementsAre(Pair(own_fu_, "王**|137****5678"),
+                                           Pair(visitor_fu_, "李*|138****4321"),
+                                           Pair(far_fu_, "赵*|136****6666"));
   EXPECT_THAT(Shown(kAuditor), masked);
   EXPECT_THAT(Shown(kService), masked);
   // Neither may ask to see more.
@@ -1182,19 +1180,17 @@ TEST_F(FollowUpsMaskingTest, AuditorAndServiceSeeNamesAndPhonesMasked) {
 
 TEST_F(FollowUpsMaskingTest, AdminSeesEverythingWithoutAnAudit) {
   EXPECT_THAT(Shown(kAdmin),
-              UnorderedElementsAre(
-                  Pair(own_fu_, "王小明|13712345678"),
-                  Pair(visitor_fu_, "李四|13887654321"),
-                  Pair(far_fu_, "赵六|13655556666")));
+              UnorderedElementsAre(Pair(own_fu_, "王小明|13712345678"),
+                                   Pair(visitor_fu_, "李四|13887654321"),
+                                   Pair(far_fu_, "赵六|13655556666")));
   EXPECT_EQ(Reveals(), 0);
 }
 
 TEST_F(FollowUpsMaskingTest, AgentRevealShowsEverythingAndIsAudited) {
   EXPECT_THAT(Shown(kAgent, /*reveal=*/true),
-              UnorderedElementsAre(
-                  Pair(own_fu_, "王小明|13712345678"),
-                  Pair(visitor_fu_, "李四|13887654321"),
-                  Pair(far_fu_, "赵六|13655556666")));
+              UnorderedElementsAre(Pair(own_fu_, "王小明|13712345678"),
+                                   Pair(visitor_fu_, "李四|13887654321"),
+                                   Pair(far_fu_, "赵六|13655556666")));
   EXPECT_EQ(Reveals(), 1);
   EXPECT_EQ(server_->QueryScalar(
                 "SELECT principal_id || ' ' || role || ' ' || resource FROM "
@@ -1226,9 +1222,8 @@ TEST_F(FollowUpsMaskingTest, BranchSeesItsOwnMembersInFull) {
   // B001 sees its own follow-ups only: its member in full, the visiting
   // B002 member as an agent would.
   EXPECT_THAT(Shown(kBranch1),
-              UnorderedElementsAre(
-                  Pair(own_fu_, "王小明|13712345678"),
-                  Pair(visitor_fu_, "李四|138****4321")));
+              UnorderedElementsAre(Pair(own_fu_, "王小明|13712345678"),
+                                   Pair(visitor_fu_, "李四|138****4321")));
   EXPECT_THAT(Shown(kBranch2),
               UnorderedElementsAre(Pair(far_fu_, "赵六|13655556666")));
   // Naming another branch shows nothing.
@@ -1247,8 +1242,8 @@ TEST_F(FollowUpsMaskingTest, WriteAnswersAreMaskedForTheCaller) {
   ASSERT_TRUE(r.ok()) << Describe(r.status);
   EXPECT_EQ(r.f.customer_name(), "王小明");
   EXPECT_EQ(r.f.customer_phone(), "137****5678");
-  r = Complete(
-      CompleteRequest(visitor_fu_, fb::FOLLOW_UP_OUTCOME_REACHED, 5), kBranch1);
+  r = Complete(CompleteRequest(visitor_fu_, fb::FOLLOW_UP_OUTCOME_REACHED, 5),
+               kBranch1);
   ASSERT_TRUE(r.ok()) << Describe(r.status);
   EXPECT_EQ(r.f.customer_name(), "李四");
   EXPECT_EQ(r.f.customer_phone(), "138****4321");
@@ -1271,10 +1266,9 @@ TEST_F(FollowUpsTest, CompleteReachedRecordsSatisfactionIntentAndNotes) {
   const std::string customer = CreateCustomer("B001");
   const fb::FollowUp f = ScheduleOk(NewFollowUp(customer, t0_ + kDay));
   AdvanceTo(t0_ + kDay + kHour);
-  Result r = Complete(CompleteRequest(f.follow_up_id(),
-                                      fb::FOLLOW_UP_OUTCOME_REACHED, 4,
-                                      fb::REPURCHASE_INTENT_YES,
-                                      "  客户对新外套很满意，下月还来  "));
+  Result r = Complete(CompleteRequest(
+      f.follow_up_id(), fb::FOLLOW_UP_OUTCOME_REACHED, 4,
+      fb::REPURCHASE_INTENT_YES, "  客户对新外套很满意，下月还来  "));
   ASSERT_TRUE(r.ok()) << Describe(r.status);
   EXPECT_EQ(r.f.follow_up_id(), f.follow_up_id());
   EXPECT_EQ(r.f.status(), fb::FOLLOW_UP_STATUS_DONE);
@@ -1298,7 +1292,8 @@ TEST_F(FollowUpsTest, CompleteReachedRecordsSatisfactionIntentAndNotes) {
   EXPECT_THAT(Events(f.follow_up_id()), ElementsAre("SCHEDULED", "COMPLETED"));
   // Reached without a score or an answer about buying again is fine.
   const fb::FollowUp g = ScheduleOk(NewFollowUp(customer, t0_ + kDay));
-  r = Complete(CompleteRequest(g.follow_up_id(), fb::FOLLOW_UP_OUTCOME_REACHED));
+  r = Complete(
+      CompleteRequest(g.follow_up_id(), fb::FOLLOW_UP_OUTCOME_REACHED));
   ASSERT_TRUE(r.ok()) << Describe(r.status);
   EXPECT_EQ(r.f.satisfaction(), 0);
   EXPECT_EQ(r.f.repurchase_intent(), fb::REPURCHASE_INTENT_UNSPECIFIED);
@@ -1307,10 +1302,9 @@ TEST_F(FollowUpsTest, CompleteReachedRecordsSatisfactionIntentAndNotes) {
 TEST_F(FollowUpsTest, CompleteUnreachableCarriesNoOutcomeFigures) {
   const std::string customer = CreateCustomer("B001");
   const fb::FollowUp f = ScheduleOk(NewFollowUp(customer, t0_ + kDay));
-  Result r = Complete(CompleteRequest(f.follow_up_id(),
-                                      fb::FOLLOW_UP_OUTCOME_UNREACHABLE, 0,
-                                      fb::REPURCHASE_INTENT_UNSPECIFIED,
-                                      "三次无人接听"));
+  Result r = Complete(
+      CompleteRequest(f.follow_up_id(), fb::FOLLOW_UP_OUTCOME_UNREACHABLE, 0,
+                      fb::REPURCHASE_INTENT_UNSPECIFIED, "三次无人接听"));
   ASSERT_TRUE(r.ok()) << Describe(r.status);
   EXPECT_EQ(r.f.status(), fb::FOLLOW_UP_STATUS_DONE);
   EXPECT_EQ(r.f.outcome(), fb::FOLLOW_UP_OUTCOME_UNREACHABLE);
@@ -1344,12 +1338,14 @@ TEST_F(FollowUpsTest, CompleteNamesEachInvalidField) {
        CompleteRequest(id, fb::FOLLOW_UP_OUTCOME_UNREACHABLE, 5,
                        fb::REPURCHASE_INTENT_YES),
        {"satisfaction", "repurchase_intent"}},
-      {"no outcome", CompleteRequest(id, fb::FOLLOW_UP_OUTCOME_UNSPECIFIED),
+      {"no outcome",
+       CompleteRequest(id, fb::FOLLOW_UP_OUTCOME_UNSPECIFIED),
        {"outcome"}},
       {"outcome out of range",
        CompleteRequest(id, static_cast<fb::FollowUpOutcome>(9)),
        {"outcome"}},
-      {"satisfaction 6", CompleteRequest(id, fb::FOLLOW_UP_OUTCOME_REACHED, 6),
+      {"satisfaction 6",
+       CompleteRequest(id, fb::FOLLOW_UP_OUTCOME_REACHED, 6),
        {"satisfaction"}},
       {"satisfaction -1",
        CompleteRequest(id, fb::FOLLOW_UP_OUTCOME_REACHED, -1),
@@ -1384,12 +1380,13 @@ TEST_F(FollowUpsTest, CompleteNamesEachInvalidField) {
   // Characters, not bytes: 2000 Chinese characters are fine, 2001 are not.
   std::string chinese;
   for (int i = 0; i < 2000; ++i) chinese += "好";
-  const std::string other = ScheduleOk(NewFollowUp(customer, t0_)).follow_up_id();
-  ExpectFields(Complete(CompleteRequest(other, fb::FOLLOW_UP_OUTCOME_REACHED,
-                                        5, fb::REPURCHASE_INTENT_YES,
-                                        chinese + "好"))
-                   .status,
-               {"notes"});
+  const std::string other =
+      ScheduleOk(NewFollowUp(customer, t0_)).follow_up_id();
+  ExpectFields(
+      Complete(CompleteRequest(other, fb::FOLLOW_UP_OUTCOME_REACHED, 5,
+                               fb::REPURCHASE_INTENT_YES, chinese + "好"))
+          .status,
+      {"notes"});
   r = Complete(CompleteRequest(other, fb::FOLLOW_UP_OUTCOME_REACHED, 5,
                                fb::REPURCHASE_INTENT_YES, chinese));
   ASSERT_TRUE(r.ok()) << Describe(r.status);
@@ -1411,12 +1408,11 @@ TEST_F(FollowUpsTest, CompletingTwiceIsFollowUpDone) {
   ASSERT_TRUE(replay.ok()) << Describe(replay.status);
   EXPECT_EQ(replay.f.SerializeAsString(), done.f.SerializeAsString());
   // Another completion is refused, and changes nothing.
-  const Result twice = Complete(CompleteRequest(
-      f.follow_up_id(), fb::FOLLOW_UP_OUTCOME_UNREACHABLE));
+  const Result twice = Complete(
+      CompleteRequest(f.follow_up_id(), fb::FOLLOW_UP_OUTCOME_UNREACHABLE));
   ExpectError(twice.status, grpc::StatusCode::FAILED_PRECONDITION,
               "FOLLOW_UP_DONE");
-  EXPECT_EQ(DetailsOf(twice.status).metadata["follow_up_id"],
-            f.follow_up_id());
+  EXPECT_EQ(DetailsOf(twice.status).metadata["follow_up_id"], f.follow_up_id());
   const fb::FollowUp now = Find(f.follow_up_id());
   EXPECT_EQ(now.outcome(), fb::FOLLOW_UP_OUTCOME_REACHED);
   EXPECT_EQ(now.satisfaction(), 5);
@@ -1426,10 +1422,10 @@ TEST_F(FollowUpsTest, CompletingTwiceIsFollowUpDone) {
 }
 
 TEST_F(FollowUpsTest, CompleteUnknownFollowUpIsNotFound) {
-  ExpectError(Complete(CompleteRequest("fup_nothing",
-                                       fb::FOLLOW_UP_OUTCOME_REACHED, 5))
-                  .status,
-              grpc::StatusCode::NOT_FOUND);
+  ExpectError(
+      Complete(CompleteRequest("fup_nothing", fb::FOLLOW_UP_OUTCOME_REACHED, 5))
+          .status,
+      grpc::StatusCode::NOT_FOUND);
 }
 
 // ===========================================================================
@@ -1837,8 +1833,7 @@ TEST_F(FollowUpsTest, ErasedVipGetsNoScheduledFollowUps) {
                   vip + "'"),
             0);
   EXPECT_EQ(FollowUpsOf(kept, fb::FOLLOW_UP_REASON_BIRTHDAY).size(), 1u);
-  EXPECT_EQ(FollowUpRows(),
-            static_cast<int>(FollowUpsOf(kept).size()));
+  EXPECT_EQ(FollowUpRows(), static_cast<int>(FollowUpsOf(kept).size()));
 }
 
 // ===========================================================================
@@ -1846,16 +1841,14 @@ TEST_F(FollowUpsTest, ErasedVipGetsNoScheduledFollowUps) {
 // ===========================================================================
 
 TEST_F(FollowUpsTest, ExportIncludesTheCustomersFollowUps) {
-  const std::string customer =
-      CreateCustomer("B001", "王小明", "13712345678");
+  const std::string customer = CreateCustomer("B001", "王小明", "13712345678");
   const std::string other = CreateCustomer("B001", "李四");
   const fb::FollowUp pending = ScheduleOk(NewFollowUp(customer, t0_ + kDay));
   const fb::FollowUp made = ScheduleOk(NewFollowUp(customer, t0_ + 2 * kDay));
   ScheduleOk(NewFollowUp(other, t0_ + kDay));
-  ASSERT_TRUE(Complete(CompleteRequest(made.follow_up_id(),
-                                       fb::FOLLOW_UP_OUTCOME_REACHED, 5,
-                                       fb::REPURCHASE_INTENT_YES,
-                                       "EXPORTMARK 满意"))
+  ASSERT_TRUE(Complete(CompleteRequest(
+                           made.follow_up_id(), fb::FOLLOW_UP_OUTCOME_REACHED,
+                           5, fb::REPURCHASE_INTENT_YES, "EXPORTMARK 满意"))
                   .ok());
   std::map<std::string, fb::FollowUp> exported;
   const cu::ExportCustomerDataResponse data = Export(customer);
@@ -1880,8 +1873,7 @@ TEST_F(FollowUpsTest, ExportIncludesTheCustomersFollowUps) {
 }
 
 TEST_F(FollowUpsTest, ErasureEmptiesFollowUpsAndClosesPendingOnes) {
-  const std::string customer =
-      CreateCustomer("B001", "王小明", "13712345678");
+  const std::string customer = CreateCustomer("B001", "王小明", "13712345678");
   const std::string other = CreateCustomer("B001", "李四");
   // A pending one, a made one (with notes), an automatic one, and another
   // customer's.
@@ -1891,9 +1883,9 @@ TEST_F(FollowUpsTest, ErasureEmptiesFollowUpsAndClosesPendingOnes) {
   ASSERT_TRUE(scheduled.ok()) << Describe(scheduled.status);
   const fb::FollowUp& pending = scheduled.f;
   const fb::FollowUp made = ScheduleOk(NewFollowUp(customer, t0_ + kDay));
-  fb::CompleteFollowUpRequest complete_req = CompleteRequest(
-      made.follow_up_id(), fb::FOLLOW_UP_OUTCOME_REACHED, 4,
-      fb::REPURCHASE_INTENT_MAYBE, "ERASEMARK 客户说尺码偏小");
+  fb::CompleteFollowUpRequest complete_req =
+      CompleteRequest(made.follow_up_id(), fb::FOLLOW_UP_OUTCOME_REACHED, 4,
+                      fb::REPURCHASE_INTENT_MAYBE, "ERASEMARK 客户说尺码偏小");
   complete_req.set_request_id(NewRequestId());
   const Result completed = Complete(complete_req);
   ASSERT_TRUE(completed.ok()) << Describe(completed.status);
@@ -1911,9 +1903,8 @@ TEST_F(FollowUpsTest, ErasureEmptiesFollowUpsAndClosesPendingOnes) {
   ASSERT_TRUE(Erase(customer).ok());
 
   // Listed without the person: no id, name, phone or notes.
-  for (const std::string& id :
-       {pending.follow_up_id(), made.follow_up_id(),
-        automatic[0].follow_up_id()}) {
+  for (const std::string& id : {pending.follow_up_id(), made.follow_up_id(),
+                                automatic[0].follow_up_id()}) {
     SCOPED_TRACE(id);
     const fb::FollowUp f = Find(id);
     EXPECT_EQ(f.customer_id(), "");

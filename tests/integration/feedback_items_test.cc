@@ -94,8 +94,7 @@ std::vector<std::string> Strings(
 
 // A feedback item to submit.
 v1::FeedbackItem Item(const std::string& branch, int rating,
-                      const std::string& text,
-                      const std::string& customer = "",
+                      const std::string& text, const std::string& customer = "",
                       v1::FeedbackKind kind = v1::FEEDBACK_KIND_COMMENT,
                       v1::FeedbackChannel channel = v1::FEEDBACK_CHANNEL_APP) {
   v1::FeedbackItem f;
@@ -143,9 +142,12 @@ class FeedbackItemsTest : public ::testing::Test {
   int Count(const std::string& sql) const {
     return std::stoi(server_->QueryScalar(sql));
   }
-  int ComplaintCount() const { return Count("SELECT COUNT(*) FROM complaints"); }
+  int ComplaintCount() const {
+    return Count("SELECT COUNT(*) FROM complaints");
+  }
 
-  // ---- other services --------------------------------------------------------
+  // ---- other services
+  // --------------------------------------------------------
 
   std::string CreateCustomer(const std::string& branch,
                              const std::string& name = "王小明") {
@@ -205,14 +207,15 @@ class FeedbackItemsTest : public ::testing::Test {
     cv1::ExportCustomerDataRequest req;
     req.set_customer_id(customer);
     cv1::ExportCustomerDataResponse resp;
-    grpc::Status s = Call(*customers_,
-                          &CustomerService::Stub::ExportCustomerData, kAdmin,
-                          req, &resp);
+    grpc::Status s =
+        Call(*customers_, &CustomerService::Stub::ExportCustomerData, kAdmin,
+             req, &resp);
     EXPECT_TRUE(s.ok()) << Describe(s);
     return resp;
   }
 
-  // ---- feedback ---------------------------------------------------------------
+  // ---- feedback
+  // ---------------------------------------------------------------
 
   Submitted Submit(const v1::FeedbackItem& f, const std::string& token = kAgent,
                    std::string request_id = "") {
@@ -302,9 +305,9 @@ class FeedbackItemsTest : public ::testing::Test {
 // ---- Submit and analysis ---------------------------------------------------
 
 TEST_F(FeedbackItemsTest, SimplifiedChineseIsAnalysedAndStored) {
-  const v1::FeedbackItem item = SubmitOk(
-      Item("B001", 3, kReturnsSlow, "", v1::FEEDBACK_KIND_COMMENT,
-           v1::FEEDBACK_CHANNEL_WECHAT));
+  const v1::FeedbackItem item =
+      SubmitOk(Item("B001", 3, kReturnsSlow, "", v1::FEEDBACK_KIND_COMMENT,
+                    v1::FEEDBACK_CHANNEL_WECHAT));
   EXPECT_EQ(item.feedback_id().rfind("fbk_", 0), 0u) << item.feedback_id();
   EXPECT_EQ(item.kind(), v1::FEEDBACK_KIND_COMMENT);
   EXPECT_EQ(item.channel(), v1::FEEDBACK_CHANNEL_WECHAT);
@@ -313,8 +316,10 @@ TEST_F(FeedbackItemsTest, SimplifiedChineseIsAnalysedAndStored) {
   EXPECT_EQ(item.text(), kReturnsSlow);
   EXPECT_EQ(item.sentiment().label(), v1::SENTIMENT_LABEL_NEGATIVE);
   EXPECT_LT(item.sentiment().score(), -0.25);
-  EXPECT_THAT(item.topics(), ElementsAre("returns_exchanges", "staff_attitude"));
-  EXPECT_THAT(item.keywords(), ElementsAre("退货", "慢", "客服", "态度", "不好"));
+  EXPECT_THAT(item.topics(),
+              ElementsAre("returns_exchanges", "staff_attitude"));
+  EXPECT_THAT(item.keywords(),
+              ElementsAre("退货", "慢", "客服", "态度", "不好"));
   EXPECT_EQ(Us(item.create_time()), t0_);
   // Rating 3 is above the default escalation threshold (2).
   EXPECT_EQ(item.complaint_id(), "");
@@ -344,13 +349,12 @@ TEST_F(FeedbackItemsTest, TraditionalChineseIsReadAsSimplifiedButKeptAsSent) {
 }
 
 TEST_F(FeedbackItemsTest, EnglishIsAnalysedAndStored) {
-  const v1::FeedbackItem item =
-      SubmitOk(Item("B002", 3, kEnglishNegative, "",
-                    v1::FEEDBACK_KIND_PRODUCT_REVIEW,
-                    v1::FEEDBACK_CHANNEL_EMAIL));
+  const v1::FeedbackItem item = SubmitOk(Item("B002", 3, kEnglishNegative, "",
+                                              v1::FEEDBACK_KIND_PRODUCT_REVIEW,
+                                              v1::FEEDBACK_CHANNEL_EMAIL));
   EXPECT_EQ(item.sentiment().label(), v1::SENTIMENT_LABEL_NEGATIVE);
-  EXPECT_THAT(item.topics(), ElementsAre("staff_attitude", "returns_exchanges",
-                                         "size_fit"));
+  EXPECT_THAT(item.topics(),
+              ElementsAre("staff_attitude", "returns_exchanges", "size_fit"));
   EXPECT_THAT(item.keywords(), ElementsAre("customer service", "not helpful",
                                            "refund", "too long"));
   EXPECT_EQ(item.text(), kEnglishNegative);
@@ -368,16 +372,16 @@ TEST_F(FeedbackItemsTest, MultiWordKeywordsReadBackWhole) {
   v1::ListFeedbackResponse listed;
   ASSERT_TRUE(ListPage(req, &listed).ok());
   ASSERT_EQ(listed.feedback_size(), 1);
-  EXPECT_THAT(listed.feedback(0).keywords(),
-              ElementsAre("customer service", "not helpful", "refund",
-                          "too long"));
+  EXPECT_THAT(
+      listed.feedback(0).keywords(),
+      ElementsAre("customer service", "not helpful", "refund", "too long"));
 }
 
 TEST_F(FeedbackItemsTest, PraiseIsPositiveAndNeverEscalates) {
   const std::string customer = CreateCustomer("B001");
-  const v1::FeedbackItem item = SubmitOk(
-      Item("B001", 5, kPraise, customer, v1::FEEDBACK_KIND_PRAISE,
-           v1::FEEDBACK_CHANNEL_IN_STORE));
+  const v1::FeedbackItem item =
+      SubmitOk(Item("B001", 5, kPraise, customer, v1::FEEDBACK_KIND_PRAISE,
+                    v1::FEEDBACK_CHANNEL_IN_STORE));
   EXPECT_EQ(item.sentiment().label(), v1::SENTIMENT_LABEL_POSITIVE);
   EXPECT_GT(item.sentiment().score(), 0.25);
   EXPECT_THAT(item.topics(), ElementsAre("quality"));
@@ -391,8 +395,8 @@ TEST_F(FeedbackItemsTest, PraiseIsPositiveAndNeverEscalates) {
 TEST_F(FeedbackItemsTest, SkuAndOrderAreStored) {
   const std::string customer = CreateCustomer("B001");
   const std::string order = CreateOrder(customer);
-  v1::FeedbackItem f = Item("B001", 4, kPraise, customer,
-                            v1::FEEDBACK_KIND_PRODUCT_REVIEW);
+  v1::FeedbackItem f =
+      Item("B001", 4, kPraise, customer, v1::FEEDBACK_KIND_PRODUCT_REVIEW);
   f.set_sku("  SHIRT-M  ");
   f.set_order_id(order);
   const v1::FeedbackItem item = SubmitOk(f);
@@ -424,10 +428,12 @@ TEST_F(FeedbackItemsTest, OutputOnlyFieldsAreIgnored) {
   EXPECT_EQ(Us(item.create_time()), t0_);
 }
 
-// ---- ListFeedback ------------------------------------------------------------
+// ---- ListFeedback
+// ------------------------------------------------------------
 
 TEST_F(FeedbackItemsTest, ListByTopic) {
-  const std::string returns = SubmitOk(Item("B001", 3, kReturnsSlow)).feedback_id();
+  const std::string returns =
+      SubmitOk(Item("B001", 3, kReturnsSlow)).feedback_id();
   SubmitOk(Item("B001", 4, kPraise));
   const std::string english =
       SubmitOk(Item("B002", 3, kEnglishNegative)).feedback_id();
@@ -570,8 +576,8 @@ TEST_F(FeedbackItemsTest, ListByKind) {
 }
 
 TEST_F(FeedbackItemsTest, ListBySku) {
-  v1::FeedbackItem f = Item("B001", 4, kPraise, "",
-                            v1::FEEDBACK_KIND_PRODUCT_REVIEW);
+  v1::FeedbackItem f =
+      Item("B001", 4, kPraise, "", v1::FEEDBACK_KIND_PRODUCT_REVIEW);
   f.set_sku("SHIRT-M");
   const std::string shirt = SubmitOk(f).feedback_id();
   f.set_sku("SHOE-42");
@@ -661,7 +667,8 @@ TEST_F(FeedbackItemsTest, ListPagesTwoAtATimeOldestFirst) {
 TEST_F(FeedbackItemsTest, ListPagesByKeywordTwoAtATime) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
-    ids.push_back(SubmitOk(Item("B001", 3, kExchangeTraditional)).feedback_id());
+    ids.push_back(
+        SubmitOk(Item("B001", 3, kExchangeTraditional)).feedback_id());
     SubmitOk(Item("B001", 4, kPraise));  // filtered out
   }
   v1::ListFeedbackRequest req;
@@ -725,14 +732,15 @@ TEST_F(FeedbackItemsTest, PageTokenWithChangedFilterIsRejected) {
   EXPECT_EQ(page.feedback_size(), 1);
 }
 
-// ---- Escalation ----------------------------------------------------------------
+// ---- Escalation
+// ----------------------------------------------------------------
 
 TEST_F(FeedbackItemsTest, LowRatedNegativeFeedbackOpensALinkedComplaint) {
   const std::string customer = CreateCustomer("B001");
   const std::string order = CreateOrder(customer);
-  v1::FeedbackItem f = Item("B001", 1, kReturnsSlow, customer,
-                            v1::FEEDBACK_KIND_COMMENT,
-                            v1::FEEDBACK_CHANNEL_WECHAT);
+  v1::FeedbackItem f =
+      Item("B001", 1, kReturnsSlow, customer, v1::FEEDBACK_KIND_COMMENT,
+           v1::FEEDBACK_CHANNEL_WECHAT);
   f.set_order_id(order);
   const v1::FeedbackItem item = SubmitOk(f);
   ASSERT_FALSE(item.complaint_id().empty());
@@ -759,9 +767,9 @@ TEST_F(FeedbackItemsTest, LowRatedNegativeFeedbackOpensALinkedComplaint) {
 TEST_F(FeedbackItemsTest, RatingAtTheThresholdEscalatesWithTheTopicsCategory) {
   // Rating 2 is the default threshold; price -> PRICING.
   const std::string customer = CreateCustomer("B002");
-  const v1::FeedbackItem item = SubmitOk(
-      Item("B002", 2, kTooExpensive, customer, v1::FEEDBACK_KIND_COMMENT,
-           v1::FEEDBACK_CHANNEL_PHONE));
+  const v1::FeedbackItem item =
+      SubmitOk(Item("B002", 2, kTooExpensive, customer,
+                    v1::FEEDBACK_KIND_COMMENT, v1::FEEDBACK_CHANNEL_PHONE));
   ASSERT_FALSE(item.complaint_id().empty());
   EXPECT_EQ(item.escalation_reason(), "rating 2 with negative sentiment");
   const kv1::Complaint c = GetComplaint(item.complaint_id());
@@ -772,7 +780,8 @@ TEST_F(FeedbackItemsTest, RatingAtTheThresholdEscalatesWithTheTopicsCategory) {
   EXPECT_EQ(c.channel(), kv1::COMPLAINT_CHANNEL_PHONE);
 }
 
-TEST_F(FeedbackItemsTest, EscalationKeywordOpensASevereComplaintWhateverTheRating) {
+TEST_F(FeedbackItemsTest,
+       EscalationKeywordOpensASevereComplaintWhateverTheRating) {
   const std::string customer = CreateCustomer("B001");
   const v1::FeedbackItem item =
       SubmitOk(Item("B001", 5, kFoodPoisoning, customer));
@@ -826,7 +835,8 @@ TEST_F(FeedbackItemsTest, LowRatingWithPositiveTextDoesNotEscalate) {
   EXPECT_EQ(ComplaintCount(), 0);
 }
 
-TEST_F(FeedbackItemsTest, NegativeTextAboveTheThresholdOrUnratedDoesNotEscalate) {
+TEST_F(FeedbackItemsTest,
+       NegativeTextAboveTheThresholdOrUnratedDoesNotEscalate) {
   const std::string customer = CreateCustomer("B001");
   for (int rating : {0, 3, 4, 5}) {
     SCOPED_TRACE(rating);
@@ -863,7 +873,8 @@ TEST_F(FeedbackItemsTest, RetryReturnsTheSameItemAndOpensNoSecondComplaint) {
   EXPECT_EQ(ComplaintCount(), 2);
 }
 
-// ---- Escalation flags ------------------------------------------------------------
+// ---- Escalation flags
+// ------------------------------------------------------------
 
 TEST_F(FeedbackItemsTest, MaxRatingFlagMovesTheThreshold) {
   absl::FlagSaver flags;
@@ -886,7 +897,8 @@ TEST_F(FeedbackItemsTest, MaxRatingFlagZeroLeavesOnlyKeywords) {
   absl::SetFlag(&FLAGS_feedback_escalation_max_rating, 0);
   Restart();
   const std::string customer = CreateCustomer("B001");
-  const v1::FeedbackItem one = SubmitOk(Item("B001", 1, kReturnsSlow, customer));
+  const v1::FeedbackItem one =
+      SubmitOk(Item("B001", 1, kReturnsSlow, customer));
   EXPECT_EQ(one.complaint_id(), "");
   EXPECT_EQ(one.escalation_reason(), "");
   const v1::FeedbackItem keyword =
@@ -933,11 +945,13 @@ TEST_F(FeedbackItemsTest, KeywordsFlagNoneTurnsKeywordsOff) {
   EXPECT_EQ(poisoning.escalation_reason(), "");
   EXPECT_EQ(poisoning.complaint_id(), "");
   // The rating rule still applies.
-  const v1::FeedbackItem low = SubmitOk(Item("B001", 1, kReturnsSlow, customer));
+  const v1::FeedbackItem low =
+      SubmitOk(Item("B001", 1, kReturnsSlow, customer));
   EXPECT_FALSE(low.complaint_id().empty());
 }
 
-// ---- Bad input -------------------------------------------------------------------
+// ---- Bad input
+// -------------------------------------------------------------------
 
 TEST_F(FeedbackItemsTest, EachBadFieldIsNamed) {
   struct Case {
@@ -947,7 +961,9 @@ TEST_F(FeedbackItemsTest, EachBadFieldIsNamed) {
   };
   const std::vector<Case> cases = {
       {"no kind",
-       [](auto& r) { r.mutable_feedback()->set_kind(v1::FEEDBACK_KIND_UNSPECIFIED); },
+       [](auto& r) {
+         r.mutable_feedback()->set_kind(v1::FEEDBACK_KIND_UNSPECIFIED);
+       },
        "feedback.kind"},
       {"unknown kind",
        [](auto& r) {
@@ -961,7 +977,8 @@ TEST_F(FeedbackItemsTest, EachBadFieldIsNamed) {
        "feedback.channel"},
       {"unknown channel",
        [](auto& r) {
-         r.mutable_feedback()->set_channel(static_cast<v1::FeedbackChannel>(42));
+         r.mutable_feedback()->set_channel(
+             static_cast<v1::FeedbackChannel>(42));
        },
        "feedback.channel"},
       {"no branch", [](auto& r) { r.mutable_feedback()->set_branch_id(""); },
@@ -1050,7 +1067,8 @@ TEST_F(FeedbackItemsTest, UnknownOrderIsNotFound) {
   Submitted s = Submit(f);
   EXPECT_EQ(s.status.error_code(), grpc::StatusCode::NOT_FOUND)
       << Describe(s.status);
-  EXPECT_THAT(s.status.error_message(), ::testing::HasSubstr("feedback.order_id"));
+  EXPECT_THAT(s.status.error_message(),
+              ::testing::HasSubstr("feedback.order_id"));
 }
 
 TEST_F(FeedbackItemsTest, OrderOfAnotherCustomerIsRefused) {
@@ -1072,7 +1090,8 @@ TEST_F(FeedbackItemsTest, OrderOfAnotherCustomerIsRefused) {
   EXPECT_TRUE(Submit(f).ok());
 }
 
-// ---- Branch isolation and roles ------------------------------------------------
+// ---- Branch isolation and roles
+// ------------------------------------------------
 
 TEST_F(FeedbackItemsTest, BranchCannotReadAnotherBranchsFeedback) {
   const v1::FeedbackItem theirs = SubmitOk(Item("B002", 4, kPraise));
@@ -1124,7 +1143,8 @@ TEST_F(FeedbackItemsTest, ServiceTokenWithoutTheMethodIsDenied) {
       << Describe(s.status);
 }
 
-// ---- Export and erasure ----------------------------------------------------------
+// ---- Export and erasure
+// ----------------------------------------------------------
 
 TEST_F(FeedbackItemsTest, ExportHoldsTheCustomersFeedback) {
   const std::string customer = CreateCustomer("B001");
@@ -1163,8 +1183,7 @@ TEST_F(FeedbackItemsTest, ErasureEmptiesTheTextAndKeepsTheFacts) {
   q2->set_type(v1::QUESTION_TYPE_FREE_TEXT);
   q2->set_text("说说看");
   v1::CreateSurveyResponse survey;
-  ASSERT_TRUE(
-      Call(*stub_, &Stub::CreateSurvey, kAgent, create, &survey).ok());
+  ASSERT_TRUE(Call(*stub_, &Stub::CreateSurvey, kAgent, create, &survey).ok());
   v1::SubmitSurveyResponseRequest answer;
   answer.set_request_id("fb-erase-srp-0001");
   v1::SurveyResponse* r = answer.mutable_response();
@@ -1183,15 +1202,22 @@ TEST_F(FeedbackItemsTest, ErasureEmptiesTheTextAndKeepsTheFacts) {
   auto stored_with = [&](const std::string& marker) {
     return Count(absl::StrCat(
         "SELECT (SELECT COUNT(*) FROM feedback_items WHERE instr(text, '",
-        marker, "')) + (SELECT COUNT(*) FROM survey_responses WHERE "
-        "instr(body, CAST('", marker, "' AS BLOB))) + (SELECT COUNT(*) FROM "
-        "idempotency_keys WHERE instr(response, CAST('", marker,
-        "' AS BLOB)) OR instr(status, CAST('", marker,
+        marker,
+        "')) + (SELECT COUNT(*) FROM survey_responses WHERE "
+        "instr(body, CAST('",
+        marker,
+        "' AS BLOB))) + (SELECT COUNT(*) FROM "
+        "idempotency_keys WHERE instr(response, CAST('",
+        marker, "' AS BLOB)) OR instr(status, CAST('", marker,
         "' AS BLOB))) + (SELECT COUNT(*) FROM complaints WHERE "
-        "instr(description, '", marker, "') OR instr(subject, '", marker,
+        "instr(description, '",
+        marker, "') OR instr(subject, '", marker,
         "')) + (SELECT COUNT(*) FROM complaint_history WHERE "
-        "instr(text, '", marker, "')) + (SELECT COUNT(*) FROM audit_log WHERE "
-        "instr(detail, '", marker, "'))"));
+        "instr(text, '",
+        marker,
+        "')) + (SELECT COUNT(*) FROM audit_log WHERE "
+        "instr(detail, '",
+        marker, "'))"));
   };
   // feedback row + its stored reply + complaint + response + its reply.
   EXPECT_GE(stored_with("ERASEMARK"), 5);
@@ -1259,9 +1285,10 @@ TEST_F(FeedbackItemsTest, ErasureEmptiesTheTextAndKeepsTheFacts) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items WHERE customer_id = '" +
                   customer + "'"),
             0);
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM survey_responses WHERE customer_id = '" +
-                  customer + "'"),
-            0);
+  EXPECT_EQ(
+      Count("SELECT COUNT(*) FROM survey_responses WHERE customer_id = '" +
+            customer + "'"),
+      0);
   EXPECT_EQ(Count("SELECT text_erased FROM survey_responses"), 1);
   // The bystander's feedback is untouched.
   EXPECT_EQ(GetOk(kept.feedback_id()).text(), "价格太贵了 KEEPMARK");

@@ -103,27 +103,35 @@ struct TextFacts {
   std::vector<std::string> topics;
   std::vector<std::string> keywords;
 };
-const TextFacts kP1 = {"衣服质量很好，非常满意", false, {"quality"},
+const TextFacts kP1 = {"衣服质量很好，非常满意",
+                       false,
+                       {"quality"},
                        {"衣服", "质量", "好", "满意"}};
-const TextFacts kP2 = {"门店很干净，店员很热情", false,
+const TextFacts kP2 = {"门店很干净，店员很热情",
+                       false,
                        {"store_environment", "staff_attitude"},
                        {"门店", "干净", "店员", "热情"}};
 const TextFacts kU1 = {"还行吧", false, {}, {"还行"}};
 // A negative payment topic in a text that is neutral overall: its terms
 // are not negative terms.
-const TextFacts kU2 = {"付款失败但是钱被扣了", false, {"payment"},
-                       {"付款", "失败"}};
-const TextFacts kN1 = {"退货太慢了，客服态度也不好", true,
+const TextFacts kU2 = {
+    "付款失败但是钱被扣了", false, {"payment"}, {"付款", "失败"}};
+const TextFacts kN1 = {"退货太慢了，客服态度也不好",
+                       true,
                        {"returns_exchanges", "staff_attitude"},
                        {"退货", "慢", "客服", "态度", "不好"}};
-const TextFacts kN2 = {"物流太慢了，等了一个星期", true,
+const TextFacts kN2 = {"物流太慢了，等了一个星期",
+                       true,
                        {"logistics_delivery", "queueing_waiting"},
                        {"物流", "慢", "等了"}};
-const TextFacts kN3 = {"价格太贵了，不值", true, {"price_value"},
-                       {"价格", "贵", "不值"}};
-const TextFacts kN4 = {"衣服质量太差了，穿一次就破了", true, {"quality"},
+const TextFacts kN3 = {
+    "价格太贵了，不值", true, {"price_value"}, {"价格", "贵", "不值"}};
+const TextFacts kN4 = {"衣服质量太差了，穿一次就破了",
+                       true,
+                       {"quality"},
                        {"衣服", "质量", "差", "破"}};
-const TextFacts kN5 = {"排队等了很久，收银太慢", true,
+const TextFacts kN5 = {"排队等了很久，收银太慢",
+                       true,
                        {"queueing_waiting", "payment"},
                        {"排队", "等了", "久", "收银", "慢"}};
 
@@ -266,9 +274,8 @@ void AddTop(const std::map<std::string, int64_t>& counts, int top,
 // The report `records` should give for `branch` ("" for all) over
 // [start, end], with `top` terms.
 v1::SatisfactionReport Expected(const std::vector<Record>& records,
-                                const std::string& branch,
-                                absl::CivilDay start, absl::CivilDay end,
-                                int top) {
+                                const std::string& branch, absl::CivilDay start,
+                                absl::CivilDay end, int top) {
   Tally total;
   std::map<std::string, Tally> by_branch;
   std::map<absl::CivilDay, Tally> by_week;
@@ -294,8 +301,8 @@ v1::SatisfactionReport Expected(const std::vector<Record>& records,
   AllRatings(total, out.mutable_ratings());
   SetRatings(total.survey_count, total.survey_satisfied, total.survey_sum,
              out.mutable_survey_ratings());
-  SetRatings(total.feedback_count, total.feedback_satisfied,
-             total.feedback_sum, out.mutable_feedback_ratings());
+  SetRatings(total.feedback_count, total.feedback_satisfied, total.feedback_sum,
+             out.mutable_feedback_ratings());
   SetNps(total, out.mutable_nps());
   out.set_response_count(total.responses);
   out.set_feedback_count(total.items);
@@ -397,13 +404,15 @@ class FeedbackSurveysTest : public ::testing::Test {
     c->set_subject("物流太慢");
     c->set_description("快递三天还没到，物流太慢了");
     kv1::CreateComplaintResponse resp;
-    grpc::Status s = Call(*complaints_, &ComplaintService::Stub::CreateComplaint,
-                          kAgent, req, &resp);
+    grpc::Status s =
+        Call(*complaints_, &ComplaintService::Stub::CreateComplaint, kAgent,
+             req, &resp);
     EXPECT_TRUE(s.ok()) << Describe(s);
     return resp.complaint().complaint_id();
   }
 
-  // ---- surveys ---------------------------------------------------------------
+  // ---- surveys
+  // ---------------------------------------------------------------
 
   static v1::Question Q(v1::QuestionType type, const std::string& text,
                         std::vector<std::string> choices = {},
@@ -427,8 +436,8 @@ class FeedbackSurveysTest : public ::testing::Test {
     *s.add_questions() = Q(v1::QUESTION_TYPE_NPS, "您会向朋友推荐我们吗？");
     *s.add_questions() = Q(v1::QUESTION_TYPE_SINGLE_CHOICE, "您在哪里购买？",
                            {"门店", "线上", "电话"});
-    *s.add_questions() = Q(v1::QUESTION_TYPE_MULTIPLE_CHOICE,
-                           "您最看重什么？", {"价格", "质量", "服务"});
+    *s.add_questions() = Q(v1::QUESTION_TYPE_MULTIPLE_CHOICE, "您最看重什么？",
+                           {"价格", "质量", "服务"});
     *s.add_questions() = Q(v1::QUESTION_TYPE_FREE_TEXT, "还有什么想说的？");
     return s;
   }
@@ -459,7 +468,8 @@ class FeedbackSurveysTest : public ::testing::Test {
     return DetailsOf(s).fields;
   }
 
-  // ---- responses ---------------------------------------------------------------
+  // ---- responses
+  // ---------------------------------------------------------------
 
   static v1::Answer Rating(const std::string& q, int rating) {
     v1::Answer a;
@@ -525,9 +535,8 @@ class FeedbackSurveysTest : public ::testing::Test {
   // EveryType survey, expecting INVALID_ARGUMENT.
   std::vector<std::string> AnswerViolations(std::vector<v1::Answer> answers) {
     v1::SurveyResponse out;
-    grpc::Status s =
-        Respond(Response(survey_id_, customer_, "B001", std::move(answers)),
-                &out);
+    grpc::Status s = Respond(
+        Response(survey_id_, customer_, "B001", std::move(answers)), &out);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << Describe(s);
     ExpectNoStorageText(s);
@@ -539,7 +548,8 @@ class FeedbackSurveysTest : public ::testing::Test {
     customer_ = CreateCustomer("B001");
   }
 
-  // ---- the report --------------------------------------------------------------
+  // ---- the report
+  // --------------------------------------------------------------
 
   grpc::Status Report(const v1::GetSatisfactionReportRequest& req,
                       v1::SatisfactionReport* out,
@@ -634,7 +644,8 @@ class FeedbackSurveysTest : public ::testing::Test {
         f->set_rating(r.rating);
         f->set_text(r.texts.at(0)->text);
         v1::SubmitFeedbackResponse resp;
-        grpc::Status s = Call(*stub_, &Stub::SubmitFeedback, kAgent, req, &resp);
+        grpc::Status s =
+            Call(*stub_, &Stub::SubmitFeedback, kAgent, req, &resp);
         ASSERT_TRUE(s.ok()) << Describe(s);
         ExpectFacts(*r.texts[0], resp.feedback().sentiment().label(),
                     resp.feedback().topics(), resp.feedback().keywords());
@@ -667,9 +678,11 @@ class FeedbackSurveysTest : public ::testing::Test {
   std::vector<std::string> feedback_ids_;
 };
 
-// ---- CreateSurvey ------------------------------------------------------------
+// ---- CreateSurvey
+// ------------------------------------------------------------
 
-TEST_F(FeedbackSurveysTest, QuestionsGetIdsInOrderAndOutputOnlyFieldsAreIgnored) {
+TEST_F(FeedbackSurveysTest,
+       QuestionsGetIdsInOrderAndOutputOnlyFieldsAreIgnored) {
   v1::Survey in = EveryType();
   in.set_survey_id("srv_MINE");
   in.mutable_questions(0)->set_question_id("mine");
@@ -813,13 +826,12 @@ TEST_F(FeedbackSurveysTest, EveryBadSurveyFieldIsNamedAtOnce) {
   v1::CreateSurveyResponse resp;
   grpc::Status st = Call(*stub_, &Stub::CreateSurvey, kAgent, req, &resp);
   ASSERT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(DetailsOf(st).fields,
-              UnorderedElementsAre("request_id", "survey.title",
-                                   "survey.questions[0].type",
-                                   "survey.questions[1].choices",
-                                   "survey.questions[2].choices",
-                                   "survey.questions[3].choices[1]",
-                                   "survey.questions[4].text"));
+  EXPECT_THAT(
+      DetailsOf(st).fields,
+      UnorderedElementsAre(
+          "request_id", "survey.title", "survey.questions[0].type",
+          "survey.questions[1].choices", "survey.questions[2].choices",
+          "survey.questions[3].choices[1]", "survey.questions[4].text"));
   EXPECT_EQ(Count("SELECT COUNT(*) FROM surveys"), 0);
 }
 
@@ -908,10 +920,10 @@ TEST_F(FeedbackSurveysTest, ListSurveysPagesOldestFirst) {
 
 TEST_F(FeedbackSurveysTest, ValidAnswersOfEveryTypeAreStored) {
   PrepareAnswers();
-  const v1::SurveyResponse r = RespondOk(Response(
-      survey_id_, customer_, "B001",
-      {Rating("q1", 4), Nps("q2", 0), Choices("q3", {"线上"}),
-       Choices("q4", {"服务", "价格"}), FreeText("q5", "  很好  ")}));
+  const v1::SurveyResponse r = RespondOk(
+      Response(survey_id_, customer_, "B001",
+               {Rating("q1", 4), Nps("q2", 0), Choices("q3", {"线上"}),
+                Choices("q4", {"服务", "价格"}), FreeText("q5", "  很好  ")}));
   EXPECT_EQ(r.response_id().rfind("srp_", 0), 0u) << r.response_id();
   EXPECT_EQ(r.survey_id(), survey_id_);
   EXPECT_EQ(r.customer_id(), customer_);
@@ -938,7 +950,8 @@ TEST_F(FeedbackSurveysTest, FreeTextAnswerIsAnalysed) {
   EXPECT_EQ(text.text(), "退換貨太慢了，客服態度也不好");
   EXPECT_EQ(text.sentiment().label(), v1::SENTIMENT_LABEL_NEGATIVE);
   EXPECT_LT(text.sentiment().score(), -0.25);
-  EXPECT_THAT(text.topics(), ElementsAre("returns_exchanges", "staff_attitude"));
+  EXPECT_THAT(text.topics(),
+              ElementsAre("returns_exchanges", "staff_attitude"));
   EXPECT_THAT(text.keywords(),
               ElementsAre("退换货", "慢", "客服", "态度", "不好"));
   // Other answers carry no analysis.
@@ -999,8 +1012,8 @@ TEST_F(FeedbackSurveysTest, UnknownChoiceNamesTheChoice) {
 
 TEST_F(FeedbackSurveysTest, MultipleChoiceWithADuplicateNamesTheRepeat) {
   PrepareAnswers();
-  EXPECT_THAT(AnswerViolations({Rating("q1", 4),
-                                Choices("q4", {"价格", "质量", "价格"})}),
+  EXPECT_THAT(AnswerViolations(
+                  {Rating("q1", 4), Choices("q4", {"价格", "质量", "价格"})}),
               ElementsAre("response.answers[1].choices[2]"));
 }
 
@@ -1062,8 +1075,9 @@ TEST_F(FeedbackSurveysTest, UnknownQuestionNamesQuestionId) {
 
 TEST_F(FeedbackSurveysTest, QuestionAnsweredTwiceNamesTheSecond) {
   PrepareAnswers();
-  EXPECT_THAT(AnswerViolations({Rating("q1", 4), Nps("q2", 9), Rating("q1", 5)}),
-              ElementsAre("response.answers[2].question_id"));
+  EXPECT_THAT(
+      AnswerViolations({Rating("q1", 4), Nps("q2", 9), Rating("q1", 5)}),
+      ElementsAre("response.answers[2].question_id"));
 }
 
 TEST_F(FeedbackSurveysTest, MissingRequiredQuestionNamesAnswers) {
@@ -1082,26 +1096,25 @@ TEST_F(FeedbackSurveysTest, EveryBadAnswerIsNamedAtOnce) {
   v1::Answer text_with_rating = FreeText("q5", "很好");
   text_with_rating.set_rating(5);
   const std::vector<std::string> fields = AnswerViolations({
-      Nps("q2", 11),                                  // 0
-      Choices("q3", {"门店", "线上"}),                // 1
-      Choices("q4", {"价格", "价格", "颜色"}),        // 2
-      text_with_rating,                               // 3
-      Rating("q9", 3),                                // 4
-      Nps("q2", 5),                                   // 5: q2 again
+      Nps("q2", 11),                            // 0
+      Choices("q3", {"门店", "线上"}),          // 1
+      Choices("q4", {"价格", "价格", "颜色"}),  // 2
+      text_with_rating,                         // 3
+      Rating("q9", 3),                          // 4
+      Nps("q2", 5),                             // 5: q2 again
   });
-  EXPECT_THAT(fields, UnorderedElementsAre(
-                          "response.answers[0].score",
-                          "response.answers[1].choices",
-                          "response.answers[2].choices[1]",
-                          "response.answers[2].choices[2]",
-                          "response.answers[3].rating",
-                          "response.answers[4].question_id",
-                          "response.answers[5].question_id",
-                          "response.answers"));  // q1 is required
+  EXPECT_THAT(
+      fields,
+      UnorderedElementsAre(
+          "response.answers[0].score", "response.answers[1].choices",
+          "response.answers[2].choices[1]", "response.answers[2].choices[2]",
+          "response.answers[3].rating", "response.answers[4].question_id",
+          "response.answers[5].question_id",
+          "response.answers"));  // q1 is required
   // And another set: rating 0, NPS without a score, empty text.
-  const std::vector<std::string> more = AnswerViolations({
-      Rating("q1", 0), Nps("q2", 0, false), FreeText("q5", ""),
-      Choices("q4", {})});
+  const std::vector<std::string> more =
+      AnswerViolations({Rating("q1", 0), Nps("q2", 0, false),
+                        FreeText("q5", ""), Choices("q4", {})});
   EXPECT_THAT(more, UnorderedElementsAre("response.answers[0].rating",
                                          "response.answers[1].has_score",
                                          "response.answers[2].text",
@@ -1116,12 +1129,13 @@ TEST_F(FeedbackSurveysTest, ResponseFieldsAreNamed) {
   v1::SubmitSurveyResponseRequest req;
   *req.mutable_response() = r;
   v1::SubmitSurveyResponseResponse resp;
-  grpc::Status s = Call(*stub_, &Stub::SubmitSurveyResponse, kAgent, req, &resp);
+  grpc::Status s =
+      Call(*stub_, &Stub::SubmitSurveyResponse, kAgent, req, &resp);
   ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(DetailsOf(s).fields,
               UnorderedElementsAre("request_id", "response.survey_id",
-                                   "response.customer_id",
-                                   "response.branch_id", "response.order_id"));
+                                   "response.customer_id", "response.branch_id",
+                                   "response.order_id"));
   // An order and a complaint at once.
   r = Response(survey_id_, customer_, "B001", {Rating("q1", 4)});
   r.set_order_id("ord_1");
@@ -1132,7 +1146,8 @@ TEST_F(FeedbackSurveysTest, ResponseFieldsAreNamed) {
   EXPECT_THAT(DetailsOf(s).fields, ElementsAre("response.complaint_id"));
 }
 
-// ---- SubmitSurveyResponse: other records -------------------------------------
+// ---- SubmitSurveyResponse: other records
+// -------------------------------------
 
 TEST_F(FeedbackSurveysTest, UnknownSurveyOrCustomerIsNotFound) {
   PrepareAnswers();
@@ -1170,7 +1185,8 @@ TEST_F(FeedbackSurveysTest, OrderMustExistAndBeTheCustomers) {
   PrepareAnswers();
   const std::string other = CreateCustomer("B001");
   const std::string theirs = CreateOrder(other);
-  v1::SurveyResponse r = Response(survey_id_, customer_, "B001", {Rating("q1", 4)});
+  v1::SurveyResponse r =
+      Response(survey_id_, customer_, "B001", {Rating("q1", 4)});
   r.set_order_id("ord_NOSUCHORDER");
   v1::SurveyResponse out;
   grpc::Status s = Respond(r, &out);
@@ -1188,7 +1204,8 @@ TEST_F(FeedbackSurveysTest, ComplaintMustExistAndBeTheCustomers) {
   const std::string other = CreateCustomer("B001");
   const std::string theirs = CreateComplaint(other);
   const std::string mine = CreateComplaint(customer_);
-  v1::SurveyResponse r = Response(survey_id_, customer_, "B001", {Rating("q1", 4)});
+  v1::SurveyResponse r =
+      Response(survey_id_, customer_, "B001", {Rating("q1", 4)});
   r.set_complaint_id("cmp_NOSUCHCOMPLAINT");
   v1::SurveyResponse out;
   grpc::Status s = Respond(r, &out);
@@ -1207,7 +1224,8 @@ TEST_F(FeedbackSurveysTest, SecondResponseToTheSameSurveyAndOrderIsRefused) {
   PrepareAnswers();
   const std::string order_a = CreateOrder(customer_);
   const std::string order_b = CreateOrder(customer_);
-  v1::SurveyResponse r = Response(survey_id_, customer_, "B001", {Rating("q1", 4)});
+  v1::SurveyResponse r =
+      Response(survey_id_, customer_, "B001", {Rating("q1", 4)});
   const v1::SurveyResponse plain = RespondOk(r);
   v1::SurveyResponse out;
   grpc::Status s = Respond(r, &out);
@@ -1237,8 +1255,8 @@ TEST_F(FeedbackSurveysTest, SecondResponseToTheSameSurveyAndOrderIsRefused) {
 
 TEST_F(FeedbackSurveysTest, ResponseRetryReturnsTheSameResponse) {
   PrepareAnswers();
-  const v1::SurveyResponse r = Response(survey_id_, customer_, "B001",
-                                        {Rating("q1", 4), Nps("q2", 9)});
+  const v1::SurveyResponse r =
+      Response(survey_id_, customer_, "B001", {Rating("q1", 4), Nps("q2", 9)});
   const v1::SurveyResponse first = RespondOk(r, kAgent, "srp-retry-1");
   server_->clock().Advance(kMinute);
   const v1::SurveyResponse again = RespondOk(r, kAgent, "srp-retry-1");
@@ -1251,18 +1269,16 @@ TEST_F(FeedbackSurveysTest, ResponseRetryReturnsTheSameResponse) {
 TEST_F(FeedbackSurveysTest, BranchRecordsResponsesOnlyForItself) {
   PrepareAnswers();
   v1::SurveyResponse out;
-  grpc::Status s = Respond(
-      Response(survey_id_, customer_, "B002", {Rating("q1", 4)}), &out,
-      kBranch1);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
-      << Describe(s);
+  grpc::Status s =
+      Respond(Response(survey_id_, customer_, "B002", {Rating("q1", 4)}), &out,
+              kBranch1);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
   out = RespondOk(Response(survey_id_, customer_, "", {Rating("q1", 4)}),
                   kBranch1);
   EXPECT_EQ(out.branch_id(), "B001");
   s = Respond(Response(survey_id_, customer_, "B001", {Rating("q1", 4)}), &out,
               kAuditor);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
-      << Describe(s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
 }
 
 // ---- GetSatisfactionReport: validation and access ---------------------------
@@ -1279,8 +1295,7 @@ TEST_F(FeedbackSurveysTest, ReportNeedsBothDates) {
 }
 
 TEST_F(FeedbackSurveysTest, ReportRejectsADateThatDoesNotExist) {
-  v1::GetSatisfactionReportRequest req =
-      ReportRequest(kRangeStart, kRangeEnd);
+  v1::GetSatisfactionReportRequest req = ReportRequest(kRangeStart, kRangeEnd);
   req.mutable_start_date()->set_month(2);
   req.mutable_start_date()->set_day(30);
   EXPECT_THAT(ReportViolations(req), ElementsAre("start_date"));
@@ -1291,8 +1306,8 @@ TEST_F(FeedbackSurveysTest, ReportEndBeforeStartNamesEndDate) {
                                              absl::CivilDay(2026, 6, 9))),
               ElementsAre("end_date"));
   // One day is a range.
-  ReportOk(ReportRequest(absl::CivilDay(2026, 6, 10),
-                         absl::CivilDay(2026, 6, 10)));
+  ReportOk(
+      ReportRequest(absl::CivilDay(2026, 6, 10), absl::CivilDay(2026, 6, 10)));
 }
 
 TEST_F(FeedbackSurveysTest, ReportRangeOfMoreThan366DaysNamesEndDate) {
@@ -1323,9 +1338,8 @@ TEST_F(FeedbackSurveysTest, ReportTopMustBe1To50) {
 }
 
 TEST_F(FeedbackSurveysTest, ReportNamesABadBranchId) {
-  EXPECT_THAT(
-      ReportViolations(ReportRequest(kRangeStart, kRangeEnd, "B 001")),
-      ElementsAre("branch_id"));
+  EXPECT_THAT(ReportViolations(ReportRequest(kRangeStart, kRangeEnd, "B 001")),
+              ElementsAre("branch_id"));
 }
 
 TEST_F(FeedbackSurveysTest, ReportOfNothingIsZerosWithEveryWeek) {
@@ -1343,17 +1357,18 @@ TEST_F(FeedbackSurveysTest, BranchReportsOnlyOnItself) {
   v1::SatisfactionReport out;
   grpc::Status s =
       Report(ReportRequest(kRangeStart, kRangeEnd, "B002"), &out, kBranch1);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
-      << Describe(s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
   EXPECT_THAT(s.error_message(), HasSubstr("branch_id"));
   EXPECT_THAT(s.error_message(), HasSubstr("B001"));
   EXPECT_TRUE(
       Report(ReportRequest(kRangeStart, kRangeEnd, "B001"), &out, kBranch1)
           .ok());
   EXPECT_EQ(out.branch_id(), "B001");
-  EXPECT_TRUE(Report(ReportRequest(kRangeStart, kRangeEnd), &out, kBranch1).ok());
+  EXPECT_TRUE(
+      Report(ReportRequest(kRangeStart, kRangeEnd), &out, kBranch1).ok());
   EXPECT_EQ(out.branch_id(), "B001");
-  EXPECT_TRUE(Report(ReportRequest(kRangeStart, kRangeEnd), &out, kAuditor).ok());
+  EXPECT_TRUE(
+      Report(ReportRequest(kRangeStart, kRangeEnd), &out, kAuditor).ok());
   EXPECT_EQ(out.branch_id(), "");
 }
 
@@ -1435,14 +1450,13 @@ TEST_F(SatisfactionReportTest, BranchFilterKeepsOnlyThatBranch) {
 }
 
 TEST_F(SatisfactionReportTest, BranchCallerGetsItsOwnFigures) {
-  ExpectSameReport(ReportOk(ReportRequest(kRangeStart, kRangeEnd, "", 50),
-                            kBranch2),
-                   Expected(Seed(), "B002", kRangeStart, kRangeEnd, 50));
+  ExpectSameReport(
+      ReportOk(ReportRequest(kRangeStart, kRangeEnd, "", 50), kBranch2),
+      Expected(Seed(), "B002", kRangeStart, kRangeEnd, 50));
   v1::SatisfactionReport out;
   grpc::Status s =
       Report(ReportRequest(kRangeStart, kRangeEnd, "B003"), &out, kBranch2);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
-      << Describe(s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(s);
 }
 
 TEST_F(SatisfactionReportTest, DaysAndWeeksAreShanghais) {
@@ -1471,19 +1485,18 @@ TEST_F(SatisfactionReportTest, DaysAndWeeksAreShanghais) {
                    Expected(Seed(), "", absl::CivilDay(2026, 5, 25),
                             absl::CivilDay(2026, 7, 5), 50));
   // The rows' days, as stored.
-  EXPECT_EQ(Scalar("SELECT group_concat(day, ',') FROM (SELECT DISTINCT day "
-                   "FROM feedback_daily ORDER BY day)"),
-            absl::StrJoin(
-                std::vector<int64_t>{
-                    absl::CivilDay(2026, 6, 1) - kEpoch,
-                    absl::CivilDay(2026, 6, 2) - kEpoch,
-                    absl::CivilDay(2026, 6, 7) - kEpoch,
-                    absl::CivilDay(2026, 6, 8) - kEpoch,
-                    absl::CivilDay(2026, 6, 12) - kEpoch,
-                    absl::CivilDay(2026, 6, 17) - kEpoch,
-                    absl::CivilDay(2026, 6, 29) - kEpoch,
-                    absl::CivilDay(2026, 6, 30) - kEpoch},
-                ","));
+  EXPECT_EQ(
+      Scalar("SELECT group_concat(day, ',') FROM (SELECT DISTINCT day "
+             "FROM feedback_daily ORDER BY day)"),
+      absl::StrJoin(std::vector<int64_t>{absl::CivilDay(2026, 6, 1) - kEpoch,
+                                         absl::CivilDay(2026, 6, 2) - kEpoch,
+                                         absl::CivilDay(2026, 6, 7) - kEpoch,
+                                         absl::CivilDay(2026, 6, 8) - kEpoch,
+                                         absl::CivilDay(2026, 6, 12) - kEpoch,
+                                         absl::CivilDay(2026, 6, 17) - kEpoch,
+                                         absl::CivilDay(2026, 6, 29) - kEpoch,
+                                         absl::CivilDay(2026, 6, 30) - kEpoch},
+                    ","));
 }
 
 TEST_F(SatisfactionReportTest, RollupsEqualTheRowsTheyCount) {
@@ -1506,14 +1519,18 @@ TEST_F(SatisfactionReportTest, RollupsEqualTheRowsTheyCount) {
   const std::string recount = Scalar(absl::StrCat(
       "SELECT group_concat(line, ';') FROM (SELECT k.day || ',' || k.branch_id",
       " || ',' || ", scores("source = 1 AND kind = 1", "COUNT(*)"),
-      " || ',' || ", scores("source = 1 AND kind = 1 AND value >= 4", "COUNT(*)"),
-      " || ',' || ", scores("source = 1 AND kind = 1", "COALESCE(SUM(value), 0)"),
+      " || ',' || ",
+      scores("source = 1 AND kind = 1 AND value >= 4", "COUNT(*)"),
+      " || ',' || ",
+      scores("source = 1 AND kind = 1", "COALESCE(SUM(value), 0)"),
       " || ',' || ", scores("source = 2 AND kind = 1", "COUNT(*)"),
-      " || ',' || ", scores("source = 2 AND kind = 1 AND value >= 4", "COUNT(*)"),
-      " || ',' || ", scores("source = 2 AND kind = 1", "COALESCE(SUM(value), 0)"),
-      " || ',' || ", scores("kind = 2", "COUNT(*)"),
-      " || ',' || ", scores("kind = 2 AND value >= 9", "COUNT(*)"),
-      " || ',' || ", scores("kind = 2 AND value <= 6", "COUNT(*)"),
+      " || ',' || ",
+      scores("source = 2 AND kind = 1 AND value >= 4", "COUNT(*)"),
+      " || ',' || ",
+      scores("source = 2 AND kind = 1", "COALESCE(SUM(value), 0)"),
+      " || ',' || ", scores("kind = 2", "COUNT(*)"), " || ',' || ",
+      scores("kind = 2 AND value >= 9", "COUNT(*)"), " || ',' || ",
+      scores("kind = 2 AND value <= 6", "COUNT(*)"),
       " || ',' || (SELECT COUNT(*) FROM survey_responses r WHERE r.day = k.day"
       " AND r.branch_id = k.branch_id)",
       " || ',' || (SELECT COUNT(*) FROM feedback_items f WHERE f.day = k.day"
