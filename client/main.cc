@@ -9,8 +9,10 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "client/audit_commands.h"
 #include "client/complaints_commands.h"
 #include "client/customers_commands.h"
+#include "client/events_commands.h"
 #include "client/feedback_commands.h"
 #include "client/flags.h"
 #include "client/followups_commands.h"
@@ -78,6 +80,8 @@ int Run(int argc, char** argv) {
   AddSatisfactionCommands(app, options);
   AddFollowUpsCommands(app, options);
   AddServerCommands(app, options);
+  AddEventsCommands(app, options);
+  AddAuditCommands(app, options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

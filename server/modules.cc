@@ -1,7 +1,9 @@
 // The modules this server loads, in start-up order. Adding a service module
 // is one line here (docs/architecture.md, "Adding a service: the steps").
+#include "server/audit/audit_module.h"
 #include "server/complaints/complaint_module.h"
 #include "server/customers/customer_module.h"
+#include "server/events/event_module.h"
 #include "server/feedback/feedback_module.h"
 #include "server/module.h"
 #include "server/orders/order_module.h"
@@ -14,6 +16,8 @@ const std::vector<ModuleSpec>& Modules() {
       ServerInfoModuleSpec(),         customers::CustomerModuleSpec(),
       orders::OrderModuleSpec(),      complaints::ComplaintModuleSpec(),
       feedback::FeedbackModuleSpec(),
+      // Last: they serve what every module before them wrote.
+      events::EventModuleSpec(),      audit::AuditModuleSpec(),
   };
   return *kModules;
 }

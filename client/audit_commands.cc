@@ -1,0 +1,7 @@
+#include "client/audit_commands.h"
+
+namespace retail::cli {
+
+void AddAuditCommands(CLI::App& app, const GlobalOptions& options) {}
+
+}  // namespace retail::cli

@@ -1,0 +1,7 @@
+#include "client/events_commands.h"
+
+namespace retail::cli {
+
+void AddEventsCommands(CLI::App& app, const GlobalOptions& options) {}
+
+}  // namespace retail::cli
