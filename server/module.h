@@ -60,6 +60,10 @@ class Module {
   // The gRPC services it serves; each must pass ModuleService::Complete().
   virtual std::vector<ModuleService*> services() = 0;
   virtual std::vector<MaintenanceTask> maintenance_tasks() { return {}; }
+  // Called at shutdown before the gRPC server stops: end long-lived streams
+  // (each finishes UNAVAILABLE; clients resume elsewhere) so they do not
+  // hold shutdown for its whole grace period. Unary calls finish normally.
+  virtual void Stop() {}
 };
 
 struct ModuleSpec {

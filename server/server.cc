@@ -221,8 +221,10 @@ absl::Status RetailServer::Shutdown(absl::Duration grace) {
   // Returns after the slice in progress, not after a whole sweep.
   if (maintenance_ != nullptr) maintenance_->Stop();
   // Before the server: open Watch streams would otherwise hold it for the
-  // whole grace period.
+  // whole grace period. Modules end their own long-lived streams the same
+  // way (e.g. WatchEvents).
   health_->Shutdown();
+  for (auto& module : modules_) module->Stop();
   // Calls still waiting for their commit finish normally: the writer keeps
   // running until Close() below.
   server_->Shutdown(std::chrono::system_clock::now() +
