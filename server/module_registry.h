@@ -5,6 +5,7 @@
 #ifndef RETAIL_SERVER_MODULE_REGISTRY_H_
 #define RETAIL_SERVER_MODULE_REGISTRY_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,9 @@
 #include "absl/status/status.h"
 #include "common/db/connection.h"
 #include "common/db/mutation.h"
+#include "common/auth.h"
 #include "google/protobuf/any.pb.h"
+#include "google/protobuf/message.h"
 #include "google/protobuf/repeated_ptr_field.h"
 
 namespace retail {
@@ -32,6 +35,12 @@ class PersonDataPart {
   virtual absl::Status ErasePerson(db::MutationContext& ctx,
                                    const std::string& customer_id) = 0;
 };
+
+// How a module shows a stored state of its resource (carried by an event,
+// see server/events/) to a caller who did not ask for reveal_pii: it masks
+// `state` in place as the module's own Get would for `caller`.
+using StateView = std::function<void(const Principal& caller,
+                                     google::protobuf::Message* state)>;
 
 class ModuleRegistry {
  public:
@@ -54,6 +63,29 @@ class ModuleRegistry {
     return parts_;
   }
 
+  // Registers the view of message type M (e.g. retail.customers.v1.Customer)
+  // for the states its module stores with events. A type without a view is
+  // withheld from every caller but admin: the stream fails closed.
+  template <typename M>
+  void AddStateView(std::function<void(const Principal&, M*)> view) {
+    state_views_[M::descriptor()->full_name()] =
+        [view = std::move(view)](const Principal& caller,
+                                 google::protobuf::Message* state) {
+          view(caller, static_cast<M*>(state));
+        };
+  }
+  // A type with no personal data beyond what every reader may see.
+  template <typename M>
+  void AddUnmaskedState() {
+    state_views_[M::descriptor()->full_name()] =
+        [](const Principal&, google::protobuf::Message*) {};
+  }
+  // The view of the message type named `full_name`, or null.
+  const StateView* FindStateView(const std::string& full_name) const {
+    auto it = state_views_.find(full_name);
+    return it == state_views_.end() ? nullptr : &it->second;
+  }
+
  private:
   template <typename I>
   static const void* TypeKey() {
@@ -63,6 +95,7 @@ class ModuleRegistry {
 
   absl::flat_hash_map<const void*, void*> offered_;
   std::vector<PersonDataPart*> parts_;
+  absl::flat_hash_map<std::string, StateView> state_views_;
 };
 
 }  // namespace retail

@@ -23,6 +23,8 @@
 
 #include <cstdlib>
 #include <deque>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +37,7 @@
 #include "common/logging.h"
 #include "common/method.h"
 #include "common/reply.h"
+#include "common/stream.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/descriptor.h"
 #include "server/call_gate.h"
@@ -128,6 +131,106 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
   return reactor;
 }
 
+// Drives a StreamSource over one gRPC server stream: pulls a message
+// whenever the previous one has been written, so at most one message per
+// stream waits on a slow client, and the source's producers never block.
+// One mutex per stream orders Next(), StartWrite() and Finish() between the
+// gRPC threads (OnWriteDone, OnCancel) and the source's wake-ups.
+template <typename Response>
+class SourceReactor final : public grpc::ServerWriteReactor<Response> {
+ public:
+  // `source` null: the stream ends at once with `status`.
+  SourceReactor(std::unique_ptr<StreamSource<Response>> source,
+                absl::Status status)
+      : core_(std::make_shared<Core>()),
+        source_(std::move(source)),
+        status_(std::move(status)) {
+    core_->reactor = this;
+    if (source_ == nullptr) {
+      finished_ = true;
+      this->Finish(ToGrpcStatus(status_));
+      return;
+    }
+    // The source may wake us from its own threads after we are gone: the
+    // wake holds the core, never the reactor.
+    source_->Start([core = core_] {
+      std::lock_guard<std::mutex> lock(core->mu);
+      if (core->reactor != nullptr) core->reactor->PumpLocked(/*woken=*/true);
+    });
+    std::lock_guard<std::mutex> lock(core_->mu);
+    PumpLocked(/*woken=*/false);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(core_->mu);
+    writing_ = false;
+    if (!ok) {
+      // The client is gone; OnCancel or OnDone follows.
+      EndLocked(absl::CancelledError("the client went away"));
+      return;
+    }
+    PumpLocked(/*woken=*/false);
+  }
+
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(core_->mu);
+    EndLocked(absl::CancelledError("cancelled by the client"));
+  }
+
+  void OnDone() override {
+    {
+      std::lock_guard<std::mutex> lock(core_->mu);
+      core_->reactor = nullptr;
+    }
+    if (source_ != nullptr && !cancelled_) source_->Cancel();
+    delete this;
+  }
+
+ private:
+  struct Core {
+    std::mutex mu;
+    SourceReactor* reactor = nullptr;  // null once done
+  };
+
+  void PumpLocked(bool woken) {
+    if (finished_ || writing_) return;
+    if (woken != waiting_) return;  // a stale wake, or not waiting for one
+    waiting_ = false;
+    message_.Clear();
+    switch (source_->Next(&message_)) {
+      case StreamSource<Response>::Step::kMessage:
+        writing_ = true;
+        this->StartWrite(&message_);
+        return;
+      case StreamSource<Response>::Step::kWait:
+        waiting_ = true;
+        return;
+      case StreamSource<Response>::Step::kEnd:
+        EndLocked(source_->status());
+        return;
+    }
+  }
+
+  void EndLocked(absl::Status status) {
+    if (finished_) return;
+    finished_ = true;
+    if (source_ != nullptr && !cancelled_) {
+      cancelled_ = true;
+      source_->Cancel();
+    }
+    this->Finish(ToGrpcStatus(status));
+  }
+
+  std::shared_ptr<Core> core_;
+  std::unique_ptr<StreamSource<Response>> source_;
+  absl::Status status_;
+  Response message_;
+  bool writing_ = false;
+  bool waiting_ = false;
+  bool finished_ = false;
+  bool cancelled_ = false;
+};
+
 // Full names of the methods a service serves, with their allocator type
 // recorded: what the tests walk to check every method of every service.
 struct ServedMethod {
@@ -176,6 +279,24 @@ class ModuleService : public grpc::Service {
     served_.push_back({&method, /*arena_allocated=*/true});
   }
 
+  // Registers a callback handler for server-streaming `method`. Stream
+  // messages are long-lived and written one at a time: no arena.
+  template <typename Req, typename Resp, typename Fn>
+  void AddServerStream(const google::protobuf::MethodDescriptor& method,
+                       Fn fn) {
+    if (method.service() != &descriptor_) std::abort();  // wrong service
+    if (!method.server_streaming() || method.client_streaming()) std::abort();
+    auto* handler =
+        new grpc::internal::CallbackServerStreamingHandler<Req, Resp>(
+            std::move(fn));
+    route_names_.push_back(absl::StrCat("/", FullMethodName(method)));
+    AddMethod(new grpc::internal::RpcServiceMethod(
+        route_names_.back().c_str(), grpc::internal::RpcMethod::SERVER_STREAMING,
+        nullptr));
+    MarkMethodCallback(static_cast<int>(served_.size()), handler);
+    served_.push_back({&method, /*arena_allocated=*/false});
+  }
+
  private:
   const google::protobuf::ServiceDescriptor& descriptor_;
   std::deque<std::string> route_names_;
@@ -205,6 +326,46 @@ class UnaryService final : public ModuleService {
                               (manager_.*fn)(std::move(meta), *req,
                                              std::move(reply));
                             });
+        });
+    return *this;
+  }
+
+  // Serves the server-streaming RPC whose request is Req: the manager
+  // validates and answers with a StreamSource (or the status to end with at
+  // once). Admission is the unary path's (CallGate::Admit); the bound on
+  // calls in flight does not apply to streams, which the manager bounds.
+  template <typename Req, typename Resp>
+  UnaryService& HandleStream(
+      absl::StatusOr<std::unique_ptr<StreamSource<Resp>>> (Manager::*fn)(
+          CallMeta, const Req&)) {
+    const google::protobuf::MethodDescriptor& method = MethodOf<Req>();
+    const AccessRule* found = gate_.access().Find(FullMethodName(method));
+    if (found == nullptr) std::abort();  // BuildServer checks coverage first
+    AddServerStream<Req, Resp>(
+        method, [this, fn, rule = *found](grpc::CallbackServerContext* ctx,
+                                          const Req* req)
+                    -> grpc::ServerWriteReactor<Resp>* {
+          absl::StatusOr<CallMeta> meta = gate_.Admit(ctx, rule);
+          absl::StatusOr<std::unique_ptr<StreamSource<Resp>>> source =
+              meta.ok() ? [&]() -> absl::StatusOr<
+                                    std::unique_ptr<StreamSource<Resp>>> {
+                try {
+                  return (manager_.*fn)(*meta, *req);
+                } catch (const std::exception& e) {
+                  RETAIL_LOG(ERROR) << "exception escaped a handler: " << e.what();
+                  return absl::InternalError("internal error");
+                }
+              }()
+                        : meta.status();
+          if (!source.ok()) {
+            // Admit() audits its own refusals.
+            if (meta.ok()) {
+              gate_.RecordFailure(&*meta, rule.method_name, source.status());
+            }
+            return new SourceReactor<Resp>(nullptr, source.status());
+          }
+          return new SourceReactor<Resp>(std::move(*source),
+                                         absl::OkStatus());
         });
     return *this;
   }

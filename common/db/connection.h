@@ -60,6 +60,22 @@ class Connection {
   // leave the person's old page images in the WAL (docs/architecture.md,
   // "Storage"). Writer connection only.
   void RequestCheckpointAfterCommit() { checkpoint_requested_ = true; }
+  // Set by AppendEvent: the transaction wrote events, so watchers are woken
+  // after its commit (Writer's commit listener).
+  void NoteEventsAppended() { events_appended_ = true; }
+  bool TakeEventsAppended() {
+    const bool appended = events_appended_;
+    events_appended_ = false;
+    return appended;
+  }
+  // Set by RewriteStoredResponses when it rewrote stored event states (an
+  // erasure): copies of them held in memory must be dropped at commit.
+  void NoteStatesRewritten() { states_rewritten_ = true; }
+  bool TakeStatesRewritten() {
+    const bool rewritten = states_rewritten_;
+    states_rewritten_ = false;
+    return rewritten;
+  }
   bool TakeCheckpointRequest() {
     const bool requested = checkpoint_requested_;
     checkpoint_requested_ = false;
@@ -72,6 +88,8 @@ class Connection {
   SQLite::Database db_;
   absl::flat_hash_map<std::string, std::unique_ptr<SQLite::Statement>> cache_;
   bool checkpoint_requested_ = false;
+  bool events_appended_ = false;
+  bool states_rewritten_ = false;
 };
 
 // Maps a SQLiteCpp exception to a status without leaking SQL or engine text

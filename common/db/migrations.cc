@@ -78,6 +78,46 @@ ALTER TABLE idempotency_keys ADD COLUMN status BLOB;
 ALTER TABLE audit_log ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
 )sql";
 
+constexpr char kCoreV4[] = R"sql(
+-- The event stream (retail.events.v1): sequences must never be reused, even
+-- after retention has deleted every row, so a watcher resuming after N never
+-- takes a new event for one it has seen. INTEGER PRIMARY KEY alone would hand
+-- out MAX+1 again; AUTOINCREMENT keeps the high-water mark in
+-- sqlite_sequence. SQLite cannot add AUTOINCREMENT in place: rebuild.
+-- Each event also keeps its resource's name (for erasure's scrub), the
+-- branch it belongs to (a branch watcher's filter) and the resource's state
+-- at that revision (a serialised google.protobuf.Any, NULL before v4).
+CREATE TABLE events_v4 (
+  event_id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  resource_type  TEXT NOT NULL,
+  resource_id    TEXT NOT NULL,
+  event_type     TEXT NOT NULL,
+  revision       INTEGER NOT NULL,
+  principal_id   TEXT NOT NULL,
+  create_time_us INTEGER NOT NULL,
+  staff_id       TEXT NOT NULL DEFAULT '',
+  resource       TEXT NOT NULL DEFAULT '',
+  branch_id      TEXT NOT NULL DEFAULT '',
+  state          BLOB
+) STRICT;
+INSERT INTO events_v4 (event_id, resource_type, resource_id, event_type,
+                       revision, principal_id, create_time_us, staff_id)
+  SELECT event_id, resource_type, resource_id, event_type, revision,
+         principal_id, create_time_us, staff_id FROM events;
+DROP TABLE events;
+ALTER TABLE events_v4 RENAME TO events;
+-- By resource name (erasure scrubs a resource's stored states; its history
+-- in order). Replaces v1's (resource_type, resource_id) index, which no
+-- query of the server used: one index per event, not two.
+CREATE INDEX events_by_resource ON events (resource, event_id);
+-- A branch watcher reads its own branch's events in sequence order.
+CREATE INDEX events_by_branch ON events (branch_id, event_id);
+-- Keep the high-water mark even when the table was empty when rebuilt.
+INSERT INTO sqlite_sequence (name, seq)
+  SELECT 'events', COALESCE(MAX(event_id), 0) FROM events
+  WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events');
+)sql";
+
 constexpr char kCreateTable[] =
     "CREATE TABLE schema_migrations ("
     " module TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
@@ -205,6 +245,7 @@ const ModuleSchema& CoreSchema() {
                            {1, "foundation", kCoreV1, /*legacy_version=*/1},
                            {2, "staff identity", kCoreV2},
                            {3, "stored failures, folded audit rows", kCoreV3},
+                           {4, "event stream: sequences, states", kCoreV4},
                        }};
   return *kCore;
 }

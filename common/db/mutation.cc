@@ -1,5 +1,7 @@
 #include "common/db/mutation.h"
 
+#include "google/protobuf/any.pb.h"
+
 #include <algorithm>
 #include <optional>
 #include <tuple>
@@ -52,23 +54,33 @@ AuditRecord AuditFor(const CallMeta& meta, std::string outcome,
   return r;
 }
 
-absl::Status AppendEvent(Connection& conn, absl::string_view resource_type,
-                         absl::string_view resource_id,
-                         absl::string_view event_type, int64_t revision,
+absl::Status AppendEvent(Connection& conn, const EventRecord& event,
                          const CallMeta& meta, int64_t now_micros) {
   return Guard("append event", [&] {
     Stmt s = conn.Prepare(
         "INSERT INTO events (resource_type, resource_id, event_type, revision,"
-        " principal_id, create_time_us, staff_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)");
-    s->bind(1, std::string(resource_type));
-    s->bind(2, std::string(resource_id));
-    s->bind(3, std::string(event_type));
-    s->bind(4, static_cast<int64_t>(revision));
+        " principal_id, create_time_us, staff_id, resource, branch_id, state)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s->bind(1, std::string(event.resource_type));
+    s->bind(2, std::string(event.resource_id));
+    s->bind(3, std::string(event.event_type));
+    s->bind(4, static_cast<int64_t>(event.revision));
     s->bind(5, meta.principal->id);
     s->bind(6, static_cast<int64_t>(now_micros));
     s->bind(7, meta.staff_id);
+    s->bind(8, std::string(event.resource));
+    s->bind(9, std::string(event.branch_id));
+    std::string state;
+    if (event.state != nullptr) {
+      google::protobuf::Any any;
+      any.PackFrom(*event.state);
+      state = any.SerializeAsString();
+      s->bind(10, state.data(), static_cast<int>(state.size()));
+    } else {
+      s->bind(10);  // NULL
+    }
     s->exec();
+    conn.NoteEventsAppended();
     return absl::OkStatus();
   });
 }
@@ -330,6 +342,37 @@ absl::Status RewriteStoredResponses(
       u->bind(4, request_id);
       u->exec();
     }
+    // The states stored with the resource's events: each an Any of the
+    // resource's own message.
+    std::vector<std::pair<int64_t, std::string>> states;
+    {
+      Stmt q = conn.Prepare(
+          "SELECT event_id, state FROM events"
+          " WHERE resource = ? AND state IS NOT NULL");
+      q->bind(1, std::string(resource));
+      while (q->executeStep()) {
+        google::protobuf::Any any;
+        const SQLite::Column blob = q->getColumn(1);
+        if (!any.ParseFromArray(blob.getBlob(), blob.getBytes())) continue;
+        const auto* type = pool->FindMessageTypeByName(
+            std::string(any.type_url().substr(any.type_url().rfind('/') + 1)));
+        if (type == nullptr) continue;
+        std::unique_ptr<google::protobuf::Message> msg(
+            factory->GetPrototype(type)->New());
+        if (!any.UnpackTo(msg.get())) continue;
+        rewrite(msg.get());
+        any.PackFrom(*msg);
+        states.emplace_back(q->getColumn(0).getInt64(),
+                            any.SerializeAsString());
+      }
+    }
+    for (const auto& [event_id, bytes] : states) {
+      Stmt u = conn.Prepare("UPDATE events SET state = ? WHERE event_id = ?");
+      u->bind(1, bytes.data(), static_cast<int>(bytes.size()));
+      u->bind(2, static_cast<int64_t>(event_id));
+      u->exec();
+    }
+    if (!states.empty()) conn.NoteStatesRewritten();
     return absl::OkStatus();
   });
 }

@@ -67,11 +67,23 @@ absl::Status AppendAudit(Connection& conn, const AuditRecord& record,
 AuditRecord AuditFor(const CallMeta& meta, std::string outcome,
                      std::string detail = "");
 
-// Appends a change-feed event for a resource at `revision`, naming the
-// call's principal and staff member.
-absl::Status AppendEvent(Connection& conn, absl::string_view resource_type,
-                         absl::string_view resource_id,
-                         absl::string_view event_type, int64_t revision,
+// One change of one resource, for the event stream (retail.events.v1).
+struct EventRecord {
+  absl::string_view resource_type;  // e.g. "customer"
+  absl::string_view resource_id;
+  absl::string_view resource;  // its name, e.g. "customers/cus_..."
+  absl::string_view event_type;  // e.g. "CREATED"
+  int64_t revision = 0;  // the resource's revision after the change
+  absl::string_view branch_id;  // "" for chain-wide resources
+  // The resource as stored at `revision`, unmasked (the stream masks it per
+  // watcher); null records no state.
+  const google::protobuf::Message* state = nullptr;
+};
+
+// Appends `event` to the change feed, naming the call's principal and staff
+// member, inside the caller's write transaction. Watchers hear of it after
+// the commit is durable (Connection::TakeEventsAppended).
+absl::Status AppendEvent(Connection& conn, const EventRecord& event,
                          const CallMeta& meta, int64_t now_micros);
 
 // SHA-256 of `request` serialised deterministically with request_id cleared.
@@ -107,9 +119,11 @@ void SubmitMutation(
       });
 }
 
-// Rewrites every stored response (AIP-155 replay copy) of `resource` with
-// `rewrite`, e.g. to scrub personal data on erasure so a replay cannot bring
-// it back. Runs inside the caller's write transaction.
+// Rewrites every stored copy of `resource`'s past answers and states with
+// `rewrite`, e.g. to scrub personal data on erasure so that neither a replay
+// nor the event stream can bring it back: the stored responses (AIP-155
+// replay copies) of calls on it and the states stored with its events. Runs
+// inside the caller's write transaction.
 absl::Status RewriteStoredResponses(
     Connection& conn, absl::string_view resource,
     const std::function<void(google::protobuf::Message*)>& rewrite);

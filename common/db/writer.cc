@@ -77,6 +77,11 @@ WriterStats Writer::stats() const {
   return stats_;
 }
 
+void Writer::SetCommitListener(absl::AnyInvocable<void(bool)> listener) {
+  std::lock_guard<std::mutex> lock(mu_);
+  commit_listener_ = std::move(listener);
+}
+
 void Writer::SetStorageListener(absl::AnyInvocable<void(bool ok)> listener) {
   std::lock_guard<std::mutex> lock(mu_);
   listener_ = std::move(listener);
@@ -306,6 +311,14 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
       }).IgnoreError();  // logged by Guard; the commit itself stands
     }
     if (!commit.ok()) RollbackIfOpen("rollback");
+    // Synchronous commit in WAL mode: readers see the batch only now that it
+    // is durable, so a watcher woken here never sees an event a power cut
+    // could take back.
+    const bool appended = conn_->TakeEventsAppended();
+    const bool rewritten = conn_->TakeStatesRewritten();
+    if ((appended || rewritten) && commit.ok() && commit_listener_) {
+      commit_listener_(rewritten);
+    }
   }
   if (!commit.ok() && fault != Fault::kNone) {
     MarkFault(fault, commit);

@@ -105,6 +105,13 @@ class Writer {
   // the first write; it must not block or submit writes.
   void SetStorageListener(absl::AnyInvocable<void(bool ok)> listener);
 
+  // Called on the writer thread after each durable commit whose transaction
+  // appended events or rewrote stored event states (`states_rewritten`, an
+  // erasure): the event stream's wake-up. A commit's rows are visible to
+  // readers once it returns. It must not block or submit writes.
+  void SetCommitListener(
+      absl::AnyInvocable<void(bool states_rewritten)> listener);
+
  private:
   struct Ack {
     absl::AnyInvocable<void(absl::Status)> done;
@@ -136,6 +143,8 @@ class Writer {
   absl::Status fault_status_;  // what refused writes are answered
   absl::Time next_probe_;
   absl::AnyInvocable<void(bool)> listener_;
+  // Set before the first write.
+  absl::AnyInvocable<void(bool)> commit_listener_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<WriteOp> queue_;

@@ -323,6 +323,29 @@ struct Work {
 
 // Saves `sc` after a change: revision, update time, the indexed columns,
 // the row and its clocks, the history, and the event `event`.
+// The event of a complaint's change, carrying the complaint as the API
+// shows it at this revision (clocks included) without the customer's name
+// and phone, which are the customer's, read live by Get.
+absl::Status AppendComplaintEvent(db::MutationContext& ctx,
+                                  const BusinessCalendar& cal,
+                                  const StoredComplaint& sc,
+                                  absl::string_view event) {
+  v1::Complaint state;
+  FillView(cal, ctx.now_micros, sc, {}, PiiView::kMasked, &state);
+  state.clear_customer_name();
+  state.clear_customer_phone();
+  const std::string name = ResourceName(sc.c.complaint_id());
+  return db::AppendEvent(ctx.conn,
+                         {.resource_type = "complaint",
+                          .resource_id = sc.c.complaint_id(),
+                          .resource = name,
+                          .event_type = event,
+                          .revision = sc.revision,
+                          .branch_id = sc.c.branch_id(),
+                          .state = &state},
+                         ctx.meta, ctx.now_micros);
+}
+
 absl::Status Save(Work& w, absl::string_view event) {
   StoredComplaint& sc = w.sc;
   sc.revision += 1;
@@ -333,8 +356,7 @@ absl::Status Save(Work& w, absl::string_view event) {
     RETURN_IF_ERROR(InsertHistory(w.ctx.conn, sc.row, e));
   }
   w.history.clear();
-  return db::AppendEvent(w.ctx.conn, "complaint", sc.c.complaint_id(), event,
-                         sc.revision, w.ctx.meta, w.ctx.now_micros);
+  return AppendComplaintEvent(w.ctx, w.cal, sc, event);
 }
 
 }  // namespace
@@ -383,8 +405,7 @@ absl::StatusOr<BusinessCalendar> ComplaintManager::InsertNew(
   for (const v1::HistoryEntry& e : w.history) {
     RETURN_IF_ERROR(InsertHistory(ctx.conn, sc.row, e));
   }
-  RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "complaint", c.complaint_id(),
-                                  "CREATED", 1, ctx.meta, ctx.now_micros));
+  RETURN_IF_ERROR(AppendComplaintEvent(ctx, cal, sc, "CREATED"));
   return cal;
 }
 
@@ -1413,9 +1434,14 @@ void ComplaintManager::UpdateSlaPolicy(
         policy.set_version(current.version() + 1);
         *policy.mutable_update_time() = Ts(ctx.now_micros);
         RETURN_IF_ERROR(InsertPolicy(ctx.conn, policy, ctx.now_micros));
-        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "sla_policy", "current",
-                                        "UPDATED", policy.version(), ctx.meta,
-                                        ctx.now_micros));
+        RETURN_IF_ERROR(db::AppendEvent(ctx.conn,
+                                        {.resource_type = "sla_policy",
+                                         .resource_id = "current",
+                                         .resource = "sla-policy",
+                                         .event_type = "UPDATED",
+                                         .revision = policy.version(),
+                                         .state = &policy},
+                                        ctx.meta, ctx.now_micros));
         *out->mutable_policy() = policy;
         out->mutable_policy()->set_etag(PolicyEtag(policy.version()));
         return absl::OkStatus();
@@ -1477,8 +1503,16 @@ void ComplaintManager::UpdateBranchCalendar(
           v1::UpdateBranchCalendarResponse* out) mutable -> absl::Status {
         *calendar.mutable_update_time() = Ts(ctx.now_micros);
         RETURN_IF_ERROR(UpsertCalendar(ctx.conn, calendar, ctx.now_micros));
-        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "calendar",
-                                        calendar.branch_id(), "UPDATED", 0,
+        const std::string name =
+            absl::StrCat("calendars/", calendar.branch_id());
+        RETURN_IF_ERROR(db::AppendEvent(ctx.conn,
+                                        {.resource_type = "calendar",
+                                         .resource_id = calendar.branch_id(),
+                                         .resource = name,
+                                         .event_type = "UPDATED",
+                                         .revision = 0,
+                                         .branch_id = calendar.branch_id(),
+                                         .state = &calendar},
                                         ctx.meta, ctx.now_micros));
         *out->mutable_calendar() = std::move(calendar);
         return absl::OkStatus();

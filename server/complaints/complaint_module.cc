@@ -48,6 +48,11 @@ class ComplaintModule final : public Module {
         .Handle(&ComplaintManager::GetBranchCalendar)
         .Handle(&ComplaintManager::UpdateBranchCalendar);
     env.registry.AddPersonDataPart(&manager_);
+    // Complaint states carry no customer name or phone (those are read live
+    // by Get, masked per caller); the text is what every reader sees.
+    env.registry.AddUnmaskedState<v1::Complaint>();
+    env.registry.AddUnmaskedState<v1::SlaPolicy>();
+    env.registry.AddUnmaskedState<v1::BranchCalendar>();
     env.registry.Offer<ComplaintIntake>(&manager_);
   }
 

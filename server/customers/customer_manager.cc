@@ -266,6 +266,24 @@ absl::StatusOr<StoredCustomer> LoadForChange(db::MutationContext& ctx,
   return sc;
 }
 
+// The event of a customer's change, with the profile as stored (the event
+// stream masks it per watcher). A customer belongs to its home branch.
+absl::Status AppendCustomerEvent(db::MutationContext& ctx,
+                                 const v1::Customer& c,
+                                 absl::string_view event_type,
+                                 int64_t revision) {
+  const std::string name = ResourceName(c.customer_id());
+  return db::AppendEvent(ctx.conn,
+                         {.resource_type = "customer",
+                          .resource_id = c.customer_id(),
+                          .resource = name,
+                          .event_type = event_type,
+                          .revision = revision,
+                          .branch_id = c.branch_id(),
+                          .state = &c},
+                         ctx.meta, ctx.now_micros);
+}
+
 // Bumps revision and update time, writes the row and its event.
 absl::Status SaveChange(db::MutationContext& ctx, StoredCustomer& sc,
                         absl::string_view event_type) {
@@ -274,8 +292,7 @@ absl::Status SaveChange(db::MutationContext& ctx, StoredCustomer& sc,
       TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
   sc.customer.set_etag(absl::StrCat("r", sc.revision));
   RETURN_IF_ERROR(UpdateCustomer(ctx.conn, sc));
-  return db::AppendEvent(ctx.conn, "customer", sc.customer.customer_id(),
-                         event_type, sc.revision, ctx.meta, ctx.now_micros);
+  return AppendCustomerEvent(ctx, sc.customer, event_type, sc.revision);
 }
 
 // Finishes a List/Search page read into `out`: the query asked for one row
@@ -297,6 +314,10 @@ absl::Status FinishCustomerPage(absl::StatusOr<std::vector<int64_t>> rows,
 }
 
 }  // namespace
+
+void ShowCustomerState(const Principal& caller, v1::Customer* c) {
+  ApplyPiiPolicy(DefaultViewFor(caller), c);
+}
 
 CustomerManager::CustomerManager(db::Database& db, const Clock& clock,
                                  CustomerOptions options,
@@ -371,9 +392,7 @@ void CustomerManager::CreateCustomer(CallMeta call,
         RecomputeTier(options_.tiers, ctx.now_micros, &c);
         ctx.meta.resource = ResourceName(c.customer_id());
         RETURN_IF_ERROR(InsertCustomer(ctx.conn, sc));
-        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "customer", c.customer_id(),
-                                        "CREATED", 1, ctx.meta,
-                                        ctx.now_micros));
+        RETURN_IF_ERROR(AppendCustomerEvent(ctx, c, "CREATED", 1));
         *out->mutable_customer() = c;
         ApplyPiiPolicy(visible, out->mutable_customer());
         return absl::OkStatus();

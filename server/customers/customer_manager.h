@@ -32,6 +32,10 @@ struct CustomerOptions {
   std::string currency_code = "CNY";
 };
 
+// Masks a stored profile as GetCustomer without reveal_pii shows it to
+// `caller` (the event stream's view of customer states).
+void ShowCustomerState(const Principal& caller, v1::Customer* c);
+
 class CustomerManager final : public CustomerDirectory {
  public:
   // `registry`, if given, supplies the other modules' parts of a person's

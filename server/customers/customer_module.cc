@@ -38,6 +38,7 @@ class CustomerModule final : public Module {
         .Handle(&CustomerManager::ExportCustomerData)
         .Handle(&CustomerManager::EraseCustomer);
     env.registry.Offer<CustomerDirectory>(&manager_);
+    env.registry.AddStateView<v1::Customer>(&ShowCustomerState);
   }
 
   std::vector<ModuleService*> services() override { return {&service_}; }

@@ -1,21 +1,83 @@
 #include "server/events/event_module.h"
 
+#include <memory>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "common/method.h"
+#include "retail/events/v1/events.pb.h"
+#include "server/events/event_manager.h"
+#include "server/unary_service.h"
+
+ABSL_FLAG(int32_t, event_retention_days, 90,
+          "Keep events this many days (0: forever); older ones are deleted "
+          "by a maintenance task, and asking for them is OUT_OF_RANGE");
+ABSL_FLAG(int32_t, max_event_watchers, 1000,
+          "Open WatchEvents streams at once; more are RESOURCE_EXHAUSTED");
+ABSL_FLAG(int32_t, event_ring_capacity, 16384,
+          "Newest events kept in memory for watchers that keep up; a slower "
+          "watcher reads from the table until it catches up");
+
 namespace retail::events {
 namespace {
 
-// Placeholder while the module is being written: serves nothing yet.
+// Events deleted per maintenance slice (one write transaction).
+constexpr int kPruneSlice = 5000;
+
 class EventModule final : public Module {
  public:
-  std::vector<ModuleService*> services() override { return {}; }
+  EventModule(ModuleEnv& env, EventOptions options)
+      : manager_(env.db, env.clock, env.registry, std::move(options)),
+        service_(*MethodOf<v1::ListEventsRequest>().service(), manager_,
+                 env.gate),
+        interval_(env.maintenance_interval) {
+    service_.HandleStream(&EventManager::WatchEvents)
+        .Handle(&EventManager::ListEvents);
+  }
+
+  absl::Status Start() { return manager_.Start(); }
+
+  std::vector<ModuleService*> services() override { return {&service_}; }
+
+  std::vector<MaintenanceTask> maintenance_tasks() override {
+    return {{"events.retention", interval_,
+             [this] { return manager_.PruneSlice(kPruneSlice); }}};
+  }
+
+  void Stop() override { manager_.Stop(); }
+
+ private:
+  EventManager manager_;
+  UnaryService<EventManager> service_;
+  absl::Duration interval_;
 };
 
 }  // namespace
 
+AccessTable EventAccess() {
+  // Every role that reads may watch; what each sees is filtered per event
+  // (branch, masking). A service only with the method in its token's list.
+  AccessTable t;
+  const RoleSet readers = RoleSet::All();
+  t.Allow<v1::WatchEventsRequest>(Act::kRead, readers);
+  t.Allow<v1::ListEventsRequest>(Act::kRead, readers);
+  return t;
+}
+
 ModuleSpec EventModuleSpec() {
-  return ModuleSpec{"events", /*schema=*/nullptr, [] { return AccessTable(); },
-                    [](ModuleEnv&) -> absl::StatusOr<std::unique_ptr<Module>> {
-                      return std::make_unique<EventModule>();
-                    }};
+  return ModuleSpec{
+      "events", /*schema=*/nullptr, &EventAccess,
+      [](ModuleEnv& env) -> absl::StatusOr<std::unique_ptr<Module>> {
+        EventOptions options;
+        options.retention =
+            absl::Hours(24) * absl::GetFlag(FLAGS_event_retention_days);
+        options.max_watchers = absl::GetFlag(FLAGS_max_event_watchers);
+        options.ring_capacity = static_cast<size_t>(
+            std::max(1, absl::GetFlag(FLAGS_event_ring_capacity)));
+        auto module = std::make_unique<EventModule>(env, std::move(options));
+        if (absl::Status s = module->Start(); !s.ok()) return s;
+        return module;
+      }};
 }
 
 }  // namespace retail::events

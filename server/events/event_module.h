@@ -5,6 +5,9 @@
 
 namespace retail::events {
 
+// retail.events.v1.EventService: the change feed every module writes
+// (WatchEvents, ListEvents) and its retention.
+AccessTable EventAccess();
 ModuleSpec EventModuleSpec();
 
 }  // namespace retail::events

@@ -285,9 +285,10 @@ void FeedbackManager::CreateSurvey(CallMeta call,
             TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
         ctx.meta.resource = absl::StrCat("surveys/", survey.survey_id());
         RETURN_IF_ERROR(InsertSurvey(ctx.conn, survey, ctx.now_micros));
-        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "survey", survey.survey_id(),
-                                        "CREATED", 1, ctx.meta,
-                                        ctx.now_micros));
+        RETURN_IF_ERROR(AppendFeedbackEvent(ctx.conn, ctx.meta, ctx.now_micros,
+                                            "survey", survey.survey_id(),
+                                            ctx.meta.resource, "CREATED", 1,
+                                            survey));
         *out->mutable_survey() = std::move(survey);
         return absl::OkStatus();
       },
@@ -574,9 +575,10 @@ void FeedbackManager::SubmitSurveyResponse(
           }
         }
         RETURN_IF_ERROR(AddDaily(ctx.conn, r.branch_id(), sr.day, daily));
-        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "survey_response",
-                                        r.response_id(), "CREATED", 1, ctx.meta,
-                                        ctx.now_micros));
+        RETURN_IF_ERROR(AppendFeedbackEvent(
+            ctx.conn, ctx.meta, ctx.now_micros, "survey_response",
+            r.response_id(), SurveyResponseName(r.response_id()), "CREATED", 1,
+            r));
         *out->mutable_response() = std::move(r);
         return absl::OkStatus();
       },
@@ -740,9 +742,9 @@ void FeedbackManager::SubmitFeedback(CallMeta call,
                                       item.branch_id(), si.day, daily));
         }
         RETURN_IF_ERROR(AddDaily(ctx.conn, item.branch_id(), si.day, daily));
-        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "feedback",
-                                        item.feedback_id(), "CREATED", 1,
-                                        ctx.meta, ctx.now_micros));
+        RETURN_IF_ERROR(AppendFeedbackEvent(
+            ctx.conn, ctx.meta, ctx.now_micros, "feedback", item.feedback_id(),
+            FeedbackName(item.feedback_id()), "CREATED", 1, item));
         *out->mutable_feedback() = std::move(item);
         return absl::OkStatus();
       },
@@ -868,9 +870,11 @@ absl::Status FeedbackManager::ErasePerson(db::MutationContext& ctx,
                    ListCustomerItems(ctx.conn, customer_id));
   for (const StoredItem& si : items) {
     RETURN_IF_ERROR(EraseItem(ctx.conn, si.row));
-    RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "feedback", si.item.feedback_id(),
-                                    "TEXT_ERASED", 2, ctx.meta,
-                                    ctx.now_micros));
+    v1::FeedbackItem erased = si.item;
+    ScrubPerson(&erased, customer_id);
+    RETURN_IF_ERROR(AppendFeedbackEvent(
+        ctx.conn, ctx.meta, ctx.now_micros, "feedback", si.item.feedback_id(),
+        FeedbackName(si.item.feedback_id()), "TEXT_ERASED", 2, erased));
     RETURN_IF_ERROR(db::RewriteStoredResponses(
         ctx.conn, FeedbackName(si.item.feedback_id()), scrub));
   }
@@ -879,9 +883,10 @@ absl::Status FeedbackManager::ErasePerson(db::MutationContext& ctx,
   for (StoredResponse& sr : responses) {
     ScrubPerson(&sr.r, customer_id);
     RETURN_IF_ERROR(EraseResponse(ctx.conn, sr));
-    RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "survey_response",
-                                    sr.r.response_id(), "TEXT_ERASED", 2,
-                                    ctx.meta, ctx.now_micros));
+    RETURN_IF_ERROR(AppendFeedbackEvent(
+        ctx.conn, ctx.meta, ctx.now_micros, "survey_response",
+        sr.r.response_id(), SurveyResponseName(sr.r.response_id()),
+        "TEXT_ERASED", 2, sr.r));
     RETURN_IF_ERROR(db::RewriteStoredResponses(
         ctx.conn, SurveyResponseName(sr.r.response_id()), scrub));
   }
@@ -897,9 +902,9 @@ absl::Status FeedbackManager::ErasePerson(db::MutationContext& ctx,
     }
     sf.revision += 1;
     RETURN_IF_ERROR(UpdateFollowUp(ctx.conn, sf));
-    RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "follow_up", sf.f.follow_up_id(),
-                                    "TEXT_ERASED", sf.revision, ctx.meta,
-                                    ctx.now_micros));
+    RETURN_IF_ERROR(AppendFeedbackEvent(
+        ctx.conn, ctx.meta, ctx.now_micros, "follow_up", sf.f.follow_up_id(),
+        FollowUpName(sf.f.follow_up_id()), "TEXT_ERASED", sf.revision, sf.f));
     RETURN_IF_ERROR(db::RewriteStoredResponses(
         ctx.conn, FollowUpName(sf.f.follow_up_id()), scrub));
   }

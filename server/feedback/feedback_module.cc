@@ -65,6 +65,13 @@ class FeedbackModule final : public Module {
         .Handle(&FeedbackManager::ListFollowUps)
         .Handle(&FeedbackManager::CompleteFollowUp);
     env.registry.AddPersonDataPart(&manager_);
+    // Stored states hold no contact (a follow-up's name and phone are read
+    // live, masked per caller); text and answers are what every reader of
+    // the record sees.
+    env.registry.AddUnmaskedState<v1::Survey>();
+    env.registry.AddUnmaskedState<v1::SurveyResponse>();
+    env.registry.AddUnmaskedState<v1::FeedbackItem>();
+    env.registry.AddUnmaskedState<v1::FollowUp>();
   }
 
   std::vector<ModuleService*> services() override { return {&service_}; }

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/db/connection.h"
+#include "common/db/mutation.h"
 #include "google/protobuf/message.h"
 #include "retail/feedback/v1/feedback.pb.h"
 #include "server/customers/contact_view.h"
@@ -25,6 +26,29 @@ inline std::string SurveyResponseName(absl::string_view id) {
 }
 inline std::string FollowUpName(absl::string_view id) {
   return absl::StrCat("follow-ups/", id);
+}
+
+// Appends the event of a change of one of the module's records, with the
+// record as stored (`state`, which must have a `branch_id` field or none).
+template <typename Record>
+absl::Status AppendFeedbackEvent(db::Connection& conn, const CallMeta& meta,
+                                 int64_t now_micros,
+                                 absl::string_view resource_type,
+                                 absl::string_view id,
+                                 absl::string_view resource,
+                                 absl::string_view event_type,
+                                 int64_t revision, const Record& state) {
+  std::string branch;
+  if constexpr (requires { state.branch_id(); }) branch = state.branch_id();
+  return db::AppendEvent(conn,
+                         {.resource_type = resource_type,
+                          .resource_id = id,
+                          .resource = resource,
+                          .event_type = event_type,
+                          .revision = revision,
+                          .branch_id = branch,
+                          .state = &state},
+                         meta, now_micros);
 }
 
 // Sets the follow-up's customer name and phone as `view` shows them (none

@@ -128,9 +128,9 @@ void FeedbackManager::ScheduleFollowUp(
         sf.revision = 1;
         ctx.meta.resource = FollowUpName(f.follow_up_id());
         RETURN_IF_ERROR(InsertFollowUp(ctx.conn, sf));
-        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "follow_up", f.follow_up_id(),
-                                        "SCHEDULED", 1, ctx.meta,
-                                        ctx.now_micros));
+        RETURN_IF_ERROR(AppendFeedbackEvent(
+            ctx.conn, ctx.meta, ctx.now_micros, "follow_up", f.follow_up_id(),
+            ctx.meta.resource, "SCHEDULED", 1, f));
         *out->mutable_follow_up() = f;
         return FillContact(ctx.conn, customers_, view,
                            out->mutable_follow_up());
@@ -263,9 +263,9 @@ void FeedbackManager::CompleteFollowUp(
             TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
         sf.revision += 1;
         RETURN_IF_ERROR(UpdateFollowUp(ctx.conn, sf));
-        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "follow_up", f.follow_up_id(),
-                                        "COMPLETED", sf.revision, ctx.meta,
-                                        ctx.now_micros));
+        RETURN_IF_ERROR(AppendFeedbackEvent(
+            ctx.conn, ctx.meta, ctx.now_micros, "follow_up", f.follow_up_id(),
+            FollowUpName(f.follow_up_id()), "COMPLETED", sf.revision, f));
         *out->mutable_follow_up() = f;
         return FillContact(ctx.conn, customers_, view,
                            out->mutable_follow_up());
@@ -319,8 +319,9 @@ absl::StatusOr<bool> FeedbackManager::ScheduleSlice() {
         *f.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(now);
         RETURN_IF_ERROR(InsertFollowUp(conn, sf));
         ctx.meta.resource = FollowUpName(f.follow_up_id());
-        RETURN_IF_ERROR(db::AppendEvent(conn, "follow_up", f.follow_up_id(),
-                                        "SCHEDULED", 1, ctx.meta, now));
+        RETURN_IF_ERROR(AppendFeedbackEvent(conn, ctx.meta, now, "follow_up",
+                                            f.follow_up_id(), ctx.meta.resource,
+                                            "SCHEDULED", 1, f));
         ++scheduled;
         return absl::OkStatus();
       };

@@ -65,14 +65,42 @@ bool IsPaidOrLater(v1::OrderStatus s) {
          s == v1::ORDER_STATUS_RETURNED;
 }
 
+absl::Status AppendOrderEvent(db::MutationContext& ctx, const v1::Order& o,
+                              absl::string_view event_type, int64_t revision) {
+  const std::string name = ResourceName(o.order_id());
+  return db::AppendEvent(ctx.conn,
+                         {.resource_type = "order",
+                          .resource_id = o.order_id(),
+                          .resource = name,
+                          .event_type = event_type,
+                          .revision = revision,
+                          .branch_id = o.branch_id(),
+                          .state = &o},
+                         ctx.meta, ctx.now_micros);
+}
+
+absl::Status AppendReturnEvent(db::MutationContext& ctx, const v1::Return& r,
+                               absl::string_view event_type,
+                               int64_t revision) {
+  const std::string name = ReturnResourceName(r.return_id());
+  return db::AppendEvent(ctx.conn,
+                         {.resource_type = "return",
+                          .resource_id = r.return_id(),
+                          .resource = name,
+                          .event_type = event_type,
+                          .revision = revision,
+                          .branch_id = r.branch_id(),
+                          .state = &r},
+                         ctx.meta, ctx.now_micros);
+}
+
 absl::Status SaveOrder(db::MutationContext& ctx, StoredOrder& so,
                        absl::string_view event_type) {
   so.revision += 1;
   *so.order.mutable_update_time() =
       TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
   RETURN_IF_ERROR(UpdateOrder(ctx.conn, so));
-  return db::AppendEvent(ctx.conn, "order", so.order.order_id(), event_type,
-                         so.revision, ctx.meta, ctx.now_micros);
+  return AppendOrderEvent(ctx, so.order, event_type, so.revision);
 }
 
 void ScrubDelivery(google::protobuf::Message* m, const std::string& id) {

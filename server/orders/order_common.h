@@ -45,6 +45,13 @@ bool IsPaidOrLater(v1::OrderStatus s);
 // to give it back to).
 v1::PaymentMethod RefundMethodFor(v1::PaymentMethod method);
 
+// The event of an order's or a return's change at `revision`, carrying its
+// state as stored (the event stream masks it per watcher).
+absl::Status AppendOrderEvent(db::MutationContext& ctx, const v1::Order& o,
+                              absl::string_view event_type, int64_t revision);
+absl::Status AppendReturnEvent(db::MutationContext& ctx, const v1::Return& r,
+                               absl::string_view event_type, int64_t revision);
+
 // Bumps revision and update time, writes the row and its event.
 absl::Status SaveOrder(db::MutationContext& ctx, StoredOrder& so,
                        absl::string_view event_type);

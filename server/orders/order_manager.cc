@@ -240,9 +240,7 @@ void OrderManager::CreateOrder(CallMeta call, const v1::CreateOrderRequest& req,
         *o.mutable_update_time() = o.create_time();
         ctx.meta.resource = ResourceName(o.order_id());
         RETURN_IF_ERROR(InsertOrder(ctx.conn, so));
-        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "order", o.order_id(),
-                                        "CREATED", 1, ctx.meta,
-                                        ctx.now_micros));
+        RETURN_IF_ERROR(AppendOrderEvent(ctx, o, "CREATED", 1));
         *out->mutable_order() = o;
         ApplyPiiPolicy(visible, out->mutable_order());
         return absl::OkStatus();

@@ -8,6 +8,7 @@
 #include "common/method.h"
 #include "retail/orders/v1/orders.pb.h"
 #include "server/customers/customer_directory.h"
+#include "server/orders/order_common.h"
 #include "server/orders/order_manager.h"
 #include "server/orders/order_schema.h"
 
@@ -50,6 +51,13 @@ class OrderModule final : public Module {
         .Handle(&OrderManager::ListReturns);
     env.registry.AddPersonDataPart(&manager_);
     env.registry.Offer<OrderDirectory>(&manager_);
+    // Delivery details are masked as GetOrder masks them; a return holds no
+    // personal data but its notes, which every reader of a return sees.
+    env.registry.AddStateView<v1::Order>(
+        [](const Principal& caller, v1::Order* o) {
+          ApplyPiiPolicy(DefaultViewFor(caller), o);
+        });
+    env.registry.AddUnmaskedState<v1::Return>();
   }
 
   std::vector<ModuleService*> services() override { return {&service_}; }

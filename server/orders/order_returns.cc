@@ -470,9 +470,7 @@ void OrderManager::RequestReturn(CallMeta call,
         *ret.mutable_update_time() = ret.create_time();
         ctx.meta.resource = ReturnResourceName(ret.return_id());
         RETURN_IF_ERROR(InsertReturn(ctx.conn, sr));
-        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "return", ret.return_id(),
-                                        "REQUESTED", 1, ctx.meta,
-                                        ctx.now_micros));
+        RETURN_IF_ERROR(AppendReturnEvent(ctx, ret, "REQUESTED", 1));
         *out->mutable_order_return() = std::move(ret);
         return absl::OkStatus();
       },
@@ -500,9 +498,8 @@ void OrderManager::AdvanceReturn(CallMeta call,
         *sr.ret.mutable_update_time() =
             TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
         RETURN_IF_ERROR(UpdateReturn(ctx.conn, sr));
-        RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "return", return_id,
-                                        StatusName(sr.ret.status()),
-                                        sr.revision, ctx.meta, ctx.now_micros));
+        RETURN_IF_ERROR(AppendReturnEvent(
+            ctx, sr.ret, StatusName(sr.ret.status()), sr.revision));
         *out->mutable_order_return() = std::move(sr.ret);
         return absl::OkStatus();
       },
@@ -784,9 +781,7 @@ void OrderManager::CompleteReturn(CallMeta call,
               TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
           *n.mutable_update_time() = n.create_time();
           RETURN_IF_ERROR(InsertOrder(ctx.conn, ns));
-          RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "order", n.order_id(),
-                                          "CREATED", 1, ctx.meta,
-                                          ctx.now_micros));
+          RETURN_IF_ERROR(AppendOrderEvent(ctx, n, "CREATED", 1));
           if (credit > 0) {
             v1::Payment pay;
             pay.set_payment_id(NewId("pay", ctx.now_micros));
@@ -908,9 +903,8 @@ absl::Status OrderManager::EraseReturnNotes(db::MutationContext& ctx,
     *sr.ret.mutable_update_time() =
         TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
     RETURN_IF_ERROR(UpdateReturn(ctx.conn, sr));
-    RETURN_IF_ERROR(db::AppendEvent(ctx.conn, "return", sr.ret.return_id(),
-                                    "NOTES_ERASED", sr.revision, ctx.meta,
-                                    ctx.now_micros));
+    RETURN_IF_ERROR(
+        AppendReturnEvent(ctx, sr.ret, "NOTES_ERASED", sr.revision));
     // Stored replay copies of this return's answers hold the old notes and
     // (CompleteReturn) the orders' delivery details.
     RETURN_IF_ERROR(db::RewriteStoredResponses(

@@ -436,6 +436,8 @@ TEST_F(ServerTest, EveryMethodIsServedOnAnArena) {
     ASSERT_EQ(static_cast<int>(service->served().size()),
               service->descriptor().method_count());
     for (const ServedMethod& m : service->served()) {
+      // Stream messages outlive any one call's arena.
+      if (m.method->server_streaming()) continue;
       EXPECT_TRUE(m.arena_allocated) << m.method->full_name();
     }
   }

@@ -11,6 +11,7 @@
 #include "common/db/database.h"
 #include "common/status.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/any.pb.h"
 #include "gtest/gtest.h"
 #include "retail/customers/v1/customers.pb.h"
 #include "tests/unit/test_util.h"
@@ -20,6 +21,7 @@ namespace {
 
 using ::retail::customers::v1::AdjustPointsRequest;
 using ::retail::customers::v1::AdjustPointsResponse;
+using ::retail::customers::v1::Customer;
 using ::retail::testing::FutureReply;
 using ::retail::testing::IsInvalidField;
 using ::retail::testing::IsOk;
@@ -85,7 +87,13 @@ class MutationTest : public ::testing::Test {
       out->mutable_customer()->set_display_name("张三");
       out->mutable_customer()->set_points_balance(run * 100);
       out->mutable_transaction()->set_transaction_id(absl::StrCat("pts_", run));
-      return AppendEvent(ctx.conn, "customer", "cus_1", "POINTS_ADJUSTED", run,
+      return AppendEvent(ctx.conn,
+                         {.resource_type = "customer",
+                          .resource_id = "cus_1",
+                          .resource = "customers/cus_1",
+                          .event_type = "POINTS_ADJUSTED",
+                          .revision = run,
+                          .state = &out->customer()},
                          ctx.meta, ctx.now_micros);
     };
   }
@@ -249,9 +257,13 @@ TEST_F(MutationTest, BusinessFailureIsRolledBackAuditedAndReplayed) {
   auto failing = [this](MutationContext& ctx,
                         AdjustPointsResponse*) -> absl::Status {
     ++applied_;
-    RETURN_IF_ERROR(AppendEvent(ctx.conn, "customer", "cus_1",
-                                "POINTS_ADJUSTED", 1, ctx.meta,
-                                ctx.now_micros));
+    RETURN_IF_ERROR(AppendEvent(ctx.conn,
+                                {.resource_type = "customer",
+                                 .resource_id = "cus_1",
+                                 .resource = "customers/cus_1",
+                                 .event_type = "POINTS_ADJUSTED",
+                                 .revision = 1},
+                                ctx.meta, ctx.now_micros));
     return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
                            "INSUFFICIENT_POINTS", "the balance is 0 points");
   };
@@ -323,10 +335,18 @@ TEST_F(MutationTest, AuditNamesTheResourceChosenByApply) {
 
 TEST_F(MutationTest, RewriteStoredResponsesChangesWhatRetriesReturn) {
   ASSERT_THAT(Submit(Request(), CountingApply()), IsOk());
-  auto scrub = [](google::protobuf::Message* m) {
-    auto* response = dynamic_cast<AdjustPointsResponse*>(m);
-    ASSERT_NE(response, nullptr);
-    response->mutable_customer()->set_display_name("(erased)");
+  // Called on the stored responses and on the states stored with the
+  // resource's events.
+  int states = 0;
+  auto scrub = [&states](google::protobuf::Message* m) {
+    if (auto* response = dynamic_cast<AdjustPointsResponse*>(m)) {
+      response->mutable_customer()->set_display_name("(erased)");
+    } else if (auto* state = dynamic_cast<Customer*>(m)) {
+      state->set_display_name("(erased)");
+      ++states;
+    } else {
+      ADD_FAILURE() << "unexpected " << m->GetTypeName();
+    }
   };
   absl::Status rewritten = db_->writer().RunSync([&](Connection& c) {
     return RewriteStoredResponses(c, "customers/cus_1", scrub);
@@ -338,6 +358,17 @@ TEST_F(MutationTest, RewriteStoredResponsesChangesWhatRetriesReturn) {
   EXPECT_EQ(retry->customer().display_name(), "(erased)");
   EXPECT_EQ(retry->customer().points_balance(), 100);
   EXPECT_EQ(applied_.load(), 1);
+  // The event's stored state (what WatchEvents serves) was scrubbed too.
+  EXPECT_EQ(states, 1);
+  const std::string stored = db_->Read([](Connection& c) {
+    return c.raw().execAndGet("SELECT state FROM events").getString();
+  });
+  google::protobuf::Any any;
+  ASSERT_TRUE(any.ParseFromString(stored));
+  Customer state;
+  ASSERT_TRUE(any.UnpackTo(&state));
+  EXPECT_EQ(state.display_name(), "(erased)");
+  EXPECT_EQ(state.points_balance(), 100);
 }
 
 TEST_F(MutationTest, SubmitAuditWritesOneDurableRow) {

@@ -66,12 +66,13 @@ TEST_F(CustomerSchemaTest, SchemaThreeDatabaseUpgradesInPlace) {
   EXPECT_EQ(Scalar(*db,
                    "SELECT group_concat(module || version, ',') FROM (SELECT "
                    "* FROM schema_migrations ORDER BY module, version)"),
-            "core1,core2,core3,customers1,customers2,customers3,customers4");
+            "core1,core2,core3,core4,customers1,customers2,customers3,"
+            "customers4");
   EXPECT_EQ(Scalar(*db,
                    "SELECT COUNT(*) FROM schema_migrations WHERE "
                    "applied_time_us = " +
                        std::to_string(kNow)),
-            "3");
+            "4");
   // Every row is still there.
   EXPECT_EQ(Scalar(*db, "SELECT COUNT(*) FROM customers"), "3");
   EXPECT_EQ(Scalar(*db, "SELECT COUNT(*) FROM points_transactions"), "2");
