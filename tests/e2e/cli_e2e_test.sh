@@ -142,6 +142,7 @@ ADMIN_TOKEN=e2e-admin-token-5f1c
 AGENT_TOKEN=e2e-agent-token-8a2d
 B001_TOKEN=e2e-b001-token-3c9e
 B002_TOKEN=e2e-b002-token-7b4a
+AUDITOR_TOKEN=e2e-auditor-token-2d6f
 
 auth_line() {  # TOKEN PRINCIPAL ROLE [BRANCH]
   local hash
@@ -153,6 +154,7 @@ auth_line() {  # TOKEN PRINCIPAL ROLE [BRANCH]
   auth_line "$AGENT_TOKEN" e2e-agent agent
   auth_line "$B001_TOKEN" store-b001 branch B001
   auth_line "$B002_TOKEN" store-b002 branch B002
+  auth_line "$AUDITOR_TOKEN" e2e-auditor auditor
 } >"$tmp/auth.conf"
 chmod 600 "$tmp/auth.conf"  # the server refuses one others could change
 
@@ -164,6 +166,7 @@ admin() { RETAIL_TOKEN=$ADMIN_TOKEN "$CTL" "$@"; }
 agent() { RETAIL_TOKEN=$AGENT_TOKEN "$CTL" "$@"; }
 b001() { RETAIL_TOKEN=$B001_TOKEN "$CTL" "$@"; }
 b002() { RETAIL_TOKEN=$B002_TOKEN "$CTL" "$@"; }
+auditor() { RETAIL_TOKEN=$AUDITOR_TOKEN "$CTL" "$@"; }
 
 # Port 0: the server binds a free port itself and writes it to --port_file
 # once it serves (choosing a port here and binding it later races with other
@@ -1094,6 +1097,60 @@ expect_eq "export ledger entries after erasure" 6 \
 for i in 0 1 2 3 4 5; do
   expect_absent "exported ledger entry $i" "points_transactions.$i.reason" "$out"
 done
+
+step "audit list: only auditors and admins read the log"
+expect_fail PERMISSION_DENIED agent audit list
+expect_fail PERMISSION_DENIED b001 audit list --page-size 1
+
+step "audit list: the agent's reveal of the phone, and no phone in the log"
+out=$(auditor -o json audit list --outcome reveal --principal e2e-agent \
+  --resource "customers/$id")
+n=$(json_len entries <<<"$out")
+((n >= 1)) || fail "no REVEAL row of the agent: $out"
+expect_eq "reveal method" retail.customers.v1.CustomerService/GetCustomer \
+  "$(json_get entries.0.method <<<"$out")"
+expect_eq "reveal role" agent "$(json_get entries.0.role <<<"$out")"
+if auditor -o json audit list --all | grep -qF 13912345678; then
+  fail "a phone number in the audit log"
+fi
+
+step "audit list: the table, in the chain's time zone, with the method short"
+auditor audit list --resource "customers/$id" --page-size 3 >"$tmp/out"
+head -n 1 "$tmp/out" | grep -q "Principal" || fail "no header: $(cat "$tmp/out")"
+grep -q "+08:00  e2e-" "$tmp/out" || fail "no local time: $(cat "$tmp/out")"
+grep -q " CustomerService/" "$tmp/out" || fail "no short method: $(cat "$tmp/out")"
+grep -q "^more results: repeat with --page-token " "$tmp/out" ||
+  fail "no next page hint: $(cat "$tmp/out")"
+
+step "audit list --all follows the pages: the same rows as one page"
+whole=$(admin -o json audit list --method retail.customers.v1.CustomerService \
+  --page-size 1000)
+paged=$(admin -o json audit list --method retail.customers.v1.CustomerService \
+  --page-size 2 --all)
+expect_eq "rows paged with --all" "$(json_len entries <<<"$whole")" \
+  "$(json_len entries <<<"$paged")"
+expect_eq "newest row" "$(json_get entries.0.audit_id <<<"$whole")" \
+  "$(json_get entries.0.audit_id <<<"$paged")"
+
+step "audit list: the agent's denied try is in the log"
+found=0
+for _ in $(seq 1 50); do  # failures refused at the gate are written just after
+  out=$(auditor -o json audit list --outcome PERMISSION_DENIED \
+    --method retail.audit.v1.AuditService/ListAuditLog --principal e2e-agent)
+  if (($(json_len entries <<<"$out") >= 1)); then found=1; break; fi
+  sleep 0.1
+done
+((found)) || fail "the denied ListAuditLog is not in the log: $out"
+
+step "audit list: bad filters"
+rc=0
+auditor audit list --outcome DENIED >"$tmp/out" 2>"$tmp/err" || rc=$?
+expect_eq "exit status for --outcome DENIED" 2 "$rc"
+grep -q -- "--outcome" "$tmp/err" || fail "usage error without the flag: $(cat "$tmp/err")"
+expect_fail INVALID_ARGUMENT auditor audit list --since 2026-12-02 --until 2026-12-01
+grep -q "field end_time" "$tmp/err" || fail "no field end_time: $(cat "$tmp/err")"
+expect_fail INVALID_ARGUMENT auditor audit list --method "no such method"
+grep -q "field method" "$tmp/err" || fail "no field method: $(cat "$tmp/err")"
 
 step "stop server"
 stop_server

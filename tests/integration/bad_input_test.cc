@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "retail/audit/v1/audit.grpc.pb.h"
 #include "retail/complaints/v1/complaints.grpc.pb.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
 #include "retail/feedback/v1/feedback.grpc.pb.h"
@@ -3044,12 +3045,168 @@ std::vector<BadInputCase> FeedbackCases() {
   };
 }
 
+// ---- AuditService ----------------------------------------------------------
+
+namespace av1 = ::retail::audit::v1;
+using AuditStub = av1::AuditService::Stub;
+
+// ListAuditLog as `token` with one change applied to an empty (valid)
+// request.
+CaseCall ListAuditWith(std::function<void(av1::ListAuditLogRequest&)> mutate,
+                       std::string token = kAuditor) {
+  return [mutate, token](Target& t) {
+    av1::ListAuditLogRequest req;
+    mutate(req);
+    auto stub = av1::AuditService::NewStub(t.channel);
+    av1::ListAuditLogResponse resp;
+    return Call(*stub, &AuditStub::ListAuditLog, token, req, &resp);
+  };
+}
+
+// A real next_page_token of ListAuditLog (principal admin, page size 1: the
+// seed calls leave several such rows), replayed with `change` applied.
+CaseCall AuditTokenReplayedWith(
+    std::function<void(av1::ListAuditLogRequest&)> change) {
+  return [change](Target& t) {
+    auto stub = av1::AuditService::NewStub(t.channel);
+    av1::ListAuditLogRequest req;
+    req.set_principal("admin");
+    req.set_page_size(1);
+    av1::ListAuditLogResponse first;
+    grpc::Status s =
+        Call(*stub, &AuditStub::ListAuditLog, kAuditor, req, &first);
+    if (!s.ok()) return s;
+    if (first.next_page_token().empty()) {
+      return grpc::Status(grpc::StatusCode::UNKNOWN, "no next page to replay");
+    }
+    req.set_page_token(first.next_page_token());
+    change(req);
+    av1::ListAuditLogResponse resp;
+    return Call(*stub, &AuditStub::ListAuditLog, kAuditor, req, &resp);
+  };
+}
+
+std::vector<BadInputCase> AuditCases() {
+  using grpc::StatusCode;
+  constexpr char kForged[] = "AQAAAAAAAAAFAAAAAAAAAAAAAAAAAAAAAA";
+  constexpr int64_t kYear10000 = 253402300800LL;
+  return {
+      {"audit: unknown outcome (the second)", ListAuditWith([](auto& r) {
+         r.add_outcomes("REVEAL");
+         r.add_outcomes("DENIED");
+       }),
+       StatusCode::INVALID_ARGUMENT, "outcomes[1]"},
+      {"audit: empty outcome",
+       ListAuditWith([](auto& r) { r.add_outcomes(""); }),
+       StatusCode::INVALID_ARGUMENT, "outcomes[0]"},
+      {"audit: SQL as an outcome",
+       ListAuditWith([](auto& r) { r.add_outcomes("OK' OR '1'='1"); }),
+       StatusCode::INVALID_ARGUMENT, "outcomes[0]"},
+      {"audit: 33 outcomes", ListAuditWith([](auto& r) {
+         for (int i = 0; i < 33; ++i) r.add_outcomes("OK");
+       }),
+       StatusCode::INVALID_ARGUMENT, "outcomes"},
+      {"audit: end before start", ListAuditWith([](auto& r) {
+         r.mutable_start_time()->set_seconds(1780272000);
+         r.mutable_end_time()->set_seconds(1780271999);
+       }),
+       StatusCode::INVALID_ARGUMENT, "end_time"},
+      {"audit: empty range", ListAuditWith([](auto& r) {
+         r.mutable_start_time()->set_seconds(1780272000);
+         r.mutable_end_time()->set_seconds(1780272000);
+       }),
+       StatusCode::INVALID_ARGUMENT, "end_time"},
+      {"audit: start nanos out of range",
+       ListAuditWith([](auto& r) { r.mutable_start_time()->set_nanos(-1); }),
+       StatusCode::INVALID_ARGUMENT, "start_time"},
+      {"audit: end in year 10000", ListAuditWith([=](auto& r) {
+         r.mutable_end_time()->set_seconds(kYear10000);
+       }),
+       StatusCode::INVALID_ARGUMENT, "end_time"},
+      {"audit: start before year 1", ListAuditWith([](auto& r) {
+         r.mutable_start_time()->set_seconds(-62135596801LL);
+       }),
+       StatusCode::INVALID_ARGUMENT, "start_time"},
+      {"audit: negative page size",
+       ListAuditWith([](auto& r) { r.set_page_size(-1); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"audit: method with spaces",
+       ListAuditWith([](auto& r) { r.set_method("Pay Order"); }),
+       StatusCode::INVALID_ARGUMENT, "method"},
+      {"audit: method with nothing after '/'", ListAuditWith([](auto& r) {
+         r.set_method("retail.orders.v1.OrderService/");
+       }),
+       StatusCode::INVALID_ARGUMENT, "method"},
+      {"audit: method of 257 characters", ListAuditWith([](auto& r) {
+         r.set_method("retail.orders.v1.OrderService/" + std::string(227, 'P'));
+       }),
+       StatusCode::INVALID_ARGUMENT, "method"},
+      {"audit: principal with an escape sequence",
+       ListAuditWith([](auto& r) { r.set_principal("admin\x1b[2J"); }),
+       StatusCode::INVALID_ARGUMENT, "principal"},
+      {"audit: resource of 257 characters", ListAuditWith([](auto& r) {
+         r.set_resource("customers/" + std::string(247, 'c'));
+       }),
+       StatusCode::INVALID_ARGUMENT, "resource"},
+      {"audit: forged page token",
+       ListAuditWith([=](auto& r) { r.set_page_token(kForged); }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"audit: a one-key token where two are kept", ListAuditWith([](auto& r) {
+         r.set_page_token("AQAAAAAAAAABqqqqqqqqqqqqqqqqqqqqqq");
+       }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"audit: ListFeedback's page token",
+       [](Target& t) {
+         av1::ListAuditLogRequest req;
+         req.set_page_token(t.feedback_page_token);
+         auto stub = av1::AuditService::NewStub(t.channel);
+         av1::ListAuditLogResponse resp;
+         return Call(*stub, &AuditStub::ListAuditLog, kAuditor, req, &resp);
+       },
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"audit: page token with the principal changed",
+       AuditTokenReplayedWith([](auto& r) { r.set_principal("agent"); }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"audit: page token with an outcome added",
+       AuditTokenReplayedWith([](auto& r) { r.add_outcomes("OK"); }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"audit: page token with a time range added",
+       AuditTokenReplayedWith(
+           [](auto& r) { r.mutable_start_time()->set_seconds(1); }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"audit: invalid UTF-8 principal on the wire",
+       [](Target& t) {
+         std::string response;
+         return RawCall(t.channel, "/retail.audit.v1.AuditService/ListAuditLog",
+                        std::string("\x0a\x02\xff\xfe", 4), kAuditor,
+                        &response);
+       },
+       StatusCode::INVALID_ARGUMENT, "request"},
+      {"audit: an agent may not read the log",
+       ListAuditWith([](auto&) {}, kAgent), StatusCode::PERMISSION_DENIED, ""},
+      {"audit: a store may not read the log",
+       ListAuditWith([](auto&) {}, kBranch1), StatusCode::PERMISSION_DENIED,
+       ""},
+      {"audit: a service may not read the log",
+       ListAuditWith([](auto&) {}, kCrm), StatusCode::PERMISSION_DENIED, ""},
+      {"audit: no token", ListAuditWith([](auto&) {}, ""),
+       StatusCode::UNAUTHENTICATED, ""},
+      {"audit: deadline already expired",
+       ExpiredAt("/retail.audit.v1.AuditService/ListAuditLog", kAuditor,
+                 [](Target&) {
+                   return std::make_unique<av1::ListAuditLogRequest>();
+                 }),
+       StatusCode::DEADLINE_EXCEEDED, ""},
+  };
+}
+
 std::vector<BadInputCase> Cases() {
   std::vector<BadInputCase> cases = CustomerCases();
   for (BadInputCase& c : OrderCases()) cases.push_back(std::move(c));
   for (BadInputCase& c : ReturnCases()) cases.push_back(std::move(c));
   for (BadInputCase& c : ComplaintCases()) cases.push_back(std::move(c));
   for (BadInputCase& c : FeedbackCases()) cases.push_back(std::move(c));
+  for (BadInputCase& c : AuditCases()) cases.push_back(std::move(c));
   return cases;
 }
 
