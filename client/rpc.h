@@ -2,6 +2,7 @@
 #define RETAIL_CLIENT_RPC_H_
 
 #include <grpcpp/client_context.h>
+#include <grpcpp/support/sync_stream.h>
 #include <grpcpp/support/status.h>
 
 #include <memory>
@@ -31,6 +32,28 @@ Response Call(const GlobalOptions& options, Stub& stub,
   Response response;
   std::unique_ptr<grpc::ClientContext> context = MakeContext(options);
   const grpc::Status status = (stub.*method)(context.get(), request, &response);
+  if (!status.ok()) FailRpc(options, status);
+  return response;
+}
+
+// Runs one server-streaming RPC whose messages are parts of one answer
+// (e.g. ExportCustomerData, whose parts stay under the 4 MiB message limit)
+// and returns them merged back into one, as the server documents.
+template <typename Stub, typename Request, typename Response>
+Response Call(const GlobalOptions& options, Stub& stub,
+              std::unique_ptr<grpc::ClientReader<Response>> (Stub::*method)(
+                  grpc::ClientContext*, const Request&),
+              const Request& request) {
+  Response response;
+  Response part;
+  std::unique_ptr<grpc::ClientContext> context = MakeContext(options);
+  std::unique_ptr<grpc::ClientReader<Response>> reader =
+      (stub.*method)(context.get(), request);
+  while (reader->Read(&part)) {
+    response.MergeFrom(part);
+    part.Clear();
+  }
+  const grpc::Status status = reader->Finish();
   if (!status.ok()) FailRpc(options, status);
   return response;
 }

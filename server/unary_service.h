@@ -36,6 +36,7 @@
 #include "common/call.h"
 #include "common/logging.h"
 #include "common/method.h"
+#include "common/message_parts.h"
 #include "common/reply.h"
 #include "common/stream.h"
 #include "google/protobuf/arena.h"
@@ -231,6 +232,80 @@ class SourceReactor final : public grpc::ServerWriteReactor<Response> {
   bool cancelled_ = false;
 };
 
+// The parts of one answer, sent as a stream (common/message_parts.h): the
+// manager answers through a Reply as for a unary call, possibly later (after
+// a reveal's audit row is durable); the parts are cut when it does.
+template <typename Response>
+class PartsSource final : public StreamSource<Response> {
+ public:
+  static constexpr size_t kMaxPartBytes = 1 << 20;
+
+  void Deliver(absl::Status status, const Response& whole) {
+    std::function<void()> wake;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (status.ok()) {
+        for (auto& part : SplitIntoParts(whole, kMaxPartBytes)) {
+          parts_.push_back(std::unique_ptr<Response>(
+              static_cast<Response*>(part.release())));
+        }
+      }
+      status_ = std::move(status);
+      ready_ = true;
+      wake = wake_;
+    }
+    if (wake) wake();
+  }
+
+  void Start(std::function<void()> wake) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_ = std::move(wake);
+  }
+  typename StreamSource<Response>::Step Next(Response* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ready_) return StreamSource<Response>::Step::kWait;
+    if (parts_.empty()) return StreamSource<Response>::Step::kEnd;
+    out->Swap(parts_.front().get());
+    parts_.pop_front();
+    return StreamSource<Response>::Step::kMessage;
+  }
+  absl::Status status() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+  void Cancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_ = nullptr;
+    parts_.clear();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  bool ready_ = false;
+  absl::Status status_;
+  std::deque<std::unique_ptr<Response>> parts_;
+  std::function<void()> wake_;
+};
+
+// Lets the reactor own a source that the manager's Reply also holds.
+template <typename Response>
+class SharedSource final : public StreamSource<Response> {
+ public:
+  explicit SharedSource(std::shared_ptr<StreamSource<Response>> source)
+      : source_(std::move(source)) {}
+  void Start(std::function<void()> wake) override {
+    source_->Start(std::move(wake));
+  }
+  typename StreamSource<Response>::Step Next(Response* out) override {
+    return source_->Next(out);
+  }
+  absl::Status status() const override { return source_->status(); }
+  void Cancel() override { source_->Cancel(); }
+
+ private:
+  std::shared_ptr<StreamSource<Response>> source_;
+};
+
 // Full names of the methods a service serves, with their allocator type
 // recorded: what the tests walk to check every method of every service.
 struct ServedMethod {
@@ -326,6 +401,53 @@ class UnaryService final : public ModuleService {
                               (manager_.*fn)(std::move(meta), *req,
                                              std::move(reply));
                             });
+        });
+    return *this;
+  }
+
+  // Serves the server-streaming RPC whose request is Req with a manager
+  // method of the unary shape: its one answer is streamed in parts of at
+  // most 1 MiB (PartsSource), so no message nears a client's 4 MiB limit.
+  template <typename Req, typename Resp>
+  UnaryService& HandleParts(void (Manager::*fn)(CallMeta, const Req&,
+                                                Reply<Resp>)) {
+    const google::protobuf::MethodDescriptor& method = MethodOf<Req>();
+    const AccessRule* found = gate_.access().Find(FullMethodName(method));
+    if (found == nullptr) std::abort();  // BuildServer checks coverage first
+    AddServerStream<Req, Resp>(
+        method, [this, fn, rule = *found](grpc::CallbackServerContext* ctx,
+                                          const Req* req)
+                    -> grpc::ServerWriteReactor<Resp>* {
+          absl::StatusOr<CallMeta> meta = gate_.Admit(ctx, rule);
+          if (!meta.ok()) {
+            return new SourceReactor<Resp>(nullptr, meta.status());
+          }
+          CallMeta who;
+          who.principal = meta->principal;
+          who.staff_id = meta->staff_id;
+          if (rule.act != Act::kRead) {
+            meta->failure_audit = std::make_shared<FailureAuditMark>();
+            who.failure_audit = meta->failure_audit;
+          }
+          auto parts = std::make_shared<PartsSource<Resp>>();
+          auto whole = std::make_shared<Resp>();
+          Resp* out = whole.get();
+          try {
+            (manager_.*fn)(
+                std::move(*meta), *req,
+                Reply<Resp>(out, [this, parts, whole, rule,
+                                  who = std::move(who)](absl::Status status) {
+                  if (!status.ok()) {
+                    gate_.RecordFailure(&who, rule.method_name, status);
+                  }
+                  parts->Deliver(std::move(status), *whole);
+                }));
+          } catch (const std::exception& e) {
+            // The Reply, destroyed unanswered, has already answered INTERNAL.
+            RETAIL_LOG(ERROR) << "exception escaped a handler: " << e.what();
+          }
+          return new SourceReactor<Resp>(
+              std::make_unique<SharedSource<Resp>>(parts), absl::OkStatus());
         });
     return *this;
   }

@@ -35,7 +35,7 @@ class CustomerModule final : public Module {
         .Handle(&CustomerManager::SearchCustomers)
         .Handle(&CustomerManager::AdjustPoints)
         .Handle(&CustomerManager::ListPointsTransactions)
-        .Handle(&CustomerManager::ExportCustomerData)
+        .HandleParts(&CustomerManager::ExportCustomerData)
         .Handle(&CustomerManager::EraseCustomer);
     env.registry.Offer<CustomerDirectory>(&manager_);
     env.registry.AddStateView<v1::Customer>(&ShowCustomerState);

@@ -250,10 +250,31 @@ bool WorthProbing(const grpc::Status& status) {
          status.error_code() == grpc::StatusCode::CANCELLED;
 }
 
+// A unary method, or a server-streaming one whose parts make one answer
+// (ExportCustomerData), merged as a client would.
 template <typename Req, typename Resp>
-grpc::Status Run(const Call& call,
-                 grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&,
-                                              Resp*)) {
+grpc::Status Invoke(grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                 const Req&, Resp*),
+                    Stub* stub, grpc::ClientContext* ctx, const Req& req,
+                    Resp* resp) {
+  return (stub->*method)(ctx, req, resp);
+}
+template <typename Req, typename Resp>
+grpc::Status Invoke(std::unique_ptr<grpc::ClientReader<Resp>> (Stub::*method)(
+                        grpc::ClientContext*, const Req&),
+                    Stub* stub, grpc::ClientContext* ctx, const Req& req,
+                    Resp* resp) {
+  std::unique_ptr<grpc::ClientReader<Resp>> reader = (stub->*method)(ctx, req);
+  Resp part;
+  while (reader->Read(&part)) {
+    resp->MergeFrom(part);
+    part.Clear();
+  }
+  return reader->Finish();
+}
+
+template <typename Req, typename Resp, typename Method>
+grpc::Status Run(const Call& call, Method method) {
   Req req;
   if (!req.ParseFromArray(call.in.message.data(),
                           static_cast<int>(call.in.message.size()))) {
@@ -277,8 +298,9 @@ grpc::Status Run(const Call& call,
   }
   Prepare(call, req);
   Resp resp;
-  const grpc::Status status = (call.state.stub.get()->*method)(
-      call.state.server.Context(call.in.caller).get(), req, &resp);
+  const grpc::Status status =
+      Invoke(method, call.state.stub.get(),
+             call.state.server.Context(call.in.caller).get(), req, &resp);
   if (TraceEnabled()) {
     TraceCall(call.method(), call.in.caller, status, resp.ShortDebugString());
   }
@@ -290,23 +312,32 @@ grpc::Status Run(const Call& call,
 grpc::Status Dispatch(const Call& call) {
   switch (call.rpc) {
     case kCreateCustomer:
-      return Run(call, &Stub::CreateCustomer);
+      return Run<v1::CreateCustomerRequest, v1::CreateCustomerResponse>(
+          call, &Stub::CreateCustomer);
     case kGetCustomer:
-      return Run(call, &Stub::GetCustomer);
+      return Run<v1::GetCustomerRequest, v1::GetCustomerResponse>(
+          call, &Stub::GetCustomer);
     case kUpdateCustomer:
-      return Run(call, &Stub::UpdateCustomer);
+      return Run<v1::UpdateCustomerRequest, v1::UpdateCustomerResponse>(
+          call, &Stub::UpdateCustomer);
     case kListCustomers:
-      return Run(call, &Stub::ListCustomers);
+      return Run<v1::ListCustomersRequest, v1::ListCustomersResponse>(
+          call, &Stub::ListCustomers);
     case kSearchCustomers:
-      return Run(call, &Stub::SearchCustomers);
+      return Run<v1::SearchCustomersRequest, v1::SearchCustomersResponse>(
+          call, &Stub::SearchCustomers);
     case kAdjustPoints:
-      return Run(call, &Stub::AdjustPoints);
+      return Run<v1::AdjustPointsRequest, v1::AdjustPointsResponse>(
+          call, &Stub::AdjustPoints);
     case kListPointsTransactions:
-      return Run(call, &Stub::ListPointsTransactions);
+      return Run<v1::ListPointsTransactionsRequest, v1::ListPointsTransactionsResponse>(
+          call, &Stub::ListPointsTransactions);
     case kExportCustomerData:
-      return Run(call, &Stub::ExportCustomerData);
+      return Run<v1::ExportCustomerDataRequest, v1::ExportCustomerDataResponse>(
+          call, &Stub::ExportCustomerData);
     case kEraseCustomer:
-      return Run(call, &Stub::EraseCustomer);
+      return Run<v1::EraseCustomerRequest, v1::EraseCustomerResponse>(
+          call, &Stub::EraseCustomer);
     case kRpcCount:
       break;
   }

@@ -47,6 +47,7 @@
 #include "retail/customers/v1/customers.grpc.pb.h"
 #include "retail/orders/v1/orders.grpc.pb.h"
 #include "server/complaints/complaint_manager.h"
+#include "tests/integration/stream_call.h"
 #include "tests/integration/test_server.h"
 
 ABSL_DECLARE_FLAG(int64_t, complaint_sweep_interval_seconds);

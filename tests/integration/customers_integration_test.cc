@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
+#include "tests/integration/stream_call.h"
 #include "tests/integration/test_server.h"
 
 namespace retail::testing {
@@ -32,6 +33,14 @@ class CustomersIntegrationTest : public ::testing::Test {
   template <typename Req, typename Resp>
   grpc::Status Call(grpc::Status (CustomerService::Stub::*method)(
                         grpc::ClientContext*, const Req&, Resp*),
+                    const std::string& token, const Req& req, Resp* resp) {
+    return testing::Call(*stub_, method, token, req, resp);
+  }
+  // A server-streaming method whose parts make one answer (the export).
+  template <typename Req, typename Resp>
+  grpc::Status Call(std::unique_ptr<grpc::ClientReader<Resp>> (
+                        CustomerService::Stub::*method)(grpc::ClientContext*,
+                                                        const Req&),
                     const std::string& token, const Req& req, Resp* resp) {
     return testing::Call(*stub_, method, token, req, resp);
   }

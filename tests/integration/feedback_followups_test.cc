@@ -50,6 +50,7 @@
 #include "retail/customers/v1/customers.grpc.pb.h"
 #include "retail/feedback/v1/feedback.grpc.pb.h"
 #include "retail/orders/v1/orders.grpc.pb.h"
+#include "tests/integration/stream_call.h"
 #include "tests/integration/test_server.h"
 
 ABSL_DECLARE_FLAG(int32_t, followup_after_complaint_days);

@@ -9,11 +9,14 @@
 #include <thread>
 #include <vector>
 
+#include "SQLiteCpp/SQLiteCpp.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
 #include "retail/orders/v1/orders.grpc.pb.h"
+#include "tests/integration/stream_call.h"
 #include "tests/integration/test_server.h"
 
 namespace retail::testing {
@@ -792,6 +795,70 @@ TEST_F(OrdersIntegrationTest, BadInputNamesTheFieldAndChangesNothing) {
                 "SELECT COUNT(*) || '/' || SUM(revision) FROM orders"),
             before);
   EXPECT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM order_payments"), "0");
+}
+
+// Issue 14: a person with 100,000 ledger entries and 10,000 orders is
+// exported through a client with the default 4 MiB receive limit, in parts
+// that merge back into everything. The rows are copied in SQL from ones made
+// through the API (10,000 CreateOrder calls would dominate the suite).
+TEST_F(OrdersIntegrationTest, LargeExportStreamsWithinTheDefaultMessageLimit) {
+  const std::string customer = CreateCustomer("B001", 100);
+  CreateOrderResponse created;
+  ASSERT_TRUE(testing::Call(*orders_, &OrderService::Stub::CreateOrder, kAdmin,
+                            NewOrder(customer), &created)
+                  .ok());
+  server_.Stop();
+  {
+    SQLite::Database db(server_.db_path(), SQLite::OPEN_READWRITE);
+    db.exec("BEGIN");
+    db.exec(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+        " WHERE i < 99999)"
+        " INSERT INTO points_transactions (transaction_id, customer_row,"
+        " delta, balance_after, reason, actor, create_time_us)"
+        " SELECT 'pts_bulk_' || i, customer_row, 0, balance_after,"
+        " 'bulk adjustment ' || i, actor, create_time_us + i"
+        " FROM points_transactions, n");
+    std::vector<std::string> columns;
+    SQLite::Statement q(db, "SELECT name FROM pragma_table_info('orders')"
+                            " WHERE name NOT IN ('id', 'order_id')");
+    while (q.executeStep()) columns.push_back(q.getColumn(0).getString());
+    const std::string list = absl::StrJoin(columns, ", ");
+    db.exec(absl::StrCat(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+        " WHERE i < 9999)"
+        " INSERT INTO orders (order_id, ",
+        list, ") SELECT 'ord_bulk_' || i, ", list,
+        " FROM orders, n WHERE order_id = '", created.order().order_id(),
+        "'"));
+    db.exec("COMMIT");
+  }
+  server_.Start();
+  customers_ = CustomerService::NewStub(server_.Channel());
+  customers::v1::ExportCustomerDataRequest req;
+  req.set_customer_id(customer);
+  customers::v1::ExportCustomerDataResponse exported;
+  int parts = 0;
+  // A default channel: 4 MiB receive limit (the test server's channel is
+  // a plain grpc::CreateChannel too; checked here, not assumed).
+  auto channel = grpc::CreateChannel(server_.address(),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = CustomerService::NewStub(channel);
+  grpc::Status s =
+      testing::Call(*stub, &CustomerService::Stub::ExportCustomerData, kAdmin,
+                    req, &exported, &parts);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(exported.customer().customer_id(), customer);
+  EXPECT_EQ(exported.points_transactions_size(), 100'000);
+  int orders = 0;
+  for (const google::protobuf::Any& any : exported.records()) {
+    if (any.Is<Order>()) ++orders;
+  }
+  EXPECT_EQ(orders, 10'000);
+  EXPECT_GT(parts, 4);  // well over 4 MiB in all
+  // Oldest first across parts.
+  EXPECT_EQ(exported.points_transactions(99'999).transaction_id(),
+            "pts_bulk_99999");
 }
 
 }  // namespace

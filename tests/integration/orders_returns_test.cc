@@ -28,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
 #include "retail/orders/v1/orders.grpc.pb.h"
+#include "tests/integration/stream_call.h"
 #include "tests/integration/test_server.h"
 
 ABSL_DECLARE_FLAG(int64_t, points_per_yuan);
