@@ -3,9 +3,14 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <CLI/CLI.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 
@@ -15,6 +20,20 @@ namespace {
 std::string GetEnv(const char* name) {
   const char* value = std::getenv(name);
   return value == nullptr ? std::string() : std::string(value);
+}
+
+// The whole of `path`; on failure says which flag named it and exits with
+// the usage status (the file vanished or became unreadable after parsing).
+std::string ReadPemFile(const char* flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || in.bad()) {
+    std::cerr << "error: " << flag << " " << path
+              << ": cannot read it: " << std::strerror(errno) << '\n';
+    throw CLI::RuntimeError(kExitUsage);
+  }
+  return text.str();
 }
 
 }  // namespace
@@ -42,7 +61,23 @@ std::string ResolveToken(const GlobalOptions& options) {
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const GlobalOptions& options) {
-  return grpc::CreateChannel(options.addr, grpc::InsecureChannelCredentials());
+  if (options.ca_file.empty() && options.cert_file.empty() &&
+      options.key_file.empty()) {
+    return grpc::CreateChannel(options.addr,
+                               grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions ssl;
+  // Empty roots: gRPC uses the system's CA store.
+  if (!options.ca_file.empty()) {
+    ssl.pem_root_certs = ReadPemFile("--ca-file", options.ca_file);
+  }
+  if (!options.cert_file.empty()) {
+    ssl.pem_cert_chain = ReadPemFile("--cert-file", options.cert_file);
+  }
+  if (!options.key_file.empty()) {
+    ssl.pem_private_key = ReadPemFile("--key-file", options.key_file);
+  }
+  return grpc::CreateChannel(options.addr, grpc::SslCredentials(ssl));
 }
 
 std::unique_ptr<grpc::ClientContext> MakeContext(const GlobalOptions& options) {

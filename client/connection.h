@@ -20,8 +20,10 @@ std::string TokenFilePath();
 // UNAUTHENTICATED, which is a clearer message than any we could invent).
 std::string ResolveToken(const GlobalOptions& options);
 
-// A channel to options.addr. Insecure credentials: the server listens on
-// loopback by default, and TLS termination is a deployment concern.
+// A channel to options.addr: TLS (mTLS with a client certificate) when any
+// of --ca-file, --cert-file, --key-file is set, plaintext otherwise. A file
+// that cannot be read prints an error naming its flag and throws
+// CLI::RuntimeError(kExitUsage).
 std::shared_ptr<grpc::Channel> MakeChannel(const GlobalOptions& options);
 
 // A context for one call, carrying "authorization: Bearer <token>", and

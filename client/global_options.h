@@ -30,6 +30,14 @@ struct GlobalOptions {
   // store token, sent as "x-staff-id" metadata. Empty means none is sent.
   // Already checked against the id syntax (see IdValidator()) when set.
   std::string staff_id;
+  // PEM files from --ca-file / RETAIL_CA_FILE, --cert-file /
+  // RETAIL_CERT_FILE and --key-file / RETAIL_KEY_FILE. Any of them set: the
+  // connection uses TLS, verifying the server against ca_file (the system's
+  // CAs when empty) and presenting cert_file + key_file when set (mTLS).
+  // None: plaintext, for a server on loopback.
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
   OutputFormat output = OutputFormat::kTable;
   // Per-call deadline in seconds.
   double timeout_seconds = 10;

@@ -43,6 +43,25 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions* options) {
                  "shared store tokens. 1..64 of [A-Za-z0-9_-]. Default: none")
       ->envname("RETAIL_STAFF")
       ->check(IdValidator());
+  // Checked at parse time, so a wrong path is a usage error naming the flag
+  // rather than a failed handshake.
+  app.add_option("--ca-file", options->ca_file,
+                 "PEM CA bundle to verify the server with; turns on TLS. "
+                 "Default: none (plaintext), or the system's CAs when "
+                 "--cert-file is given")
+      ->envname("RETAIL_CA_FILE")
+      ->check(CLI::ExistingFile);
+  CLI::Option* cert =
+      app.add_option("--cert-file", options->cert_file,
+                     "PEM client certificate for mTLS (with --key-file)")
+          ->envname("RETAIL_CERT_FILE")
+          ->check(CLI::ExistingFile);
+  CLI::Option* key = app.add_option("--key-file", options->key_file,
+                                    "PEM private key of --cert-file")
+                         ->envname("RETAIL_KEY_FILE")
+                         ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
   app.add_option_function<std::string>(
          "--output,-o",
          [options](const std::string& name) {

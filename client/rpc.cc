@@ -18,6 +18,13 @@ void FailRpc(const GlobalOptions& options, const grpc::Status& status) {
                  "write it to "
               << where << '\n';
   }
+  // A plaintext client meeting a TLS listener sees only a dropped
+  // connection.
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+      options.ca_file.empty() && options.cert_file.empty()) {
+    std::cerr << "  hint: if the server uses TLS, pass --ca-file (and "
+                 "--cert-file/--key-file for mTLS) or set RETAIL_CA_FILE\n";
+  }
   throw CLI::RuntimeError(kExitFailure);
 }
 

@@ -15,8 +15,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "absl/types/optional.h"
 #include "common/ids.h"
 #include "common/logging.h"
 
@@ -37,6 +39,59 @@ bool IsLowerHex(absl::string_view s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+bool IsDnsNameChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+         c == '.';
+}
+
+// A certificate credential ("dns:<name>" or "uri:<uri>", after "san:").
+absl::StatusOr<CertificateName> ParseCertificateName(absl::string_view text) {
+  CertificateName name;
+  if (absl::ConsumePrefix(&text, "dns:")) {
+    name.type = CertificateName::Type::kDns;
+    if (text.empty() || text.size() > 253) {
+      return absl::InvalidArgumentError(
+          "san:dns: needs a DNS name of 1..253 characters");
+    }
+    if (absl::StrContains(text, '*')) {
+      // A wildcard in a client certificate would bind every name it covers;
+      // bind each service's own name instead.
+      return absl::InvalidArgumentError(absl::StrCat(
+          "san:dns:", text, ": wildcards are not matched; name the exact SAN"));
+    }
+    for (char c : text) {
+      if (!IsDnsNameChar(c)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("san:dns:", text,
+                         ": a DNS name has only letters, digits, '-' "
+                         "and '.'"));
+      }
+    }
+    // DNS names compare without regard to case (RFC 4343).
+    name.value = absl::AsciiStrToLower(text);
+    return name;
+  }
+  if (absl::ConsumePrefix(&text, "uri:")) {
+    name.type = CertificateName::Type::kUri;
+    const size_t colon = text.find(':');
+    bool scheme_ok = colon != absl::string_view::npos && colon > 0 &&
+                     absl::ascii_isalpha(static_cast<unsigned char>(text[0]));
+    for (size_t i = 0; scheme_ok && i < colon; ++i) {
+      const unsigned char c = static_cast<unsigned char>(text[i]);
+      scheme_ok = absl::ascii_isalnum(c) || c == '+' || c == '-' || c == '.';
+    }
+    if (!scheme_ok || colon + 1 == text.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "san:uri:", text,
+          ": expected an absolute URI such as spiffe://retail/store/b001"));
+    }
+    name.value = std::string(text);
+    return name;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("san:", text, ": expected san:dns:<name> or san:uri:<uri>"));
 }
 
 int64_t MtimeNs(const struct stat& st) {
@@ -211,6 +266,11 @@ absl::StatusOr<bool> PiiVisible(const Principal& principal, bool reveal) {
   return false;
 }
 
+std::string CertificateNameText(const CertificateName& name) {
+  return absl::StrCat(
+      name.type == CertificateName::Type::kDns ? "dns:" : "uri:", name.value);
+}
+
 absl::StatusOr<AuthConfig> AuthConfig::Parse(absl::string_view text) {
   AuthConfig config;
   absl::flat_hash_set<std::string> ids;
@@ -227,11 +287,19 @@ absl::StatusOr<AuthConfig> AuthConfig::Parse(absl::string_view text) {
     };
     if (words.size() < 3) {
       return error(
-          "expected 'sha256:<hex> <principal_id> <role> [key=value...]'");
+          "expected 'sha256:<hex> <principal_id> <role> [key=value...]' or "
+          "'san:dns:<name> <principal_id> <role> [key=value...]'");
     }
-    if (!absl::ConsumePrefix(&words[0], "sha256:") || words[0].size() != 64 ||
-        !IsLowerHex(words[0])) {
-      return error("the first word must be sha256:<64 lower-case hex digits>");
+    absl::optional<CertificateName> san;
+    if (absl::ConsumePrefix(&words[0], "san:")) {
+      absl::StatusOr<CertificateName> parsed = ParseCertificateName(words[0]);
+      if (!parsed.ok()) return error(parsed.status().message());
+      san = std::move(*parsed);
+    } else if (!absl::ConsumePrefix(&words[0], "sha256:") ||
+               words[0].size() != 64 || !IsLowerHex(words[0])) {
+      return error(
+          "the first word must be sha256:<64 lower-case hex digits> (a "
+          "token) or san:dns:<name> / san:uri:<uri> (a client certificate)");
     }
     auto principal = std::make_shared<Principal>();
     principal->id = std::string(words[1]);
@@ -265,8 +333,14 @@ absl::StatusOr<AuthConfig> AuthConfig::Parse(absl::string_view text) {
       return error(
           absl::StrCat("duplicate principal id '", principal->id, "'"));
     }
-    if (!config.by_hash_.emplace(std::string(words[0]), std::move(principal))
-             .second) {
+    if (san.has_value()) {
+      const std::string key = CertificateNameText(*san);
+      if (!config.by_san_.emplace(key, std::move(principal)).second) {
+        return error(absl::StrCat("duplicate certificate name san:", key));
+      }
+    } else if (!config.by_hash_
+                    .emplace(std::string(words[0]), std::move(principal))
+                    .second) {
       return error("duplicate token hash");
     }
   }
@@ -277,6 +351,12 @@ std::shared_ptr<const Principal> AuthConfig::Find(
     absl::string_view token_sha256) const {
   auto it = by_hash_.find(token_sha256);
   return it == by_hash_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const Principal> AuthConfig::FindCertificate(
+    const CertificateName& name) const {
+  auto it = by_san_.find(CertificateNameText(name));
+  return it == by_san_.end() ? nullptr : it->second;
 }
 
 absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(
@@ -316,6 +396,46 @@ void Authenticator::MaybeReload() {
   if (!status.ok()) {
     RETAIL_LOG(ERROR) << "keeping the previous auth config: " << status;
   }
+}
+
+std::shared_ptr<const AuthConfig> Authenticator::Current() {
+  std::lock_guard<std::mutex> lock(mu_);
+  MaybeReload();
+  return config_;
+}
+
+absl::StatusOr<std::shared_ptr<const Principal>>
+Authenticator::AuthenticateCertificate(
+    absl::Span<const CertificateName> names) {
+  const std::shared_ptr<const AuthConfig> config = Current();
+  std::shared_ptr<const Principal> found;
+  std::vector<std::string> texts;
+  for (const CertificateName& name : names) {
+    CertificateName key = name;
+    if (key.type == CertificateName::Type::kDns) {
+      key.value = absl::AsciiStrToLower(key.value);
+    }
+    texts.push_back(absl::StrCat("san:", CertificateNameText(key)));
+    std::shared_ptr<const Principal> principal = config->FindCertificate(key);
+    if (principal == nullptr) continue;
+    if (found != nullptr && found->id != principal->id) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          "the client certificate's names are bound to more than one "
+          "principal ('",
+          found->id, "' and '", principal->id,
+          "') in the auth config; bind only one, or send a bearer token"));
+    }
+    found = std::move(principal);
+  }
+  if (found == nullptr) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "no principal is bound to this client certificate (",
+        texts.empty() ? "it has no DNS or URI name"
+                      : absl::StrJoin(texts, ", "),
+        "); send 'authorization: Bearer <token>' or bind one of its names "
+        "in the auth config"));
+  }
+  return found;
 }
 
 absl::StatusOr<std::shared_ptr<const Principal>> Authenticator::Authenticate(

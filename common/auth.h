@@ -1,10 +1,11 @@
 // Identity (docs/architecture.md, "Identity and access").
 //
-// Authentication maps a bearer token to a Principal using the auth config
-// file. Authorization is each module's access table (common/access.h). The
-// branch restriction is not checked there: stores put BranchScope() into
-// their WHERE clauses, so a branch caller can never read another branch's
-// row, whatever the request says.
+// Authentication maps a bearer token, or the verified client certificate of a
+// direct mTLS connection, to a Principal using the auth config file.
+// Authorization is each module's access table (common/access.h). The branch
+// restriction is not checked there: stores put BranchScope() into their WHERE
+// clauses, so a branch caller can never read another branch's row, whatever the
+// request says.
 #ifndef RETAIL_COMMON_AUTH_H_
 #define RETAIL_COMMON_AUTH_H_
 
@@ -18,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "common/clock.h"
 
 namespace retail {
@@ -51,19 +53,43 @@ inline bool NeedsRevealAudit(const Principal& principal, bool reveal) {
   return reveal && principal.role == Role::kAgent;
 }
 
+// One subject alternative name of a client certificate the TLS handshake
+// has verified against --tls_client_ca_file.
+struct CertificateName {
+  enum class Type { kDns, kUri };
+  Type type = Type::kDns;
+  std::string value;
+};
+
+// "dns:<name>" or "uri:<uri>", as the auth config writes it after "san:".
+std::string CertificateNameText(const CertificateName& name);
+
 // The parsed auth config. Format, one principal per line ('#' comments):
-//   sha256:<hex sha256 of token>  <principal_id>  <role>  [branch=<id>]
+//   <credential>  <principal_id>  <role>  [branch=<id>]
 //       [methods=<pkg.Service/Method>,...]
-// Only token hashes are stored, so the file does not hold usable secrets.
+// where <credential> is one of
+//   sha256:<hex sha256 of token>  a bearer token
+//   san:dns:<name>                a client certificate with this DNS SAN
+//   san:uri:<uri>                 a client certificate with this URI SAN
+//                                 (e.g. spiffe://retail/store/b001)
+// Only token hashes are stored, so the file does not hold usable secrets. A
+// certificate name is matched exactly (DNS names ignoring case; no
+// wildcards), and only on a direct mTLS connection whose certificate the
+// server verified: a name is no secret, the CA's signature is what counts.
 class AuthConfig {
  public:
   static absl::StatusOr<AuthConfig> Parse(absl::string_view text);
   // The principal for a token's lower-case hex SHA-256, or nullptr.
   std::shared_ptr<const Principal> Find(absl::string_view token_sha256) const;
-  size_t size() const { return by_hash_.size(); }
+  // The principal bound to a certificate name, or nullptr.
+  std::shared_ptr<const Principal> FindCertificate(
+      const CertificateName& name) const;
+  size_t size() const { return by_hash_.size() + by_san_.size(); }
 
  private:
   absl::flat_hash_map<std::string, std::shared_ptr<const Principal>> by_hash_;
+  // Keyed by CertificateNameText (DNS names lower-cased).
+  absl::flat_hash_map<std::string, std::shared_ptr<const Principal>> by_san_;
 };
 
 // Authenticates callers against the auth config file, re-reading it when it
@@ -84,11 +110,20 @@ class Authenticator {
   absl::StatusOr<std::shared_ptr<const Principal>> Authenticate(
       absl::string_view authorization);
 
+  // The principal bound (san:...) to one of `names`, the SANs of a client
+  // certificate the TLS handshake verified. UNAUTHENTICATED if none is
+  // bound, or if they name more than one principal (which one acts would
+  // be a guess).
+  absl::StatusOr<std::shared_ptr<const Principal>> AuthenticateCertificate(
+      absl::Span<const CertificateName> names);
+
  private:
   Authenticator(std::string path, const Clock& clock)
       : path_(std::move(path)), clock_(clock) {}
   absl::Status Reload();
   void MaybeReload();
+  // The current config, after MaybeReload.
+  std::shared_ptr<const AuthConfig> Current();
 
   const std::string path_;
   const Clock& clock_;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/status.h"
+#include "server/tls.h"
 
 namespace retail {
 namespace {
@@ -34,6 +35,23 @@ class CallGate::SlotReactor final : public grpc::ServerUnaryReactor {
   std::atomic<int>& in_flight_;
 };
 
+absl::StatusOr<std::shared_ptr<const Principal>> CallGate::Authenticate(
+    grpc::CallbackServerContext* ctx) const {
+  const absl::string_view authorization = Metadata(ctx, "authorization");
+  if (!authorization.empty() || !client_certs_verified_) {
+    return auth_.Authenticate(authorization);
+  }
+  std::shared_ptr<const grpc::AuthContext> context = ctx->auth_context();
+  std::vector<CertificateName> names;
+  if (context != nullptr) names = VerifiedPeerNames(*context, true);
+  if (names.empty()) {
+    // In-process calls and plaintext have no certificate: say what is
+    // missing as a token-only server would.
+    return auth_.Authenticate(authorization);
+  }
+  return auth_.AuthenticateCertificate(names);
+}
+
 absl::StatusOr<CallMeta> CallGate::Admit(grpc::CallbackServerContext* ctx,
                                          const AccessRule& rule) const {
   const auto deadline = ctx->deadline();
@@ -51,7 +69,7 @@ absl::StatusOr<CallMeta> CallGate::Admit(grpc::CallbackServerContext* ctx,
     }
   }
   absl::StatusOr<std::shared_ptr<const Principal>> principal =
-      auth_.Authenticate(Metadata(ctx, "authorization"));
+      Authenticate(ctx);
   if (!principal.ok()) {
     RecordFailure(nullptr, rule.method_name, principal.status());
     return principal.status();

@@ -1,5 +1,6 @@
 // What every call passes before its manager runs: the bound on calls in
-// flight, the deadline check, authentication (bearer token), the x-staff-id
+// flight, the deadline check, authentication (a bearer token, else the
+// verified client certificate of an mTLS connection), the x-staff-id
 // metadata, authorization against the method's access rule, and the bound on
 // how long it may wait for the writer or a reader connection. One place, so
 // every RPC of every module is admitted the same way.
@@ -30,6 +31,13 @@ class CallGate {
       : auth_(auth),
         max_wait_(max_wait),
         max_calls_in_flight_(max_calls_in_flight) {}
+
+  // Whether the server requires and verifies client certificates (mTLS,
+  // --tls_client_ca_file): only then may a call without a bearer token be
+  // authenticated by its certificate's names (auth.conf "san:" lines).
+  void set_client_certs_verified(bool verified) {
+    client_certs_verified_ = verified;
+  }
 
   // Where failures before the writer are audited; null: not audited (unit
   // tests of the gate alone).
@@ -75,7 +83,14 @@ class CallGate {
  private:
   class SlotReactor;
 
+  // The bearer token when there is one (behind a proxy the connection's
+  // certificate is the proxy's, and the token names the caller), else the
+  // verified client certificate.
+  absl::StatusOr<std::shared_ptr<const Principal>> Authenticate(
+      grpc::CallbackServerContext* ctx) const;
+
   Authenticator& auth_;
+  bool client_certs_verified_ = false;
   FailureAudit* failure_audit_ = nullptr;
   const absl::Duration max_wait_;
   const int max_calls_in_flight_;

@@ -37,7 +37,23 @@ const char* malloc_conf =
 }
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
-          "host:port to serve on; port 0 picks a free one (see --port_file)");
+          "host:port to serve on; port 0 picks a free one (see --port_file). "
+          "Plaintext only on loopback (127.0.0.0/8, [::1], localhost): any "
+          "other address needs --tls_cert_file and --tls_key_file");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain of the server (leaf first); with "
+          "--tls_key_file turns TLS on. Re-read when it changes");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM private key of --tls_cert_file (unencrypted; keep it mode "
+          "0600). Re-read when it changes");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM bundle of the CAs that sign client certificates; set: every "
+          "client must present one (mTLS), and auth.conf 'san:' lines name "
+          "principals by it. Re-read when it changes");
+ABSL_FLAG(int32_t, tls_reload_interval_seconds, 60,
+          "how often the TLS files are checked for changes (rotation without "
+          "a restart); new connections use the new files, open ones keep "
+          "their session");
 ABSL_FLAG(std::string, port_file, "",
           "once serving, write the bound port (decimal, then a newline) to "
           "this file, atomically (PATH.tmp, then rename), so a test or "
@@ -46,9 +62,10 @@ ABSL_FLAG(std::string, port_file, "",
 ABSL_FLAG(std::string, db, "data/retail.db",
           "SQLite database file (created if missing)");
 ABSL_FLAG(std::string, auth_config, "data/auth.conf",
-          "token file: 'sha256:<hex> <principal_id> <role> [branch=ID] "
-          "[methods=M,...]' "
-          "per line; re-read when it changes");
+          "principals: 'sha256:<hex of token>|san:dns:<name>|san:uri:<uri> "
+          "<principal_id> <role> [branch=ID] [methods=M,...]' per line (san: "
+          "binds a client certificate, with --tls_client_ca_file); re-read "
+          "when it changes");
 ABSL_FLAG(int32_t, max_receive_message_bytes, 4 * 1024 * 1024,
           "largest request accepted; larger ones get RESOURCE_EXHAUSTED");
 ABSL_FLAG(int32_t, keepalive_time_ms, 60'000, "server keepalive ping interval");
@@ -191,6 +208,16 @@ int main(int argc, char** argv) {
 
   retail::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  if (absl::GetFlag(FLAGS_tls_reload_interval_seconds) < 1) {
+    RETAIL_LOG(ERROR) << "cannot start: --tls_reload_interval_seconds must be "
+                         "at least 1";
+    return 1;
+  }
+  options.tls.reload_interval =
+      absl::Seconds(absl::GetFlag(FLAGS_tls_reload_interval_seconds));
   options.db_path = absl::GetFlag(FLAGS_db);
   options.auth_config = absl::GetFlag(FLAGS_auth_config);
   options.max_receive_message_bytes =
@@ -223,7 +250,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<retail::AcceptWatchdog> watchdog;
-  if (absl::GetFlag(FLAGS_accept_check_interval_ms) > 0) {
+  // The watchdog's probe speaks plaintext, which a TLS listener rejects:
+  // every probe would fail and the watchdog would end a healthy server.
+  const bool probe_can_connect = !options.tls.enabled();
+  if (!probe_can_connect && absl::GetFlag(FLAGS_accept_check_interval_ms) > 0) {
+    RETAIL_LOG(WARNING) << "accept watchdog off: its plaintext probe cannot "
+                           "connect to a TLS listener";
+  }
+  if (probe_can_connect && absl::GetFlag(FLAGS_accept_check_interval_ms) > 0) {
     retail::AcceptWatchdogOptions check;
     check.target = retail::WatchdogTarget(options.listen, (*server)->port());
     check.interval =

@@ -56,6 +56,15 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
         "' (an IANA name such as Asia/Shanghai; is tzdata installed?)"));
   }
 
+  // Transport first: a server that must not listen should not migrate the
+  // database either.
+  RETURN_IF_ERROR(CheckListenSecurity(options.listen, options.tls));
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::InsecureServerCredentials();
+  if (options.tls.enabled()) {
+    ASSIGN_OR_RETURN(credentials, MakeServerCredentials(options.tls));
+  }
+
   ASSIGN_OR_RETURN(server->auth_,
                    Authenticator::Create(options.auth_config, &clock));
   db::DatabaseOptions db_options;
@@ -70,6 +79,8 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   // handler finds its rule.
   server->gate_ = std::make_unique<CallGate>(
       *server->auth_, options.call_wait_limit, options.max_calls_in_flight);
+  server->gate_->set_client_certs_verified(options.tls.enabled() &&
+                                           options.tls.mutual());
   for (const ModuleSpec& spec : Modules()) {
     server->gate_->access().Merge(spec.access());
   }
@@ -124,9 +135,8 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   builder.SetOption(
       std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  // Loopback by default; see README for exposing it behind TLS.
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  // Plaintext only on loopback (CheckListenSecurity above).
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
                              options.keepalive_time_ms);
@@ -179,8 +189,11 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   if (options.maintenance_interval > absl::ZeroDuration()) {
     server->maintenance_->Start();
   }
-  RETAIL_LOG(INFO) << "serving on port " << server->port_ << " with database "
-                   << options.db_path;
+  RETAIL_LOG(INFO) << "serving on port " << server->port_ << " ("
+                   << (!options.tls.enabled() ? "plaintext"
+                       : options.tls.mutual() ? "mTLS"
+                                              : "TLS")
+                   << ") with database " << options.db_path;
   return server;
 }
 

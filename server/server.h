@@ -24,6 +24,7 @@
 #include "server/module.h"
 #include "server/module_registry.h"
 #include "server/server_info/server_info_module.h"
+#include "server/tls.h"
 
 namespace retail {
 
@@ -31,7 +32,10 @@ namespace retail {
 inline constexpr char kServerVersion[] = "0.4.0";
 
 struct ServerOptions {
-  std::string listen = "127.0.0.1:50051";  // port 0 picks a free port
+  // Port 0 picks a free port. Anything but loopback needs `tls`.
+  std::string listen = "127.0.0.1:50051";
+  // TLS, or mTLS with a client CA; off: plaintext (loopback only).
+  TlsOptions tls;
   std::string db_path = "data/retail.db";
   std::string auth_config = "data/auth.conf";
   int max_receive_message_bytes = 4 * 1024 * 1024;

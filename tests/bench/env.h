@@ -26,6 +26,11 @@ namespace retail::bench {
 
 struct EnvOptions {
   std::string addr;
+  // A TLS listener of the same server's database (scripts/bench starts a
+  // second retail_server with dev certificates on it), verified with
+  // `tls_ca_pem`; empty: no TLS channels, and TLS workloads are skipped.
+  std::string tls_addr;
+  std::string tls_ca_pem;
   std::string token;
   int channels = 4;
   absl::Duration rpc_deadline = absl::Seconds(10);
@@ -45,6 +50,11 @@ class Env {
   absl::Status Connect(absl::Duration timeout);
 
   int channels() const { return static_cast<int>(channels_.size()); }
+  // As many TLS connections as plaintext ones, to tls_addr.
+  bool has_tls() const { return !tls_customer_stubs_.empty(); }
+  customers::v1::CustomerService::Stub& tls_customers(int ch) {
+    return *tls_customer_stubs_[ch];
+  }
   customers::v1::CustomerService::Stub& customers(int ch) {
     return *customer_stubs_[ch];
   }
@@ -98,6 +108,9 @@ class Env {
   std::vector<std::unique_ptr<feedback::v1::FeedbackService::Stub>>
       feedback_stubs_;
   std::vector<std::unique_ptr<grpc::GenericStub>> generic_stubs_;
+  std::vector<std::shared_ptr<grpc::Channel>> tls_channels_;
+  std::vector<std::unique_ptr<customers::v1::CustomerService::Stub>>
+      tls_customer_stubs_;
   Dataset data_;
 };
 

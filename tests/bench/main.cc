@@ -17,14 +17,21 @@
 //       writes N feedback items (and N/5 survey responses) over 500 branches
 //       and the last 90 days into FILE, with the figures of the
 //       satisfaction report over those days (feedback_seed.h).
-//   retail_bench --probe_health --addr HOST:PORT
-//       exits 0 once the server answers SERVING (scripts/bench waits on it).
+//   retail_bench --probe_health --addr HOST:PORT [--tls_ca_file F]
+//       exits 0 once the server answers SERVING (scripts/bench waits on it);
+//       over TLS verified with F when given.
+//
+// With --tls_addr (a TLS listener on the same database; scripts/bench starts
+// one unless --no-tls) the get_tls workload runs GetCustomer over TLS right
+// after get, and the report ends with the two side by side.
 //
 // scripts/bench wraps them all with a throwaway server and database.
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <future>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -49,11 +56,20 @@
 #include "tests/bench/workloads.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "server address");
+ABSL_FLAG(std::string, tls_addr, "",
+          "a TLS listener serving the same database as --addr, for get_tls; "
+          "empty: TLS workloads are skipped");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM CA that signed the certificate of --tls_addr (or of --addr "
+          "with --probe_health)");
+ABSL_FLAG(int32_t, tls_server_pid, 0,
+          "process id of the server behind --tls_addr, for its CPU share");
 ABSL_FLAG(std::string, token, "",
           "bearer token of an admin principal (default: $RETAIL_TOKEN)");
 ABSL_FLAG(std::vector<std::string>, workloads, {},
           "comma-separated workloads to run (default: all that apply): get, "
-          "list, list_vip, list_branch_vip, search_phone, search_name, create, "
+          "get_tls (with --tls_addr), list, list_vip, list_branch_vip, "
+          "search_phone, search_name, create, "
           "order_get, order_list, order_list_range, order_reconcile, "
           "order_create, order_create_member, order_pay, order_pay_member, "
           "analyze, complaint_list_breached, complaint_stats, "
@@ -333,9 +349,54 @@ int Seed() {
   return 0;
 }
 
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || in.bad()) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  }
+  return text.str();
+}
+
+// GetCustomer over TLS against plaintext, from the rows of this run.
+void PrintTlsComparison(std::ostream& out, const Report& report) {
+  for (const char* mode : {"closed", "open"}) {
+    const ResultRow* plain = nullptr;
+    const ResultRow* tls = nullptr;
+    for (const ResultRow& row : report.rows) {
+      if (row.run.mode != mode) continue;
+      if (row.key == "get") plain = &row;
+      if (row.key == "get_tls") tls = &row;
+    }
+    if (plain == nullptr || tls == nullptr) continue;
+    out << absl::StrFormat(
+        "TLS vs plaintext, GetCustomer %s loop: %.0f vs %.0f req/s (%.2fx); "
+        "p50 %.3f vs %.3f ms; p99 %.3f vs %.3f ms; server CPU %.0f%% vs "
+        "%.0f%%\n",
+        mode, tls->run.rps, plain->run.rps,
+        plain->run.rps > 0 ? tls->run.rps / plain->run.rps : 0,
+        tls->run.latency.p50_ms, plain->run.latency.p50_ms,
+        tls->run.latency.p99_ms, plain->run.latency.p99_ms, tls->run.cpu.server,
+        plain->run.cpu.server);
+  }
+}
+
 // One health check; true if the server answered SERVING.
-bool ProbeHealth(const std::string& addr) {
-  auto channel = grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
+bool ProbeHealth(const std::string& addr, const std::string& ca_file) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
+  if (!ca_file.empty()) {
+    absl::StatusOr<std::string> ca = ReadWholeFile(ca_file);
+    if (!ca.ok()) {
+      std::cerr << "retail_bench: --tls_ca_file: " << ca.status() << "\n";
+      return false;
+    }
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = *ca;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  auto channel = grpc::CreateChannel(addr, credentials);
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
@@ -360,6 +421,8 @@ ResultRow Run(Env& env, const Workload& w, const std::string& mode,
   IssueFn issue = [&env, &w](int channel, uint64_t seq, Done done) {
     w.issue(env, channel, seq, std::move(done));
   };
+  DriverOptions run_options = options;
+  if (w.needs_tls) run_options.server_pid = absl::GetFlag(FLAGS_tls_server_pid);
   ResultRow row;
   row.key = w.key;
   row.name = name.empty() ? w.name : std::move(name);
@@ -367,8 +430,8 @@ ResultRow Run(Env& env, const Workload& w, const std::string& mode,
   row.category = w.category;
   row.table = w.table;
   row.targets = w.targets;
-  row.run = mode == "closed" ? RunClosedLoop(issue, options)
-                             : RunOpenLoop(issue, options, rate);
+  row.run = mode == "closed" ? RunClosedLoop(issue, run_options)
+                             : RunOpenLoop(issue, run_options, rate);
   std::cerr << absl::StrFormat(
       "bench: %-30s %-6s %9.0f req/s  p50 %.3f ms  p99 %.3f ms  errors %d  "
       "cpu srv %.0f%% cli %.0f%% other %.0f%%\n",
@@ -411,6 +474,17 @@ int Bench() {
 
   EnvOptions env_options;
   env_options.addr = absl::GetFlag(FLAGS_addr);
+  env_options.tls_addr = absl::GetFlag(FLAGS_tls_addr);
+  if (!env_options.tls_addr.empty()) {
+    absl::StatusOr<std::string> ca =
+        ReadWholeFile(absl::GetFlag(FLAGS_tls_ca_file));
+    if (!ca.ok()) {
+      std::cerr << "retail_bench: --tls_addr needs --tls_ca_file: "
+                << ca.status() << "\n";
+      return 2;
+    }
+    env_options.tls_ca_pem = *ca;
+  }
   env_options.token = token;
   env_options.channels = absl::GetFlag(FLAGS_channels);
   env_options.rpc_deadline =
@@ -530,6 +604,7 @@ int Bench() {
     if (w.needs_recon_day && !have_recon_day) continue;
     if (w.needs_complaints && !have_complaints) continue;
     if (w.needs_feedback && !have_feedback) continue;
+    if (w.needs_tls && !env.has_tls()) continue;
     if (wanted.empty() ? (!w.needs_seeded_data || seeded) : named) {
       selected.push_back(std::move(w));
     }
@@ -617,6 +692,7 @@ int Bench() {
 
   const std::vector<TargetCheck> checks = EvaluateTargets(report);
   PrintReport(std::cout, report, checks);
+  PrintTlsComparison(std::cout, report);
   const std::string json = absl::GetFlag(FLAGS_json);
   if (!json.empty()) {
     if (absl::Status s = WriteJson(json, report, checks); !s.ok()) {
@@ -659,7 +735,10 @@ int main(int argc, char** argv) {
     return retail::bench::SeedFeedbackMain();
   }
   if (absl::GetFlag(FLAGS_probe_health)) {
-    return retail::bench::ProbeHealth(absl::GetFlag(FLAGS_addr)) ? 0 : 1;
+    return retail::bench::ProbeHealth(absl::GetFlag(FLAGS_addr),
+                                      absl::GetFlag(FLAGS_tls_ca_file))
+               ? 0
+               : 1;
   }
   return retail::bench::Bench();
 }

@@ -169,6 +169,30 @@ std::vector<Workload> CustomerWorkloads() {
   };
   out.push_back(std::move(get));
 
+  // The same calls over TLS to the same database (issue 14): what
+  // encryption costs a point read, next to "get" in the same run.
+  Workload get_tls;
+  get_tls.key = "get_tls";
+  get_tls.name = "GetCustomer over TLS";
+  get_tls.kind = Kind::kRead;
+  get_tls.category = Category::kReportOnly;
+  get_tls.needs_tls = true;
+  get_tls.issue = [](Env& env, int ch, uint64_t seq, Done done) {
+    v1::GetCustomerRequest req;
+    req.set_customer_id(PickCustomer(env, seq, kSaltGet).id);
+    auto* stub = &env.tls_customers(ch);
+    StartUnary<v1::GetCustomerRequest, v1::GetCustomerResponse>(
+        env, std::move(req),
+        [stub](auto* ctx, auto* q, auto* r, auto cb) {
+          stub->async()->GetCustomer(ctx, q, r, std::move(cb));
+        },
+        [](const v1::GetCustomerResponse& r) {
+          return r.has_customer() ? 1 : 0;
+        },
+        std::move(done));
+  };
+  out.push_back(std::move(get_tls));
+
   out.push_back(ListWorkload(
       "list", "ListCustomers branch", false, [](Env& env, uint64_t seq) {
         return absl::StrCat("branch_id = \"",

@@ -87,6 +87,8 @@ struct Workload {
   bool needs_complaints = false;
   // Reads the seeded feedback (Dataset::feedback), so needs some.
   bool needs_feedback = false;
+  // Runs over the TLS connections (Env::has_tls), so needs --tls_addr.
+  bool needs_tls = false;
   // Few, slow calls (hundreds of ms each): measured over
   // --long_window_seconds when that is longer than --duration_seconds, so
   // its percentiles rest on more than a handful of calls.

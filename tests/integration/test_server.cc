@@ -59,6 +59,9 @@ TestServer::TestServer(TestServerOptions options)
     for (const TestPrincipal& p : options_.principals) {
       auth << TokenLine(p.token, p.line);
     }
+    for (const std::string& line : options_.raw_auth_lines) {
+      auth << line << "\n";
+    }
   }
   // The server refuses an auth config others could change, whatever the
   // umask this test runs under.

@@ -37,6 +37,9 @@ std::vector<TestPrincipal> DefaultPrincipals();
 
 struct TestServerOptions {
   std::vector<TestPrincipal> principals = DefaultPrincipals();
+  // Lines written to auth.conf as they are, after the principals' (e.g.
+  // "san:dns:store-b001 store-b001 branch branch=B001").
+  std::vector<std::string> raw_auth_lines;
   // Adjusts the server's options before each Start().
   std::function<void(ServerOptions&)> configure;
 };

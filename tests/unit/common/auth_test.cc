@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -99,6 +100,76 @@ TEST(AuthConfigTest, RejectsInvalidLines) {
                 StatusIs(absl::StatusCode::kInvalidArgument))
         << bad;
   }
+}
+
+// --- Certificate-bound principals (san:) ------------------------------------
+
+CertificateName Dns(absl::string_view name) {
+  return {CertificateName::Type::kDns, std::string(name)};
+}
+CertificateName Uri(absl::string_view uri) {
+  return {CertificateName::Type::kUri, std::string(uri)};
+}
+
+TEST(AuthConfigTest, ParsesCertificateBoundPrincipals) {
+  const std::string text = absl::StrCat(
+      Line("t-admin", "alice admin"),
+      "san:dns:Store-B001.retail.internal store-b001 branch branch=B001\n",
+      "san:uri:spiffe://retail/svc/crm crm service methods=", kGetCustomer,
+      "\n", "  san:dns:audit-box  audit-box\tauditor  \n");
+  absl::StatusOr<AuthConfig> config = AuthConfig::Parse(text);
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->size(), 4u);
+
+  // DNS names match without regard to case.
+  auto store = config->FindCertificate(Dns("store-b001.retail.internal"));
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->id, "store-b001");
+  EXPECT_EQ(store->role, Role::kBranch);
+  EXPECT_EQ(store->branch_id, "B001");
+
+  auto crm = config->FindCertificate(Uri("spiffe://retail/svc/crm"));
+  ASSERT_NE(crm, nullptr);
+  EXPECT_EQ(crm->role, Role::kService);
+  EXPECT_THAT(crm->methods, UnorderedElementsAre(kGetCustomer));
+  EXPECT_EQ(config->FindCertificate(Dns("audit-box"))->role, Role::kAuditor);
+
+  // A name is bound with its type: a URI never passes for a DNS name.
+  EXPECT_EQ(config->FindCertificate(Dns("spiffe://retail/svc/crm")), nullptr);
+  EXPECT_EQ(config->FindCertificate(Uri("audit-box")), nullptr);
+  // URIs match exactly.
+  EXPECT_EQ(config->FindCertificate(Uri("SPIFFE://retail/svc/crm")), nullptr);
+  EXPECT_EQ(config->FindCertificate(Dns("other.retail.internal")), nullptr);
+  // Tokens are unaffected, and a name is not a token.
+  EXPECT_EQ(config->Find(Sha256Hex("t-admin"))->id, "alice");
+  EXPECT_EQ(config->Find(Sha256Hex("san:dns:audit-box")), nullptr);
+}
+
+TEST(AuthConfigTest, RejectsInvalidCertificateLines) {
+  for (const std::string& bad : std::vector<std::string>{
+           "san:dns: store1 branch branch=B001\n",      // empty name
+           "san:dns:*.retail.internal store1 admin\n",  // wildcard
+           "san:dns:store_1 store1 admin\n",            // not a DNS name
+           "san:uri:no-scheme store1 admin\n",          // not a URI
+           "san:uri:spiffe: store1 admin\n",            // nothing after it
+           "san:uri:1x://a store1 admin\n",             // bad scheme
+           "san:ip:10.0.0.1 store1 admin\n",            // unknown type
+           "san:store1 store1 admin\n",                 // no type
+           "san:dns:box store1 branch\n",               // branch needs branch=
+           "san:uri:spiffe://x svc service\n",          // service needs methods
+           "san:dns:box store1\n",                      // too few words
+           "san:dns:box a admin\nsan:dns:BOX b admin\n",  // name bound twice
+           "san:uri:x:y a admin\nsan:uri:x:y b admin\n",  // URI bound twice
+           Line("t", "alice admin") + "san:dns:box alice admin\n",  // dup id
+       }) {
+    EXPECT_THAT(AuthConfig::Parse(bad),
+                StatusIs(absl::StatusCode::kInvalidArgument))
+        << bad;
+  }
+  absl::StatusOr<AuthConfig> wildcard =
+      AuthConfig::Parse("san:dns:*.x store1 admin\n");
+  EXPECT_THAT(wildcard.status().message(), HasSubstr("wildcards"));
+  EXPECT_THAT(wildcard.status().message(), HasSubstr("line 1"));
 }
 
 // --- PiiVisible (Authorize is in access_test.cc)
@@ -239,6 +310,49 @@ TEST_F(AuthenticatorTest, ReloadsChangedFileAndKeepsLastGoodConfig) {
   WaitForReloadCheck();
   EXPECT_THAT(auth->Authenticate("Bearer newest-token"), IsOk());
   EXPECT_THAT(auth->Authenticate("Bearer new-token"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(AuthenticatorTest, AuthenticatesCertificateNames) {
+  WriteConfig(Line("s3cret-admin", "alice admin") +
+              "san:dns:store-b001 store1 branch branch=B001\n"
+              "san:uri:spiffe://retail/svc/crm crm service methods=" +
+              kGetCustomer + "\n");
+  auto auth = Create();
+  ASSERT_NE(auth, nullptr);
+
+  absl::StatusOr<std::shared_ptr<const Principal>> store =
+      auth->AuthenticateCertificate({Dns("STORE-B001")});
+  ASSERT_THAT(store, IsOk());
+  EXPECT_EQ((*store)->id, "store1");
+  EXPECT_EQ((*store)->branch_id, "B001");
+  // Any one bound name of the certificate identifies it.
+  absl::StatusOr<std::shared_ptr<const Principal>> crm =
+      auth->AuthenticateCertificate(
+          {Dns("crm.retail.internal"), Uri("spiffe://retail/svc/crm")});
+  ASSERT_THAT(crm, IsOk());
+  EXPECT_EQ((*crm)->id, "crm");
+
+  EXPECT_THAT(auth->AuthenticateCertificate({}),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  absl::StatusOr<std::shared_ptr<const Principal>> unknown =
+      auth->AuthenticateCertificate({Dns("stranger"), Uri("urn:x")});
+  EXPECT_THAT(unknown, StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(unknown.status().message(), HasSubstr("san:dns:stranger"));
+  EXPECT_THAT(unknown.status().message(), HasSubstr("san:uri:urn:x"));
+  // Names bound to two principals: which one acts would be a guess.
+  EXPECT_THAT(auth->AuthenticateCertificate(
+                  {Dns("store-b001"), Uri("spiffe://retail/svc/crm")}),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  // A token's hash is no certificate name, and a name no token.
+  EXPECT_THAT(auth->Authenticate("Bearer store-b001"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+
+  // Unbinding a name takes effect on the next reload, like revoking a token.
+  WriteConfig(Line("s3cret-admin", "alice admin"));
+  BumpMtime(10);
+  WaitForReloadCheck();
+  EXPECT_THAT(auth->AuthenticateCertificate({Dns("store-b001")}),
               StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
