@@ -31,6 +31,10 @@ struct AcceptWatchdogOptions {
   // Per probe: connecting, the HTTP/2 handshake and the Check together.
   absl::Duration timeout = absl::Seconds(5);
   int max_failures = 6;
+  // The listener speaks TLS: probe with ProbeAcceptAnyProtocol, since a
+  // plaintext Check cannot get through and the watchdog holds no client
+  // certificate for an mTLS listener.
+  bool tls = false;
 };
 
 // The address the server can reach itself on: the listen address with the
@@ -40,6 +44,14 @@ std::string WatchdogTarget(const std::string& listen, int port);
 // One probe: a new connection (not shared with any other channel) and a
 // health Check within `timeout`.
 absl::Status ProbeAccept(const std::string& target, absl::Duration timeout);
+
+// A probe that needs no credentials: a new TCP connection that sends bytes
+// no protocol accepts and waits for the server to answer or close it. A
+// listener that has stopped accepting leaves the connection in the kernel's
+// backlog, where nothing ever answers; any reply, end of stream or reset
+// within `timeout` proves a thread accepted it. TCP targets only.
+absl::Status ProbeAcceptAnyProtocol(const std::string& target,
+                                    absl::Duration timeout);
 
 class AcceptWatchdog {
  public:

@@ -17,6 +17,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -250,15 +251,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<retail::AcceptWatchdog> watchdog;
-  // The watchdog's probe speaks plaintext, which a TLS listener rejects:
-  // every probe would fail and the watchdog would end a healthy server.
-  const bool probe_can_connect = !options.tls.enabled();
-  if (!probe_can_connect && absl::GetFlag(FLAGS_accept_check_interval_ms) > 0) {
-    RETAIL_LOG(WARNING) << "accept watchdog off: its plaintext probe cannot "
-                           "connect to a TLS listener";
+  // A plaintext health Check cannot get through a TLS listener: there the
+  // watchdog probes with a TCP connection any protocol answers or closes.
+  const bool tls_on_unix_socket =
+      options.tls.enabled() && absl::StartsWith(options.listen, "unix:");
+  if (tls_on_unix_socket) {
+    RETAIL_LOG(WARNING) << "accept watchdog off: it cannot probe TLS on a "
+                           "unix socket";
   }
-  if (probe_can_connect && absl::GetFlag(FLAGS_accept_check_interval_ms) > 0) {
+  if (absl::GetFlag(FLAGS_accept_check_interval_ms) > 0 &&
+      !tls_on_unix_socket) {
     retail::AcceptWatchdogOptions check;
+    check.tls = options.tls.enabled();
     check.target = retail::WatchdogTarget(options.listen, (*server)->port());
     check.interval =
         absl::Milliseconds(absl::GetFlag(FLAGS_accept_check_interval_ms));

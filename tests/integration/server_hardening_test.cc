@@ -656,6 +656,29 @@ TEST(AcceptWatchdogTest, ProbesTheListenAddressOverLoopback) {
   EXPECT_EQ(WatchdogTarget("localhost:50051", 50051), "localhost:50051");
 }
 
+// The probe a TLS listener gets (no credentials): a listener that accepts
+// answers or closes its junk; a socket whose owner never accepts leaves the
+// connection in the backlog, unanswered.
+TEST(AcceptWatchdogTest, AnyProtocolProbeTellsAcceptingFromStuck) {
+  TestServer server;
+  EXPECT_TRUE(ProbeAcceptAnyProtocol(server.address(), absl::Seconds(5)).ok());
+
+  const int stuck = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(stuck, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(stuck, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(stuck, 8), 0);  // and never accept()
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(stuck, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const absl::Status probe = ProbeAcceptAnyProtocol(
+      absl::StrCat("127.0.0.1:", ntohs(addr.sin_port)),
+      absl::Milliseconds(300));
+  EXPECT_EQ(probe.code(), absl::StatusCode::kUnavailable) << probe;
+  close(stuck);
+}
+
 // ---------------------------------------------------------------------------
 // The real binary, as a child process.
 
