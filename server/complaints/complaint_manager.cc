@@ -1502,7 +1502,8 @@ void ComplaintManager::UpdateBranchCalendar(
           db::MutationContext& ctx,
           v1::UpdateBranchCalendarResponse* out) mutable -> absl::Status {
         *calendar.mutable_update_time() = Ts(ctx.now_micros);
-        RETURN_IF_ERROR(UpsertCalendar(ctx.conn, calendar, ctx.now_micros));
+        ASSIGN_OR_RETURN(const int64_t revision,
+                         UpsertCalendar(ctx.conn, calendar, ctx.now_micros));
         const std::string name =
             absl::StrCat("calendars/", calendar.branch_id());
         RETURN_IF_ERROR(db::AppendEvent(ctx.conn,
@@ -1510,7 +1511,7 @@ void ComplaintManager::UpdateBranchCalendar(
                                          .resource_id = calendar.branch_id(),
                                          .resource = name,
                                          .event_type = "UPDATED",
-                                         .revision = 0,
+                                         .revision = revision,
                                          .branch_id = calendar.branch_id(),
                                          .state = &calendar},
                                         ctx.meta, ctx.now_micros));

@@ -163,6 +163,12 @@ UPDATE complaints SET topics = replace(topics, ' ', char(10)),
      ORDER BY keyword)), '');
 )sql";
 
+// A branch calendar's changes are events like any resource's, each with its
+// own revision (issue 14). A calendar stored before has been written once.
+constexpr char kV5[] = R"sql(
+ALTER TABLE branch_calendars ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+)sql";
+
 }  // namespace
 
 const db::ModuleSchema& ComplaintSchema() {
@@ -175,6 +181,7 @@ const db::ModuleSchema& ComplaintSchema() {
            kV2},
           {3, "covering indexes for the statistics", kV3},
           {4, "topics and keywords one per line", kV4},
+          {5, "branch calendar revisions", kV5},
       }};
   return *kSchema;
 }

@@ -306,9 +306,10 @@ Statements Build() {
       " VALUES (?1, ?2, ?3)";
   s.get_calendar = "SELECT body FROM branch_calendars WHERE branch_id = ?1";
   s.upsert_calendar =
-      "INSERT INTO branch_calendars (branch_id, body, update_time_us)"
-      " VALUES (?1, ?2, ?3) ON CONFLICT (branch_id) DO UPDATE SET"
-      " body = excluded.body, update_time_us = excluded.update_time_us";
+      "INSERT INTO branch_calendars (branch_id, body, update_time_us,"
+      " revision) VALUES (?1, ?2, ?3, 1) ON CONFLICT (branch_id) DO UPDATE SET"
+      " body = excluded.body, update_time_us = excluded.update_time_us,"
+      " revision = revision + 1 RETURNING revision";
   return s;
 }
 
@@ -621,16 +622,21 @@ absl::StatusOr<std::optional<v1::BranchCalendar>> GetCalendar(
       });
 }
 
-absl::Status UpsertCalendar(db::Connection& conn, const v1::BranchCalendar& c,
-                            int64_t now_us) {
-  return db::Guard("upsert calendar", [&] {
+absl::StatusOr<int64_t> UpsertCalendar(db::Connection& conn,
+                                       const v1::BranchCalendar& c,
+                                       int64_t now_us) {
+  return db::Guard("upsert calendar", [&]() -> absl::StatusOr<int64_t> {
     db::Stmt s = conn.Prepare(Sql().upsert_calendar);
     s->bind(1, c.branch_id());
     const std::string body = c.SerializeAsString();
     s->bind(2, body.data(), static_cast<int>(body.size()));
     s->bind(3, static_cast<int64_t>(now_us));
-    s->exec();
-    return absl::OkStatus();
+    if (!s->executeStep()) return absl::InternalError("no revision returned");
+    const int64_t revision = s->getColumn(0).getInt64();
+    // Step to the end so the statement is done before it is reused.
+    while (s->executeStep()) {
+    }
+    return revision;
   });
 }
 

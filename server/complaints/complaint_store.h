@@ -110,8 +110,10 @@ absl::Status InsertPolicy(db::Connection& conn, const v1::SlaPolicy& p,
 
 absl::StatusOr<std::optional<v1::BranchCalendar>> GetCalendar(
     db::Connection& conn, const std::string& branch_id);
-absl::Status UpsertCalendar(db::Connection& conn, const v1::BranchCalendar& c,
-                            int64_t now_us);
+// Writes the calendar; returns its revision (1 for the first, then +1).
+absl::StatusOr<int64_t> UpsertCalendar(db::Connection& conn,
+                                       const v1::BranchCalendar& c,
+                                       int64_t now_us);
 
 // Statistics over complaints created in [start, end), of one branch or
 // all (""), each figure straight from the rows.

@@ -55,6 +55,7 @@ void EventHub::NotifyCommitted(bool states_rewritten) {
   if (states_rewritten) {
     ring_.clear();
     floor_ = head_;
+    ++generation_;
   }
   pending_ = true;
   cv_.notify_one();
@@ -114,9 +115,11 @@ void EventHub::Loop() {
 absl::Status EventHub::Pump() {
   for (;;) {
     int64_t after;
+    uint64_t generation;
     {
       std::lock_guard<std::mutex> lock(mu_);
       after = head_;
+      generation = generation_;
     }
     absl::StatusOr<std::vector<StoredEvent>> read =
         db_.Read(WaitLimit{absl::Now() + absl::Seconds(5), false},
@@ -128,6 +131,9 @@ absl::Status EventHub::Pump() {
     std::vector<std::function<void()>> wakes;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      // An erasure committed while we read: the batch may hold states it
+      // scrubbed. Read it again from a snapshot that includes the erasure.
+      if (generation != generation_) continue;
       for (StoredEvent& e : *read) ring_.push_back(std::move(e));
       while (ring_.size() > capacity_) {
         floor_ = ring_.front()->sequence();

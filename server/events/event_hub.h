@@ -86,6 +86,9 @@ class EventHub {
   std::deque<StoredEvent> ring_;
   int64_t floor_ = 0;
   int64_t head_ = 0;
+  // Bumped when an erasure drops the ring: a batch read before it (from a
+  // snapshot that may predate the erasure) must not be pushed after it.
+  uint64_t generation_ = 0;
   struct Subscriber {
     int64_t after;
     std::function<void()> wake;

@@ -120,10 +120,18 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
       }
       if (out->events_size() > 0 || !sent_first_) {
         sent_first_ = true;
+        sent_progress_ = cursor_;
         out->set_progress_sequence(cursor_);
         return Step::kMessage;
       }
       if (cursor_ != before) continue;  // skipped events; look further
+      if (cursor_ > sent_progress_) {
+        // Caught up past events this caller may not see: say so before
+        // waiting, so a reconnect resumes here instead of rescanning them.
+        sent_progress_ = cursor_;
+        out->set_progress_sequence(cursor_);
+        return Step::kMessage;
+      }
       // Caught up: wait for the next commit.
       std::optional<uint64_t> handle =
           events_.hub().Subscribe(cursor_, wake_);
@@ -133,6 +141,7 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
     }
     // Long runs of events this caller may not see: say how far we got, so
     // a reconnect resumes there, and come back for more.
+    sent_progress_ = cursor_;
     out->set_progress_sequence(cursor_);
     return Step::kMessage;
   }
@@ -190,6 +199,7 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
   const CallMeta call_;
   const EventFilter filter_;
   int64_t cursor_;
+  int64_t sent_progress_ = 0;  // the last progress_sequence sent
   bool sent_first_ = false;
   std::function<void()> wake_;
   std::optional<uint64_t> handle_;
@@ -334,8 +344,13 @@ void EventManager::ListEvents(CallMeta call, const v1::ListEventsRequest& req,
     v.Add("after_sequence", "must be 0 or a sequence a page returned");
   }
   EventFilter filter = CheckFilter(v, req.resource_types(), req.event_types());
-  absl::StatusOr<int> page_size = ResolvePageSize(
-      req.page_size() == 0 ? 100 : req.page_size(), "page_size");
+  // 0 means 100 here (events are small), not the lists' usual 50.
+  absl::StatusOr<int> page_size =
+      req.page_size() < 0
+          ? absl::StatusOr<int>(absl::InvalidArgumentError(
+                "must be 0 (100 events) or 1..1000"))
+          : ResolvePageSize(req.page_size() == 0 ? 100 : req.page_size(),
+                            "page_size");
   const int* size = v.Take(page_size, "page_size");
   const std::string scope =
       PageTokenScope(call.method, *call.principal,

@@ -28,20 +28,25 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
@@ -50,6 +55,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
+#include "retail/events/v1/events.grpc.pb.h"
 #include "tests/crash/ledger.h"
 #include "tests/crash/load_client.h"
 #include "tests/crash/server_process.h"
@@ -276,6 +282,10 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
   // power-loss disk the shim may kill the server first, at a random I/O.
   void KillRound(int round) {
     ASSERT_NO_FATAL_FAILURE(StartAndWaitServing());
+    // The event stream after the restart, then a watcher live through this
+    // round's load and kill (issue 14).
+    ASSERT_NO_FATAL_FAILURE(VerifyEventsAfterRestart(round));
+    LiveWatch watch(address_, live_progress_);
     const int delay_ms = std::uniform_int_distribution<int>(
         kMinKillDelayMs, kMaxKillDelayMs)(rng_);
     std::string how = "SIGKILL after " + std::to_string(delay_ms) + " ms";
@@ -307,6 +317,9 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     // The kernel resets the dead server's connections, so every call still
     // in flight fails at once and goes back to the retry queue.
     ASSERT_TRUE(client->WaitIdle(kRpcTimeout + absl::Seconds(5)));
+    watch.Stop();
+    live_events_ = watch.events();
+    live_progress_ = std::max(live_progress_, watch.progress());
     ASSERT_NO_FATAL_FAILURE(CutPower());
     const LedgerStats stats = ledger_->Stats();
     std::cout << "[crash] round " << round << ": serving "
@@ -1516,6 +1529,170 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     term_rollup_rows_ = count("SELECT COUNT(*) FROM feedback_term_daily");
   }
 
+  // ---- the event stream (issue 14) ---------------------------------------
+
+  // A WatchEvents stream read on its own thread from `after` (0: the
+  // oldest) until the server dies or Stop().
+  class LiveWatch {
+   public:
+    LiveWatch(const std::string& address, int64_t after)
+        : stub_(events::v1::EventService::NewStub(NewChannel(address))) {
+      ctx_.AddMetadata("authorization", std::string("Bearer ") + kToken);
+      ctx_.set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(120));
+      events::v1::WatchEventsRequest req;
+      req.set_after_sequence(after);
+      thread_ = std::thread([this, req] {
+        auto stream = stub_->WatchEvents(&ctx_, req);
+        events::v1::WatchEventsResponse msg;
+        while (stream->Read(&msg)) {
+          std::lock_guard<std::mutex> lock(mu_);
+          for (const events::v1::Event& e : msg.events()) events_.push_back(e);
+          progress_ = std::max(progress_, msg.progress_sequence());
+          msg.Clear();
+        }
+        stream->Finish().IgnoreError();
+      });
+    }
+    ~LiveWatch() { Stop(); }
+    void Stop() {
+      if (!thread_.joinable()) return;
+      ctx_.TryCancel();
+      thread_.join();
+    }
+    std::vector<events::v1::Event> events() const {
+      std::lock_guard<std::mutex> lock(mu_);
+      return events_;
+    }
+    int64_t progress() const {
+      std::lock_guard<std::mutex> lock(mu_);
+      return progress_;
+    }
+
+   private:
+    std::unique_ptr<events::v1::EventService::Stub> stub_;
+    grpc::ClientContext ctx_;
+    mutable std::mutex mu_;
+    std::vector<events::v1::Event> events_;
+    int64_t progress_ = 0;
+    std::thread thread_;
+  };
+
+  // After each restart: a ListEvents walk from 0 shows strictly increasing
+  // sequences, no change of a resource twice, every acknowledged customer
+  // write's event exactly once, and every event the live watcher saw before
+  // the kill with the same sequence; a watcher resuming after the live
+  // watcher's last progress gets exactly the walk's events after it.
+  void VerifyEventsAfterRestart(int round) {
+    const absl::Time started = absl::Now();
+    SCOPED_TRACE(absl::StrCat("events after restart, round ", round));
+    auto stub = events::v1::EventService::NewStub(NewChannel(address_));
+    std::vector<events::v1::Event> walk;
+    events::v1::ListEventsRequest req;
+    req.set_page_size(1000);
+    bool reached_head = false;
+    for (int page = 0; page < 1000 && !reached_head; ++page) {
+      grpc::ClientContext ctx;
+      ctx.AddMetadata("authorization", std::string("Bearer ") + kToken);
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+      events::v1::ListEventsResponse resp;
+      grpc::Status s = stub->ListEvents(&ctx, req, &resp);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+      for (const events::v1::Event& e : resp.events()) walk.push_back(e);
+      reached_head = resp.next_page_token().empty();
+      req.set_page_token(resp.next_page_token());
+    }
+    ASSERT_TRUE(reached_head) << "ListEvents did not reach the head";
+    std::map<std::pair<std::string, int64_t>, int> changes;
+    std::map<int64_t, const events::v1::Event*> by_seq;
+    for (size_t i = 0; i < walk.size(); ++i) {
+      if (i > 0) {
+        ASSERT_GT(walk[i].sequence(), walk[i - 1].sequence()) << "at " << i;
+      }
+      by_seq[walk[i].sequence()] = &walk[i];
+      // A change of a resource is one event (calendars carry revision 0).
+      if (walk[i].revision() > 0) {
+        const std::pair<std::string, int64_t> key(walk[i].resource(),
+                                                  walk[i].revision());
+        EXPECT_EQ(++changes[key], 1)
+            << walk[i].resource() << " r" << walk[i].revision()
+            << " twice, the second at " << walk[i].sequence();
+      }
+    }
+    // Every acknowledged customer write: its (resource, revision) once.
+    size_t checked = 0;
+    for (const Entry& e : ledger_->Entries()) {
+      if (e.acks == 0) continue;
+      Customer c;
+      if (e.kind == Kind::kCreate) {
+        CreateCustomerResponse ack;
+        if (!ack.ParseFromString(e.first_ack)) continue;
+        c = ack.customer();
+      } else if (e.kind == Kind::kAdjust) {
+        AdjustPointsResponse ack;
+        if (!ack.ParseFromString(e.first_ack)) continue;
+        c = ack.customer();
+      } else {
+        continue;
+      }
+      int64_t rev = 0;
+      if (c.etag().size() < 2 || !absl::SimpleAtoi(c.etag().substr(1), &rev)) {
+        continue;
+      }
+      ++checked;
+      const auto it = changes.find({"customers/" + c.customer_id(), rev});
+      EXPECT_TRUE(it != changes.end())
+          << e.request_id << ": no event for customers/" << c.customer_id()
+          << " r" << rev;
+    }
+    // What the live watcher saw before the kill is still there, unchanged
+    // in number: no sequence was lost or handed out again.
+    for (const events::v1::Event& seen : live_events_) {
+      const auto it = by_seq.find(seen.sequence());
+      ASSERT_TRUE(it != by_seq.end())
+          << "sequence " << seen.sequence() << " (" << seen.resource()
+          << ") was sent before the kill and is gone after it";
+      EXPECT_EQ(it->second->resource(), seen.resource());
+      EXPECT_EQ(it->second->revision(), seen.revision());
+      EXPECT_EQ(it->second->event_type(), seen.event_type());
+    }
+    // Resume after the live watcher's last progress: exactly the rest.
+    const int64_t head = walk.empty() ? 0 : walk.back().sequence();
+    if (live_progress_ > 0) {
+      EXPECT_LE(live_progress_, head)
+          << "the watcher saw sequences the restarted server does not have";
+      LiveWatch resume(address_, live_progress_);
+      const absl::Time until = absl::Now() + absl::Seconds(30);
+      while (resume.progress() < head && absl::Now() < until) {
+        absl::SleepFor(absl::Milliseconds(5));
+      }
+      resume.Stop();
+      ASSERT_GE(resume.progress(), head)
+          << "the resumed watcher did not reach " << head;
+      std::vector<int64_t> want, got;
+      for (const events::v1::Event& e : walk) {
+        if (e.sequence() > live_progress_) want.push_back(e.sequence());
+      }
+      for (const events::v1::Event& e : resume.events()) {
+        if (e.sequence() <= head) got.push_back(e.sequence());
+      }
+      EXPECT_EQ(got, want) << "resumed after " << live_progress_;
+      events_resumed_ += got.size();
+    }
+    ++event_checks_;
+    events_walked_ += walk.size();
+    event_check_time_ += absl::Now() - started;
+    (void)checked;
+  }
+
+  std::vector<events::v1::Event> live_events_;
+  int64_t live_progress_ = 0;
+  int event_checks_ = 0;
+  size_t events_walked_ = 0;
+  size_t events_resumed_ = 0;
+  absl::Duration event_check_time_ = absl::ZeroDuration();
+
   absl::Time start_;
   uint64_t seed_ = 0;
   std::mt19937_64 rng_;
@@ -1562,6 +1739,7 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
   // the replayed answer with the first one.
   const int final_round = KillRounds() + 1;
   ASSERT_NO_FATAL_FAILURE(StartAndWaitServing());
+  ASSERT_NO_FATAL_FAILURE(VerifyEventsAfterRestart(final_round));
   auto client = NewLoadClient();
   client->Drive(absl::Now() + kDrainBudget, /*allow_new=*/false, final_round);
   ASSERT_TRUE(client->WaitIdle(kRpcTimeout + absl::Seconds(5)));
@@ -1658,8 +1836,13 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
             << " survey responses, " << follow_up_rows_ << " follow-ups; "
             << rollup_days_ << " feedback branch-days and " << term_rollup_rows_
             << " term rollups recounted; " << reconciled_days_
-            << " branch-days reconciled against their slips; integrity_check "
-            << integrity_ << "; "
+            << " branch-days reconciled against their slips; event stream "
+            << event_checks_ << " restarts checked (" << events_walked_
+            << " events walked, " << events_resumed_
+            << " resumed after a kill) in "
+            << absl::FormatDuration(
+                   absl::Trunc(event_check_time_, absl::Milliseconds(1)))
+            << "; integrity_check " << integrity_ << "; "
             << absl::FormatDuration(
                    absl::Trunc(absl::Now() - start_, absl::Milliseconds(1)))
             << std::endl;

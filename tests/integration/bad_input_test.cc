@@ -10,6 +10,7 @@
 #include "retail/audit/v1/audit.grpc.pb.h"
 #include "retail/complaints/v1/complaints.grpc.pb.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
+#include "retail/events/v1/events.grpc.pb.h"
 #include "retail/feedback/v1/feedback.grpc.pb.h"
 #include "retail/orders/v1/orders.grpc.pb.h"
 #include "tests/integration/raw_h2_call.h"
@@ -3200,6 +3201,221 @@ std::vector<BadInputCase> AuditCases() {
   };
 }
 
+// ---- EventService ----------------------------------------------------------
+
+namespace ev1 = ::retail::events::v1;
+using EventStub = ev1::EventService::Stub;
+
+// WatchEvents as `token` with one change applied to an empty (valid: from
+// the oldest) request. A server stream's status comes with its end: OK once
+// a first message came (the stream is then cancelled), else the status it
+// ended with.
+CaseCall WatchEventsWith(std::function<void(ev1::WatchEventsRequest&)> mutate,
+                         std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    ev1::WatchEventsRequest req;
+    mutate(req);
+    auto stub = ev1::EventService::NewStub(t.channel);
+    auto ctx = ContextFor(token);
+    auto stream = stub->WatchEvents(ctx.get(), req);
+    ev1::WatchEventsResponse first;
+    if (stream->Read(&first)) {
+      ctx->TryCancel();
+      stream->Finish().IgnoreError();
+      return grpc::Status::OK;
+    }
+    return stream->Finish();
+  };
+}
+
+CaseCall ListEventsWith(std::function<void(ev1::ListEventsRequest&)> mutate,
+                        std::string token = kAdmin) {
+  return [mutate, token](Target& t) {
+    ev1::ListEventsRequest req;
+    mutate(req);
+    auto stub = ev1::EventService::NewStub(t.channel);
+    ev1::ListEventsResponse resp;
+    return Call(*stub, &EventStub::ListEvents, token, req, &resp);
+  };
+}
+
+// A real next_page_token of ListEvents (admin, page size 1, no filter),
+// replayed with `change` applied.
+CaseCall EventsTokenReplayedWith(
+    std::function<void(ev1::ListEventsRequest&)> change,
+    std::string token = kAdmin) {
+  return [change, token](Target& t) {
+    auto stub = ev1::EventService::NewStub(t.channel);
+    ev1::ListEventsRequest req;
+    req.set_page_size(1);
+    ev1::ListEventsResponse first;
+    grpc::Status s = Call(*stub, &EventStub::ListEvents, kAdmin, req, &first);
+    if (!s.ok()) return s;
+    if (first.next_page_token().empty()) {
+      return grpc::Status(grpc::StatusCode::UNKNOWN, "no next_page_token");
+    }
+    req.set_page_token(first.next_page_token());
+    change(req);
+    ev1::ListEventsResponse resp;
+    return Call(*stub, &EventStub::ListEvents, token, req, &resp);
+  };
+}
+
+std::vector<BadInputCase> EventCases() {
+  using grpc::StatusCode;
+  constexpr char kForged[] = "AQAAAAAAAAAFAAAAAAAAAAAAAAAAAAAAAA";
+  return {
+      {"watch: negative after_sequence",
+       WatchEventsWith([](auto& r) { r.set_after_sequence(-1); }),
+       StatusCode::INVALID_ARGUMENT, "after_sequence"},
+      {"watch: INT64_MIN after_sequence",
+       WatchEventsWith([](auto& r) { r.set_after_sequence(INT64_MIN); }),
+       StatusCode::INVALID_ARGUMENT, "after_sequence"},
+      {"watch: after_sequence with start OLDEST", WatchEventsWith([](auto& r) {
+         r.set_after_sequence(1);
+         r.set_start(ev1::START_POSITION_OLDEST);
+       }),
+       StatusCode::INVALID_ARGUMENT, "start"},
+      {"watch: after_sequence with start NOW", WatchEventsWith([](auto& r) {
+         r.set_after_sequence(1);
+         r.set_start(ev1::START_POSITION_NOW);
+       }),
+       StatusCode::INVALID_ARGUMENT, "start"},
+      {"watch: unknown start 99", WatchEventsWith([](auto& r) {
+         r.set_start(static_cast<ev1::StartPosition>(99));
+       }),
+       StatusCode::INVALID_ARGUMENT, "start"},
+      {"watch: negative start", WatchEventsWith([](auto& r) {
+         r.set_start(static_cast<ev1::StartPosition>(-1));
+       }),
+       StatusCode::INVALID_ARGUMENT, "start"},
+      {"watch: unknown resource type (the second)",
+       WatchEventsWith([](auto& r) {
+         r.add_resource_types("customer");
+         r.add_resource_types("shoe");
+       }),
+       StatusCode::INVALID_ARGUMENT, "resource_types[1]"},
+      {"watch: resource type in capitals",
+       WatchEventsWith([](auto& r) { r.add_resource_types("CUSTOMER"); }),
+       StatusCode::INVALID_ARGUMENT, "resource_types[0]"},
+      {"watch: SQL as a resource type", WatchEventsWith([](auto& r) {
+         r.add_resource_types("customer' OR '1'='1");
+       }),
+       StatusCode::INVALID_ARGUMENT, "resource_types[0]"},
+      {"watch: empty resource type",
+       WatchEventsWith([](auto& r) { r.add_resource_types(""); }),
+       StatusCode::INVALID_ARGUMENT, "resource_types[0]"},
+      {"watch: 21 resource types", WatchEventsWith([](auto& r) {
+         for (int i = 0; i < 21; ++i) r.add_resource_types("customer");
+       }),
+       StatusCode::INVALID_ARGUMENT, "resource_types"},
+      {"watch: lower-case event type",
+       WatchEventsWith([](auto& r) { r.add_event_types("created"); }),
+       StatusCode::INVALID_ARGUMENT, "event_types[0]"},
+      {"watch: empty event type (the second)", WatchEventsWith([](auto& r) {
+         r.add_event_types("CREATED");
+         r.add_event_types("");
+       }),
+       StatusCode::INVALID_ARGUMENT, "event_types[1]"},
+      {"watch: 65-character event type", WatchEventsWith([](auto& r) {
+         r.add_event_types(std::string(65, 'A'));
+       }),
+       StatusCode::INVALID_ARGUMENT, "event_types[0]"},
+      {"watch: SQL as an event type", WatchEventsWith([](auto& r) {
+         r.add_event_types("CREATED' OR 1=1 --");
+       }),
+       StatusCode::INVALID_ARGUMENT, "event_types[0]"},
+      {"watch: 21 event types", WatchEventsWith([](auto& r) {
+         for (int i = 0; i < 21; ++i) r.add_event_types("CREATED");
+       }),
+       StatusCode::INVALID_ARGUMENT, "event_types"},
+      {"watch: after_sequence beyond the newest",
+       WatchEventsWith([](auto& r) { r.set_after_sequence(1'000'000'000); }),
+       StatusCode::OUT_OF_RANGE, ""},
+      {"list events: invalid UTF-8 resource type",
+       [](Target& t) {
+         std::string response;
+         // ListEventsRequest{resource_types: 0xff 0xfe}.
+         return RawCall(t.channel, "/retail.events.v1.EventService/ListEvents",
+                        std::string("\x12\x02\xff\xfe", 4), kAdmin, &response);
+       },
+       StatusCode::INVALID_ARGUMENT, "request"},
+      {"watch: a service without the method",
+       WatchEventsWith([](auto&) {}, kCrm), StatusCode::PERMISSION_DENIED, ""},
+      {"watch: no token", WatchEventsWith([](auto&) {}, ""),
+       StatusCode::UNAUTHENTICATED, ""},
+      {"watch: unknown token", WatchEventsWith([](auto&) {}, "nobody-token"),
+       StatusCode::UNAUTHENTICATED, ""},
+      {"list events: negative after_sequence",
+       ListEventsWith([](auto& r) { r.set_after_sequence(-5); }),
+       StatusCode::INVALID_ARGUMENT, "after_sequence"},
+      {"list events: after_sequence beyond the newest",
+       ListEventsWith([](auto& r) { r.set_after_sequence(INT64_MAX); }),
+       StatusCode::OUT_OF_RANGE, ""},
+      {"list events: unknown resource type",
+       ListEventsWith([](auto& r) { r.add_resource_types("orders"); }),
+       StatusCode::INVALID_ARGUMENT, "resource_types[0]"},
+      {"list events: bad event type (the third)", ListEventsWith([](auto& r) {
+         r.add_event_types("CREATED");
+         r.add_event_types("PAID");
+         r.add_event_types("paid");
+       }),
+       StatusCode::INVALID_ARGUMENT, "event_types[2]"},
+      {"list events: negative page size",
+       ListEventsWith([](auto& r) { r.set_page_size(-1); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      // page_size above 1000 is coerced to 1000 (AIP-158, as every List).
+      {"list events: page size INT32_MIN",
+       ListEventsWith([](auto& r) { r.set_page_size(INT32_MIN); }),
+       StatusCode::INVALID_ARGUMENT, "page_size"},
+      {"list events: forged page token",
+       ListEventsWith([=](auto& r) { r.set_page_token(kForged); }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list events: page token of garbage",
+       ListEventsWith([](auto& r) { r.set_page_token("!!!not base64!!!"); }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list events: ListFeedback's page token",
+       [](Target& t) {
+         ev1::ListEventsRequest req;
+         req.set_page_token(t.feedback_page_token);
+         auto stub = ev1::EventService::NewStub(t.channel);
+         ev1::ListEventsResponse resp;
+         return Call(*stub, &EventStub::ListEvents, kAdmin, req, &resp);
+       },
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list events: token replayed with a resource type",
+       EventsTokenReplayedWith(
+           [](auto& r) { r.add_resource_types("customer"); }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list events: token replayed with an event type",
+       EventsTokenReplayedWith([](auto& r) { r.add_event_types("CREATED"); }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list events: token replayed with after_sequence",
+       EventsTokenReplayedWith([](auto& r) { r.set_after_sequence(1); }),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list events: admin's token replayed by a branch",
+       EventsTokenReplayedWith([](auto&) {}, kBranch1),
+       StatusCode::INVALID_ARGUMENT, "page_token"},
+      {"list events: invalid UTF-8 event type",
+       [](Target& t) {
+         std::string response;
+         // ListEventsRequest{event_types: 0xff 0xfe}.
+         return RawCall(t.channel, "/retail.events.v1.EventService/ListEvents",
+                        std::string("\x1a\x02\xff\xfe", 4), kAdmin, &response);
+       },
+       StatusCode::INVALID_ARGUMENT, "request"},
+      {"list events: a service without the method",
+       ListEventsWith([](auto&) {}, kCrm), StatusCode::PERMISSION_DENIED, ""},
+      {"list events: no token", ListEventsWith([](auto&) {}, ""),
+       StatusCode::UNAUTHENTICATED, ""},
+      {"list events: deadline already passed",
+       ExpiredAt(
+           "/retail.events.v1.EventService/ListEvents", kAdmin,
+           [](Target&) { return std::make_unique<ev1::ListEventsRequest>(); }),
+       StatusCode::DEADLINE_EXCEEDED, ""},
+  };
+}
+
 std::vector<BadInputCase> Cases() {
   std::vector<BadInputCase> cases = CustomerCases();
   for (BadInputCase& c : OrderCases()) cases.push_back(std::move(c));
@@ -3207,6 +3423,7 @@ std::vector<BadInputCase> Cases() {
   for (BadInputCase& c : ComplaintCases()) cases.push_back(std::move(c));
   for (BadInputCase& c : FeedbackCases()) cases.push_back(std::move(c));
   for (BadInputCase& c : AuditCases()) cases.push_back(std::move(c));
+  for (BadInputCase& c : EventCases()) cases.push_back(std::move(c));
   return cases;
 }
 
