@@ -15,10 +15,11 @@
 #    example calls.
 # 3. Runs the example: it must exit 0 having seen the CREATED events of the
 #    customer and order it made, and print its last sequence S.
-# 4. Runs it again from now (changes a consumer stopped at S has missed), then
-#    a third time with --after-sequence S: that run must see the second run's
-#    CREATED events and its own, and no event at or before S (nothing missed,
-#    nothing twice).
+# 4. Runs it again from now (changes a consumer stopped at S has missed),
+#    restarts the server on the same database, then runs it a third time with
+#    --after-sequence S: that run must see the second run's CREATED events and
+#    its own, and no event at or before S (nothing missed, nothing twice,
+#    across the restart).
 # The server and temp dir are removed on exit; a failure prints the outputs
 # and the end of the server log.
 set -euo pipefail
@@ -115,18 +116,32 @@ token=$("$SRC/scripts/add-token" service "other-team-$lang" --methods "$methods"
   --auth-config "$tmp/auth.conf" 2>"$tmp/add-token.err") || fail "scripts/add-token failed"
 [[ "$token" =~ ^[0-9a-f]{64}$ ]] || fail "scripts/add-token printed '$token'"
 
-"$SERVER" --listen 127.0.0.1:0 --port_file "$tmp/port" --db "$tmp/retail.db" \
-  --auth_config "$tmp/auth.conf" --maintenance_interval_seconds=0 --drain_seconds=0 \
-  >"$tmp/server.log" 2>&1 &
-server_pid=$!
-waited=0
-until [[ -s "$tmp/port" ]]; do
-  kill -0 "$server_pid" 2>/dev/null || fail "the server exited during start-up"
-  ((waited++ < 600)) || fail "no --port_file after 60 s"
-  sleep 0.1
-done
-addr="127.0.0.1:$(<"$tmp/port")"
-echo "   serving on $addr"
+start_server() {
+  rm -f "$tmp/port"
+  "$SERVER" --listen 127.0.0.1:0 --port_file "$tmp/port" --db "$tmp/retail.db" \
+    --auth_config "$tmp/auth.conf" --maintenance_interval_seconds=0 --drain_seconds=0 \
+    >>"$tmp/server.log" 2>&1 &
+  server_pid=$!
+  local waited=0
+  until [[ -s "$tmp/port" ]]; do
+    kill -0 "$server_pid" 2>/dev/null || fail "the server exited during start-up"
+    ((waited++ < 600)) || fail "no --port_file after 60 s"
+    sleep 0.1
+  done
+  addr="127.0.0.1:$(<"$tmp/port")"
+  echo "   serving on $addr"
+}
+stop_server() {
+  kill -TERM "$server_pid"
+  local waited=0
+  while kill -0 "$server_pid" 2>/dev/null; do
+    ((waited++ < 300)) || fail "the server did not stop within 30 s of SIGTERM"
+    sleep 0.1
+  done
+  wait "$server_pid" 2>/dev/null || fail "the server exited non-zero on SIGTERM"
+  server_pid=""
+}
+start_server
 
 # --- 3. the example ----------------------------------------------------------
 # run_example NAME args...: runs it, output in $tmp/NAME.out / .err.
@@ -170,6 +185,10 @@ run_example second
 check_run second
 missed_customer=$(sed -n 's/^created \(customers\/[^ ]*\)$/\1/p' "$tmp/second.out")
 missed_order=$(sed -n 's/^created \(orders\/[^ ]*\) .*/\1/p' "$tmp/second.out")
+
+step "restart the server (SIGTERM, then again on the same database)"
+stop_server
+start_server
 
 step "resume after sequence $first_last: the missed changes, its own, nothing twice"
 run_example resumed --after-sequence "$first_last"
