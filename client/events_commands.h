@@ -7,8 +7,8 @@
 
 namespace retail::cli {
 
-// Adds "events" and its subcommands, which call retail.events.v1. `options` must
-// outlive app.parse(): the commands read it when they run.
+// Adds "events" and its subcommands, which call retail.events.v1. `options`
+// must outlive app.parse(): the commands read it when they run.
 void AddEventsCommands(CLI::App& app, const GlobalOptions& options);
 
 }  // namespace retail::cli

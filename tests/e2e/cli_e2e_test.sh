@@ -1152,6 +1152,79 @@ grep -q "field end_time" "$tmp/err" || fail "no field end_time: $(cat "$tmp/err"
 expect_fail INVALID_ARGUMENT auditor audit list --method "no such method"
 grep -q "field method" "$tmp/err" || fail "no field method: $(cat "$tmp/err")"
 
+# ---- Events: the change feed -------------------------------------------------
+step "events list: every change so far, oldest first, with its state"
+out=$(admin -o json events list --type customer --event-type CREATED 2>"$tmp/err")
+(($(json_len events <<<"$out") >= 2)) || fail "customer CREATED events: $out"
+expect_eq "first created customer" "customers/$id" "$(json_get events.0.resource <<<"$out")"
+expect_eq "event type" CREATED "$(json_get events.0.event_type <<<"$out")"
+expect_eq "state type" type.googleapis.com/retail.customers.v1.Customer \
+  "$(json_get 'events.0.state.@type' <<<"$out")"
+expect_eq "state customer_id" "$id" "$(json_get events.0.state.customer_id <<<"$out")"
+grep -Eq '^progress_sequence: [1-9][0-9]*$' "$tmp/err" ||
+  fail "no progress_sequence on stderr: $(cat "$tmp/err")"
+out=$(admin -o json events list --all 2>"$tmp/err")
+progress=$(sed -n 's/^progress_sequence: //p' "$tmp/err")
+expect_eq "progress of --all is the last event" \
+  "$(json_get "events.$(($(json_len events <<<"$out") - 1)).sequence" <<<"$out")" "$progress"
+if grep -qF 13912345678 <<<"$out"; then fail "an erased phone in the event states"; fi
+out=$(agent -o json events list --type customer --all 2>/dev/null)
+grep -qF '138****8000' <<<"$out" || fail "no masked phone in the agent's events"
+if grep -qF 13800138000 <<<"$out"; then fail "an agent sees a full phone in the events"; fi
+
+step "events list: the table, in the chain's time zone, with the state's type"
+admin events list --type customer --page-size 2 >"$tmp/out" 2>"$tmp/err"
+head -n 1 "$tmp/out" | grep -q "Seq" || fail "no header: $(cat "$tmp/out")"
+grep -Eq "\+08:00  +customers/$id  +customer  +CREATED  +1  " "$tmp/out" ||
+  fail "no row of the first customer: $(cat "$tmp/out")"
+grep -Eq "  retail\.customers\.v1\.Customer\$" "$tmp/out" || fail "no state type: $(cat "$tmp/out")"
+grep -q "^more results: repeat with --page-token " "$tmp/out" ||
+  fail "no next page hint: $(cat "$tmp/out")"
+
+step "events list --after the progress: only what changed since"
+out=$(admin -o json events list --after "$progress" 2>"$tmp/err")
+expect_eq "events after the progress" 0 "$(json_len events <<<"$out")"
+b001 customers points adjust "$member" --delta 1 --reason "events check" >/dev/null 2>&1
+out=$(admin -o json events list --after "$progress" 2>"$tmp/err")
+expect_eq "events after a write" 1 "$(json_len events <<<"$out")"
+expect_eq "its resource" "customers/$member" "$(json_get events.0.resource <<<"$out")"
+expect_eq "its principal" store-b001 "$(json_get events.0.principal <<<"$out")"
+
+step "events watch --from-oldest --count 2: two events, one JSON object a line"
+timeout 30 env RETAIL_TOKEN=$ADMIN_TOKEN "$CTL" -o json events watch --from-oldest \
+  --count 2 >"$tmp/out" 2>"$tmp/err" || fail "watch --count 2: $(cat "$tmp/err")"
+expect_eq "lines" 2 "$(wc -l <"$tmp/out")"
+seq2=$(sed -n 2p "$tmp/out" | json_get sequence)
+(($(head -n 1 "$tmp/out" | json_get sequence) < seq2)) || fail "not in order: $(cat "$tmp/out")"
+expect_eq "progress after --count 2" "progress_sequence: $seq2" "$(cat "$tmp/err")"
+
+step "events watch --after: a change is printed as it commits; --for ends with 0"
+head_seq=$(admin -o json events list --after "$progress" 2>&1 >/dev/null |
+  sed -n 's/^progress_sequence: //p')
+timeout 30 env RETAIL_TOKEN=$AGENT_TOKEN "$CTL" events watch --after "$head_seq" \
+  --type customer --count 1 --for 20 >"$tmp/watch" 2>"$tmp/watch.err" &
+watch_pid=$!
+sleep 0.5
+b001 customers points adjust "$member" --delta -1 --reason "events check" >/dev/null 2>&1
+rc=0
+wait "$watch_pid" || rc=$?
+expect_eq "watch exit status" 0 "$rc"
+grep -Eq "\+08:00  +customers/$member  +customer  +POINTS_ADJUSTED  " "$tmp/watch" ||
+  fail "watch table: $(cat "$tmp/watch")"
+new_seq=$(sed -n 's/^progress_sequence: //p' "$tmp/watch.err")
+((new_seq > head_seq)) || fail "watch progress: $(cat "$tmp/watch.err")"
+rc=0
+admin events watch --after "$new_seq" --for 1 >"$tmp/out" 2>"$tmp/err" || rc=$?
+expect_eq "exit status after --for" 0 "$rc"
+[[ ! -s "$tmp/out" ]] || fail "events after the newest: $(cat "$tmp/out")"
+expect_eq "progress after --for" "progress_sequence: $new_seq" "$(cat "$tmp/err")"
+
+step "events: a bad --type is the server's INVALID_ARGUMENT naming resource_types[0]"
+expect_fail INVALID_ARGUMENT admin events list --type customers
+grep -q "field resource_types\[0\]" "$tmp/err" || fail "no field: $(cat "$tmp/err")"
+expect_fail INVALID_ARGUMENT admin events watch --type customers --for 5
+grep -q "field resource_types\[0\]" "$tmp/err" || fail "no field: $(cat "$tmp/err")"
+
 step "stop server"
 stop_server
 
