@@ -13,8 +13,8 @@ constexpr int kPumpPage = 1000;
 
 }  // namespace
 
-EventHub::EventHub(db::Database& db, size_t capacity)
-    : db_(db), capacity_(std::max<size_t>(capacity, 1)) {}
+EventHub::EventHub(db::Database& db, size_t capacity, absl::Duration coalesce)
+    : db_(db), capacity_(std::max<size_t>(capacity, 1)), coalesce_(coalesce) {}
 
 EventHub::~EventHub() { Stop(); }
 
@@ -108,6 +108,14 @@ void EventHub::Loop() {
       cv_.wait_for(lock, std::chrono::milliseconds(100),
                    [this] { return stopping_; });
       pending_ = true;
+      continue;
+    }
+    if (coalesce_ > absl::ZeroDuration()) {
+      // Let the next commits gather (see the constructor); stopping cuts
+      // the wait short.
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, absl::ToChronoNanoseconds(coalesce_),
+                   [this] { return stopping_; });
     }
   }
 }

@@ -216,7 +216,7 @@ EventManager::EventManager(db::Database& db, const Clock& clock,
       registry_(registry),
       options_(std::move(options)),
       tokens_(db.secret()),
-      hub_(db, options_.ring_capacity) {}
+      hub_(db, options_.ring_capacity, options_.coalesce) {}
 
 EventManager::~EventManager() { Stop(); }
 

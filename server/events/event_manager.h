@@ -31,6 +31,8 @@ struct EventOptions {
   int max_watchers = 1000;
   // Events read or sent per stream message.
   int batch = 500;
+  // How long the hub lets commits gather between reads (EventHub).
+  absl::Duration coalesce = absl::Milliseconds(5);
   // How long events are kept (0: forever).
   absl::Duration retention = absl::Hours(24 * 90);
 };

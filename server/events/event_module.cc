@@ -14,6 +14,10 @@ ABSL_FLAG(int32_t, event_retention_days, 90,
           "by a maintenance task, and asking for them is OUT_OF_RANGE");
 ABSL_FLAG(int32_t, max_event_watchers, 1000,
           "Open WatchEvents streams at once; more are RESOURCE_EXHAUSTED");
+ABSL_FLAG(int32_t, event_coalesce_ms, 5,
+          "The event stream reads new events at most this often (ms), so "
+          "one message to each watcher carries every commit of that span; "
+          "adds at most this to delivery; 0: after every commit");
 ABSL_FLAG(int32_t, event_ring_capacity, 16384,
           "Newest events kept in memory for watchers that keep up; a slower "
           "watcher reads from the table until it catches up");
@@ -72,6 +76,8 @@ ModuleSpec EventModuleSpec() {
         options.retention =
             absl::Hours(24) * absl::GetFlag(FLAGS_event_retention_days);
         options.max_watchers = absl::GetFlag(FLAGS_max_event_watchers);
+        options.coalesce = absl::Milliseconds(
+            std::max(0, absl::GetFlag(FLAGS_event_coalesce_ms)));
         options.ring_capacity = static_cast<size_t>(
             std::max(1, absl::GetFlag(FLAGS_event_ring_capacity)));
         auto module = std::make_unique<EventModule>(env, std::move(options));
