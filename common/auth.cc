@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +16,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -230,6 +233,50 @@ absl::StatusOr<std::string> ReadAuthConfig(const std::string& path,
   return text;
 }
 
+// The rate= and burst= options of one line, checked together at its end.
+struct RateLimitOptions {
+  bool has_rate = false;
+  bool has_burst = false;
+  double rate = 0;  // per second; 0: rate=none
+  double burst = 0;
+
+  absl::Status Take(absl::string_view key, absl::string_view value,
+                    absl::string_view word) {
+    if (key == "rate" && !has_rate) {
+      has_rate = true;
+      return ParseRate(value, &rate);
+    }
+    if (key == "burst" && !has_burst) {
+      has_burst = true;
+      if (!absl::SimpleAtod(value, &burst) || !std::isfinite(burst) ||
+          burst < 1 || burst > 1e9) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("burst=", value, ": expected a number of calls >= 1"));
+      }
+      return absl::OkStatus();
+    }
+    if (key == "rate" || key == "burst") {
+      return absl::InvalidArgumentError(absl::StrCat("duplicate ", key, "="));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown option '", word, "'"));
+  }
+
+  absl::StatusOr<RateLimit> Build() const {
+    if (!has_rate) {
+      return absl::InvalidArgumentError("burst= needs rate=<n>/s");
+    }
+    if (rate == 0) {
+      if (has_burst) {
+        return absl::InvalidArgumentError("rate=none takes no burst=");
+      }
+      return RateLimit{};
+    }
+    // Default burst: one second's worth of calls, at least one.
+    return RateLimit{rate, has_burst ? burst : std::max(1.0, std::ceil(rate))};
+  }
+};
+
 }  // namespace
 
 absl::string_view RoleName(Role role) {
@@ -274,6 +321,9 @@ std::string CertificateNameText(const CertificateName& name) {
 absl::StatusOr<AuthConfig> AuthConfig::Parse(absl::string_view text) {
   AuthConfig config;
   absl::flat_hash_set<std::string> ids;
+  // Principals without their own rate=, which take their role's default
+  // once every `limit` line has been read.
+  std::vector<std::shared_ptr<Principal>> role_limited;
   int line_no = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_no;
@@ -285,6 +335,34 @@ absl::StatusOr<AuthConfig> AuthConfig::Parse(absl::string_view text) {
       return absl::InvalidArgumentError(
           absl::StrCat("auth config line ", line_no, ": ", what));
     };
+    if (words[0] == "limit") {
+      absl::optional<Role> role;
+      RateLimitOptions limit;
+      for (size_t i = 1; i < words.size(); ++i) {
+        std::pair<absl::string_view, absl::string_view> kv =
+            absl::StrSplit(words[i], absl::MaxSplits('=', 1));
+        if (kv.first == "role" && !role.has_value()) {
+          auto parsed = ParseRole(kv.second);
+          if (!parsed.ok()) return error(parsed.status().message());
+          role = *parsed;
+        } else if (absl::Status s = limit.Take(kv.first, kv.second, words[i]);
+                   !s.ok()) {
+          return error(s.message());
+        }
+      }
+      if (!role.has_value() || !limit.has_rate) {
+        return error(
+            "expected 'limit role=<role> rate=<n>/s [burst=<n>]' (a role's "
+            "default rate limit)");
+      }
+      absl::StatusOr<RateLimit> parsed = limit.Build();
+      if (!parsed.ok()) return error(parsed.status().message());
+      if (!config.role_limits_.emplace(*role, *parsed).second) {
+        return error(
+            absl::StrCat("duplicate limit for role '", RoleName(*role), "'"));
+      }
+      continue;
+    }
     if (words.size() < 3) {
       return error(
           "expected 'sha256:<hex> <principal_id> <role> [key=value...]' or "
@@ -306,10 +384,16 @@ absl::StatusOr<AuthConfig> AuthConfig::Parse(absl::string_view text) {
     auto role = ParseRole(words[2]);
     if (!role.ok()) return error(role.status().message());
     principal->role = *role;
+    RateLimitOptions limit;
     for (size_t i = 3; i < words.size(); ++i) {
       std::pair<absl::string_view, absl::string_view> kv =
           absl::StrSplit(words[i], absl::MaxSplits('=', 1));
-      if (kv.first == "branch" && !kv.second.empty()) {
+      if (kv.first == "rate" || kv.first == "burst") {
+        if (absl::Status s = limit.Take(kv.first, kv.second, words[i]);
+            !s.ok()) {
+          return error(s.message());
+        }
+      } else if (kv.first == "branch" && !kv.second.empty()) {
         principal->branch_id = std::string(kv.second);
       } else if (kv.first == "methods" && !kv.second.empty()) {
         for (absl::string_view m :
@@ -329,6 +413,13 @@ absl::StatusOr<AuthConfig> AuthConfig::Parse(absl::string_view text) {
     if (principal->role == Role::kService && principal->methods.empty()) {
       return error("role service needs methods=<pkg.Service/Method>,...");
     }
+    if (limit.has_rate || limit.has_burst) {
+      absl::StatusOr<RateLimit> parsed = limit.Build();
+      if (!parsed.ok()) return error(parsed.status().message());
+      principal->rate_limit = *parsed;
+    } else {
+      role_limited.push_back(principal);
+    }
     if (!ids.insert(principal->id).second) {
       return error(
           absl::StrCat("duplicate principal id '", principal->id, "'"));
@@ -344,7 +435,16 @@ absl::StatusOr<AuthConfig> AuthConfig::Parse(absl::string_view text) {
       return error("duplicate token hash");
     }
   }
+  // Still unshared: the config is not returned yet.
+  for (const std::shared_ptr<Principal>& principal : role_limited) {
+    principal->rate_limit = config.RoleLimit(principal->role);
+  }
   return config;
+}
+
+RateLimit AuthConfig::RoleLimit(Role role) const {
+  auto it = role_limits_.find(role);
+  return it == role_limits_.end() ? RateLimit{} : it->second;
 }
 
 std::shared_ptr<const Principal> AuthConfig::Find(
@@ -396,6 +496,14 @@ void Authenticator::MaybeReload() {
   if (!status.ok()) {
     RETAIL_LOG(ERROR) << "keeping the previous auth config: " << status;
   }
+}
+
+absl::Status Authenticator::ReloadNow() {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::Status status = Reload();
+  // The next look at the mtime is a second from now, as after any check.
+  next_check_ns_ = clock_.NowMicros() * 1000 + 1'000'000'000;
+  return status;
 }
 
 std::shared_ptr<const AuthConfig> Authenticator::Current() {

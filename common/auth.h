@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "common/clock.h"
+#include "common/rate_limiter.h"
 
 namespace retail {
 
@@ -34,6 +35,9 @@ struct Principal {
   std::string branch_id;  // only for kBranch
   // Full method names ("pkg.Service/Method") a kService principal may call.
   absl::flat_hash_set<std::string> methods;
+  // Calls per second this principal may make to one server process (its own
+  // rate= option, else its role's `limit` line); unlimited by default.
+  RateLimit rate_limit;
 };
 
 // The branch a caller is confined to, or "" for chain-wide roles.
@@ -66,7 +70,9 @@ std::string CertificateNameText(const CertificateName& name);
 
 // The parsed auth config. Format, one principal per line ('#' comments):
 //   <credential>  <principal_id>  <role>  [branch=<id>]
-//       [methods=<pkg.Service/Method>,...]
+//       [methods=<pkg.Service/Method>,...] [rate=<r> [burst=<n>]]
+// and, anywhere in the file, at most one default limit per role:
+//   limit  role=<role>  rate=<r>  [burst=<n>]
 // where <credential> is one of
 //   sha256:<hex sha256 of token>  a bearer token
 //   san:dns:<name>                a client certificate with this DNS SAN
@@ -76,6 +82,22 @@ std::string CertificateNameText(const CertificateName& name);
 // certificate name is matched exactly (DNS names ignoring case; no
 // wildcards), and only on a direct mTLS connection whose certificate the
 // server verified: a name is no secret, the CA's signature is what counts.
+//
+// Rate limits (issue 15; common/rate_limiter.h): <r> is "<n>/s", "<n>/m" or
+// "<n>/h" (n > 0, fractions allowed: "0.5/s"), or "none"; <n> of burst= is
+// the most calls the principal may make at once after being idle (>= 1;
+// default: one second's worth of the rate, at least 1). A principal's own
+// rate= wins over its role's `limit` line (rate=none: unlimited whatever
+// the role's default); a principal with neither is not limited. Limits are
+// per server process: with N replicas each enforces its own bucket, so the
+// fleet admits up to N times the rate. An exceeded limit is answered
+// RESOURCE_EXHAUSTED (reason RATE_LIMITED) with a google.rpc.RetryInfo. A
+// reload applies new limits to the next call; health checks are never
+// limited. Example:
+//   limit role=branch rate=20/s burst=40
+//   sha256:<hex> pos-b001 branch branch=B001            (20/s, burst 40)
+//   sha256:<hex> crm service methods=... rate=50/s burst=100
+//   sha256:<hex> batch-export agent rate=none
 class AuthConfig {
  public:
   static absl::StatusOr<AuthConfig> Parse(absl::string_view text);
@@ -85,11 +107,14 @@ class AuthConfig {
   std::shared_ptr<const Principal> FindCertificate(
       const CertificateName& name) const;
   size_t size() const { return by_hash_.size() + by_san_.size(); }
+  // The default limit of `role` (its `limit` line), unlimited if none.
+  RateLimit RoleLimit(Role role) const;
 
  private:
   absl::flat_hash_map<std::string, std::shared_ptr<const Principal>> by_hash_;
   // Keyed by CertificateNameText (DNS names lower-cased).
   absl::flat_hash_map<std::string, std::shared_ptr<const Principal>> by_san_;
+  absl::flat_hash_map<Role, RateLimit> role_limits_;
 };
 
 // Authenticates callers against the auth config file, re-reading it when it
@@ -116,6 +141,10 @@ class Authenticator {
   // be a guess).
   absl::StatusOr<std::shared_ptr<const Principal>> AuthenticateCertificate(
       absl::Span<const CertificateName> names);
+
+  // Re-reads the file now, whether or not its mtime changed (SIGHUP). On
+  // error the previous config stays in force and the error is returned.
+  absl::Status ReloadNow();
 
  private:
   Authenticator(std::string path, const Clock& clock)

@@ -11,6 +11,8 @@ constexpr absl::string_view kBadRequestUrl =
     "type.googleapis.com/google.rpc.BadRequest";
 constexpr absl::string_view kErrorInfoUrl =
     "type.googleapis.com/google.rpc.ErrorInfo";
+constexpr absl::string_view kRetryInfoUrl =
+    "type.googleapis.com/google.rpc.RetryInfo";
 
 }  // namespace
 
@@ -54,6 +56,27 @@ std::string ErrorReason(const absl::Status& status) {
   google::rpc::ErrorInfo info;
   if (!info.ParseFromString(std::string(*payload))) return "";
   return info.reason();
+}
+
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
+  if (status.ok()) return status;
+  if (delay < absl::ZeroDuration()) delay = absl::ZeroDuration();
+  const int64_t nanos = absl::ToInt64Nanoseconds(delay);
+  google::rpc::RetryInfo info;
+  info.mutable_retry_delay()->set_seconds(nanos / 1'000'000'000);
+  info.mutable_retry_delay()->set_nanos(
+      static_cast<int32_t>(nanos % 1'000'000'000));
+  status.SetPayload(kRetryInfoUrl, absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
+absl::optional<absl::Duration> RetryDelay(const absl::Status& status) {
+  auto payload = status.GetPayload(kRetryInfoUrl);
+  if (!payload) return absl::nullopt;
+  google::rpc::RetryInfo info;
+  if (!info.ParseFromString(std::string(*payload))) return absl::nullopt;
+  return absl::Seconds(info.retry_delay().seconds()) +
+         absl::Nanoseconds(info.retry_delay().nanos());
 }
 
 std::vector<FieldViolation> FieldViolations(const absl::Status& status) {

@@ -14,6 +14,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
 
 namespace retail {
 
@@ -40,6 +42,14 @@ absl::Status ErrorWithReason(
 
 // Returns the ErrorInfo reason attached to `status`, or "" if there is none.
 std::string ErrorReason(const absl::Status& status);
+
+// `status` with a google.rpc.RetryInfo: the client should wait `delay`
+// before it tries again (overload: RATE_LIMITED, WRITER_QUEUE_FULL). gRPC
+// retry policies and our clients read it from the status details.
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
+
+// The RetryInfo delay attached to `status`, if any.
+absl::optional<absl::Duration> RetryDelay(const absl::Status& status);
 
 // Returns the BadRequest field violations attached to `status`.
 std::vector<FieldViolation> FieldViolations(const absl::Status& status);

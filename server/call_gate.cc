@@ -80,6 +80,16 @@ absl::StatusOr<CallMeta> CallGate::Admit(grpc::CallbackServerContext* ctx,
     CallMeta who;
     who.principal = std::move(*principal);
     RecordFailure(&who, rule.method_name, meta.status());
+    return meta;
+  }
+  // After authorization, so a denied call costs its principal nothing (it
+  // is refused anyway, and audited folded); before the manager, so a
+  // refused call costs the server no more than this.
+  if (absl::Status limited =
+          limiter_.Admit(meta->principal->id, meta->principal->rate_limit);
+      !limited.ok()) {
+    RecordFailure(&*meta, rule.method_name, limited);
+    return limited;
   }
   return meta;
 }

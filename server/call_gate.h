@@ -1,9 +1,11 @@
 // What every call passes before its manager runs: the bound on calls in
 // flight, the deadline check, authentication (a bearer token, else the
 // verified client certificate of an mTLS connection), the x-staff-id
-// metadata, authorization against the method's access rule, and the bound on
-// how long it may wait for the writer or a reader connection. One place, so
-// every RPC of every module is admitted the same way.
+// metadata, authorization against the method's access rule, the principal's
+// rate limit (auth.conf, common/rate_limiter.h), and the bound on how long it
+// may wait for the writer or a reader connection. One place, so every RPC of
+// every module (unary and streams) is admitted the same way. Health checks
+// are served by server/health_service.* and never pass here.
 #ifndef RETAIL_SERVER_CALL_GATE_H_
 #define RETAIL_SERVER_CALL_GATE_H_
 
@@ -17,6 +19,8 @@
 #include "common/access.h"
 #include "common/auth.h"
 #include "common/call.h"
+#include "common/clock.h"
+#include "common/rate_limiter.h"
 #include "server/failure_audit.h"
 
 namespace retail {
@@ -25,12 +29,14 @@ class CallGate {
  public:
   // `max_wait`: how long a call without a deadline may wait for the writer
   // or a reader before it is answered UNAVAILABLE. `max_calls_in_flight`:
-  // calls admitted at once, 0 for no limit.
+  // calls admitted at once, 0 for no limit. `rate_limit_clock` paces the
+  // per-principal token buckets (null: the steady clock; tests inject one).
   CallGate(Authenticator& auth, absl::Duration max_wait,
-           int max_calls_in_flight = 0)
+           int max_calls_in_flight = 0, const Clock* rate_limit_clock = nullptr)
       : auth_(auth),
         max_wait_(max_wait),
-        max_calls_in_flight_(max_calls_in_flight) {}
+        max_calls_in_flight_(max_calls_in_flight),
+        limiter_(rate_limit_clock) {}
 
   // Whether the server requires and verifies client certificates (mTLS,
   // --tls_client_ca_file): only then may a call without a bearer token be
@@ -59,7 +65,10 @@ class CallGate {
   AccessTable& access() { return access_; }
   const AccessTable& access() const { return access_; }
 
-  // The call's identity, or the status to answer it with.
+  // The call's identity, or the status to answer it with. An authorized
+  // call then takes a token from its principal's bucket: none left is
+  // RESOURCE_EXHAUSTED (reason RATE_LIMITED) with a RetryInfo, audited like
+  // every refusal before the writer (FailureAudit folds a flood per minute).
   absl::StatusOr<CallMeta> Admit(grpc::CallbackServerContext* ctx,
                                  const AccessRule& rule) const;
 
@@ -95,6 +104,9 @@ class CallGate {
   const absl::Duration max_wait_;
   const int max_calls_in_flight_;
   mutable std::atomic<int> in_flight_{0};
+  // Per-principal token buckets; the limits come with each call's
+  // Principal, so an auth.conf reload applies to the next call.
+  mutable RateLimiter limiter_;
   AccessTable access_;
 };
 

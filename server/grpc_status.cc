@@ -18,6 +18,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   google::rpc::Status rpc;
   rpc.set_code(static_cast<int>(status.code()));
   rpc.set_message(std::string(status.message()));
+  // Every google.rpc detail attached in common/status.cc travels as it is:
+  // BadRequest, ErrorInfo and RetryInfo (RATE_LIMITED, WRITER_QUEUE_FULL),
+  // which gRPC clients and retry policies read to know when to try again.
   status.ForEachPayload(
       [&rpc](absl::string_view type_url, const absl::Cord& value) {
         auto* any = rpc.add_details();

@@ -64,9 +64,12 @@ ABSL_FLAG(std::string, db, "data/retail.db",
           "SQLite database file (created if missing)");
 ABSL_FLAG(std::string, auth_config, "data/auth.conf",
           "principals: 'sha256:<hex of token>|san:dns:<name>|san:uri:<uri> "
-          "<principal_id> <role> [branch=ID] [methods=M,...]' per line (san: "
-          "binds a client certificate, with --tls_client_ca_file); re-read "
-          "when it changes");
+          "<principal_id> <role> [branch=ID] [methods=M,...] [rate=N/s "
+          "[burst=N]]' per line (san: binds a client certificate, with "
+          "--tls_client_ca_file), and role defaults 'limit role=ROLE "
+          "rate=N/s [burst=N]'; rate limits are per server process (with N "
+          "replicas each enforces its own), exceeded: RESOURCE_EXHAUSTED "
+          "with RetryInfo; re-read when it changes");
 ABSL_FLAG(int32_t, max_receive_message_bytes, 4 * 1024 * 1024,
           "largest request accepted; larger ones get RESOURCE_EXHAUSTED");
 ABSL_FLAG(int32_t, keepalive_time_ms, 60'000, "server keepalive ping interval");
@@ -99,6 +102,10 @@ ABSL_FLAG(int32_t, max_calls_in_flight, 256,
           "calls of all connections together being served or sending their "
           "answer; more get RESOURCE_EXHAUSTED (SERVER_OVERLOADED) at once. "
           "Health checks are not counted. 0: no limit");
+ABSL_FLAG(int32_t, max_write_queue, 10'000,
+          "writes that may wait for the writer thread at once; more get "
+          "UNAVAILABLE (WRITER_QUEUE_FULL) with RetryInfo at once and are not "
+          "applied, so the same request_id may be retried. 0: no limit");
 ABSL_FLAG(int32_t, handshake_timeout_ms, 10'000,
           "close a connection that has not completed the HTTP/2 handshake by "
           "then");
@@ -186,6 +193,31 @@ void WaitForSignal(const sigset_t& signals, absl::Duration period) {
   }
 }
 
+// SIGHUP (systemctl reload): re-reads the auth config now. gRPC 1.51's
+// FileWatcherCertificateProvider has no "re-read now": it looks at the TLS
+// files on its own every --tls_reload_interval_seconds, so the line says
+// when a new certificate is picked up instead. A SIGHUP during the drain
+// stays pending and is dropped at exit.
+void ReloadOnHangup(retail::RetailServer& server,
+                    const retail::ServerOptions& options) {
+  const absl::Status auth = server.authenticator().ReloadNow();
+  std::string tls = "no TLS";
+  if (options.tls.enabled()) {
+    tls = absl::StrCat("TLS files (", options.tls.cert_file,
+                       options.tls.mutual() ? ", client CA" : "",
+                       ") are not re-read by SIGHUP: gRPC picks changes up "
+                       "within --tls_reload_interval_seconds=",
+                       absl::ToInt64Seconds(options.tls.reload_interval));
+  }
+  if (auth.ok()) {
+    RETAIL_LOG(INFO) << "SIGHUP: reloaded auth config " << options.auth_config
+                     << "; " << tls;
+  } else {
+    RETAIL_LOG(ERROR) << "SIGHUP: keeping the previous auth config: " << auth
+                      << "; " << tls;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -199,13 +231,16 @@ int main(int argc, char** argv) {
   retail::InstallProtobufLogLimiter();
   RaiseFileLimit();
 
-  // Block the stop signals in every thread (gRPC's and the writer inherit
-  // this mask), then wait for them synchronously below.
+  // Block the stop signals and SIGHUP in every thread (gRPC's and the
+  // writer inherit this mask), then wait for them synchronously below.
+  // SIGHUP's default action would end the process.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t wait_signals = stop_signals;
+  sigaddset(&wait_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &wait_signals, nullptr);
 
   retail::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
@@ -234,6 +269,7 @@ int main(int argc, char** argv) {
       absl::Milliseconds(absl::GetFlag(FLAGS_call_wait_limit_ms));
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_calls_in_flight = absl::GetFlag(FLAGS_max_calls_in_flight);
+  options.max_write_queue = absl::GetFlag(FLAGS_max_write_queue);
   options.handshake_timeout_ms = absl::GetFlag(FLAGS_handshake_timeout_ms);
   options.max_connection_idle_ms = absl::GetFlag(FLAGS_max_connection_idle_ms);
   options.max_connection_age_ms = absl::GetFlag(FLAGS_max_connection_age_ms);
@@ -295,7 +331,10 @@ int main(int argc, char** argv) {
   }
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&wait_signals, &signal_number) == 0 &&
+         signal_number == SIGHUP) {
+    ReloadOnHangup(**server, options);
+  }
   if (watchdog != nullptr) watchdog->Stop();
   RETAIL_LOG(INFO) << "received signal " << signal_number << "; shutting down";
   const absl::Duration drain =

@@ -73,12 +73,14 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   db_options.now_micros = clock.NowMicros();
   db_options.schemas = AllSchemas();
   db_options.storage_probe_interval = options.storage_probe_interval;
+  db_options.max_write_queue = options.max_write_queue;
   ASSIGN_OR_RETURN(server->db_, db::Database::Open(db_options));
 
   // Every module's access rules go in before any service is built, so each
   // handler finds its rule.
   server->gate_ = std::make_unique<CallGate>(
-      *server->auth_, options.call_wait_limit, options.max_calls_in_flight);
+      *server->auth_, options.call_wait_limit, options.max_calls_in_flight,
+      options.rate_limit_clock);
   server->gate_->set_client_certs_verified(options.tls.enabled() &&
                                            options.tls.mutual());
   for (const ModuleSpec& spec : Modules()) {

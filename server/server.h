@@ -84,6 +84,13 @@ struct ServerOptions {
   int64_t grpc_memory_quota_bytes = 512LL * 1024 * 1024;
   // Threads gRPC may start for its synchronous services (reflection).
   int grpc_max_threads = 64;
+  // Writes that may wait for the writer at once; more are answered
+  // UNAVAILABLE (reason WRITER_QUEUE_FULL) with RetryInfo at once, never
+  // applied. 0: no limit.
+  int max_write_queue = 10'000;
+  // Paces the per-principal rate limits of auth.conf; null: the steady
+  // clock (tests inject a FakeClock to make refusals deterministic).
+  const Clock* rate_limit_clock = nullptr;
 
   ChainSettings chain;
   const Clock* clock = nullptr;  // null: the system clock
@@ -129,6 +136,8 @@ class RetailServer {
   HealthService& health() { return *health_; }
   // Calls holding a max_calls_in_flight slot now.
   int calls_in_flight() const { return gate_->calls_in_flight(); }
+  // The auth config in force (main.cc re-reads it on SIGHUP).
+  Authenticator& authenticator() { return *auth_; }
 
  private:
   friend absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(

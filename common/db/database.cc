@@ -51,8 +51,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     return d->Reopen(std::move(old));
   };
   recovery.probe_interval = options.storage_probe_interval;
-  db->writer_ = std::make_unique<Writer>(
-      std::move(*writer_conn), options.max_write_batch, std::move(recovery));
+  db->writer_ =
+      std::make_unique<Writer>(std::move(*writer_conn), options.max_write_batch,
+                               std::move(recovery), options.max_write_queue);
   return db;
 }
 

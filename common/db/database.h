@@ -21,6 +21,9 @@ struct DatabaseOptions {
   std::string path;
   int reader_connections = 4;
   int max_write_batch = 1024;
+  // Writes of calls that may wait for the writer at once; more are refused
+  // UNAVAILABLE (WRITER_QUEUE_FULL) with RetryInfo (writer.h). 0: no bound.
+  int max_write_queue = 0;
   int64_t now_micros = 0;  // for migration bookkeeping
   // Every module's tables, migrated in this order after the core's.
   std::vector<ModuleSchema> schemas;

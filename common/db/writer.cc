@@ -8,30 +8,74 @@
 #include <vector>
 
 #include "SQLiteCpp/Exception.h"
+#include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/status.h"
 
 namespace retail::db {
 
 Writer::Writer(std::unique_ptr<Connection> conn, int max_batch,
-               StorageRecovery recovery)
+               StorageRecovery recovery, int max_queue)
     : conn_(std::move(conn)),
       max_batch_(max_batch),
+      max_queue_(max_queue > 0 ? static_cast<size_t>(max_queue) : 0),
       recovery_(std::move(recovery)),
       ack_thread_([this] { AckLoop(); }),
       thread_([this] { Loop(); }) {}
 
 Writer::~Writer() { Stop(); }
 
+namespace {
+
+// Whether `op` is a call's write, which max_queue bounds (writer.h).
+bool Bounded(const WriteOp& op) {
+  return op.wait.until != absl::InfiniteFuture();
+}
+
+}  // namespace
+
 void Writer::Submit(WriteOp op) {
+  absl::Status refused;
+  bool log = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!stopping_) {
+    if (stopping_) {
+      refused = absl::UnavailableError("the server is shutting down");
+    } else if (max_queue_ > 0 && Bounded(op) && bounded_queued_ >= max_queue_) {
+      ++stats_.queue_full;
+      // One line per 10 s of a full queue, not one per refused call.
+      const absl::Time now = absl::Now();
+      if (now >= next_queue_full_log_) {
+        next_queue_full_log_ = now + absl::Seconds(10);
+        log = true;
+      }
+      refused = WithRetryDelay(
+          ErrorWithReason(
+              absl::StatusCode::kUnavailable, "WRITER_QUEUE_FULL",
+              absl::StrCat("the server has ", max_queue_,
+                           " writes waiting, its limit; nothing was "
+                           "written: retry the same request after ",
+                           absl::FormatDuration(kQueueFullRetryDelay)),
+              {{"max_write_queue", absl::StrCat(max_queue_)}}),
+          kQueueFullRetryDelay);
+    } else {
+      if (Bounded(op)) ++bounded_queued_;
       queue_.push_back(std::move(op));
       cv_.notify_one();
       return;
     }
   }
-  op.done(absl::UnavailableError("the server is shutting down"));
+  if (log) {
+    RETAIL_LOG(WARNING) << "write queue full (" << max_queue_
+                        << " ops waiting): refusing writes UNAVAILABLE";
+  }
+  // Outside the lock: `done` may answer the call at once.
+  op.done(std::move(refused));
+}
+
+size_t Writer::queue_depth() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bounded_queued_;
 }
 
 absl::Status Writer::RunSync(
@@ -101,14 +145,16 @@ bool IsStorageFault(int code) {
 // Waits under `mu` until `queue` holds something or `stopping` is set, then
 // moves up to `limit` items into `out`. False once stopping and drained.
 // Both writer threads (batches, acks) consume their queue this way.
-template <typename T, typename Out>
+// `on_take` sees each item as it leaves the queue, under `mu`.
+template <typename T, typename Out, typename OnTake>
 bool TakeQueued(std::mutex& mu, std::condition_variable& cv,
                 std::deque<T>& queue, const bool& stopping, size_t limit,
-                Out& out) {
+                Out& out, OnTake&& on_take) {
   std::unique_lock<std::mutex> lock(mu);
   cv.wait(lock, [&] { return stopping || !queue.empty(); });
   if (queue.empty()) return false;
   while (!queue.empty() && out.size() < limit) {
+    on_take(queue.front());
     out.push_back(std::move(queue.front()));
     queue.pop_front();
   }
@@ -123,7 +169,10 @@ void Writer::Loop() {
   for (;;) {
     if (fault_ == Fault::kNone) {
       if (!TakeQueued(mu_, cv_, queue_, stopping_,
-                      static_cast<size_t>(max_batch_), batch)) {
+                      static_cast<size_t>(max_batch_), batch,
+                      [this](const WriteOp& op) {
+                        if (Bounded(op)) --bounded_queued_;
+                      })) {
         return;
       }
       RunBatch(batch);
@@ -137,6 +186,7 @@ void Writer::Loop() {
       cv_.wait_until(lock, absl::ToChronoTime(next_probe_),
                      [this] { return stopping_ || !queue_.empty(); });
       while (!queue_.empty()) {
+        if (Bounded(queue_.front())) --bounded_queued_;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -343,7 +393,8 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
 
 void Writer::AckLoop() {
   std::vector<Ack> acks;
-  while (TakeQueued(mu_, ack_cv_, acks_, acks_stopping_, SIZE_MAX, acks)) {
+  while (TakeQueued(mu_, ack_cv_, acks_, acks_stopping_, SIZE_MAX, acks,
+                    [](const Ack&) {})) {
     for (Ack& a : acks) a.done(std::move(a.status));
     acks.clear();
   }

@@ -19,6 +19,18 @@
 // nothing the page cache holds can be trusted; then it commits a probe write.
 // When that is durable, writes are taken again and the listener hears
 // "healthy". No restart is needed.
+//
+// Overload (issue 15): with `max_queue` > 0, a call's op submitted while that
+// many calls' ops already wait (not counting the batch being written) is
+// refused at once, UNAVAILABLE with ErrorInfo WRITER_QUEUE_FULL and a
+// RetryInfo of kQueueFullRetryDelay, instead of waiting behind a queue whose
+// latency has no bound. It is never applied: its `apply` and `on_failure` do
+// not run (so a request_id stores no result and may be retried as it is),
+// and its `done` runs on the submitting thread before Submit returns. Only
+// ops with a finite `wait` are calls' ops, counted and refused; the server's
+// own work (WaitLimit None: start-up, maintenance, RunSync, the audit rows of
+// refused calls, which FailureAudit bounds by folding) is always queued and
+// not counted.
 #ifndef RETAIL_COMMON_DB_WRITER_H_
 #define RETAIL_COMMON_DB_WRITER_H_
 
@@ -62,6 +74,7 @@ struct WriterStats {
   int64_t ops = 0;
   int64_t storage_faults = 0;  // batches lost to a storage fault
   int64_t reopens = 0;         // connections reopened after one
+  int64_t queue_full = 0;      // ops refused because max_queue ops waited
 };
 
 // How the writer gets back on its feet after a storage fault.
@@ -78,12 +91,22 @@ struct StorageRecovery {
 class Writer {
  public:
   // Takes ownership of the read-write connection and starts the thread.
+  // `max_queue`: ops (of calls) that may wait at once; 0: no bound.
   Writer(std::unique_ptr<Connection> conn, int max_batch = 1024,
-         StorageRecovery recovery = {});
+         StorageRecovery recovery = {}, int max_queue = 0);
   ~Writer();  // Stop()s.
 
-  // Queues `op`. After Stop(), `op.done` is called at once with UNAVAILABLE.
+  // What a refused op's RetryInfo asks the caller to wait.
+  static constexpr absl::Duration kQueueFullRetryDelay =
+      absl::Milliseconds(100);
+
+  // Queues `op`. After Stop(), or when the queue is full (see above),
+  // `op.done` is called at once, on this thread, with UNAVAILABLE.
   void Submit(WriteOp op);
+
+  // Calls' ops waiting now, what max_queue bounds (not counting the batch
+  // being written, nor the server's own work).
+  size_t queue_depth() const;
 
   // Submits and waits. For start-up work and tests, never on a gRPC thread.
   absl::Status RunSync(absl::AnyInvocable<absl::Status(Connection&)> apply);
@@ -136,6 +159,7 @@ class Writer {
 
   std::unique_ptr<Connection> conn_;  // null after a failed reopen
   const int max_batch_;
+  const size_t max_queue_;  // 0: unbounded
   StorageRecovery recovery_;
   // Writer thread only, except storage_ok_ (read anywhere).
   std::atomic<bool> storage_ok_{true};
@@ -148,8 +172,10 @@ class Writer {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<WriteOp> queue_;
+  size_t bounded_queued_ = 0;  // ops of queue_ with a finite wait
   bool stopping_ = false;
   WriterStats stats_;
+  absl::Time next_queue_full_log_ = absl::InfinitePast();
   std::condition_variable ack_cv_;
   std::deque<Ack> acks_;
   bool acks_stopping_ = false;

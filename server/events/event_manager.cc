@@ -85,12 +85,16 @@ std::string FilterKey(const EventFilter& f) {
 // hub's.
 class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
  public:
+  // `committed`: the newest sequence committed when the watch began. Until
+  // the hub has read that far (it reads every --event_coalesce_ms), the
+  // session reads the table, so its first message already covers it.
   WatchSession(EventManager& events, CallMeta call, EventFilter filter,
-               int64_t after)
+               int64_t after, int64_t committed)
       : events_(events),
         call_(std::move(call)),
         filter_(std::move(filter)),
-        cursor_(after) {}
+        cursor_(after),
+        committed_(committed) {}
 
   ~WatchSession() override {
     if (handle_) events_.hub().Unsubscribe(*handle_);
@@ -160,8 +164,10 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
   // and advances the cursor over the whole batch.
   absl::Status Fill(v1::WatchEventsResponse* out) {
     const int batch = events_.options().batch;
-    std::optional<std::vector<StoredEvent>> recent =
-        events_.hub().Recent(cursor_, batch);
+    std::optional<std::vector<StoredEvent>> recent;
+    if (events_.hub().head() >= committed_) {
+      recent = events_.hub().Recent(cursor_, batch);
+    }
     std::vector<StoredEvent> events;
     if (recent) {
       events = std::move(*recent);
@@ -169,7 +175,7 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
       // Behind the hub's memory: the table has the same rows. A branch
       // caller reads only its own branch's (an index range). The hub's head
       // is taken first: the read's snapshot then holds every event up to it.
-      const int64_t head = events_.hub().head();
+      const int64_t head = std::max(events_.hub().head(), committed_);
       absl::StatusOr<std::vector<StoredEvent>> read = events_.db().Read(
           WaitLimit{absl::Now() + absl::Seconds(5), false},
           [&](db::Connection& conn) {
@@ -199,6 +205,7 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
   const CallMeta call_;
   const EventFilter filter_;
   int64_t cursor_;
+  const int64_t committed_;
   int64_t sent_progress_ = 0;  // the last progress_sequence sent
   bool sent_first_ = false;
   std::function<void()> wake_;
@@ -313,7 +320,9 @@ EventManager::WatchEvents(CallMeta call, const v1::WatchEventsRequest& req) {
     return absl::UnavailableError("the server is shutting down");
   }
   int64_t after = req.after_sequence();
+  int64_t committed = 0;
   RETURN_IF_ERROR(db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(committed, HeadSequence(conn));
     if (req.start() == v1::START_POSITION_NOW) {
       ASSIGN_OR_RETURN(after, HeadSequence(conn));
       return absl::OkStatus();
@@ -334,7 +343,7 @@ EventManager::WatchEvents(CallMeta call, const v1::WatchEventsRequest& req) {
         {});
   }
   return std::make_unique<WatchSession>(*this, std::move(call),
-                                        std::move(filter), after);
+                                        std::move(filter), after, committed);
 }
 
 void EventManager::ListEvents(CallMeta call, const v1::ListEventsRequest& req,

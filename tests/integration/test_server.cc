@@ -51,7 +51,7 @@ TestServer::TestServer(TestServerOptions options)
   std::random_device rd;
   dir_ = absl::StrCat(::testing::TempDir(), "/retail_it_", getpid(), "_", rd());
   std::filesystem::create_directories(dir_);
-  db_path_ = dir_ + "/retail.db";
+  db_path_ = options_.db_path.empty() ? dir_ + "/retail.db" : options_.db_path;
   auth_path_ = dir_ + "/auth.conf";
   {
     std::ofstream auth(auth_path_);
@@ -190,7 +190,11 @@ ErrorDetails DetailsOf(const grpc::Status& status) {
   for (const auto& any : rpc.details()) {
     google::rpc::BadRequest bad;
     google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&bad)) {
+    google::rpc::RetryInfo retry;
+    if (any.Is<google::rpc::RetryInfo>() && any.UnpackTo(&retry)) {
+      out.retry_delay_us = retry.retry_delay().seconds() * 1'000'000 +
+                           retry.retry_delay().nanos() / 1000;
+    } else if (any.UnpackTo(&bad)) {
       for (const auto& v : bad.field_violations())
         out.fields.push_back(v.field());
     } else if (any.UnpackTo(&info)) {

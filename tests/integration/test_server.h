@@ -42,6 +42,10 @@ struct TestServerOptions {
   std::vector<std::string> raw_auth_lines;
   // Adjusts the server's options before each Start().
   std::function<void(ServerOptions&)> configure;
+  // Start on this database file (e.g. a restored backup) instead of a fresh
+  // one in the server's temp directory. The file is the caller's: it is not
+  // deleted with the server.
+  std::string db_path;
 };
 
 class TestServer {
@@ -103,6 +107,8 @@ struct ErrorDetails {
   std::vector<std::string> fields;  // BadRequest field violations
   std::string reason;               // ErrorInfo reason
   std::map<std::string, std::string> metadata;
+  // google.rpc.RetryInfo's retry_delay in microseconds; -1 without one.
+  int64_t retry_delay_us = -1;
 };
 ErrorDetails DetailsOf(const grpc::Status& status);
 
