@@ -2,8 +2,8 @@
 #define RETAIL_CLIENT_RPC_H_
 
 #include <grpcpp/client_context.h>
-#include <grpcpp/support/sync_stream.h>
 #include <grpcpp/support/status.h>
+#include <grpcpp/support/sync_stream.h>
 
 #include <memory>
 

@@ -14,8 +14,7 @@ using ::google::protobuf::Reflection;
 size_t DelimitedSize(const FieldDescriptor* f, size_t payload) {
   const size_t tag = google::protobuf::io::CodedOutputStream::VarintSize32(
       static_cast<uint32_t>(f->number()) << 3);
-  return tag +
-         google::protobuf::io::CodedOutputStream::VarintSize64(payload) +
+  return tag + google::protobuf::io::CodedOutputStream::VarintSize64(payload) +
          payload;
 }
 
@@ -49,9 +48,9 @@ std::vector<std::unique_ptr<Message>> SplitIntoParts(const Message& whole,
       const bool is_message = f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
       std::string scratch;
       const size_t bytes = DelimitedSize(
-          f, is_message ? r->GetRepeatedMessage(whole, f, i).ByteSizeLong()
-                        : r->GetRepeatedStringReference(whole, f, i, &scratch)
-                              .size());
+          f, is_message
+                 ? r->GetRepeatedMessage(whole, f, i).ByteSizeLong()
+                 : r->GetRepeatedStringReference(whole, f, i, &scratch).size());
       if (size > 0 && size + bytes > max_bytes) {
         parts.emplace_back(whole.New());
         current = parts.back().get();
@@ -59,7 +58,8 @@ std::vector<std::unique_ptr<Message>> SplitIntoParts(const Message& whole,
       }
       const Reflection* cr = current->GetReflection();
       if (is_message) {
-        cr->AddMessage(current, f)->CopyFrom(r->GetRepeatedMessage(whole, f, i));
+        cr->AddMessage(current, f)
+            ->CopyFrom(r->GetRepeatedMessage(whole, f, i));
       } else {
         cr->AddString(current, f, r->GetRepeatedString(whole, f, i));
       }

@@ -11,9 +11,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "common/auth.h"
 #include "common/db/connection.h"
 #include "common/db/mutation.h"
-#include "common/auth.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/repeated_ptr_field.h"

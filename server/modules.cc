@@ -13,11 +13,14 @@ namespace retail {
 
 const std::vector<ModuleSpec>& Modules() {
   static const auto* const kModules = new std::vector<ModuleSpec>{
-      ServerInfoModuleSpec(),         customers::CustomerModuleSpec(),
-      orders::OrderModuleSpec(),      complaints::ComplaintModuleSpec(),
+      ServerInfoModuleSpec(),
+      customers::CustomerModuleSpec(),
+      orders::OrderModuleSpec(),
+      complaints::ComplaintModuleSpec(),
       feedback::FeedbackModuleSpec(),
       // Last: they serve what every module before them wrote.
-      events::EventModuleSpec(),      audit::AuditModuleSpec(),
+      events::EventModuleSpec(),
+      audit::AuditModuleSpec(),
   };
   return *kModules;
 }

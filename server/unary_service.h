@@ -35,8 +35,8 @@
 #include "absl/strings/str_join.h"
 #include "common/call.h"
 #include "common/logging.h"
-#include "common/method.h"
 #include "common/message_parts.h"
+#include "common/method.h"
 #include "common/reply.h"
 #include "common/stream.h"
 #include "google/protobuf/arena.h"
@@ -366,8 +366,8 @@ class ModuleService : public grpc::Service {
             std::move(fn));
     route_names_.push_back(absl::StrCat("/", FullMethodName(method)));
     AddMethod(new grpc::internal::RpcServiceMethod(
-        route_names_.back().c_str(), grpc::internal::RpcMethod::SERVER_STREAMING,
-        nullptr));
+        route_names_.back().c_str(),
+        grpc::internal::RpcMethod::SERVER_STREAMING, nullptr));
     MarkMethodCallback(static_cast<int>(served_.size()), handler);
     served_.push_back({&method, /*arena_allocated=*/false});
   }
@@ -415,9 +415,10 @@ class UnaryService final : public ModuleService {
     const AccessRule* found = gate_.access().Find(FullMethodName(method));
     if (found == nullptr) std::abort();  // BuildServer checks coverage first
     AddServerStream<Req, Resp>(
-        method, [this, fn, rule = *found](grpc::CallbackServerContext* ctx,
-                                          const Req* req)
-                    -> grpc::ServerWriteReactor<Resp>* {
+        method,
+        [this, fn, rule = *found](
+            grpc::CallbackServerContext* ctx,
+            const Req* req) -> grpc::ServerWriteReactor<Resp>* {
           absl::StatusOr<CallMeta> meta = gate_.Admit(ctx, rule);
           if (!meta.ok()) {
             return new SourceReactor<Resp>(nullptr, meta.status());
@@ -464,21 +465,21 @@ class UnaryService final : public ModuleService {
     const AccessRule* found = gate_.access().Find(FullMethodName(method));
     if (found == nullptr) std::abort();  // BuildServer checks coverage first
     AddServerStream<Req, Resp>(
-        method, [this, fn, rule = *found](grpc::CallbackServerContext* ctx,
-                                          const Req* req)
-                    -> grpc::ServerWriteReactor<Resp>* {
+        method,
+        [this, fn, rule = *found](
+            grpc::CallbackServerContext* ctx,
+            const Req* req) -> grpc::ServerWriteReactor<Resp>* {
           absl::StatusOr<CallMeta> meta = gate_.Admit(ctx, rule);
-          absl::StatusOr<std::unique_ptr<StreamSource<Resp>>> source =
-              meta.ok() ? [&]() -> absl::StatusOr<
-                                    std::unique_ptr<StreamSource<Resp>>> {
-                try {
-                  return (manager_.*fn)(*meta, *req);
-                } catch (const std::exception& e) {
-                  RETAIL_LOG(ERROR) << "exception escaped a handler: " << e.what();
-                  return absl::InternalError("internal error");
-                }
-              }()
-                        : meta.status();
+          absl::StatusOr<std::unique_ptr<StreamSource<Resp>>> source = meta.ok()
+              ? [&]() -> absl::StatusOr<std::unique_ptr<StreamSource<Resp>>> {
+            try {
+              return (manager_.*fn)(*meta, *req);
+            } catch (const std::exception& e) {
+              RETAIL_LOG(ERROR) << "exception escaped a handler: " << e.what();
+              return absl::InternalError("internal error");
+            }
+          }()
+              : meta.status();
           if (!source.ok()) {
             // Admit() audits its own refusals.
             if (meta.ok()) {
@@ -486,8 +487,7 @@ class UnaryService final : public ModuleService {
             }
             return new SourceReactor<Resp>(nullptr, source.status());
           }
-          return new SourceReactor<Resp>(std::move(*source),
-                                         absl::OkStatus());
+          return new SourceReactor<Resp>(std::move(*source), absl::OkStatus());
         });
     return *this;
   }

@@ -1,7 +1,5 @@
 #include "common/db/mutation.h"
 
-#include "google/protobuf/any.pb.h"
-
 #include <algorithm>
 #include <optional>
 #include <tuple>
@@ -11,6 +9,7 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "common/validation.h"
+#include "google/protobuf/any.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"

@@ -71,10 +71,10 @@ AuditRecord AuditFor(const CallMeta& meta, std::string outcome,
 struct EventRecord {
   absl::string_view resource_type;  // e.g. "customer"
   absl::string_view resource_id;
-  absl::string_view resource;  // its name, e.g. "customers/cus_..."
+  absl::string_view resource;    // its name, e.g. "customers/cus_..."
   absl::string_view event_type;  // e.g. "CREATED"
-  int64_t revision = 0;  // the resource's revision after the change
-  absl::string_view branch_id;  // "" for chain-wide resources
+  int64_t revision = 0;          // the resource's revision after the change
+  absl::string_view branch_id;   // "" for chain-wide resources
   // The resource as stored at `revision`, unmasked (the stream masks it per
   // watcher); null records no state.
   const google::protobuf::Message* state = nullptr;

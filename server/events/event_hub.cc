@@ -37,7 +37,8 @@ void EventHub::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
     stopping_ = true;
-    for (auto& [handle, sub] : subscribers_) wakes.push_back(std::move(sub.wake));
+    for (auto& [handle, sub] : subscribers_)
+      wakes.push_back(std::move(sub.wake));
     subscribers_.clear();
     cv_.notify_one();
   }

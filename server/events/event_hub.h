@@ -86,7 +86,7 @@ class EventHub {
   const absl::Duration coalesce_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool pending_ = false;   // a commit since the last pump
+  bool pending_ = false;  // a commit since the last pump
   bool stopping_ = false;
   bool started_ = false;
   // Every event with sequence > floor_ is in ring_ (up to head_).

@@ -16,9 +16,8 @@ namespace {
 // The resource types modules write (db::AppendEvent callers).
 const absl::flat_hash_set<std::string>& KnownResourceTypes() {
   static const auto* const kTypes = new absl::flat_hash_set<std::string>{
-      "customer", "order",    "return",          "complaint", "sla_policy",
-      "calendar", "feedback", "survey",          "survey_response",
-      "follow_up"};
+      "customer", "order",    "return", "complaint",       "sla_policy",
+      "calendar", "feedback", "survey", "survey_response", "follow_up"};
   return *kTypes;
 }
 
@@ -39,8 +38,8 @@ EventFilter CheckFilter(ViolationCollector& v, const Repeated& resource_types,
                         const Repeated& event_types) {
   EventFilter f;
   if (resource_types.size() > kMaxFilterValues) {
-    v.Add("resource_types", absl::StrCat("at most ", kMaxFilterValues,
-                                         " values"));
+    v.Add("resource_types",
+          absl::StrCat("at most ", kMaxFilterValues, " values"));
   }
   for (int i = 0; i < resource_types.size(); ++i) {
     const std::string& t = resource_types[i];
@@ -137,8 +136,7 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
         return Step::kMessage;
       }
       // Caught up: wait for the next commit.
-      std::optional<uint64_t> handle =
-          events_.hub().Subscribe(cursor_, wake_);
+      std::optional<uint64_t> handle = events_.hub().Subscribe(cursor_, wake_);
       if (!handle) continue;  // something came in meanwhile
       handle_ = handle;
       return Step::kWait;
@@ -176,12 +174,12 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
       // caller reads only its own branch's (an index range). The hub's head
       // is taken first: the read's snapshot then holds every event up to it.
       const int64_t head = std::max(events_.hub().head(), committed_);
-      absl::StatusOr<std::vector<StoredEvent>> read = events_.db().Read(
-          WaitLimit{absl::Now() + absl::Seconds(5), false},
-          [&](db::Connection& conn) {
-            return ReadEvents(conn, cursor_, batch,
-                              BranchScope(*call_.principal));
-          });
+      absl::StatusOr<std::vector<StoredEvent>> read =
+          events_.db().Read(WaitLimit{absl::Now() + absl::Seconds(5), false},
+                            [&](db::Connection& conn) {
+                              return ReadEvents(conn, cursor_, batch,
+                                                BranchScope(*call_.principal));
+                            });
       if (!read.ok()) return read.status();
       events = std::move(*read);
       if (events.empty()) {
@@ -216,8 +214,7 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
 }  // namespace
 
 EventManager::EventManager(db::Database& db, const Clock& clock,
-                           const ModuleRegistry& registry,
-                           EventOptions options)
+                           const ModuleRegistry& registry, EventOptions options)
     : db_(db),
       clock_(clock),
       registry_(registry),
@@ -229,8 +226,9 @@ EventManager::~EventManager() { Stop(); }
 
 absl::Status EventManager::Start() {
   RETURN_IF_ERROR(hub_.Start());
-  db_.writer().SetCommitListener(
-      [this](bool states_rewritten) { hub_.NotifyCommitted(states_rewritten); });
+  db_.writer().SetCommitListener([this](bool states_rewritten) {
+    hub_.NotifyCommitted(states_rewritten);
+  });
   return absl::OkStatus();
 }
 
@@ -291,8 +289,7 @@ absl::Status EventManager::CheckStart(db::Connection& conn, int64_t after,
   if (after > head) {
     return ErrorWithReason(
         absl::StatusCode::kOutOfRange, "SEQUENCE_NOT_ISSUED",
-        absl::StrCat(field, ": ", after,
-                     " is beyond the newest event (", head,
+        absl::StrCat(field, ": ", after, " is beyond the newest event (", head,
                      "); a sequence from another server?"),
         {{"oldest_after_sequence", absl::StrCat(pruned)},
          {"newest_sequence", absl::StrCat(head)}});
@@ -313,26 +310,26 @@ EventManager::WatchEvents(CallMeta call, const v1::WatchEventsRequest& req) {
   if (!v1::StartPosition_IsValid(req.start())) {
     v.Add("start", "unknown start position");
   }
-  EventFilter filter =
-      CheckFilter(v, req.resource_types(), req.event_types());
+  EventFilter filter = CheckFilter(v, req.resource_types(), req.event_types());
   if (!v.empty()) return v.ToStatus();
   if (hub_.stopped()) {
     return absl::UnavailableError("the server is shutting down");
   }
   int64_t after = req.after_sequence();
   int64_t committed = 0;
-  RETURN_IF_ERROR(db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
-    ASSIGN_OR_RETURN(committed, HeadSequence(conn));
-    if (req.start() == v1::START_POSITION_NOW) {
-      ASSIGN_OR_RETURN(after, HeadSequence(conn));
-      return absl::OkStatus();
-    }
-    if (after == 0) {
-      ASSIGN_OR_RETURN(after, PrunedThrough(conn));
-      return absl::OkStatus();
-    }
-    return CheckStart(conn, after, "after_sequence");
-  }));
+  RETURN_IF_ERROR(
+      db_.Read(call.wait, [&](db::Connection& conn) -> absl::Status {
+        ASSIGN_OR_RETURN(committed, HeadSequence(conn));
+        if (req.start() == v1::START_POSITION_NOW) {
+          ASSIGN_OR_RETURN(after, HeadSequence(conn));
+          return absl::OkStatus();
+        }
+        if (after == 0) {
+          ASSIGN_OR_RETURN(after, PrunedThrough(conn));
+          return absl::OkStatus();
+        }
+        return CheckStart(conn, after, "after_sequence");
+      }));
   // Counted before the session exists; the session gives its slot back.
   if (watchers_.fetch_add(1) >= options_.max_watchers) {
     watchers_.fetch_sub(1);
@@ -356,14 +353,14 @@ void EventManager::ListEvents(CallMeta call, const v1::ListEventsRequest& req,
   // 0 means 100 here (events are small), not the lists' usual 50.
   absl::StatusOr<int> page_size =
       req.page_size() < 0
-          ? absl::StatusOr<int>(absl::InvalidArgumentError(
-                "must be 0 (100 events) or 1..1000"))
+          ? absl::StatusOr<int>(
+                absl::InvalidArgumentError("must be 0 (100 events) or 1..1000"))
           : ResolvePageSize(req.page_size() == 0 ? 100 : req.page_size(),
                             "page_size");
   const int* size = v.Take(page_size, "page_size");
-  const std::string scope =
-      PageTokenScope(call.method, *call.principal,
-                     absl::StrCat(req.after_sequence(), ";", FilterKey(filter)));
+  const std::string scope = PageTokenScope(
+      call.method, *call.principal,
+      absl::StrCat(req.after_sequence(), ";", FilterKey(filter)));
   std::optional<int64_t> token_after;
   if (!req.page_token().empty()) {
     absl::StatusOr<int64_t> decoded = tokens_.Decode(req.page_token(), scope);
@@ -416,10 +413,11 @@ absl::StatusOr<bool> EventManager::PruneSlice(int limit) {
   const int64_t cutoff =
       clock_.NowMicros() - absl::ToInt64Microseconds(options_.retention);
   int deleted = 0;
-  RETURN_IF_ERROR(db_.writer().RunSync([&](db::Connection& conn) -> absl::Status {
-    ASSIGN_OR_RETURN(deleted, PruneEvents(conn, cutoff, limit));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      db_.writer().RunSync([&](db::Connection& conn) -> absl::Status {
+        ASSIGN_OR_RETURN(deleted, PruneEvents(conn, cutoff, limit));
+        return absl::OkStatus();
+      }));
   return deleted == limit;
 }
 

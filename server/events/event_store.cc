@@ -47,25 +47,27 @@ constexpr char kPrunedKey[] = "events_pruned_through";
 absl::StatusOr<std::vector<StoredEvent>> ReadEvents(
     db::Connection& conn, int64_t after, int limit,
     const std::string& branch_scope) {
-  return db::Guard("read events", [&]() -> absl::StatusOr<std::vector<StoredEvent>> {
-    std::vector<StoredEvent> out;
-    // Two statements, not one with "(? = '' OR branch_id = ?)": each gets
-    // its own index (the primary key; events_by_branch).
-    db::Stmt q = branch_scope.empty()
-                     ? conn.Prepare(absl::StrCat(
-                           kSelect, " WHERE event_id > ? ORDER BY event_id"
-                                    " LIMIT ?"))
-                     : conn.Prepare(absl::StrCat(
-                           kSelect,
-                           " WHERE branch_id = ? AND event_id > ?"
-                           " ORDER BY event_id LIMIT ?"));
-    int i = 1;
-    if (!branch_scope.empty()) q->bind(i++, branch_scope);
-    q->bind(i++, static_cast<int64_t>(after));
-    q->bind(i++, limit);
-    while (q->executeStep()) out.push_back(ReadRow(*q));
-    return out;
-  });
+  return db::Guard(
+      "read events", [&]() -> absl::StatusOr<std::vector<StoredEvent>> {
+        std::vector<StoredEvent> out;
+        // Two statements, not one with "(? = '' OR branch_id = ?)": each gets
+        // its own index (the primary key; events_by_branch).
+        db::Stmt q = branch_scope.empty()
+                         ? conn.Prepare(absl::StrCat(
+                               kSelect,
+                               " WHERE event_id > ? ORDER BY event_id"
+                               " LIMIT ?"))
+                         : conn.Prepare(absl::StrCat(
+                               kSelect,
+                               " WHERE branch_id = ? AND event_id > ?"
+                               " ORDER BY event_id LIMIT ?"));
+        int i = 1;
+        if (!branch_scope.empty()) q->bind(i++, branch_scope);
+        q->bind(i++, static_cast<int64_t>(after));
+        q->bind(i++, limit);
+        while (q->executeStep()) out.push_back(ReadRow(*q));
+        return out;
+      });
 }
 
 absl::StatusOr<int64_t> HeadSequence(db::Connection& conn) {

@@ -285,10 +285,9 @@ void FeedbackManager::CreateSurvey(CallMeta call,
             TimeUtil::MicrosecondsToTimestamp(ctx.now_micros);
         ctx.meta.resource = absl::StrCat("surveys/", survey.survey_id());
         RETURN_IF_ERROR(InsertSurvey(ctx.conn, survey, ctx.now_micros));
-        RETURN_IF_ERROR(AppendFeedbackEvent(ctx.conn, ctx.meta, ctx.now_micros,
-                                            "survey", survey.survey_id(),
-                                            ctx.meta.resource, "CREATED", 1,
-                                            survey));
+        RETURN_IF_ERROR(AppendFeedbackEvent(
+            ctx.conn, ctx.meta, ctx.now_micros, "survey", survey.survey_id(),
+            ctx.meta.resource, "CREATED", 1, survey));
         *out->mutable_survey() = std::move(survey);
         return absl::OkStatus();
       },
@@ -575,10 +574,10 @@ void FeedbackManager::SubmitSurveyResponse(
           }
         }
         RETURN_IF_ERROR(AddDaily(ctx.conn, r.branch_id(), sr.day, daily));
-        RETURN_IF_ERROR(AppendFeedbackEvent(
-            ctx.conn, ctx.meta, ctx.now_micros, "survey_response",
-            r.response_id(), SurveyResponseName(r.response_id()), "CREATED", 1,
-            r));
+        RETURN_IF_ERROR(AppendFeedbackEvent(ctx.conn, ctx.meta, ctx.now_micros,
+                                            "survey_response", r.response_id(),
+                                            SurveyResponseName(r.response_id()),
+                                            "CREATED", 1, r));
         *out->mutable_response() = std::move(r);
         return absl::OkStatus();
       },
@@ -883,10 +882,10 @@ absl::Status FeedbackManager::ErasePerson(db::MutationContext& ctx,
   for (StoredResponse& sr : responses) {
     ScrubPerson(&sr.r, customer_id);
     RETURN_IF_ERROR(EraseResponse(ctx.conn, sr));
-    RETURN_IF_ERROR(AppendFeedbackEvent(
-        ctx.conn, ctx.meta, ctx.now_micros, "survey_response",
-        sr.r.response_id(), SurveyResponseName(sr.r.response_id()),
-        "TEXT_ERASED", 2, sr.r));
+    RETURN_IF_ERROR(AppendFeedbackEvent(ctx.conn, ctx.meta, ctx.now_micros,
+                                        "survey_response", sr.r.response_id(),
+                                        SurveyResponseName(sr.r.response_id()),
+                                        "TEXT_ERASED", 2, sr.r));
     RETURN_IF_ERROR(db::RewriteStoredResponses(
         ctx.conn, SurveyResponseName(sr.r.response_id()), scrub));
   }

@@ -36,8 +36,8 @@ absl::Status AppendFeedbackEvent(db::Connection& conn, const CallMeta& meta,
                                  absl::string_view resource_type,
                                  absl::string_view id,
                                  absl::string_view resource,
-                                 absl::string_view event_type,
-                                 int64_t revision, const Record& state) {
+                                 absl::string_view event_type, int64_t revision,
+                                 const Record& state) {
   std::string branch;
   if constexpr (requires { state.branch_id(); }) branch = state.branch_id();
   return db::AppendEvent(conn,

@@ -80,8 +80,7 @@ absl::Status AppendOrderEvent(db::MutationContext& ctx, const v1::Order& o,
 }
 
 absl::Status AppendReturnEvent(db::MutationContext& ctx, const v1::Return& r,
-                               absl::string_view event_type,
-                               int64_t revision) {
+                               absl::string_view event_type, int64_t revision) {
   const std::string name = ReturnResourceName(r.return_id());
   return db::AppendEvent(ctx.conn,
                          {.resource_type = "return",

@@ -330,7 +330,8 @@ grpc::Status Dispatch(const Call& call) {
       return Run<v1::AdjustPointsRequest, v1::AdjustPointsResponse>(
           call, &Stub::AdjustPoints);
     case kListPointsTransactions:
-      return Run<v1::ListPointsTransactionsRequest, v1::ListPointsTransactionsResponse>(
+      return Run<v1::ListPointsTransactionsRequest,
+                 v1::ListPointsTransactionsResponse>(
           call, &Stub::ListPointsTransactions);
     case kExportCustomerData:
       return Run<v1::ExportCustomerDataRequest, v1::ExportCustomerDataResponse>(

@@ -820,8 +820,9 @@ TEST_F(OrdersIntegrationTest, LargeExportStreamsWithinTheDefaultMessageLimit) {
         " 'bulk adjustment ' || i, actor, create_time_us + i"
         " FROM points_transactions, n");
     std::vector<std::string> columns;
-    SQLite::Statement q(db, "SELECT name FROM pragma_table_info('orders')"
-                            " WHERE name NOT IN ('id', 'order_id')");
+    SQLite::Statement q(db,
+                        "SELECT name FROM pragma_table_info('orders')"
+                        " WHERE name NOT IN ('id', 'order_id')");
     while (q.executeStep()) columns.push_back(q.getColumn(0).getString());
     const std::string list = absl::StrJoin(columns, ", ");
     db.exec(absl::StrCat(
@@ -829,8 +830,7 @@ TEST_F(OrdersIntegrationTest, LargeExportStreamsWithinTheDefaultMessageLimit) {
         " WHERE i < 9999)"
         " INSERT INTO orders (order_id, ",
         list, ") SELECT 'ord_bulk_' || i, ", list,
-        " FROM orders, n WHERE order_id = '", created.order().order_id(),
-        "'"));
+        " FROM orders, n WHERE order_id = '", created.order().order_id(), "'"));
     db.exec("COMMIT");
   }
   server_.Start();

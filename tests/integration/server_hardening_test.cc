@@ -672,9 +672,9 @@ TEST(AcceptWatchdogTest, AnyProtocolProbeTellsAcceptingFromStuck) {
   ASSERT_EQ(listen(stuck, 8), 0);  // and never accept()
   socklen_t len = sizeof(addr);
   ASSERT_EQ(getsockname(stuck, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const absl::Status probe = ProbeAcceptAnyProtocol(
-      absl::StrCat("127.0.0.1:", ntohs(addr.sin_port)),
-      absl::Milliseconds(300));
+  const absl::Status probe =
+      ProbeAcceptAnyProtocol(absl::StrCat("127.0.0.1:", ntohs(addr.sin_port)),
+                             absl::Milliseconds(300));
   EXPECT_EQ(probe.code(), absl::StatusCode::kUnavailable) << probe;
   close(stuck);
 }

@@ -24,7 +24,8 @@ grpc::Status Call(Stub& stub,
                   int* parts = nullptr) {
   resp->Clear();
   auto ctx = ContextFor(token);
-  std::unique_ptr<grpc::ClientReader<Resp>> reader = (stub.*method)(ctx.get(), req);
+  std::unique_ptr<grpc::ClientReader<Resp>> reader =
+      (stub.*method)(ctx.get(), req);
   Resp part;
   int count = 0;
   while (reader->Read(&part)) {

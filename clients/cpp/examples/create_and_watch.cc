@@ -47,9 +47,11 @@ struct Options {
 
 // $RETAIL_TOKEN, else ~/.config/retailctl/token (where retailctl looks).
 std::string DefaultToken() {
-  if (const char* env = std::getenv("RETAIL_TOKEN"); env != nullptr && *env) return env;
+  if (const char* env = std::getenv("RETAIL_TOKEN"); env != nullptr && *env)
+    return env;
   std::string config;
-  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg) {
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME");
+      xdg != nullptr && *xdg) {
     config = xdg;
   } else if (const char* home = std::getenv("HOME"); home != nullptr) {
     config = std::string(home) + "/.config";
@@ -60,19 +62,26 @@ std::string DefaultToken() {
 }
 
 bool Parse(int argc, char** argv, Options& o) {
-  if (const char* env = std::getenv("RETAIL_ADDR"); env != nullptr && *env) o.addr = env;
+  if (const char* env = std::getenv("RETAIL_ADDR"); env != nullptr && *env)
+    o.addr = env;
   o.token = DefaultToken();
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (i + 1 >= argc) return false;
     const std::string value = argv[++i];
     try {
-      if (flag == "--addr") o.addr = value;
-      else if (flag == "--token") o.token = value;
-      else if (flag == "--branch") o.branch = value;
-      else if (flag == "--after-sequence") o.resume = true, o.after_sequence = std::stoll(value);
-      else if (flag == "--timeout") o.timeout_seconds = std::stoi(value);
-      else return false;
+      if (flag == "--addr")
+        o.addr = value;
+      else if (flag == "--token")
+        o.token = value;
+      else if (flag == "--branch")
+        o.branch = value;
+      else if (flag == "--after-sequence")
+        o.resume = true, o.after_sequence = std::stoll(value);
+      else if (flag == "--timeout")
+        o.timeout_seconds = std::stoi(value);
+      else
+        return false;
     } catch (const std::exception&) {
       return false;
     }
@@ -92,34 +101,48 @@ std::string NewRequestId() {
 // Every call carries the token (and the deadline of the whole run). Over a
 // plaintext loopback channel gRPC sends no call credentials, so the metadata
 // is set on each call's context.
-void Prepare(grpc::ClientContext& ctx, const Options& o, Clock::time_point deadline) {
+void Prepare(grpc::ClientContext& ctx, const Options& o,
+             Clock::time_point deadline) {
   ctx.AddMetadata("authorization", "Bearer " + o.token);
   ctx.set_deadline(deadline);
 }
 
 const char* CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {
-      "OK",        "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND",   "ALREADY_EXISTS",    "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",        "UNAVAILABLE",       "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   const int i = static_cast<int>(code);
   return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN";
 }
 
 // The code, the message and the google.rpc details (bad fields, reason).
 int Fail(const std::string& what, const grpc::Status& status) {
-  std::cerr << "error: " << what << ": " << CodeName(status.error_code()) << ": "
-            << status.error_message() << "\n";
+  std::cerr << "error: " << what << ": " << CodeName(status.error_code())
+            << ": " << status.error_message() << "\n";
   google::rpc::Status details;
-  if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
+  if (!status.error_details().empty() &&
+      details.ParseFromString(status.error_details())) {
     for (const auto& any : details.details()) {
       google::rpc::BadRequest bad;
       google::rpc::ErrorInfo info;
       if (any.UnpackTo(&bad)) {
         for (const auto& v : bad.field_violations()) {
-          std::cerr << "  field " << v.field() << ": " << v.description() << "\n";
+          std::cerr << "  field " << v.field() << ": " << v.description()
+                    << "\n";
         }
       } else if (any.UnpackTo(&info)) {
         std::cerr << "  reason " << info.reason() << "\n";
@@ -139,11 +162,13 @@ int main(int argc, char** argv) {
                  " [--after-sequence N] [--timeout SECONDS]\n";
     return 2;
   }
-  const Clock::time_point deadline = Clock::now() + std::chrono::seconds(o.timeout_seconds);
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::seconds(o.timeout_seconds);
 
   // One channel for every service. Plaintext: the server allows it on
   // loopback only; use grpc::SslCredentials(...) for a remote server.
-  auto channel = grpc::CreateChannel(o.addr, grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(o.addr, grpc::InsecureChannelCredentials());
   auto info_stub = retail::server::v1::ServerInfoService::NewStub(channel);
   auto customers = retail::customers::v1::CustomerService::NewStub(channel);
   auto orders = retail::orders::v1::OrderService::NewStub(channel);
@@ -166,15 +191,16 @@ int main(int argc, char** argv) {
   watch.add_resource_types("order");
   if (o.resume) {
     watch.set_after_sequence(o.after_sequence);
-    std::cout << "watching customer and order events after sequence " << o.after_sequence << "\n";
+    std::cout << "watching customer and order events after sequence "
+              << o.after_sequence << "\n";
   } else {
     watch.set_start(retail::events::v1::START_POSITION_NOW);
     std::cout << "watching customer and order events from now\n";
   }
   grpc::ClientContext watch_ctx;
   Prepare(watch_ctx, o, deadline);
-  std::unique_ptr<grpc::ClientReader<retail::events::v1::WatchEventsResponse>> stream =
-      events->WatchEvents(&watch_ctx, watch);
+  std::unique_ptr<grpc::ClientReader<retail::events::v1::WatchEventsResponse>>
+      stream = events->WatchEvents(&watch_ctx, watch);
 
   int64_t last_sequence = o.after_sequence;
   std::set<std::string> created;  // resources whose CREATED event arrived
@@ -182,19 +208,21 @@ int main(int argc, char** argv) {
     for (const auto& e : message.events()) {
       last_sequence = std::max(last_sequence, e.sequence());
       if (e.event_type() == "CREATED") created.insert(e.resource());
-      std::cout << "event " << e.sequence() << ": " << e.resource_type() << " " << e.event_type()
-                << " " << e.resource() << " revision " << e.revision() << " by " << e.principal()
-                << "\n";
+      std::cout << "event " << e.sequence() << ": " << e.resource_type() << " "
+                << e.event_type() << " " << e.resource() << " revision "
+                << e.revision() << " by " << e.principal() << "\n";
     }
     last_sequence = std::max(last_sequence, message.progress_sequence());
   };
   auto stream_failed = [&](const char* what) {
     grpc::Status s = stream->Finish();
-    if (s.ok()) s = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server ended the event stream");
+    if (s.ok())
+      s = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                       "the server ended the event stream");
     Fail(what, s);
     if (last_sequence > o.after_sequence) {
-      std::cerr << "last sequence: " << last_sequence << " (resume with --after-sequence "
-                << last_sequence << ")\n";
+      std::cerr << "last sequence: " << last_sequence
+                << " (resume with --after-sequence " << last_sequence << ")\n";
     }
     return 1;
   };
@@ -238,20 +266,23 @@ int main(int argc, char** argv) {
     if (!s.ok()) return Fail("CreateOrder", s);
   }
   const std::string order_id = order.order().order_id();
-  std::cout << "created orders/" << order_id << " total " << order.order().total().minor_units()
-            << " " << order.order().total().currency_code() << " minor units\n";
+  std::cout << "created orders/" << order_id << " total "
+            << order.order().total().minor_units() << " "
+            << order.order().total().currency_code() << " minor units\n";
 
   const std::string want_customer = "customers/" + customer_id;
   const std::string want_order = "orders/" + order_id;
   while (!created.count(want_customer) || !created.count(want_order)) {
-    if (!stream->Read(&message)) return stream_failed("WatchEvents");  // e.g. the deadline
+    if (!stream->Read(&message))
+      return stream_failed("WatchEvents");  // e.g. the deadline
     take(message);
   }
   watch_ctx.TryCancel();
   (void)stream->Finish();  // CANCELLED: we ended it
 
-  std::cout << "saw both CREATED events: " << want_customer << ", " << want_order << "\n";
-  std::cout << "last sequence: " << last_sequence << " (resume with --after-sequence "
-            << last_sequence << ")\n";
+  std::cout << "saw both CREATED events: " << want_customer << ", "
+            << want_order << "\n";
+  std::cout << "last sequence: " << last_sequence
+            << " (resume with --after-sequence " << last_sequence << ")\n";
   return 0;
 }

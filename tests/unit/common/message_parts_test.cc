@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "gtest/gtest.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
 #include "retail/customers/v1/customers.pb.h"
 #include "retail/orders/v1/orders.pb.h"
 
@@ -52,16 +52,16 @@ TEST(SplitIntoPartsTest, PartsStayUnderTheLimitAndMergeBackToTheWhole) {
     EXPECT_FALSE(p.has_customer());
     EXPECT_FALSE(p.has_export_time());
   }
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
-      Merge(parts), whole));
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(Merge(parts), whole));
 }
 
 TEST(SplitIntoPartsTest, SmallAnswerIsOnePartAndEmptyIsOneEmptyPart) {
   const ExportCustomerDataResponse whole = Big(3, 1);
   const auto parts = SplitIntoParts(whole, 1 << 20);
   ASSERT_EQ(parts.size(), 1u);
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*parts[0],
-                                                                  whole));
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(*parts[0], whole));
   const auto empty = SplitIntoParts(ExportCustomerDataResponse(), 1 << 20);
   ASSERT_EQ(empty.size(), 1u);
   EXPECT_EQ(empty[0]->ByteSizeLong(), 0u);
@@ -72,8 +72,8 @@ TEST(SplitIntoPartsTest, AnElementOverTheLimitTravelsAlone) {
   whole.mutable_points_transactions(0)->set_reason(std::string(10'000, 'x'));
   const auto parts = SplitIntoParts(whole, 1'000);
   ASSERT_EQ(parts.size(), 3u);  // the profile; the big element; the other
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
-      Merge(parts), whole));
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(Merge(parts), whole));
 }
 
 }  // namespace
