@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "client/admin_commands.h"
 #include "client/audit_commands.h"
 #include "client/complaints_commands.h"
 #include "client/customers_commands.h"
@@ -101,6 +102,7 @@ int Run(int argc, char** argv) {
   AddServerCommands(app, options);
   AddEventsCommands(app, options);
   AddAuditCommands(app, options);
+  AddAdminCommands(app, options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -36,6 +36,7 @@ bool MaintenanceScheduler::Stopping() const {
 }
 
 int MaintenanceScheduler::RunDue() {
+  std::lock_guard<std::mutex> run(run_mu_);
   int slices = 0;
   // One whole sweep per task per call at most: a task whose interval is
   // zero (tests) or shorter than its sweep is due again the moment it
@@ -68,6 +69,7 @@ int MaintenanceScheduler::RunDue() {
 }
 
 int64_t MaintenanceScheduler::NextDueMicros() const {
+  std::lock_guard<std::mutex> run(run_mu_);
   int64_t next = std::numeric_limits<int64_t>::max();
   for (const Entry& e : entries_) {
     next = std::min(next, e.in_sweep ? clock_.NowMicros() : e.next_due_us);

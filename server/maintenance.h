@@ -7,6 +7,7 @@
 #ifndef RETAIL_SERVER_MAINTENANCE_H_
 #define RETAIL_SERVER_MAINTENANCE_H_
 
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,7 +30,9 @@ class MaintenanceScheduler {
   void Stop();
 
   // Runs every task that is due by the clock until none is due (or Stop()),
-  // interleaving slices. Returns the number of slices run.
+  // interleaving slices. Returns the number of slices run. One sweep at a
+  // time: a test's RunDue() waits for the thread's sweep to end, so no task
+  // ever runs two slices at once (tasks need not be reentrant).
   int RunDue();
 
   // When the next task is due, in Clock micros.
@@ -45,7 +48,9 @@ class MaintenanceScheduler {
   void Loop();
 
   const Clock& clock_;
-  std::vector<Entry> entries_;  // touched only by the running RunDue
+  // Held by RunDue and NextDueMicros: the entries and the tasks' slices.
+  mutable std::mutex run_mu_;
+  std::vector<Entry> entries_;
   mutable absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

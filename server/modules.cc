@@ -1,5 +1,6 @@
 // The modules this server loads, in start-up order. Adding a service module
 // is one line here (docs/architecture.md, "Adding a service: the steps").
+#include "server/admin/admin_module.h"
 #include "server/audit/audit_module.h"
 #include "server/complaints/complaint_module.h"
 #include "server/customers/customer_module.h"
@@ -21,6 +22,7 @@ const std::vector<ModuleSpec>& Modules() {
       // Last: they serve what every module before them wrote.
       events::EventModuleSpec(),
       audit::AuditModuleSpec(),
+      admin::AdminModuleSpec(),
   };
   return *kModules;
 }

@@ -115,6 +115,19 @@ std::string Canonical(const AuditQuery& q) {
 AuditManager::AuditManager(db::Database& db, AuditOptions options)
     : db_(db), options_(options), tokens_(db.secret()) {}
 
+absl::StatusOr<bool> AuditManager::PruneSlice(int64_t now_micros, int limit) {
+  if (options_.retention <= absl::ZeroDuration()) return false;
+  const int64_t cutoff =
+      now_micros - absl::ToInt64Microseconds(options_.retention);
+  int deleted = 0;
+  RETURN_IF_ERROR(
+      db_.writer().RunSync([&](db::Connection& conn) -> absl::Status {
+        ASSIGN_OR_RETURN(deleted, PruneAuditLog(conn, cutoff, limit));
+        return absl::OkStatus();
+      }));
+  return deleted == limit;
+}
+
 void AuditManager::ListAuditLog(CallMeta call,
                                 const v1::ListAuditLogRequest& req,
                                 Reply<v1::ListAuditLogResponse> reply) {

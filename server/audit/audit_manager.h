@@ -20,6 +20,9 @@ struct AuditOptions {
   // Rows read per call at most, matching or not (see AuditQuery).
   int scan_budget = 10'000;
   absl::Duration time_budget = absl::Milliseconds(200);
+  // Rows older than this are deleted by the audit.retention maintenance
+  // task (--audit_retention_days; at least one day).
+  absl::Duration retention = absl::Hours(24 * 1096);
 };
 
 class AuditManager {
@@ -28,6 +31,11 @@ class AuditManager {
 
   void ListAuditLog(CallMeta call, const v1::ListAuditLogRequest& req,
                     Reply<v1::ListAuditLogResponse> reply);
+
+  // One slice of retention: deletes up to `limit` rows created before
+  // `now_micros` minus the retention, in one write transaction; true while
+  // more may remain.
+  absl::StatusOr<bool> PruneSlice(int64_t now_micros, int limit);
 
   static constexpr int kDefaultPageSize = 100;
 

@@ -212,4 +212,22 @@ absl::StatusOr<AuditPage> ListAuditLog(
   });
 }
 
+absl::StatusOr<int> PruneAuditLog(db::Connection& conn, int64_t cutoff_micros,
+                                  int limit) {
+  return db::Guard("prune audit log", [&]() -> absl::StatusOr<int> {
+    // The subquery walks audit_by_time from its oldest entry and stops at
+    // `limit` rows or the cutoff: one index range per slice, however large
+    // the log. max(audit_id) is one step down the rowid tree.
+    db::Stmt d = conn.Prepare(
+        "DELETE FROM audit_log WHERE audit_id IN ("
+        " SELECT audit_id FROM audit_log INDEXED BY audit_by_time"
+        " WHERE create_time_us < ?1"
+        " AND audit_id < (SELECT max(audit_id) FROM audit_log)"
+        " ORDER BY create_time_us LIMIT ?2)");
+    d->bind(1, static_cast<int64_t>(cutoff_micros));
+    d->bind(2, limit);
+    return d->exec();
+  });
+}
+
 }  // namespace retail::audit

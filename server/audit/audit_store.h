@@ -1,7 +1,7 @@
 // SQL over the core table audit_log (common/db/migrations.cc) with the audit
-// module's indexes (audit_schema.cc). Reads only: the rows are written by the
-// write path (common/db/mutation.cc) and the call path
-// (server/failure_audit.cc).
+// module's indexes (audit_schema.cc). The rows are written by the write path
+// (common/db/mutation.cc) and the call path (server/failure_audit.cc); this
+// module reads them and, past retention, deletes them (PruneAuditLog).
 #ifndef RETAIL_SERVER_AUDIT_AUDIT_STORE_H_
 #define RETAIL_SERVER_AUDIT_AUDIT_STORE_H_
 
@@ -54,6 +54,15 @@ struct AuditPage {
 absl::StatusOr<AuditPage> ListAuditLog(
     db::Connection& conn, const AuditQuery& q,
     google::protobuf::RepeatedPtrField<v1::AuditEntry>* out);
+
+// Retention (--audit_retention_days): deletes up to `limit` rows created
+// before `cutoff_micros`, oldest first by the core's audit_by_time index;
+// returns how many. The newest row of the log is never deleted, even when
+// it is past retention: audit_id is the rowid (no AUTOINCREMENT), and
+// keeping the highest one means an id is never handed out twice.
+// Writer connection only.
+absl::StatusOr<int> PruneAuditLog(db::Connection& conn, int64_t cutoff_micros,
+                                  int limit);
 
 }  // namespace retail::audit
 

@@ -12,6 +12,9 @@
 
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -22,6 +25,8 @@
 #include "retail/audit/v1/audit.grpc.pb.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
 #include "tests/integration/test_server.h"
+
+ABSL_DECLARE_FLAG(int32_t, audit_retention_days);
 
 namespace retail::testing {
 namespace {
@@ -713,6 +718,177 @@ TEST_F(AuditIntegrationTest, UnindexedFilterReadsABoundedNumberOfRowsPerCall) {
   by_time.set_method("retail.rare.v1.RareService");
   EXPECT_EQ(ListAll(by_time, kAuditor, &pages).size(), 1u);
   EXPECT_EQ(pages, 1);
+}
+
+// ---- retention (issue 15: "Audit rows are kept at least three years by
+// default"; --audit_retention_days, the audit.retention maintenance task) --
+
+constexpr int64_t kDay = 24 * 3600 * kSecond;
+
+class AuditRetentionTest : public ::testing::Test {
+ protected:
+  // No maintenance thread: the test moves the fake clock and runs the
+  // tasks itself with RunMaintenance().
+  void StartServer() {
+    server_ = std::make_unique<TestServer>(
+        TestServerOptions{.configure = [](ServerOptions& o) {
+          o.maintenance_interval = absl::ZeroDuration();
+        }});
+    customers_ = cv1::CustomerService::NewStub(server_->Channel());
+    audit_ = av1::AuditService::NewStub(server_->Channel());
+  }
+
+  void CreateCustomers(const std::string& tag, int n) {
+    for (int i = 0; i < n; ++i) {
+      cv1::CreateCustomerRequest req;
+      req.set_request_id(absl::StrCat("audit-retention-", tag, "-", i));
+      req.mutable_customer()->set_display_name(absl::StrCat("Retained ", i));
+      req.mutable_customer()->set_phone(
+          absl::StrCat("1370", tag, absl::Dec(i, absl::kZeroPad6)));
+      req.mutable_customer()->set_branch_id("B001");
+      cv1::CreateCustomerResponse resp;
+      grpc::Status s =
+          Call(*customers_, &CustomerStub::CreateCustomer, kAdmin, req, &resp);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+  }
+
+  int64_t Scalar(const std::string& sql) {
+    return std::stoll(server_->QueryScalar(sql));
+  }
+
+  // Rows created before / at `t` (fake-clock micros).
+  int64_t RowsBefore(int64_t t) {
+    return Scalar(absl::StrCat(
+        "SELECT COUNT(*) FROM audit_log WHERE create_time_us < ", t));
+  }
+  int64_t RowsAt(int64_t t) {
+    return Scalar(absl::StrCat(
+        "SELECT COUNT(*) FROM audit_log WHERE create_time_us = ", t));
+  }
+
+  // `n` rows written straight into the table, `age` before now.
+  void InsertOldRows(int n, int64_t age) {
+    const int64_t t = server_->clock().NowMicros() - age;
+    SQLite::Database db(server_->db_path(), SQLite::OPEN_READWRITE);
+    db.setBusyTimeout(10'000);
+    db.exec("BEGIN IMMEDIATE");
+    SQLite::Statement ins(
+        db,
+        "INSERT INTO audit_log (create_time_us, principal_id, role, method,"
+        " resource, request_id, outcome, detail)"
+        " VALUES (?, 'old-bot', 'service', 'retail.old.v1.OldService/Do',"
+        " '', '', 'OK', '')");
+    for (int i = 0; i < n; ++i) {
+      ins.bind(1, static_cast<int64_t>(t + i));
+      ins.exec();
+      ins.reset();
+    }
+    db.exec("COMMIT");
+  }
+
+  absl::FlagSaver flags_;  // first: flags come back after the server is gone
+  std::unique_ptr<TestServer> server_;
+  std::unique_ptr<CustomerStub> customers_;
+  std::unique_ptr<AuditStub> audit_;
+};
+
+// The default keeps three years (1096 days): a row is still there after
+// 1095 days, gone after 1097, and rows inside the window stay.
+TEST_F(AuditRetentionTest, DefaultKeepsRowsThreeYears) {
+  EXPECT_EQ(absl::GetFlag(FLAGS_audit_retention_days), 1096);
+  StartServer();
+  const int64_t t0 = server_->clock().NowMicros();
+  CreateCustomers("1", 5);
+  const int64_t first_rows = RowsAt(t0);
+  ASSERT_GE(first_rows, 5);
+
+  server_->clock().Advance(1095 * kDay);
+  server_->server().RunMaintenance();
+  EXPECT_EQ(RowsAt(t0), first_rows) << "deleted before three years";
+
+  server_->clock().Advance(kSecond);
+  const int64_t t1 = server_->clock().NowMicros();
+  CreateCustomers("2", 3);
+  const int64_t second_rows = RowsAt(t1);
+  ASSERT_GE(second_rows, 3);
+  server_->clock().Advance(2 * kDay);  // the first rows are 1097 days old
+  server_->server().RunMaintenance();
+  EXPECT_EQ(RowsAt(t0), 0) << "kept past three years";
+  EXPECT_EQ(RowsAt(t1), second_rows);
+
+  // ListAuditLog shows only what is left.
+  av1::ListAuditLogRequest req;
+  req.set_page_size(1000);
+  av1::ListAuditLogResponse resp;
+  ASSERT_TRUE(
+      Call(*audit_, &AuditStub::ListAuditLog, kAuditor, req, &resp).ok());
+  EXPECT_GE(resp.entries_size(), second_rows);
+  for (const av1::AuditEntry& e : resp.entries()) {
+    EXPECT_GT(TimeUtil::TimestampToMicroseconds(e.create_time()), t0);
+  }
+}
+
+// A backlog larger than one slice (5,000 rows per write transaction) is
+// deleted in slices by one RunMaintenance(); the newest row is kept even
+// past retention, so an audit_id is never handed out twice.
+TEST_F(AuditRetentionTest, DeletesABacklogInSlicesAndNeverReusesAnId) {
+  StartServer();
+  InsertOldRows(12'345, 1200 * kDay);
+  const int64_t max_id = Scalar("SELECT max(audit_id) FROM audit_log");
+  ASSERT_EQ(Scalar("SELECT COUNT(*) FROM audit_log"), 12'345);
+
+  server_->server().RunMaintenance();
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_log"), 1);
+  EXPECT_EQ(Scalar("SELECT max(audit_id) FROM audit_log"), max_id);
+
+  CreateCustomers("3", 1);
+  EXPECT_GT(Scalar("SELECT min(audit_id) FROM audit_log WHERE principal_id"
+                   " <> 'old-bot'"),
+            max_id);
+  // The next run deletes the old newest row now that a newer one exists.
+  server_->server().RunMaintenance();
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_log WHERE principal_id ="
+                   " 'old-bot'"),
+            0);
+}
+
+// A shorter retention is allowed (with a warning in the log) and applies.
+TEST_F(AuditRetentionTest, ShorterRetentionByFlag) {
+  absl::SetFlag(&FLAGS_audit_retention_days, 30);
+  StartServer();
+  InsertOldRows(10, 31 * kDay);
+  InsertOldRows(10, 29 * kDay);
+  CreateCustomers("4", 1);
+  server_->server().RunMaintenance();
+  const int64_t now = server_->clock().NowMicros();
+  EXPECT_EQ(RowsBefore(now - 30 * kDay), 0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_log WHERE principal_id ="
+                   " 'old-bot'"),
+            10);
+}
+
+// Zero or a negative number of days is refused at start-up, saying why.
+TEST_F(AuditRetentionTest, ZeroOrNegativeRetentionIsRefusedAtStartUp) {
+  StartServer();
+  server_->Stop();
+  for (int32_t days : {0, -1}) {
+    absl::SetFlag(&FLAGS_audit_retention_days, days);
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.db_path = server_->db_path();
+    options.auth_config = server_->auth_path();
+    options.clock = &server_->clock();
+    options.maintenance_interval = absl::ZeroDuration();
+    auto built = BuildServer(options);
+    ASSERT_FALSE(built.ok()) << days;
+    EXPECT_EQ(built.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StrContains(built.status().message(),
+                                  "--audit_retention_days must be at least 1"))
+        << built.status();
+  }
+  absl::SetFlag(&FLAGS_audit_retention_days, 1);
+  server_->Start();  // one day is allowed
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "retail/admin/v1/admin.grpc.pb.h"
 #include "retail/audit/v1/audit.grpc.pb.h"
 #include "retail/complaints/v1/complaints.grpc.pb.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
@@ -3416,6 +3417,60 @@ std::vector<BadInputCase> EventCases() {
   };
 }
 
+// ---- AdminService ----------------------------------------------------------
+
+namespace adv1 = ::retail::admin::v1;
+
+// BackupDatabase as `token`. Its request is empty, so what a caller can get
+// wrong is who it is, the bytes on the wire and the deadline. OK once a
+// first chunk came (the stream is then cancelled; its temporary file goes).
+CaseCall BackupAs(std::string token) {
+  return [token](Target& t) {
+    auto stub = adv1::AdminService::NewStub(t.channel);
+    auto ctx = ContextFor(token);
+    auto stream =
+        stub->BackupDatabase(ctx.get(), adv1::BackupDatabaseRequest());
+    adv1::BackupDatabaseResponse first;
+    if (stream->Read(&first)) {
+      ctx->TryCancel();
+      stream->Finish().IgnoreError();
+      return grpc::Status::OK;
+    }
+    return stream->Finish();
+  };
+}
+
+std::vector<BadInputCase> AdminCases() {
+  using grpc::StatusCode;
+  constexpr char kBackup[] = "/retail.admin.v1.AdminService/BackupDatabase";
+  return {
+      {"backup: an agent may not back up", BackupAs(kAgent),
+       StatusCode::PERMISSION_DENIED, ""},
+      {"backup: an auditor may not back up", BackupAs(kAuditor),
+       StatusCode::PERMISSION_DENIED, ""},
+      {"backup: a store may not back up", BackupAs(kBranch1),
+       StatusCode::PERMISSION_DENIED, ""},
+      {"backup: a service may not back up", BackupAs(kCrm),
+       StatusCode::PERMISSION_DENIED, ""},
+      {"backup: no token", BackupAs(""), StatusCode::UNAUTHENTICATED, ""},
+      {"backup: a stolen token", BackupAs("stolen-token"),
+       StatusCode::UNAUTHENTICATED, ""},
+      {"backup: garbage bytes for the empty request",
+       [=](Target& t) {
+         std::string response;
+         return RawCall(t.channel, kBackup, std::string("\xff\xff\xff", 3),
+                        kAdmin, &response);
+       },
+       StatusCode::INVALID_ARGUMENT, "request"},
+      {"backup: deadline already expired",
+       ExpiredAt(kBackup, kAdmin,
+                 [](Target&) {
+                   return std::make_unique<adv1::BackupDatabaseRequest>();
+                 }),
+       StatusCode::DEADLINE_EXCEEDED, ""},
+  };
+}
+
 std::vector<BadInputCase> Cases() {
   std::vector<BadInputCase> cases = CustomerCases();
   for (BadInputCase& c : OrderCases()) cases.push_back(std::move(c));
@@ -3424,6 +3479,7 @@ std::vector<BadInputCase> Cases() {
   for (BadInputCase& c : FeedbackCases()) cases.push_back(std::move(c));
   for (BadInputCase& c : AuditCases()) cases.push_back(std::move(c));
   for (BadInputCase& c : EventCases()) cases.push_back(std::move(c));
+  for (BadInputCase& c : AdminCases()) cases.push_back(std::move(c));
   return cases;
 }
 

@@ -11,12 +11,16 @@
 
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/reply.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
+
+ABSL_DECLARE_FLAG(int32_t, backup_interval_hours);
 
 namespace retail::testing {
 namespace {
@@ -85,7 +89,14 @@ void TestServer::Start() {
   options.auth_config = auth_path_;
   options.clock = &clock_;
   if (options_.configure) options_.configure(options);
+  // The admin module reads the flag while it is built: off for this build
+  // only, unless the test asked for scheduled backups.
+  const int32_t backup_interval = absl::GetFlag(FLAGS_backup_interval_hours);
+  if (!options_.scheduled_backups) {
+    absl::SetFlag(&FLAGS_backup_interval_hours, 0);
+  }
   auto server = BuildServer(options);
+  absl::SetFlag(&FLAGS_backup_interval_hours, backup_interval);
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = std::move(*server);
 }

@@ -46,6 +46,12 @@ struct TestServerOptions {
   // one in the server's temp directory. The file is the caller's: it is not
   // deleted with the server.
   std::string db_path;
+  // Scheduled backups (the admin module's task, --backup_interval_hours)
+  // are off in test servers unless a test asks for them: every other test
+  // that runs maintenance would otherwise copy its whole database at the
+  // first RunMaintenance() or at start-up of the maintenance thread. On:
+  // the flag's value applies.
+  bool scheduled_backups = false;
 };
 
 class TestServer {
