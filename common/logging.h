@@ -2,13 +2,24 @@
 // server must not depend on gRPC's internal logger outside the adapters.
 //
 //   RETAIL_LOG(INFO) << "listening on " << addr;
+//
+// Lines are text by default,
+//   I2026-03-05T10:11:12.123456Z main.cc:123] listening on 127.0.0.1:50051
+// or, after SetLogFormat(LogFormat::kJson), one JSON object per line,
+//   {"ts":"2026-03-05T10:11:12.123456Z","level":"INFO","file":"main.cc",
+//    "line":123,"msg":"listening on 127.0.0.1:50051"}
+// so that a log shipper parses the server's whole stderr in one format (the
+// per-call lines of server/call_log.h follow the same setting).
 #ifndef RETAIL_COMMON_LOGGING_H_
 #define RETAIL_COMMON_LOGGING_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <sstream>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -16,8 +27,53 @@ namespace retail {
 
 enum class LogSeverity { kInfo, kWarning, kError };
 
+enum class LogFormat { kText, kJson };
+
+// The format of every line the process logs from now on (LogMessage, the
+// call log). Text by default. Set it once at start-up, before anything logs
+// (a line being written while it changes may come out in either format).
+void SetLogFormat(LogFormat format);
+LogFormat GetLogFormat();
+
+// "INFO", "WARNING", "ERROR".
+const char* LogSeverityName(LogSeverity severity);
+
+// Appends `t` as RFC 3339 UTC with microseconds: "2026-03-05T10:11:12.123456Z".
+void AppendLogTime(absl::Time t, std::string* out);
+
+// Appends the text line prefix "I2026-03-05T10:11:12.123456Z file.cc:123] ";
+// `file` may be a path (only its base name is written).
+void AppendTextLogPrefix(LogSeverity severity, absl::Time t, const char* file,
+                         int line, std::string* out);
+
+// For values callers control (a request_id, anything from a client): at most
+// this many bytes of it are logged.
+inline constexpr size_t kNoLogLimit = static_cast<size_t>(-1);
+
+// Appends `value` as a JSON string, quotes included. Quotes, backslashes,
+// control characters (C0, DEL, C1), line and paragraph separators and bidi
+// controls are escaped; bytes that are not UTF-8 become U+FFFD. A value
+// longer than `max_bytes` is cut there (at a character boundary) and ends
+// in "...(N bytes)" with its full length N. Whatever the input, the output
+// is one valid JSON string on one line.
+void AppendJsonString(absl::string_view value, std::string* out,
+                      size_t max_bytes = kNoLogLimit);
+
+// Appends `value` for a text key=value field: as it is when it consists of
+// [A-Za-z0-9._:/@+,-] only, else in double quotes with the same characters
+// as AppendJsonString escaped (\", \\, \n, \r, \t, \xHH for other ASCII
+// controls and bytes that are not UTF-8, \uHHHH for the rest), cut to
+// `max_bytes` the same way. Never a space, '=' or line break unquoted.
+void AppendTextValue(absl::string_view value, std::string* out,
+                     size_t max_bytes = kNoLogLimit);
+
+// Writes `lines` (whole lines, each ending in '\n') to stderr with one
+// write, so concurrent lines never interleave.
+void WriteLogLines(absl::string_view lines);
+
 // Collects one log line and writes it atomically to stderr on destruction,
-// prefixed with the UTC time and the severity letter.
+// prefixed with the UTC time and the severity letter, or as one JSON object
+// (GetLogFormat()).
 class LogMessage {
  public:
   LogMessage(LogSeverity severity, const char* file, int line);
@@ -27,7 +83,12 @@ class LogMessage {
   std::ostream& stream() { return stream_; }
 
  private:
-  std::ostringstream stream_;
+  const LogFormat format_;
+  const LogSeverity severity_;
+  const char* const file_;  // base name
+  const int line_;
+  const absl::Time time_;
+  std::ostringstream stream_;  // text: prefix and message; json: message
 };
 
 // Lets through at most `max_lines` log lines per `window` and counts the
@@ -49,6 +110,10 @@ class LogRateLimiter {
 
   // New limits; the current window starts over.
   void Reset(int max_lines, absl::Duration window);
+
+  // Lines suppressed and not yet reported by a later Admit, now counted as
+  // reported (to say how many at shutdown).
+  int64_t TakeSuppressed();
 
  private:
   absl::Mutex mu_;

@@ -52,15 +52,36 @@ absl::StatusOr<std::shared_ptr<const Principal>> CallGate::Authenticate(
   return auth_.AuthenticateCertificate(names);
 }
 
+void CallGate::Report(const CallTiming& timing, absl::string_view method,
+                      const absl::Status& status, bool stream) const {
+  if (observers_.empty()) return;
+  CallRecord record;
+  record.method = method;
+  record.principal = timing.principal;
+  record.code = status.code();
+  // Parsed only for errors: an OK call has no ErrorInfo.
+  std::string reason;
+  if (!status.ok()) reason = ErrorReason(status);
+  record.reason = reason;
+  record.request_id = timing.trace->request_id;
+  record.latency =
+      absl::FromChrono(std::chrono::steady_clock::now() - timing.start);
+  record.trace = timing.trace.get();
+  record.stream = stream;
+  for (CallObserver* o : observers_) o->OnCallDone(record);
+}
+
 absl::StatusOr<CallMeta> CallGate::Admit(grpc::CallbackServerContext* ctx,
-                                         const AccessRule& rule) const {
+                                         const AccessRule& rule,
+                                         CallTiming* timing) const {
   const auto deadline = ctx->deadline();
   const absl::Time now = absl::Now();
   WaitLimit wait;
   if (deadline == std::chrono::system_clock::time_point::max()) {
-    wait = WaitLimit{now + max_wait_, /*client_deadline=*/false};
+    wait.until = now + max_wait_;
   } else {
-    wait = WaitLimit{absl::FromChrono(deadline), /*client_deadline=*/true};
+    wait.until = absl::FromChrono(deadline);
+    wait.client_deadline = true;
     if (wait.Expired(now)) {
       absl::Status expired =
           absl::DeadlineExceededError("the call's deadline had already passed");
@@ -74,6 +95,8 @@ absl::StatusOr<CallMeta> CallGate::Admit(grpc::CallbackServerContext* ctx,
     RecordFailure(nullptr, rule.method_name, principal.status());
     return principal.status();
   }
+  timing->principal = (*principal)->id;
+  wait.trace = timing->trace;
   absl::StatusOr<CallMeta> meta =
       AuthorizeCall(*principal, rule, Metadata(ctx, "x-staff-id"), wait);
   if (!meta.ok()) {
@@ -95,9 +118,10 @@ absl::StatusOr<CallMeta> CallGate::Admit(grpc::CallbackServerContext* ctx,
 }
 
 CallGate::Entry CallGate::Enter(grpc::CallbackServerContext* ctx,
-                                const AccessRule& rule) const {
+                                const AccessRule& rule,
+                                CallTiming* timing) const {
   if (max_calls_in_flight_ <= 0) {
-    return {ctx->DefaultReactor(), Admit(ctx, rule)};
+    return {ctx->DefaultReactor(), Admit(ctx, rule, timing)};
   }
   // Checked before the token: a full server answers at once, and a flood
   // costs no hashing.
@@ -112,7 +136,7 @@ CallGate::Entry CallGate::Enter(grpc::CallbackServerContext* ctx,
     RecordFailure(nullptr, rule.method_name, overloaded);
     return {ctx->DefaultReactor(), std::move(overloaded)};
   }
-  return {new SlotReactor(in_flight_), Admit(ctx, rule)};
+  return {new SlotReactor(in_flight_), Admit(ctx, rule, timing)};
 }
 
 }  // namespace retail

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -21,6 +22,7 @@
 #include "common/call.h"
 #include "common/clock.h"
 #include "common/rate_limiter.h"
+#include "server/call_observer.h"
 #include "server/failure_audit.h"
 
 namespace retail {
@@ -61,6 +63,17 @@ class CallGate {
     failure_audit_->Record(meta, method, status);
   }
 
+  // Told of every call when it ends (the call log, the metrics). Add them
+  // before serving; they must outlive the gate.
+  void AddObserver(CallObserver* observer) { observers_.push_back(observer); }
+  // Reports the end of the call `timing` followed to every observer.
+  void Report(const CallTiming& timing, absl::string_view method,
+              const absl::Status& status, bool stream) const;
+  // A stream was admitted (reported again by Report when it ends).
+  void ReportStreamOpened(absl::string_view method) const {
+    for (CallObserver* o : observers_) o->OnStreamOpened(method);
+  }
+
   // The merged access table of every module (filled while modules build).
   AccessTable& access() { return access_; }
   const AccessTable& access() const { return access_; }
@@ -69,8 +82,11 @@ class CallGate {
   // call then takes a token from its principal's bucket: none left is
   // RESOURCE_EXHAUSTED (reason RATE_LIMITED) with a RetryInfo, audited like
   // every refusal before the writer (FailureAudit folds a flood per minute).
+  // `timing` (never null) learns the principal, and the call's WaitLimit
+  // carries its trace.
   absl::StatusOr<CallMeta> Admit(grpc::CallbackServerContext* ctx,
-                                 const AccessRule& rule) const;
+                                 const AccessRule& rule,
+                                 CallTiming* timing) const;
 
   struct Entry {
     // Finish it exactly once, with the manager's answer or `meta`'s error.
@@ -82,7 +98,8 @@ class CallGate {
   // slot until gRPC is done with it (the reactor's OnDone), not merely until
   // it is answered: a response the client does not read stays in memory
   // until then, and those responses are what the bound is for.
-  Entry Enter(grpc::CallbackServerContext* ctx, const AccessRule& rule) const;
+  Entry Enter(grpc::CallbackServerContext* ctx, const AccessRule& rule,
+              CallTiming* timing) const;
 
   // Calls holding a slot now (0 when there is no limit).
   int calls_in_flight() const {
@@ -108,6 +125,7 @@ class CallGate {
   // Principal, so an auth.conf reload applies to the next call.
   mutable RateLimiter limiter_;
   AccessTable access_;
+  std::vector<CallObserver*> observers_;
 };
 
 }  // namespace retail

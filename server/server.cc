@@ -83,6 +83,8 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
       options.rate_limit_clock);
   server->gate_->set_client_certs_verified(options.tls.enabled() &&
                                            options.tls.mutual());
+  server->call_log_ = std::make_unique<CallLog>(options.call_log);
+  server->gate_->AddObserver(server->call_log_.get());
   for (const ModuleSpec& spec : Modules()) {
     server->gate_->access().Merge(spec.access());
   }
@@ -126,6 +128,14 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   }
   server->maintenance_ =
       std::make_unique<MaintenanceScheduler>(clock, std::move(tasks));
+  // After the modules, which offer what the metrics sample (event lag).
+  if (!options.metrics_listen.empty()) {
+    ASSIGN_OR_RETURN(server->metrics_,
+                     ServerMetrics::Start(options.metrics_listen, *server->db_,
+                                          server->registry_));
+    server->gate_->AddObserver(server->metrics_.get());
+    server->db_->SetObserver(server->metrics_.get());
+  }
 
   std::vector<std::string> health_names = server->description_.services;
   health_names.push_back(grpc::health::v1::Health::service_full_name());
@@ -202,6 +212,10 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
 RetailServer::~RetailServer() {
   // Logged by Shutdown; a destructor has no one to tell.
   Shutdown(absl::Seconds(5)).IgnoreError();
+  // The metrics outlive the database and the modules they sample at scrape
+  // time (they are told of every call and batch until the end): close
+  // their listener before those go, also when start-up failed midway.
+  if (metrics_ != nullptr) metrics_->Stop();
 }
 
 std::shared_ptr<grpc::Channel> RetailServer::InProcessChannel() {

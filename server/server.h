@@ -18,9 +18,11 @@
 #include "common/clock.h"
 #include "common/db/database.h"
 #include "server/call_gate.h"
+#include "server/call_log.h"
 #include "server/failure_audit.h"
 #include "server/health_service.h"
 #include "server/maintenance.h"
+#include "server/metrics/server_metrics.h"
 #include "server/module.h"
 #include "server/module_registry.h"
 #include "server/server_info/server_info_module.h"
@@ -92,6 +94,12 @@ struct ServerOptions {
   // clock (tests inject a FakeClock to make refusals deterministic).
   const Clock* rate_limit_clock = nullptr;
 
+  // Prometheus exposition (server/metrics/): its own HTTP listener, e.g.
+  // "127.0.0.1:9464" (port 0 picks a free port). Empty: no metrics.
+  std::string metrics_listen;
+  // The per-call log and its slow-call lines (server/call_log.h).
+  CallLogOptions call_log;
+
   ChainSettings chain;
   const Clock* clock = nullptr;  // null: the system clock
 };
@@ -136,6 +144,10 @@ class RetailServer {
   HealthService& health() { return *health_; }
   // Calls holding a max_calls_in_flight slot now.
   int calls_in_flight() const { return gate_->calls_in_flight(); }
+  // The metrics listener's port; 0 without metrics.
+  int metrics_port() const {
+    return metrics_ != nullptr ? metrics_->port() : 0;
+  }
   // The auth config in force (main.cc re-reads it on SIGHUP).
   Authenticator& authenticator() { return *auth_; }
 
@@ -146,6 +158,9 @@ class RetailServer {
 
   const Clock* clock_ = nullptr;
   ChainSettings chain_;  // modules keep references to it
+  // First, so they outlive everything that reports to them.
+  std::unique_ptr<CallLog> call_log_;
+  std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<CallGate> gate_;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -100,10 +101,12 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
                                      const CallGate& gate,
                                      const AccessRule& rule, Response* response,
                                      Invoke&& invoke) {
-  CallGate::Entry entry = gate.Enter(ctx, rule);
+  CallTiming timing;
+  CallGate::Entry entry = gate.Enter(ctx, rule, &timing);
   grpc::ServerUnaryReactor* reactor = entry.reactor;
   absl::StatusOr<CallMeta>& meta = entry.meta;
   if (!meta.ok()) {
+    gate.Report(timing, rule.method_name, meta.status(), /*stream=*/false);
     reactor->Finish(ToGrpcStatus(meta.status()));
     return reactor;
   }
@@ -117,13 +120,16 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
     who.failure_audit = meta->failure_audit;
   }
   try {
-    invoke(
-        std::move(*meta),
-        Reply<Response>(response, [reactor, &gate, &rule,
-                                   who = std::move(who)](absl::Status status) {
-          if (!status.ok()) gate.RecordFailure(&who, rule.method_name, status);
-          reactor->Finish(ToGrpcStatus(status));
-        }));
+    invoke(std::move(*meta),
+           Reply<Response>(
+               response, [reactor, &gate, &rule, who = std::move(who),
+                          timing = std::move(timing)](absl::Status status) {
+                 if (!status.ok())
+                   gate.RecordFailure(&who, rule.method_name, status);
+                 gate.Report(timing, rule.method_name, status,
+                             /*stream=*/false);
+                 reactor->Finish(ToGrpcStatus(status));
+               }));
   } catch (const std::exception& e) {
     // No exception may cross into gRPC. The Reply, destroyed unanswered on
     // the way out, has already answered INTERNAL.
@@ -140,15 +146,20 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx,
 template <typename Response>
 class SourceReactor final : public grpc::ServerWriteReactor<Response> {
  public:
+  // Told how the stream ended, once, before its Finish.
+  using OnEnd = absl::AnyInvocable<void(const absl::Status&)>;
+
   // `source` null: the stream ends at once with `status`.
   SourceReactor(std::unique_ptr<StreamSource<Response>> source,
-                absl::Status status)
+                absl::Status status, OnEnd on_end = nullptr)
       : core_(std::make_shared<Core>()),
         source_(std::move(source)),
-        status_(std::move(status)) {
+        status_(std::move(status)),
+        on_end_(std::move(on_end)) {
     core_->reactor = this;
     if (source_ == nullptr) {
       finished_ = true;
+      if (on_end_) on_end_(status_);
       this->Finish(ToGrpcStatus(status_));
       return;
     }
@@ -219,12 +230,14 @@ class SourceReactor final : public grpc::ServerWriteReactor<Response> {
       cancelled_ = true;
       source_->Cancel();
     }
+    if (on_end_) on_end_(status);
     this->Finish(ToGrpcStatus(status));
   }
 
   std::shared_ptr<Core> core_;
   std::unique_ptr<StreamSource<Response>> source_;
   absl::Status status_;
+  OnEnd on_end_;
   Response message_;
   bool writing_ = false;
   bool waiting_ = false;
@@ -419,10 +432,13 @@ class UnaryService final : public ModuleService {
         [this, fn, rule = *found](
             grpc::CallbackServerContext* ctx,
             const Req* req) -> grpc::ServerWriteReactor<Resp>* {
-          absl::StatusOr<CallMeta> meta = gate_.Admit(ctx, rule);
+          auto timing = std::make_shared<CallTiming>();
+          absl::StatusOr<CallMeta> meta = gate_.Admit(ctx, rule, timing.get());
           if (!meta.ok()) {
-            return new SourceReactor<Resp>(nullptr, meta.status());
+            return new SourceReactor<Resp>(nullptr, meta.status(),
+                                           ReportEnd(timing, rule, false));
           }
+          gate_.ReportStreamOpened(rule.method_name);
           CallMeta who;
           who.principal = meta->principal;
           who.staff_id = meta->staff_id;
@@ -448,7 +464,8 @@ class UnaryService final : public ModuleService {
             RETAIL_LOG(ERROR) << "exception escaped a handler: " << e.what();
           }
           return new SourceReactor<Resp>(
-              std::make_unique<SharedSource<Resp>>(parts), absl::OkStatus());
+              std::make_unique<SharedSource<Resp>>(parts), absl::OkStatus(),
+              ReportEnd(timing, rule, true));
         });
     return *this;
   }
@@ -469,7 +486,9 @@ class UnaryService final : public ModuleService {
         [this, fn, rule = *found](
             grpc::CallbackServerContext* ctx,
             const Req* req) -> grpc::ServerWriteReactor<Resp>* {
-          absl::StatusOr<CallMeta> meta = gate_.Admit(ctx, rule);
+          auto timing = std::make_shared<CallTiming>();
+          absl::StatusOr<CallMeta> meta = gate_.Admit(ctx, rule, timing.get());
+          if (meta.ok()) gate_.ReportStreamOpened(rule.method_name);
           absl::StatusOr<std::unique_ptr<StreamSource<Resp>>> source = meta.ok()
               ? [&]() -> absl::StatusOr<std::unique_ptr<StreamSource<Resp>>> {
             try {
@@ -485,14 +504,27 @@ class UnaryService final : public ModuleService {
             if (meta.ok()) {
               gate_.RecordFailure(&*meta, rule.method_name, source.status());
             }
-            return new SourceReactor<Resp>(nullptr, source.status());
+            return new SourceReactor<Resp>(nullptr, source.status(),
+                                           ReportEnd(timing, rule, meta.ok()));
           }
-          return new SourceReactor<Resp>(std::move(*source), absl::OkStatus());
+          return new SourceReactor<Resp>(std::move(*source), absl::OkStatus(),
+                                         ReportEnd(timing, rule, true));
         });
     return *this;
   }
 
  private:
+  // Reports a stream's end to the gate's observers. `opened`: it was
+  // reported opened (ReportStreamOpened), so its end closes it; a stream
+  // refused at admission is reported as a plain call.
+  absl::AnyInvocable<void(const absl::Status&)> ReportEnd(
+      std::shared_ptr<CallTiming> timing, const AccessRule& rule, bool opened) {
+    return [this, timing = std::move(timing), method = rule.method_name,
+            opened](const absl::Status& status) {
+      gate_.Report(*timing, method, status, /*stream=*/opened);
+    };
+  }
+
   Manager& manager_;
   const CallGate& gate_;
 };

@@ -31,15 +31,22 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     const int flags = mode == Mode::kReadWrite
                           ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE
                           : SQLite::OPEN_READONLY;
-    // The busy timeout only matters at start-up and for checkpoints: in
-    // normal operation there is one writer and WAL readers never block it.
-    SQLite::Database db(path, flags | SQLite::OPEN_NOMUTEX, /*busy_ms=*/5000);
+    SQLite::Database db(path, flags | SQLite::OPEN_NOMUTEX, kBusyTimeoutMs);
     auto conn = std::unique_ptr<Connection>(new Connection(std::move(db)));
     if (mode == Mode::kReadWrite) {
       conn->Exec("PRAGMA journal_mode=WAL");
       // Deleted and overwritten content is zeroed, not left in free space:
       // erased personal data must not stay readable in the file.
       conn->Exec("PRAGMA secure_delete=ON");
+      // Replaces SQLite's automatic checkpoint (which is itself a WAL hook):
+      // the writer checkpoints after answering the batch (writer.cc).
+      sqlite3_wal_hook(
+          conn->db_.getHandle(),
+          [](void* self, sqlite3*, const char*, int pages) {
+            static_cast<Connection*>(self)->wal_pages_ = pages;
+            return SQLITE_OK;
+          },
+          conn.get());
     }
     // FULL: the WAL is fsynced at every commit, so an acknowledged write
     // survives power loss. Group commit, not a weaker sync, makes us fast.

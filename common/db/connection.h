@@ -41,6 +41,10 @@ class Connection {
  public:
   enum class Mode { kReadWrite, kReadOnly };
 
+  // How long a statement waits for a lock: only start-up and checkpoints
+  // ever wait, since there is one writer and WAL readers never block it.
+  static constexpr int kBusyTimeoutMs = 5000;
+
   // Opens `path` and applies the durability pragmas (WAL, synchronous=FULL,
   // foreign_keys=ON). Read-write mode creates the file if missing.
   static absl::StatusOr<std::unique_ptr<Connection>> Open(
@@ -76,6 +80,11 @@ class Connection {
     states_rewritten_ = false;
     return rewritten;
   }
+  // Pages in the WAL after this connection's last commit (read-write
+  // connections only; SQLite's WAL hook). The writer checkpoints by this
+  // instead of SQLite's automatic checkpoint, which would run inside COMMIT,
+  // before anyone is answered, and could not be timed apart from it.
+  int wal_pages() const { return wal_pages_; }
   bool TakeCheckpointRequest() {
     const bool requested = checkpoint_requested_;
     checkpoint_requested_ = false;
@@ -90,6 +99,7 @@ class Connection {
   bool checkpoint_requested_ = false;
   bool events_appended_ = false;
   bool states_rewritten_ = false;
+  int wal_pages_ = 0;
 };
 
 // Maps a SQLiteCpp exception to a status without leaking SQL or engine text

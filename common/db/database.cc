@@ -120,16 +120,33 @@ absl::Status Database::Close() {
 }
 
 Database::Lease::Lease(Database* d, const WaitLimit& wait) : db(d) {
-  std::unique_lock<std::mutex> lock(db->pool_mu_);
-  auto available = [this] { return !db->reopening_ && !db->idle_.empty(); };
-  if (wait.until == absl::InfiniteFuture()) {
-    db->pool_cv_.wait(lock, available);
-  } else if (!db->pool_cv_.wait_until(lock, absl::ToChronoTime(wait.until),
-                                      available)) {
-    return;
+  absl::Duration waited;
+  {
+    std::unique_lock<std::mutex> lock(db->pool_mu_);
+    auto available = [this] { return !db->reopening_ && !db->idle_.empty(); };
+    // The clock is read only when the read has to wait.
+    bool got = true;
+    if (!available()) {
+      const absl::Time start = absl::Now();
+      if (wait.until == absl::InfiniteFuture()) {
+        db->pool_cv_.wait(lock, available);
+      } else {
+        got = db->pool_cv_.wait_until(lock, absl::ToChronoTime(wait.until),
+                                      available);
+      }
+      waited = absl::Now() - start;
+    }
+    if (got) {
+      conn = db->idle_.back();
+      db->idle_.pop_back();
+    }
   }
-  conn = db->idle_.back();
-  db->idle_.pop_back();
+  if (wait.trace != nullptr && waited > absl::ZeroDuration()) {
+    wait.trace->reader_wait_us += absl::ToInt64Microseconds(waited);
+  }
+  if (StorageObserver* observer = db->observer_.load(); observer != nullptr) {
+    observer->OnReaderWait(waited);
+  }
 }
 
 Database::Lease::~Lease() {

@@ -3,6 +3,7 @@
 #ifndef RETAIL_COMMON_DB_DATABASE_H_
 #define RETAIL_COMMON_DB_DATABASE_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -63,6 +64,15 @@ class Database {
 
   Writer& writer() { return *writer_; }
 
+  // Told of every batch, checkpoint and reader wait (storage_observer.h).
+  // May be set while calls run; it must outlive the database.
+  void SetObserver(StorageObserver* observer) {
+    observer_.store(observer);
+    writer_->SetObserver(observer);
+  }
+
+  const std::string& path() const { return path_; }
+
   // False while a storage fault keeps writes refused (see writer.h).
   bool storage_ok() const { return writer_->storage_ok(); }
 
@@ -99,6 +109,7 @@ class Database {
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<Connection>> readers_;
   std::vector<Connection*> idle_;
+  std::atomic<StorageObserver*> observer_{nullptr};
   bool reopening_ = false;  // leases wait while set
   bool closed_ = false;
 };

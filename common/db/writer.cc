@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "SQLiteCpp/Exception.h"
+#include "SQLiteCpp/Statement.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status.h"
@@ -60,6 +61,7 @@ void Writer::Submit(WriteOp op) {
           kQueueFullRetryDelay);
     } else {
       if (Bounded(op)) ++bounded_queued_;
+      if (op.wait.trace != nullptr) op.queued_at = absl::Now();
       queue_.push_back(std::move(op));
       cv_.notify_one();
       return;
@@ -310,6 +312,9 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
     return RunNotingFault(what, fault, fn);
   };
   std::vector<absl::Status> results(batch.size());
+  const absl::Time began = absl::Now();
+  absl::Time commit_began = began;
+  absl::Time committed = began;
   absl::Status commit = guard("begin", [&] { run("BEGIN IMMEDIATE"); });
   if (commit.ok()) {
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -350,16 +355,13 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
         }).IgnoreError();
       }
     }
+    commit_began = absl::Now();
     if (commit.ok()) commit = guard("commit", [&] { run("COMMIT"); });
+    committed = absl::Now();
     // Before anyone is answered, so an erasure's reply means its old page
     // images are gone from the WAL too. TRUNCATE waits (busy timeout) for
     // readers still on an older snapshot.
-    if (conn_->TakeCheckpointRequest() && commit.ok()) {
-      Guard("checkpoint after commit", [&] {
-        conn_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
-        return absl::OkStatus();
-      }).IgnoreError();  // logged by Guard; the commit itself stands
-    }
+    if (conn_->TakeCheckpointRequest() && commit.ok()) Checkpoint(true);
     if (!commit.ok()) RollbackIfOpen("rollback");
     // Synchronous commit in WAL mode: readers see the batch only now that it
     // is durable, so a watcher woken here never sees an event a power cut
@@ -374,9 +376,16 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
     MarkFault(fault, commit);
     commit = fault_status_;
   }
+  const absl::Time answered = absl::Now();
   std::vector<Ack> acks;
   acks.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
+    if (CallTrace* trace = batch[i].wait.trace.get(); trace != nullptr) {
+      trace->queue_us = absl::ToInt64Microseconds(began - batch[i].queued_at);
+      trace->transaction_us = absl::ToInt64Microseconds(commit_began - began);
+      trace->commit_us = absl::ToInt64Microseconds(answered - commit_began);
+      trace->batch_ops = static_cast<int>(batch.size());
+    }
     acks.push_back(Ack{std::move(batch[i].done),
                        commit.ok() ? std::move(results[i]) : commit});
   }
@@ -384,11 +393,62 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
   // Replies are sent from the ack thread so that the writer can start the
   // next batch at once instead of serialising and sending responses (11% of
   // its time when it did so itself).
-  std::lock_guard<std::mutex> lock(mu_);
-  stats_.batches += 1;
-  stats_.ops += static_cast<int64_t>(batch.size());
-  for (Ack& a : acks) acks_.push_back(std::move(a));
-  ack_cv_.notify_one();
+  size_t depth = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.batches += 1;
+    stats_.ops += static_cast<int64_t>(batch.size());
+    for (Ack& a : acks) acks_.push_back(std::move(a));
+    ack_cv_.notify_one();
+    depth = bounded_queued_;
+  }
+  if (StorageObserver* observer = observer_.load(); observer != nullptr) {
+    BatchReport report;
+    report.ops = batch.size();
+    report.queue_depth = depth;
+    report.transaction = commit_began - began;
+    report.commit = committed - commit_began;
+    report.committed = commit.ok();
+    observer->OnBatch(report);
+  }
+  // After the batch is answered: the checkpoint delays the next batch, not
+  // the replies of this one.
+  if (commit.ok() && conn_ != nullptr &&
+      conn_->wal_pages() >= kCheckpointPages) {
+    Checkpoint(false);
+  }
+}
+
+void Writer::Checkpoint(bool truncate) {
+  const int pages = conn_->wal_pages();
+  const absl::Time start = absl::Now();
+  bool busy = false;
+  const absl::Status status = Guard("checkpoint", [&] {
+    if (!truncate) {
+      conn_->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+      return absl::OkStatus();
+    }
+    // TRUNCATE waits for every reader on an older snapshot, while no write
+    // can commit. Reads take milliseconds; an online backup's snapshot
+    // (server/admin/) can take minutes, so the wait is short: the backup
+    // truncates the WAL itself when its snapshot ends, and a snapshot begun
+    // before the erasure holds the person anyway.
+    conn_->raw().setBusyTimeout(kTruncateBusyMs);
+    SQLite::Statement q(conn_->raw(), "PRAGMA wal_checkpoint(TRUNCATE)");
+    busy = q.executeStep() && q.getColumn(0).getInt() != 0;
+    conn_->raw().setBusyTimeout(Connection::kBusyTimeoutMs);
+    return absl::OkStatus();
+  });  // logged by Guard; the commit itself stands
+  if (busy) {
+    RETAIL_LOG(WARNING) << "WAL truncate after an erasure waited "
+                        << kTruncateBusyMs
+                        << " ms for a reader (an online backup?) and gave "
+                           "up; it is retried when that snapshot ends";
+  }
+  if (StorageObserver* observer = observer_.load(); observer != nullptr) {
+    observer->OnCheckpoint(absl::Now() - start, pages, truncate,
+                           status.ok() && !busy);
+  }
 }
 
 void Writer::AckLoop() {

@@ -49,6 +49,7 @@
 #include "absl/time/time.h"
 #include "common/call.h"
 #include "common/db/connection.h"
+#include "common/db/storage_observer.h"
 
 namespace retail::db {
 
@@ -66,7 +67,10 @@ struct WriteOp {
   // If the op is still queued when this passes, it is answered
   // wait.ExpiredStatus() and never applied: a caller that has given up must
   // not have its write applied behind its back, nor wait without bound.
+  // Its trace, if any, is told where the op's time went.
   WaitLimit wait;
+  // Set by Submit when the op has a trace: when it was queued.
+  absl::Time queued_at;
 };
 
 struct WriterStats {
@@ -128,6 +132,18 @@ class Writer {
   // the first write; it must not block or submit writes.
   void SetStorageListener(absl::AnyInvocable<void(bool ok)> listener);
 
+  // Told of every batch and checkpoint, on the writer thread; null: no one.
+  // May be set while writes run (the server sets it once metrics start).
+  void SetObserver(StorageObserver* observer) { observer_.store(observer); }
+
+  // The WAL is checkpointed (PASSIVE) after a commit leaves at least this
+  // many pages in it: SQLite's own default, run after the batch is
+  // answered instead of inside its COMMIT.
+  static constexpr int kCheckpointPages = 1000;
+  // How long an erasure's TRUNCATE checkpoint waits for readers on an older
+  // snapshot (instead of Connection::kBusyTimeoutMs).
+  static constexpr int kTruncateBusyMs = 200;
+
   // Called on the writer thread after each durable commit whose transaction
   // appended events or rewrote stored event states (`states_rewritten`, an
   // erasure): the event stream's wake-up. A commit's rows are visible to
@@ -151,6 +167,8 @@ class Writer {
   void RollbackIfOpen(const char* what);
   void Loop();
   void RunBatch(std::deque<WriteOp>& batch);
+  // Checkpoints the WAL (TRUNCATE or PASSIVE) and tells the observer.
+  void Checkpoint(bool truncate);
   // Answers every op of `batch` with `status` without running it.
   void Refuse(std::deque<WriteOp>& batch, const absl::Status& status);
   void MarkFault(Fault fault, const absl::Status& status);
@@ -169,6 +187,7 @@ class Writer {
   absl::AnyInvocable<void(bool)> listener_;
   // Set before the first write.
   absl::AnyInvocable<void(bool)> commit_listener_;
+  std::atomic<StorageObserver*> observer_{nullptr};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<WriteOp> queue_;

@@ -130,11 +130,10 @@ absl::Status EventHub::Pump() {
       after = head_;
       generation = generation_;
     }
-    absl::StatusOr<std::vector<StoredEvent>> read =
-        db_.Read(WaitLimit{absl::Now() + absl::Seconds(5), false},
-                 [after](db::Connection& conn) {
-                   return ReadEvents(conn, after, kPumpPage, "");
-                 });
+    absl::StatusOr<std::vector<StoredEvent>> read = db_.Read(
+        WaitLimit::Within(absl::Seconds(5)), [after](db::Connection& conn) {
+          return ReadEvents(conn, after, kPumpPage, "");
+        });
     if (!read.ok()) return read.status();
     if (read->empty()) return absl::OkStatus();
     std::vector<std::function<void()>> wakes;

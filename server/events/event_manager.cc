@@ -93,9 +93,13 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
         call_(std::move(call)),
         filter_(std::move(filter)),
         cursor_(after),
-        committed_(committed) {}
+        committed_(committed) {
+    progress_.delivered.store(after, std::memory_order_relaxed);
+    events_.AddWatch(&progress_);
+  }
 
   ~WatchSession() override {
+    events_.RemoveWatch(&progress_);
     if (handle_) events_.hub().Unsubscribe(*handle_);
     events_.watchers().fetch_sub(1);
   }
@@ -123,17 +127,13 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
       }
       if (out->events_size() > 0 || !sent_first_) {
         sent_first_ = true;
-        sent_progress_ = cursor_;
-        out->set_progress_sequence(cursor_);
-        return Step::kMessage;
+        return Progress(out);
       }
       if (cursor_ != before) continue;  // skipped events; look further
       if (cursor_ > sent_progress_) {
         // Caught up past events this caller may not see: say so before
         // waiting, so a reconnect resumes here instead of rescanning them.
-        sent_progress_ = cursor_;
-        out->set_progress_sequence(cursor_);
-        return Step::kMessage;
+        return Progress(out);
       }
       // Caught up: wait for the next commit.
       std::optional<uint64_t> handle = events_.hub().Subscribe(cursor_, wake_);
@@ -143,9 +143,7 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
     }
     // Long runs of events this caller may not see: say how far we got, so
     // a reconnect resumes there, and come back for more.
-    sent_progress_ = cursor_;
-    out->set_progress_sequence(cursor_);
-    return Step::kMessage;
+    return Progress(out);
   }
 
   absl::Status status() const override { return status_; }
@@ -158,6 +156,15 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
   }
 
  private:
+  // Ends `out` with the cursor as its progress_sequence: everything up to
+  // it is handed to the stream.
+  Step Progress(v1::WatchEventsResponse* out) {
+    sent_progress_ = cursor_;
+    out->set_progress_sequence(cursor_);
+    progress_.delivered.store(cursor_, std::memory_order_relaxed);
+    return Step::kMessage;
+  }
+
   // Appends to `out` what this caller may see of the next batch of events,
   // and advances the cursor over the whole batch.
   absl::Status Fill(v1::WatchEventsResponse* out) {
@@ -174,12 +181,11 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
       // caller reads only its own branch's (an index range). The hub's head
       // is taken first: the read's snapshot then holds every event up to it.
       const int64_t head = std::max(events_.hub().head(), committed_);
-      absl::StatusOr<std::vector<StoredEvent>> read =
-          events_.db().Read(WaitLimit{absl::Now() + absl::Seconds(5), false},
-                            [&](db::Connection& conn) {
-                              return ReadEvents(conn, cursor_, batch,
-                                                BranchScope(*call_.principal));
-                            });
+      absl::StatusOr<std::vector<StoredEvent>> read = events_.db().Read(
+          WaitLimit::Within(absl::Seconds(5)), [&](db::Connection& conn) {
+            return ReadEvents(conn, cursor_, batch,
+                              BranchScope(*call_.principal));
+          });
       if (!read.ok()) return read.status();
       events = std::move(*read);
       if (events.empty()) {
@@ -209,6 +215,7 @@ class WatchSession final : public StreamSource<v1::WatchEventsResponse> {
   std::function<void()> wake_;
   std::optional<uint64_t> handle_;
   absl::Status status_;
+  WatchProgress progress_;
 };
 
 }  // namespace
@@ -233,6 +240,29 @@ absl::Status EventManager::Start() {
 }
 
 void EventManager::Stop() { hub_.Stop(); }
+
+void EventManager::AddWatch(const WatchProgress* progress) {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  watches_.insert(progress);
+}
+
+void EventManager::RemoveWatch(const WatchProgress* progress) {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  watches_.erase(progress);
+}
+
+EventStreamStats::Sample EventManager::SampleStreams() const {
+  Sample s;
+  s.head = hub_.head();
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  s.streams = static_cast<int>(watches_.size());
+  for (const WatchProgress* w : watches_) {
+    // A stream reading the table ahead of the hub is not behind.
+    s.max_lag = std::max(s.max_lag,
+                         s.head - w->delivered.load(std::memory_order_relaxed));
+  }
+  return s;
+}
 
 bool EventManager::Show(const Principal& caller, const EventFilter& filter,
                         const v1::Event& e, v1::Event* out) const {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
@@ -20,6 +21,7 @@
 #include "common/stream.h"
 #include "retail/events/v1/events.pb.h"
 #include "server/events/event_hub.h"
+#include "server/events/event_stats.h"
 #include "server/module_registry.h"
 
 namespace retail::events {
@@ -43,11 +45,18 @@ struct EventFilter {
   absl::flat_hash_set<std::string> event_types;     // empty: all
 };
 
-class EventManager {
+// How far one open WatchEvents stream has been handed its events: the
+// sequence of its last progress_sequence, or where it started. Written by
+// its stream, read by SampleStreams().
+struct WatchProgress {
+  std::atomic<int64_t> delivered{0};
+};
+
+class EventManager final : public EventStreamStats {
  public:
   EventManager(db::Database& db, const Clock& clock,
                const ModuleRegistry& registry, EventOptions options);
-  ~EventManager();
+  ~EventManager() override;
 
   // Starts the hub; the writer wakes it after each commit with events.
   absl::Status Start();
@@ -73,6 +82,12 @@ class EventManager {
   db::Database& db() { return db_; }
   std::atomic<int>& watchers() { return watchers_; }
 
+  // Open streams register their progress for SampleStreams() (the
+  // metrics' event-stream lag) while they live.
+  void AddWatch(const WatchProgress* progress);
+  void RemoveWatch(const WatchProgress* progress);
+  Sample SampleStreams() const override;
+
  private:
   // OUT_OF_RANGE unless events after `after` are all still kept and `after`
   // is not beyond the newest sequence.
@@ -86,6 +101,8 @@ class EventManager {
   const PageTokenCodec tokens_;
   EventHub hub_;
   std::atomic<int> watchers_{0};
+  mutable std::mutex watch_mu_;
+  absl::flat_hash_set<const WatchProgress*> watches_;  // guarded by watch_mu_
 };
 
 }  // namespace retail::events

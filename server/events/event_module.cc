@@ -37,6 +37,8 @@ class EventModule final : public Module {
         interval_(env.maintenance_interval) {
     service_.HandleStream(&EventManager::WatchEvents)
         .Handle(&EventManager::ListEvents);
+    // For the metrics' event-stream lag (server/metrics/).
+    env.registry.Offer<EventStreamStats>(&manager_);
   }
 
   absl::Status Start() { return manager_.Start(); }

@@ -168,7 +168,8 @@ class ServerProcess {
     port_file_ = absl::StrCat(dir, "/", name, ".port");
     log_ = absl::StrCat(dir, "/", name, ".log");
     std::vector<std::string> args = {
-        bin, "--listen=127.0.0.1:0", absl::StrCat("--port_file=", port_file_),
+        bin, "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+        absl::StrCat("--port_file=", port_file_),
         absl::StrCat("--db=", dir, "/", name, ".db"),
         absl::StrCat("--auth_config=", auth_conf),
         // No load balancer to tell: stop at once on SIGTERM.

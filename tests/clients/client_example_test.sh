@@ -20,6 +20,8 @@
 #    --after-sequence S: that run must see the second run's CREATED events and
 #    its own, and no event at or before S (nothing missed, nothing twice,
 #    across the restart).
+# 5. The server's log has a call line for the example's writes and holds
+#    neither its token nor its customer's name.
 # The server and temp dir are removed on exit; a failure prints the outputs
 # and the end of the server log.
 set -euo pipefail
@@ -118,7 +120,7 @@ token=$("$SRC/scripts/add-token" service "other-team-$lang" --methods "$methods"
 
 start_server() {
   rm -f "$tmp/port"
-  "$SERVER" --listen 127.0.0.1:0 --port_file "$tmp/port" --db "$tmp/retail.db" \
+  "$SERVER" --listen 127.0.0.1:0 --metrics_listen 127.0.0.1:0 --port_file "$tmp/port" --db "$tmp/retail.db" \
     --auth_config "$tmp/auth.conf" --maintenance_interval_seconds=0 --drain_seconds=0 \
     >>"$tmp/server.log" 2>&1 &
   server_pid=$!
@@ -201,5 +203,18 @@ sed -n 's/^event \([0-9]*\):.*/\1/p' "$tmp/resumed.out" | awk -v after="$first_l
   $1 <= after { bad = 1 } END { exit bad }' ||
   fail "the resumed run saw an event at or before $first_last again"
 ((last > first_last)) || fail "the resumed run's last sequence $last is not after $first_last"
+
+step "the server log has the example's calls, and neither its token nor its customer's name"
+# Named, not printed: a failure must not show the token.
+if grep -qaF -- "$token" "$tmp/server.log"; then
+  sed -i "s/$token/<token>/g" "$tmp/server.log"
+  fail "the server log contains the example's token"
+fi
+! grep -qaF "Example Customer" "$tmp/server.log" ||
+  fail "the server log contains the example customer's name"
+for method in customers.v1.CustomerService/CreateCustomer orders.v1.OrderService/CreateOrder; do
+  grep -Eq "\] call method=retail\.$method principal=other-team-$lang code=OK latency_ms=[0-9]+\.[0-9]{3} request_id=" \
+    "$tmp/server.log" || fail "no call line for $method in the server log"
+done
 
 step "ok: $lang client example; resumed after $first_last, it caught up to $last"

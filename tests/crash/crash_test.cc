@@ -212,9 +212,13 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
   // --port_file once serving, so no other process can take it in between.
   void SetServerArgs() {
     port_file_ = dir_ + "/port";
-    server_->set_args({"--listen", "127.0.0.1:0", "--port_file", port_file_,
-                       "--db", db_path_, "--auth_config", dir_ + "/auth.conf",
-                       "--shutdown_grace_seconds", "10",
+    server_->set_args({"--listen", "127.0.0.1:0", "--metrics_listen",
+                       "127.0.0.1:0",
+                       // No backup at start-up: each restart would copy the
+                       // whole database, on the fault file system too.
+                       "--backup_interval_hours", "0", "--port_file",
+                       port_file_, "--db", db_path_, "--auth_config",
+                       dir_ + "/auth.conf", "--shutdown_grace_seconds", "10",
                        // No admission limit: on two busy cores a call keeps
                        // its slot until gRPC's OnDone, which lags behind the
                        // answers, so 64 calls in flight were once counted as

@@ -63,7 +63,7 @@ wait_log() {
 alive() { kill -0 "$server_pid" 2>/dev/null || fail "$1: the server is gone"; }
 
 step "start the server"
-"$SERVER" --listen 127.0.0.1:0 --port_file "$tmp/port" --db "$tmp/retail.db" \
+"$SERVER" --listen 127.0.0.1:0 --metrics_listen 127.0.0.1:0 --port_file "$tmp/port" --db "$tmp/retail.db" \
   --auth_config "$tmp/auth.conf" --drain_seconds 0 >"$tmp/server.log" 2>&1 &
 server_pid=$!
 waited=0

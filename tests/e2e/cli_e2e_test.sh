@@ -16,8 +16,11 @@
 # and a branch calendar; feedback with its analysis, escalation to a complaint
 # and review flag, a survey of every question type, the satisfaction report
 # and a follow-up visit; plus server info, the --staff flag and times in the
-# chain's time zone. Each step prints one line; the first
-# failure stops the test and prints the server log.
+# chain's time zone. At the end, the server's log (text until the restart,
+# --log_format json after it) must hold a call line for the calls made and no
+# token, phone number, email, name or other personal text the test used.
+# Each step prints one line; the first failure stops the test and prints the
+# server log.
 set -euo pipefail
 
 if (($# != 2)); then
@@ -171,11 +174,11 @@ auditor() { RETAIL_TOKEN=$AUDITOR_TOKEN "$CTL" "$@"; }
 # Port 0: the server binds a free port itself and writes it to --port_file
 # once it serves (choosing a port here and binding it later races with other
 # tests). Waits for that file, however long start-up takes, unless the server
-# exits first; 60 s only bounds a hang.
+# exits first; 60 s only bounds a hang. Arguments are more server flags.
 start_server() {
   rm -f "$tmp/port"
-  "$SERVER" --listen 127.0.0.1:0 --port_file "$tmp/port" --db "$tmp/retail.db" \
-    --auth_config "$tmp/auth.conf" >>"$tmp/server.log" 2>&1 &
+  "$SERVER" --listen 127.0.0.1:0 --metrics_listen 127.0.0.1:0 --port_file "$tmp/port" --db "$tmp/retail.db" \
+    --auth_config "$tmp/auth.conf" "$@" >>"$tmp/server.log" 2>&1 &
   server_pid=$!
   local waited=0
   until [[ -e "$tmp/port" ]]; do
@@ -981,8 +984,10 @@ grep -q FOLLOW_UP_DONE "$tmp/err" || fail "no FOLLOW_UP_DONE: $(cat "$tmp/err")"
 step "SIGTERM stops the server with exit 0"
 stop_server
 
-step "restart on the same database"
-start_server
+step "restart on the same database, logging JSON from now on"
+# The log so far is text (the default); from here on one JSON object a line.
+text_log_lines=$(wc -l <"$tmp/server.log")
+start_server --log_format json
 
 step "data survived the restart"
 out=$(b001 -o json orders get "$order")
@@ -1237,4 +1242,105 @@ for erased in 13912345678 wang.xm@example.com "prefers calls after 18:00" \
     fail "'$erased' is still in the database files after erasure"
   fi
 done
+# ---- The server's log: a line per call, nothing personal, never a token ----
+step "server log: no token, phone number, email, name or personal text in it"
+# By variable name, so that a failure does not print the secret itself.
+leaked=()
+LOG_PHONE_1=13912345678 LOG_PHONE_2=13800138000 LOG_EMAIL=wang.xm@example.com
+LOG_NAME_1=王小明 LOG_NAME_2=李小红 LOG_NAME_3=李四
+LOG_NOTES="prefers calls after 18:00" LOG_REASON="welcome bonus"
+LOG_COMPLAINT=退換貨太慢了 LOG_FEEDBACK=穿一次就破了 LOG_ANSWER=店员很冷淡
+LOG_FOLLOWUP=想看新款外套 LOG_CONTACT=SF1234567
+for var in ADMIN_TOKEN AGENT_TOKEN B001_TOKEN B002_TOKEN AUDITOR_TOKEN \
+  LOG_PHONE_1 LOG_PHONE_2 LOG_EMAIL LOG_NAME_1 LOG_NAME_2 LOG_NAME_3 LOG_NOTES \
+  LOG_REASON LOG_COMPLAINT LOG_FEEDBACK LOG_ANSWER LOG_FOLLOWUP LOG_CONTACT; do
+  [[ -n "${!var}" ]] || fail "$var is empty"
+  if grep -qaF -- "${!var}" "$tmp/server.log"; then
+    leaked+=("\$$var")
+    # Keep the secret out of the failure output (cleanup prints the log).
+    sed -i "s/$(printf '%s' "${!var}" | sed 's/[][\.*^$/]/\\&/g')/<$var>/g" "$tmp/server.log"
+  fi
+done
+((${#leaked[@]} == 0)) ||
+  fail "the server log contains ${leaked[*]} (shown as <NAME> in the log below)"
+
+step "server log, text part: call lines with method, principal, code, latency, request_id"
+head -n "$text_log_lines" "$tmp/server.log" >"$tmp/text.log"
+MS='latency_ms=[0-9]+\.[0-9]{3}'
+CALL='^I[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z call_log\.cc:[0-9]+\] call method=retail'
+for want in \
+  "customers.v1.CustomerService/CreateCustomer principal=e2e-admin code=OK $MS request_id=$CREATE_RID\$" \
+  "customers.v1.CustomerService/ListCustomers principal=\"\" code=UNAUTHENTICATED $MS\$" \
+  "customers.v1.CustomerService/GetCustomer principal=store-b002 code=NOT_FOUND $MS\$" \
+  "customers.v1.CustomerService/CreateCustomer principal=e2e-admin code=ALREADY_EXISTS( reason=[A-Z_]+)? $MS request_id=[-0-9a-f]{36}\$" \
+  "orders.v1.OrderService/PayOrder principal=store-b001 code=OK $MS request_id=$pay_rid\$" \
+  "orders.v1.OrderService/CompleteReturn principal=store-b001 code=OK $MS request_id=$complete_rid\$" \
+  "complaints.v1.ComplaintService/CreateComplaint principal=store-b001 code=OK $MS request_id=[-0-9a-f]{36}\$" \
+  "feedback.v1.FeedbackService/SubmitFeedback principal=store-b001 code=OK $MS request_id=[-0-9a-f]{36}\$" \
+  "server.v1.ServerInfoService/GetServerInfo principal=e2e-admin code=OK $MS\$"; do
+  grep -Eq "$CALL\.$want" "$tmp/text.log" || fail "no text call line matching: $want"
+done
+
+step "server log, JSON part: every line one JSON object; call lines for the calls made"
+tail -n "+$((text_log_lines + 1))" "$tmp/server.log" >"$tmp/json.log"
+"$PY" - "$tmp/json.log" "$CREATE_RID" <<'PYEOF' || fail "the JSON log part is not as expected"
+import json, re, sys
+path, create_rid = sys.argv[1], sys.argv[2]
+call_keys = {"ts", "level", "msg", "method", "principal", "code", "reason",
+             "latency_ms", "request_id", "stream"}
+ts_re = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+calls, others, bad = [], 0, 0
+with open(path, encoding="utf-8") as f:
+    for n, line in enumerate(f, 1):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            print(f"line {n} of the JSON part is not JSON: {line[:200]!r}")
+            bad += 1
+            continue
+        if not isinstance(obj, dict) or not ts_re.match(obj.get("ts", "")) \
+                or obj.get("level") not in ("INFO", "WARNING", "ERROR") \
+                or not isinstance(obj.get("msg"), str):
+            print(f"line {n}: no ts, level or msg: {line[:200]!r}")
+            bad += 1
+        elif obj["msg"] == "call":
+            if set(obj) != call_keys:
+                print(f"line {n}: call keys {sorted(obj)}")
+                bad += 1
+            calls.append(obj)
+        elif obj["msg"] not in ("slow call", "slow call lines suppressed"):
+            others += 1
+            if not {"file", "line"} <= set(obj):
+                print(f"line {n}: a log line without file and line")
+                bad += 1
+if others == 0:
+    print("no server log line (start-up, shutdown) in JSON")
+    bad += 1
+def want(what, **kv):
+    global bad
+    if not any(all(c.get(k) == v for k, v in kv.items()) for c in calls):
+        print(f"no JSON call line for {what}: {kv}")
+        bad += 1
+cs = "retail.customers.v1.CustomerService/"
+want("the retried create", method=cs + "CreateCustomer", principal="e2e-admin",
+     code="OK", request_id=create_rid, stream=False)
+want("the erasure", method=cs + "EraseCustomer", principal="e2e-admin", code="OK")
+want("the export (a stream)", method=cs + "ExportCustomerData", stream=True,
+     code="OK")
+want("a watch (a stream)", method="retail.events.v1.EventService/WatchEvents",
+     stream=True, principal="e2e-agent")
+want("the bad watch", method="retail.events.v1.EventService/WatchEvents",
+     code="INVALID_ARGUMENT", principal="e2e-admin")
+want("the audit list", method="retail.audit.v1.AuditService/ListAuditLog",
+     principal="e2e-auditor", code="OK")
+want("a denied audit list", method="retail.audit.v1.AuditService/ListAuditLog",
+     code="PERMISSION_DENIED")
+for c in calls:
+    if not isinstance(c["latency_ms"], (int, float)) or c["latency_ms"] < 0:
+        print(f"bad latency_ms in {c}")
+        bad += 1
+print(f"   {len(calls)} JSON call lines, {others} other lines")
+sys.exit(1 if bad else 0)
+PYEOF
+
 echo "PASS: cli_e2e"

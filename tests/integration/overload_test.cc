@@ -282,7 +282,7 @@ class WriterQueueFullTest : public OverloadTest {
     db::WriteOp op;
     op.apply = [](db::Connection&) { return absl::OkStatus(); };
     op.done = [done](absl::Status s) { done->set_value(std::move(s)); };
-    op.wait = WaitLimit{absl::Now() + absl::Seconds(60), true};
+    op.wait = WaitLimit{absl::Now() + absl::Seconds(60), true, nullptr};
     server_.server().database().writer().Submit(std::move(op));
     return future;
   }

@@ -844,6 +844,7 @@ class ChildServerTest : public HardeningTest {
     ChildProcess::Options options;
     options.argv = {RETAIL_SERVER_BINARY,
                     "--listen=127.0.0.1:0",
+                    "--metrics_listen=127.0.0.1:0",
                     absl::StrCat("--port_file=", port_file),
                     absl::StrCat("--db=", dir_, "/retail.db"),
                     absl::StrCat("--auth_config=", dir_, "/auth.conf"),

@@ -555,7 +555,8 @@ TEST(ListenSecurityTest, RealBinaryRefusesPlaintextOffLoopbackAndBadFiles) {
   Pki pki;
   const std::string base = absl::StrCat(
       "timeout 30 ", RETAIL_SERVER_BINARY, " --db ", pki.Path("retail.db"),
-      " --auth_config ", pki.Path("auth.conf"), " --drain_seconds 0 ");
+      " --auth_config ", pki.Path("auth.conf"),
+      " --drain_seconds 0 --metrics_listen 127.0.0.1:0 ");
   WriteFile(pki.Path("auth.conf"), "# nobody\n");
   chmod(pki.Path("auth.conf").c_str(), 0600);
   const Ran open = Shell(base + "--listen 0.0.0.0:0");

@@ -113,7 +113,8 @@ TEST(AuthorizeTest, AnyAuthenticatedIgnoresRoleAndMethodList) {
 
 TEST(AuthorizeCallTest, CarriesIdentityStaffAndWait) {
   const AccessTable t = ScratchTable();
-  WaitLimit wait{absl::Now() + absl::Seconds(3), /*client_deadline=*/true};
+  WaitLimit wait{absl::Now() + absl::Seconds(3), /*client_deadline=*/true,
+                 nullptr};
   absl::StatusOr<CallMeta> meta = AuthorizeCall(
       MakePrincipal(Role::kBranch), *t.Find(kCreate), "cashier-07", wait);
   ASSERT_THAT(meta, IsOk());
@@ -131,8 +132,8 @@ TEST(AuthorizeCallTest, CarriesIdentityStaffAndWait) {
 }
 
 TEST(WaitLimitTest, ClientDeadlineAndServerBoundAnswerDifferently) {
-  WaitLimit client{absl::Now() - absl::Seconds(1), true};
-  WaitLimit server{absl::Now() - absl::Seconds(1), false};
+  WaitLimit client{absl::Now() - absl::Seconds(1), true, nullptr};
+  WaitLimit server{absl::Now() - absl::Seconds(1), false, nullptr};
   EXPECT_TRUE(client.Expired());
   EXPECT_THAT(client.ExpiredStatus("the writer"),
               StatusIs(absl::StatusCode::kDeadlineExceeded));

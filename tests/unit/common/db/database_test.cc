@@ -352,13 +352,16 @@ TEST_F(DatabaseTest, ReadGivesUpWhenNoReaderFreesInTime) {
   auto read = [&](WaitLimit wait) {
     return db->Read(wait, [](Connection&) { return absl::OkStatus(); });
   };
-  EXPECT_THAT(read(WaitLimit{absl::Now() + absl::Milliseconds(30), true}),
-              StatusIs(absl::StatusCode::kDeadlineExceeded));
-  EXPECT_THAT(read(WaitLimit{absl::Now() + absl::Milliseconds(30), false}),
-              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(
+      read(WaitLimit{absl::Now() + absl::Milliseconds(30), true, nullptr}),
+      StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(
+      read(WaitLimit{absl::Now() + absl::Milliseconds(30), false, nullptr}),
+      StatusIs(absl::StatusCode::kUnavailable));
   release.set_value();
   for (std::thread& t : holders) t.join();
-  EXPECT_THAT(read(WaitLimit{absl::Now() + absl::Seconds(10), true}), IsOk());
+  EXPECT_THAT(read(WaitLimit{absl::Now() + absl::Seconds(10), true, nullptr}),
+              IsOk());
 }
 
 }  // namespace

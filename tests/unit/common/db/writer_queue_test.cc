@@ -47,7 +47,7 @@ class WriterQueueTest : public ::testing::Test {
   };
   Pending SubmitCall(int64_t k, std::atomic<int>* applied = nullptr,
                      WaitLimit wait = WaitLimit{absl::Now() + absl::Seconds(60),
-                                                true}) {
+                                                true, nullptr}) {
     Pending p;
     WriteOp op;
     op.apply = [k, applied](Connection& c) {

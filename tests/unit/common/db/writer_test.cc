@@ -2,6 +2,7 @@
 
 #include <future>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -10,6 +11,7 @@
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
 #include "absl/strings/str_cat.h"
+#include "common/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/test_util.h"
@@ -285,16 +287,89 @@ TEST_F(WriterTest, OpsPastTheirWaitLimitAreAnsweredAndNeverApplied) {
     return future;
   };
   const absl::Time soon = absl::Now() + absl::Milliseconds(50);
-  std::future<absl::Status> client = submit(1, WaitLimit{soon, true});
-  std::future<absl::Status> bounded = submit(2, WaitLimit{soon, false});
+  std::future<absl::Status> client = submit(1, WaitLimit{soon, true, nullptr});
+  std::future<absl::Status> bounded =
+      submit(2, WaitLimit{soon, false, nullptr});
   std::future<absl::Status> patient =
-      submit(3, WaitLimit{absl::Now() + absl::Seconds(60), true});
+      submit(3, WaitLimit{absl::Now() + absl::Seconds(60), true, nullptr});
   absl::SleepFor(absl::Milliseconds(100));
   ReleaseWriter();
   EXPECT_THAT(client.get(), StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_THAT(bounded.get(), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(patient.get(), IsOk());
   EXPECT_THAT(CommittedKeys(), ElementsAre(3));
+}
+
+// Records what the writer reports (storage_observer.h).
+class RecordingObserver final : public StorageObserver {
+ public:
+  void OnBatch(const BatchReport& batch) override {
+    std::lock_guard<std::mutex> lock(mu);
+    batches.push_back(batch);
+  }
+  void OnCheckpoint(absl::Duration, int pages, bool truncate,
+                    bool ok) override {
+    std::lock_guard<std::mutex> lock(mu);
+    checkpoints.push_back({pages, truncate, ok});
+  }
+  void OnReaderWait(absl::Duration) override {}
+
+  struct Checkpoint {
+    int pages;
+    bool truncate;
+    bool ok;
+  };
+  std::mutex mu;
+  std::vector<BatchReport> batches;
+  std::vector<Checkpoint> checkpoints;
+};
+
+TEST_F(WriterTest, TraceSaysWhereAnOpsTimeWent) {
+  // The op waits behind a held batch for at least 30 ms: its trace must
+  // put that in the queue, and name its own batch of one.
+  HoldWriter();
+  auto trace = std::make_shared<CallTrace>();
+  auto promise = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> done = promise->get_future();
+  WriteOp op;
+  op.apply = [](Connection& c) { return Insert(c, 1); };
+  op.done = [promise](absl::Status s) { promise->set_value(std::move(s)); };
+  op.wait = WaitLimit{absl::Now() + absl::Seconds(60), true, trace};
+  writer_->Submit(std::move(op));
+  absl::SleepFor(absl::Milliseconds(30));
+  ReleaseWriter();
+  ASSERT_THAT(done.get(), IsOk());
+  EXPECT_GE(trace->queue_us.load(), 30'000);
+  EXPECT_GE(trace->transaction_us.load(), 0);
+  EXPECT_GE(trace->commit_us.load(), 0);
+  EXPECT_EQ(trace->batch_ops.load(), 1);
+}
+
+TEST_F(WriterTest, ObserverHearsEveryBatchAndTheCheckpointAfterABigOne) {
+  RecordingObserver observer;
+  writer_->SetObserver(&observer);
+  ASSERT_THAT(writer_->RunSync([](Connection& c) { return Insert(c, 1); }),
+              IsOk());
+  // One commit of well over kCheckpointPages pages (4 KiB each): the writer
+  // checkpoints (PASSIVE) after answering it, instead of SQLite inside it.
+  ASSERT_THAT(writer_->RunSync([](Connection& c) {
+    const std::string big(4000, 'x');
+    for (int k = 2; k < 2 + Writer::kCheckpointPages + 100; ++k) {
+      RETURN_IF_ERROR(Insert(c, k, big));
+    }
+    return absl::OkStatus();
+  }),
+              IsOk());
+  // RunSync returns when its batch is answered; the checkpoint follows.
+  writer_->Stop();
+  std::lock_guard<std::mutex> lock(observer.mu);
+  ASSERT_GE(observer.batches.size(), 2u);
+  EXPECT_EQ(observer.batches.back().ops, 1u);
+  EXPECT_TRUE(observer.batches.back().committed);
+  ASSERT_EQ(observer.checkpoints.size(), 1u);
+  EXPECT_GE(observer.checkpoints[0].pages, Writer::kCheckpointPages);
+  EXPECT_FALSE(observer.checkpoints[0].truncate);
+  EXPECT_TRUE(observer.checkpoints[0].ok);
 }
 
 }  // namespace
