@@ -148,6 +148,10 @@ class RetailServer {
   int metrics_port() const {
     return metrics_ != nullptr ? metrics_->port() : 0;
   }
+  // What a scrape would return now; empty without metrics.
+  std::string MetricsExposition() const {
+    return metrics_ != nullptr ? metrics_->Exposition() : std::string();
+  }
   // The auth config in force (main.cc re-reads it on SIGHUP).
   Authenticator& authenticator() { return *auth_; }
 

@@ -17,8 +17,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/db/connection.h"
@@ -55,6 +58,8 @@ class StorageFaultTest : public ::testing::Test {
     TestServerOptions options;
     options.configure = [](ServerOptions& o) {
       o.storage_probe_interval = absl::Milliseconds(50);
+      // The fault must show in the metrics too (issue 15).
+      o.metrics_listen = "127.0.0.1:0";
     };
     server_ = std::make_unique<TestServer>(options);
     // The shim must be the default VFS before the database is opened; the
@@ -94,6 +99,18 @@ class StorageFaultTest : public ::testing::Test {
 
   ServingStatus Health() { return server_->server().health().StatusOf(""); }
 
+  // The value of an unlabelled metric in a scrape, or -1 if it is missing.
+  double Metric(const std::string& name) {
+    const std::string text = server_->server().MetricsExposition();
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      if (absl::ConsumePrefix(&line, name + " ")) {
+        double value = 0;
+        if (absl::SimpleAtod(line, &value)) return value;
+      }
+    }
+    return -1;
+  }
+
   // Waits (generously) for health to become `want`; the probe interval is
   // 50 ms, so this takes a few of them.
   bool WaitForHealth(ServingStatus want) {
@@ -118,6 +135,9 @@ class StorageFaultTest : public ::testing::Test {
     }
     ASSERT_EQ(Health(), HealthService::ServingStatus(
                             grpc::health::v1::HealthCheckResponse::SERVING));
+    EXPECT_EQ(Metric("retail_storage_ok"), 1);
+    const double failed_before = Metric("retail_writer_failed_batches_total");
+    EXPECT_GE(failed_before, 0);
 
     inject();
     const CreateCustomerRequest refused = NewCustomer();
@@ -125,6 +145,9 @@ class StorageFaultTest : public ::testing::Test {
     EXPECT_EQ(s.error_code(), code) << s.error_message();
     ExpectNoStorageText(s);
     EXPECT_EQ(Health(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+    // Operators see it in the metrics as health does.
+    EXPECT_EQ(Metric("retail_storage_ok"), 0);
+    EXPECT_GT(Metric("retail_writer_failed_batches_total"), failed_before);
     // While the fault lasts every write is refused, none acknowledged.
     for (int i = 0; i < 5; ++i) {
       s = Create(NewCustomer());
@@ -142,6 +165,7 @@ class StorageFaultTest : public ::testing::Test {
 
     clear();
     ASSERT_TRUE(WaitForHealth(grpc::health::v1::HealthCheckResponse::SERVING));
+    EXPECT_EQ(Metric("retail_storage_ok"), 1);
     // The refused request, retried with its request_id, now runs once.
     CreateCustomerResponse retried;
     ASSERT_TRUE(Create(refused, &retried).ok());
