@@ -197,13 +197,22 @@ absl::string_view Bounded(absl::string_view value, size_t max_bytes,
                           bool* cut) {
   *cut = value.size() > max_bytes;
   if (!*cut) return value;
-  size_t n = max_bytes;
-  // Back off over continuation bytes to the start of the cut character.
-  while (n > 0 && (static_cast<unsigned char>(value[n]) & 0xC0) == 0x80 &&
-         max_bytes - n < 3) {
-    --n;
+  // Only a valid multi-byte character can straddle the cut, and it starts
+  // at most 3 bytes before it: then cut before that character. Bytes that
+  // are not UTF-8 are characters of their own (escaped one by one), so a
+  // run of stray continuation bytes is cut right at max_bytes, and one
+  // right after a whole character never takes that character apart.
+  for (size_t back = 1; back <= 3 && back <= max_bytes; ++back) {
+    const size_t start = max_bytes - back;
+    const unsigned char c = static_cast<unsigned char>(value[start]);
+    if ((c & 0xC0) == 0x80) continue;  // a continuation byte: look further
+    uint32_t cp = 0;
+    if (c >= 0x80 && Utf8Char(value, start, &cp) > back) {
+      return value.substr(0, start);
+    }
+    break;  // ASCII, or a character that ends before the cut, or not UTF-8
   }
-  return value.substr(0, n);
+  return value.substr(0, max_bytes);
 }
 
 void AppendQuoted(absl::string_view value, Quoting quoting, size_t max_bytes,

@@ -1,6 +1,7 @@
 #include "server/call_log.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <utility>
 
@@ -68,19 +69,30 @@ struct Breakdown {
   int batch_ops;
 };
 
+// The parts as shown: a negative one (clock skew) counts as 0, and other_us
+// is what the latency leaves after them, never below 0, so that the line's
+// parts and other_ms add up to latency_ms. Computed without overflow,
+// whatever the values (an infinite latency is INT64_MAX microseconds).
 Breakdown BreakdownOf(const CallRecord& call) {
   Breakdown b{};
-  const int64_t latency_us = absl::ToInt64Microseconds(call.latency);
   if (call.trace != nullptr) {
     const CallTrace& t = *call.trace;
-    b.reader_wait_us = t.reader_wait_us.load(std::memory_order_relaxed);
-    b.queue_us = t.queue_us.load(std::memory_order_relaxed);
-    b.transaction_us = t.transaction_us.load(std::memory_order_relaxed);
-    b.commit_us = t.commit_us.load(std::memory_order_relaxed);
+    const auto part = [](const std::atomic<int64_t>& us) {
+      return std::max<int64_t>(us.load(std::memory_order_relaxed), 0);
+    };
+    b.reader_wait_us = part(t.reader_wait_us);
+    b.queue_us = part(t.queue_us);
+    b.transaction_us = part(t.transaction_us);
+    b.commit_us = part(t.commit_us);
     b.batch_ops = t.batch_ops.load(std::memory_order_relaxed);
   }
-  b.other_us = latency_us - b.reader_wait_us - b.queue_us - b.transaction_us -
-               b.commit_us;
+  int64_t other_us =
+      std::max<int64_t>(absl::ToInt64Microseconds(call.latency), 0);
+  for (const int64_t part_us :
+       {b.reader_wait_us, b.queue_us, b.transaction_us, b.commit_us}) {
+    other_us = part_us >= other_us ? 0 : other_us - part_us;
+  }
+  b.other_us = other_us;
   return b;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -261,6 +262,25 @@ TEST_F(CallLogTest, ValuesAreCutAtACharacterBoundary) {
   EXPECT_EQ(got, want + "...(301 bytes)");
 }
 
+// Found by fuzz_call_log (tests/fuzz/regressions/call_log/): the cut backed
+// off over every continuation byte before it, up to 3, so a stray one (not
+// UTF-8, a character of its own) right after a whole character took that
+// character apart. Only a character that straddles the cut moves it.
+TEST_F(CallLogTest, StrayContinuationBytesDoNotMoveTheCut) {
+  CallRecord call = Call();
+  // 124 bytes, U+200E (3 bytes, escaped as a bidi control), then stray
+  // continuation bytes from byte 127 on.
+  const std::string rid =
+      std::string(124, 'a') + "\xe2\x80\x8e" + std::string(10, '\x80');
+  call.request_id = rid;
+  Log(LogFormat::kText).OnCallDone(call);
+  EXPECT_THAT(Take(), HasSubstr(" request_id=\"" + std::string(124, 'a') +
+                                "\\u200e\\x80...(137 bytes)\"\n"));
+  Log(LogFormat::kJson).OnCallDone(call);
+  EXPECT_EQ(Str(ParseJson(Lines(Take()).at(0)), "request_id"),
+            std::string(124, 'a') + "\xe2\x80\x8e\xef\xbf\xbd...(137 bytes)");
+}
+
 TEST_F(CallLogTest, SlowCallSaysWhereTheTimeWent) {
   trace_.queue_us = 300'000;
   trace_.transaction_us = 100'000;
@@ -308,6 +328,38 @@ TEST_F(CallLogTest, ReadWaitsShowAndOtherNeverGoesNegative) {
   const std::string slow = Message(Lines(Take()).at(1));
   EXPECT_THAT(slow, HasSubstr(" reader_wait_ms=700.000 "));
   EXPECT_THAT(slow, HasSubstr(" batch_ops=0 other_ms=0.000"));
+}
+
+// Found by fuzz_call_log (tests/fuzz/regressions/call_log/): a negative part
+// (clock skew), shown as 0.000, still made other_ms larger than the latency
+// less the parts shown; and parts at the ends of int64 overflowed the
+// subtraction (undefined behaviour). other_ms is the latency less the parts
+// as shown, never below 0, whatever the values.
+TEST_F(CallLogTest, OtherIsTheLatencyLessThePartsShownWhateverTheirValues) {
+  CallLog& log = Log(LogFormat::kText);
+  CallRecord call = Call();
+  trace_.reader_wait_us = -7'000;
+  trace_.queue_us = 500'000;
+  call.latency = absl::Seconds(2);
+  std::string slow = Message(Lines(log.Format(call, kT0)).at(1));
+  EXPECT_THAT(slow, HasSubstr(" reader_wait_ms=0.000 queue_ms=500.000 "));
+  EXPECT_THAT(slow, HasSubstr(" other_ms=1500.000"));
+
+  trace_.reader_wait_us = std::numeric_limits<int64_t>::min();
+  trace_.queue_us = std::numeric_limits<int64_t>::max();
+  trace_.transaction_us = std::numeric_limits<int64_t>::max();
+  call.latency = absl::Microseconds(std::numeric_limits<int64_t>::max());
+  slow = Message(Lines(log.Format(call, kT0)).at(1));
+  EXPECT_THAT(slow, HasSubstr(" latency_ms=9223372036854775.807 "));
+  EXPECT_THAT(slow, HasSubstr(" other_ms=0.000"));
+
+  trace_.reader_wait_us = 0;
+  trace_.queue_us = 0;
+  trace_.transaction_us = 0;
+  trace_.commit_us = 1;
+  call.latency = absl::InfiniteDuration();
+  slow = Message(Lines(log.Format(call, kT0)).at(1));
+  EXPECT_THAT(slow, HasSubstr(" other_ms=9223372036854775.806"));
 }
 
 TEST_F(CallLogTest, AtTheThresholdIsNotSlow) {
