@@ -393,23 +393,26 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
   // Replies are sent from the ack thread so that the writer can start the
   // next batch at once instead of serialising and sending responses (11% of
   // its time when it did so itself).
-  size_t depth = 0;
+  // Before the batch is answered: a caller that has its answer finds its
+  // batch counted.
+  if (StorageObserver* observer = observer_.load(); observer != nullptr) {
+    BatchReport report;
+    report.ops = batch.size();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      report.queue_depth = bounded_queued_;
+    }
+    report.transaction = commit_began - began;
+    report.commit = committed - commit_began;
+    report.committed = commit.ok();
+    observer->OnBatch(report);
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.batches += 1;
     stats_.ops += static_cast<int64_t>(batch.size());
     for (Ack& a : acks) acks_.push_back(std::move(a));
     ack_cv_.notify_one();
-    depth = bounded_queued_;
-  }
-  if (StorageObserver* observer = observer_.load(); observer != nullptr) {
-    BatchReport report;
-    report.ops = batch.size();
-    report.queue_depth = depth;
-    report.transaction = commit_began - began;
-    report.commit = committed - commit_began;
-    report.committed = commit.ok();
-    observer->OnBatch(report);
   }
   // After the batch is answered: the checkpoint delays the next batch, not
   // the replies of this one.
