@@ -17,11 +17,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/db/connection.h"
@@ -31,6 +28,7 @@
 #include "server/health_service.h"
 #include "tests/faultfs/fault_vfs.h"
 #include "tests/integration/test_server.h"
+#include "tests/metrics_sample.h"
 
 namespace retail::faultfs {
 namespace {
@@ -101,14 +99,9 @@ class StorageFaultTest : public ::testing::Test {
 
   // The value of an unlabelled metric in a scrape, or -1 if it is missing.
   double Metric(const std::string& name) {
-    const std::string text = server_->server().MetricsExposition();
-    for (absl::string_view line : absl::StrSplit(text, '\n')) {
-      if (absl::ConsumePrefix(&line, name + " ")) {
-        double value = 0;
-        if (absl::SimpleAtod(line, &value)) return value;
-      }
-    }
-    return -1;
+    return ::retail::testing::Sample(server_->server().MetricsExposition(),
+                                     name)
+        .value_or(-1);
   }
 
   // Waits (generously) for health to become `want`; the probe interval is

@@ -29,6 +29,7 @@
 #include "retail/events/v1/events.grpc.pb.h"
 #include "retail/server/v1/server_info.grpc.pb.h"
 #include "tests/integration/test_server.h"
+#include "tests/metrics_sample.h"
 
 namespace retail::testing {
 namespace {
@@ -38,7 +39,7 @@ namespace ev1 = ::retail::events::v1;
 namespace sv1 = ::retail::server::v1;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using Labels = std::map<std::string, std::string>;
+using Labels = ::retail::testing::MetricLabels;
 
 constexpr char kLimited[] = "limited-token";
 constexpr char kGetCustomer[] =
@@ -90,31 +91,7 @@ std::pair<int, std::string> HttpGet(int port, const std::string& path) {
   return {code, body == std::string::npos ? "" : response.substr(body + 4)};
 }
 
-// The value of sample `name` whose labels include `labels`, or nullopt.
-std::optional<double> Sample(const std::string& text, const std::string& name,
-                             const Labels& labels = {}) {
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (line.empty() || line[0] == '#') continue;
-    const size_t end = line.find_first_of("{ ");
-    if (end == absl::string_view::npos || line.substr(0, end) != name) {
-      continue;
-    }
-    bool all = true;
-    for (const auto& [k, v] : labels) {
-      if (line.find(absl::StrCat(k, "=\"", v, "\"")) ==
-          absl::string_view::npos) {
-        all = false;
-        break;
-      }
-    }
-    if (!all) continue;
-    double value = 0;
-    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) {
-      return value;
-    }
-  }
-  return std::nullopt;
-}
+using ::retail::testing::Sample;
 
 class MetricsTest : public ::testing::Test {
  protected:

@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "server/events/event_stats.h"
 #include "server/module_registry.h"
+#include "tests/metrics_sample.h"
 #include "tests/unit/test_util.h"
 
 namespace retail {
@@ -28,36 +29,12 @@ namespace {
 using ::retail::testing::IsOk;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using Labels = std::map<std::string, std::string>;
+using Labels = ::retail::testing::MetricLabels;
 
 constexpr char kGet[] = "retail.customers.v1.CustomerService/GetCustomer";
 constexpr char kWatch[] = "retail.events.v1.EventService/WatchEvents";
 
-// The value of the sample `name` whose labels include `labels`, or nullopt.
-std::optional<double> Sample(const std::string& text, const std::string& name,
-                             const Labels& labels = {}) {
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (line.empty() || line[0] == '#') continue;
-    const size_t end = line.find_first_of("{ ");
-    if (end == absl::string_view::npos || line.substr(0, end) != name) {
-      continue;
-    }
-    bool all = true;
-    for (const auto& [k, v] : labels) {
-      if (line.find(absl::StrCat(k, "=\"", v, "\"")) ==
-          absl::string_view::npos) {
-        all = false;
-        break;
-      }
-    }
-    if (!all) continue;
-    double value = 0;
-    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) {
-      return value;
-    }
-  }
-  return std::nullopt;
-}
+using ::retail::testing::Sample;
 
 CallRecord Record(absl::string_view method, absl::StatusCode code,
                   absl::Duration latency, const CallTrace& trace,
