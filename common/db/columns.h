@@ -29,8 +29,8 @@
 // would be. Row decoding is a large share of a list's cost, so there is no
 // indirect call or std::function per column.
 //
-// The column functions see only Field and Param, never SQLite types: another
-// engine needs its own Field, Param and statement builders, not new tables.
+// The column functions see only Field and Param, never an engine's types:
+// both engines run the same column tables (statement.h).
 #ifndef RETAIL_COMMON_DB_COLUMNS_H_
 #define RETAIL_COMMON_DB_COLUMNS_H_
 
@@ -44,94 +44,52 @@
 #include <utility>
 #include <vector>
 
-#include "SQLiteCpp/Column.h"
-#include "SQLiteCpp/Statement.h"
 #include "absl/strings/string_view.h"
 #include "common/db/connection.h"
+#include "common/db/statement.h"
 
 namespace retail::db {
 
 // One value of the current result row.
 class Field {
  public:
-  Field(const SQLite::Statement& statement, int index)
-      : column_(statement.getColumn(index)) {}
+  Field(const Statement& statement, int index)
+      : statement_(statement), index_(index) {}
 
-  bool IsNull() const { return column_.isNull(); }
-  int32_t Int() const { return column_.getInt(); }
-  int64_t Int64() const { return column_.getInt64(); }
-  double Double() const { return column_.getDouble(); }
-  bool Bool() const { return column_.getInt() != 0; }
+  bool IsNull() const { return statement_.IsNull(index_); }
+  int32_t Int() const { return statement_.Int(index_); }
+  int64_t Int64() const { return statement_.Int64(index_); }
+  double Double() const { return statement_.Double(index_); }
+  bool Bool() const { return statement_.Bool(index_); }
   // The text, valid until the statement steps or resets. Hand it to a
   // (data, size) setter: decoding a page of customers spent ~6% of the
   // server's time building and copying temporary std::strings.
-  absl::string_view Text() const {
-    const char* text = column_.getText();  // sqlite3_column_text before _bytes
-    return absl::string_view(text, static_cast<size_t>(column_.getBytes()));
-  }
+  absl::string_view Text() const { return statement_.Text(index_); }
   // The bytes of a BLOB, with the same lifetime as Text().
-  absl::string_view Blob() const {
-    const void* blob = column_.getBlob();  // sqlite3_column_blob before _bytes
-    const size_t size = static_cast<size_t>(column_.getBytes());
-    return size == 0 ? absl::string_view()
-                     : absl::string_view(static_cast<const char*>(blob), size);
-  }
+  absl::string_view Blob() const { return statement_.Blob(index_); }
 
  private:
-  SQLite::Column column_;
-};
-
-// The columns of a statement's rows for a loop over many rows: each
-// SQLite::Column is made once, at the first row, and reads whichever row is
-// current. Statement::getColumn (behind Field) copies and releases a
-// shared_ptr per value: a fifth of a statistics call that reads millions of
-// values. Use only while `s` is stepped, never after it is reset.
-class RowColumns {
- public:
-  explicit RowColumns(Stmt& s) : s_(s) {}
-
-  const SQLite::Column& operator[](int index) {
-    const size_t i = static_cast<size_t>(index);
-    if (i >= columns_.size()) columns_.resize(i + 1);
-    if (!columns_[i]) columns_[i].emplace(s_->getColumn(index));
-    return *columns_[i];
-  }
-  int32_t Int(int index) { return (*this)[index].getInt(); }
-  int64_t Int64(int index) { return (*this)[index].getInt64(); }
-  bool IsNull(int index) { return (*this)[index].isNull(); }
-  // Valid until the statement steps, as Field::Text.
-  absl::string_view Text(int index) {
-    const SQLite::Column& c = (*this)[index];
-    const char* text = c.getText();  // sqlite3_column_text before _bytes
-    return absl::string_view(text, static_cast<size_t>(c.getBytes()));
-  }
-
- private:
-  Stmt& s_;
-  std::vector<std::optional<SQLite::Column>> columns_;
+  const Statement& statement_;
+  int index_;
 };
 
 // One parameter of a statement. Values are copied into the statement, so
 // a temporary (a serialised message) may be bound.
 class Param {
  public:
-  Param(SQLite::Statement& statement, int index)
+  Param(Statement& statement, int index)
       : statement_(&statement), index_(index) {}
 
-  void Null() { statement_->bind(index_); }
-  void Int(int32_t value) { statement_->bind(index_, value); }
-  void Int64(int64_t value) { statement_->bind(index_, value); }
-  void Double(double value) { statement_->bind(index_, value); }
-  void Bool(bool value) { statement_->bind(index_, value ? 1 : 0); }
-  void Text(const std::string& value) { statement_->bind(index_, value); }
-  void Blob(absl::string_view bytes) {
-    // A null pointer would bind NULL, not an empty BLOB.
-    const char* data = bytes.data() != nullptr ? bytes.data() : "";
-    statement_->bind(index_, data, static_cast<int>(bytes.size()));
-  }
+  void Null() { statement_->BindNull(index_); }
+  void Int(int32_t value) { statement_->BindInt64(index_, value); }
+  void Int64(int64_t value) { statement_->BindInt64(index_, value); }
+  void Double(double value) { statement_->BindDouble(index_, value); }
+  void Bool(bool value) { statement_->BindInt64(index_, value ? 1 : 0); }
+  void Text(absl::string_view value) { statement_->BindText(index_, value); }
+  void Blob(absl::string_view bytes) { statement_->BindBlob(index_, bytes); }
 
  private:
-  SQLite::Statement* statement_;
+  Statement* statement_;
   int index_;
 };
 
@@ -254,23 +212,23 @@ class ColumnSet {
   }
 
   template <size_t... I>
-  static void BindAll(SQLite::Statement& s, const In& in,
+  static void BindAll(Statement& s, const In& in,
                       std::index_sequence<I...>) {
     (BindOne<I>(s, in), ...);
   }
   template <size_t I>
-  static void BindOne(SQLite::Statement& s, const In& in) {
+  static void BindOne(Statement& s, const In& in) {
     constexpr auto bind = kColumns[I].bind;
     if constexpr (bind != nullptr) bind(Param(s, ParamIndex(I)), in);
   }
 
   template <size_t... I>
-  static void ReadAll(const SQLite::Statement& s, Out& out,
+  static void ReadAll(const Statement& s, Out& out,
                       std::index_sequence<I...>) {
     (ReadOne<I>(s, out), ...);
   }
   template <size_t I>
-  static void ReadOne(const SQLite::Statement& s, Out& out) {
+  static void ReadOne(const Statement& s, Out& out) {
     constexpr auto read = kColumns[I].read;
     if constexpr (read != nullptr) read(Field(s, ResultIndex(I)), out);
   }

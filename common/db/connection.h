@@ -1,4 +1,5 @@
-// One SQLite connection plus its cache of prepared statements.
+// One database connection plus its cache of prepared statements, whatever
+// the engine (statement.h).
 //
 // Statements are prepared once per connection and reused: Prepare() hands
 // out a Stmt handle that resets the statement and clears its bindings when
@@ -11,53 +12,26 @@
 #include <memory>
 #include <string>
 
-#include "SQLiteCpp/Database.h"
-#include "SQLiteCpp/Statement.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/db/statement.h"
 
 namespace retail::db {
 
-// A prepared statement borrowed from a Connection's cache.
-class Stmt {
- public:
-  explicit Stmt(SQLite::Statement* statement) : statement_(statement) {}
-  ~Stmt() {
-    statement_->tryReset();
-    statement_->clearBindings();
-  }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  SQLite::Statement* operator->() { return statement_; }
-  SQLite::Statement& operator*() { return *statement_; }
-
- private:
-  SQLite::Statement* statement_;
-};
-
 class Connection {
  public:
-  enum class Mode { kReadWrite, kReadOnly };
+  virtual ~Connection() = default;
 
-  // How long a statement waits for a lock: only start-up and checkpoints
-  // ever wait, since there is one writer and WAL readers never block it.
-  static constexpr int kBusyTimeoutMs = 5000;
-
-  // Opens `path` and applies the durability pragmas (WAL, synchronous=FULL,
-  // foreign_keys=ON). Read-write mode creates the file if missing.
-  static absl::StatusOr<std::unique_ptr<Connection>> Open(
-      const std::string& path, Mode mode);
+  virtual Engine engine() const = 0;
 
   // Returns the cached statement for `sql`, preparing it on first use.
   // `sql` must be fixed text: parameters are always bound, never spliced.
   Stmt Prepare(absl::string_view sql);
 
   // Runs `sql` (one or more statements without parameters).
-  void Exec(const char* sql) { db_.exec(sql); }
-
-  SQLite::Database& raw() { return db_; }
+  virtual void Exec(const char* sql) = 0;
 
   // Asks the writer to checkpoint and truncate the WAL right after this
   // transaction commits, before anyone is answered: an erasure must not
@@ -80,43 +54,47 @@ class Connection {
     states_rewritten_ = false;
     return rewritten;
   }
-  // Pages in the WAL after this connection's last commit (read-write
-  // connections only; SQLite's WAL hook). The writer checkpoints by this
-  // instead of SQLite's automatic checkpoint, which would run inside COMMIT,
-  // before anyone is answered, and could not be timed apart from it.
-  int wal_pages() const { return wal_pages_; }
   bool TakeCheckpointRequest() {
     const bool requested = checkpoint_requested_;
     checkpoint_requested_ = false;
     return requested;
   }
 
- private:
-  explicit Connection(SQLite::Database db) : db_(std::move(db)) {}
+ protected:
+  Connection() = default;
+  // Drops every cached statement: an engine calls this in its destructor,
+  // before its handle closes.
+  void ClearStatements() { cache_.clear(); }
+  // Prepares `sql` for this engine; called once per distinct text.
+  virtual std::unique_ptr<Statement> NewStatement(const std::string& sql) = 0;
 
-  SQLite::Database db_;
-  absl::flat_hash_map<std::string, std::unique_ptr<SQLite::Statement>> cache_;
+ private:
+  absl::flat_hash_map<std::string, std::unique_ptr<Statement>> cache_;
   bool checkpoint_requested_ = false;
   bool events_appended_ = false;
   bool states_rewritten_ = false;
-  int wal_pages_ = 0;
 };
 
-// Maps a SQLiteCpp exception to a status without leaking SQL or engine text
-// to callers: UNIQUE/constraint -> ALREADY_EXISTS / FAILED_PRECONDITION,
-// BUSY/LOCKED -> UNAVAILABLE, FULL -> RESOURCE_EXHAUSTED, else INTERNAL.
-// The full text is logged here.
-absl::Status StatusFromSqliteException(const std::exception& e,
-                                       absl::string_view what);
+// The kind of a thrown storage error: a StorageError's own, a SQLite
+// exception's mapped from its result code; anything else is kInternal.
+StorageErrorKind KindOf(const std::exception& e);
 
-// Runs `fn(args...)`, turning any SQLite exception into a status. Stores wrap
-// their bodies in this so no exception crosses a layer.
+// Maps a storage exception (SQLiteCpp's or a StorageError) to a status
+// without leaking SQL or engine text to callers: UNIQUE -> ALREADY_EXISTS,
+// other constraints -> FAILED_PRECONDITION, BUSY/serialization/I/O ->
+// UNAVAILABLE, FULL -> RESOURCE_EXHAUSTED, else INTERNAL. The full text is
+// logged here.
+absl::Status StatusFromStorageException(const std::exception& e,
+                                        absl::string_view what);
+
+// Runs `fn(args...)`, turning any storage exception into a status. Stores
+// wrap their bodies in this so no exception crosses a layer.
 template <typename Fn>
 auto Guard(absl::string_view what, Fn&& fn) -> decltype(fn()) {
   try {
     return fn();
   } catch (const std::exception& e) {
-    return StatusFromSqliteException(e, what);
+    return StatusFromStorageException(e, what);
   }
 }
 

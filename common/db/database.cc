@@ -18,13 +18,13 @@ absl::StatusOr<std::string> LoadOrCreateSecret(Connection& conn) {
     {
       Stmt q =
           conn.Prepare("SELECT value FROM server_meta WHERE key = 'secret'");
-      if (q->executeStep()) return q->getColumn(0).getString();
+      if (q->Step()) return q->String(0);
     }
     std::string secret = RandomBytes(32);
     Stmt ins = conn.Prepare(
         "INSERT INTO server_meta (key, value) VALUES ('secret', ?)");
-    ins->bind(1, secret.data(), static_cast<int>(secret.size()));
-    ins->exec();
+    ins->Bind(1, secret.data(), static_cast<int>(secret.size()));
+    ins->Exec();
     return secret;
   });
 }
@@ -36,7 +36,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   // Personal data lives in this file: keep it (and its WAL) owner-only.
   const mode_t old_umask = umask(077);
   auto writer_conn =
-      Connection::Open(options.path, Connection::Mode::kReadWrite);
+      SqliteConnection::Open(options.path, SqliteConnection::Mode::kReadWrite);
   umask(old_umask);
   if (!writer_conn.ok()) return writer_conn.status();
   RETURN_IF_ERROR(Migrate(**writer_conn, options.schemas, options.now_micros));
@@ -47,7 +47,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   ASSIGN_OR_RETURN(db->secret_, LoadOrCreateSecret(**writer_conn));
   RETURN_IF_ERROR(db->OpenReaders());
   StorageRecovery recovery;
-  recovery.reopen = [d = db.get()](std::unique_ptr<Connection> old) {
+  recovery.reopen = [d = db.get()](std::unique_ptr<SqliteConnection> old) {
     return d->Reopen(std::move(old));
   };
   recovery.probe_interval = options.storage_probe_interval;
@@ -60,15 +60,15 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
 absl::Status Database::OpenReaders() {
   for (int i = 0; i < reader_count_; ++i) {
     ASSIGN_OR_RETURN(auto reader,
-                     Connection::Open(path_, Connection::Mode::kReadOnly));
+                     SqliteConnection::Open(path_, SqliteConnection::Mode::kReadOnly));
     idle_.push_back(reader.get());
     readers_.push_back(std::move(reader));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Connection>> Database::Reopen(
-    std::unique_ptr<Connection> old_writer) {
+absl::StatusOr<std::unique_ptr<SqliteConnection>> Database::Reopen(
+    std::unique_ptr<SqliteConnection> old_writer) {
   std::unique_lock<std::mutex> lock(pool_mu_);
   reopening_ = true;
   // Reads in progress finish first; new ones wait for the new connections.
@@ -84,8 +84,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Database::Reopen(
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
     ::close(fd);
   }
-  absl::StatusOr<std::unique_ptr<Connection>> writer =
-      Connection::Open(path_, Connection::Mode::kReadWrite);
+  absl::StatusOr<std::unique_ptr<SqliteConnection>> writer =
+      SqliteConnection::Open(path_, SqliteConnection::Mode::kReadWrite);
   absl::Status readers = writer.ok() ? OpenReaders() : writer.status();
   if (!readers.ok()) {
     // The next probe tries again; reads wait (within their limits) until

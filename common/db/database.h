@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "common/call.h"
 #include "common/db/connection.h"
+#include "common/db/sqlite_connection.h"
 #include "common/db/migrations.h"
 #include "common/db/writer.h"
 
@@ -89,15 +90,15 @@ class Database {
     Lease(Database* db, const WaitLimit& wait);
     ~Lease();
     Database* db;
-    Connection* conn = nullptr;  // null if `wait` expired first
+    SqliteConnection* conn = nullptr;  // null if `wait` expired first
   };
 
   Database() = default;
 
   // StorageRecovery::reopen: closes every connection, drops the OS's cached
   // pages of the files, and opens them all again.
-  absl::StatusOr<std::unique_ptr<Connection>> Reopen(
-      std::unique_ptr<Connection> old_writer);
+  absl::StatusOr<std::unique_ptr<SqliteConnection>> Reopen(
+      std::unique_ptr<SqliteConnection> old_writer);
   absl::Status OpenReaders();  // pool_mu_ held or not yet shared
 
   std::string path_;
@@ -107,8 +108,8 @@ class Database {
   std::string secret_;
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
-  std::vector<std::unique_ptr<Connection>> readers_;
-  std::vector<Connection*> idle_;
+  std::vector<std::unique_ptr<SqliteConnection>> readers_;
+  std::vector<SqliteConnection*> idle_;
   std::atomic<StorageObserver*> observer_{nullptr};
   bool reopening_ = false;  // leases wait while set
   bool closed_ = false;

@@ -124,19 +124,17 @@ constexpr char kCreateTable[] =
     " applied_time_us INTEGER NOT NULL, PRIMARY KEY (module, version)) STRICT";
 
 bool TableExists(Connection& conn, const char* table) {
-  SQLite::Statement q(conn.raw(),
-                      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+  Stmt q = conn.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
                       "name = ?");
-  q.bind(1, table);
-  return q.executeStep();
+  q->Bind(1, table);
+  return q->Step();
 }
 
 bool HasColumn(Connection& conn, const char* table, const char* column) {
-  SQLite::Statement q(conn.raw(),
-                      "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
-  q.bind(1, table);
-  q.bind(2, column);
-  return q.executeStep();
+  Stmt q = conn.Prepare("SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+  q->Bind(1, table);
+  q->Bind(2, column);
+  return q->Step();
 }
 
 // A database written before migrations were kept per module has
@@ -155,11 +153,10 @@ absl::Status UpgradeLegacyTable(Connection& conn,
   try {
     absl::flat_hash_map<int, int64_t> applied;  // legacy version -> time
     {
-      SQLite::Statement q(conn.raw(),
-                          "SELECT version, applied_time_us FROM "
+      Stmt q = conn.Prepare("SELECT version, applied_time_us FROM "
                           "schema_migrations");
-      while (q.executeStep()) {
-        applied[q.getColumn(0).getInt()] = q.getColumn(1).getInt64();
+      while (q->Step()) {
+        applied[q->Int(0)] = q->Int64(1);
       }
     }
     for (const auto& [version, time] : applied) {
@@ -176,13 +173,12 @@ absl::Status UpgradeLegacyTable(Connection& conn,
       for (const Migration& mig : m->migrations) {
         auto it = applied.find(mig.legacy_version);
         if (mig.legacy_version == 0 || it == applied.end()) continue;
-        SQLite::Statement ins(
-            conn.raw(), "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)");
-        ins.bind(1, m->module);
-        ins.bind(2, mig.version);
-        ins.bind(3, mig.name);
-        ins.bind(4, static_cast<int64_t>(it->second));
-        ins.exec();
+        Stmt ins = conn.Prepare("INSERT INTO schema_migrations VALUES (?, ?, ?, ?)");
+        ins->Bind(1, m->module);
+        ins->Bind(2, mig.version);
+        ins->Bind(3, mig.name);
+        ins->Bind(4, static_cast<int64_t>(it->second));
+        ins->Exec();
       }
     }
     conn.Exec("DROP TABLE schema_migrations_v0");
@@ -199,12 +195,11 @@ absl::Status MigrateModule(Connection& conn, const ModuleSchema& schema,
                            int64_t now_micros) {
   int64_t current = 0;
   {
-    SQLite::Statement q(conn.raw(),
-                        "SELECT COALESCE(MAX(version), 0) FROM "
+    Stmt q = conn.Prepare("SELECT COALESCE(MAX(version), 0) FROM "
                         "schema_migrations WHERE module = ?");
-    q.bind(1, schema.module);
-    q.executeStep();
-    current = q.getColumn(0).getInt64();
+    q->Bind(1, schema.module);
+    q->Step();
+    current = q->Int64(0);
   }
   const int newest =
       schema.migrations.empty() ? 0 : schema.migrations.back().version;
@@ -218,13 +213,12 @@ absl::Status MigrateModule(Connection& conn, const ModuleSchema& schema,
     conn.Exec("BEGIN IMMEDIATE");
     try {
       conn.Exec(m.sql);
-      SQLite::Statement ins(
-          conn.raw(), "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)");
-      ins.bind(1, schema.module);
-      ins.bind(2, m.version);
-      ins.bind(3, m.name);
-      ins.bind(4, static_cast<int64_t>(now_micros));
-      ins.exec();
+      Stmt ins = conn.Prepare("INSERT INTO schema_migrations VALUES (?, ?, ?, ?)");
+      ins->Bind(1, schema.module);
+      ins->Bind(2, m.version);
+      ins->Bind(3, m.name);
+      ins->Bind(4, static_cast<int64_t>(now_micros));
+      ins->Exec();
       conn.Exec("COMMIT");
     } catch (...) {
       conn.Exec("ROLLBACK");

@@ -24,17 +24,17 @@ absl::Status AppendAudit(Connection& conn, const AuditRecord& r,
         "INSERT INTO audit_log (create_time_us, principal_id, role, method,"
         " resource, request_id, outcome, detail, staff_id, count)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    s->bind(1, static_cast<int64_t>(now_micros));
-    s->bind(2, r.principal_id);
-    s->bind(3, r.role);
-    s->bind(4, r.method);
-    s->bind(5, r.resource);
-    s->bind(6, r.request_id);
-    s->bind(7, r.outcome);
-    s->bind(8, r.detail);
-    s->bind(9, r.staff_id);
-    s->bind(10, static_cast<int64_t>(r.count));
-    s->exec();
+    s->Bind(1, static_cast<int64_t>(now_micros));
+    s->Bind(2, r.principal_id);
+    s->Bind(3, r.role);
+    s->Bind(4, r.method);
+    s->Bind(5, r.resource);
+    s->Bind(6, r.request_id);
+    s->Bind(7, r.outcome);
+    s->Bind(8, r.detail);
+    s->Bind(9, r.staff_id);
+    s->Bind(10, static_cast<int64_t>(r.count));
+    s->Exec();
     return absl::OkStatus();
   });
 }
@@ -60,25 +60,25 @@ absl::Status AppendEvent(Connection& conn, const EventRecord& event,
         "INSERT INTO events (resource_type, resource_id, event_type, revision,"
         " principal_id, create_time_us, staff_id, resource, branch_id, state)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    s->bind(1, std::string(event.resource_type));
-    s->bind(2, std::string(event.resource_id));
-    s->bind(3, std::string(event.event_type));
-    s->bind(4, static_cast<int64_t>(event.revision));
-    s->bind(5, meta.principal->id);
-    s->bind(6, static_cast<int64_t>(now_micros));
-    s->bind(7, meta.staff_id);
-    s->bind(8, std::string(event.resource));
-    s->bind(9, std::string(event.branch_id));
+    s->Bind(1, std::string(event.resource_type));
+    s->Bind(2, std::string(event.resource_id));
+    s->Bind(3, std::string(event.event_type));
+    s->Bind(4, static_cast<int64_t>(event.revision));
+    s->Bind(5, meta.principal->id);
+    s->Bind(6, static_cast<int64_t>(now_micros));
+    s->Bind(7, meta.staff_id);
+    s->Bind(8, std::string(event.resource));
+    s->Bind(9, std::string(event.branch_id));
     std::string state;
     if (event.state != nullptr) {
       google::protobuf::Any any;
       any.PackFrom(*event.state);
       state = any.SerializeAsString();
-      s->bind(10, state.data(), static_cast<int>(state.size()));
+      s->Bind(10, state.data(), static_cast<int>(state.size()));
     } else {
-      s->bind(10);  // NULL
+      s->Bind(10);  // NULL
     }
-    s->exec();
+    s->Exec();
     conn.NoteEventsAppended();
     return absl::OkStatus();
   });
@@ -168,20 +168,20 @@ absl::StatusOr<Stored> FindStored(Connection& conn, const CallMeta& meta,
   Stmt q = conn.Prepare(
       "SELECT request_hash, response, status FROM idempotency_keys"
       " WHERE principal_id = ? AND method = ? AND request_id = ?");
-  q->bind(1, meta.principal->id);
-  q->bind(2, meta.method);
-  q->bind(3, meta.request_id);
-  if (!q->executeStep()) return absl::NotFoundError("new request");
-  if (q->getColumn(0).getString() != fingerprint) {
+  q->Bind(1, meta.principal->id);
+  q->Bind(2, meta.method);
+  q->Bind(3, meta.request_id);
+  if (!q->Step()) return absl::NotFoundError("new request");
+  if (q->String(0) != fingerprint) {
     return InvalidArgument(
         "request_id",
         "was already used for a different request; send a new request_id "
         "for a new request and reuse one only to retry the same request");
   }
   Stored stored;
-  stored.response = q->getColumn(1).getString();
-  if (!q->getColumn(2).isNull()) {
-    stored.failure = DecodeStatus(q->getColumn(2).getString());
+  stored.response = q->String(1);
+  if (!q->IsNull(2)) {
+    stored.failure = DecodeStatus(q->String(2));
   }
   return stored;
 }
@@ -195,20 +195,20 @@ absl::Status StoreResult(Connection& conn, const CallMeta& meta,
       "INSERT INTO idempotency_keys (principal_id, method, request_id,"
       " request_hash, response, resource, create_time_us, status)"
       " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-  s->bind(1, meta.principal->id);
-  s->bind(2, meta.method);
-  s->bind(3, meta.request_id);
-  s->bind(4, fingerprint.data(), static_cast<int>(fingerprint.size()));
-  s->bind(5, response.data(), static_cast<int>(response.size()));
-  s->bind(6, meta.resource);
-  s->bind(7, static_cast<int64_t>(now_micros));
+  s->Bind(1, meta.principal->id);
+  s->Bind(2, meta.method);
+  s->Bind(3, meta.request_id);
+  s->Bind(4, fingerprint.data(), static_cast<int>(fingerprint.size()));
+  s->Bind(5, response.data(), static_cast<int>(response.size()));
+  s->Bind(6, meta.resource);
+  s->Bind(7, static_cast<int64_t>(now_micros));
   if (failure != nullptr) {
     const std::string encoded = EncodeStatus(*failure);
-    s->bind(8, encoded.data(), static_cast<int>(encoded.size()));
-    s->exec();
+    s->Bind(8, encoded.data(), static_cast<int>(encoded.size()));
+    s->Exec();
   } else {
-    s->bind(8);  // NULL: a success
-    s->exec();
+    s->Bind(8);  // NULL: a success
+    s->Exec();
   }
   return absl::OkStatus();
 }
@@ -315,31 +315,31 @@ absl::Status RewriteStoredResponses(
       Stmt q = conn.Prepare(
           "SELECT principal_id, method, request_id, response"
           " FROM idempotency_keys WHERE resource = ?");
-      q->bind(1, std::string(resource));
-      while (q->executeStep()) {
+      q->Bind(1, std::string(resource));
+      while (q->Step()) {
         // "pkg.Service/Method" -> "pkg.Service.Method" in the descriptor pool.
-        std::string method = q->getColumn(1).getString();
+        std::string method = q->String(1);
         std::replace(method.begin(), method.end(), '/', '.');
         const auto* md = pool->FindMethodByName(method);
         if (md == nullptr) continue;
         std::unique_ptr<google::protobuf::Message> msg(
             factory->GetPrototype(md->output_type())->New());
-        if (!msg->ParseFromString(q->getColumn(3).getString())) continue;
+        if (!msg->ParseFromString(q->String(3))) continue;
         rewrite(msg.get());
         rewritten.emplace_back(
-            q->getColumn(0).getString(), q->getColumn(1).getString(),
-            q->getColumn(2).getString(), msg->SerializeAsString());
+            q->String(0), q->String(1),
+            q->String(2), msg->SerializeAsString());
       }
     }
     for (const auto& [principal, method, request_id, bytes] : rewritten) {
       Stmt u = conn.Prepare(
           "UPDATE idempotency_keys SET response = ?"
           " WHERE principal_id = ? AND method = ? AND request_id = ?");
-      u->bind(1, bytes.data(), static_cast<int>(bytes.size()));
-      u->bind(2, principal);
-      u->bind(3, method);
-      u->bind(4, request_id);
-      u->exec();
+      u->Bind(1, bytes.data(), static_cast<int>(bytes.size()));
+      u->Bind(2, principal);
+      u->Bind(3, method);
+      u->Bind(4, request_id);
+      u->Exec();
     }
     // The states stored with the resource's events: each an Any of the
     // resource's own message.
@@ -348,11 +348,11 @@ absl::Status RewriteStoredResponses(
       Stmt q = conn.Prepare(
           "SELECT event_id, state FROM events"
           " WHERE resource = ? AND state IS NOT NULL");
-      q->bind(1, std::string(resource));
-      while (q->executeStep()) {
+      q->Bind(1, std::string(resource));
+      while (q->Step()) {
         google::protobuf::Any any;
-        const SQLite::Column blob = q->getColumn(1);
-        if (!any.ParseFromArray(blob.getBlob(), blob.getBytes())) continue;
+        const absl::string_view blob = q->Blob(1);
+        if (!any.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) continue;
         const auto* type = pool->FindMessageTypeByName(
             std::string(any.type_url().substr(any.type_url().rfind('/') + 1)));
         if (type == nullptr) continue;
@@ -361,15 +361,15 @@ absl::Status RewriteStoredResponses(
         if (!any.UnpackTo(msg.get())) continue;
         rewrite(msg.get());
         any.PackFrom(*msg);
-        states.emplace_back(q->getColumn(0).getInt64(),
+        states.emplace_back(q->Int64(0),
                             any.SerializeAsString());
       }
     }
     for (const auto& [event_id, bytes] : states) {
       Stmt u = conn.Prepare("UPDATE events SET state = ? WHERE event_id = ?");
-      u->bind(1, bytes.data(), static_cast<int>(bytes.size()));
-      u->bind(2, static_cast<int64_t>(event_id));
-      u->exec();
+      u->Bind(1, bytes.data(), static_cast<int>(bytes.size()));
+      u->Bind(2, static_cast<int64_t>(event_id));
+      u->Exec();
     }
     if (!states.empty()) conn.NoteStatesRewritten();
     return absl::OkStatus();
@@ -383,9 +383,9 @@ absl::StatusOr<int> PruneStoredResponses(Connection& conn,
         "DELETE FROM idempotency_keys WHERE (principal_id, method, request_id)"
         " IN (SELECT principal_id, method, request_id FROM idempotency_keys"
         " WHERE create_time_us < ? LIMIT ?)");
-    s->bind(1, static_cast<int64_t>(cutoff_micros));
-    s->bind(2, limit);
-    return s->exec();
+    s->Bind(1, static_cast<int64_t>(cutoff_micros));
+    s->Bind(2, limit);
+    return s->Exec();
   });
 }
 

@@ -15,7 +15,7 @@
 
 namespace retail::db {
 
-Writer::Writer(std::unique_ptr<Connection> conn, int max_batch,
+Writer::Writer(std::unique_ptr<SqliteConnection> conn, int max_batch,
                StorageRecovery recovery, int max_queue)
     : conn_(std::move(conn)),
       max_batch_(max_batch),
@@ -213,9 +213,9 @@ absl::Status Writer::RunNotingFault(const char* what, Fault& fault, Fn&& fn) {
       fault =
           (e.getErrorCode() & 0xff) == SQLITE_FULL ? Fault::kFull : Fault::kIo;
     }
-    return StatusFromSqliteException(e, what);
+    return StatusFromStorageException(e, what);
   } catch (const std::exception& e) {
-    return StatusFromSqliteException(e, what);
+    return StatusFromStorageException(e, what);
   }
 }
 
@@ -264,7 +264,7 @@ void Writer::TryRecover() {
   if (fault_ == Fault::kIo && recovery_.reopen) {
     // Closing every connection lets the next open rebuild its view of the
     // WAL from the files, not from memory that saw the failed write.
-    absl::StatusOr<std::unique_ptr<Connection>> fresh =
+    absl::StatusOr<std::unique_ptr<SqliteConnection>> fresh =
         recovery_.reopen(std::move(conn_));
     if (!fresh.ok()) {
       RETAIL_LOG(ERROR) << "reopening the database: " << fresh.status();
@@ -304,7 +304,7 @@ void Writer::RunBatch(std::deque<WriteOp>& batch) {
   // Transaction control goes through the statement cache like any other SQL:
   // re-parsing "SAVEPOINT op" / "RELEASE op" twice per request cost ~3% of
   // the writer thread.
-  auto run = [this](const char* sql) { conn_->Prepare(sql)->exec(); };
+  auto run = [this](const char* sql) { conn_->Prepare(sql)->Exec(); };
   // The writer's own statements (BEGIN, SAVEPOINT, RELEASE, COMMIT) tell
   // whether a failure was the disk's.
   Fault fault = Fault::kNone;
@@ -439,7 +439,7 @@ void Writer::Checkpoint(bool truncate) {
     conn_->raw().setBusyTimeout(kTruncateBusyMs);
     SQLite::Statement q(conn_->raw(), "PRAGMA wal_checkpoint(TRUNCATE)");
     busy = q.executeStep() && q.getColumn(0).getInt() != 0;
-    conn_->raw().setBusyTimeout(Connection::kBusyTimeoutMs);
+    conn_->raw().setBusyTimeout(SqliteConnection::kBusyTimeoutMs);
     return absl::OkStatus();
   });  // logged by Guard; the commit itself stands
   if (busy) {

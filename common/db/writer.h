@@ -49,6 +49,7 @@
 #include "absl/time/time.h"
 #include "common/call.h"
 #include "common/db/connection.h"
+#include "common/db/sqlite_connection.h"
 #include "common/db/storage_observer.h"
 
 namespace retail::db {
@@ -86,8 +87,8 @@ struct StorageRecovery {
   // Closes `old` (null if an earlier reopen failed) and every other
   // connection to the database, drops what the OS caches of its files, and
   // opens a new writer connection. Null: keep the connection.
-  absl::AnyInvocable<absl::StatusOr<std::unique_ptr<Connection>>(
-      std::unique_ptr<Connection> old)>
+  absl::AnyInvocable<absl::StatusOr<std::unique_ptr<SqliteConnection>>(
+      std::unique_ptr<SqliteConnection> old)>
       reopen;
   absl::Duration probe_interval = absl::Seconds(1);
 };
@@ -96,7 +97,7 @@ class Writer {
  public:
   // Takes ownership of the read-write connection and starts the thread.
   // `max_queue`: ops (of calls) that may wait at once; 0: no bound.
-  Writer(std::unique_ptr<Connection> conn, int max_batch = 1024,
+  Writer(std::unique_ptr<SqliteConnection> conn, int max_batch = 1024,
          StorageRecovery recovery = {}, int max_queue = 0);
   ~Writer();  // Stop()s.
 
@@ -141,7 +142,7 @@ class Writer {
   // answered instead of inside its COMMIT.
   static constexpr int kCheckpointPages = 1000;
   // How long an erasure's TRUNCATE checkpoint waits for readers on an older
-  // snapshot (instead of Connection::kBusyTimeoutMs).
+  // snapshot (instead of SqliteConnection::kBusyTimeoutMs).
   static constexpr int kTruncateBusyMs = 200;
 
   // Called on the writer thread after each durable commit whose transaction
@@ -175,7 +176,7 @@ class Writer {
   void TryRecover();
   void AckLoop();
 
-  std::unique_ptr<Connection> conn_;  // null after a failed reopen
+  std::unique_ptr<SqliteConnection> conn_;  // null after a failed reopen
   const int max_batch_;
   const size_t max_queue_;  // 0: unbounded
   StorageRecovery recovery_;

@@ -25,6 +25,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/db/mutation.h"
+#include "common/db/sqlite_connection.h"
 #include "common/db/writer.h"
 #include "common/ids.h"
 #include "common/logging.h"
@@ -551,7 +552,7 @@ class AdminModule final : public Module {
 // The database's file, as SQLite resolved it (absolute).
 absl::StatusOr<std::string> DatabaseFile(db::Database& db) {
   return db.Read([](db::Connection& conn) -> absl::StatusOr<std::string> {
-    const char* file = sqlite3_db_filename(conn.raw().getHandle(), "main");
+    const char* file = sqlite3_db_filename(db::AsSqlite(conn).raw().getHandle(), "main");
     if (file == nullptr || *file == '\0') {
       return absl::FailedPreconditionError("the database has no file");
     }

@@ -160,13 +160,13 @@ absl::StatusOr<AuditPage> ListAuditLog(
                               : driver == Driver::kOutcomes
                                   ? sql.by_outcomes[q.outcomes.size() - 1]
                                   : sql.by_time);
-    s->bind(1, q.start_us.value_or(std::numeric_limits<int64_t>::min()));
-    s->bind(2, upper.first);
-    s->bind(3, upper.second);
-    if (driver == Driver::kResource) s->bind(4, q.resource);
+    s->Bind(1, q.start_us.value_or(std::numeric_limits<int64_t>::min()));
+    s->Bind(2, upper.first);
+    s->Bind(3, upper.second);
+    if (driver == Driver::kResource) s->Bind(4, q.resource);
     if (driver == Driver::kOutcomes) {
       for (size_t i = 0; i < q.outcomes.size(); ++i) {
-        s->bind(static_cast<int>(4 + i), q.outcomes[i]);
+        s->Bind(static_cast<int>(4 + i), q.outcomes[i]);
       }
     }
 
@@ -174,8 +174,8 @@ absl::StatusOr<AuditPage> ListAuditLog(
     AuditKey last_returned;
     int returned = 0;
     const absl::Time deadline = absl::Now() + q.time_budget;
-    db::RowColumns row(s);
-    while (s->executeStep()) {
+    const db::Statement& row = *s;
+    while (s->Step()) {
       ++page.rows_read;
       const AuditKey key{row.Int64(kTimeCol), row.Int64(kIdCol)};
       const absl::string_view method = row.Text(kMethodCol);
@@ -224,9 +224,9 @@ absl::StatusOr<int> PruneAuditLog(db::Connection& conn, int64_t cutoff_micros,
         " WHERE create_time_us < ?1"
         " AND audit_id < (SELECT max(audit_id) FROM audit_log)"
         " ORDER BY create_time_us LIMIT ?2)");
-    d->bind(1, static_cast<int64_t>(cutoff_micros));
-    d->bind(2, limit);
-    return d->exec();
+    d->Bind(1, static_cast<int64_t>(cutoff_micros));
+    d->Bind(2, limit);
+    return d->Exec();
   });
 }
 

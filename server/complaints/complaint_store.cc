@@ -166,29 +166,29 @@ constexpr char kClockColumns[] =
     "breach_marked";
 
 void BindClock(db::Stmt& s, int first, const ClockRow& c) {
-  s->bind(first, static_cast<int>(c.kind));
-  s->bind(first + 1, c.business_hours ? 1 : 0);
-  s->bind(first + 2, static_cast<int64_t>(c.target_us));
-  s->bind(first + 3, static_cast<int64_t>(c.run_start_us));
-  s->bind(first + 4, static_cast<int64_t>(c.segment_start_us));
-  s->bind(first + 5, static_cast<int64_t>(c.used_us));
-  s->bind(first + 6, static_cast<int64_t>(c.due_us));
+  s->Bind(first, static_cast<int>(c.kind));
+  s->Bind(first + 1, c.business_hours ? 1 : 0);
+  s->Bind(first + 2, static_cast<int64_t>(c.target_us));
+  s->Bind(first + 3, static_cast<int64_t>(c.run_start_us));
+  s->Bind(first + 4, static_cast<int64_t>(c.segment_start_us));
+  s->Bind(first + 5, static_cast<int64_t>(c.used_us));
+  s->Bind(first + 6, static_cast<int64_t>(c.due_us));
   if (c.paused_since_us) {
-    s->bind(first + 7, static_cast<int64_t>(*c.paused_since_us));
+    s->Bind(first + 7, static_cast<int64_t>(*c.paused_since_us));
   } else {
-    s->bind(first + 7);
+    s->Bind(first + 7);
   }
-  s->bind(first + 8, static_cast<int64_t>(c.paused_us));
+  s->Bind(first + 8, static_cast<int64_t>(c.paused_us));
   if (c.stop_us) {
-    s->bind(first + 9, static_cast<int64_t>(*c.stop_us));
+    s->Bind(first + 9, static_cast<int64_t>(*c.stop_us));
   } else {
-    s->bind(first + 9);
+    s->Bind(first + 9);
   }
-  s->bind(first + 10, c.near_breach ? 1 : 0);
-  s->bind(first + 11, c.breach_marked ? 1 : 0);
+  s->Bind(first + 10, c.near_breach ? 1 : 0);
+  s->Bind(first + 11, c.breach_marked ? 1 : 0);
 }
 
-ClockRow ReadClock(db::RowColumns& r, int first) {
+ClockRow ReadClock(const db::Statement& r, int first) {
   ClockRow c;
   c.kind = static_cast<v1::ClockKind>(r.Int(first));
   c.business_hours = r.Int(first + 1) != 0;
@@ -266,7 +266,7 @@ Statements Build() {
   s.sweep =
       "SELECT complaint_id FROM complaints WHERE next_sweep_us IS NOT NULL"
       " AND next_sweep_us <= ?1 ORDER BY next_sweep_us LIMIT ?2";
-  s.insert = Columns::InsertInto("complaints");
+  s.insert = Columns::InsertInto("complaints") + " RETURNING id";
   s.update =
       absl::StrCat("UPDATE complaints SET ", Columns::Assignments(),
                    " WHERE id = ?", Columns::kParams + 1, " AND revision = ?",
@@ -320,10 +320,10 @@ const Statements& Sql() {
 
 absl::Status ReadClocks(db::Connection& conn, StoredComplaint& sc) {
   db::Stmt s = conn.Prepare(Sql().clocks);
-  s->bind(1, static_cast<int64_t>(sc.row));
+  s->Bind(1, static_cast<int64_t>(sc.row));
   int n = 0;
-  db::RowColumns r(s);
-  while (s->executeStep()) {
+  const db::Statement& r = *s;
+  while (s->Step()) {
     ClockRow c = ReadClock(r, 0);
     if (c.kind < 1 || c.kind > 3) continue;
     sc.clocks[c.kind - 1] = c;
@@ -339,9 +339,9 @@ absl::Status ReadClocks(db::Connection& conn, StoredComplaint& sc) {
 absl::Status WriteClocks(db::Connection& conn, const StoredComplaint& sc) {
   for (const ClockRow& c : sc.clocks) {
     db::Stmt s = conn.Prepare(Sql().upsert_clock);
-    s->bind(1, static_cast<int64_t>(sc.row));
+    s->Bind(1, static_cast<int64_t>(sc.row));
     BindClock(s, 2, c);
-    s->exec();
+    s->Exec();
   }
   return absl::OkStatus();
 }
@@ -353,9 +353,9 @@ absl::StatusOr<StoredComplaint> GetComplaint(db::Connection& conn,
                                              const std::string& branch_scope) {
   return db::Guard("get complaint", [&]() -> absl::StatusOr<StoredComplaint> {
     db::Stmt s = conn.Prepare(Sql().get);
-    s->bind(1, complaint_id);
-    s->bind(2, branch_scope);
-    if (!s->executeStep()) {
+    s->Bind(1, complaint_id);
+    s->Bind(2, branch_scope);
+    if (!s->Step()) {
       // Same answer for "missing" and "another branch's".
       return absl::NotFoundError(
           absl::StrCat("complaint '", complaint_id, "' not found"));
@@ -380,24 +380,24 @@ absl::StatusOr<std::vector<StoredComplaint>> ListComplaints(
         }
         db::Stmt s =
             conn.Prepare(q.by_due ? Sql().list_by_due : Sql().list_by_id);
-        s->bind(1, branch);
-        s->bind(2, static_cast<int>(q.status));
-        s->bind(3, q.owner_id);
-        s->bind(4, static_cast<int>(q.category));
-        s->bind(5, static_cast<int>(q.severity));
-        s->bind(6, q.breached ? (*q.breached ? 1 : 0) : -1);
-        s->bind(7, q.min_escalation_level);
+        s->Bind(1, branch);
+        s->Bind(2, static_cast<int>(q.status));
+        s->Bind(3, q.owner_id);
+        s->Bind(4, static_cast<int>(q.category));
+        s->Bind(5, static_cast<int>(q.severity));
+        s->Bind(6, q.breached ? (*q.breached ? 1 : 0) : -1);
+        s->Bind(7, q.min_escalation_level);
         if (q.due_before_us) {
-          s->bind(8, static_cast<int64_t>(*q.due_before_us));
+          s->Bind(8, static_cast<int64_t>(*q.due_before_us));
         } else {
-          s->bind(8);
+          s->Bind(8);
         }
-        s->bind(9, static_cast<int64_t>(q.after_id));
-        if (q.by_due) s->bind(10, static_cast<int64_t>(q.after_due_us));
-        s->bind(11, q.limit);
-        s->bind(12, static_cast<int64_t>(q.now_us));
+        s->Bind(9, static_cast<int64_t>(q.after_id));
+        if (q.by_due) s->Bind(10, static_cast<int64_t>(q.after_due_us));
+        s->Bind(11, q.limit);
+        s->Bind(12, static_cast<int64_t>(q.now_us));
         std::vector<StoredComplaint> out;
-        while (s->executeStep()) {
+        while (s->Step()) {
           StoredComplaint& sc = out.emplace_back();
           Columns::Read(s, sc);
         }
@@ -411,10 +411,10 @@ absl::StatusOr<std::vector<std::string>> ListCustomerComplaintIds(
   return db::Guard("customer complaints",
                    [&]() -> absl::StatusOr<std::vector<std::string>> {
                      db::Stmt s = conn.Prepare(Sql().by_customer);
-                     s->bind(1, customer_id);
+                     s->Bind(1, customer_id);
                      std::vector<std::string> ids;
-                     while (s->executeStep())
-                       ids.push_back(s->getColumn(0).getString());
+                     while (s->Step())
+                       ids.push_back(s->String(0));
                      return ids;
                    });
 }
@@ -425,11 +425,11 @@ absl::StatusOr<std::vector<std::string>> DueForSweep(db::Connection& conn,
   return db::Guard("complaints due for sweep",
                    [&]() -> absl::StatusOr<std::vector<std::string>> {
                      db::Stmt s = conn.Prepare(Sql().sweep);
-                     s->bind(1, static_cast<int64_t>(now_us));
-                     s->bind(2, limit);
+                     s->Bind(1, static_cast<int64_t>(now_us));
+                     s->Bind(2, limit);
                      std::vector<std::string> ids;
-                     while (s->executeStep())
-                       ids.push_back(s->getColumn(0).getString());
+                     while (s->Step())
+                       ids.push_back(s->String(0));
                      return ids;
                    });
 }
@@ -438,8 +438,9 @@ absl::Status InsertComplaint(db::Connection& conn, StoredComplaint& sc) {
   return db::Guard("insert complaint", [&] {
     db::Stmt s = conn.Prepare(Sql().insert);
     Columns::Bind(s, sc);
-    s->exec();
-    sc.row = conn.raw().getLastInsertRowid();
+    // RETURNING: the engine-assigned key, on either engine.
+    s->Step();
+    sc.row = s->Int64(0);
     return WriteClocks(conn, sc);
   });
 }
@@ -448,8 +449,8 @@ absl::Status UpdateComplaint(db::Connection& conn, const StoredComplaint& sc) {
   return db::Guard("update complaint", [&] {
     db::Stmt s = conn.Prepare(Sql().update);
     Columns::Bind(s, sc);
-    s->bind(Columns::kParams + 1, static_cast<int64_t>(sc.row));
-    if (s->exec() != 1) {
+    s->Bind(Columns::kParams + 1, static_cast<int64_t>(sc.row));
+    if (s->Exec() != 1) {
       // Only the writer thread writes, so this means a bug, not a race.
       return absl::AbortedError("complaint changed concurrently");
     }
@@ -460,13 +461,13 @@ absl::Status UpdateComplaint(db::Connection& conn, const StoredComplaint& sc) {
 absl::Status RescheduleSweep(db::Connection& conn, const StoredComplaint& sc) {
   return db::Guard("reschedule complaint sweep", [&] {
     db::Stmt s = conn.Prepare(Sql().reschedule);
-    s->bind(1, static_cast<int64_t>(sc.row));
+    s->Bind(1, static_cast<int64_t>(sc.row));
     if (sc.next_sweep_us) {
-      s->bind(2, static_cast<int64_t>(*sc.next_sweep_us));
+      s->Bind(2, static_cast<int64_t>(*sc.next_sweep_us));
     } else {
-      s->bind(2);
+      s->Bind(2);
     }
-    s->exec();
+    s->Exec();
     return absl::OkStatus();
   });
 }
@@ -477,17 +478,17 @@ absl::StatusOr<std::vector<ClosedRow>> ListClosed(
   return db::Guard(
       "closed complaints", [&]() -> absl::StatusOr<std::vector<ClosedRow>> {
         db::Stmt s = conn.Prepare(Sql().closed);
-        s->bind(1, static_cast<int64_t>(from_us));
-        s->bind(2, static_cast<int64_t>(to_us));
-        s->bind(3, static_cast<int64_t>(after_close_us));
-        s->bind(4, static_cast<int64_t>(after_row));
-        s->bind(5, limit);
+        s->Bind(1, static_cast<int64_t>(from_us));
+        s->Bind(2, static_cast<int64_t>(to_us));
+        s->Bind(3, static_cast<int64_t>(after_close_us));
+        s->Bind(4, static_cast<int64_t>(after_row));
+        s->Bind(5, limit);
         std::vector<ClosedRow> out;
-        while (s->executeStep()) {
+        while (s->Step()) {
           out.push_back(
-              {s->getColumn(0).getInt64(), s->getColumn(1).getString(),
-               s->getColumn(2).getString(), s->getColumn(3).getString(),
-               s->getColumn(4).getInt64()});
+              {s->Int64(0), s->String(1),
+               s->String(2), s->String(3),
+               s->Int64(4)});
         }
         return out;
       });
@@ -497,20 +498,20 @@ absl::Status InsertHistory(db::Connection& conn, int64_t complaint_row,
                            const v1::HistoryEntry& e) {
   return db::Guard("insert complaint history", [&] {
     db::Stmt s = conn.Prepare(Sql().insert_history);
-    s->bind(1, e.entry_id());
-    s->bind(2, static_cast<int64_t>(complaint_row));
-    s->bind(3, static_cast<int>(e.kind()));
-    s->bind(4, static_cast<int>(e.from_status()));
-    s->bind(5, static_cast<int>(e.to_status()));
-    s->bind(6, e.actor());
-    s->bind(7, e.staff_id());
-    s->bind(8, static_cast<int64_t>(Micros(e.time())));
-    s->bind(9, e.text());
-    s->bind(10, e.owner_id());
-    s->bind(11, e.team());
-    s->bind(12, static_cast<int>(e.clock()));
-    s->bind(13, e.escalation_level());
-    s->exec();
+    s->Bind(1, e.entry_id());
+    s->Bind(2, static_cast<int64_t>(complaint_row));
+    s->Bind(3, static_cast<int>(e.kind()));
+    s->Bind(4, static_cast<int>(e.from_status()));
+    s->Bind(5, static_cast<int>(e.to_status()));
+    s->Bind(6, e.actor());
+    s->Bind(7, e.staff_id());
+    s->Bind(8, static_cast<int64_t>(Micros(e.time())));
+    s->Bind(9, e.text());
+    s->Bind(10, e.owner_id());
+    s->Bind(11, e.team());
+    s->Bind(12, static_cast<int>(e.clock()));
+    s->Bind(13, e.escalation_level());
+    s->Exec();
     return absl::OkStatus();
   });
 }
@@ -521,27 +522,27 @@ absl::StatusOr<std::vector<int64_t>> ListHistory(
   return db::Guard(
       "list complaint history", [&]() -> absl::StatusOr<std::vector<int64_t>> {
         db::Stmt s = conn.Prepare(Sql().list_history);
-        s->bind(1, static_cast<int64_t>(complaint_row));
-        s->bind(2, static_cast<int64_t>(after));
-        s->bind(3, limit);
+        s->Bind(1, static_cast<int64_t>(complaint_row));
+        s->Bind(2, static_cast<int64_t>(after));
+        s->Bind(3, limit);
         std::vector<int64_t> rows;
-        while (s->executeStep()) {
-          rows.push_back(s->getColumn(0).getInt64());
+        while (s->Step()) {
+          rows.push_back(s->Int64(0));
           v1::HistoryEntry* e = out->Add();
-          e->set_entry_id(s->getColumn(1).getString());
-          e->set_kind(static_cast<v1::HistoryKind>(s->getColumn(2).getInt()));
+          e->set_entry_id(s->String(1));
+          e->set_kind(static_cast<v1::HistoryKind>(s->Int(2)));
           e->set_from_status(
-              static_cast<v1::ComplaintStatus>(s->getColumn(3).getInt()));
+              static_cast<v1::ComplaintStatus>(s->Int(3)));
           e->set_to_status(
-              static_cast<v1::ComplaintStatus>(s->getColumn(4).getInt()));
-          e->set_actor(s->getColumn(5).getString());
-          e->set_staff_id(s->getColumn(6).getString());
-          *e->mutable_time() = Ts(s->getColumn(7).getInt64());
-          e->set_text(s->getColumn(8).getString());
-          e->set_owner_id(s->getColumn(9).getString());
-          e->set_team(s->getColumn(10).getString());
-          e->set_clock(static_cast<v1::ClockKind>(s->getColumn(11).getInt()));
-          e->set_escalation_level(s->getColumn(12).getInt());
+              static_cast<v1::ComplaintStatus>(s->Int(4)));
+          e->set_actor(s->String(5));
+          e->set_staff_id(s->String(6));
+          *e->mutable_time() = Ts(s->Int64(7));
+          e->set_text(s->String(8));
+          e->set_owner_id(s->String(9));
+          e->set_team(s->String(10));
+          e->set_clock(static_cast<v1::ClockKind>(s->Int(11)));
+          e->set_escalation_level(s->Int(12));
         }
         return rows;
       });
@@ -550,8 +551,8 @@ absl::StatusOr<std::vector<int64_t>> ListHistory(
 absl::Status EraseHistoryText(db::Connection& conn, int64_t complaint_row) {
   return db::Guard("erase complaint history", [&] {
     db::Stmt s = conn.Prepare(Sql().erase_history);
-    s->bind(1, static_cast<int64_t>(complaint_row));
-    s->exec();
+    s->Bind(1, static_cast<int64_t>(complaint_row));
+    s->Exec();
     return absl::OkStatus();
   });
 }
@@ -561,13 +562,13 @@ absl::Status InsertKeywords(db::Connection& conn, const StoredComplaint& sc,
   return db::Guard("insert complaint keywords", [&] {
     for (const KeywordRow& k : keywords) {
       db::Stmt s = conn.Prepare(Sql().insert_keyword);
-      s->bind(1, static_cast<int64_t>(sc.row));
-      s->bind(2, k.keyword);
-      s->bind(3, k.topic);
-      s->bind(4, static_cast<int>(sc.c.category()));
-      s->bind(5, sc.c.branch_id());
-      s->bind(6, static_cast<int64_t>(Micros(sc.c.create_time())));
-      s->exec();
+      s->Bind(1, static_cast<int64_t>(sc.row));
+      s->Bind(2, k.keyword);
+      s->Bind(3, k.topic);
+      s->Bind(4, static_cast<int>(sc.c.category()));
+      s->Bind(5, sc.c.branch_id());
+      s->Bind(6, static_cast<int64_t>(Micros(sc.c.create_time())));
+      s->Exec();
     }
     return absl::OkStatus();
   });
@@ -577,14 +578,14 @@ absl::StatusOr<v1::SlaPolicy> GetPolicy(db::Connection& conn, int64_t version) {
   return db::Guard("get SLA policy", [&]() -> absl::StatusOr<v1::SlaPolicy> {
     db::Stmt s =
         conn.Prepare(version == 0 ? Sql().policy_latest : Sql().policy_version);
-    if (version != 0) s->bind(1, static_cast<int64_t>(version));
-    if (!s->executeStep()) {
+    if (version != 0) s->Bind(1, static_cast<int64_t>(version));
+    if (!s->Step()) {
       return absl::NotFoundError(
           absl::StrCat("SLA policy version ", version, " not found"));
     }
     v1::SlaPolicy p;
-    const SQLite::Column body = s->getColumn(0);
-    if (!p.ParseFromArray(body.getBlob(), body.getBytes())) {
+    const absl::string_view body = s->Blob(0);
+    if (!p.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
       return absl::DataLossError("an SLA policy row cannot be read");
     }
     return p;
@@ -595,11 +596,11 @@ absl::Status InsertPolicy(db::Connection& conn, const v1::SlaPolicy& p,
                           int64_t now_us) {
   return db::Guard("insert SLA policy", [&] {
     db::Stmt s = conn.Prepare(Sql().insert_policy);
-    s->bind(1, static_cast<int64_t>(p.version()));
+    s->Bind(1, static_cast<int64_t>(p.version()));
     const std::string body = p.SerializeAsString();
-    s->bind(2, body.data(), static_cast<int>(body.size()));
-    s->bind(3, static_cast<int64_t>(now_us));
-    s->exec();
+    s->Bind(2, body.data(), static_cast<int>(body.size()));
+    s->Bind(3, static_cast<int64_t>(now_us));
+    s->Exec();
     return absl::OkStatus();
   });
 }
@@ -610,11 +611,11 @@ absl::StatusOr<std::optional<v1::BranchCalendar>> GetCalendar(
       "get calendar",
       [&]() -> absl::StatusOr<std::optional<v1::BranchCalendar>> {
         db::Stmt s = conn.Prepare(Sql().get_calendar);
-        s->bind(1, branch_id);
-        if (!s->executeStep()) return std::optional<v1::BranchCalendar>();
+        s->Bind(1, branch_id);
+        if (!s->Step()) return std::optional<v1::BranchCalendar>();
         v1::BranchCalendar c;
-        const SQLite::Column body = s->getColumn(0);
-        if (!c.ParseFromArray(body.getBlob(), body.getBytes())) {
+        const absl::string_view body = s->Blob(0);
+        if (!c.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
           return absl::DataLossError(absl::StrCat(
               "the calendar of branch '", branch_id, "' cannot be read"));
         }
@@ -627,14 +628,14 @@ absl::StatusOr<int64_t> UpsertCalendar(db::Connection& conn,
                                        int64_t now_us) {
   return db::Guard("upsert calendar", [&]() -> absl::StatusOr<int64_t> {
     db::Stmt s = conn.Prepare(Sql().upsert_calendar);
-    s->bind(1, c.branch_id());
+    s->Bind(1, c.branch_id());
     const std::string body = c.SerializeAsString();
-    s->bind(2, body.data(), static_cast<int>(body.size()));
-    s->bind(3, static_cast<int64_t>(now_us));
-    if (!s->executeStep()) return absl::InternalError("no revision returned");
-    const int64_t revision = s->getColumn(0).getInt64();
+    s->Bind(2, body.data(), static_cast<int>(body.size()));
+    s->Bind(3, static_cast<int64_t>(now_us));
+    if (!s->Step()) return absl::InternalError("no revision returned");
+    const int64_t revision = s->Int64(0);
     // Step to the end so the statement is done before it is reused.
-    while (s->executeStep()) {
+    while (s->Step()) {
     }
     return revision;
   });
@@ -659,9 +660,9 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
         " FROM complaints WHERE create_time_us >= ?1 AND create_time_us < ?2"
         " AND (?3 = '' OR branch_id = ?3)";
     auto bind = [&](db::Stmt& s) {
-      s->bind(1, static_cast<int64_t>(q.start_us));
-      s->bind(2, static_cast<int64_t>(q.end_us));
-      s->bind(3, q.branch_id);
+      s->Bind(1, static_cast<int64_t>(q.start_us));
+      s->Bind(2, static_cast<int64_t>(q.end_us));
+      s->Bind(3, q.branch_id);
     };
     StatsRows out;
     // One pass over the window's complaints, counted here: complaints_for_stats
@@ -675,8 +676,8 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
           " closed_ever, satisfaction_score",
           kRange));
       bind(s);
-      db::RowColumns r(s);
-      while (s->executeStep()) {
+      const db::Statement& r = *s;
+      while (s->Step()) {
         category[r.Int(0)] += 1;
         severity[r.Int(1)] += 1;
         channel[r.Int(2)] += 1;
@@ -703,8 +704,8 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
       bind(s);
       out.clocks.reserve(static_cast<size_t>(out.total) * 3);
       absl::flat_hash_map<std::string, int> branch_index;
-      db::RowColumns r(s);
-      while (s->executeStep()) {
+      const db::Statement& r = *s;
+      while (s->Step()) {
         ClockSample& sample = out.clocks.emplace_back();
         sample.clock = ReadClock(r, 0);
         sample.kind = sample.clock.kind;
@@ -739,8 +740,8 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
           " WHERE create_time_us >= ?1 AND create_time_us < ?2"
           " AND (?3 = '' OR branch_id = ?3)");
       bind(s);
-      db::RowColumns r(s);
-      while (s->executeStep()) {
+      const db::Statement& r = *s;
+      while (s->Step()) {
         key.assign(1, static_cast<char>(r.Int(0)));
         const absl::string_view keyword = r.Text(1);
         key.append(keyword.data(), keyword.size());

@@ -329,7 +329,7 @@ Statements BuildStatements() {
       static_cast<int>(v1::CUSTOMER_TIER_POTENTIAL),
       " AND (last_purchase_time_us IS NULL OR last_purchase_time_us < ?1)"
       " LIMIT ?2"));
-  s.insert = CustomerColumns::InsertInto("customers");
+  s.insert = CustomerColumns::InsertInto("customers") + " RETURNING id";
   s.update = absl::StrCat("UPDATE customers SET ",
                           CustomerColumns::Assignments(), " WHERE id = ?",
                           CustomerColumns::kParams + 1, " AND revision = ?",
@@ -398,10 +398,10 @@ std::string RarestGram(db::Connection& conn,
     db::Stmt s = conn.Prepare(
         "SELECT count(*) FROM (SELECT 1 FROM customer_name_grams"
         " WHERE gram = ? LIMIT ?)");
-    s->bind(1, grams[i]);
-    s->bind(2, kCountCap);
-    s->executeStep();
-    const int64_t count = s->getColumn(0).getInt64();
+    s->Bind(1, grams[i]);
+    s->Bind(2, kCountCap);
+    s->Step();
+    const int64_t count = s->Int64(0);
     if (count < best_count) {
       best = grams[i];
       best_count = count;
@@ -421,31 +421,31 @@ void IndexName(db::Connection& conn, int64_t row, const std::string& name,
               " VALUES (?, ?)"
             : "DELETE FROM customer_name_grams"
               " WHERE gram = ? AND customer_row = ?");
-    s->bind(1, gram);
-    s->bind(2, static_cast<int64_t>(row));
-    s->exec();
+    s->Bind(1, gram);
+    s->Bind(2, static_cast<int64_t>(row));
+    s->Exec();
   }
 }
 
 absl::StatusOr<std::vector<StoredCustomer>> Collect(db::Stmt& s) {
   std::vector<StoredCustomer> out;
-  while (s->executeStep()) out.push_back(ReadStoredCustomer(s));
+  while (s->Step()) out.push_back(ReadStoredCustomer(s));
   return out;
 }
 
 // Appends every result row to `out`; returns their row ids.
 std::vector<int64_t> CollectInto(db::Stmt& s, CustomerList* out) {
   std::vector<int64_t> rows;
-  while (s->executeStep()) rows.push_back(ReadCustomer(s, *out->Add()).first);
+  while (s->Step()) rows.push_back(ReadCustomer(s, *out->Add()).first);
   return rows;
 }
 
 // Steps the point-read statement to the customer's row, or NOT_FOUND.
 absl::Status FindCustomer(db::Stmt& s, const std::string& customer_id,
                           const std::string& branch_scope) {
-  s->bind(1, customer_id);
-  s->bind(2, branch_scope);
-  if (!s->executeStep()) {
+  s->Bind(1, customer_id);
+  s->Bind(2, branch_scope);
+  if (!s->Step()) {
     // Same answer for "missing" and "another branch's": existence of
     // other branches' customers is not disclosed.
     return absl::NotFoundError(
@@ -491,11 +491,11 @@ absl::StatusOr<std::vector<int64_t>> ListCustomers(db::Connection& conn,
         db::Stmt s =
             conn.Prepare(Sql().list[!branch.empty()]
                                    [q.tier != v1::CUSTOMER_TIER_UNSPECIFIED]);
-        s->bind(1, branch);
-        s->bind(2, static_cast<int64_t>(q.after_row));
-        s->bind(3, static_cast<int>(q.tier));
-        s->bind(4, q.marketing_consent ? (*q.marketing_consent ? 1 : 0) : -1);
-        s->bind(5, q.limit);
+        s->Bind(1, branch);
+        s->Bind(2, static_cast<int64_t>(q.after_row));
+        s->Bind(3, static_cast<int>(q.tier));
+        s->Bind(4, q.marketing_consent ? (*q.marketing_consent ? 1 : 0) : -1);
+        s->Bind(5, q.limit);
         return CollectInto(s, out);
       });
 }
@@ -526,11 +526,11 @@ absl::StatusOr<std::vector<int64_t>> SearchCustomers(db::Connection& conn,
             break;
         }
         db::Stmt s = conn.Prepare(*sql);
-        s->bind(1, q.value);
-        s->bind(2, q.branch_scope);
-        s->bind(3, static_cast<int64_t>(q.after_row));
-        s->bind(4, q.limit);
-        if (!gram.empty()) s->bind(5, gram);
+        s->Bind(1, q.value);
+        s->Bind(2, q.branch_scope);
+        s->Bind(3, static_cast<int64_t>(q.after_row));
+        s->Bind(4, q.limit);
+        if (!gram.empty()) s->Bind(5, gram);
         return CollectInto(s, out);
       });
 }
@@ -541,9 +541,9 @@ absl::StatusOr<std::optional<std::string>> FindCustomerIdByPhone(
       "find by phone", [&]() -> absl::StatusOr<std::optional<std::string>> {
         db::Stmt s =
             conn.Prepare("SELECT customer_id FROM customers WHERE phone = ?");
-        s->bind(1, phone);
-        if (!s->executeStep()) return std::optional<std::string>();
-        return std::optional<std::string>(s->getColumn(0).getString());
+        s->Bind(1, phone);
+        if (!s->Step()) return std::optional<std::string>();
+        return std::optional<std::string>(s->String(0));
       });
 }
 
@@ -553,8 +553,8 @@ absl::StatusOr<std::vector<StoredCustomer>> ListLapsedTierCustomers(
                    [&]() -> absl::StatusOr<std::vector<StoredCustomer>> {
                      // Served by the partial index customers_active_tier.
                      db::Stmt s = conn.Prepare(Sql().lapsed);
-                     s->bind(1, static_cast<int64_t>(cutoff_micros));
-                     s->bind(2, limit);
+                     s->Bind(1, static_cast<int64_t>(cutoff_micros));
+                     s->Bind(2, limit);
                      return Collect(s);
                    });
 }
@@ -563,8 +563,9 @@ absl::Status InsertCustomer(db::Connection& conn, StoredCustomer& c) {
   return db::Guard("insert customer", [&] {
     db::Stmt s = conn.Prepare(Sql().insert);
     CustomerColumns::Bind(s, c);
-    s->exec();
-    c.row = conn.raw().getLastInsertRowid();
+    // RETURNING: the engine-assigned key, on either engine.
+    s->Step();
+    c.row = s->Int64(0);
     IndexName(conn, c.row, c.customer.display_name(), /*add=*/true);
     return absl::OkStatus();
   });
@@ -575,9 +576,9 @@ absl::Status UpdateCustomer(db::Connection& conn, const StoredCustomer& c) {
     {
       db::Stmt old =
           conn.Prepare("SELECT display_name FROM customers WHERE id = ?");
-      old->bind(1, static_cast<int64_t>(c.row));
-      if (old->executeStep()) {
-        const std::string old_name = old->getColumn(0).getString();
+      old->Bind(1, static_cast<int64_t>(c.row));
+      if (old->Step()) {
+        const std::string old_name = old->String(0);
         if (old_name != c.customer.display_name()) {
           IndexName(conn, c.row, old_name, /*add=*/false);
           IndexName(conn, c.row, c.customer.display_name(), /*add=*/true);
@@ -586,8 +587,8 @@ absl::Status UpdateCustomer(db::Connection& conn, const StoredCustomer& c) {
     }
     db::Stmt s = conn.Prepare(Sql().update);
     CustomerColumns::Bind(s, c);
-    s->bind(CustomerColumns::kParams + 1, static_cast<int64_t>(c.row));
-    if (s->exec() != 1) {
+    s->Bind(CustomerColumns::kParams + 1, static_cast<int64_t>(c.row));
+    if (s->Exec() != 1) {
       // Only the writer thread writes, so this means a bug, not a race.
       return absl::AbortedError("customer changed concurrently");
     }
@@ -600,7 +601,7 @@ absl::Status InsertPointsTransaction(db::Connection& conn, int64_t customer_row,
   return db::Guard("insert points", [&] {
     db::Stmt s = conn.Prepare(Sql().insert_points);
     PointsColumns::Bind(s, NewPoints{customer_row, t});
-    s->exec();
+    s->Exec();
     return absl::OkStatus();
   });
 }
@@ -611,11 +612,11 @@ ListPointsTransactions(db::Connection& conn, int64_t customer_row,
   using Rows = std::vector<std::pair<int64_t, PointsTransaction>>;
   return db::Guard("list points", [&]() -> absl::StatusOr<Rows> {
     db::Stmt s = conn.Prepare(Sql().list_points);
-    s->bind(1, static_cast<int64_t>(customer_row));
-    s->bind(2, static_cast<int64_t>(after_row));
-    s->bind(3, limit);
+    s->Bind(1, static_cast<int64_t>(customer_row));
+    s->Bind(2, static_cast<int64_t>(after_row));
+    s->Bind(3, limit);
     Rows out;
-    while (s->executeStep()) PointsColumns::Read(s, out.emplace_back());
+    while (s->Step()) PointsColumns::Read(s, out.emplace_back());
     return out;
   });
 }
@@ -624,8 +625,8 @@ absl::Status ErasePointsReasons(db::Connection& conn, int64_t customer_row) {
   return db::Guard("erase points reasons", [&] {
     db::Stmt s = conn.Prepare(
         "UPDATE points_transactions SET reason = '' WHERE customer_row = ?1");
-    s->bind(1, customer_row);
-    s->exec();
+    s->Bind(1, customer_row);
+    s->Exec();
     return absl::OkStatus();
   });
 }

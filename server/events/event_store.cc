@@ -17,23 +17,22 @@ constexpr char kSelect[] =
     "SELECT event_id, resource_type, event_type, revision, principal_id,"
     " create_time_us, staff_id, resource, branch_id, state FROM events";
 
-StoredEvent ReadRow(SQLite::Statement& q) {
+StoredEvent ReadRow(const db::Statement& q) {
   auto e = std::make_shared<v1::Event>();
-  e->set_sequence(q.getColumn(0).getInt64());
-  e->set_resource_type(q.getColumn(1).getString());
-  e->set_event_type(q.getColumn(2).getString());
-  e->set_revision(q.getColumn(3).getInt64());
-  e->set_principal(q.getColumn(4).getString());
+  e->set_sequence(q.Int64(0));
+  e->set_resource_type(q.String(1));
+  e->set_event_type(q.String(2));
+  e->set_revision(q.Int64(3));
+  e->set_principal(q.String(4));
   *e->mutable_create_time() =
-      TimeUtil::MicrosecondsToTimestamp(q.getColumn(5).getInt64());
-  e->set_staff_id(q.getColumn(6).getString());
-  e->set_resource(q.getColumn(7).getString());
-  e->set_branch_id(q.getColumn(8).getString());
-  const SQLite::Column state = q.getColumn(9);
-  if (!state.isNull()) {
-    // sqlite3_column_blob before _bytes, as SQLite asks.
-    const void* bytes = state.getBlob();
-    if (!e->mutable_state()->ParseFromArray(bytes, state.getBytes())) {
+      TimeUtil::MicrosecondsToTimestamp(q.Int64(5));
+  e->set_staff_id(q.String(6));
+  e->set_resource(q.String(7));
+  e->set_branch_id(q.String(8));
+  if (!q.IsNull(9)) {
+    const absl::string_view state = q.Blob(9);
+    if (!e->mutable_state()->ParseFromArray(state.data(),
+                                            static_cast<int>(state.size()))) {
       e->clear_state();  // never seen; the event itself still counts
     }
   }
@@ -62,10 +61,10 @@ absl::StatusOr<std::vector<StoredEvent>> ReadEvents(
                                " WHERE branch_id = ? AND event_id > ?"
                                " ORDER BY event_id LIMIT ?"));
         int i = 1;
-        if (!branch_scope.empty()) q->bind(i++, branch_scope);
-        q->bind(i++, static_cast<int64_t>(after));
-        q->bind(i++, limit);
-        while (q->executeStep()) out.push_back(ReadRow(*q));
+        if (!branch_scope.empty()) q->Bind(i++, branch_scope);
+        q->Bind(i++, static_cast<int64_t>(after));
+        q->Bind(i++, limit);
+        while (q->Step()) out.push_back(ReadRow(*q));
         return out;
       });
 }
@@ -74,17 +73,17 @@ absl::StatusOr<int64_t> HeadSequence(db::Connection& conn) {
   return db::Guard("event head", [&]() -> absl::StatusOr<int64_t> {
     db::Stmt q =
         conn.Prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'");
-    return q->executeStep() ? q->getColumn(0).getInt64() : 0;
+    return q->Step() ? q->Int64(0) : 0;
   });
 }
 
 absl::StatusOr<int64_t> PrunedThrough(db::Connection& conn) {
   return db::Guard("events pruned through", [&]() -> absl::StatusOr<int64_t> {
     db::Stmt q = conn.Prepare("SELECT value FROM server_meta WHERE key = ?");
-    q->bind(1, kPrunedKey);
-    if (!q->executeStep()) return 0;
+    q->Bind(1, kPrunedKey);
+    if (!q->Step()) return 0;
     int64_t through = 0;
-    if (!absl::SimpleAtoi(q->getColumn(0).getString(), &through)) {
+    if (!absl::SimpleAtoi(q->String(0), &through)) {
       return absl::InternalError("server_meta events_pruned_through is bad");
     }
     return through;
@@ -104,24 +103,24 @@ absl::StatusOr<int> PruneEvents(db::Connection& conn, int64_t cutoff_micros,
       db::Stmt q = conn.Prepare(
           "SELECT event_id, create_time_us FROM events ORDER BY event_id"
           " LIMIT ?");
-      q->bind(1, limit);
-      while (q->executeStep()) {
-        if (q->getColumn(1).getInt64() >= cutoff_micros) break;
-        through = q->getColumn(0).getInt64();
+      q->Bind(1, limit);
+      while (q->Step()) {
+        if (q->Int64(1) >= cutoff_micros) break;
+        through = q->Int64(0);
         ++count;
       }
     }
     if (count == 0) return 0;
     db::Stmt d = conn.Prepare("DELETE FROM events WHERE event_id <= ?");
-    d->bind(1, static_cast<int64_t>(through));
-    d->exec();
+    d->Bind(1, static_cast<int64_t>(through));
+    d->Exec();
     const std::string value = absl::StrCat(through);
     db::Stmt m = conn.Prepare(
         "INSERT INTO server_meta (key, value) VALUES (?, ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-    m->bind(1, kPrunedKey);
-    m->bind(2, value.data(), static_cast<int>(value.size()));
-    m->exec();
+    m->Bind(1, kPrunedKey);
+    m->Bind(2, value.data(), static_cast<int>(value.size()));
+    m->Exec();
     return count;
   });
 }

@@ -228,7 +228,8 @@ Statements Build() {
   s.insert_response =
       "INSERT INTO survey_responses (response_id, survey_id, customer_id,"
       " branch_id, order_id, complaint_id, body, text_erased, day,"
-      " create_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+      " create_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+      " RETURNING id";
   s.customer_responses =
       "SELECT id, body, text_erased, day FROM survey_responses"
       " WHERE customer_id = ?1 AND customer_id <> '' ORDER BY id";
@@ -237,7 +238,8 @@ Statements Build() {
       " text_erased = 1 WHERE id = ?1";
 
   const std::string cols = ItemColumns::SelectList("f");
-  s.insert_item = ItemColumns::InsertInto("feedback_items");
+  s.insert_item =
+      ItemColumns::InsertInto("feedback_items") + " RETURNING id";
   s.get_item = absl::StrCat("SELECT ", cols,
                             " FROM feedback_items f WHERE f.feedback_id = ?1"
                             " AND (?2 = '' OR f.branch_id = ?2)");
@@ -302,7 +304,8 @@ Statements Build() {
       " GROUP BY term ORDER BY n DESC, term LIMIT ?5";
 
   const std::string fcols = FollowUpColumns::SelectList();
-  s.insert_follow_up = FollowUpColumns::InsertInto("follow_ups");
+  s.insert_follow_up =
+      FollowUpColumns::InsertInto("follow_ups") + " RETURNING id";
   s.update_follow_up = absl::StrCat(
       "UPDATE follow_ups SET ", FollowUpColumns::Assignments(), " WHERE id = ?",
       FollowUpColumns::kParams + 1, " AND revision = ?",
@@ -343,9 +346,9 @@ const Statements& Sql() {
 
 void BindOpt(db::Stmt& s, int index, const std::optional<int64_t>& v) {
   if (v) {
-    s->bind(index, static_cast<int64_t>(*v));
+    s->Bind(index, static_cast<int64_t>(*v));
   } else {
-    s->bind(index);
+    s->Bind(index);
   }
 }
 
@@ -357,11 +360,11 @@ absl::Status InsertSurvey(db::Connection& conn, const v1::Survey& survey,
                           int64_t now_us) {
   return db::Guard("insert survey", [&] {
     db::Stmt s = conn.Prepare(Sql().insert_survey);
-    s->bind(1, survey.survey_id());
+    s->Bind(1, survey.survey_id());
     const std::string body = survey.SerializeAsString();
-    s->bind(2, body.data(), static_cast<int>(body.size()));
-    s->bind(3, static_cast<int64_t>(now_us));
-    s->exec();
+    s->Bind(2, body.data(), static_cast<int>(body.size()));
+    s->Bind(3, static_cast<int64_t>(now_us));
+    s->Exec();
     return absl::OkStatus();
   });
 }
@@ -371,8 +374,8 @@ absl::StatusOr<v1::Survey> GetSurvey(db::Connection& conn,
                                      absl::string_view field) {
   return db::Guard("get survey", [&]() -> absl::StatusOr<v1::Survey> {
     db::Stmt s = conn.Prepare(Sql().get_survey);
-    s->bind(1, survey_id);
-    if (!s->executeStep()) {
+    s->Bind(1, survey_id);
+    if (!s->Step()) {
       return absl::NotFoundError(
           absl::StrCat(field, ": survey '", survey_id, "' not found"));
     }
@@ -390,12 +393,12 @@ absl::StatusOr<std::vector<std::pair<int64_t, v1::Survey>>> ListSurveys(
   using Out = std::vector<std::pair<int64_t, v1::Survey>>;
   return db::Guard("list surveys", [&]() -> absl::StatusOr<Out> {
     db::Stmt s = conn.Prepare(Sql().list_surveys);
-    s->bind(1, static_cast<int64_t>(after));
-    s->bind(2, limit);
+    s->Bind(1, static_cast<int64_t>(after));
+    s->Bind(2, limit);
     Out out;
-    while (s->executeStep()) {
+    while (s->Step()) {
       auto& [row, survey] = out.emplace_back();
-      row = s->getColumn(0).getInt64();
+      row = s->Int64(0);
       if (!ParseBlob(Field(*s, 1), &survey)) {
         return absl::DataLossError("a survey cannot be read");
       }
@@ -408,11 +411,11 @@ absl::StatusOr<bool> ResponseExists(db::Connection& conn,
                                     const v1::SurveyResponse& r) {
   return db::Guard("survey response exists", [&]() -> absl::StatusOr<bool> {
     db::Stmt s = conn.Prepare(Sql().response_exists);
-    s->bind(1, r.survey_id());
-    s->bind(2, r.customer_id());
-    s->bind(3, r.order_id());
-    s->bind(4, r.complaint_id());
-    return s->executeStep();
+    s->Bind(1, r.survey_id());
+    s->Bind(2, r.customer_id());
+    s->Bind(3, r.order_id());
+    s->Bind(4, r.complaint_id());
+    return s->Step();
   });
 }
 
@@ -420,19 +423,20 @@ absl::Status InsertResponse(db::Connection& conn, StoredResponse& sr) {
   return db::Guard("insert survey response", [&] {
     const v1::SurveyResponse& r = sr.r;
     db::Stmt s = conn.Prepare(Sql().insert_response);
-    s->bind(1, r.response_id());
-    s->bind(2, r.survey_id());
-    s->bind(3, r.customer_id());
-    s->bind(4, r.branch_id());
-    s->bind(5, r.order_id());
-    s->bind(6, r.complaint_id());
+    s->Bind(1, r.response_id());
+    s->Bind(2, r.survey_id());
+    s->Bind(3, r.customer_id());
+    s->Bind(4, r.branch_id());
+    s->Bind(5, r.order_id());
+    s->Bind(6, r.complaint_id());
     const std::string body = r.SerializeAsString();
-    s->bind(7, body.data(), static_cast<int>(body.size()));
-    s->bind(8, sr.text_erased ? 1 : 0);
-    s->bind(9, static_cast<int64_t>(sr.day));
-    s->bind(10, static_cast<int64_t>(Micros(r.create_time())));
-    s->exec();
-    sr.row = conn.raw().getLastInsertRowid();
+    s->Bind(7, body.data(), static_cast<int>(body.size()));
+    s->Bind(8, sr.text_erased ? 1 : 0);
+    s->Bind(9, static_cast<int64_t>(sr.day));
+    s->Bind(10, static_cast<int64_t>(Micros(r.create_time())));
+    // RETURNING: the engine-assigned key, on either engine.
+    s->Step();
+    sr.row = s->Int64(0);
     return absl::OkStatus();
   });
 }
@@ -443,16 +447,16 @@ absl::StatusOr<std::vector<StoredResponse>> ListCustomerResponses(
       "customer survey responses",
       [&]() -> absl::StatusOr<std::vector<StoredResponse>> {
         db::Stmt s = conn.Prepare(Sql().customer_responses);
-        s->bind(1, customer_id);
+        s->Bind(1, customer_id);
         std::vector<StoredResponse> out;
-        while (s->executeStep()) {
+        while (s->Step()) {
           StoredResponse& sr = out.emplace_back();
-          sr.row = s->getColumn(0).getInt64();
+          sr.row = s->Int64(0);
           if (!ParseBlob(Field(*s, 1), &sr.r)) {
             return absl::DataLossError("a survey response cannot be read");
           }
-          sr.text_erased = s->getColumn(2).getInt() != 0;
-          sr.day = s->getColumn(3).getInt64();
+          sr.text_erased = s->Int(2) != 0;
+          sr.day = s->Int64(3);
         }
         return out;
       });
@@ -461,10 +465,10 @@ absl::StatusOr<std::vector<StoredResponse>> ListCustomerResponses(
 absl::Status EraseResponse(db::Connection& conn, const StoredResponse& sr) {
   return db::Guard("erase survey response", [&] {
     db::Stmt s = conn.Prepare(Sql().erase_response);
-    s->bind(1, static_cast<int64_t>(sr.row));
+    s->Bind(1, static_cast<int64_t>(sr.row));
     const std::string body = sr.r.SerializeAsString();
-    s->bind(2, body.data(), static_cast<int>(body.size()));
-    s->exec();
+    s->Bind(2, body.data(), static_cast<int>(body.size()));
+    s->Exec();
     return absl::OkStatus();
   });
 }
@@ -475,8 +479,9 @@ absl::Status InsertItem(db::Connection& conn, StoredItem& si) {
   return db::Guard("insert feedback", [&] {
     db::Stmt s = conn.Prepare(Sql().insert_item);
     ItemColumns::Bind(s, si);
-    s->exec();
-    si.row = conn.raw().getLastInsertRowid();
+    // RETURNING: the engine-assigned key, on either engine.
+    s->Step();
+    si.row = s->Int64(0);
     return absl::OkStatus();
   });
 }
@@ -486,9 +491,9 @@ absl::StatusOr<StoredItem> GetItem(db::Connection& conn,
                                    const std::string& branch_scope) {
   return db::Guard("get feedback", [&]() -> absl::StatusOr<StoredItem> {
     db::Stmt s = conn.Prepare(Sql().get_item);
-    s->bind(1, feedback_id);
-    s->bind(2, branch_scope);
-    if (!s->executeStep()) {
+    s->Bind(1, feedback_id);
+    s->Bind(2, branch_scope);
+    if (!s->Step()) {
       // Same answer for "missing" and "another branch's".
       return absl::NotFoundError(
           absl::StrCat("feedback '", feedback_id, "' not found"));
@@ -513,29 +518,29 @@ absl::StatusOr<std::vector<StoredItem>> ListItems(db::Connection& conn,
         const bool by_term = !q.keyword.empty() || !q.topic.empty();
         db::Stmt s =
             conn.Prepare(by_term ? Sql().list_items_by_term : Sql().list_items);
-        s->bind(1, branch);
-        s->bind(2, static_cast<int>(q.kind));
-        s->bind(3, q.sku);
-        s->bind(4, q.min_rating);
-        s->bind(5, q.max_rating);
-        s->bind(6, static_cast<int>(q.sentiment));
-        s->bind(7, q.needs_review ? 1 : 0);
+        s->Bind(1, branch);
+        s->Bind(2, static_cast<int>(q.kind));
+        s->Bind(3, q.sku);
+        s->Bind(4, q.min_rating);
+        s->Bind(5, q.max_rating);
+        s->Bind(6, static_cast<int>(q.sentiment));
+        s->Bind(7, q.needs_review ? 1 : 0);
         BindOpt(s, 8, q.from_us);
         BindOpt(s, 9, q.to_us);
-        s->bind(10, static_cast<int64_t>(q.after_row));
-        s->bind(11, q.limit);
-        s->bind(12, q.topic);
-        s->bind(13, q.keyword);
+        s->Bind(10, static_cast<int64_t>(q.after_row));
+        s->Bind(11, q.limit);
+        s->Bind(12, q.topic);
+        s->Bind(13, q.keyword);
         if (by_term) {
           // Drive from the keyword (the rarer term); the topic, if also
           // given, is the EXISTS probe.
           const bool keyword = !q.keyword.empty();
-          s->bind(14, static_cast<int>(keyword ? TermKind::kKeyword
+          s->Bind(14, static_cast<int>(keyword ? TermKind::kKeyword
                                                : TermKind::kTopic));
-          s->bind(15, keyword ? q.keyword : q.topic);
+          s->Bind(15, keyword ? q.keyword : q.topic);
         }
         std::vector<StoredItem> out;
-        while (s->executeStep()) {
+        while (s->Step()) {
           StoredItem& si = out.emplace_back();
           ItemColumns::Read(s, si);
         }
@@ -548,9 +553,9 @@ absl::StatusOr<std::vector<StoredItem>> ListCustomerItems(
   return db::Guard("customer feedback",
                    [&]() -> absl::StatusOr<std::vector<StoredItem>> {
                      db::Stmt s = conn.Prepare(Sql().customer_items);
-                     s->bind(1, customer_id);
+                     s->Bind(1, customer_id);
                      std::vector<StoredItem> out;
-                     while (s->executeStep()) {
+                     while (s->Step()) {
                        StoredItem& si = out.emplace_back();
                        ItemColumns::Read(s, si);
                      }
@@ -561,8 +566,8 @@ absl::StatusOr<std::vector<StoredItem>> ListCustomerItems(
 absl::Status EraseItem(db::Connection& conn, int64_t row) {
   return db::Guard("erase feedback", [&] {
     db::Stmt s = conn.Prepare(Sql().erase_item);
-    s->bind(1, static_cast<int64_t>(row));
-    s->exec();
+    s->Bind(1, static_cast<int64_t>(row));
+    s->Exec();
     return absl::OkStatus();
   });
 }
@@ -578,22 +583,22 @@ absl::Status InsertTerms(db::Connection& conn, Source source, int64_t ref_row,
       for (const std::string& term :
            kind == TermKind::kTopic ? topics : keywords) {
         db::Stmt s = conn.Prepare(Sql().insert_term);
-        s->bind(1, static_cast<int>(source));
-        s->bind(2, static_cast<int>(kind));
-        s->bind(3, term);
-        s->bind(4, static_cast<int64_t>(ref_row));
-        s->bind(5, negative ? 1 : 0);
-        s->bind(6, branch_id);
-        s->bind(7, static_cast<int64_t>(day));
+        s->Bind(1, static_cast<int>(source));
+        s->Bind(2, static_cast<int>(kind));
+        s->Bind(3, term);
+        s->Bind(4, static_cast<int64_t>(ref_row));
+        s->Bind(5, negative ? 1 : 0);
+        s->Bind(6, branch_id);
+        s->Bind(7, static_cast<int64_t>(day));
         // A repeated term of one record counts once.
-        if (s->exec() == 0 || !negative) continue;
+        if (s->Exec() == 0 || !negative) continue;
         for (const std::string* branch : {&branch_id, &ChainWide()}) {
           db::Stmt d = conn.Prepare(Sql().add_term_daily);
-          d->bind(1, *branch);
-          d->bind(2, static_cast<int64_t>(day));
-          d->bind(3, static_cast<int>(kind));
-          d->bind(4, term);
-          d->exec();
+          d->Bind(1, *branch);
+          d->Bind(2, static_cast<int64_t>(day));
+          d->Bind(3, static_cast<int>(kind));
+          d->Bind(4, term);
+          d->Exec();
         }
       }
     }
@@ -607,13 +612,13 @@ absl::Status InsertScore(db::Connection& conn, Source source, ScoreKind kind,
                          DailyFigures& daily) {
   RETURN_IF_ERROR(db::Guard("insert feedback score", [&] {
     db::Stmt s = conn.Prepare(Sql().insert_score);
-    s->bind(1, static_cast<int>(source));
-    s->bind(2, static_cast<int>(kind));
-    s->bind(3, value);
-    s->bind(4, static_cast<int64_t>(ref_row));
-    s->bind(5, branch_id);
-    s->bind(6, static_cast<int64_t>(day));
-    s->exec();
+    s->Bind(1, static_cast<int>(source));
+    s->Bind(2, static_cast<int>(kind));
+    s->Bind(3, value);
+    s->Bind(4, static_cast<int64_t>(ref_row));
+    s->Bind(5, branch_id);
+    s->Bind(6, static_cast<int64_t>(day));
+    s->Exec();
     return absl::OkStatus();
   }));
   if (kind == ScoreKind::kNps) {
@@ -636,16 +641,16 @@ absl::Status AddDaily(db::Connection& conn, const std::string& branch_id,
                       int64_t day, const DailyFigures& d) {
   return db::Guard("add feedback daily figures", [&] {
     db::Stmt s = conn.Prepare(Sql().add_daily);
-    s->bind(1, static_cast<int64_t>(day));
-    s->bind(2, branch_id);
+    s->Bind(1, static_cast<int64_t>(day));
+    s->Bind(2, branch_id);
     int i = 3;
     for (int64_t v : {d.survey_ratings, d.survey_satisfied, d.survey_rating_sum,
                       d.feedback_ratings, d.feedback_satisfied,
                       d.feedback_rating_sum, d.nps_count, d.nps_promoters,
                       d.nps_detractors, d.responses, d.feedback_items}) {
-      s->bind(i++, static_cast<int64_t>(v));
+      s->Bind(i++, static_cast<int64_t>(v));
     }
-    s->exec();
+    s->Exec();
     return absl::OkStatus();
   });
 }
@@ -659,14 +664,14 @@ absl::StatusOr<std::vector<DailyRow>> ReadDaily(db::Connection& conn,
       [&]() -> absl::StatusOr<std::vector<DailyRow>> {
         db::Stmt s = conn.Prepare(branch_id.empty() ? Sql().read_daily
                                                     : Sql().read_daily_branch);
-        s->bind(1, static_cast<int64_t>(from_day));
-        s->bind(2, static_cast<int64_t>(to_day));
-        if (!branch_id.empty()) s->bind(3, branch_id);
+        s->Bind(1, static_cast<int64_t>(from_day));
+        s->Bind(2, static_cast<int64_t>(to_day));
+        if (!branch_id.empty()) s->Bind(3, branch_id);
         std::vector<DailyRow> out;
-        while (s->executeStep()) {
+        while (s->Step()) {
           DailyRow& r = out.emplace_back();
-          r.day = s->getColumn(0).getInt64();
-          r.branch_id = s->getColumn(1).getString();
+          r.day = s->Int64(0);
+          r.branch_id = s->String(1);
           int i = 2;
           for (int64_t* v :
                {&r.f.survey_ratings, &r.f.survey_satisfied,
@@ -674,7 +679,7 @@ absl::StatusOr<std::vector<DailyRow>> ReadDaily(db::Connection& conn,
                 &r.f.feedback_satisfied, &r.f.feedback_rating_sum,
                 &r.f.nps_count, &r.f.nps_promoters, &r.f.nps_detractors,
                 &r.f.responses, &r.f.feedback_items}) {
-            *v = s->getColumn(i++).getInt64();
+            *v = s->Int64(i++);
           }
         }
         return out;
@@ -687,14 +692,14 @@ absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> TopNegativeTerms(
   using Out = std::vector<std::pair<std::string, int64_t>>;
   return db::Guard("top negative terms", [&]() -> absl::StatusOr<Out> {
     db::Stmt s = conn.Prepare(Sql().top_terms);
-    s->bind(1, branch_id);
-    s->bind(2, static_cast<int64_t>(from_day));
-    s->bind(3, static_cast<int64_t>(to_day));
-    s->bind(4, static_cast<int>(kind));
-    s->bind(5, top);
+    s->Bind(1, branch_id);
+    s->Bind(2, static_cast<int64_t>(from_day));
+    s->Bind(3, static_cast<int64_t>(to_day));
+    s->Bind(4, static_cast<int>(kind));
+    s->Bind(5, top);
     Out out;
-    while (s->executeStep()) {
-      out.emplace_back(s->getColumn(0).getString(), s->getColumn(1).getInt64());
+    while (s->Step()) {
+      out.emplace_back(s->String(0), s->Int64(1));
     }
     return out;
   });
@@ -706,8 +711,9 @@ absl::Status InsertFollowUp(db::Connection& conn, StoredFollowUp& sf) {
   return db::Guard("insert follow-up", [&] {
     db::Stmt s = conn.Prepare(Sql().insert_follow_up);
     FollowUpColumns::Bind(s, sf);
-    s->exec();
-    sf.row = conn.raw().getLastInsertRowid();
+    // RETURNING: the engine-assigned key, on either engine.
+    s->Step();
+    sf.row = s->Int64(0);
     return absl::OkStatus();
   });
 }
@@ -716,8 +722,8 @@ absl::Status UpdateFollowUp(db::Connection& conn, const StoredFollowUp& sf) {
   return db::Guard("update follow-up", [&] {
     db::Stmt s = conn.Prepare(Sql().update_follow_up);
     FollowUpColumns::Bind(s, sf);
-    s->bind(FollowUpColumns::kParams + 1, static_cast<int64_t>(sf.row));
-    if (s->exec() != 1) {
+    s->Bind(FollowUpColumns::kParams + 1, static_cast<int64_t>(sf.row));
+    if (s->Exec() != 1) {
       // Only the writer thread writes, so this means a bug, not a race.
       return absl::AbortedError("follow-up changed concurrently");
     }
@@ -730,9 +736,9 @@ absl::StatusOr<StoredFollowUp> GetFollowUp(db::Connection& conn,
                                            const std::string& branch_scope) {
   return db::Guard("get follow-up", [&]() -> absl::StatusOr<StoredFollowUp> {
     db::Stmt s = conn.Prepare(Sql().get_follow_up);
-    s->bind(1, follow_up_id);
-    s->bind(2, branch_scope);
-    if (!s->executeStep()) {
+    s->Bind(1, follow_up_id);
+    s->Bind(2, branch_scope);
+    if (!s->Step()) {
       return absl::NotFoundError(
           absl::StrCat("follow-up '", follow_up_id, "' not found"));
     }
@@ -754,16 +760,16 @@ absl::StatusOr<std::vector<StoredFollowUp>> ListFollowUps(
                        branch = q.branch_scope;
                      }
                      db::Stmt s = conn.Prepare(Sql().list_follow_ups);
-                     s->bind(1, branch);
-                     s->bind(2, static_cast<int>(q.status));
-                     s->bind(3, q.owner_id);
+                     s->Bind(1, branch);
+                     s->Bind(2, static_cast<int>(q.status));
+                     s->Bind(3, q.owner_id);
                      BindOpt(s, 4, q.due_from_us);
                      BindOpt(s, 5, q.due_to_us);
-                     s->bind(6, static_cast<int64_t>(q.after_due_us));
-                     s->bind(7, static_cast<int64_t>(q.after_row));
-                     s->bind(8, q.limit);
+                     s->Bind(6, static_cast<int64_t>(q.after_due_us));
+                     s->Bind(7, static_cast<int64_t>(q.after_row));
+                     s->Bind(8, q.limit);
                      std::vector<StoredFollowUp> out;
-                     while (s->executeStep()) {
+                     while (s->Step()) {
                        StoredFollowUp& sf = out.emplace_back();
                        FollowUpColumns::Read(s, sf);
                      }
@@ -776,9 +782,9 @@ absl::StatusOr<std::vector<StoredFollowUp>> ListCustomerFollowUps(
   return db::Guard("customer follow-ups",
                    [&]() -> absl::StatusOr<std::vector<StoredFollowUp>> {
                      db::Stmt s = conn.Prepare(Sql().customer_follow_ups);
-                     s->bind(1, customer_id);
+                     s->Bind(1, customer_id);
                      std::vector<StoredFollowUp> out;
-                     while (s->executeStep()) {
+                     while (s->Step()) {
                        StoredFollowUp& sf = out.emplace_back();
                        FollowUpColumns::Read(s, sf);
                      }
@@ -790,8 +796,8 @@ absl::StatusOr<bool> CauseTaken(db::Connection& conn,
                                 const std::string& cause) {
   return db::Guard("follow-up cause", [&]() -> absl::StatusOr<bool> {
     db::Stmt s = conn.Prepare(Sql().cause_taken);
-    s->bind(1, cause);
-    return s->executeStep();
+    s->Bind(1, cause);
+    return s->Step();
   });
 }
 
@@ -799,8 +805,8 @@ absl::StatusOr<bool> ComplaintFollowUpExists(db::Connection& conn,
                                              const std::string& complaint_id) {
   return db::Guard("complaint follow-up", [&]() -> absl::StatusOr<bool> {
     db::Stmt s = conn.Prepare(Sql().complaint_follow_up);
-    s->bind(1, complaint_id);
-    return s->executeStep();
+    s->Bind(1, complaint_id);
+    return s->Step();
   });
 }
 
@@ -809,10 +815,10 @@ absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> GetScan(
   using Out = std::optional<std::pair<int64_t, int64_t>>;
   return db::Guard("get follow-up scan", [&]() -> absl::StatusOr<Out> {
     db::Stmt s = conn.Prepare(Sql().get_scan);
-    s->bind(1, name);
-    if (!s->executeStep()) return Out();
-    return Out(std::in_place, s->getColumn(0).getInt64(),
-               s->getColumn(1).getInt64());
+    s->Bind(1, name);
+    if (!s->Step()) return Out();
+    return Out(std::in_place, s->Int64(0),
+               s->Int64(1));
   });
 }
 
@@ -820,10 +826,10 @@ absl::Status PutScan(db::Connection& conn, const std::string& name,
                      int64_t after_us, int64_t after_row) {
   return db::Guard("put follow-up scan", [&] {
     db::Stmt s = conn.Prepare(Sql().put_scan);
-    s->bind(1, name);
-    s->bind(2, static_cast<int64_t>(after_us));
-    s->bind(3, static_cast<int64_t>(after_row));
-    s->exec();
+    s->Bind(1, name);
+    s->Bind(2, static_cast<int64_t>(after_us));
+    s->Bind(3, static_cast<int64_t>(after_row));
+    s->Exec();
     return absl::OkStatus();
   });
 }

@@ -474,7 +474,7 @@ Statements BuildStatements() {
       " WHERE p.method = ?1 AND p.external_reference = ?2 AND p.outcome = ",
       static_cast<int>(v1::PAYMENT_OUTCOME_SUCCEEDED),
       " AND p.external_reference != '' LIMIT 1");
-  s.insert = OrderColumns::InsertInto("orders");
+  s.insert = OrderColumns::InsertInto("orders") + " RETURNING id";
   s.update = absl::StrCat("UPDATE orders SET ", OrderColumns::Assignments(),
                           " WHERE id = ?", OrderColumns::kParams + 1,
                           " AND revision = ?",
@@ -566,8 +566,8 @@ std::pair<int64_t, int64_t> ReadOrder(db::Connection& conn, db::Stmt& s,
   const std::string& currency = o.total().currency_code();
   {
     db::Stmt p = conn.Prepare(Sql().payments);
-    p->bind(1, static_cast<int64_t>(decoded.row));
-    while (p->executeStep()) {
+    p->Bind(1, static_cast<int64_t>(decoded.row));
+    while (p->Step()) {
       Payment* added = o.add_payments();
       PaymentColumns::Read(p, *added);
       added->mutable_amount()->set_currency_code(currency);
@@ -575,8 +575,8 @@ std::pair<int64_t, int64_t> ReadOrder(db::Connection& conn, db::Stmt& s,
   }
   {
     db::Stmt r = conn.Prepare(Sql().refunds);
-    r->bind(1, static_cast<int64_t>(decoded.row));
-    while (r->executeStep()) {
+    r->Bind(1, static_cast<int64_t>(decoded.row));
+    while (r->Step()) {
       Refund* added = o.add_refunds();
       RefundColumns::Read(r, *added);
       added->mutable_amount()->set_currency_code(currency);
@@ -587,9 +587,9 @@ std::pair<int64_t, int64_t> ReadOrder(db::Connection& conn, db::Stmt& s,
 
 absl::Status FindOrder(db::Stmt& s, const std::string& order_id,
                        const std::string& branch_scope) {
-  s->bind(1, order_id);
-  s->bind(2, branch_scope);
-  if (!s->executeStep()) {
+  s->Bind(1, order_id);
+  s->Bind(2, branch_scope);
+  if (!s->Step()) {
     // Same answer for "missing" and "another branch's".
     return absl::NotFoundError(
         absl::StrCat("order '", order_id, "' not found"));
@@ -636,16 +636,16 @@ absl::StatusOr<std::vector<int64_t>> ListOrders(db::Connection& conn,
         db::Stmt s =
             conn.Prepare(Sql().list[!branch.empty()][!q.customer_id.empty()]
                                    [q.status != v1::ORDER_STATUS_UNSPECIFIED]);
-        s->bind(1, branch);
-        s->bind(2, q.customer_id);
-        s->bind(3, static_cast<int64_t>(q.after_row));
-        s->bind(4, static_cast<int>(q.status));
-        s->bind(5, static_cast<int64_t>(q.create_start_micros));
-        s->bind(6, static_cast<int64_t>(q.create_end_micros));
-        s->bind(7, q.limit);
+        s->Bind(1, branch);
+        s->Bind(2, q.customer_id);
+        s->Bind(3, static_cast<int64_t>(q.after_row));
+        s->Bind(4, static_cast<int>(q.status));
+        s->Bind(5, static_cast<int64_t>(q.create_start_micros));
+        s->Bind(6, static_cast<int64_t>(q.create_end_micros));
+        s->Bind(7, q.limit);
         std::vector<int64_t> rows;
         absl::flat_hash_map<int64_t, Order*> by_row;
-        while (s->executeStep()) {
+        while (s->Step()) {
           Order* o = out->Add();
           DecodedOrder decoded{.order = o};
           OrderColumns::Read(s, decoded);
@@ -657,10 +657,10 @@ absl::StatusOr<std::vector<int64_t>> ListOrders(db::Connection& conn,
             absl::StrCat("[", absl::StrJoin(rows, ","), "]");
         {
           db::Stmt p = conn.Prepare(Sql().page_payments);
-          p->bind(1, page);
-          while (p->executeStep()) {
+          p->Bind(1, page);
+          while (p->Step()) {
             Order* o =
-                by_row.at(p->getColumn(PaymentColumns::kResults).getInt64());
+                by_row.at(p->Int64(PaymentColumns::kResults));
             Payment* added = o->add_payments();
             PaymentColumns::Read(p, *added);
             added->mutable_amount()->set_currency_code(
@@ -669,10 +669,10 @@ absl::StatusOr<std::vector<int64_t>> ListOrders(db::Connection& conn,
         }
         {
           db::Stmt r = conn.Prepare(Sql().page_refunds);
-          r->bind(1, page);
-          while (r->executeStep()) {
+          r->Bind(1, page);
+          while (r->Step()) {
             Order* o =
-                by_row.at(r->getColumn(RefundColumns::kResults).getInt64());
+                by_row.at(r->Int64(RefundColumns::kResults));
             Refund* added = o->add_refunds();
             RefundColumns::Read(r, *added);
             added->mutable_amount()->set_currency_code(
@@ -688,10 +688,10 @@ absl::StatusOr<std::vector<std::string>> ListCustomerOrderIds(
   return db::Guard("customer orders",
                    [&]() -> absl::StatusOr<std::vector<std::string>> {
                      db::Stmt s = conn.Prepare(Sql().customer_orders);
-                     s->bind(1, customer_id);
+                     s->Bind(1, customer_id);
                      std::vector<std::string> ids;
-                     while (s->executeStep())
-                       ids.push_back(s->getColumn(0).getString());
+                     while (s->Step())
+                       ids.push_back(s->String(0));
                      return ids;
                    });
 }
@@ -702,11 +702,11 @@ absl::StatusOr<std::optional<ReferenceUse>> FindSucceededReference(
   return db::Guard(
       "find reference", [&]() -> absl::StatusOr<std::optional<ReferenceUse>> {
         db::Stmt s = conn.Prepare(Sql().by_reference);
-        s->bind(1, static_cast<int>(method));
-        s->bind(2, external_reference);
-        if (!s->executeStep()) return std::optional<ReferenceUse>();
+        s->Bind(1, static_cast<int>(method));
+        s->Bind(2, external_reference);
+        if (!s->Step()) return std::optional<ReferenceUse>();
         return std::optional<ReferenceUse>(ReferenceUse{
-            s->getColumn(0).getString(), s->getColumn(1).getString()});
+            s->String(0), s->String(1)});
       });
 }
 
@@ -714,8 +714,9 @@ absl::Status InsertOrder(db::Connection& conn, StoredOrder& o) {
   return db::Guard("insert order", [&] {
     db::Stmt s = conn.Prepare(Sql().insert);
     OrderColumns::Bind(s, o);
-    s->exec();
-    o.row = conn.raw().getLastInsertRowid();
+    // RETURNING: the engine-assigned key, on either engine.
+    s->Step();
+    o.row = s->Int64(0);
     return absl::OkStatus();
   });
 }
@@ -724,8 +725,8 @@ absl::Status UpdateOrder(db::Connection& conn, const StoredOrder& o) {
   return db::Guard("update order", [&] {
     db::Stmt s = conn.Prepare(Sql().update);
     OrderColumns::Bind(s, o);
-    s->bind(OrderColumns::kParams + 1, static_cast<int64_t>(o.row));
-    if (s->exec() != 1) {
+    s->Bind(OrderColumns::kParams + 1, static_cast<int64_t>(o.row));
+    if (s->Exec() != 1) {
       // Only the writer thread writes, so this means a bug, not a race.
       return absl::AbortedError("order changed concurrently");
     }
@@ -738,7 +739,7 @@ absl::Status InsertPayment(db::Connection& conn, int64_t order_row,
   return db::Guard("insert payment", [&] {
     db::Stmt s = conn.Prepare(Sql().insert_payment);
     PaymentColumns::Bind(s, NewPayment{order_row, p});
-    s->exec();
+    s->Exec();
     return absl::OkStatus();
   });
 }
@@ -748,7 +749,7 @@ absl::Status InsertRefund(db::Connection& conn, int64_t order_row,
   return db::Guard("insert refund", [&] {
     db::Stmt s = conn.Prepare(Sql().insert_refund);
     RefundColumns::Bind(s, NewRefund{order_row, r});
-    s->exec();
+    s->Exec();
     return absl::OkStatus();
   });
 }
@@ -757,8 +758,8 @@ absl::Status EraseDeliveries(db::Connection& conn,
                              const std::string& customer_id) {
   return db::Guard("erase deliveries", [&] {
     db::Stmt s = conn.Prepare(Sql().erase_deliveries);
-    s->bind(1, customer_id);
-    s->exec();
+    s->Bind(1, customer_id);
+    s->Exec();
     return absl::OkStatus();
   });
 }
@@ -768,7 +769,7 @@ absl::Status InsertSettlement(db::Connection& conn, int64_t order_row,
   return db::Guard("insert settlement", [&] {
     db::Stmt s = conn.Prepare(Sql().insert_settlement);
     SettlementColumns::Bind(s, NewSettlement{order_row, st});
-    s->exec();
+    s->Exec();
     return absl::OkStatus();
   });
 }
@@ -781,9 +782,9 @@ absl::Status GetSettlement(db::Connection& conn,
     const bool by_id = !settlement_id.empty();
     db::Stmt s = conn.Prepare(by_id ? Sql().settlement_by_id
                                     : Sql().settlement_by_order);
-    s->bind(1, by_id ? settlement_id : order_id);
-    s->bind(2, branch_scope);
-    if (!s->executeStep()) {
+    s->Bind(1, by_id ? settlement_id : order_id);
+    s->Bind(2, branch_scope);
+    if (!s->Step()) {
       return absl::NotFoundError(
           by_id ? absl::StrCat("settlement '", settlement_id, "' not found")
                 : absl::StrCat("no settlement for order '", order_id,
@@ -801,13 +802,13 @@ absl::StatusOr<std::vector<int64_t>> ListSettlements(db::Connection& conn,
   return db::Guard("list settlements",
                    [&]() -> absl::StatusOr<std::vector<int64_t>> {
                      db::Stmt s = conn.Prepare(Sql().list_settlements);
-                     s->bind(1, q.branch_id);
-                     s->bind(2, q.start_date);
-                     s->bind(3, q.end_date);
-                     s->bind(4, static_cast<int64_t>(q.after_row));
-                     s->bind(5, q.limit);
+                     s->Bind(1, q.branch_id);
+                     s->Bind(2, q.start_date);
+                     s->Bind(3, q.end_date);
+                     s->Bind(4, static_cast<int64_t>(q.after_row));
+                     s->Bind(5, q.limit);
                      std::vector<int64_t> rows;
-                     while (s->executeStep()) {
+                     while (s->Step()) {
                        DecodedSettlement decoded{.s = out->Add()};
                        SettlementColumns::Read(s, decoded);
                        rows.push_back(decoded.row);
@@ -839,15 +840,15 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
     DayRecords out;
     {
       db::Stmt s = conn.Prepare(Sql().day_slips);
-      s->bind(1, q.branch_id);
-      s->bind(2, q.business_date);
-      while (s->executeStep()) {
+      s->Bind(1, q.branch_id);
+      s->Bind(2, q.business_date);
+      while (s->Step()) {
         DaySlip slip;
-        slip.order_id = s->getColumn(0).getString();
-        slip.total_minor = s->getColumn(1).getInt64();
+        slip.order_id = s->String(0);
+        slip.total_minor = s->Int64(1);
         Settlement tenders;
-        const SQLite::Column blob = s->getColumn(2);
-        if (!tenders.ParseFromArray(blob.getBlob(), blob.getBytes())) {
+        const absl::string_view blob = s->Blob(2);
+        if (!tenders.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
           return absl::InternalError(
               absl::StrCat("the tenders of the slip of order '", slip.order_id,
                            "' cannot be read"));
@@ -866,43 +867,43 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
     }
     {
       db::Stmt s = conn.Prepare(Sql().day_tenders);
-      s->bind(1, static_cast<int64_t>(q.start_micros));
-      s->bind(2, static_cast<int64_t>(q.end_micros));
-      s->bind(3, q.branch_id);
-      while (s->executeStep()) {
+      s->Bind(1, static_cast<int64_t>(q.start_micros));
+      s->Bind(2, static_cast<int64_t>(q.end_micros));
+      s->Bind(3, q.branch_id);
+      while (s->Step()) {
         out.tenders.push_back(
-            {static_cast<v1::PaymentMethod>(s->getColumn(0).getInt()),
-             s->getColumn(1).getInt64()});
+            {static_cast<v1::PaymentMethod>(s->Int(0)),
+             s->Int64(1)});
       }
     }
     {
       db::Stmt s = conn.Prepare(Sql().day_refunds);
-      s->bind(1, static_cast<int64_t>(q.start_micros));
-      s->bind(2, static_cast<int64_t>(q.end_micros));
-      s->bind(3, q.branch_id);
-      while (s->executeStep()) {
+      s->Bind(1, static_cast<int64_t>(q.start_micros));
+      s->Bind(2, static_cast<int64_t>(q.end_micros));
+      s->Bind(3, q.branch_id);
+      while (s->Step()) {
         out.refunds.push_back(
-            {s->getColumn(0).getString(),
-             static_cast<v1::PaymentMethod>(s->getColumn(1).getInt()),
-             s->getColumn(2).getInt64()});
+            {s->String(0),
+             static_cast<v1::PaymentMethod>(s->Int(1)),
+             s->Int64(2)});
       }
     }
     {
       db::Stmt s = conn.Prepare(Sql().day_orders);
-      s->bind(1, static_cast<int64_t>(q.start_micros));
-      s->bind(2, static_cast<int64_t>(q.end_micros));
-      s->bind(3, q.branch_id);
-      s->bind(4, q.business_date);
-      while (s->executeStep()) {
+      s->Bind(1, static_cast<int64_t>(q.start_micros));
+      s->Bind(2, static_cast<int64_t>(q.end_micros));
+      s->Bind(3, q.branch_id);
+      s->Bind(4, q.business_date);
+      while (s->Step()) {
         DayOrder o;
-        o.order_id = s->getColumn(0).getString();
-        o.status = static_cast<v1::OrderStatus>(s->getColumn(1).getInt());
-        o.total_minor = s->getColumn(2).getInt64();
-        o.paid_minor = s->getColumn(3).getInt64();
-        o.succeeded_minor = s->getColumn(4).getInt64();
-        o.refunded_minor = s->getColumn(5).getInt64();
-        if (!s->getColumn(6).isNull())
-          o.slip_total_minor = s->getColumn(6).getInt64();
+        o.order_id = s->String(0);
+        o.status = static_cast<v1::OrderStatus>(s->Int(1));
+        o.total_minor = s->Int64(2);
+        o.paid_minor = s->Int64(3);
+        o.succeeded_minor = s->Int64(4);
+        o.refunded_minor = s->Int64(5);
+        if (!s->IsNull(6))
+          o.slip_total_minor = s->Int64(6);
         out.orders.push_back(std::move(o));
       }
     }
@@ -926,17 +927,17 @@ absl::StatusOr<std::vector<PaidOrderRow>> ListPaidOrders(
             " AND o.customer_id != ''"
             " ORDER BY s.paid_time_us, s.order_row LIMIT ?5");
         db::Stmt s = conn.Prepare(*kSql);
-        s->bind(1, static_cast<int64_t>(from_us));
-        s->bind(2, static_cast<int64_t>(to_us));
-        s->bind(3, static_cast<int64_t>(after_paid_us));
-        s->bind(4, static_cast<int64_t>(after_row));
-        s->bind(5, limit);
+        s->Bind(1, static_cast<int64_t>(from_us));
+        s->Bind(2, static_cast<int64_t>(to_us));
+        s->Bind(3, static_cast<int64_t>(after_paid_us));
+        s->Bind(4, static_cast<int64_t>(after_row));
+        s->Bind(5, limit);
         std::vector<PaidOrderRow> out;
-        while (s->executeStep()) {
+        while (s->Step()) {
           out.push_back(
-              {s->getColumn(0).getInt64(), s->getColumn(1).getString(),
-               s->getColumn(2).getString(), s->getColumn(3).getString(),
-               s->getColumn(4).getInt64()});
+              {s->Int64(0), s->String(1),
+               s->String(2), s->String(3),
+               s->Int64(4)});
         }
         return out;
       });

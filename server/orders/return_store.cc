@@ -75,7 +75,7 @@ Statements BuildStatements() {
   s.by_customer = absl::StrCat("SELECT ", columns,
                                " FROM order_returns WHERE customer_id = ?1"
                                " ORDER BY id");
-  s.insert = ReturnColumns::InsertInto("order_returns");
+  s.insert = ReturnColumns::InsertInto("order_returns") + " RETURNING id";
   s.update = absl::StrCat("UPDATE order_returns SET ",
                           ReturnColumns::Assignments(), " WHERE id = ?",
                           ReturnColumns::kParams + 1, " AND revision = ?",
@@ -104,9 +104,9 @@ absl::StatusOr<StoredReturn> GetReturn(db::Connection& conn,
                                        const std::string& branch_scope) {
   return db::Guard("get return", [&]() -> absl::StatusOr<StoredReturn> {
     db::Stmt s = conn.Prepare(Sql().get);
-    s->bind(1, return_id);
-    s->bind(2, branch_scope);
-    if (!s->executeStep()) {
+    s->Bind(1, return_id);
+    s->Bind(2, branch_scope);
+    if (!s->Step()) {
       // Same answer for "missing" and "another branch's".
       return absl::NotFoundError(
           absl::StrCat("return '", return_id, "' not found"));
@@ -130,13 +130,13 @@ absl::StatusOr<std::vector<int64_t>> ListReturns(
                        branch = q.branch_scope;
                      }
                      db::Stmt s = conn.Prepare(Sql().list);
-                     s->bind(1, branch);
-                     s->bind(2, static_cast<int64_t>(q.order_row));
-                     s->bind(3, static_cast<int>(q.status));
-                     s->bind(4, static_cast<int64_t>(q.after_row));
-                     s->bind(5, q.limit);
+                     s->Bind(1, branch);
+                     s->Bind(2, static_cast<int64_t>(q.order_row));
+                     s->Bind(3, static_cast<int>(q.status));
+                     s->Bind(4, static_cast<int64_t>(q.after_row));
+                     s->Bind(5, q.limit);
                      std::vector<int64_t> rows;
-                     while (s->executeStep()) {
+                     while (s->Step()) {
                        StoredReturn r;
                        RETURN_IF_ERROR(Decode(s, r));
                        rows.push_back(r.row);
@@ -151,9 +151,9 @@ absl::StatusOr<std::vector<v1::Return>> ListOrderReturns(db::Connection& conn,
   return db::Guard("order returns",
                    [&]() -> absl::StatusOr<std::vector<v1::Return>> {
                      db::Stmt s = conn.Prepare(Sql().by_order);
-                     s->bind(1, static_cast<int64_t>(order_row));
+                     s->Bind(1, static_cast<int64_t>(order_row));
                      std::vector<v1::Return> out;
-                     while (s->executeStep()) {
+                     while (s->Step()) {
                        StoredReturn r;
                        RETURN_IF_ERROR(Decode(s, r));
                        out.push_back(std::move(r.ret));
@@ -167,9 +167,9 @@ absl::StatusOr<std::vector<StoredReturn>> ListCustomerReturns(
   return db::Guard("customer returns",
                    [&]() -> absl::StatusOr<std::vector<StoredReturn>> {
                      db::Stmt s = conn.Prepare(Sql().by_customer);
-                     s->bind(1, customer_id);
+                     s->Bind(1, customer_id);
                      std::vector<StoredReturn> out;
-                     while (s->executeStep()) {
+                     while (s->Step()) {
                        StoredReturn r;
                        RETURN_IF_ERROR(Decode(s, r));
                        out.push_back(std::move(r));
@@ -182,8 +182,9 @@ absl::Status InsertReturn(db::Connection& conn, StoredReturn& r) {
   return db::Guard("insert return", [&] {
     db::Stmt s = conn.Prepare(Sql().insert);
     ReturnColumns::Bind(s, r);
-    s->exec();
-    r.row = conn.raw().getLastInsertRowid();
+    // RETURNING: the engine-assigned key, on either engine.
+    s->Step();
+    r.row = s->Int64(0);
     return absl::OkStatus();
   });
 }
@@ -192,8 +193,8 @@ absl::Status UpdateReturn(db::Connection& conn, const StoredReturn& r) {
   return db::Guard("update return", [&] {
     db::Stmt s = conn.Prepare(Sql().update);
     ReturnColumns::Bind(s, r);
-    s->bind(ReturnColumns::kParams + 1, static_cast<int64_t>(r.row));
-    if (s->exec() != 1) {
+    s->Bind(ReturnColumns::kParams + 1, static_cast<int64_t>(r.row));
+    if (s->Exec() != 1) {
       // Only the writer thread writes, so this means a bug, not a race.
       return absl::AbortedError("return changed concurrently");
     }

@@ -601,7 +601,7 @@ absl::StatusOr<ComplaintSeedResult> SeedComplaints(
   }
   ASSIGN_OR_RETURN(
       std::unique_ptr<db::Connection> conn,
-      db::Connection::Open(options.db_path, db::Connection::Mode::kReadWrite));
+      db::SqliteConnection::Open(options.db_path, db::SqliteConnection::Mode::kReadWrite));
   // A batch inserts into five indexes with random keys (customer, branch,
   // owner, branch and creation, branch and due), so at a million rows it
   // dirties tens of thousands of pages; a cache that holds them all keeps
@@ -757,8 +757,8 @@ absl::StatusOr<ComplaintSeedResult> SeedComplaints(
 
   RETURN_IF_ERROR(db::Guard("count complaints", [&] {
     db::Stmt s = conn->Prepare("SELECT COUNT(*) FROM complaints");
-    s->executeStep();
-    result.in_db = s->getColumn(0).getInt64();
+    s->Step();
+    result.in_db = s->Int64(0);
     return absl::OkStatus();
   }));
   // As Database::Close: the WAL checkpointed into the file and truncated.

@@ -317,7 +317,7 @@ absl::StatusOr<FeedbackSeedResult> SeedFeedback(
   }
   ASSIGN_OR_RETURN(
       std::unique_ptr<db::Connection> conn,
-      db::Connection::Open(options.db_path, db::Connection::Mode::kReadWrite));
+      db::SqliteConnection::Open(options.db_path, db::SqliteConnection::Mode::kReadWrite));
   RETURN_IF_ERROR(db::Guard("seeding cache", [&] {
     conn->Exec("PRAGMA cache_size=-1048576");  // 1 GiB
     return absl::OkStatus();
@@ -537,10 +537,10 @@ absl::StatusOr<FeedbackSeedResult> SeedFeedback(
         "SELECT (SELECT COUNT(*) FROM feedback_items),"
         " (SELECT COUNT(*) FROM survey_responses),"
         " (SELECT COUNT(*) FROM feedback_daily)");
-    s->executeStep();
-    result.items_in_db = s->getColumn(0).getInt64();
-    result.responses_in_db = s->getColumn(1).getInt64();
-    result.daily_rows = s->getColumn(2).getInt64();
+    s->Step();
+    result.items_in_db = s->Int64(0);
+    result.responses_in_db = s->Int64(1);
+    result.daily_rows = s->Int64(2);
     return absl::OkStatus();
   }));
   RETURN_IF_ERROR(db::Guard("checkpoint", [&] {

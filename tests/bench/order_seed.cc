@@ -596,8 +596,8 @@ absl::StatusOr<OrderSeedResult> SeedOrders(const OrderSeedOptions& options) {
   RETURN_IF_ERROR(database->writer().RunSync([&](db::Connection& conn) {
     return db::Guard("count orders", [&] {
       db::Stmt s = conn.Prepare("SELECT COUNT(*) FROM orders");
-      s->executeStep();
-      result.orders_in_db = s->getColumn(0).getInt64();
+      s->Step();
+      result.orders_in_db = s->Int64(0);
       return absl::OkStatus();
     });
   }));

@@ -71,8 +71,8 @@ absl::StatusOr<SeedResult> SeedCustomers(const SeedOptions& options) {
   RETURN_IF_ERROR(database->writer().RunSync([&](db::Connection& conn) {
     return db::Guard("count customers", [&] {
       db::Stmt s = conn.Prepare("SELECT COALESCE(MAX(id), 0) FROM customers");
-      s->executeStep();
-      first = s->getColumn(0).getInt64();
+      s->Step();
+      first = s->Int64(0);
       return absl::OkStatus();
     });
   }));

@@ -23,13 +23,13 @@ inline absl::StatusOr<std::vector<std::string>> MemberIds(db::Connection& conn,
         std::vector<std::string> ids;
         db::Stmt count =
             conn.Prepare("SELECT COALESCE(MAX(id), 0) FROM customers");
-        count->executeStep();
+        count->Step();
         const int64_t stride =
-            std::max<int64_t>(1, count->getColumn(0).getInt64() / limit);
+            std::max<int64_t>(1, count->Int64(0) / limit);
         db::Stmt s = conn.Prepare(
             "SELECT customer_id FROM customers WHERE id % ?1 = 0 ORDER BY id");
-        s->bind(1, static_cast<int64_t>(stride));
-        while (s->executeStep()) ids.push_back(s->getColumn(0).getString());
+        s->Bind(1, static_cast<int64_t>(stride));
+        while (s->Step()) ids.push_back(s->String(0));
         return ids;
       });
 }

@@ -109,12 +109,12 @@ absl::StatusOr<Check> Verify(db::Database& database, int64_t clock_us,
           static_cast<int>(cv1::HISTORY_KIND_NEAR_BREACH), ", ",
           static_cast<int>(cv1::HISTORY_KIND_BREACHED),
           ") GROUP BY h.complaint_row"));
-      while (s->executeStep()) {
-        const std::string id = s->getColumn(0).getString();
+      while (s->Step()) {
+        const std::string id = s->String(0);
         marked.insert(id);
-        if (s->getColumn(1).getInt64() != 1) ++c.twice;
-        c.near_entries += s->getColumn(2).getInt64();
-        c.breach_entries += s->getColumn(3).getInt64();
+        if (s->Int64(1) != 1) ++c.twice;
+        c.near_entries += s->Int64(2);
+        c.breach_entries += s->Int64(3);
         if (!due.count(id)) ++c.unexpected;
       }
       c.marked_complaints = static_cast<int64_t>(marked.size());
@@ -124,9 +124,9 @@ absl::StatusOr<Check> Verify(db::Database& database, int64_t clock_us,
       db::Stmt left = conn.Prepare(
           "SELECT COUNT(*) FROM complaints WHERE next_sweep_us IS NOT NULL"
           " AND next_sweep_us <= ?1");
-      left->bind(1, static_cast<int64_t>(clock_us));
-      left->executeStep();
-      c.left_due = left->getColumn(0).getInt64();
+      left->Bind(1, static_cast<int64_t>(clock_us));
+      left->Step();
+      c.left_due = left->Int64(0);
       c.ok = c.unexpected == 0 && c.missed == 0 && c.twice == 0 &&
              c.left_due == 0 && c.near_entries == seeded.sweep_due_near &&
              c.breach_entries == seeded.sweep_due_breach;

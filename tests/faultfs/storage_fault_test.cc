@@ -269,8 +269,8 @@ TEST_F(StorageFaultTest, FailedCommitFailsEveryOperationOfTheBatch) {
     op.apply = [i](db::Connection& conn) {
       db::Stmt s = conn.Prepare(
           "INSERT INTO server_meta (key, value) VALUES (?, x'00')");
-      s->bind(1, absl::StrCat("batch-op-", i));
-      s->exec();
+      s->Bind(1, absl::StrCat("batch-op-", i));
+      s->Exec();
       return absl::OkStatus();
     };
     op.done = [&done, i](absl::Status st) { done[i].set_value(st); };

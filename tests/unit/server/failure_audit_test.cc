@@ -47,7 +47,7 @@ class FailureAuditTest : public ::testing::Test {
         IsOk());
     return db_->Read([](db::Connection& c) {
       std::vector<std::string> rows;
-      SQLite::Statement q(c.raw(),
+      SQLite::Statement q(db::AsSqlite(c).raw(),
                           "SELECT principal_id || ' ' || outcome || ' x' || "
                           "count FROM audit_log ORDER BY audit_id");
       while (q.executeStep()) rows.push_back(q.getColumn(0).getString());

@@ -1,4 +1,5 @@
 #include "common/db/columns.h"
+#include "common/db/sqlite_connection.h"
 
 #include <cstdint>
 #include <memory>
@@ -76,8 +77,8 @@ TEST(ColumnsTest, StatementTextFollowsTheTable) {
 class ColumnsDbTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Connection>> conn =
-        Connection::Open(":memory:", Connection::Mode::kReadWrite);
+    absl::StatusOr<std::unique_ptr<SqliteConnection>> conn =
+        SqliteConnection::Open(":memory:", SqliteConnection::Mode::kReadWrite);
     ASSERT_THAT(conn, IsOk());
     conn_ = std::move(*conn);
     conn_->Exec(
@@ -89,7 +90,7 @@ class ColumnsDbTest : public ::testing::Test {
   int64_t Insert(const Item& item) {
     Stmt s = conn_->Prepare(ItemColumns::InsertInto("items"));
     ItemColumns::Bind(s, item);
-    s->exec();
+    s->Exec();
     return conn_->raw().getLastInsertRowid();
   }
 
@@ -97,11 +98,11 @@ class ColumnsDbTest : public ::testing::Test {
     Stmt s = conn_->Prepare(absl::StrCat("SELECT ", ItemColumns::SelectList(),
                                          " FROM items ORDER BY id"));
     std::vector<Item> out;
-    while (s->executeStep()) ItemColumns::Read(s, out.emplace_back());
+    while (s->Step()) ItemColumns::Read(s, out.emplace_back());
     return out;
   }
 
-  std::unique_ptr<Connection> conn_;
+  std::unique_ptr<SqliteConnection> conn_;
 };
 
 TEST_F(ColumnsDbTest, RowsRoundTrip) {
@@ -132,10 +133,10 @@ TEST_F(ColumnsDbTest, RowsRoundTrip) {
   EXPECT_FALSE(rows[1].flag);
 
   Stmt owners = conn_->Prepare("SELECT owner FROM items ORDER BY id");
-  ASSERT_TRUE(owners->executeStep());
-  EXPECT_EQ(owners->getColumn(0).getString(), "o1");
-  ASSERT_TRUE(owners->executeStep());
-  EXPECT_EQ(owners->getColumn(0).getString(), "o2");
+  ASSERT_TRUE(owners->Step());
+  EXPECT_EQ(owners->String(0), "o1");
+  ASSERT_TRUE(owners->Step());
+  EXPECT_EQ(owners->String(0), "o2");
 }
 
 TEST_F(ColumnsDbTest, UpdateWritesEveryColumnAfterTheSetList) {
@@ -154,8 +155,8 @@ TEST_F(ColumnsDbTest, UpdateWritesEveryColumnAfterTheSetList) {
       absl::StrCat("UPDATE items SET ", ItemColumns::Assignments(),
                    " WHERE id = ?", ItemColumns::kParams + 1));
   ItemColumns::Bind(s, item);
-  s->bind(ItemColumns::kParams + 1, static_cast<int64_t>(row));
-  EXPECT_EQ(s->exec(), 1);
+  s->Bind(ItemColumns::kParams + 1, static_cast<int64_t>(row));
+  EXPECT_EQ(s->Exec(), 1);
 
   const std::vector<Item> rows = ReadAll();
   ASSERT_EQ(rows.size(), 1u);
@@ -172,11 +173,11 @@ TEST_F(ColumnsDbTest, ReadIgnoresColumnsAfterTheList) {
   Insert(item);
   Stmt s = conn_->Prepare(absl::StrCat("SELECT ", ItemColumns::SelectList(),
                                        ", 'extra' FROM items"));
-  ASSERT_TRUE(s->executeStep());
+  ASSERT_TRUE(s->Step());
   Item out;
   ItemColumns::Read(s, out);
   EXPECT_EQ(out.name, "n");
-  EXPECT_EQ(s->getColumn(ItemColumns::kResults).getString(), "extra");
+  EXPECT_EQ(s->String(ItemColumns::kResults), "extra");
 }
 
 }  // namespace

@@ -68,8 +68,8 @@ class DatabaseTest : public ::testing::Test {
     return db.writer().RunSync([note](Connection& c) {
       c.Exec("CREATE TABLE IF NOT EXISTS notes (note TEXT NOT NULL) STRICT");
       Stmt s = c.Prepare("INSERT INTO notes (note) VALUES (?)");
-      s->bind(1, note);
-      s->exec();
+      s->Bind(1, note);
+      s->Exec();
       return absl::OkStatus();
     });
   }
@@ -78,7 +78,7 @@ class DatabaseTest : public ::testing::Test {
     return db.Read([](Connection& c) {
       std::vector<std::string> out;
       Stmt q = c.Prepare("SELECT note FROM notes ORDER BY rowid");
-      while (q->executeStep()) out.push_back(q->getColumn(0).getString());
+      while (q->Step()) out.push_back(q->String(0));
       return out;
     });
   }
@@ -126,9 +126,9 @@ TEST_F(DatabaseTest, OpenMigratesAndRecordsTheVersion) {
     Stmt q = c.Prepare(
         "SELECT module, version, applied_time_us FROM schema_migrations"
         " ORDER BY module, version");
-    while (q->executeStep())
-      out.push_back({q->getColumn(0).getString(), q->getColumn(1).getInt64(),
-                     q->getColumn(2).getInt64()});
+    while (q->Step())
+      out.push_back({q->String(0), q->Int64(1),
+                     q->Int64(2)});
     return out;
   });
   ASSERT_EQ(rows.size(), static_cast<size_t>(ExpectedMigrationRows()));
@@ -142,9 +142,9 @@ TEST_F(DatabaseTest, UsesDurableWalSettings) {
   auto db = OpenOrDie();
   ASSERT_NE(db, nullptr);
   absl::Status checked = db->writer().RunSync([](Connection& c) {
-    EXPECT_EQ(c.raw().execAndGet("PRAGMA journal_mode").getString(), "wal");
-    EXPECT_EQ(c.raw().execAndGet("PRAGMA synchronous").getInt(), 2);  // FULL
-    EXPECT_EQ(c.raw().execAndGet("PRAGMA foreign_keys").getInt(), 1);
+    EXPECT_EQ(db::AsSqlite(c).raw().execAndGet("PRAGMA journal_mode").getString(), "wal");
+    EXPECT_EQ(db::AsSqlite(c).raw().execAndGet("PRAGMA synchronous").getInt(), 2);  // FULL
+    EXPECT_EQ(db::AsSqlite(c).raw().execAndGet("PRAGMA foreign_keys").getInt(), 1);
     return absl::OkStatus();
   });
   EXPECT_THAT(checked, IsOk());
@@ -167,7 +167,7 @@ TEST_F(DatabaseTest, ReopenKeepsDataSecretAndSchema) {
   EXPECT_EQ(secret.size(), 32u);
   // Migrations are not applied twice.
   EXPECT_EQ(db->Read([](Connection& c) {
-    return c.raw()
+    return db::AsSqlite(c).raw()
         .execAndGet("SELECT COUNT(*) FROM schema_migrations")
         .getInt();
   }),
@@ -185,7 +185,7 @@ TEST_F(DatabaseTest, LaterMigrationsOfAModuleApplyOnReopen) {
   auto db = OpenOrDie();
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(db->Read([](Connection& c) {
-    return c.raw()
+    return db::AsSqlite(c).raw()
         .execAndGet(
             "SELECT COUNT(*) FROM sqlite_master WHERE name ="
             " 'items_by_name'")
@@ -193,7 +193,7 @@ TEST_F(DatabaseTest, LaterMigrationsOfAModuleApplyOnReopen) {
   }),
             1);
   EXPECT_EQ(db->Read([](Connection& c) {
-    return c.raw().execAndGet("SELECT name FROM items").getString();
+    return db::AsSqlite(c).raw().execAndGet("SELECT name FROM items").getString();
   }),
             "kept");
 }
@@ -219,7 +219,7 @@ TEST_F(DatabaseTest, LegacySingleSequenceIsRekeyedByModule) {
   ASSERT_NE(db, nullptr);
   auto applied = [&](const char* module, int version) {
     return db->Read([&](Connection& c) -> int64_t {
-      SQLite::Statement q(c.raw(),
+      SQLite::Statement q(db::AsSqlite(c).raw(),
                           "SELECT applied_time_us FROM schema_migrations"
                           " WHERE module = ? AND version = ?");
       q.bind(1, module);
@@ -233,7 +233,7 @@ TEST_F(DatabaseTest, LegacySingleSequenceIsRekeyedByModule) {
   EXPECT_EQ(applied("scratch", 3), kOpenTime);  // new since: it ran
   EXPECT_EQ(applied("core", 2), kOpenTime);
   EXPECT_EQ(db->Read([](Connection& c) {
-    return c.raw().execAndGet("SELECT name FROM items").getString();
+    return db::AsSqlite(c).raw().execAndGet("SELECT name FROM items").getString();
   }),
             "from the old build");
 }

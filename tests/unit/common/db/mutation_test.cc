@@ -129,12 +129,12 @@ class MutationTest : public ::testing::Test {
           "SELECT principal_id, role, method, resource, request_id, outcome, "
           "detail,"
           " create_time_us FROM audit_log ORDER BY audit_id");
-      while (q->executeStep()) {
+      while (q->Step()) {
         rows.push_back(
-            {q->getColumn(0).getString(), q->getColumn(1).getString(),
-             q->getColumn(2).getString(), q->getColumn(3).getString(),
-             q->getColumn(4).getString(), q->getColumn(5).getString(),
-             q->getColumn(6).getString(), q->getColumn(7).getInt64()});
+            {q->String(0), q->String(1),
+             q->String(2), q->String(3),
+             q->String(4), q->String(5),
+             q->String(6), q->Int64(7)});
       }
       return rows;
     });
@@ -146,7 +146,7 @@ class MutationTest : public ::testing::Test {
   }
   int EventCount() {
     return db_->Read([](Connection& c) {
-      return c.raw().execAndGet("SELECT COUNT(*) FROM events").getInt();
+      return db::AsSqlite(c).raw().execAndGet("SELECT COUNT(*) FROM events").getInt();
     });
   }
 
@@ -361,7 +361,7 @@ TEST_F(MutationTest, RewriteStoredResponsesChangesWhatRetriesReturn) {
   // The event's stored state (what WatchEvents serves) was scrubbed too.
   EXPECT_EQ(states, 1);
   const std::string stored = db_->Read([](Connection& c) {
-    return c.raw().execAndGet("SELECT state FROM events").getString();
+    return db::AsSqlite(c).raw().execAndGet("SELECT state FROM events").getString();
   });
   google::protobuf::Any any;
   ASSERT_TRUE(any.ParseFromString(stored));

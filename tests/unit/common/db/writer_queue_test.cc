@@ -27,8 +27,8 @@ using ::testing::HasSubstr;
 class WriterQueueTest : public ::testing::Test {
  protected:
   void Start(int max_queue) {
-    absl::StatusOr<std::unique_ptr<Connection>> conn =
-        Connection::Open(dir_.File("queue.db"), Connection::Mode::kReadWrite);
+    absl::StatusOr<std::unique_ptr<SqliteConnection>> conn =
+        SqliteConnection::Open(dir_.File("queue.db"), SqliteConnection::Mode::kReadWrite);
     ASSERT_THAT(conn, IsOk());
     writer_ = std::make_unique<Writer>(std::move(*conn), /*max_batch=*/1024,
                                        StorageRecovery{}, max_queue);
@@ -53,8 +53,8 @@ class WriterQueueTest : public ::testing::Test {
     op.apply = [k, applied](Connection& c) {
       if (applied != nullptr) ++*applied;
       Stmt s = c.Prepare("INSERT INTO t (k) VALUES (?)");
-      s->bind(1, k);
-      s->exec();
+      s->Bind(1, k);
+      s->Exec();
       return absl::OkStatus();
     };
     op.on_failure = [applied](Connection&, const absl::Status&) {
@@ -87,8 +87,8 @@ class WriterQueueTest : public ::testing::Test {
     int64_t n = -1;
     EXPECT_THAT(writer_->RunSync([&n](Connection& c) {
       Stmt q = c.Prepare("SELECT COUNT(*) FROM t");
-      q->executeStep();
-      n = q->getColumn(0).getInt64();
+      q->Step();
+      n = q->Int64(0);
       return absl::OkStatus();
     }),
                 IsOk());

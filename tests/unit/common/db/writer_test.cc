@@ -31,8 +31,8 @@ class WriterTest : public ::testing::Test {
   // Opens a fresh database with a scratch table `t` and its writer.
   void StartWriter(int max_batch) {
     path_ = dir_.File(absl::StrCat("writer", ++databases_, ".db"));
-    absl::StatusOr<std::unique_ptr<Connection>> conn =
-        Connection::Open(path_, Connection::Mode::kReadWrite);
+    absl::StatusOr<std::unique_ptr<SqliteConnection>> conn =
+        SqliteConnection::Open(path_, SqliteConnection::Mode::kReadWrite);
     ASSERT_THAT(conn, IsOk());
     writer_ = std::make_unique<Writer>(std::move(*conn), max_batch);
     absl::Status created = writer_->RunSync([](Connection& c) {
@@ -45,9 +45,9 @@ class WriterTest : public ::testing::Test {
   static absl::Status Insert(Connection& conn, int64_t k,
                              const std::string& v = "x") {
     Stmt s = conn.Prepare("INSERT INTO t (k, v) VALUES (?, ?)");
-    s->bind(1, k);
-    s->bind(2, v);
-    s->exec();
+    s->Bind(1, k);
+    s->Bind(2, v);
+    s->Exec();
     return absl::OkStatus();
   }
 

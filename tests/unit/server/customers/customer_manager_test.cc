@@ -97,8 +97,8 @@ class FakeModulePart final : public PersonDataPart {
           "CREATE TABLE IF NOT EXISTS other_erased (customer_id TEXT) STRICT");
       db::Stmt s =
           ctx.conn.Prepare("INSERT INTO other_erased (customer_id) VALUES (?)");
-      s->bind(1, customer_id);
-      s->exec();
+      s->Bind(1, customer_id);
+      s->Exec();
       return absl::OkStatus();
     });
   }
@@ -822,7 +822,7 @@ TEST_F(CustomerManagerTest, EraseIncludesEveryModuleInOneTransaction) {
   const Customer a = Create();
   ASSERT_THAT(Erase(admin_, a.customer_id()), IsOk());
   EXPECT_EQ(db_->Read([](db::Connection& c) {
-    return c.raw()
+    return db::AsSqlite(c).raw()
         .execAndGet("SELECT group_concat(customer_id) FROM other_erased")
         .getString();
   }),
@@ -893,7 +893,7 @@ TEST_F(CustomerManagerTest, EraseRemovesPersonalDataButKeepsIdAndPoints) {
       "casual", "navy", "Erdos", "knitwear", "wool"};
   const std::vector<std::string> found = db_->Read([&](db::Connection& conn) {
     std::vector<std::string> out;
-    SQLite::Statement q(conn.raw(),
+    SQLite::Statement q(db::AsSqlite(conn).raw(),
                         "SELECT * FROM customers WHERE customer_id = ?");
     q.bind(1, id);
     while (q.executeStep()) {

@@ -46,7 +46,7 @@ class CustomerSchemaTest : public ::testing::Test {
   }
   std::string Scalar(db::Database& db, const std::string& sql) {
     return db.Read([&](db::Connection& c) {
-      SQLite::Statement q(c.raw(), sql);
+      SQLite::Statement q(db::AsSqlite(c).raw(), sql);
       return q.executeStep() ? q.getColumn(0).getString() : std::string();
     });
   }
@@ -151,7 +151,7 @@ TEST_F(CustomerSchemaTest, NameSearchMigrationIndexesExistingCustomers) {
     std::vector<std::string> out;
     db::Stmt q = c.Prepare(
         "SELECT gram FROM customer_name_grams ORDER BY gram COLLATE BINARY");
-    while (q->executeStep()) out.push_back(q->getColumn(0).getString());
+    while (q->Step()) out.push_back(q->String(0));
     return out;
   });
   EXPECT_THAT(grams, ::testing::UnorderedElementsAre("欧阳", "阳娜", "娜娜"));
