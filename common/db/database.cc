@@ -52,7 +52,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   };
   recovery.probe_interval = options.storage_probe_interval;
   db->writer_ =
-      std::make_unique<Writer>(std::move(*writer_conn), options.max_write_batch,
+      std::make_unique<SqliteWriter>(std::move(*writer_conn), options.max_write_batch,
                                std::move(recovery), options.max_write_queue);
   return db;
 }

@@ -15,6 +15,7 @@
 #include "common/db/connection.h"
 #include "common/db/sqlite_connection.h"
 #include "common/db/migrations.h"
+#include "common/db/sqlite_writer.h"
 #include "common/db/writer.h"
 
 namespace retail::db {
@@ -104,7 +105,7 @@ class Database {
   std::string path_;
   int reader_count_ = 1;
 
-  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<SqliteWriter> writer_;
   std::string secret_;
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;

@@ -1,69 +1,47 @@
-// The single writer thread with group commit (docs/architecture.md,
-// "Storage, durability, the write path").
+// Where every mutation goes (docs/architecture.md, "The write path").
 //
-// Every mutation is a closure submitted here. The writer takes all queued
-// closures (up to a batch limit), runs them in one BEGIN IMMEDIATE ... COMMIT,
-// each inside its own SAVEPOINT so a failing closure rolls back only its own
-// changes, and calls each closure's `done` only after the COMMIT has been
-// fsynced. One fsync thus acknowledges many requests: that is the whole
-// performance story for writes, and why synchronous=FULL stays on.
+// A mutation is a WriteOp submitted to the database's Writer. The engine
+// decides how ops become transactions: SQLite's writer (sqlite_writer.h)
+// runs many ops in one group-committed transaction, one SAVEPOINT each;
+// PostgreSQL's (pg_writer.h) runs each op in its own SERIALIZABLE
+// transaction, retried on a serialization failure. Either way an op's
+// `done` runs only after its changes are durable, and what the op wrote
+// becomes visible to readers no earlier than that.
 //
-// Storage faults (docs/architecture.md, "When the disk fails"): a batch whose
-// BEGIN, an operation or COMMIT fails with an I/O error, a full disk or a
-// corrupt file marks the storage unhealthy. Every operation of that batch is
-// answered UNAVAILABLE (RESOURCE_EXHAUSTED for a full disk) and none is
-// acknowledged. From then on queued writes are refused at once, without
-// touching the disk, and the health listener hears "unhealthy". Every
-// probe_interval the writer tries again: after an I/O error it first reopens
-// the database (StorageRecovery::reopen), because after a failed fsync
-// nothing the page cache holds can be trusted; then it commits a probe write.
-// When that is durable, writes are taken again and the listener hears
-// "healthy". No restart is needed.
-//
-// Overload (issue 15): with `max_queue` > 0, a call's op submitted while that
-// many calls' ops already wait (not counting the batch being written) is
-// refused at once, UNAVAILABLE with ErrorInfo WRITER_QUEUE_FULL and a
-// RetryInfo of kQueueFullRetryDelay, instead of waiting behind a queue whose
-// latency has no bound. It is never applied: its `apply` and `on_failure` do
-// not run (so a request_id stores no result and may be retried as it is),
-// and its `done` runs on the submitting thread before Submit returns. Only
-// ops with a finite `wait` are calls' ops, counted and refused; the server's
-// own work (WaitLimit None: start-up, maintenance, RunSync, the audit rows of
-// refused calls, which FailureAudit bounds by folding) is always queued and
-// not counted.
+// Overload: a writer built with a queue bound refuses a call's op at once,
+// UNAVAILABLE with ErrorInfo WRITER_QUEUE_FULL and a RetryInfo of
+// kQueueFullRetryDelay, when that many calls' ops already wait. A refused
+// op is never applied: its `apply` and `on_failure` do not run (so a
+// request_id stores no result and may be retried as it is), and its `done`
+// runs on the submitting thread before Submit returns. Only ops with a
+// finite `wait` are calls' ops; the server's own work (WaitLimit None) is
+// always queued.
 #ifndef RETAIL_COMMON_DB_WRITER_H_
 #define RETAIL_COMMON_DB_WRITER_H_
 
-#include <atomic>
-#include <condition_variable>
+#include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <functional>
-#include <memory>
-#include <mutex>
-#include <thread>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/call.h"
 #include "common/db/connection.h"
-#include "common/db/sqlite_connection.h"
 #include "common/db/storage_observer.h"
 
 namespace retail::db {
 
 struct WriteOp {
-  // The mutation. Runs on the writer thread inside a SAVEPOINT; a non-OK
-  // status (or an exception) rolls back everything it did.
+  // The mutation, on a writer connection inside a transaction (or a
+  // SAVEPOINT of one); a non-OK status (or an exception) rolls back
+  // everything it did. It may run more than once when the engine retries a
+  // transaction, so it must not act outside the database.
   absl::AnyInvocable<absl::Status(Connection&)> apply;
-  // Optional: runs after `apply` failed and its SAVEPOINT was rolled back,
-  // still inside the batch transaction, e.g. to audit the failure.
+  // Optional: runs after `apply` failed and was rolled back, in a
+  // transaction that commits with or without it, e.g. to audit the failure.
   absl::AnyInvocable<void(Connection&, const absl::Status&)> on_failure;
-  // Called exactly once, on the writer's ack thread, after the batch is
-  // durable (or has failed), in submission order. Must not block: it holds
-  // up every later acknowledgement.
+  // Called exactly once, after the op's transaction is durable (or has
+  // failed). Must not block: it may hold up other acknowledgements.
   absl::AnyInvocable<void(absl::Status)> done;
   // If the op is still queued when this passes, it is answered
   // wait.ExpiredStatus() and never applied: a caller that has given up must
@@ -82,24 +60,9 @@ struct WriterStats {
   int64_t queue_full = 0;      // ops refused because max_queue ops waited
 };
 
-// How the writer gets back on its feet after a storage fault.
-struct StorageRecovery {
-  // Closes `old` (null if an earlier reopen failed) and every other
-  // connection to the database, drops what the OS caches of its files, and
-  // opens a new writer connection. Null: keep the connection.
-  absl::AnyInvocable<absl::StatusOr<std::unique_ptr<SqliteConnection>>(
-      std::unique_ptr<SqliteConnection> old)>
-      reopen;
-  absl::Duration probe_interval = absl::Seconds(1);
-};
-
 class Writer {
  public:
-  // Takes ownership of the read-write connection and starts the thread.
-  // `max_queue`: ops (of calls) that may wait at once; 0: no bound.
-  Writer(std::unique_ptr<SqliteConnection> conn, int max_batch = 1024,
-         StorageRecovery recovery = {}, int max_queue = 0);
-  ~Writer();  // Stop()s.
+  virtual ~Writer() = default;
 
   // What a refused op's RetryInfo asks the caller to wait.
   static constexpr absl::Duration kQueueFullRetryDelay =
@@ -107,101 +70,37 @@ class Writer {
 
   // Queues `op`. After Stop(), or when the queue is full (see above),
   // `op.done` is called at once, on this thread, with UNAVAILABLE.
-  void Submit(WriteOp op);
+  virtual void Submit(WriteOp op) = 0;
 
-  // Calls' ops waiting now, what max_queue bounds (not counting the batch
-  // being written, nor the server's own work).
-  size_t queue_depth() const;
+  // Calls' ops waiting now, what the queue bound limits.
+  virtual size_t queue_depth() const = 0;
 
   // Submits and waits. For start-up work and tests, never on a gRPC thread.
   absl::Status RunSync(absl::AnyInvocable<absl::Status(Connection&)> apply);
 
-  // Finishes the queued work, then stops the thread. Idempotent.
-  void Stop();
+  // Finishes the queued work, then stops. Idempotent.
+  virtual void Stop() = 0;
 
-  // Runs `fn` on the writer's connection after the queue drains (e.g. a WAL
-  // checkpoint at shutdown). Only valid after Stop().
-  absl::Status WithConnectionAfterStop(
-      const std::function<absl::Status(Connection&)>& fn);
-
-  WriterStats stats() const;
+  virtual WriterStats stats() const = 0;
 
   // False from a storage fault until the writer has recovered from it.
-  bool storage_ok() const { return storage_ok_.load(); }
+  virtual bool storage_ok() const = 0;
 
-  // Called on the writer thread whenever storage_ok() changes. Set it before
-  // the first write; it must not block or submit writes.
-  void SetStorageListener(absl::AnyInvocable<void(bool ok)> listener);
+  // Called whenever storage_ok() changes. Set it before the first write; it
+  // must not block or submit writes.
+  virtual void SetStorageListener(
+      absl::AnyInvocable<void(bool ok)> listener) = 0;
 
-  // Told of every batch and checkpoint, on the writer thread; null: no one.
-  // May be set while writes run (the server sets it once metrics start).
-  void SetObserver(StorageObserver* observer) { observer_.store(observer); }
+  // Told of every transaction and checkpoint; null: no one. May be set
+  // while writes run (the server sets it once metrics start).
+  virtual void SetObserver(StorageObserver* observer) = 0;
 
-  // The WAL is checkpointed (PASSIVE) after a commit leaves at least this
-  // many pages in it: SQLite's own default, run after the batch is
-  // answered instead of inside its COMMIT.
-  static constexpr int kCheckpointPages = 1000;
-  // How long an erasure's TRUNCATE checkpoint waits for readers on an older
-  // snapshot (instead of SqliteConnection::kBusyTimeoutMs).
-  static constexpr int kTruncateBusyMs = 200;
-
-  // Called on the writer thread after each durable commit whose transaction
-  // appended events or rewrote stored event states (`states_rewritten`, an
-  // erasure): the event stream's wake-up. A commit's rows are visible to
-  // readers once it returns. It must not block or submit writes.
-  void SetCommitListener(
-      absl::AnyInvocable<void(bool states_rewritten)> listener);
-
- private:
-  struct Ack {
-    absl::AnyInvocable<void(absl::Status)> done;
-    absl::Status status;
-  };
-
-  enum class Fault { kNone, kFull, kIo };
-
-  // Runs `fn` (which throws on failure) and returns its status; a storage
-  // fault among the exceptions also sets `fault`.
-  template <typename Fn>
-  static absl::Status RunNotingFault(const char* what, Fault& fault, Fn&& fn);
-  // Rolls back the open transaction, if SQLite has not already done so.
-  void RollbackIfOpen(const char* what);
-  void Loop();
-  void RunBatch(std::deque<WriteOp>& batch);
-  // Checkpoints the WAL (TRUNCATE or PASSIVE) and tells the observer.
-  void Checkpoint(bool truncate);
-  // Answers every op of `batch` with `status` without running it.
-  void Refuse(std::deque<WriteOp>& batch, const absl::Status& status);
-  void MarkFault(Fault fault, const absl::Status& status);
-  void TryRecover();
-  void AckLoop();
-
-  std::unique_ptr<SqliteConnection> conn_;  // null after a failed reopen
-  const int max_batch_;
-  const size_t max_queue_;  // 0: unbounded
-  StorageRecovery recovery_;
-  // Writer thread only, except storage_ok_ (read anywhere).
-  std::atomic<bool> storage_ok_{true};
-  Fault fault_ = Fault::kNone;
-  absl::Status fault_status_;  // what refused writes are answered
-  absl::Time next_probe_;
-  absl::AnyInvocable<void(bool)> listener_;
-  // Set before the first write.
-  absl::AnyInvocable<void(bool)> commit_listener_;
-  std::atomic<StorageObserver*> observer_{nullptr};
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<WriteOp> queue_;
-  size_t bounded_queued_ = 0;  // ops of queue_ with a finite wait
-  bool stopping_ = false;
-  WriterStats stats_;
-  absl::Time next_queue_full_log_ = absl::InfinitePast();
-  std::condition_variable ack_cv_;
-  std::deque<Ack> acks_;
-  bool acks_stopping_ = false;
-  // Declared (so started) before thread_, stopped after it.
-  std::thread ack_thread_;
-  std::thread thread_;
+  // Called after each durable commit whose transaction appended events or
+  // rewrote stored event states (`states_rewritten`, an erasure): the event
+  // stream's wake-up. A commit's rows are visible to readers once it
+  // returns. It must not block or submit writes.
+  virtual void SetCommitListener(
+      absl::AnyInvocable<void(bool states_rewritten)> listener) = 0;
 };
 
 }  // namespace retail::db

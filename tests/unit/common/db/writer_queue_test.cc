@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "common/db/writer.h"
+#include "common/db/sqlite_writer.h"
 #include "common/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -30,7 +30,7 @@ class WriterQueueTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<SqliteConnection>> conn =
         SqliteConnection::Open(dir_.File("queue.db"), SqliteConnection::Mode::kReadWrite);
     ASSERT_THAT(conn, IsOk());
-    writer_ = std::make_unique<Writer>(std::move(*conn), /*max_batch=*/1024,
+    writer_ = std::make_unique<SqliteWriter>(std::move(*conn), /*max_batch=*/1024,
                                        StorageRecovery{}, max_queue);
     ASSERT_THAT(writer_->RunSync([](Connection& c) {
       c.Exec("CREATE TABLE t (k INTEGER PRIMARY KEY)");
@@ -97,7 +97,7 @@ class WriterQueueTest : public ::testing::Test {
 
   ::retail::testing::ScopedTempDir dir_;
   std::promise<void> release_;
-  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<SqliteWriter> writer_;
 };
 
 TEST_F(WriterQueueTest, AFullQueueRefusesACallsWriteAtOnceWithRetryInfo) {

@@ -1,4 +1,4 @@
-#include "common/db/writer.h"
+#include "common/db/sqlite_writer.h"
 
 #include <future>
 #include <memory>
@@ -34,7 +34,7 @@ class WriterTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<SqliteConnection>> conn =
         SqliteConnection::Open(path_, SqliteConnection::Mode::kReadWrite);
     ASSERT_THAT(conn, IsOk());
-    writer_ = std::make_unique<Writer>(std::move(*conn), max_batch);
+    writer_ = std::make_unique<SqliteWriter>(std::move(*conn), max_batch);
     absl::Status created = writer_->RunSync([](Connection& c) {
       c.Exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)");
       return absl::OkStatus();
@@ -104,7 +104,7 @@ class WriterTest : public ::testing::Test {
   testing::ScopedTempDir dir_;
   int databases_ = 0;
   std::string path_;
-  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<SqliteWriter> writer_;
   std::promise<void> release_;
   std::future<absl::Status> held_;
 };
@@ -354,7 +354,7 @@ TEST_F(WriterTest, ObserverHearsEveryBatchAndTheCheckpointAfterABigOne) {
   // checkpoints (PASSIVE) after answering it, instead of SQLite inside it.
   ASSERT_THAT(writer_->RunSync([](Connection& c) {
     const std::string big(4000, 'x');
-    for (int k = 2; k < 2 + Writer::kCheckpointPages + 100; ++k) {
+    for (int k = 2; k < 2 + SqliteWriter::kCheckpointPages + 100; ++k) {
       RETURN_IF_ERROR(Insert(c, k, big));
     }
     return absl::OkStatus();
@@ -367,7 +367,7 @@ TEST_F(WriterTest, ObserverHearsEveryBatchAndTheCheckpointAfterABigOne) {
   EXPECT_EQ(observer.batches.back().ops, 1u);
   EXPECT_TRUE(observer.batches.back().committed);
   ASSERT_EQ(observer.checkpoints.size(), 1u);
-  EXPECT_GE(observer.checkpoints[0].pages, Writer::kCheckpointPages);
+  EXPECT_GE(observer.checkpoints[0].pages, SqliteWriter::kCheckpointPages);
   EXPECT_FALSE(observer.checkpoints[0].truncate);
   EXPECT_TRUE(observer.checkpoints[0].ok);
 }
