@@ -1,0 +1,77 @@
+#include "tests/pg/pg_test_db.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/db/pg_connection.h"
+
+namespace retail::testing {
+
+namespace {
+
+bool ValidName(absl::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  for (const char c : name) {
+    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// `url` with its path (the database) replaced by `name`, the query kept.
+absl::StatusOr<std::string> WithDatabase(const std::string& url,
+                                         absl::string_view name) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) {
+    return absl::InvalidArgumentError("not a URL: " + url);
+  }
+  const size_t query = std::min(url.find('?', scheme + 3), url.size());
+  const size_t path = std::min(url.find('/', scheme + 3), query);
+  return absl::StrCat(url.substr(0, path), "/", name, url.substr(query));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FreshPgDatabase(absl::string_view name) {
+  const char* dir = std::getenv("RETAIL_TEST_PG_DIR");
+  if (dir == nullptr || *dir == '\0') {
+    return absl::FailedPreconditionError(
+        "RETAIL_TEST_PG_DIR is not set: this test needs the PostgreSQL "
+        "fixture. Run it through ctest (ctest --test-dir BUILD -L pg), which "
+        "starts the cluster, or by hand: scripts/pg start /tmp/pg1 && "
+        "RETAIL_TEST_PG_DIR=/tmp/pg1 ./test-binary");
+  }
+  if (!ValidName(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("database name '", name, "' is not [a-z0-9_]{1,63}"));
+  }
+  std::ifstream in(absl::StrCat(dir, "/url"));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string url(absl::StripAsciiWhitespace(text.str()));
+  if (!in || url.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no URL in ", dir, "/url: is the cluster running (scripts/pg status ",
+        dir, ")?"));
+  }
+  auto admin = db::PgConnection::Open(url);
+  if (!admin.ok()) return admin.status();
+  try {
+    // Two commands, not one string: PQexec runs several statements in one
+    // transaction, and neither of these may run inside one.
+    (*admin)->Exec(
+        absl::StrCat("DROP DATABASE IF EXISTS ", name, " WITH (FORCE)").c_str());
+    (*admin)->Exec(absl::StrCat("CREATE DATABASE ", name).c_str());
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("creating database ", name, ": ", e.what()));
+  }
+  return WithDatabase(url, name);
+}
+
+}  // namespace retail::testing
