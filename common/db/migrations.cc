@@ -118,10 +118,294 @@ INSERT INTO sqlite_sequence (name, seq)
   WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events');
 )sql";
 
+// PostgreSQL (issue 16): the core tables as SQLite versions 1-4 left them,
+// in one step, plus what only PostgreSQL has: monthly partitions of events
+// and audit_log with the functions that keep them, and the event
+// sequencer's head. Types: INTEGER -> BIGINT (SQLite's is 64-bit; stores
+// bind and read integers, booleans as 0/1), TEXT -> TEXT, BLOB -> BYTEA,
+// INTEGER PRIMARY KEY -> an identity.
+constexpr char kPgCoreV1[] = R"sql(
+-- server_meta, idempotency_keys: as on SQLite (SQLite versions 1-4).
+CREATE TABLE server_meta (
+  key   TEXT PRIMARY KEY,
+  value BYTEA NOT NULL
+);
+
+-- AIP-155: the first response to each request_id, per caller and method.
+-- Unpartitioned: the key must be unique across the chain, and retention
+-- deletes it by time in slices (idempotency_by_time).
+CREATE TABLE idempotency_keys (
+  principal_id   TEXT NOT NULL,
+  method         TEXT NOT NULL,
+  request_id     TEXT NOT NULL,
+  request_hash   BYTEA NOT NULL,
+  response       BYTEA NOT NULL,
+  resource       TEXT NOT NULL,
+  create_time_us BIGINT NOT NULL,
+  status         BYTEA,
+  PRIMARY KEY (principal_id, method, request_id)
+);
+CREATE INDEX idempotency_by_resource ON idempotency_keys (resource);
+CREATE INDEX idempotency_by_time ON idempotency_keys (create_time_us);
+
+-- Monthly partitions (issue 16, "Volume"). The big append-mostly tables
+-- (events, audit_log here; orders and order_payments in the orders module)
+-- are PARTITION BY RANGE (create_time_us), one partition per calendar month
+-- in UTC, bounds in microseconds, named <table>_pYYYYMM, plus
+-- <table>_default, which takes any row no month partition covers, so an
+-- insert never fails. Past retention a maintenance task drops whole
+-- months (retail_drop_partitions_before) instead of deleting rows.
+--
+-- PostgreSQL's PRIMARY KEY and UNIQUE constraints on a partitioned table
+-- must include the partition key, so such a table's primary key is
+-- (id, create_time_us), and every key that must be unique across the
+-- chain lives in an unpartitioned key table, kept by triggers on the
+-- partitioned table; a duplicate fails with 23505 as SQLite's UNIQUE does.
+-- retail_partitioned_tables lists the partitioned tables and their key
+-- tables (each with a create_time_us column: the row's partition), so the
+-- functions below accept no other table and drop a month's keys with it.
+CREATE TABLE retail_partitioned_tables (
+  table_name TEXT PRIMARY KEY,
+  key_tables TEXT[] NOT NULL DEFAULT '{}'
+);
+
+-- The first microsecond of the UTC calendar month of `us`, `months` later.
+CREATE FUNCTION retail_month_start_us(us BIGINT, months INTEGER DEFAULT 0)
+RETURNS BIGINT LANGUAGE sql IMMUTABLE STRICT AS $$
+  SELECT (extract(epoch FROM
+            date_trunc('month', TIMESTAMP '1970-01-01'
+                                  + us * INTERVAL '1 microsecond')
+            + months * INTERVAL '1 month') * 1000000)::BIGINT
+$$;
+
+-- "Now" for a migration: the migration runner sets retail.migration_now_us
+-- for each migration's transaction (the server's clock, which tests set);
+-- otherwise the database's clock.
+CREATE FUNCTION retail_migration_now_us() RETURNS BIGINT
+LANGUAGE sql STABLE AS $$
+  SELECT COALESCE(
+    NULLIF(current_setting('retail.migration_now_us', true), '')::BIGINT,
+    (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT)
+$$;
+
+-- Creates the missing monthly partitions of `table_name` for every month
+-- that overlaps [from_us, to_us), and the DEFAULT partition if missing;
+-- returns the names it created. Rows already in the DEFAULT partition for
+-- a new month (written while no partition covered it) are moved into it:
+-- PostgreSQL refuses to create a partition while the default holds rows
+-- of its range. They are deleted from the default into a temporary table
+-- and inserted again through the parent, so the key tables' triggers
+-- delete and re-insert their keys (the same keys) and identities keep their
+-- values (event_id too: a moved event keeps its number or its place in
+-- the sequencer's queue). Each CREATE locks the parent (ACCESS EXCLUSIVE)
+-- until the caller's transaction ends and scans the DEFAULT partition: a
+-- maintenance task runs it for the coming months ahead of time, in its
+-- own transaction, so DEFAULT stays empty and the lock brief.
+CREATE FUNCTION retail_ensure_month_partitions(table_name TEXT, from_us BIGINT,
+                                               to_us BIGINT)
+RETURNS SETOF TEXT LANGUAGE plpgsql AS $$
+DECLARE
+  parent   regclass;
+  nsp      TEXT;
+  rel      TEXT;
+  dflt     TEXT;
+  lo       BIGINT;
+  hi       BIGINT;
+  part     TEXT;
+  moving   BOOLEAN;
+BEGIN
+  -- Also serialises maintenance tasks of several replicas on this table.
+  PERFORM 1 FROM retail_partitioned_tables t
+    WHERE t.table_name = retail_ensure_month_partitions.table_name
+    FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'retail_ensure_month_partitions: % is not partitioned'
+                    ' by month', table_name
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  parent := to_regclass(quote_ident(table_name));
+  SELECT n.nspname, c.relname INTO nsp, rel
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = parent;
+  dflt := rel || '_default';
+  IF to_regclass(format('%I.%I', nsp, dflt)) IS NULL THEN
+    EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.%I DEFAULT',
+                   nsp, dflt, nsp, rel);
+    RETURN NEXT dflt;
+  END IF;
+  IF from_us IS NULL OR to_us IS NULL OR from_us >= to_us THEN
+    RETURN;
+  END IF;
+  lo := retail_month_start_us(from_us);
+  WHILE lo < to_us LOOP
+    hi := retail_month_start_us(lo, 1);
+    part := rel || '_p' || to_char(TIMESTAMP '1970-01-01'
+                                   + lo * INTERVAL '1 microsecond', 'YYYYMM');
+    IF to_regclass(format('%I.%I', nsp, part)) IS NULL THEN
+      EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I'
+                     ' WHERE create_time_us >= $1 AND create_time_us < $2)',
+                     nsp, dflt)
+        INTO moving USING lo, hi;
+      IF moving THEN
+        EXECUTE format('CREATE TEMPORARY TABLE retail_partition_move'
+                       ' (LIKE %I.%I)', nsp, rel);
+        EXECUTE format('WITH moved AS (DELETE FROM %I.%I'
+                       ' WHERE create_time_us >= $1 AND create_time_us < $2'
+                       ' RETURNING *)'
+                       ' INSERT INTO retail_partition_move SELECT * FROM moved',
+                       nsp, dflt) USING lo, hi;
+      END IF;
+      EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.%I'
+                     ' FOR VALUES FROM (%s) TO (%s)',
+                     nsp, part, nsp, rel, lo, hi);
+      IF moving THEN
+        EXECUTE format('INSERT INTO %I.%I OVERRIDING SYSTEM VALUE'
+                       ' SELECT * FROM retail_partition_move', nsp, rel);
+        DROP TABLE retail_partition_move;
+      END IF;
+      RETURN NEXT part;
+    END IF;
+    lo := hi;
+  END LOOP;
+END
+$$;
+
+-- Drops every monthly partition of `table_name` that ends at or before
+-- `before_us`, with its rows' keys in the table's key tables; returns the
+-- names it dropped. The DEFAULT partition is never dropped (its rows, if
+-- any, are moved into months by retail_ensure_month_partitions). Tables
+-- that name a dropped row (refunds, settlements, returns name an order)
+-- keep their rows: retention drops them with the orders, by its own rule.
+CREATE FUNCTION retail_drop_partitions_before(table_name TEXT, before_us BIGINT)
+RETURNS SETOF TEXT LANGUAGE plpgsql AS $$
+DECLARE
+  parent   regclass;
+  keys     TEXT[];
+  key_tab  TEXT;
+  p        RECORD;
+  bounds   TEXT[];
+BEGIN
+  SELECT t.key_tables INTO keys FROM retail_partitioned_tables t
+    WHERE t.table_name = retail_drop_partitions_before.table_name
+    FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'retail_drop_partitions_before: % is not partitioned'
+                    ' by month', table_name
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  parent := to_regclass(quote_ident(table_name));
+  FOR p IN
+    SELECT n.nspname AS nsp, c.relname AS rel,
+           pg_get_expr(c.relpartbound, c.oid) AS bound
+      FROM pg_inherits i
+      JOIN pg_class c ON c.oid = i.inhrelid
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE i.inhparent = parent
+      ORDER BY c.relname
+  LOOP
+    bounds := regexp_match(p.bound,
+        '^FOR VALUES FROM \(''?(-?[0-9]+)''?\) TO \(''?(-?[0-9]+)''?\)$');
+    CONTINUE WHEN bounds IS NULL OR bounds[2]::BIGINT > before_us;
+    FOREACH key_tab IN ARRAY keys LOOP
+      EXECUTE format('DELETE FROM %I'
+                     ' WHERE create_time_us >= $1 AND create_time_us < $2',
+                     key_tab) USING bounds[1]::BIGINT, bounds[2]::BIGINT;
+    END LOOP;
+    EXECUTE format('DROP TABLE %I.%I', p.nsp, p.rel);
+    RETURN NEXT p.rel;
+  END LOOP;
+END
+$$;
+
+-- Makes `table_name` (just created PARTITION BY RANGE (create_time_us))
+-- one of the partitioned tables, with its key tables: its DEFAULT partition
+-- and the months from two before the migration's now to three after.
+CREATE PROCEDURE retail_partition_monthly(table_name TEXT,
+                                          key_tables TEXT[] DEFAULT '{}')
+LANGUAGE plpgsql AS $$
+DECLARE
+  now_us BIGINT := retail_migration_now_us();
+BEGIN
+  INSERT INTO retail_partitioned_tables VALUES (table_name, key_tables);
+  PERFORM retail_ensure_month_partitions(table_name,
+    retail_month_start_us(now_us, -2), retail_month_start_us(now_us, 4));
+END
+$$;
+
+-- Change feed: one row per mutation of a resource. On PostgreSQL events
+-- are numbered in commit order by the event sequencer, not at insert: a
+-- row is inserted with event_id NULL and pending_id (insertion order,
+-- internal); after its transaction commits the sequencer gives it
+-- event_id = head + 1, ... in pending_id order and moves
+-- event_sequencer.head, so a watcher reading event_id > N never skips an
+-- event that commits later with a smaller number, and numbers have no
+-- gaps. event_id is unique because only the sequencer assigns it (an index,
+-- not a constraint: a UNIQUE would have to include create_time_us).
+CREATE TABLE events (
+  event_id       BIGINT,
+  resource_type  TEXT NOT NULL,
+  resource_id    TEXT NOT NULL,
+  event_type     TEXT NOT NULL,
+  revision       BIGINT NOT NULL,
+  principal_id   TEXT NOT NULL,
+  create_time_us BIGINT NOT NULL,
+  staff_id       TEXT NOT NULL DEFAULT '',
+  resource       TEXT NOT NULL DEFAULT '',
+  branch_id      TEXT NOT NULL DEFAULT '',
+  state          BYTEA,
+  pending_id     BIGINT GENERATED ALWAYS AS IDENTITY,
+  PRIMARY KEY (pending_id, create_time_us)
+) PARTITION BY RANGE (create_time_us);
+CREATE INDEX events_by_event_id ON events (event_id);
+-- The sequencer's queue: committed rows not yet numbered.
+CREATE INDEX events_unnumbered ON events (pending_id) WHERE event_id IS NULL;
+CREATE INDEX events_by_resource ON events (resource, event_id);
+CREATE INDEX events_by_branch ON events (branch_id, event_id);
+CALL retail_partition_monthly('events');
+
+-- The highest event_id handed out (SQLite keeps it in sqlite_sequence):
+-- one row, never reused even when retention has dropped every event.
+CREATE TABLE event_sequencer (
+  head BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX event_sequencer_one_row ON event_sequencer ((true));
+INSERT INTO event_sequencer (head) VALUES (0);
+
+-- Who did what: every mutation (and its failures) and every PII reveal.
+-- Partitioned by month; audit_id stays unique by its identity (no key
+-- table: no audit column must be unique across the chain, and the key
+-- table would cost a second write on the busiest table). The indexes end
+-- in audit_id, which SQLite appends to every index entry implicitly:
+-- ListAuditLog pages by (create_time_us, audit_id).
+CREATE TABLE audit_log (
+  audit_id       BIGINT GENERATED BY DEFAULT AS IDENTITY,
+  create_time_us BIGINT NOT NULL,
+  principal_id   TEXT NOT NULL,
+  role           TEXT NOT NULL,
+  method         TEXT NOT NULL,
+  resource       TEXT NOT NULL,
+  request_id     TEXT NOT NULL,
+  outcome        TEXT NOT NULL,
+  detail         TEXT NOT NULL,
+  staff_id       TEXT NOT NULL DEFAULT '',
+  count          BIGINT NOT NULL DEFAULT 1,
+  PRIMARY KEY (audit_id, create_time_us)
+) PARTITION BY RANGE (create_time_us);
+CREATE INDEX audit_by_time ON audit_log (create_time_us, audit_id);
+CALL retail_partition_monthly('audit_log');
+)sql";
+
 constexpr char kCreateTable[] =
     "CREATE TABLE schema_migrations ("
     " module TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
     " applied_time_us INTEGER NOT NULL, PRIMARY KEY (module, version)) STRICT";
+
+// PostgreSQL's schema_migrations; created under the migration lock, so
+// IF NOT EXISTS only spares a query.
+constexpr char kPgCreateTable[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " module TEXT NOT NULL, version BIGINT NOT NULL, name TEXT NOT NULL,"
+    " applied_time_us BIGINT NOT NULL, PRIMARY KEY (module, version))";
 
 bool TableExists(Connection& conn, const char* table) {
   Stmt q = conn.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
@@ -193,6 +477,9 @@ absl::Status UpgradeLegacyTable(Connection& conn,
 
 absl::Status MigrateModule(Connection& conn, const ModuleSchema& schema,
                            int64_t now_micros) {
+  const bool pg = conn.engine() == Engine::kPostgres;
+  const std::vector<Migration>& migrations =
+      pg ? schema.pg_migrations : schema.migrations;
   int64_t current = 0;
   {
     Stmt q = conn.Prepare("SELECT COALESCE(MAX(version), 0) FROM "
@@ -201,17 +488,25 @@ absl::Status MigrateModule(Connection& conn, const ModuleSchema& schema,
     q->Step();
     current = q->Int64(0);
   }
-  const int newest =
-      schema.migrations.empty() ? 0 : schema.migrations.back().version;
+  const int newest = migrations.empty() ? 0 : migrations.back().version;
   if (current > newest) {
     return absl::FailedPreconditionError(absl::StrCat(
         "database schema of module '", schema.module, "' is at version ",
         current, ", newer than this build (", newest, ")"));
   }
-  for (const Migration& m : schema.migrations) {
+  for (const Migration& m : migrations) {
     if (m.version <= current) continue;
-    conn.Exec("BEGIN IMMEDIATE");
+    // SQLite: IMMEDIATE takes the write lock up front. PostgreSQL: the
+    // advisory lock (MigratePostgres) already keeps other migrators out.
+    conn.Exec(pg ? "BEGIN" : "BEGIN IMMEDIATE");
     try {
+      if (pg) {
+        // retail_migration_now_us() (kPgCoreV1), for this transaction.
+        Stmt now = conn.Prepare(
+            "SELECT 1 FROM set_config('retail.migration_now_us', ?, true)");
+        now->Bind(1, absl::StrCat(now_micros));
+        now->Step();
+      }
       conn.Exec(m.sql);
       Stmt ins = conn.Prepare("INSERT INTO schema_migrations VALUES (?, ?, ?, ?)");
       ins->Bind(1, schema.module);
@@ -221,13 +516,68 @@ absl::Status MigrateModule(Connection& conn, const ModuleSchema& schema,
       ins->Exec();
       conn.Exec("COMMIT");
     } catch (...) {
-      conn.Exec("ROLLBACK");
+      if (!pg) {
+        conn.Exec("ROLLBACK");
+        throw;
+      }
+      try {
+        conn.Exec("ROLLBACK");
+      } catch (...) {
+        // The connection is gone, and the server ended the transaction
+        // with it. The migration's own error is the one to report.
+      }
       throw;
     }
     RETAIL_LOG(INFO) << "applied migration " << schema.module << " "
-                     << m.version << " (" << m.name << ")";
+                     << m.version << " (" << m.name << ")"
+                     << (pg ? " on PostgreSQL" : "");
   }
   return absl::OkStatus();
+}
+
+// Holds the session advisory lock kPgMigrationLockKey while `fn` runs, and
+// releases it however `fn` ends (a session lock would otherwise outlive a
+// failed migration until the connection closes).
+template <typename Fn>
+absl::Status WithPgMigrationLock(Connection& conn, Fn&& fn) {
+  {
+    // Waits for a replica that is migrating now.
+    Stmt lock = conn.Prepare("SELECT 1 FROM pg_advisory_lock(?)");
+    lock->Bind(1, kPgMigrationLockKey);
+    lock->Step();
+  }
+  struct Unlock {
+    Connection& conn;
+    ~Unlock() {
+      try {
+        Stmt unlock = conn.Prepare("SELECT 1 FROM pg_advisory_unlock(?)");
+        unlock->Bind(1, kPgMigrationLockKey);
+        unlock->Step();
+      } catch (const std::exception& e) {
+        // A lost connection released it with the session.
+        RETAIL_LOG(WARNING) << "migration lock not released: " << e.what();
+      }
+    }
+  } unlock{conn};
+  return fn();
+}
+
+absl::Status MigratePostgres(Connection& conn,
+                             const std::vector<const ModuleSchema*>& all,
+                             int64_t now_micros) {
+  for (const ModuleSchema* m : all) {
+    if (m->pg_migrations.empty() && !m->migrations.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "module '", m->module, "' has no PostgreSQL schema"));
+    }
+  }
+  return WithPgMigrationLock(conn, [&]() -> absl::Status {
+    conn.Exec(kPgCreateTable);
+    for (const ModuleSchema* m : all) {
+      RETURN_IF_ERROR(MigrateModule(conn, *m, now_micros));
+    }
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace
@@ -240,6 +590,10 @@ const ModuleSchema& CoreSchema() {
                            {2, "staff identity", kCoreV2},
                            {3, "stored failures, folded audit rows", kCoreV3},
                            {4, "event stream: sequences, states", kCoreV4},
+                       },
+                       {
+                           {1, "foundation, partitions, event sequencer",
+                            kPgCoreV1},
                        }};
   return *kCore;
 }
@@ -249,6 +603,9 @@ absl::Status Migrate(Connection& conn, const std::vector<ModuleSchema>& modules,
   return Guard("migrate", [&]() -> absl::Status {
     std::vector<const ModuleSchema*> all = {&CoreSchema()};
     for (const ModuleSchema& m : modules) all.push_back(&m);
+    if (conn.engine() == Engine::kPostgres) {
+      return MigratePostgres(conn, all, now_micros);
+    }
     if (!TableExists(conn, "schema_migrations")) {
       conn.Exec(kCreateTable);
     } else if (!HasColumn(conn, "schema_migrations", "module")) {

@@ -37,11 +37,23 @@ CREATE INDEX audit_by_outcome ON audit_log (outcome, create_time_us)
   WHERE outcome <> 'OK';
 )sql";
 
+// PostgreSQL (issue 16): the same indexes on the partitioned audit_log
+// (common/db/migrations.cc), each made on every month's partition. They
+// end in audit_id, which SQLite appends to every index entry by itself.
+constexpr char kPgV1[] = R"sql(
+CREATE INDEX audit_by_resource ON audit_log (resource, create_time_us, audit_id)
+  WHERE resource <> '';
+CREATE INDEX audit_by_outcome ON audit_log (outcome, create_time_us, audit_id)
+  WHERE outcome <> 'OK';
+)sql";
+
 }  // namespace
 
 const db::ModuleSchema& AuditSchema() {
   static const auto* const kSchema = new db::ModuleSchema{
-      "audit", {{1, "audit log by resource and outcome", kV1}}};
+      "audit",
+      {{1, "audit log by resource and outcome", kV1}},
+      {{1, "audit log by resource and outcome", kPgV1}}};
   return *kSchema;
 }
 
