@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -183,10 +184,19 @@ size_t QuotedEnd(absl::string_view sql, size_t i, bool backslash) {
 // statement's parameter count. $N already in the text count too. Dollar
 // quotes ($$...$$, $tag$...$tag$) and nested /* */ comments are skipped as
 // PostgreSQL's lexer skips them.
-std::string RewritePlaceholders(absl::string_view sql, int* highest_out) {
+// `used`, if given, gets true at [N - 1] for every parameter N the text
+// refers to (sized to the highest one).
+std::string RewritePlaceholders(absl::string_view sql, int* highest_out,
+                                std::vector<bool>* used = nullptr) {
   std::string out;
   out.reserve(sql.size() + 8);
   int highest = 0;
+  const auto mark = [used](int number) {
+    // PostgreSQL takes at most 65535 parameters and refuses more itself.
+    if (used == nullptr || number < 1 || number > 65535) return;
+    if (used->size() < static_cast<size_t>(number)) used->resize(number);
+    (*used)[number - 1] = true;
+  };
   size_t i = 0;
   const size_t n = sql.size();
   while (i < n) {
@@ -220,7 +230,9 @@ std::string RewritePlaceholders(absl::string_view sql, int* highest_out) {
     } else if (c == '$' && !after_word) {
       if (IsDigit(next)) {
         size_t j = i + 1;
-        highest = std::max(highest, ReadNumber(sql, &j));
+        const int number = ReadNumber(sql, &j);
+        highest = std::max(highest, number);
+        mark(number);
         end = j;
       } else {
         size_t j = i + 1;
@@ -235,6 +247,7 @@ std::string RewritePlaceholders(absl::string_view sql, int* highest_out) {
       size_t j = i + 1;
       const int number = IsDigit(next) ? ReadNumber(sql, &j) : highest + 1;
       highest = std::max(highest, number);
+      mark(number);
       absl::StrAppend(&out, "$", number);
       i = j;
       continue;
@@ -274,38 +287,61 @@ int64_t DoubleToInt64(double d) {
   return static_cast<int64_t>(d);
 }
 
+// The name under which a variant that failed to prepare is retried inside
+// a transaction (PrepareVariant).
+constexpr char kPrepareSavepoint[] = "retail_prepare";
+
 class PgStatement final : public Statement {
  public:
-  PgStatement(PGconn* conn, std::string name, int params)
+  // `sql` is in PostgreSQL's $N form, with `params` parameters of which
+  // `used` marks those the text refers to; `next_name` is the connection's
+  // counter of statement names. Nothing reaches the server until the first
+  // run.
+  PgStatement(PGconn* conn, int* next_name, std::string sql, int params,
+              const std::vector<bool>& used)
       : conn_(conn),
-        name_(std::move(name)),
+        next_name_(next_name),
+        sql_(std::move(sql)),
         params_(params),
         storage_(params),
         values_(params, nullptr),
         lengths_(params, 0),
-        formats_(params, 0) {}
+        formats_(params, 0),
+        types_(params, 0) {
+    // A parameter the text never mentions (?1 skipped) leaves the server
+    // nothing to infer its type from; any type does, as it is never read.
+    for (int i = 0; i < params; ++i) {
+      if (static_cast<size_t>(i) >= used.size() || !used[i]) {
+        types_[i] = kTextOid;
+      }
+    }
+  }
   // No DEALLOCATE: statements live as long as their connection (the cache
   // never evicts), and PQfinish drops them all with the session.
   ~PgStatement() override { PQclear(result_); }
 
+  // A NULL keeps the parameter's type from its last non-NULL binding
+  // (types_), so a run with a NULL where the last had a number reuses that
+  // run's server-side statement.
   void BindNull(int index) override { values_[Slot(index)] = nullptr; }
-  // Numbers go as text: the server parses them into whatever type it
-  // inferred for the parameter (int2, int4, int8, numeric, bool from 0/1),
-  // where binary would have to match that type's width exactly.
+  // Numbers go as text, to parameters typed int8 / float8: exact, and no
+  // byte order to mind. The server casts them where the SQL needs another
+  // type (an int4 column, a numeric); a BOOLEAN column takes no bigint, so
+  // flags are 0/1 integers, as in the schemas.
   void BindInt64(int index, int64_t value) override {
     char buffer[24];
     const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
-    SetText(index, absl::string_view(buffer, end - buffer));
+    SetText(index, absl::string_view(buffer, end - buffer), kInt8Oid);
   }
   void BindDouble(int index, double value) override {
-    if (std::isnan(value)) return SetText(index, "NaN");
+    if (std::isnan(value)) return SetText(index, "NaN", kFloat8Oid);
     if (std::isinf(value)) {
-      return SetText(index, value > 0 ? "Infinity" : "-Infinity");
+      return SetText(index, value > 0 ? "Infinity" : "-Infinity", kFloat8Oid);
     }
     // Shortest text that reads back as the same double.
     char buffer[32];
     const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
-    SetText(index, absl::string_view(buffer, end - buffer));
+    SetText(index, absl::string_view(buffer, end - buffer), kFloat8Oid);
   }
   void BindText(int index, absl::string_view value) override {
     // Text parameters travel NUL-terminated: a NUL would silently cut the
@@ -315,7 +351,7 @@ class PgStatement final : public Statement {
                          absl::StrCat("text parameter ", index,
                                       " contains a NUL byte"));
     }
-    SetText(index, value);
+    SetText(index, value, kTextOid);
   }
   // Bytes go in binary: exact, and no escaping on either side.
   void BindBlob(int index, absl::string_view bytes) override {
@@ -325,6 +361,7 @@ class PgStatement final : public Statement {
     values_[slot] = storage_[slot].data();  // never null: empty is not NULL
     lengths_[slot] = static_cast<int>(bytes.size());
     formats_[slot] = 1;
+    types_[slot] = kByteaOid;
   }
 
   bool Step() override {
@@ -348,7 +385,7 @@ class PgStatement final : public Statement {
     result_ = nullptr;
     rows_ = row_ = columns_ = 0;
     // Bindings go back to NULL, as sqlite3_clear_bindings; the buffers keep
-    // their capacity for the next run.
+    // their capacity for the next run, the parameters their types.
     std::fill(values_.begin(), values_.end(), nullptr);
   }
 
@@ -401,15 +438,6 @@ class PgStatement final : public Statement {
     return Bytes(column, "Blob");
   }
 
-  // Prepares `sql` (already in PostgreSQL's $N form) on the server.
-  void Prepare(const std::string& sql) {
-    PGresult* r = PQprepare(conn_, name_.c_str(), sql.c_str(), 0, nullptr);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-      ThrowPgError(conn_, r, absl::StrCat("preparing \"", sql, "\""));
-    }
-    PQclear(r);
-  }
-
  private:
   int Slot(int index) const {
     if (index < 1 || index > params_) {
@@ -419,18 +447,104 @@ class PgStatement final : public Statement {
     }
     return index - 1;
   }
-  void SetText(int index, absl::string_view text) {
+  void SetText(int index, absl::string_view text, Oid type) {
     const int slot = Slot(index);
     storage_[slot].assign(text.data(), text.size());
     values_[slot] = storage_[slot].c_str();
     lengths_[slot] = 0;
     formats_[slot] = 0;
+    types_[slot] = type;
+  }
+
+  // The server-side statement for the parameter types bound now. The same
+  // types as the last run (the common case) cost one compare; others find
+  // or prepare their own variant.
+  const std::string& PreparedName() {
+    if (current_ < variants_.size() &&
+        variants_[current_].types == types_) {
+      return variants_[current_].name;
+    }
+    for (current_ = 0; current_ < variants_.size(); ++current_) {
+      if (variants_[current_].types == types_) return variants_[current_].name;
+    }
+    std::string name = PrepareVariant();  // throws before anything is kept
+    variants_.push_back({types_, std::move(name)});
+    current_ = variants_.size() - 1;
+    return variants_.back().name;
+  }
+
+  // Prepares the text for types_ under a new name and returns the name.
+  //
+  // A parameter of type 0 is a NULL never bound to a value on this
+  // statement, left to the server to infer; it cannot always
+  // ("?1 IS NULL OR t < ?1" types ?1 only at the comparison: 42P08, and a
+  // parameter used nowhere else: 42P18). Then such parameters are tried as
+  // bigint, then as text, and the first that prepares serves this set of
+  // types from now on (a NULL's type does not change its value). Inside a
+  // transaction those tries run under a savepoint, so a failed one does not
+  // abort it.
+  std::string PrepareVariant() {
+    std::string name = absl::StrCat("s", ++*next_name_);
+    const bool untyped =
+        std::find(types_.begin(), types_.end(), Oid{0}) != types_.end();
+    const bool savepoint =
+        untyped && PQtransactionStatus(conn_) == PQTRANS_INTRANS;
+    if (savepoint) Command(absl::StrCat("SAVEPOINT ", kPrepareSavepoint));
+    PGresult* r = PQprepare(conn_, name.c_str(), sql_.c_str(), params_,
+                            types_.data());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && untyped &&
+        IsIndeterminateType(r)) {
+      std::vector<Oid> guess(types_.size());
+      for (const Oid type : {kInt8Oid, kTextOid}) {
+        if (savepoint) {
+          Command(absl::StrCat("ROLLBACK TO SAVEPOINT ", kPrepareSavepoint));
+        }
+        for (size_t i = 0; i < types_.size(); ++i) {
+          guess[i] = types_[i] == 0 ? type : types_[i];
+        }
+        PGresult* retry = PQprepare(conn_, name.c_str(), sql_.c_str(),
+                                    params_, guess.data());
+        if (PQresultStatus(retry) == PGRES_COMMAND_OK) {
+          std::swap(r, retry);
+          PQclear(retry);
+          break;
+        }
+        PQclear(retry);  // the first error is the one to report
+      }
+    }
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      if (savepoint && PQstatus(conn_) == CONNECTION_OK) {
+        // Undo the failed PREPARE's abort, as SQLite's failed prepare
+        // leaves its transaction alone.
+        PQclear(PQexec(conn_, absl::StrCat("ROLLBACK TO SAVEPOINT ",
+                                           kPrepareSavepoint, "; RELEASE ",
+                                           kPrepareSavepoint)
+                                  .c_str()));
+      }
+      ThrowPgError(conn_, r, absl::StrCat("preparing \"", sql_, "\""));
+    }
+    PQclear(r);
+    if (savepoint) Command(absl::StrCat("RELEASE ", kPrepareSavepoint));
+    return name;
+  }
+
+  static bool IsIndeterminateType(const PGresult* r) {
+    const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    return state != nullptr && (std::strcmp(state, "42P08") == 0 ||
+                                std::strcmp(state, "42P18") == 0);
+  }
+
+  void Command(const std::string& sql) {
+    PGresult* r = PQexec(conn_, sql.c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) ThrowPgError(conn_, r, sql);
+    PQclear(r);
   }
 
   void Run() {
+    const std::string& name = PreparedName();
     // resultFormat 1: every column in binary, decoded below by its type.
     PGresult* r =
-        PQexecPrepared(conn_, name_.c_str(), params_, values_.data(),
+        PQexecPrepared(conn_, name.c_str(), params_, values_.data(),
                        lengths_.data(), formats_.data(), /*resultFormat=*/1);
     const ExecStatusType status = PQresultStatus(r);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
@@ -502,8 +616,16 @@ class PgStatement final : public Statement {
                      ", which it cannot read; cast it in the SQL"));
   }
 
+  // One server-side statement of this text: the parameter types it was
+  // prepared for (0: inferred) and its name.
+  struct Variant {
+    std::vector<Oid> types;
+    std::string name;
+  };
+
   PGconn* conn_;
-  const std::string name_;
+  int* const next_name_;
+  const std::string sql_;
   const int params_;
   // Per parameter: the bound value's bytes, and the arrays PQexecPrepared
   // takes (a null value is SQL NULL).
@@ -511,6 +633,11 @@ class PgStatement final : public Statement {
   std::vector<const char*> values_;
   std::vector<int> lengths_;
   std::vector<int> formats_;
+  // Per parameter: the type of its last non-NULL binding, 0 if none yet
+  // (text for a parameter the SQL never mentions). The key of variants_.
+  std::vector<Oid> types_;
+  std::vector<Variant> variants_;  // usually one
+  size_t current_ = 0;             // the last run's, if any
   PGresult* result_ = nullptr;
   int rows_ = 0;
   int row_ = 0;
@@ -594,11 +721,11 @@ bool PgConnection::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
 
 std::unique_ptr<Statement> PgConnection::NewStatement(const std::string& sql) {
   int params = 0;
-  const std::string pg_sql = RewritePlaceholders(sql, &params);
-  auto statement = std::make_unique<PgStatement>(
-      conn_, absl::StrCat("s", ++next_statement_), params);
-  statement->Prepare(pg_sql);
-  return statement;
+  std::vector<bool> used;
+  std::string pg_sql = RewritePlaceholders(sql, &params, &used);
+  // Prepared at the first run, when the bindings give the parameter types.
+  return std::make_unique<PgStatement>(conn_, &next_statement_,
+                                       std::move(pg_sql), params, used);
 }
 
 PgConnection& AsPostgres(Connection& conn) {

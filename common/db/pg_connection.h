@@ -4,8 +4,21 @@
 // SQL keeps SQLite's ?N placeholders (and bare ?, numbered left to right);
 // Prepare rewrites them to $N outside string literals, quoted identifiers
 // and comments (PgPlaceholders), so a statement's text is written once where
-// the dialects agree. Statements are prepared server-side once per
-// connection (PQprepare, named s1, s2, ...) and run with PQexecPrepared.
+// the dialects agree.
+//
+// Parameters are typed from their bindings, not inferred by the server
+// (which cannot type "?1 IS NULL OR t < ?1", a ?N the text skips, or knows
+// ?1 in "?1 + 1" only as int4): BindInt64 -> int8, BindDouble -> float8,
+// BindText -> text, BindBlob -> bytea. A NULL takes the type that parameter
+// last had on this statement, or is left to the server to infer (tried as
+// bigint, then text, where the server cannot). So a statement is prepared
+// server-side (PQprepare, named s1, s2, ... per connection) at its first
+// run, not by Prepare, and once more for each other set of parameter types
+// it is later run with; all run with PQexecPrepared. Runs with the same
+// types as the last one cost only a compare of the types. The server casts
+// a typed parameter where the SQL needs another type, as to an INTEGER or
+// SMALLINT column; there is no cast from bigint to BOOLEAN, so flags are
+// 0/1 integers. Bad SQL is therefore reported by the first Step or Exec.
 //
 // Values travel in binary where that is exact and cheap: parameters are
 // sent as text for integers, doubles and text, and as binary for bytes
@@ -65,6 +78,8 @@ class PgConnection final : public Connection {
   explicit PgConnection(PGconn* conn) : conn_(conn) {}
 
   PGconn* conn_;
+  // Names the server-side statements, s1, s2, ...: each Statement's
+  // variants take theirs from here.
   int next_statement_ = 0;
 };
 
