@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <utility>
+
 #include "SQLiteCpp/Exception.h"
 #include "common/logging.h"
 
@@ -42,8 +44,18 @@ StorageErrorKind KindOf(const std::exception& e) {
   }
 }
 
+namespace {
+thread_local std::optional<StorageErrorKind> last_error_kind;
+}  // namespace
+
+std::optional<StorageErrorKind> TakeLastStorageErrorKind() {
+  return std::exchange(last_error_kind, std::nullopt);
+}
+
 absl::Status StatusFromStorageException(const std::exception& e,
                                         absl::string_view what) {
+  const StorageErrorKind kind = KindOf(e);
+  last_error_kind = kind;
   if (const auto* se = dynamic_cast<const StorageError*>(&e)) {
     RETAIL_LOG(ERROR) << what << ": storage error " << se->engine_code()
                       << ": " << e.what();
@@ -53,7 +65,7 @@ absl::Status StatusFromStorageException(const std::exception& e,
   } else {
     RETAIL_LOG(ERROR) << what << ": " << e.what();
   }
-  switch (KindOf(e)) {
+  switch (kind) {
     case StorageErrorKind::kUniqueViolation:
       return absl::AlreadyExistsError("the record already exists");
     case StorageErrorKind::kConstraint:

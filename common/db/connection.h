@@ -10,6 +10,7 @@
 #define RETAIL_COMMON_DB_CONNECTION_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -83,9 +84,16 @@ StorageErrorKind KindOf(const std::exception& e);
 // without leaking SQL or engine text to callers: UNIQUE -> ALREADY_EXISTS,
 // other constraints -> FAILED_PRECONDITION, BUSY/serialization/I/O ->
 // UNAVAILABLE, FULL -> RESOURCE_EXHAUSTED, else INTERNAL. The full text is
-// logged here.
+// logged here. Also records the error's kind for LastStorageErrorKind().
 absl::Status StatusFromStorageException(const std::exception& e,
                                         absl::string_view what);
+
+// The kind of the last storage error this thread turned into a status
+// (Guard), and forgets it; nullopt if none since the last call. A store
+// reports a failed statement as a status, but PostgreSQL's writer must
+// still tell a serialization failure (retry the transaction) from a rule's
+// refusal: it asks here after an op fails.
+std::optional<StorageErrorKind> TakeLastStorageErrorKind();
 
 // Runs `fn(args...)`, turning any storage exception into a status. Stores
 // wrap their bodies in this so no exception crosses a layer.

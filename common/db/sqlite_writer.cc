@@ -26,14 +26,6 @@ SqliteWriter::SqliteWriter(std::unique_ptr<SqliteConnection> conn, int max_batch
 
 SqliteWriter::~SqliteWriter() { Stop(); }
 
-namespace {
-
-// Whether `op` is a call's write, which max_queue bounds (writer.h).
-bool Bounded(const WriteOp& op) {
-  return op.wait.until != absl::InfiniteFuture();
-}
-
-}  // namespace
 
 void SqliteWriter::Submit(WriteOp op) {
   absl::Status refused;
@@ -42,7 +34,7 @@ void SqliteWriter::Submit(WriteOp op) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) {
       refused = absl::UnavailableError("the server is shutting down");
-    } else if (max_queue_ > 0 && Bounded(op) && bounded_queued_ >= max_queue_) {
+    } else if (max_queue_ > 0 && IsCallOp(op) && bounded_queued_ >= max_queue_) {
       ++stats_.queue_full;
       // One line per 10 s of a full queue, not one per refused call.
       const absl::Time now = absl::Now();
@@ -50,17 +42,9 @@ void SqliteWriter::Submit(WriteOp op) {
         next_queue_full_log_ = now + absl::Seconds(10);
         log = true;
       }
-      refused = WithRetryDelay(
-          ErrorWithReason(
-              absl::StatusCode::kUnavailable, "WRITER_QUEUE_FULL",
-              absl::StrCat("the server has ", max_queue_,
-                           " writes waiting, its limit; nothing was "
-                           "written: retry the same request after ",
-                           absl::FormatDuration(kQueueFullRetryDelay)),
-              {{"max_write_queue", absl::StrCat(max_queue_)}}),
-          kQueueFullRetryDelay);
+      refused = QueueFullError(max_queue_);
     } else {
-      if (Bounded(op)) ++bounded_queued_;
+      if (IsCallOp(op)) ++bounded_queued_;
       if (op.wait.trace != nullptr) op.queued_at = absl::Now();
       queue_.push_back(std::move(op));
       cv_.notify_one();
@@ -162,7 +146,7 @@ void SqliteWriter::Loop() {
       if (!TakeQueued(mu_, cv_, queue_, stopping_,
                       static_cast<size_t>(max_batch_), batch,
                       [this](const WriteOp& op) {
-                        if (Bounded(op)) --bounded_queued_;
+                        if (IsCallOp(op)) --bounded_queued_;
                       })) {
         return;
       }
@@ -177,7 +161,7 @@ void SqliteWriter::Loop() {
       cv_.wait_until(lock, absl::ToChronoTime(next_probe_),
                      [this] { return stopping_ || !queue_.empty(); });
       while (!queue_.empty()) {
-        if (Bounded(queue_.front())) --bounded_queued_;
+        if (IsCallOp(queue_.front())) --bounded_queued_;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }

@@ -60,6 +60,11 @@ struct WriterStats {
   int64_t queue_full = 0;      // ops refused because max_queue ops waited
 };
 
+// Whether `op` is a call's write, which a queue bound limits.
+inline bool IsCallOp(const WriteOp& op) {
+  return op.wait.until != absl::InfiniteFuture();
+}
+
 class Writer {
  public:
   virtual ~Writer() = default;
@@ -77,6 +82,9 @@ class Writer {
 
   // Submits and waits. For start-up work and tests, never on a gRPC thread.
   absl::Status RunSync(absl::AnyInvocable<absl::Status(Connection&)> apply);
+
+  // What a call's op is refused with when `max_queue` ops already wait.
+  static absl::Status QueueFullError(size_t max_queue);
 
   // Finishes the queued work, then stops. Idempotent.
   virtual void Stop() = 0;
