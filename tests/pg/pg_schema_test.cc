@@ -203,7 +203,9 @@ TEST_F(PgSchemaTest, MigratesFreshDatabaseOnceAndAgainIsANoOp) {
             kNow);
   // The advisory lock is released.
   EXPECT_EQ(Int(*conn_, "SELECT count(*) FROM pg_locks"
-                        " WHERE locktype = 'advisory'"),
+                        " WHERE locktype = 'advisory' AND database ="
+                        " (SELECT oid FROM pg_database"
+                        "  WHERE datname = current_database())"),
             0);
 
   ASSERT_THAT(Migrate(*conn_, modules_, kNow + 1), IsOk());
@@ -300,7 +302,9 @@ TEST_F(PgSchemaTest, AFailedMigrationRollsBack) {
   EXPECT_THAT(Texts(*conn_, "SELECT to_regclass('items2')::text"),
               ElementsAre(""));
   EXPECT_EQ(Int(*conn_, "SELECT count(*) FROM pg_locks"
-                        " WHERE locktype = 'advisory'"),
+                        " WHERE locktype = 'advisory' AND database ="
+                        " (SELECT oid FROM pg_database"
+                        "  WHERE datname = current_database())"),
             0);
 }
 
