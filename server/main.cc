@@ -62,7 +62,9 @@ ABSL_FLAG(std::string, port_file, "",
           "supervisor that passed --listen host:0 learns the port; empty: "
           "none");
 ABSL_FLAG(std::string, db, "data/retail.db",
-          "SQLite database file (created if missing)");
+          "the database: a SQLite file (created if missing), or a "
+          "PostgreSQL URL, postgresql://USER@HOST:PORT/DB?passfile=FILE "
+          "(migrated at start, under an advisory lock)");
 ABSL_FLAG(std::string, auth_config, "data/auth.conf",
           "principals: 'sha256:<hex of token>|san:dns:<name>|san:uri:<uri> "
           "<principal_id> <role> [branch=ID] [methods=M,...] [rate=N/s "
@@ -75,7 +77,12 @@ ABSL_FLAG(int32_t, max_receive_message_bytes, 4 * 1024 * 1024,
           "largest request accepted; larger ones get RESOURCE_EXHAUSTED");
 ABSL_FLAG(int32_t, keepalive_time_ms, 60'000, "server keepalive ping interval");
 ABSL_FLAG(int32_t, keepalive_timeout_ms, 20'000, "keepalive ping timeout");
-ABSL_FLAG(int32_t, reader_connections, 4, "read-only SQLite connections");
+ABSL_FLAG(int32_t, reader_connections, 4,
+          "read connections (read-only SQLite connections, or PostgreSQL "
+          "connections that run only reads)");
+ABSL_FLAG(int32_t, write_connections, 4,
+          "PostgreSQL only: writer connections, each running one "
+          "SERIALIZABLE transaction at a time (SQLite has one writer)");
 ABSL_FLAG(int32_t, shutdown_grace_seconds, 10,
           "on SIGTERM/SIGINT, time in-flight calls get to finish");
 ABSL_FLAG(int32_t, maintenance_interval_seconds, 3600,
@@ -291,6 +298,7 @@ int main(int argc, char** argv) {
   options.keepalive_time_ms = absl::GetFlag(FLAGS_keepalive_time_ms);
   options.keepalive_timeout_ms = absl::GetFlag(FLAGS_keepalive_timeout_ms);
   options.reader_connections = absl::GetFlag(FLAGS_reader_connections);
+  options.write_connections = absl::GetFlag(FLAGS_write_connections);
   options.maintenance_interval =
       absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_seconds));
   options.request_id_retention =

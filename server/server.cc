@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/db/mutation.h"
+#include "common/db/pg_connection.h"
 #include "common/logging.h"
 #include "common/status.h"
 #include "server/malformed_request_interceptor.h"
@@ -70,6 +71,7 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
   db::DatabaseOptions db_options;
   db_options.path = options.db_path;
   db_options.reader_connections = options.reader_connections;
+  db_options.write_connections = options.write_connections;
   db_options.now_micros = clock.NowMicros();
   db_options.schemas = AllSchemas();
   db_options.storage_probe_interval = options.storage_probe_interval;
@@ -205,7 +207,7 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
                    << (!options.tls.enabled() ? "plaintext"
                        : options.tls.mutual() ? "mTLS"
                                               : "TLS")
-                   << ") with database " << options.db_path;
+                   << ") with database " << db::DisplayDatabase(options.db_path);
   return server;
 }
 

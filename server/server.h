@@ -44,6 +44,7 @@ struct ServerOptions {
   int keepalive_time_ms = 60'000;
   int keepalive_timeout_ms = 20'000;
   int reader_connections = 4;
+  int write_connections = 4;  // PostgreSQL only
   // How long a call without a deadline may wait for the writer or a reader
   // connection before it is answered UNAVAILABLE.
   absl::Duration call_wait_limit = absl::Seconds(5);

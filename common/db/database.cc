@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "common/db/migrations.h"
+#include "common/db/pg_connection.h"
+#include "common/db/pg_writer.h"
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/status.h"
@@ -22,10 +24,14 @@ absl::StatusOr<std::string> LoadOrCreateSecret(Connection& conn) {
     }
     std::string secret = RandomBytes(32);
     Stmt ins = conn.Prepare(
-        "INSERT INTO server_meta (key, value) VALUES ('secret', ?)");
+        "INSERT INTO server_meta (key, value) VALUES ('secret', ?)"
+        " ON CONFLICT DO NOTHING");
     ins->Bind(1, secret.data(), static_cast<int>(secret.size()));
-    ins->Exec();
-    return secret;
+    // Replicas starting together: the first secret stored is everyone's.
+    if (ins->Exec() == 1) return secret;
+    Stmt q = conn.Prepare("SELECT value FROM server_meta WHERE key = 'secret'");
+    if (q->Step()) return q->String(0);
+    return absl::InternalError("the server secret vanished");
   });
 }
 
@@ -33,6 +39,7 @@ absl::StatusOr<std::string> LoadOrCreateSecret(Connection& conn) {
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     const DatabaseOptions& options) {
+  if (IsPostgresUrl(options.path)) return OpenPostgres(options);
   // Personal data lives in this file: keep it (and its WAL) owner-only.
   const mode_t old_umask = umask(077);
   auto writer_conn =
@@ -51,16 +58,43 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     return d->Reopen(std::move(old));
   };
   recovery.probe_interval = options.storage_probe_interval;
-  db->writer_ =
-      std::make_unique<SqliteWriter>(std::move(*writer_conn), options.max_write_batch,
-                               std::move(recovery), options.max_write_queue);
+  auto writer = std::make_unique<SqliteWriter>(
+      std::move(*writer_conn), options.max_write_batch, std::move(recovery),
+      options.max_write_queue);
+  db->sqlite_writer_ = writer.get();
+  db->writer_ = std::move(writer);
+  return db;
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::OpenPostgres(
+    const DatabaseOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> setup,
+                   PgConnection::Open(options.path));
+  // Under an advisory lock: replicas starting together migrate once.
+  RETURN_IF_ERROR(Migrate(*setup, options.schemas, options.now_micros));
+  auto db = std::unique_ptr<Database>(new Database());
+  db->path_ = options.path;
+  db->engine_ = Engine::kPostgres;
+  db->reader_count_ = std::max(1, options.reader_connections);
+  ASSIGN_OR_RETURN(db->secret_, LoadOrCreateSecret(*setup));
+  RETURN_IF_ERROR(db->OpenReaders());
+  PgWriterOptions writer;
+  writer.url = options.path;
+  writer.connections = options.write_connections;
+  writer.max_queue = options.max_write_queue;
+  ASSIGN_OR_RETURN(db->writer_, PgWriter::Start(std::move(writer)));
   return db;
 }
 
 absl::Status Database::OpenReaders() {
   for (int i = 0; i < reader_count_; ++i) {
-    ASSIGN_OR_RETURN(auto reader,
-                     SqliteConnection::Open(path_, SqliteConnection::Mode::kReadOnly));
+    std::unique_ptr<Connection> reader;
+    if (engine_ == Engine::kPostgres) {
+      ASSIGN_OR_RETURN(reader, PgConnection::Open(path_));
+    } else {
+      ASSIGN_OR_RETURN(reader, SqliteConnection::Open(
+                                   path_, SqliteConnection::Mode::kReadOnly));
+    }
     idle_.push_back(reader.get());
     readers_.push_back(std::move(reader));
   }
@@ -112,7 +146,8 @@ absl::Status Database::Close() {
   // exists; there is nothing to drain then.
   if (writer_ == nullptr) return absl::OkStatus();
   writer_->Stop();
-  return writer_->WithConnectionAfterStop([](Connection& conn) {
+  if (sqlite_writer_ == nullptr) return absl::OkStatus();
+  return sqlite_writer_->WithConnectionAfterStop([](Connection& conn) {
     conn.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
     RETAIL_LOG(INFO) << "database checkpointed";
     return absl::OkStatus();
@@ -147,10 +182,43 @@ Database::Lease::Lease(Database* d, const WaitLimit& wait) : db(d) {
   if (StorageObserver* observer = db->observer_.load(); observer != nullptr) {
     observer->OnReaderWait(waited);
   }
+  if (conn != nullptr && db->engine_ == Engine::kPostgres) BeginPgRead();
+}
+
+// A read on PostgreSQL is one REPEATABLE READ transaction, so a store that
+// reads with several statements (a complaint and its clocks) sees one
+// snapshot, as a SQLite read does. A connection the server dropped is
+// replaced first.
+void Database::Lease::BeginPgRead() {
+  if (!AsPostgres(*conn).ok()) {
+    absl::StatusOr<std::unique_ptr<PgConnection>> fresh =
+        PgConnection::Open(db->path_);
+    if (fresh.ok()) {
+      std::lock_guard<std::mutex> lock(db->pool_mu_);
+      for (auto& reader : db->readers_) {
+        if (reader.get() == conn) {
+          reader = std::move(*fresh);
+          conn = reader.get();
+          break;
+        }
+      }
+    }
+  }
+  Guard("begin read", [&] {
+    conn->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    pg_open = true;
+    return absl::OkStatus();
+  }).IgnoreError();  // the read's own statements then report the failure
 }
 
 Database::Lease::~Lease() {
   if (conn == nullptr) return;
+  if (pg_open) {
+    Guard("end read", [&] {
+      conn->Exec("COMMIT");
+      return absl::OkStatus();
+    }).IgnoreError();
+  }
   std::lock_guard<std::mutex> lock(db->pool_mu_);
   db->idle_.push_back(conn);
   // A reopen waits for every reader to come back; otherwise one waiter is

@@ -1,5 +1,8 @@
-// The database: one writer (group commit, see writer.h) and a pool of
-// read-only connections. WAL readers never wait for the writer.
+// The database: a writer (writer.h) and a pool of read connections, on
+// either engine. `path` names a SQLite file (the embedded default: one
+// group-committing writer, WAL readers that never wait for it) or a
+// PostgreSQL URL (postgresql://...; a pool of SERIALIZABLE writer
+// connections, pg_writer.h). Reads never take a writer's connection.
 #ifndef RETAIL_COMMON_DB_DATABASE_H_
 #define RETAIL_COMMON_DB_DATABASE_H_
 
@@ -21,8 +24,10 @@
 namespace retail::db {
 
 struct DatabaseOptions {
-  std::string path;
+  std::string path;  // a SQLite file, or a postgresql:// URL
   int reader_connections = 4;
+  // PostgreSQL only: writer connections, each running one transaction.
+  int write_connections = 4;
   int max_write_batch = 1024;
   // Writes of calls that may wait for the writer at once; more are refused
   // UNAVAILABLE (WRITER_QUEUE_FULL) with RetryInfo (writer.h). 0: no bound.
@@ -73,7 +78,9 @@ class Database {
     writer_->SetObserver(observer);
   }
 
+  // The SQLite file, or the PostgreSQL URL as given.
   const std::string& path() const { return path_; }
+  Engine engine() const { return engine_; }
 
   // False while a storage fault keeps writes refused (see writer.h).
   bool storage_ok() const { return writer_->storage_ok(); }
@@ -90,12 +97,16 @@ class Database {
   struct Lease {
     Lease(Database* db, const WaitLimit& wait);
     ~Lease();
+    void BeginPgRead();
     Database* db;
-    SqliteConnection* conn = nullptr;  // null if `wait` expired first
+    Connection* conn = nullptr;  // null if `wait` expired first
+    bool pg_open = false;        // a PostgreSQL read transaction is open
   };
 
   Database() = default;
 
+  static absl::StatusOr<std::unique_ptr<Database>> OpenPostgres(
+      const DatabaseOptions& options);
   // StorageRecovery::reopen: closes every connection, drops the OS's cached
   // pages of the files, and opens them all again.
   absl::StatusOr<std::unique_ptr<SqliteConnection>> Reopen(
@@ -103,14 +114,16 @@ class Database {
   absl::Status OpenReaders();  // pool_mu_ held or not yet shared
 
   std::string path_;
+  Engine engine_ = Engine::kSqlite;
   int reader_count_ = 1;
 
-  std::unique_ptr<SqliteWriter> writer_;
+  std::unique_ptr<Writer> writer_;
+  SqliteWriter* sqlite_writer_ = nullptr;  // writer_, on SQLite
   std::string secret_;
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
-  std::vector<std::unique_ptr<SqliteConnection>> readers_;
-  std::vector<SqliteConnection*> idle_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+  std::vector<Connection*> idle_;
   std::atomic<StorageObserver*> observer_{nullptr};
   bool reopening_ = false;  // leases wait while set
   bool closed_ = false;

@@ -646,6 +646,10 @@ class PgStatement final : public Statement {
 
 }  // namespace
 
+std::string DisplayDatabase(absl::string_view db) {
+  return IsPostgresUrl(db) ? Redact(db).url : std::string(db);
+}
+
 bool IsPostgresUrl(absl::string_view db) {
   return absl::StartsWith(db, "postgresql://") ||
          absl::StartsWith(db, "postgres://");

@@ -50,6 +50,10 @@ namespace retail::db {
 // rather than a SQLite file.
 bool IsPostgresUrl(absl::string_view db);
 
+// `db` as it may be shown in a log line: a SQLite path as it is, a
+// PostgreSQL URL with any password masked.
+std::string DisplayDatabase(absl::string_view db);
+
 // `sql` with ?N and ? placeholders rewritten to $N. A bare ? takes the
 // number after the highest seen so far, as SQLite numbers them.
 std::string PgPlaceholders(absl::string_view sql);

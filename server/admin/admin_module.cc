@@ -65,6 +65,10 @@ constexpr absl::Duration kMaxSnapshotTime = absl::Hours(2);
 constexpr absl::Duration kScheduleCheck = absl::Hours(1);
 
 struct AdminOptions {
+  // On PostgreSQL the server takes no backups: pg_dump and pg_basebackup
+  // do, consistently and without holding a server thread (README,
+  // "PostgreSQL"). BackupDatabase says so and no backup is scheduled.
+  bool postgres = false;
   std::string db_path;
   std::string state_dir;  // the directory of db_path
   std::string backup_dir;
@@ -472,6 +476,12 @@ class AdminManager {
 
   absl::StatusOr<std::unique_ptr<StreamSource<Response>>> BackupDatabase(
       CallMeta call, const v1::BackupDatabaseRequest& req) {
+    if (options_.postgres) {
+      return ErrorWithReason(
+          absl::StatusCode::kFailedPrecondition, "BACKUP_BY_PG_DUMP",
+          "this server keeps its data in PostgreSQL: back it up with "
+          "pg_dump or pg_basebackup (README, \"PostgreSQL\")");
+    }
     std::lock_guard<std::mutex> lock(gate_->mu);
     if (gate_->stopped) {
       return absl::UnavailableError("the server is shutting down");
@@ -573,6 +583,11 @@ ModuleSpec AdminModuleSpec() {
   return ModuleSpec{
       "admin", /*schema=*/nullptr, &AdminAccess,
       [](ModuleEnv& env) -> absl::StatusOr<std::unique_ptr<Module>> {
+        if (env.db.engine() == db::Engine::kPostgres) {
+          AdminOptions options;
+          options.postgres = true;
+          return std::make_unique<AdminModule>(env, std::move(options));
+        }
         absl::StatusOr<std::string> file = DatabaseFile(env.db);
         if (!file.ok()) return file.status();
         AdminOptions options;
