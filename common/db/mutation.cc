@@ -342,12 +342,17 @@ absl::Status RewriteStoredResponses(
       u->Exec();
     }
     // The states stored with the resource's events: each an Any of the
-    // resource's own message.
+    // resource's own message. Each row is keyed by its identity: event_id
+    // on SQLite; on PostgreSQL pending_id, since event_id stays NULL until
+    // the sequencer numbers the event after its commit.
+    const bool pg = conn.engine() == Engine::kPostgres;
     std::vector<std::pair<int64_t, std::string>> states;
     {
       Stmt q = conn.Prepare(
-          "SELECT event_id, state FROM events"
-          " WHERE resource = ? AND state IS NOT NULL");
+          pg ? "SELECT pending_id, state FROM events"
+               " WHERE resource = ? AND state IS NOT NULL"
+             : "SELECT event_id, state FROM events"
+               " WHERE resource = ? AND state IS NOT NULL");
       q->Bind(1, std::string(resource));
       while (q->Step()) {
         google::protobuf::Any any;
@@ -366,7 +371,9 @@ absl::Status RewriteStoredResponses(
       }
     }
     for (const auto& [event_id, bytes] : states) {
-      Stmt u = conn.Prepare("UPDATE events SET state = ? WHERE event_id = ?");
+      Stmt u = conn.Prepare(
+          pg ? "UPDATE events SET state = ? WHERE pending_id = ?"
+             : "UPDATE events SET state = ? WHERE event_id = ?");
       u->Bind(1, bytes.data(), static_cast<int>(bytes.size()));
       u->Bind(2, static_cast<int64_t>(event_id));
       u->Exec();

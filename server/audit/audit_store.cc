@@ -87,10 +87,14 @@ constexpr int kMaxOutcomeArms = 19;
 
 // ?1 lower time bound, ?2 and ?3 the upper key (time, id) inclusive of the
 // time and exclusive of the id, so that both the end of the time range and
-// the page token are one index range; ?4... the driving value(s).
-std::string Arm(absl::string_view index, absl::string_view driver) {
+// the page token are one index range; ?4... the driving value(s). SQLite is
+// told the index (INDEXED BY); PostgreSQL has no such clause and chooses.
+std::string Arm(db::Engine engine, absl::string_view index,
+                absl::string_view driver) {
+  const bool pg = engine == db::Engine::kPostgres;
   return absl::StrCat("SELECT ", AuditColumns::SelectList(),
-                      " FROM audit_log INDEXED BY ", index, " WHERE ", driver,
+                      " FROM audit_log", pg ? "" : " INDEXED BY ",
+                      pg ? "" : index, " WHERE ", driver,
                       driver.empty() ? "" : " AND ",
                       "create_time_us >= ?1 AND create_time_us <= ?2 AND "
                       "(create_time_us < ?2 OR audit_id < ?3)");
@@ -102,29 +106,43 @@ constexpr char kOrder[] = " ORDER BY create_time_us DESC, audit_id DESC";
 enum class Driver { kTime, kResource, kOutcomes };
 
 struct Sql {
-  std::string by_time = absl::StrCat(Arm("audit_by_time", ""), kOrder);
+  explicit Sql(db::Engine engine) : engine(engine) {}
+  db::Engine engine;
+  std::string by_time = absl::StrCat(Arm(engine, "audit_by_time", ""), kOrder);
   // The partial indexes are used only when the WHERE repeats their
   // condition word for word.
   std::string by_resource = absl::StrCat(
-      Arm("audit_by_resource", "resource = ?4 AND resource <> ''"), kOrder);
+      Arm(engine, "audit_by_resource", "resource = ?4 AND resource <> ''"),
+      kOrder);
   // [k-1]: k outcomes, merged newest first by SQLite's compound ORDER BY
   // (each arm is already in order, so no sort).
-  std::array<std::string, kMaxOutcomeArms> by_outcomes = [] {
+  std::array<std::string, kMaxOutcomeArms> by_outcomes = [this] {
     std::array<std::string, kMaxOutcomeArms> out;
     std::vector<std::string> arms;
     for (int k = 0; k < kMaxOutcomeArms; ++k) {
       arms.push_back(
-          Arm("audit_by_outcome",
+          Arm(engine, "audit_by_outcome",
               absl::StrCat("outcome = ?", 4 + k, " AND outcome <> 'OK'")));
       out[k] = absl::StrCat(absl::StrJoin(arms, " UNION ALL "), kOrder);
     }
     return out;
   }();
+  // Retention: walks audit_by_time from its oldest entry and stops at
+  // `limit` rows or the cutoff. max(audit_id) is one step down the rowid
+  // tree (SQLite) or the identity's index (PostgreSQL).
+  std::string prune = absl::StrCat(
+      "DELETE FROM audit_log WHERE audit_id IN ("
+      " SELECT audit_id FROM audit_log",
+      engine == db::Engine::kPostgres ? "" : " INDEXED BY audit_by_time",
+      " WHERE create_time_us < ?1"
+      " AND audit_id < (SELECT max(audit_id) FROM audit_log)"
+      " ORDER BY create_time_us LIMIT ?2)");
 };
 
-const Sql& Statements() {
-  static const Sql* const kSql = new Sql();
-  return *kSql;
+const Sql& Statements(db::Engine engine) {
+  static const Sql* const kSqlite = new Sql(db::Engine::kSqlite);
+  static const Sql* const kPostgres = new Sql(db::Engine::kPostgres);
+  return engine == db::Engine::kPostgres ? *kPostgres : *kSqlite;
 }
 
 Driver ChooseDriver(const AuditQuery& q) {
@@ -155,7 +173,7 @@ absl::StatusOr<AuditPage> ListAuditLog(
     if (q.after && *q.after < upper) upper = *q.after;
 
     const Driver driver = ChooseDriver(q);
-    const Sql& sql = Statements();
+    const Sql& sql = Statements(conn.engine());
     db::Stmt s = conn.Prepare(driver == Driver::kResource ? sql.by_resource
                               : driver == Driver::kOutcomes
                                   ? sql.by_outcomes[q.outcomes.size() - 1]
@@ -218,12 +236,7 @@ absl::StatusOr<int> PruneAuditLog(db::Connection& conn, int64_t cutoff_micros,
     // The subquery walks audit_by_time from its oldest entry and stops at
     // `limit` rows or the cutoff: one index range per slice, however large
     // the log. max(audit_id) is one step down the rowid tree.
-    db::Stmt d = conn.Prepare(
-        "DELETE FROM audit_log WHERE audit_id IN ("
-        " SELECT audit_id FROM audit_log INDEXED BY audit_by_time"
-        " WHERE create_time_us < ?1"
-        " AND audit_id < (SELECT max(audit_id) FROM audit_log)"
-        " ORDER BY create_time_us LIMIT ?2)");
+    db::Stmt d = conn.Prepare(Statements(conn.engine()).prune);
     d->Bind(1, static_cast<int64_t>(cutoff_micros));
     d->Bind(2, limit);
     return d->Exec();

@@ -226,7 +226,14 @@ struct Statements {
   std::string insert_policy;
   std::string get_calendar;
   std::string upsert_calendar;
+  std::string stats_complaints;
+  std::string stats_clocks;
+  std::string stats_keywords;
 };
+
+constexpr char kStatsRange[] =
+    " FROM complaints WHERE create_time_us >= ?1 AND create_time_us < ?2"
+    " AND (?3 = '' OR branch_id = ?3)";
 
 // The filters every list shares, after the keyset condition. ?1 branch,
 // ?2 status, ?3 owner, ?4 category, ?5 severity, ?6 breached (-1 any),
@@ -237,12 +244,29 @@ constexpr char kListFilters[] =
     " AND (?5 = 0 OR severity = ?5)"
     // Breached: marked (a clock stopped, paused or swept past its target),
     // or a running clock past its due time now, before the sweep has come.
-    " AND (?6 < 0 OR (breached = 1 OR (next_due_us IS NOT NULL"
-    "  AND next_due_us < ?12)) = ?6)"
+    // A CASE, not the comparison itself: PostgreSQL's is a boolean, which
+    // does not compare with an integer.
+    " AND (?6 < 0 OR CASE WHEN breached = 1 OR (next_due_us IS NOT NULL"
+    "  AND next_due_us < ?12) THEN 1 ELSE 0 END = ?6)"
     " AND escalation_level >= ?7"
     " AND (?8 IS NULL OR next_due_us < ?8)";
 
-Statements Build() {
+// The clock columns after the key, each set from the row offered: the
+// upsert's SET list.
+std::string ClockAssignments() {
+  std::vector<std::string> sets;
+  for (absl::string_view c : absl::StrSplit(kClockColumns, ", ")) {
+    if (c == "kind") continue;
+    sets.push_back(absl::StrCat(c, " = excluded.", c));
+  }
+  return absl::StrJoin(sets, ", ");
+}
+
+// `engine` changes only what the dialects spell differently: SQLite's
+// CROSS JOIN (which fixes the join order there) is a plain JOIN on
+// PostgreSQL.
+Statements Build(db::Engine engine) {
+  const bool pg = engine == db::Engine::kPostgres;
   const std::string cols = Columns::SelectList();
   Statements s;
   s.get = absl::StrCat("SELECT ", cols,
@@ -272,8 +296,10 @@ Statements Build() {
                    " WHERE id = ?", Columns::kParams + 1, " AND revision = ?",
                    Columns::ParamOf("revision"), " - 1");
   s.upsert_clock = absl::StrCat(
-      "INSERT OR REPLACE INTO complaint_clocks (complaint_row, ", kClockColumns,
-      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+      "INSERT INTO complaint_clocks (complaint_row, ", kClockColumns,
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+      " ON CONFLICT (complaint_row, kind) DO UPDATE SET ",
+      ClockAssignments());
   s.reschedule = "UPDATE complaints SET next_sweep_us = ?2 WHERE id = ?1";
   // Served by complaints_by_closed (schema version 2).
   s.closed =
@@ -295,8 +321,9 @@ Statements Build() {
   s.erase_history =
       "UPDATE complaint_history SET text = '' WHERE complaint_row = ?1";
   s.insert_keyword =
-      "INSERT OR IGNORE INTO complaint_keywords (complaint_row, keyword, topic,"
-      " category, branch_id, create_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+      "INSERT INTO complaint_keywords (complaint_row, keyword, topic,"
+      " category, branch_id, create_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+      " ON CONFLICT DO NOTHING";
   s.policy_latest =
       "SELECT body FROM complaint_sla_policies ORDER BY version DESC LIMIT 1";
   s.policy_version =
@@ -309,17 +336,35 @@ Statements Build() {
       "INSERT INTO branch_calendars (branch_id, body, update_time_us,"
       " revision) VALUES (?1, ?2, ?3, 1) ON CONFLICT (branch_id) DO UPDATE SET"
       " body = excluded.body, update_time_us = excluded.update_time_us,"
-      " revision = revision + 1 RETURNING revision";
+      " revision = branch_calendars.revision + 1 RETURNING revision";
+  s.stats_complaints = absl::StrCat(
+      "SELECT category, severity, channel, status, reopen_count,"
+      " closed_ever, satisfaction_score",
+      kStatsRange);
+  s.stats_clocks = absl::StrCat(
+      "SELECT k.", absl::StrJoin(absl::StrSplit(kClockColumns, ", "), ", k."),
+      ", c.branch_id FROM complaints c",
+      pg ? " JOIN " : " CROSS JOIN ",
+      "complaint_clocks k"
+      " ON k.complaint_row = c.id WHERE c.create_time_us >= ?1"
+      " AND c.create_time_us < ?2 AND (?3 = '' OR c.branch_id = ?3)");
+  s.stats_keywords =
+      "SELECT category, keyword, topic FROM complaint_keywords"
+      " WHERE create_time_us >= ?1 AND create_time_us < ?2"
+      " AND (?3 = '' OR branch_id = ?3)";
   return s;
 }
 
-const Statements& Sql() {
-  static const Statements* const s = new Statements(Build());
-  return *s;
+const Statements& Sql(db::Engine engine) {
+  static const Statements* const sqlite =
+      new Statements(Build(db::Engine::kSqlite));
+  static const Statements* const postgres =
+      new Statements(Build(db::Engine::kPostgres));
+  return engine == db::Engine::kPostgres ? *postgres : *sqlite;
 }
 
 absl::Status ReadClocks(db::Connection& conn, StoredComplaint& sc) {
-  db::Stmt s = conn.Prepare(Sql().clocks);
+  db::Stmt s = conn.Prepare(Sql(conn.engine()).clocks);
   s->Bind(1, static_cast<int64_t>(sc.row));
   int n = 0;
   const db::Statement& r = *s;
@@ -338,7 +383,7 @@ absl::Status ReadClocks(db::Connection& conn, StoredComplaint& sc) {
 
 absl::Status WriteClocks(db::Connection& conn, const StoredComplaint& sc) {
   for (const ClockRow& c : sc.clocks) {
-    db::Stmt s = conn.Prepare(Sql().upsert_clock);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).upsert_clock);
     s->Bind(1, static_cast<int64_t>(sc.row));
     BindClock(s, 2, c);
     s->Exec();
@@ -352,7 +397,7 @@ absl::StatusOr<StoredComplaint> GetComplaint(db::Connection& conn,
                                              const std::string& complaint_id,
                                              const std::string& branch_scope) {
   return db::Guard("get complaint", [&]() -> absl::StatusOr<StoredComplaint> {
-    db::Stmt s = conn.Prepare(Sql().get);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).get);
     s->Bind(1, complaint_id);
     s->Bind(2, branch_scope);
     if (!s->Step()) {
@@ -378,8 +423,8 @@ absl::StatusOr<std::vector<StoredComplaint>> ListComplaints(
           }
           branch = q.branch_scope;
         }
-        db::Stmt s =
-            conn.Prepare(q.by_due ? Sql().list_by_due : Sql().list_by_id);
+        db::Stmt s = conn.Prepare(q.by_due ? Sql(conn.engine()).list_by_due
+                                           : Sql(conn.engine()).list_by_id);
         s->Bind(1, branch);
         s->Bind(2, static_cast<int>(q.status));
         s->Bind(3, q.owner_id);
@@ -410,7 +455,7 @@ absl::StatusOr<std::vector<std::string>> ListCustomerComplaintIds(
     db::Connection& conn, const std::string& customer_id) {
   return db::Guard("customer complaints",
                    [&]() -> absl::StatusOr<std::vector<std::string>> {
-                     db::Stmt s = conn.Prepare(Sql().by_customer);
+                     db::Stmt s = conn.Prepare(Sql(conn.engine()).by_customer);
                      s->Bind(1, customer_id);
                      std::vector<std::string> ids;
                      while (s->Step())
@@ -424,7 +469,7 @@ absl::StatusOr<std::vector<std::string>> DueForSweep(db::Connection& conn,
                                                      int limit) {
   return db::Guard("complaints due for sweep",
                    [&]() -> absl::StatusOr<std::vector<std::string>> {
-                     db::Stmt s = conn.Prepare(Sql().sweep);
+                     db::Stmt s = conn.Prepare(Sql(conn.engine()).sweep);
                      s->Bind(1, static_cast<int64_t>(now_us));
                      s->Bind(2, limit);
                      std::vector<std::string> ids;
@@ -436,7 +481,7 @@ absl::StatusOr<std::vector<std::string>> DueForSweep(db::Connection& conn,
 
 absl::Status InsertComplaint(db::Connection& conn, StoredComplaint& sc) {
   return db::Guard("insert complaint", [&] {
-    db::Stmt s = conn.Prepare(Sql().insert);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).insert);
     Columns::Bind(s, sc);
     // RETURNING: the engine-assigned key, on either engine.
     s->Step();
@@ -447,7 +492,7 @@ absl::Status InsertComplaint(db::Connection& conn, StoredComplaint& sc) {
 
 absl::Status UpdateComplaint(db::Connection& conn, const StoredComplaint& sc) {
   return db::Guard("update complaint", [&] {
-    db::Stmt s = conn.Prepare(Sql().update);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).update);
     Columns::Bind(s, sc);
     s->Bind(Columns::kParams + 1, static_cast<int64_t>(sc.row));
     if (s->Exec() != 1) {
@@ -460,7 +505,7 @@ absl::Status UpdateComplaint(db::Connection& conn, const StoredComplaint& sc) {
 
 absl::Status RescheduleSweep(db::Connection& conn, const StoredComplaint& sc) {
   return db::Guard("reschedule complaint sweep", [&] {
-    db::Stmt s = conn.Prepare(Sql().reschedule);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).reschedule);
     s->Bind(1, static_cast<int64_t>(sc.row));
     if (sc.next_sweep_us) {
       s->Bind(2, static_cast<int64_t>(*sc.next_sweep_us));
@@ -477,7 +522,7 @@ absl::StatusOr<std::vector<ClosedRow>> ListClosed(
     int64_t after_close_us, int64_t after_row, int limit) {
   return db::Guard(
       "closed complaints", [&]() -> absl::StatusOr<std::vector<ClosedRow>> {
-        db::Stmt s = conn.Prepare(Sql().closed);
+        db::Stmt s = conn.Prepare(Sql(conn.engine()).closed);
         s->Bind(1, static_cast<int64_t>(from_us));
         s->Bind(2, static_cast<int64_t>(to_us));
         s->Bind(3, static_cast<int64_t>(after_close_us));
@@ -497,7 +542,7 @@ absl::StatusOr<std::vector<ClosedRow>> ListClosed(
 absl::Status InsertHistory(db::Connection& conn, int64_t complaint_row,
                            const v1::HistoryEntry& e) {
   return db::Guard("insert complaint history", [&] {
-    db::Stmt s = conn.Prepare(Sql().insert_history);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).insert_history);
     s->Bind(1, e.entry_id());
     s->Bind(2, static_cast<int64_t>(complaint_row));
     s->Bind(3, static_cast<int>(e.kind()));
@@ -521,7 +566,7 @@ absl::StatusOr<std::vector<int64_t>> ListHistory(
     google::protobuf::RepeatedPtrField<v1::HistoryEntry>* out) {
   return db::Guard(
       "list complaint history", [&]() -> absl::StatusOr<std::vector<int64_t>> {
-        db::Stmt s = conn.Prepare(Sql().list_history);
+        db::Stmt s = conn.Prepare(Sql(conn.engine()).list_history);
         s->Bind(1, static_cast<int64_t>(complaint_row));
         s->Bind(2, static_cast<int64_t>(after));
         s->Bind(3, limit);
@@ -550,7 +595,7 @@ absl::StatusOr<std::vector<int64_t>> ListHistory(
 
 absl::Status EraseHistoryText(db::Connection& conn, int64_t complaint_row) {
   return db::Guard("erase complaint history", [&] {
-    db::Stmt s = conn.Prepare(Sql().erase_history);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).erase_history);
     s->Bind(1, static_cast<int64_t>(complaint_row));
     s->Exec();
     return absl::OkStatus();
@@ -561,7 +606,7 @@ absl::Status InsertKeywords(db::Connection& conn, const StoredComplaint& sc,
                             const std::vector<KeywordRow>& keywords) {
   return db::Guard("insert complaint keywords", [&] {
     for (const KeywordRow& k : keywords) {
-      db::Stmt s = conn.Prepare(Sql().insert_keyword);
+      db::Stmt s = conn.Prepare(Sql(conn.engine()).insert_keyword);
       s->Bind(1, static_cast<int64_t>(sc.row));
       s->Bind(2, k.keyword);
       s->Bind(3, k.topic);
@@ -576,8 +621,8 @@ absl::Status InsertKeywords(db::Connection& conn, const StoredComplaint& sc,
 
 absl::StatusOr<v1::SlaPolicy> GetPolicy(db::Connection& conn, int64_t version) {
   return db::Guard("get SLA policy", [&]() -> absl::StatusOr<v1::SlaPolicy> {
-    db::Stmt s =
-        conn.Prepare(version == 0 ? Sql().policy_latest : Sql().policy_version);
+    db::Stmt s = conn.Prepare(version == 0 ? Sql(conn.engine()).policy_latest
+                                           : Sql(conn.engine()).policy_version);
     if (version != 0) s->Bind(1, static_cast<int64_t>(version));
     if (!s->Step()) {
       return absl::NotFoundError(
@@ -595,7 +640,7 @@ absl::StatusOr<v1::SlaPolicy> GetPolicy(db::Connection& conn, int64_t version) {
 absl::Status InsertPolicy(db::Connection& conn, const v1::SlaPolicy& p,
                           int64_t now_us) {
   return db::Guard("insert SLA policy", [&] {
-    db::Stmt s = conn.Prepare(Sql().insert_policy);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).insert_policy);
     s->Bind(1, static_cast<int64_t>(p.version()));
     const std::string body = p.SerializeAsString();
     s->Bind(2, body.data(), static_cast<int>(body.size()));
@@ -610,7 +655,7 @@ absl::StatusOr<std::optional<v1::BranchCalendar>> GetCalendar(
   return db::Guard(
       "get calendar",
       [&]() -> absl::StatusOr<std::optional<v1::BranchCalendar>> {
-        db::Stmt s = conn.Prepare(Sql().get_calendar);
+        db::Stmt s = conn.Prepare(Sql(conn.engine()).get_calendar);
         s->Bind(1, branch_id);
         if (!s->Step()) return std::optional<v1::BranchCalendar>();
         v1::BranchCalendar c;
@@ -627,7 +672,7 @@ absl::StatusOr<int64_t> UpsertCalendar(db::Connection& conn,
                                        const v1::BranchCalendar& c,
                                        int64_t now_us) {
   return db::Guard("upsert calendar", [&]() -> absl::StatusOr<int64_t> {
-    db::Stmt s = conn.Prepare(Sql().upsert_calendar);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).upsert_calendar);
     s->Bind(1, c.branch_id());
     const std::string body = c.SerializeAsString();
     s->Bind(2, body.data(), static_cast<int>(body.size()));
@@ -646,19 +691,21 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
     // One snapshot for every figure.
     struct ReadTransaction {
       db::Connection& conn;
-      explicit ReadTransaction(db::Connection& c) : conn(c) {
-        conn.Exec("BEGIN");
+      // PostgreSQL reads already run in one REPEATABLE READ transaction
+      // (Database::Read); SQLite's run statement by statement.
+      explicit ReadTransaction(db::Connection& c)
+          : conn(c), own(c.engine() == db::Engine::kSqlite) {
+        if (own) conn.Exec("BEGIN");
       }
+      bool own;
       ~ReadTransaction() {
+        if (!own) return;
         try {
           conn.Exec("COMMIT");
         } catch (const std::exception&) {
         }
       }
     } transaction(conn);
-    constexpr char kRange[] =
-        " FROM complaints WHERE create_time_us >= ?1 AND create_time_us < ?2"
-        " AND (?3 = '' OR branch_id = ?3)";
     auto bind = [&](db::Stmt& s) {
       s->Bind(1, static_cast<int64_t>(q.start_us));
       s->Bind(2, static_cast<int64_t>(q.end_us));
@@ -671,10 +718,7 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
     // complaints).
     {
       std::map<int, int64_t> category, severity, channel, status;
-      db::Stmt s = conn.Prepare(absl::StrCat(
-          "SELECT category, severity, channel, status, reopen_count,"
-          " closed_ever, satisfaction_score",
-          kRange));
+      db::Stmt s = conn.Prepare(Sql(conn.engine()).stats_complaints);
       bind(s);
       const db::Statement& r = *s;
       while (s->Step()) {
@@ -695,12 +739,7 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
       out.by_status.assign(status.begin(), status.end());
     }
     {
-      db::Stmt s = conn.Prepare(absl::StrCat(
-          "SELECT k.",
-          absl::StrJoin(absl::StrSplit(kClockColumns, ", "), ", k."),
-          ", c.branch_id FROM complaints c CROSS JOIN complaint_clocks k"
-          " ON k.complaint_row = c.id WHERE c.create_time_us >= ?1"
-          " AND c.create_time_us < ?2 AND (?3 = '' OR c.branch_id = ?3)"));
+      db::Stmt s = conn.Prepare(Sql(conn.engine()).stats_clocks);
       bind(s);
       out.clocks.reserve(static_cast<size_t>(out.total) * 3);
       absl::flat_hash_map<std::string, int> branch_index;
@@ -735,10 +774,7 @@ absl::StatusOr<StatsRows> ReadStats(db::Connection& conn, const StatsQuery& q) {
       // allocation per row.
       absl::flat_hash_map<std::string, Tally> tally;
       std::string key;
-      db::Stmt s = conn.Prepare(
-          "SELECT category, keyword, topic FROM complaint_keywords"
-          " WHERE create_time_us >= ?1 AND create_time_us < ?2"
-          " AND (?3 = '' OR branch_id = ?3)");
+      db::Stmt s = conn.Prepare(Sql(conn.engine()).stats_keywords);
       bind(s);
       const db::Statement& r = *s;
       while (s->Step()) {

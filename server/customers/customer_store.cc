@@ -288,9 +288,18 @@ struct Statements {
   std::string update;
   std::string insert_points;
   std::string list_points;
+  std::string count_gram;
+  std::string add_gram;
+  std::string remove_gram;
 };
 
-Statements BuildStatements() {
+// `engine` changes only what the dialects spell differently: SQLite's
+// CROSS JOIN (which fixes the join order there) is a plain JOIN on
+// PostgreSQL, and instr() is strpos().
+Statements BuildStatements(db::Engine engine) {
+  const bool pg = engine == db::Engine::kPostgres;
+  const absl::string_view cross_join = pg ? " JOIN " : " CROSS JOIN ";
+  const absl::string_view instr = pg ? "strpos" : "instr";
   const std::string columns = CustomerColumns::SelectList();
   const auto select = [&](absl::string_view rest) {
     return absl::StrCat("SELECT ", columns, " ", rest);
@@ -314,14 +323,15 @@ Statements BuildStatements() {
   s.by_email = select(
       "FROM customers WHERE email = ?1"
       " AND (?2 = '' OR branch_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4");
-  s.by_name_gram = select(
-      "FROM customer_name_grams g CROSS JOIN customers c"
+  s.by_name_gram = select(absl::StrCat(
+      "FROM customer_name_grams g", cross_join, "customers c"
       " ON c.id = g.customer_row WHERE g.gram = ?5 AND g.customer_row > ?3"
-      " AND instr(c.display_name, ?1) > 0 AND (?2 = '' OR c.branch_id = ?2)"
-      " ORDER BY g.customer_row LIMIT ?4");
-  s.by_name_scan = select(
-      "FROM customers WHERE instr(display_name, ?1) > 0"
-      " AND (?2 = '' OR branch_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4");
+      " AND ", instr,
+      "(c.display_name, ?1) > 0 AND (?2 = '' OR c.branch_id = ?2)"
+      " ORDER BY g.customer_row LIMIT ?4"));
+  s.by_name_scan = select(absl::StrCat(
+      "FROM customers WHERE ", instr, "(display_name, ?1) > 0"
+      " AND (?2 = '' OR branch_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4"));
   // The tier is spelled into the text, not bound: a parameter would keep
   // the planner from matching the partial index customers_active_tier.
   s.lapsed = select(absl::StrCat(
@@ -339,12 +349,26 @@ Statements BuildStatements() {
       "SELECT ", PointsColumns::SelectList("p"),
       " FROM points_transactions p JOIN customers c ON c.id = p.customer_row"
       " WHERE p.customer_row = ?1 AND p.id > ?2 ORDER BY p.id LIMIT ?3");
+  // Both engines: a subquery in FROM needs an alias on PostgreSQL; a
+  // skipped duplicate posting is ON CONFLICT DO NOTHING (SQLite's INSERT
+  // OR IGNORE would also skip NOT NULL failures, which cannot happen here).
+  s.count_gram =
+      "SELECT count(*) FROM (SELECT 1 FROM customer_name_grams"
+      " WHERE gram = ? LIMIT ?) AS postings";
+  s.add_gram =
+      "INSERT INTO customer_name_grams (gram, customer_row)"
+      " VALUES (?, ?) ON CONFLICT DO NOTHING";
+  s.remove_gram =
+      "DELETE FROM customer_name_grams WHERE gram = ? AND customer_row = ?";
   return s;
 }
 
-const Statements& Sql() {
-  static const Statements* const statements = new Statements(BuildStatements());
-  return *statements;
+const Statements& Sql(db::Engine engine) {
+  static const Statements* const sqlite =
+      new Statements(BuildStatements(db::Engine::kSqlite));
+  static const Statements* const postgres =
+      new Statements(BuildStatements(db::Engine::kPostgres));
+  return engine == db::Engine::kPostgres ? *postgres : *sqlite;
 }
 
 // Decodes the current row into `c` (which may live on a response's arena)
@@ -395,9 +419,7 @@ std::string RarestGram(db::Connection& conn,
   std::string best;
   int64_t best_count = kCountCap + 1;
   for (size_t i = 0; i < grams.size() && i < kMaxPairsTried; ++i) {
-    db::Stmt s = conn.Prepare(
-        "SELECT count(*) FROM (SELECT 1 FROM customer_name_grams"
-        " WHERE gram = ? LIMIT ?)");
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).count_gram);
     s->Bind(1, grams[i]);
     s->Bind(2, kCountCap);
     s->Step();
@@ -416,11 +438,8 @@ std::string RarestGram(db::Connection& conn,
 void IndexName(db::Connection& conn, int64_t row, const std::string& name,
                bool add) {
   for (const std::string& gram : NameGrams(name)) {
-    db::Stmt s = conn.Prepare(
-        add ? "INSERT OR IGNORE INTO customer_name_grams (gram, customer_row)"
-              " VALUES (?, ?)"
-            : "DELETE FROM customer_name_grams"
-              " WHERE gram = ? AND customer_row = ?");
+    db::Stmt s = conn.Prepare(add ? Sql(conn.engine()).add_gram
+                                  : Sql(conn.engine()).remove_gram);
     s->Bind(1, gram);
     s->Bind(2, static_cast<int64_t>(row));
     s->Exec();
@@ -460,7 +479,7 @@ absl::StatusOr<StoredCustomer> GetCustomer(db::Connection& conn,
                                            const std::string& customer_id,
                                            const std::string& branch_scope) {
   return db::Guard("get customer", [&]() -> absl::StatusOr<StoredCustomer> {
-    db::Stmt s = conn.Prepare(Sql().get);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).get);
     RETURN_IF_ERROR(FindCustomer(s, customer_id, branch_scope));
     return ReadStoredCustomer(s);
   });
@@ -469,7 +488,7 @@ absl::StatusOr<StoredCustomer> GetCustomer(db::Connection& conn,
 absl::Status GetCustomer(db::Connection& conn, const std::string& customer_id,
                          const std::string& branch_scope, Customer* out) {
   return db::Guard("get customer", [&]() -> absl::Status {
-    db::Stmt s = conn.Prepare(Sql().get);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).get);
     RETURN_IF_ERROR(FindCustomer(s, customer_id, branch_scope));
     ReadCustomer(s, *out);
     return absl::OkStatus();
@@ -489,7 +508,7 @@ absl::StatusOr<std::vector<int64_t>> ListCustomers(db::Connection& conn,
           branch = q.branch_scope;
         }
         db::Stmt s =
-            conn.Prepare(Sql().list[!branch.empty()]
+            conn.Prepare(Sql(conn.engine()).list[!branch.empty()]
                                    [q.tier != v1::CUSTOMER_TIER_UNSPECIFIED]);
         s->Bind(1, branch);
         s->Bind(2, static_cast<int64_t>(q.after_row));
@@ -509,10 +528,10 @@ absl::StatusOr<std::vector<int64_t>> SearchCustomers(db::Connection& conn,
         std::string gram;
         switch (q.by) {
           case SearchQuery::By::kPhone:
-            sql = &Sql().by_phone;
+            sql = &Sql(conn.engine()).by_phone;
             break;
           case SearchQuery::By::kEmail:
-            sql = &Sql().by_email;
+            sql = &Sql(conn.engine()).by_email;
             break;
           case SearchQuery::By::kName:
             // instr() matches the fragment literally: no LIKE
@@ -522,7 +541,8 @@ absl::StatusOr<std::vector<int64_t>> SearchCustomers(db::Connection& conn,
             // rarest character pair in row order. One character
             // has no pair: scan names in row order.
             gram = RarestGram(conn, NameGrams(q.value));
-            sql = gram.empty() ? &Sql().by_name_scan : &Sql().by_name_gram;
+            sql = gram.empty() ? &Sql(conn.engine()).by_name_scan
+                               : &Sql(conn.engine()).by_name_gram;
             break;
         }
         db::Stmt s = conn.Prepare(*sql);
@@ -552,7 +572,7 @@ absl::StatusOr<std::vector<StoredCustomer>> ListLapsedTierCustomers(
   return db::Guard("lapsed tiers",
                    [&]() -> absl::StatusOr<std::vector<StoredCustomer>> {
                      // Served by the partial index customers_active_tier.
-                     db::Stmt s = conn.Prepare(Sql().lapsed);
+                     db::Stmt s = conn.Prepare(Sql(conn.engine()).lapsed);
                      s->Bind(1, static_cast<int64_t>(cutoff_micros));
                      s->Bind(2, limit);
                      return Collect(s);
@@ -561,7 +581,7 @@ absl::StatusOr<std::vector<StoredCustomer>> ListLapsedTierCustomers(
 
 absl::Status InsertCustomer(db::Connection& conn, StoredCustomer& c) {
   return db::Guard("insert customer", [&] {
-    db::Stmt s = conn.Prepare(Sql().insert);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).insert);
     CustomerColumns::Bind(s, c);
     // RETURNING: the engine-assigned key, on either engine.
     s->Step();
@@ -585,7 +605,7 @@ absl::Status UpdateCustomer(db::Connection& conn, const StoredCustomer& c) {
         }
       }
     }
-    db::Stmt s = conn.Prepare(Sql().update);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).update);
     CustomerColumns::Bind(s, c);
     s->Bind(CustomerColumns::kParams + 1, static_cast<int64_t>(c.row));
     if (s->Exec() != 1) {
@@ -599,7 +619,7 @@ absl::Status UpdateCustomer(db::Connection& conn, const StoredCustomer& c) {
 absl::Status InsertPointsTransaction(db::Connection& conn, int64_t customer_row,
                                      const PointsTransaction& t) {
   return db::Guard("insert points", [&] {
-    db::Stmt s = conn.Prepare(Sql().insert_points);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).insert_points);
     PointsColumns::Bind(s, NewPoints{customer_row, t});
     s->Exec();
     return absl::OkStatus();
@@ -611,7 +631,7 @@ ListPointsTransactions(db::Connection& conn, int64_t customer_row,
                        int64_t after_row, int limit) {
   using Rows = std::vector<std::pair<int64_t, PointsTransaction>>;
   return db::Guard("list points", [&]() -> absl::StatusOr<Rows> {
-    db::Stmt s = conn.Prepare(Sql().list_points);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).list_points);
     s->Bind(1, static_cast<int64_t>(customer_row));
     s->Bind(2, static_cast<int64_t>(after_row));
     s->Bind(3, limit);

@@ -71,8 +71,13 @@ absl::StatusOr<std::vector<StoredEvent>> ReadEvents(
 
 absl::StatusOr<int64_t> HeadSequence(db::Connection& conn) {
   return db::Guard("event head", [&]() -> absl::StatusOr<int64_t> {
-    db::Stmt q =
-        conn.Prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'");
+    // SQLite's AUTOINCREMENT keeps the highest event_id handed out in
+    // sqlite_sequence; PostgreSQL's sequencer numbers committed events and
+    // keeps its head in event_sequencer (common/db/migrations.cc).
+    db::Stmt q = conn.Prepare(
+        conn.engine() == db::Engine::kPostgres
+            ? "SELECT head FROM event_sequencer"
+            : "SELECT seq FROM sqlite_sequence WHERE name = 'events'");
     return q->Step() ? q->Int64(0) : 0;
   });
 }
@@ -100,9 +105,14 @@ absl::StatusOr<int> PruneEvents(db::Connection& conn, int64_t cutoff_micros,
     int64_t through = 0;
     int count = 0;
     {
+      // On PostgreSQL an event not yet numbered by the sequencer has
+      // event_id NULL: it is not part of the stream yet.
       db::Stmt q = conn.Prepare(
-          "SELECT event_id, create_time_us FROM events ORDER BY event_id"
-          " LIMIT ?");
+          conn.engine() == db::Engine::kPostgres
+              ? "SELECT event_id, create_time_us FROM events"
+                " WHERE event_id IS NOT NULL ORDER BY event_id LIMIT ?"
+              : "SELECT event_id, create_time_us FROM events ORDER BY event_id"
+                " LIMIT ?");
       q->Bind(1, limit);
       while (q->Step()) {
         if (q->Int64(1) >= cutoff_micros) break;

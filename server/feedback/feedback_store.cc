@@ -263,12 +263,13 @@ Statements Build() {
       " WHERE id = ?1";
 
   s.insert_term =
-      "INSERT OR IGNORE INTO feedback_terms (source, kind, term, ref_row,"
-      " negative, branch_id, day) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+      "INSERT INTO feedback_terms (source, kind, term, ref_row,"
+      " negative, branch_id, day) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+      " ON CONFLICT DO NOTHING";
   s.add_term_daily =
       "INSERT INTO feedback_term_daily (branch_id, day, kind, term, count)"
       " VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT (branch_id, day, kind, term)"
-      " DO UPDATE SET count = count + 1";
+      " DO UPDATE SET count = feedback_term_daily.count + 1";
   s.insert_score =
       "INSERT INTO feedback_scores (source, kind, value, ref_row, branch_id,"
       " day) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -278,15 +279,17 @@ Statements Build() {
       " feedback_satisfied, feedback_rating_sum, nps_count, nps_promoters,"
       " nps_detractors, responses, feedback_items) VALUES (?1, ?2, ?3, ?4, ?5,"
       " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (day, branch_id) DO"
-      " UPDATE SET survey_ratings = survey_ratings + ?3,"
-      " survey_satisfied = survey_satisfied + ?4,"
-      " survey_rating_sum = survey_rating_sum + ?5,"
-      " feedback_ratings = feedback_ratings + ?6,"
-      " feedback_satisfied = feedback_satisfied + ?7,"
-      " feedback_rating_sum = feedback_rating_sum + ?8,"
-      " nps_count = nps_count + ?9, nps_promoters = nps_promoters + ?10,"
-      " nps_detractors = nps_detractors + ?11, responses = responses + ?12,"
-      " feedback_items = feedback_items + ?13";
+      " UPDATE SET survey_ratings = feedback_daily.survey_ratings + ?3,"
+      " survey_satisfied = feedback_daily.survey_satisfied + ?4,"
+      " survey_rating_sum = feedback_daily.survey_rating_sum + ?5,"
+      " feedback_ratings = feedback_daily.feedback_ratings + ?6,"
+      " feedback_satisfied = feedback_daily.feedback_satisfied + ?7,"
+      " feedback_rating_sum = feedback_daily.feedback_rating_sum + ?8,"
+      " nps_count = feedback_daily.nps_count + ?9,"
+      " nps_promoters = feedback_daily.nps_promoters + ?10,"
+      " nps_detractors = feedback_daily.nps_detractors + ?11,"
+      " responses = feedback_daily.responses + ?12,"
+      " feedback_items = feedback_daily.feedback_items + ?13";
   constexpr char kDailyCols[] =
       "day, branch_id, survey_ratings, survey_satisfied, survey_rating_sum,"
       " feedback_ratings, feedback_satisfied, feedback_rating_sum, nps_count,"
@@ -299,7 +302,7 @@ Statements Build() {
                    " FROM feedback_daily WHERE day BETWEEN ?1 AND ?2"
                    " AND branch_id = ?3 ORDER BY day");
   s.top_terms =
-      "SELECT term, SUM(count) AS n FROM feedback_term_daily"
+      "SELECT term, CAST(SUM(count) AS BIGINT) AS n FROM feedback_term_daily"
       " WHERE branch_id = ?1 AND day BETWEEN ?2 AND ?3 AND kind = ?4"
       " GROUP BY term ORDER BY n DESC, term LIMIT ?5";
 

@@ -426,9 +426,20 @@ struct Statements {
   std::string day_refunds;
   std::string day_tenders;
   std::string day_orders;
+  std::string paid_orders;
 };
 
-Statements BuildStatements() {
+// `engine` changes only what the dialects spell differently: SQLite's
+// CROSS JOIN (which fixes the join order there) is a plain JOIN on
+// PostgreSQL, and a JSON array of rows is read by json_each there and
+// jsonb_array_elements_text here.
+Statements BuildStatements(db::Engine engine) {
+  const bool pg = engine == db::Engine::kPostgres;
+  const absl::string_view cross_join = pg ? " JOIN " : " CROSS JOIN ";
+  const absl::string_view page_rows =
+      pg ? " (SELECT CAST(value AS BIGINT)"
+           " FROM jsonb_array_elements_text(CAST(?1 AS jsonb)))"
+         : " (SELECT value FROM json_each(?1))";
   const std::string columns = OrderColumns::SelectList();
   const auto list = [&](absl::string_view where, absl::string_view status) {
     return absl::StrCat(
@@ -461,12 +472,12 @@ Statements BuildStatements() {
   // the array is one probe of the (order_row, id) index.
   s.page_payments =
       absl::StrCat("SELECT ", PaymentColumns::SelectList(),
-                   ", order_row FROM order_payments WHERE order_row IN"
-                   " (SELECT value FROM json_each(?1)) ORDER BY id");
+                   ", order_row FROM order_payments WHERE order_row IN",
+                   page_rows, " ORDER BY id");
   s.page_refunds =
       absl::StrCat("SELECT ", RefundColumns::SelectList(),
-                   ", order_row FROM order_refunds WHERE order_row IN"
-                   " (SELECT value FROM json_each(?1)) ORDER BY id");
+                   ", order_row FROM order_refunds WHERE order_row IN",
+                   page_rows, " ORDER BY id");
   // Served by the partial index order_payments_by_reference.
   s.by_reference = absl::StrCat(
       "SELECT o.order_id, o.branch_id FROM order_payments p"
@@ -506,8 +517,8 @@ Statements BuildStatements() {
   // The till's side: every succeeded tender recorded during the day, by
   // order_payments_by_time, joined to its order for the branch.
   s.day_tenders = absl::StrCat(
-      "SELECT p.method, p.amount_minor FROM order_payments p"
-      " CROSS JOIN orders o ON o.id = p.order_row"
+      "SELECT p.method, p.amount_minor FROM order_payments p", cross_join,
+      "orders o ON o.id = p.order_row"
       " WHERE p.create_time_us >= ?1 AND p.create_time_us < ?2"
       " AND o.branch_id = ?3 AND p.outcome = ",
       static_cast<int>(v1::PAYMENT_OUTCOME_SUCCEEDED), " ORDER BY p.id");
@@ -526,35 +537,48 @@ Statements BuildStatements() {
   // time, and the two cut it by about a fifth.
   s.day_orders = absl::StrCat(
       "SELECT o.order_id, o.status, o.total_minor, o.paid_minor,"
-      " (SELECT COALESCE(SUM(p.amount_minor), 0) FROM order_payments p"
+      " (SELECT COALESCE(CAST(SUM(p.amount_minor) AS BIGINT), 0)"
+      "  FROM order_payments p"
       "  WHERE p.order_row = o.id AND p.outcome = ",
       static_cast<int>(v1::PAYMENT_OUTCOME_SUCCEEDED),
       "),"
-      " (SELECT COALESCE(SUM(r.amount_minor), 0) FROM order_refunds r"
+      " (SELECT COALESCE(CAST(SUM(r.amount_minor) AS BIGINT), 0)"
+      "  FROM order_refunds r"
       "  WHERE r.order_row = o.id),"
       " s.total_minor"
       " FROM orders o LEFT JOIN settlements s ON s.order_row = o.id"
       " WHERE o.id IN ("
       " SELECT id FROM orders WHERE branch_id = ?3"
       " AND create_time_us >= ?1 AND create_time_us < ?2"
-      " UNION SELECT p.order_row FROM order_payments p"
-      " CROSS JOIN orders o ON o.id = p.order_row"
+      " UNION SELECT p.order_row FROM order_payments p", cross_join,
+      "orders o ON o.id = p.order_row"
       " WHERE p.create_time_us >= ?1 AND p.create_time_us < ?2"
       " AND o.branch_id = ?3"
       " AND NOT (o.create_time_us >= ?1 AND o.create_time_us < ?2)"
-      " UNION SELECT r.order_row FROM order_refunds r"
-      " CROSS JOIN orders o ON o.id = r.order_row"
+      " UNION SELECT r.order_row FROM order_refunds r", cross_join,
+      "orders o ON o.id = r.order_row"
       " WHERE r.create_time_us >= ?1 AND r.create_time_us < ?2"
       " AND o.branch_id = ?3"
       " UNION SELECT order_row FROM settlements"
       " WHERE branch_id = ?3 AND business_date = ?4)"
       " ORDER BY o.id");
+  s.paid_orders = absl::StrCat(
+      "SELECT o.id, o.order_id, o.customer_id, o.branch_id,"
+      " s.paid_time_us FROM settlements s", cross_join, "orders o"
+      " ON o.id = s.order_row WHERE s.paid_time_us >= ?1"
+      " AND s.paid_time_us < ?2 AND (s.paid_time_us > ?3 OR"
+      " (s.paid_time_us = ?3 AND s.order_row > ?4))"
+      " AND o.customer_id != ''"
+      " ORDER BY s.paid_time_us, s.order_row LIMIT ?5");
   return s;
 }
 
-const Statements& Sql() {
-  static const Statements* const statements = new Statements(BuildStatements());
-  return *statements;
+const Statements& Sql(db::Engine engine) {
+  static const Statements* const sqlite =
+      new Statements(BuildStatements(db::Engine::kSqlite));
+  static const Statements* const postgres =
+      new Statements(BuildStatements(db::Engine::kPostgres));
+  return engine == db::Engine::kPostgres ? *postgres : *sqlite;
 }
 
 // Decodes the current orders row into `o` and then reads its payments and
@@ -565,7 +589,7 @@ std::pair<int64_t, int64_t> ReadOrder(db::Connection& conn, db::Stmt& s,
   OrderColumns::Read(s, decoded);
   const std::string& currency = o.total().currency_code();
   {
-    db::Stmt p = conn.Prepare(Sql().payments);
+    db::Stmt p = conn.Prepare(Sql(conn.engine()).payments);
     p->Bind(1, static_cast<int64_t>(decoded.row));
     while (p->Step()) {
       Payment* added = o.add_payments();
@@ -574,7 +598,7 @@ std::pair<int64_t, int64_t> ReadOrder(db::Connection& conn, db::Stmt& s,
     }
   }
   {
-    db::Stmt r = conn.Prepare(Sql().refunds);
+    db::Stmt r = conn.Prepare(Sql(conn.engine()).refunds);
     r->Bind(1, static_cast<int64_t>(decoded.row));
     while (r->Step()) {
       Refund* added = o.add_refunds();
@@ -603,7 +627,7 @@ absl::StatusOr<StoredOrder> GetOrder(db::Connection& conn,
                                      const std::string& order_id,
                                      const std::string& branch_scope) {
   return db::Guard("get order", [&]() -> absl::StatusOr<StoredOrder> {
-    db::Stmt s = conn.Prepare(Sql().get);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).get);
     RETURN_IF_ERROR(FindOrder(s, order_id, branch_scope));
     StoredOrder out;
     std::tie(out.row, out.revision) = ReadOrder(conn, s, out.order);
@@ -614,7 +638,7 @@ absl::StatusOr<StoredOrder> GetOrder(db::Connection& conn,
 absl::Status GetOrder(db::Connection& conn, const std::string& order_id,
                       const std::string& branch_scope, Order* out) {
   return db::Guard("get order", [&]() -> absl::Status {
-    db::Stmt s = conn.Prepare(Sql().get);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).get);
     RETURN_IF_ERROR(FindOrder(s, order_id, branch_scope));
     ReadOrder(conn, s, *out);
     return absl::OkStatus();
@@ -634,8 +658,9 @@ absl::StatusOr<std::vector<int64_t>> ListOrders(db::Connection& conn,
           branch = q.branch_scope;
         }
         db::Stmt s =
-            conn.Prepare(Sql().list[!branch.empty()][!q.customer_id.empty()]
-                                   [q.status != v1::ORDER_STATUS_UNSPECIFIED]);
+            conn.Prepare(Sql(conn.engine())
+                             .list[!branch.empty()][!q.customer_id.empty()]
+                                  [q.status != v1::ORDER_STATUS_UNSPECIFIED]);
         s->Bind(1, branch);
         s->Bind(2, q.customer_id);
         s->Bind(3, static_cast<int64_t>(q.after_row));
@@ -656,7 +681,7 @@ absl::StatusOr<std::vector<int64_t>> ListOrders(db::Connection& conn,
         const std::string page =
             absl::StrCat("[", absl::StrJoin(rows, ","), "]");
         {
-          db::Stmt p = conn.Prepare(Sql().page_payments);
+          db::Stmt p = conn.Prepare(Sql(conn.engine()).page_payments);
           p->Bind(1, page);
           while (p->Step()) {
             Order* o =
@@ -668,7 +693,7 @@ absl::StatusOr<std::vector<int64_t>> ListOrders(db::Connection& conn,
           }
         }
         {
-          db::Stmt r = conn.Prepare(Sql().page_refunds);
+          db::Stmt r = conn.Prepare(Sql(conn.engine()).page_refunds);
           r->Bind(1, page);
           while (r->Step()) {
             Order* o =
@@ -685,15 +710,14 @@ absl::StatusOr<std::vector<int64_t>> ListOrders(db::Connection& conn,
 
 absl::StatusOr<std::vector<std::string>> ListCustomerOrderIds(
     db::Connection& conn, const std::string& customer_id) {
-  return db::Guard("customer orders",
-                   [&]() -> absl::StatusOr<std::vector<std::string>> {
-                     db::Stmt s = conn.Prepare(Sql().customer_orders);
-                     s->Bind(1, customer_id);
-                     std::vector<std::string> ids;
-                     while (s->Step())
-                       ids.push_back(s->String(0));
-                     return ids;
-                   });
+  return db::Guard(
+      "customer orders", [&]() -> absl::StatusOr<std::vector<std::string>> {
+        db::Stmt s = conn.Prepare(Sql(conn.engine()).customer_orders);
+        s->Bind(1, customer_id);
+        std::vector<std::string> ids;
+        while (s->Step()) ids.push_back(s->String(0));
+        return ids;
+      });
 }
 
 absl::StatusOr<std::optional<ReferenceUse>> FindSucceededReference(
@@ -701,7 +725,7 @@ absl::StatusOr<std::optional<ReferenceUse>> FindSucceededReference(
     const std::string& external_reference) {
   return db::Guard(
       "find reference", [&]() -> absl::StatusOr<std::optional<ReferenceUse>> {
-        db::Stmt s = conn.Prepare(Sql().by_reference);
+        db::Stmt s = conn.Prepare(Sql(conn.engine()).by_reference);
         s->Bind(1, static_cast<int>(method));
         s->Bind(2, external_reference);
         if (!s->Step()) return std::optional<ReferenceUse>();
@@ -712,7 +736,7 @@ absl::StatusOr<std::optional<ReferenceUse>> FindSucceededReference(
 
 absl::Status InsertOrder(db::Connection& conn, StoredOrder& o) {
   return db::Guard("insert order", [&] {
-    db::Stmt s = conn.Prepare(Sql().insert);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).insert);
     OrderColumns::Bind(s, o);
     // RETURNING: the engine-assigned key, on either engine.
     s->Step();
@@ -723,7 +747,7 @@ absl::Status InsertOrder(db::Connection& conn, StoredOrder& o) {
 
 absl::Status UpdateOrder(db::Connection& conn, const StoredOrder& o) {
   return db::Guard("update order", [&] {
-    db::Stmt s = conn.Prepare(Sql().update);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).update);
     OrderColumns::Bind(s, o);
     s->Bind(OrderColumns::kParams + 1, static_cast<int64_t>(o.row));
     if (s->Exec() != 1) {
@@ -737,7 +761,7 @@ absl::Status UpdateOrder(db::Connection& conn, const StoredOrder& o) {
 absl::Status InsertPayment(db::Connection& conn, int64_t order_row,
                            const Payment& p) {
   return db::Guard("insert payment", [&] {
-    db::Stmt s = conn.Prepare(Sql().insert_payment);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).insert_payment);
     PaymentColumns::Bind(s, NewPayment{order_row, p});
     s->Exec();
     return absl::OkStatus();
@@ -747,7 +771,7 @@ absl::Status InsertPayment(db::Connection& conn, int64_t order_row,
 absl::Status InsertRefund(db::Connection& conn, int64_t order_row,
                           const Refund& r) {
   return db::Guard("insert refund", [&] {
-    db::Stmt s = conn.Prepare(Sql().insert_refund);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).insert_refund);
     RefundColumns::Bind(s, NewRefund{order_row, r});
     s->Exec();
     return absl::OkStatus();
@@ -757,7 +781,7 @@ absl::Status InsertRefund(db::Connection& conn, int64_t order_row,
 absl::Status EraseDeliveries(db::Connection& conn,
                              const std::string& customer_id) {
   return db::Guard("erase deliveries", [&] {
-    db::Stmt s = conn.Prepare(Sql().erase_deliveries);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).erase_deliveries);
     s->Bind(1, customer_id);
     s->Exec();
     return absl::OkStatus();
@@ -767,7 +791,7 @@ absl::Status EraseDeliveries(db::Connection& conn,
 absl::Status InsertSettlement(db::Connection& conn, int64_t order_row,
                               const Settlement& st) {
   return db::Guard("insert settlement", [&] {
-    db::Stmt s = conn.Prepare(Sql().insert_settlement);
+    db::Stmt s = conn.Prepare(Sql(conn.engine()).insert_settlement);
     SettlementColumns::Bind(s, NewSettlement{order_row, st});
     s->Exec();
     return absl::OkStatus();
@@ -780,8 +804,8 @@ absl::Status GetSettlement(db::Connection& conn,
                            const std::string& branch_scope, Settlement* out) {
   return db::Guard("get settlement", [&]() -> absl::Status {
     const bool by_id = !settlement_id.empty();
-    db::Stmt s = conn.Prepare(by_id ? Sql().settlement_by_id
-                                    : Sql().settlement_by_order);
+    db::Stmt s = conn.Prepare(by_id ? Sql(conn.engine()).settlement_by_id
+                                    : Sql(conn.engine()).settlement_by_order);
     s->Bind(1, by_id ? settlement_id : order_id);
     s->Bind(2, branch_scope);
     if (!s->Step()) {
@@ -799,22 +823,22 @@ absl::Status GetSettlement(db::Connection& conn,
 absl::StatusOr<std::vector<int64_t>> ListSettlements(db::Connection& conn,
                                                      const SettlementQuery& q,
                                                      SettlementList* out) {
-  return db::Guard("list settlements",
-                   [&]() -> absl::StatusOr<std::vector<int64_t>> {
-                     db::Stmt s = conn.Prepare(Sql().list_settlements);
-                     s->Bind(1, q.branch_id);
-                     s->Bind(2, q.start_date);
-                     s->Bind(3, q.end_date);
-                     s->Bind(4, static_cast<int64_t>(q.after_row));
-                     s->Bind(5, q.limit);
-                     std::vector<int64_t> rows;
-                     while (s->Step()) {
-                       DecodedSettlement decoded{.s = out->Add()};
-                       SettlementColumns::Read(s, decoded);
-                       rows.push_back(decoded.row);
-                     }
-                     return rows;
-                   });
+  return db::Guard(
+      "list settlements", [&]() -> absl::StatusOr<std::vector<int64_t>> {
+        db::Stmt s = conn.Prepare(Sql(conn.engine()).list_settlements);
+        s->Bind(1, q.branch_id);
+        s->Bind(2, q.start_date);
+        s->Bind(3, q.end_date);
+        s->Bind(4, static_cast<int64_t>(q.after_row));
+        s->Bind(5, q.limit);
+        std::vector<int64_t> rows;
+        while (s->Step()) {
+          DecodedSettlement decoded{.s = out->Add()};
+          SettlementColumns::Read(s, decoded);
+          rows.push_back(decoded.row);
+        }
+        return rows;
+      });
 }
 
 absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
@@ -823,10 +847,15 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
     // two of these queries must not appear in one and not the other.
     struct ReadTransaction {
       db::Connection& conn;
-      explicit ReadTransaction(db::Connection& c) : conn(c) {
-        conn.Exec("BEGIN");
+      // PostgreSQL reads already run in one REPEATABLE READ transaction
+      // (Database::Read); SQLite's run statement by statement.
+      explicit ReadTransaction(db::Connection& c)
+          : conn(c), own(c.engine() == db::Engine::kSqlite) {
+        if (own) conn.Exec("BEGIN");
       }
+      bool own;
       ~ReadTransaction() {
+        if (!own) return;
         try {
           conn.Exec("COMMIT");
         } catch (const std::exception&) {
@@ -839,7 +868,7 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
     } transaction(conn);
     DayRecords out;
     {
-      db::Stmt s = conn.Prepare(Sql().day_slips);
+      db::Stmt s = conn.Prepare(Sql(conn.engine()).day_slips);
       s->Bind(1, q.branch_id);
       s->Bind(2, q.business_date);
       while (s->Step()) {
@@ -866,7 +895,7 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
       }
     }
     {
-      db::Stmt s = conn.Prepare(Sql().day_tenders);
+      db::Stmt s = conn.Prepare(Sql(conn.engine()).day_tenders);
       s->Bind(1, static_cast<int64_t>(q.start_micros));
       s->Bind(2, static_cast<int64_t>(q.end_micros));
       s->Bind(3, q.branch_id);
@@ -877,7 +906,7 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
       }
     }
     {
-      db::Stmt s = conn.Prepare(Sql().day_refunds);
+      db::Stmt s = conn.Prepare(Sql(conn.engine()).day_refunds);
       s->Bind(1, static_cast<int64_t>(q.start_micros));
       s->Bind(2, static_cast<int64_t>(q.end_micros));
       s->Bind(3, q.branch_id);
@@ -889,7 +918,7 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
       }
     }
     {
-      db::Stmt s = conn.Prepare(Sql().day_orders);
+      db::Stmt s = conn.Prepare(Sql(conn.engine()).day_orders);
       s->Bind(1, static_cast<int64_t>(q.start_micros));
       s->Bind(2, static_cast<int64_t>(q.end_micros));
       s->Bind(3, q.branch_id);
@@ -918,15 +947,7 @@ absl::StatusOr<std::vector<PaidOrderRow>> ListPaidOrders(
       "paid orders", [&]() -> absl::StatusOr<std::vector<PaidOrderRow>> {
         // Served by settlements_by_paid_time (schema version 5); a slip is
         // written exactly when its order becomes paid.
-        static const std::string* const kSql = new std::string(
-            "SELECT o.id, o.order_id, o.customer_id, o.branch_id,"
-            " s.paid_time_us FROM settlements s CROSS JOIN orders o"
-            " ON o.id = s.order_row WHERE s.paid_time_us >= ?1"
-            " AND s.paid_time_us < ?2 AND (s.paid_time_us > ?3 OR"
-            " (s.paid_time_us = ?3 AND s.order_row > ?4))"
-            " AND o.customer_id != ''"
-            " ORDER BY s.paid_time_us, s.order_row LIMIT ?5");
-        db::Stmt s = conn.Prepare(*kSql);
+        db::Stmt s = conn.Prepare(Sql(conn.engine()).paid_orders);
         s->Bind(1, static_cast<int64_t>(from_us));
         s->Bind(2, static_cast<int64_t>(to_us));
         s->Bind(3, static_cast<int64_t>(after_paid_us));
