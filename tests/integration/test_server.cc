@@ -9,16 +9,17 @@
 #include <future>
 #include <random>
 
-#include "SQLiteCpp/Database.h"
-#include "SQLiteCpp/Statement.h"
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/db/pg_connection.h"
+#include "common/db/sqlite_connection.h"
 #include "common/ids.h"
 #include "common/reply.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
+#include "tests/pg/pg_test_db.h"
 
 ABSL_DECLARE_FLAG(int32_t, backup_interval_hours);
 
@@ -56,6 +57,17 @@ TestServer::TestServer(TestServerOptions options)
   dir_ = absl::StrCat(::testing::TempDir(), "/retail_it_", getpid(), "_", rd());
   std::filesystem::create_directories(dir_);
   db_path_ = options_.db_path.empty() ? dir_ + "/retail.db" : options_.db_path;
+  // The suites ctest runs on both engines: a fresh PostgreSQL database per
+  // server, dropped with it.
+  if (options_.db_path.empty() && TestEngineIsPostgres()) {
+    pg_database_ = absl::StrCat("it_", getpid(), "_", rd() % 1'000'000'000);
+    absl::StatusOr<std::string> url = FreshPgDatabase(pg_database_);
+    if (!url.ok()) {
+      ADD_FAILURE() << url.status();
+    } else {
+      db_path_ = *url;
+    }
+  }
   auth_path_ = dir_ + "/auth.conf";
   {
     std::ofstream auth(auth_path_);
@@ -78,6 +90,10 @@ TestServer::TestServer(TestServerOptions options)
 TestServer::~TestServer() {
   Stop();
   SetReplyMisuseHookForTesting(nullptr);
+  if (!pg_database_.empty()) {
+    absl::Status dropped = DropPgDatabase(pg_database_);
+    if (!dropped.ok()) ADD_FAILURE() << dropped;
+  }
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
 }
@@ -122,10 +138,31 @@ std::shared_ptr<grpc::Channel> TestServer::Channel() const {
 }
 
 std::string TestServer::QueryScalar(const std::string& sql) const {
-  SQLite::Database db(db_path_, SQLite::OPEN_READONLY);
-  SQLite::Statement q(db, sql);
-  if (!q.executeStep()) return "";
-  return q.getColumn(0).getString();
+  std::unique_ptr<db::Connection> conn;
+  if (db::IsPostgresUrl(db_path_)) {
+    auto pg = db::PgConnection::Open(db_path_);
+    if (!pg.ok()) {
+      ADD_FAILURE() << pg.status();
+      return "";
+    }
+    conn = std::move(*pg);
+  } else {
+    auto sqlite = db::SqliteConnection::Open(
+        db_path_, db::SqliteConnection::Mode::kReadOnly);
+    if (!sqlite.ok()) {
+      ADD_FAILURE() << sqlite.status();
+      return "";
+    }
+    conn = std::move(*sqlite);
+  }
+  // Either engine's value, as text (SQLite's getString converted numbers).
+  db::Stmt q = conn->Prepare(sql);
+  if (!q->Step() || q->IsNull(0)) return "";
+  try {
+    return q->String(0);
+  } catch (const db::StorageError&) {
+    return absl::StrCat(q->Int64(0));  // a PostgreSQL integer column
+  }
 }
 
 std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token) {

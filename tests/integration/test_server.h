@@ -68,6 +68,9 @@ class TestServer {
 
   std::string address() const;
   const std::string& db_path() const { return db_path_; }
+  // Whether the server runs on PostgreSQL (the suites run on both engines):
+  // for the few checks whose SQL must differ.
+  bool on_postgres() const { return !pg_database_.empty(); }
   // The auth config the server reads (and re-reads when it changes).
   const std::string& auth_path() const { return auth_path_; }
   FakeClock& clock() { return clock_; }
@@ -76,13 +79,15 @@ class TestServer {
   // A fresh channel over TCP loopback (a distinct connection).
   std::shared_ptr<grpc::Channel> Channel() const;
 
-  // Runs one SQL query on a separate read-only connection and returns the
-  // first column of the first row as text ("" if no row).
+  // Runs one SQL query on a separate connection and returns the first
+  // column of the first row as text ("" if no row or NULL), on either
+  // engine.
   std::string QueryScalar(const std::string& sql) const;
 
  private:
   std::string dir_;
-  std::string db_path_;
+  std::string db_path_;      // a SQLite file, or a PostgreSQL URL
+  std::string pg_database_;  // the PostgreSQL database this server made
   std::string auth_path_;
   TestServerOptions options_;
   FakeClock clock_;

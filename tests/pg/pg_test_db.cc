@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/db/pg_connection.h"
 
@@ -35,20 +37,21 @@ absl::StatusOr<std::string> WithDatabase(const std::string& url,
   return absl::StrCat(url.substr(0, path), "/", name, url.substr(query));
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> FreshPgDatabase(absl::string_view name) {
+// The fixture cluster's URL, from $RETAIL_TEST_PG_DIR/url.
+absl::StatusOr<std::string> ClusterUrl() {
   const char* dir = std::getenv("RETAIL_TEST_PG_DIR");
+  // The suites run on both engines name the cluster with the engine.
+  const char* engine = std::getenv("RETAIL_TEST_ENGINE");
+  if ((dir == nullptr || *dir == '\0') && engine != nullptr &&
+      absl::StartsWith(engine, "postgres:")) {
+    dir = engine + std::strlen("postgres:");
+  }
   if (dir == nullptr || *dir == '\0') {
     return absl::FailedPreconditionError(
         "RETAIL_TEST_PG_DIR is not set: this test needs the PostgreSQL "
         "fixture. Run it through ctest (ctest --test-dir BUILD -L pg), which "
         "starts the cluster, or by hand: scripts/pg start /tmp/pg1 && "
         "RETAIL_TEST_PG_DIR=/tmp/pg1 ./test-binary");
-  }
-  if (!ValidName(name)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("database name '", name, "' is not [a-z0-9_]{1,63}"));
   }
   std::ifstream in(absl::StrCat(dir, "/url"));
   std::stringstream text;
@@ -59,6 +62,43 @@ absl::StatusOr<std::string> FreshPgDatabase(absl::string_view name) {
         "no URL in ", dir, "/url: is the cluster running (scripts/pg status ",
         dir, ")?"));
   }
+  return url;
+}
+
+}  // namespace
+
+bool TestEngineIsPostgres() {
+  const char* engine = std::getenv("RETAIL_TEST_ENGINE");
+  return engine != nullptr && absl::StartsWith(engine, "postgres:");
+}
+
+absl::Status DropPgDatabase(absl::string_view name) {
+  if (!ValidName(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("database name '", name, "' is not [a-z0-9_]{1,63}"));
+  }
+  absl::StatusOr<std::string> url = ClusterUrl();
+  if (!url.ok()) return url.status();
+  auto admin = db::PgConnection::Open(*url);
+  if (!admin.ok()) return admin.status();
+  try {
+    (*admin)->Exec(
+        absl::StrCat("DROP DATABASE IF EXISTS ", name, " WITH (FORCE)").c_str());
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("dropping database ", name, ": ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> FreshPgDatabase(absl::string_view name) {
+  if (!ValidName(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("database name '", name, "' is not [a-z0-9_]{1,63}"));
+  }
+  absl::StatusOr<std::string> cluster = ClusterUrl();
+  if (!cluster.ok()) return cluster.status();
+  const std::string& url = *cluster;
   auto admin = db::PgConnection::Open(url);
   if (!admin.ok()) return admin.status();
   try {

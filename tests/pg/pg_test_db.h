@@ -21,6 +21,17 @@ namespace retail::testing {
 // test: a test that needs PostgreSQL never passes silently without it.
 absl::StatusOr<std::string> FreshPgDatabase(absl::string_view name);
 
+// Drops the database `name` (closing its sessions); nothing to drop is
+// success. Suites that make a database per server drop it when done, so
+// hundreds of them do not fill the disk.
+absl::Status DropPgDatabase(absl::string_view name);
+
+// Whether this test process should run its servers on PostgreSQL: ctest
+// sets RETAIL_TEST_ENGINE=postgres:<cluster dir> for the suites it runs on
+// both engines (tests/CMakeLists.txt, retail_test_on_postgres); the
+// cluster dir then stands in for RETAIL_TEST_PG_DIR.
+bool TestEngineIsPostgres();
+
 }  // namespace retail::testing
 
 #endif  // RETAIL_TESTS_PG_PG_TEST_DB_H_
