@@ -3672,36 +3672,37 @@ class BadInputTest : public ::testing::Test {
   // request's answer, not a change; so is the audit row of a failure. An
   // audit row of a success or of a reveal is a change: no bad request may
   // succeed or be shown anything.
+  // SUM, not SQLite's total(): the same text on both engines.
   std::string Fingerprint() {
     return server_.QueryScalar(
-        "SELECT (SELECT COUNT(*) || '/' || total(revision) || '/' || "
-        "total(points_balance)"
+        "SELECT (SELECT COUNT(*) || '/' || COALESCE(SUM(revision), 0) || '/' || "
+        "COALESCE(SUM(points_balance), 0)"
         " FROM customers) || '/' || (SELECT COUNT(*) FROM points_transactions) "
         "|| '/' ||"
         " (SELECT COUNT(*) FROM events) || '/' || (SELECT COUNT(*) FROM "
         "idempotency_keys WHERE status IS NULL) || '/' || (SELECT COUNT(*) "
         "FROM audit_log WHERE outcome IN ('OK', 'REPLAYED', 'REVEAL')) || '/' "
-        "|| (SELECT COUNT(*) || '/' || total(revision) || '/' || "
-        "total(paid_minor) || '/' || total(status) FROM orders) || '/' || "
+        "|| (SELECT COUNT(*) || '/' || COALESCE(SUM(revision), 0) || '/' || "
+        "COALESCE(SUM(paid_minor), 0) || '/' || COALESCE(SUM(status), 0) FROM orders) || '/' || "
         "(SELECT COUNT(*) FROM order_payments) || '/' || (SELECT COUNT(*) FROM "
         "order_refunds) || '/' || (SELECT COUNT(*) FROM settlements) || '/' "
-        "|| (SELECT COUNT(*) || '/' || total(revision) || '/' || total(status)"
+        "|| (SELECT COUNT(*) || '/' || COALESCE(SUM(revision), 0) || '/' || COALESCE(SUM(status), 0)"
         " FROM order_returns) || '/' || (SELECT COUNT(*) || '/' || "
-        "total(revision) || '/' || total(status) || '/' || "
-        "total(escalation_level) FROM complaints) || '/' || (SELECT COUNT(*) "
+        "COALESCE(SUM(revision), 0) || '/' || COALESCE(SUM(status), 0) || '/' || "
+        "COALESCE(SUM(escalation_level), 0) FROM complaints) || '/' || (SELECT COUNT(*) "
         "FROM complaint_history) || '/' || (SELECT COUNT(*) FROM "
         "complaint_keywords) || '/' || (SELECT COUNT(*) FROM "
         "complaint_sla_policies) || '/' || (SELECT COUNT(*) FROM "
         "branch_calendars) || '/' || (SELECT COUNT(*) FROM surveys) || '/' "
         "|| (SELECT COUNT(*) FROM survey_responses) || '/' || (SELECT "
-        "COUNT(*) || '/' || total(needs_review) FROM feedback_items) || '/' "
+        "COUNT(*) || '/' || COALESCE(SUM(needs_review), 0) FROM feedback_items) || '/' "
         "|| (SELECT COUNT(*) FROM feedback_terms) || '/' || (SELECT COUNT(*) "
-        "FROM feedback_scores) || '/' || (SELECT total(responses) || '/' || "
-        "total(feedback_items) || '/' || total(survey_ratings) || '/' || "
-        "total(feedback_ratings) || '/' || total(nps_count) FROM "
-        "feedback_daily) || '/' || (SELECT total(count) FROM "
+        "FROM feedback_scores) || '/' || (SELECT COALESCE(SUM(responses), 0) || '/' || "
+        "COALESCE(SUM(feedback_items), 0) || '/' || COALESCE(SUM(survey_ratings), 0) || '/' || "
+        "COALESCE(SUM(feedback_ratings), 0) || '/' || COALESCE(SUM(nps_count), 0) FROM "
+        "feedback_daily) || '/' || (SELECT COALESCE(SUM(count), 0) FROM "
         "feedback_term_daily) || '/' || (SELECT COUNT(*) || '/' || "
-        "total(revision) || '/' || total(status) FROM follow_ups)");
+        "COALESCE(SUM(revision), 0) || '/' || COALESCE(SUM(status), 0) FROM follow_ups)");
   }
 
   TestServer server_;

@@ -565,7 +565,9 @@ class EventsIntegrationTest : public ::testing::Test {
   // The newest sequence ever handed out, from the database.
   int64_t Head() {
     const std::string s = server_->QueryScalar(
-        "SELECT seq FROM sqlite_sequence WHERE name = 'events'");
+        server_->on_postgres()
+            ? "SELECT head FROM event_sequencer"
+            : "SELECT seq FROM sqlite_sequence WHERE name = 'events'");
     int64_t v = 0;
     if (!s.empty()) EXPECT_TRUE(absl::SimpleAtoi(s, &v)) << s;
     return v;
@@ -1378,7 +1380,10 @@ TEST_F(EventsIntegrationTest, ErasureLeavesNoPersonalDataInEventStates) {
   expect_clean(ListAll(), "ListEvents admin", 0);
   expect_clean(ListAll(kAgent), "ListEvents agent", 0);
 
-  // The database file and its WAL hold none of it either.
+  // The database file and its WAL hold none of it either. SQLite's files
+  // only: on PostgreSQL the old row versions stay until a VACUUM, which
+  // erasure does not run yet (issue 16, "vacuum after erasure").
+  if (server_->on_postgres()) return;
   for (const std::string& path :
        {server_->db_path(), server_->db_path() + "-wal"}) {
     const std::string bytes = ReadBytes(path);
