@@ -207,7 +207,8 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
                    << (!options.tls.enabled() ? "plaintext"
                        : options.tls.mutual() ? "mTLS"
                                               : "TLS")
-                   << ") with database " << db::DisplayDatabase(options.db_path);
+                   << ") with database "
+                   << db::DisplayDatabase(options.db_path);
   return server;
 }
 

@@ -212,8 +212,7 @@ class ColumnSet {
   }
 
   template <size_t... I>
-  static void BindAll(Statement& s, const In& in,
-                      std::index_sequence<I...>) {
+  static void BindAll(Statement& s, const In& in, std::index_sequence<I...>) {
     (BindOne<I>(s, in), ...);
   }
   template <size_t I>
@@ -223,8 +222,7 @@ class ColumnSet {
   }
 
   template <size_t... I>
-  static void ReadAll(const Statement& s, Out& out,
-                      std::index_sequence<I...>) {
+  static void ReadAll(const Statement& s, Out& out, std::index_sequence<I...>) {
     (ReadOne<I>(s, out), ...);
   }
   template <size_t I>

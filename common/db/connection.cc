@@ -57,8 +57,8 @@ absl::Status StatusFromStorageException(const std::exception& e,
   const StorageErrorKind kind = KindOf(e);
   last_error_kind = kind;
   if (const auto* se = dynamic_cast<const StorageError*>(&e)) {
-    RETAIL_LOG(ERROR) << what << ": storage error " << se->engine_code()
-                      << ": " << e.what();
+    RETAIL_LOG(ERROR) << what << ": storage error " << se->engine_code() << ": "
+                      << e.what();
   } else if (const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e)) {
     RETAIL_LOG(ERROR) << what << ": sqlite error "
                       << sqlite->getExtendedErrorCode() << ": " << e.what();

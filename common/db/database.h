@@ -16,8 +16,8 @@
 #include "absl/status/statusor.h"
 #include "common/call.h"
 #include "common/db/connection.h"
-#include "common/db/sqlite_connection.h"
 #include "common/db/migrations.h"
+#include "common/db/sqlite_connection.h"
 #include "common/db/sqlite_writer.h"
 #include "common/db/writer.h"
 

@@ -408,8 +408,9 @@ constexpr char kPgCreateTable[] =
     " applied_time_us BIGINT NOT NULL, PRIMARY KEY (module, version))";
 
 bool TableExists(Connection& conn, const char* table) {
-  Stmt q = conn.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                      "name = ?");
+  Stmt q = conn.Prepare(
+      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+      "name = ?");
   q->Bind(1, table);
   return q->Step();
 }
@@ -437,8 +438,9 @@ absl::Status UpgradeLegacyTable(Connection& conn,
   try {
     absl::flat_hash_map<int, int64_t> applied;  // legacy version -> time
     {
-      Stmt q = conn.Prepare("SELECT version, applied_time_us FROM "
-                          "schema_migrations");
+      Stmt q = conn.Prepare(
+          "SELECT version, applied_time_us FROM "
+          "schema_migrations");
       while (q->Step()) {
         applied[q->Int(0)] = q->Int64(1);
       }
@@ -457,7 +459,8 @@ absl::Status UpgradeLegacyTable(Connection& conn,
       for (const Migration& mig : m->migrations) {
         auto it = applied.find(mig.legacy_version);
         if (mig.legacy_version == 0 || it == applied.end()) continue;
-        Stmt ins = conn.Prepare("INSERT INTO schema_migrations VALUES (?, ?, ?, ?)");
+        Stmt ins =
+            conn.Prepare("INSERT INTO schema_migrations VALUES (?, ?, ?, ?)");
         ins->Bind(1, m->module);
         ins->Bind(2, mig.version);
         ins->Bind(3, mig.name);
@@ -482,8 +485,9 @@ absl::Status MigrateModule(Connection& conn, const ModuleSchema& schema,
       pg ? schema.pg_migrations : schema.migrations;
   int64_t current = 0;
   {
-    Stmt q = conn.Prepare("SELECT COALESCE(MAX(version), 0) FROM "
-                        "schema_migrations WHERE module = ?");
+    Stmt q = conn.Prepare(
+        "SELECT COALESCE(MAX(version), 0) FROM "
+        "schema_migrations WHERE module = ?");
     q->Bind(1, schema.module);
     q->Step();
     current = q->Int64(0);
@@ -508,7 +512,8 @@ absl::Status MigrateModule(Connection& conn, const ModuleSchema& schema,
         now->Step();
       }
       conn.Exec(m.sql);
-      Stmt ins = conn.Prepare("INSERT INTO schema_migrations VALUES (?, ?, ?, ?)");
+      Stmt ins =
+          conn.Prepare("INSERT INTO schema_migrations VALUES (?, ?, ?, ?)");
       ins->Bind(1, schema.module);
       ins->Bind(2, m.version);
       ins->Bind(3, m.name);
@@ -567,8 +572,8 @@ absl::Status MigratePostgres(Connection& conn,
                              int64_t now_micros) {
   for (const ModuleSchema* m : all) {
     if (m->pg_migrations.empty() && !m->migrations.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "module '", m->module, "' has no PostgreSQL schema"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("module '", m->module, "' has no PostgreSQL schema"));
     }
   }
   return WithPgMigrationLock(conn, [&]() -> absl::Status {
@@ -583,18 +588,17 @@ absl::Status MigratePostgres(Connection& conn,
 }  // namespace
 
 const ModuleSchema& CoreSchema() {
-  static const auto* const kCore =
-      new ModuleSchema{"core",
-                       {
-                           {1, "foundation", kCoreV1, /*legacy_version=*/1},
-                           {2, "staff identity", kCoreV2},
-                           {3, "stored failures, folded audit rows", kCoreV3},
-                           {4, "event stream: sequences, states", kCoreV4},
-                       },
-                       {
-                           {1, "foundation, partitions, event sequencer",
-                            kPgCoreV1},
-                       }};
+  static const auto* const kCore = new ModuleSchema{
+      "core",
+      {
+          {1, "foundation", kCoreV1, /*legacy_version=*/1},
+          {2, "staff identity", kCoreV2},
+          {3, "stored failures, folded audit rows", kCoreV3},
+          {4, "event stream: sequences, states", kCoreV4},
+      },
+      {
+          {1, "foundation, partitions, event sequencer", kPgCoreV1},
+      }};
   return *kCore;
 }
 

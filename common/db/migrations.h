@@ -37,8 +37,8 @@ struct Migration {
 };
 
 struct ModuleSchema {
-  std::string module;  // e.g. "core", "customers"
-  std::vector<Migration> migrations;     // SQLite
+  std::string module;                         // e.g. "core", "customers"
+  std::vector<Migration> migrations;          // SQLite
   std::vector<Migration> pg_migrations = {};  // PostgreSQL (no legacy)
 };
 

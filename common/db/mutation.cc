@@ -326,9 +326,8 @@ absl::Status RewriteStoredResponses(
             factory->GetPrototype(md->output_type())->New());
         if (!msg->ParseFromString(q->String(3))) continue;
         rewrite(msg.get());
-        rewritten.emplace_back(
-            q->String(0), q->String(1),
-            q->String(2), msg->SerializeAsString());
+        rewritten.emplace_back(q->String(0), q->String(1), q->String(2),
+                               msg->SerializeAsString());
       }
     }
     for (const auto& [principal, method, request_id, bytes] : rewritten) {
@@ -348,16 +347,16 @@ absl::Status RewriteStoredResponses(
     const bool pg = conn.engine() == Engine::kPostgres;
     std::vector<std::pair<int64_t, std::string>> states;
     {
-      Stmt q = conn.Prepare(
-          pg ? "SELECT pending_id, state FROM events"
-               " WHERE resource = ? AND state IS NOT NULL"
-             : "SELECT event_id, state FROM events"
-               " WHERE resource = ? AND state IS NOT NULL");
+      Stmt q = conn.Prepare(pg ? "SELECT pending_id, state FROM events"
+                                 " WHERE resource = ? AND state IS NOT NULL"
+                               : "SELECT event_id, state FROM events"
+                                 " WHERE resource = ? AND state IS NOT NULL");
       q->Bind(1, std::string(resource));
       while (q->Step()) {
         google::protobuf::Any any;
         const absl::string_view blob = q->Blob(1);
-        if (!any.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) continue;
+        if (!any.ParseFromArray(blob.data(), static_cast<int>(blob.size())))
+          continue;
         const auto* type = pool->FindMessageTypeByName(
             std::string(any.type_url().substr(any.type_url().rfind('/') + 1)));
         if (type == nullptr) continue;
@@ -366,14 +365,13 @@ absl::Status RewriteStoredResponses(
         if (!any.UnpackTo(msg.get())) continue;
         rewrite(msg.get());
         any.PackFrom(*msg);
-        states.emplace_back(q->Int64(0),
-                            any.SerializeAsString());
+        states.emplace_back(q->Int64(0), any.SerializeAsString());
       }
     }
     for (const auto& [event_id, bytes] : states) {
-      Stmt u = conn.Prepare(
-          pg ? "UPDATE events SET state = ? WHERE pending_id = ?"
-             : "UPDATE events SET state = ? WHERE event_id = ?");
+      Stmt u =
+          conn.Prepare(pg ? "UPDATE events SET state = ? WHERE pending_id = ?"
+                          : "UPDATE events SET state = ? WHERE event_id = ?");
       u->Bind(1, bytes.data(), static_cast<int>(bytes.size()));
       u->Bind(2, static_cast<int64_t>(event_id));
       u->Exec();

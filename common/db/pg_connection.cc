@@ -66,7 +66,8 @@ StorageErrorKind KindOfSqlstate(absl::string_view state) {
     const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
     if (absl::StartsWith(state, "22")) {
       message = "invalid data for the column's type";
-      if (const char* type = PQresultErrorField(result, PG_DIAG_DATATYPE_NAME)) {
+      if (const char* type =
+              PQresultErrorField(result, PG_DIAG_DATATYPE_NAME)) {
         absl::StrAppend(&message, " ", type);
       }
     } else if (primary != nullptr) {
@@ -347,9 +348,9 @@ class PgStatement final : public Statement {
     // Text parameters travel NUL-terminated: a NUL would silently cut the
     // value short (and PostgreSQL's text cannot hold one anyway).
     if (value.find('\0') != absl::string_view::npos) {
-      throw StorageError(StorageErrorKind::kInternal,
-                         absl::StrCat("text parameter ", index,
-                                      " contains a NUL byte"));
+      throw StorageError(
+          StorageErrorKind::kInternal,
+          absl::StrCat("text parameter ", index, " contains a NUL byte"));
     }
     SetText(index, value, kTextOid);
   }
@@ -460,8 +461,7 @@ class PgStatement final : public Statement {
   // types as the last run (the common case) cost one compare; others find
   // or prepare their own variant.
   const std::string& PreparedName() {
-    if (current_ < variants_.size() &&
-        variants_[current_].types == types_) {
+    if (current_ < variants_.size() && variants_[current_].types == types_) {
       return variants_[current_].name;
     }
     for (current_ = 0; current_ < variants_.size(); ++current_) {
@@ -490,8 +490,8 @@ class PgStatement final : public Statement {
     const bool savepoint =
         untyped && PQtransactionStatus(conn_) == PQTRANS_INTRANS;
     if (savepoint) Command(absl::StrCat("SAVEPOINT ", kPrepareSavepoint));
-    PGresult* r = PQprepare(conn_, name.c_str(), sql_.c_str(), params_,
-                            types_.data());
+    PGresult* r =
+        PQprepare(conn_, name.c_str(), sql_.c_str(), params_, types_.data());
     if (PQresultStatus(r) != PGRES_COMMAND_OK && untyped &&
         IsIndeterminateType(r)) {
       std::vector<Oid> guess(types_.size());
@@ -502,8 +502,8 @@ class PgStatement final : public Statement {
         for (size_t i = 0; i < types_.size(); ++i) {
           guess[i] = types_[i] == 0 ? type : types_[i];
         }
-        PGresult* retry = PQprepare(conn_, name.c_str(), sql_.c_str(),
-                                    params_, guess.data());
+        PGresult* retry =
+            PQprepare(conn_, name.c_str(), sql_.c_str(), params_, guess.data());
         if (PQresultStatus(retry) == PGRES_COMMAND_OK) {
           std::swap(r, retry);
           PQclear(retry);
@@ -516,10 +516,10 @@ class PgStatement final : public Statement {
       if (savepoint && PQstatus(conn_) == CONNECTION_OK) {
         // Undo the failed PREPARE's abort, as SQLite's failed prepare
         // leaves its transaction alone.
-        PQclear(PQexec(conn_, absl::StrCat("ROLLBACK TO SAVEPOINT ",
-                                           kPrepareSavepoint, "; RELEASE ",
-                                           kPrepareSavepoint)
-                                  .c_str()));
+        PQclear(PQexec(conn_,
+                       absl::StrCat("ROLLBACK TO SAVEPOINT ", kPrepareSavepoint,
+                                    "; RELEASE ", kPrepareSavepoint)
+                           .c_str()));
       }
       ThrowPgError(conn_, r, absl::StrCat("preparing \"", sql_, "\""));
     }
@@ -559,8 +559,9 @@ class PgStatement final : public Statement {
   // libpq would answer a bad index with a null pointer and a notice.
   void Check(int column) const {
     if (row_ < 0 || row_ >= rows_ || column < 0 || column >= columns_) {
-      throw StorageError(StorageErrorKind::kInternal,
-                         absl::StrCat("no column ", column, " in the current row"));
+      throw StorageError(
+          StorageErrorKind::kInternal,
+          absl::StrCat("no column ", column, " in the current row"));
     }
   }
 
@@ -666,8 +667,9 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
   PQconninfoOption* options = PQconninfoParse(url.c_str(), &parse_error);
   if (options == nullptr) {
     RETAIL_LOG(ERROR) << "PostgreSQL URL " << redacted.url << ": "
-                      << MaskSecrets(parse_error ? parse_error : "out of memory",
-                                     redacted);
+                      << MaskSecrets(
+                             parse_error ? parse_error : "out of memory",
+                             redacted);
     PQfreemem(parse_error);
     return absl::InvalidArgumentError("invalid PostgreSQL URL " + redacted.url);
   }
@@ -683,8 +685,9 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     RETAIL_LOG(ERROR) << "connecting to " << redacted.url << ": "
-                      << MaskSecrets(conn ? PQerrorMessage(conn) : "out of memory",
-                                     redacted);
+                      << MaskSecrets(
+                             conn ? PQerrorMessage(conn) : "out of memory",
+                             redacted);
     PQfinish(conn);
     return absl::UnavailableError("cannot connect to the database at " +
                                   redacted.url);
@@ -696,8 +699,8 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
     RETAIL_LOG(ERROR) << "database at " << redacted.url << " has encoding "
                       << (encoding ? encoding : "(unknown)") << ", not UTF8";
     PQfinish(conn);
-    return absl::FailedPreconditionError(
-        "the database at " + redacted.url + " is not UTF8-encoded");
+    return absl::FailedPreconditionError("the database at " + redacted.url +
+                                         " is not UTF8-encoded");
   }
   PQsetNoticeReceiver(conn, LogNotice, nullptr);
   return std::unique_ptr<PgConnection>(new PgConnection(conn));

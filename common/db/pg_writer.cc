@@ -35,9 +35,8 @@ absl::Duration Backoff(absl::Duration base, int attempt) {
   // Exponential with full jitter, capped: transactions that collided once
   // should not collide again in lockstep.
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  const absl::Duration cap =
-      std::min(base * (int64_t{1} << std::min(attempt, 6)),
-               absl::Milliseconds(100));
+  const absl::Duration cap = std::min(
+      base * (int64_t{1} << std::min(attempt, 6)), absl::Milliseconds(100));
   std::uniform_int_distribution<int64_t> pick(
       0, std::max<int64_t>(1, absl::ToInt64Microseconds(cap)));
   return absl::Microseconds(pick(rng));
@@ -73,9 +72,8 @@ absl::StatusOr<std::unique_ptr<PgWriter>> PgWriter::Start(
     PgWriter* self = writer.get();
     w->thread = std::thread([self, w] { self->WorkerLoop(*w); });
   }
-  writer->listen_thread_ = std::thread([self = writer.get()] {
-    self->ListenLoop();
-  });
+  writer->listen_thread_ =
+      std::thread([self = writer.get()] { self->ListenLoop(); });
   return writer;
 }
 
@@ -332,8 +330,7 @@ absl::StatusOr<int64_t> PgWriter::SequenceEvents(PgConnection& conn) {
         numbered = number->Exec();
       }
       if (numbered > 0) {
-        Stmt head =
-            conn.Prepare("UPDATE event_sequencer SET head = head + ?1");
+        Stmt head = conn.Prepare("UPDATE event_sequencer SET head = head + ?1");
         head->Bind(1, numbered);
         head->Exec();
         conn.Exec("NOTIFY retail_events");

@@ -78,8 +78,7 @@ class PgWriter final : public Writer {
   WriterStats stats() const override;
   PgWriterStats pg_stats() const;
   bool storage_ok() const override { return storage_ok_.load(); }
-  void SetStorageListener(
-      absl::AnyInvocable<void(bool ok)> listener) override;
+  void SetStorageListener(absl::AnyInvocable<void(bool ok)> listener) override;
   void SetObserver(StorageObserver* observer) override {
     observer_.store(observer);
   }

@@ -41,9 +41,7 @@ class SqliteStatement final : public Statement {
   }
   ~SqliteStatement() override { sqlite3_finalize(stmt_); }
 
-  void BindNull(int index) override {
-    Check(sqlite3_bind_null(stmt_, index));
-  }
+  void BindNull(int index) override { Check(sqlite3_bind_null(stmt_, index)); }
   void BindInt64(int index, int64_t value) override {
     Check(sqlite3_bind_int64(stmt_, index, value));
   }
@@ -132,7 +130,8 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
                           ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE
                           : SQLite::OPEN_READONLY;
     SQLite::Database db(path, flags | SQLite::OPEN_NOMUTEX, kBusyTimeoutMs);
-    auto conn = std::unique_ptr<SqliteConnection>(new SqliteConnection(std::move(db)));
+    auto conn =
+        std::unique_ptr<SqliteConnection>(new SqliteConnection(std::move(db)));
     if (mode == Mode::kReadWrite) {
       conn->Exec("PRAGMA journal_mode=WAL");
       // Deleted and overwritten content is zeroed, not left in free space:

@@ -15,8 +15,9 @@
 
 namespace retail::db {
 
-SqliteWriter::SqliteWriter(std::unique_ptr<SqliteConnection> conn, int max_batch,
-               StorageRecovery recovery, int max_queue)
+SqliteWriter::SqliteWriter(std::unique_ptr<SqliteConnection> conn,
+                           int max_batch, StorageRecovery recovery,
+                           int max_queue)
     : conn_(std::move(conn)),
       max_batch_(max_batch),
       max_queue_(max_queue > 0 ? static_cast<size_t>(max_queue) : 0),
@@ -26,7 +27,6 @@ SqliteWriter::SqliteWriter(std::unique_ptr<SqliteConnection> conn, int max_batch
 
 SqliteWriter::~SqliteWriter() { Stop(); }
 
-
 void SqliteWriter::Submit(WriteOp op) {
   absl::Status refused;
   bool log = false;
@@ -34,7 +34,8 @@ void SqliteWriter::Submit(WriteOp op) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) {
       refused = absl::UnavailableError("the server is shutting down");
-    } else if (max_queue_ > 0 && IsCallOp(op) && bounded_queued_ >= max_queue_) {
+    } else if (max_queue_ > 0 && IsCallOp(op) &&
+               bounded_queued_ >= max_queue_) {
       ++stats_.queue_full;
       // One line per 10 s of a full queue, not one per refused call.
       const absl::Time now = absl::Now();
@@ -101,7 +102,8 @@ void SqliteWriter::SetCommitListener(absl::AnyInvocable<void(bool)> listener) {
   commit_listener_ = std::move(listener);
 }
 
-void SqliteWriter::SetStorageListener(absl::AnyInvocable<void(bool ok)> listener) {
+void SqliteWriter::SetStorageListener(
+    absl::AnyInvocable<void(bool ok)> listener) {
   std::lock_guard<std::mutex> lock(mu_);
   listener_ = std::move(listener);
 }
@@ -177,7 +179,8 @@ void SqliteWriter::Loop() {
 }
 
 template <typename Fn>
-absl::Status SqliteWriter::RunNotingFault(const char* what, Fault& fault, Fn&& fn) {
+absl::Status SqliteWriter::RunNotingFault(const char* what, Fault& fault,
+                                          Fn&& fn) {
   try {
     fn();
     return absl::OkStatus();
@@ -204,7 +207,8 @@ void SqliteWriter::RollbackIfOpen(const char* what) {
   }).IgnoreError();
 }
 
-void SqliteWriter::Refuse(std::deque<WriteOp>& batch, const absl::Status& status) {
+void SqliteWriter::Refuse(std::deque<WriteOp>& batch,
+                          const absl::Status& status) {
   std::lock_guard<std::mutex> lock(mu_);
   for (WriteOp& op : batch) acks_.push_back(Ack{std::move(op.done), status});
   ack_cv_.notify_one();

@@ -1,5 +1,5 @@
-// SQLite's writer: the single writer thread with group commit (docs/architecture.md,
-// "Storage, durability, the write path").
+// SQLite's writer: the single writer thread with group commit
+// (docs/architecture.md, "Storage, durability, the write path").
 //
 // Every mutation is a closure submitted here. The writer takes all queued
 // closures (up to a batch limit), runs them in one BEGIN IMMEDIATE ... COMMIT,
@@ -71,7 +71,7 @@ class SqliteWriter final : public Writer {
   // Takes ownership of the read-write connection and starts the thread.
   // `max_queue`: ops (of calls) that may wait at once; 0: no bound.
   SqliteWriter(std::unique_ptr<SqliteConnection> conn, int max_batch = 1024,
-         StorageRecovery recovery = {}, int max_queue = 0);
+               StorageRecovery recovery = {}, int max_queue = 0);
   ~SqliteWriter() override;  // Stop()s.
 
   // Queues `op`. After Stop(), or when the queue is full (see above),
@@ -97,8 +97,7 @@ class SqliteWriter final : public Writer {
 
   // Called on the writer thread whenever storage_ok() changes. Set it before
   // the first write; it must not block or submit writes.
-  void SetStorageListener(
-      absl::AnyInvocable<void(bool ok)> listener) override;
+  void SetStorageListener(absl::AnyInvocable<void(bool ok)> listener) override;
 
   // Told of every batch and checkpoint, on the writer thread; null: no one.
   // May be set while writes run (the server sets it once metrics start).

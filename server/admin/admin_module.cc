@@ -562,7 +562,8 @@ class AdminModule final : public Module {
 // The database's file, as SQLite resolved it (absolute).
 absl::StatusOr<std::string> DatabaseFile(db::Database& db) {
   return db.Read([](db::Connection& conn) -> absl::StatusOr<std::string> {
-    const char* file = sqlite3_db_filename(db::AsSqlite(conn).raw().getHandle(), "main");
+    const char* file =
+        sqlite3_db_filename(db::AsSqlite(conn).raw().getHandle(), "main");
     if (file == nullptr || *file == '\0') {
       return absl::FailedPreconditionError("the database has no file");
     }

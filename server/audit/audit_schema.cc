@@ -50,10 +50,10 @@ CREATE INDEX audit_by_outcome ON audit_log (outcome, create_time_us, audit_id)
 }  // namespace
 
 const db::ModuleSchema& AuditSchema() {
-  static const auto* const kSchema = new db::ModuleSchema{
-      "audit",
-      {{1, "audit log by resource and outcome", kV1}},
-      {{1, "audit log by resource and outcome", kPgV1}}};
+  static const auto* const kSchema =
+      new db::ModuleSchema{"audit",
+                           {{1, "audit log by resource and outcome", kV1}},
+                           {{1, "audit log by resource and outcome", kPgV1}}};
   return *kSchema;
 }
 

@@ -92,10 +92,9 @@ constexpr int kMaxOutcomeArms = 19;
 std::string Arm(db::Engine engine, absl::string_view index,
                 absl::string_view driver) {
   const bool pg = engine == db::Engine::kPostgres;
-  return absl::StrCat("SELECT ", AuditColumns::SelectList(),
-                      " FROM audit_log", pg ? "" : " INDEXED BY ",
-                      pg ? "" : index, " WHERE ", driver,
-                      driver.empty() ? "" : " AND ",
+  return absl::StrCat("SELECT ", AuditColumns::SelectList(), " FROM audit_log",
+                      pg ? "" : " INDEXED BY ", pg ? "" : index, " WHERE ",
+                      driver, driver.empty() ? "" : " AND ",
                       "create_time_us >= ?1 AND create_time_us <= ?2 AND "
                       "(create_time_us < ?2 OR audit_id < ?3)");
 }

@@ -307,8 +307,7 @@ const db::ModuleSchema& ComplaintSchema() {
           {5, "branch calendar revisions", kV5},
       },
       {
-          {1,
-           "complaints, clocks, history, keywords, SLA policies, calendars",
+          {1, "complaints, clocks, history, keywords, SLA policies, calendars",
            kPgV1},
       }};
   return *kSchema;

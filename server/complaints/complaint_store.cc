@@ -343,8 +343,7 @@ Statements Build(db::Engine engine) {
       kStatsRange);
   s.stats_clocks = absl::StrCat(
       "SELECT k.", absl::StrJoin(absl::StrSplit(kClockColumns, ", "), ", k."),
-      ", c.branch_id FROM complaints c",
-      pg ? " JOIN " : " CROSS JOIN ",
+      ", c.branch_id FROM complaints c", pg ? " JOIN " : " CROSS JOIN ",
       "complaint_clocks k"
       " ON k.complaint_row = c.id WHERE c.create_time_us >= ?1"
       " AND c.create_time_us < ?2 AND (?3 = '' OR c.branch_id = ?3)");
@@ -458,8 +457,7 @@ absl::StatusOr<std::vector<std::string>> ListCustomerComplaintIds(
                      db::Stmt s = conn.Prepare(Sql(conn.engine()).by_customer);
                      s->Bind(1, customer_id);
                      std::vector<std::string> ids;
-                     while (s->Step())
-                       ids.push_back(s->String(0));
+                     while (s->Step()) ids.push_back(s->String(0));
                      return ids;
                    });
 }
@@ -473,8 +471,7 @@ absl::StatusOr<std::vector<std::string>> DueForSweep(db::Connection& conn,
                      s->Bind(1, static_cast<int64_t>(now_us));
                      s->Bind(2, limit);
                      std::vector<std::string> ids;
-                     while (s->Step())
-                       ids.push_back(s->String(0));
+                     while (s->Step()) ids.push_back(s->String(0));
                      return ids;
                    });
 }
@@ -520,23 +517,21 @@ absl::Status RescheduleSweep(db::Connection& conn, const StoredComplaint& sc) {
 absl::StatusOr<std::vector<ClosedRow>> ListClosed(
     db::Connection& conn, int64_t from_us, int64_t to_us,
     int64_t after_close_us, int64_t after_row, int limit) {
-  return db::Guard(
-      "closed complaints", [&]() -> absl::StatusOr<std::vector<ClosedRow>> {
-        db::Stmt s = conn.Prepare(Sql(conn.engine()).closed);
-        s->Bind(1, static_cast<int64_t>(from_us));
-        s->Bind(2, static_cast<int64_t>(to_us));
-        s->Bind(3, static_cast<int64_t>(after_close_us));
-        s->Bind(4, static_cast<int64_t>(after_row));
-        s->Bind(5, limit);
-        std::vector<ClosedRow> out;
-        while (s->Step()) {
-          out.push_back(
-              {s->Int64(0), s->String(1),
-               s->String(2), s->String(3),
-               s->Int64(4)});
-        }
-        return out;
-      });
+  return db::Guard("closed complaints",
+                   [&]() -> absl::StatusOr<std::vector<ClosedRow>> {
+                     db::Stmt s = conn.Prepare(Sql(conn.engine()).closed);
+                     s->Bind(1, static_cast<int64_t>(from_us));
+                     s->Bind(2, static_cast<int64_t>(to_us));
+                     s->Bind(3, static_cast<int64_t>(after_close_us));
+                     s->Bind(4, static_cast<int64_t>(after_row));
+                     s->Bind(5, limit);
+                     std::vector<ClosedRow> out;
+                     while (s->Step()) {
+                       out.push_back({s->Int64(0), s->String(1), s->String(2),
+                                      s->String(3), s->Int64(4)});
+                     }
+                     return out;
+                   });
 }
 
 absl::Status InsertHistory(db::Connection& conn, int64_t complaint_row,
@@ -576,10 +571,8 @@ absl::StatusOr<std::vector<int64_t>> ListHistory(
           v1::HistoryEntry* e = out->Add();
           e->set_entry_id(s->String(1));
           e->set_kind(static_cast<v1::HistoryKind>(s->Int(2)));
-          e->set_from_status(
-              static_cast<v1::ComplaintStatus>(s->Int(3)));
-          e->set_to_status(
-              static_cast<v1::ComplaintStatus>(s->Int(4)));
+          e->set_from_status(static_cast<v1::ComplaintStatus>(s->Int(3)));
+          e->set_to_status(static_cast<v1::ComplaintStatus>(s->Int(4)));
           e->set_actor(s->String(5));
           e->set_staff_id(s->String(6));
           *e->mutable_time() = Ts(s->Int64(7));

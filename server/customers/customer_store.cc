@@ -324,13 +324,16 @@ Statements BuildStatements(db::Engine engine) {
       "FROM customers WHERE email = ?1"
       " AND (?2 = '' OR branch_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4");
   s.by_name_gram = select(absl::StrCat(
-      "FROM customer_name_grams g", cross_join, "customers c"
+      "FROM customer_name_grams g", cross_join,
+      "customers c"
       " ON c.id = g.customer_row WHERE g.gram = ?5 AND g.customer_row > ?3"
-      " AND ", instr,
+      " AND ",
+      instr,
       "(c.display_name, ?1) > 0 AND (?2 = '' OR c.branch_id = ?2)"
       " ORDER BY g.customer_row LIMIT ?4"));
   s.by_name_scan = select(absl::StrCat(
-      "FROM customers WHERE ", instr, "(display_name, ?1) > 0"
+      "FROM customers WHERE ", instr,
+      "(display_name, ?1) > 0"
       " AND (?2 = '' OR branch_id = ?2) AND id > ?3 ORDER BY id LIMIT ?4"));
   // The tier is spelled into the text, not bound: a parameter would keep
   // the planner from matching the partial index customers_active_tier.
@@ -508,8 +511,9 @@ absl::StatusOr<std::vector<int64_t>> ListCustomers(db::Connection& conn,
           branch = q.branch_scope;
         }
         db::Stmt s =
-            conn.Prepare(Sql(conn.engine()).list[!branch.empty()]
-                                   [q.tier != v1::CUSTOMER_TIER_UNSPECIFIED]);
+            conn.Prepare(Sql(conn.engine())
+                             .list[!branch.empty()]
+                                  [q.tier != v1::CUSTOMER_TIER_UNSPECIFIED]);
         s->Bind(1, branch);
         s->Bind(2, static_cast<int64_t>(q.after_row));
         s->Bind(3, static_cast<int>(q.tier));
@@ -522,37 +526,37 @@ absl::StatusOr<std::vector<int64_t>> ListCustomers(db::Connection& conn,
 absl::StatusOr<std::vector<int64_t>> SearchCustomers(db::Connection& conn,
                                                      const SearchQuery& q,
                                                      CustomerList* out) {
-  return db::Guard(
-      "search customers", [&]() -> absl::StatusOr<std::vector<int64_t>> {
-        const std::string* sql = nullptr;
-        std::string gram;
-        switch (q.by) {
-          case SearchQuery::By::kPhone:
-            sql = &Sql(conn.engine()).by_phone;
-            break;
-          case SearchQuery::By::kEmail:
-            sql = &Sql(conn.engine()).by_email;
-            break;
-          case SearchQuery::By::kName:
-            // instr() matches the fragment literally: no LIKE
-            // wildcards to escape, and it works for Chinese as
-            // for Latin names. Two or more characters: walk the
-            // posting list (migration 2) of the fragment's
-            // rarest character pair in row order. One character
-            // has no pair: scan names in row order.
-            gram = RarestGram(conn, NameGrams(q.value));
-            sql = gram.empty() ? &Sql(conn.engine()).by_name_scan
-                               : &Sql(conn.engine()).by_name_gram;
-            break;
-        }
-        db::Stmt s = conn.Prepare(*sql);
-        s->Bind(1, q.value);
-        s->Bind(2, q.branch_scope);
-        s->Bind(3, static_cast<int64_t>(q.after_row));
-        s->Bind(4, q.limit);
-        if (!gram.empty()) s->Bind(5, gram);
-        return CollectInto(s, out);
-      });
+  return db::Guard("search customers",
+                   [&]() -> absl::StatusOr<std::vector<int64_t>> {
+                     const std::string* sql = nullptr;
+                     std::string gram;
+                     switch (q.by) {
+                       case SearchQuery::By::kPhone:
+                         sql = &Sql(conn.engine()).by_phone;
+                         break;
+                       case SearchQuery::By::kEmail:
+                         sql = &Sql(conn.engine()).by_email;
+                         break;
+                       case SearchQuery::By::kName:
+                         // instr() matches the fragment literally: no LIKE
+                         // wildcards to escape, and it works for Chinese as
+                         // for Latin names. Two or more characters: walk the
+                         // posting list (migration 2) of the fragment's
+                         // rarest character pair in row order. One character
+                         // has no pair: scan names in row order.
+                         gram = RarestGram(conn, NameGrams(q.value));
+                         sql = gram.empty() ? &Sql(conn.engine()).by_name_scan
+                                            : &Sql(conn.engine()).by_name_gram;
+                         break;
+                     }
+                     db::Stmt s = conn.Prepare(*sql);
+                     s->Bind(1, q.value);
+                     s->Bind(2, q.branch_scope);
+                     s->Bind(3, static_cast<int64_t>(q.after_row));
+                     s->Bind(4, q.limit);
+                     if (!gram.empty()) s->Bind(5, gram);
+                     return CollectInto(s, out);
+                   });
 }
 
 absl::StatusOr<std::optional<std::string>> FindCustomerIdByPhone(

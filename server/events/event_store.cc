@@ -24,8 +24,7 @@ StoredEvent ReadRow(const db::Statement& q) {
   e->set_event_type(q.String(2));
   e->set_revision(q.Int64(3));
   e->set_principal(q.String(4));
-  *e->mutable_create_time() =
-      TimeUtil::MicrosecondsToTimestamp(q.Int64(5));
+  *e->mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(q.Int64(5));
   e->set_staff_id(q.String(6));
   e->set_resource(q.String(7));
   e->set_branch_id(q.String(8));

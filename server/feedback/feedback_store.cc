@@ -238,8 +238,7 @@ Statements Build() {
       " text_erased = 1 WHERE id = ?1";
 
   const std::string cols = ItemColumns::SelectList("f");
-  s.insert_item =
-      ItemColumns::InsertInto("feedback_items") + " RETURNING id";
+  s.insert_item = ItemColumns::InsertInto("feedback_items") + " RETURNING id";
   s.get_item = absl::StrCat("SELECT ", cols,
                             " FROM feedback_items f WHERE f.feedback_id = ?1"
                             " AND (?2 = '' OR f.branch_id = ?2)");
@@ -820,8 +819,7 @@ absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> GetScan(
     db::Stmt s = conn.Prepare(Sql().get_scan);
     s->Bind(1, name);
     if (!s->Step()) return Out();
-    return Out(std::in_place, s->Int64(0),
-               s->Int64(1));
+    return Out(std::in_place, s->Int64(0), s->Int64(1));
   });
 }
 

@@ -550,12 +550,14 @@ Statements BuildStatements(db::Engine engine) {
       " WHERE o.id IN ("
       " SELECT id FROM orders WHERE branch_id = ?3"
       " AND create_time_us >= ?1 AND create_time_us < ?2"
-      " UNION SELECT p.order_row FROM order_payments p", cross_join,
+      " UNION SELECT p.order_row FROM order_payments p",
+      cross_join,
       "orders o ON o.id = p.order_row"
       " WHERE p.create_time_us >= ?1 AND p.create_time_us < ?2"
       " AND o.branch_id = ?3"
       " AND NOT (o.create_time_us >= ?1 AND o.create_time_us < ?2)"
-      " UNION SELECT r.order_row FROM order_refunds r", cross_join,
+      " UNION SELECT r.order_row FROM order_refunds r",
+      cross_join,
       "orders o ON o.id = r.order_row"
       " WHERE r.create_time_us >= ?1 AND r.create_time_us < ?2"
       " AND o.branch_id = ?3"
@@ -564,7 +566,9 @@ Statements BuildStatements(db::Engine engine) {
       " ORDER BY o.id");
   s.paid_orders = absl::StrCat(
       "SELECT o.id, o.order_id, o.customer_id, o.branch_id,"
-      " s.paid_time_us FROM settlements s", cross_join, "orders o"
+      " s.paid_time_us FROM settlements s",
+      cross_join,
+      "orders o"
       " ON o.id = s.order_row WHERE s.paid_time_us >= ?1"
       " AND s.paid_time_us < ?2 AND (s.paid_time_us > ?3 OR"
       " (s.paid_time_us = ?3 AND s.order_row > ?4))"
@@ -684,8 +688,7 @@ absl::StatusOr<std::vector<int64_t>> ListOrders(db::Connection& conn,
           db::Stmt p = conn.Prepare(Sql(conn.engine()).page_payments);
           p->Bind(1, page);
           while (p->Step()) {
-            Order* o =
-                by_row.at(p->Int64(PaymentColumns::kResults));
+            Order* o = by_row.at(p->Int64(PaymentColumns::kResults));
             Payment* added = o->add_payments();
             PaymentColumns::Read(p, *added);
             added->mutable_amount()->set_currency_code(
@@ -696,8 +699,7 @@ absl::StatusOr<std::vector<int64_t>> ListOrders(db::Connection& conn,
           db::Stmt r = conn.Prepare(Sql(conn.engine()).page_refunds);
           r->Bind(1, page);
           while (r->Step()) {
-            Order* o =
-                by_row.at(r->Int64(RefundColumns::kResults));
+            Order* o = by_row.at(r->Int64(RefundColumns::kResults));
             Refund* added = o->add_refunds();
             RefundColumns::Read(r, *added);
             added->mutable_amount()->set_currency_code(
@@ -723,15 +725,15 @@ absl::StatusOr<std::vector<std::string>> ListCustomerOrderIds(
 absl::StatusOr<std::optional<ReferenceUse>> FindSucceededReference(
     db::Connection& conn, v1::PaymentMethod method,
     const std::string& external_reference) {
-  return db::Guard(
-      "find reference", [&]() -> absl::StatusOr<std::optional<ReferenceUse>> {
-        db::Stmt s = conn.Prepare(Sql(conn.engine()).by_reference);
-        s->Bind(1, static_cast<int>(method));
-        s->Bind(2, external_reference);
-        if (!s->Step()) return std::optional<ReferenceUse>();
-        return std::optional<ReferenceUse>(ReferenceUse{
-            s->String(0), s->String(1)});
-      });
+  return db::Guard("find reference",
+                   [&]() -> absl::StatusOr<std::optional<ReferenceUse>> {
+                     db::Stmt s = conn.Prepare(Sql(conn.engine()).by_reference);
+                     s->Bind(1, static_cast<int>(method));
+                     s->Bind(2, external_reference);
+                     if (!s->Step()) return std::optional<ReferenceUse>();
+                     return std::optional<ReferenceUse>(
+                         ReferenceUse{s->String(0), s->String(1)});
+                   });
 }
 
 absl::Status InsertOrder(db::Connection& conn, StoredOrder& o) {
@@ -877,7 +879,8 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
         slip.total_minor = s->Int64(1);
         Settlement tenders;
         const absl::string_view blob = s->Blob(2);
-        if (!tenders.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+        if (!tenders.ParseFromArray(blob.data(),
+                                    static_cast<int>(blob.size()))) {
           return absl::InternalError(
               absl::StrCat("the tenders of the slip of order '", slip.order_id,
                            "' cannot be read"));
@@ -901,8 +904,7 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
       s->Bind(3, q.branch_id);
       while (s->Step()) {
         out.tenders.push_back(
-            {static_cast<v1::PaymentMethod>(s->Int(0)),
-             s->Int64(1)});
+            {static_cast<v1::PaymentMethod>(s->Int(0)), s->Int64(1)});
       }
     }
     {
@@ -911,10 +913,9 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
       s->Bind(2, static_cast<int64_t>(q.end_micros));
       s->Bind(3, q.branch_id);
       while (s->Step()) {
-        out.refunds.push_back(
-            {s->String(0),
-             static_cast<v1::PaymentMethod>(s->Int(1)),
-             s->Int64(2)});
+        out.refunds.push_back({s->String(0),
+                               static_cast<v1::PaymentMethod>(s->Int(1)),
+                               s->Int64(2)});
       }
     }
     {
@@ -931,8 +932,7 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
         o.paid_minor = s->Int64(3);
         o.succeeded_minor = s->Int64(4);
         o.refunded_minor = s->Int64(5);
-        if (!s->IsNull(6))
-          o.slip_total_minor = s->Int64(6);
+        if (!s->IsNull(6)) o.slip_total_minor = s->Int64(6);
         out.orders.push_back(std::move(o));
       }
     }
@@ -943,25 +943,23 @@ absl::StatusOr<DayRecords> ReadDay(db::Connection& conn, const DayQuery& q) {
 absl::StatusOr<std::vector<PaidOrderRow>> ListPaidOrders(
     db::Connection& conn, int64_t from_us, int64_t to_us, int64_t after_paid_us,
     int64_t after_row, int limit) {
-  return db::Guard(
-      "paid orders", [&]() -> absl::StatusOr<std::vector<PaidOrderRow>> {
-        // Served by settlements_by_paid_time (schema version 5); a slip is
-        // written exactly when its order becomes paid.
-        db::Stmt s = conn.Prepare(Sql(conn.engine()).paid_orders);
-        s->Bind(1, static_cast<int64_t>(from_us));
-        s->Bind(2, static_cast<int64_t>(to_us));
-        s->Bind(3, static_cast<int64_t>(after_paid_us));
-        s->Bind(4, static_cast<int64_t>(after_row));
-        s->Bind(5, limit);
-        std::vector<PaidOrderRow> out;
-        while (s->Step()) {
-          out.push_back(
-              {s->Int64(0), s->String(1),
-               s->String(2), s->String(3),
-               s->Int64(4)});
-        }
-        return out;
-      });
+  return db::Guard("paid orders",
+                   [&]() -> absl::StatusOr<std::vector<PaidOrderRow>> {
+                     // Served by settlements_by_paid_time (schema version 5); a
+                     // slip is written exactly when its order becomes paid.
+                     db::Stmt s = conn.Prepare(Sql(conn.engine()).paid_orders);
+                     s->Bind(1, static_cast<int64_t>(from_us));
+                     s->Bind(2, static_cast<int64_t>(to_us));
+                     s->Bind(3, static_cast<int64_t>(after_paid_us));
+                     s->Bind(4, static_cast<int64_t>(after_row));
+                     s->Bind(5, limit);
+                     std::vector<PaidOrderRow> out;
+                     while (s->Step()) {
+                       out.push_back({s->Int64(0), s->String(1), s->String(2),
+                                      s->String(3), s->Int64(4)});
+                     }
+                     return out;
+                   });
 }
 
 }  // namespace retail::orders

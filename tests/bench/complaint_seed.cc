@@ -601,7 +601,8 @@ absl::StatusOr<ComplaintSeedResult> SeedComplaints(
   }
   ASSIGN_OR_RETURN(
       std::unique_ptr<db::Connection> conn,
-      db::SqliteConnection::Open(options.db_path, db::SqliteConnection::Mode::kReadWrite));
+      db::SqliteConnection::Open(options.db_path,
+                                 db::SqliteConnection::Mode::kReadWrite));
   // A batch inserts into five indexes with random keys (customer, branch,
   // owner, branch and creation, branch and due), so at a million rows it
   // dirties tens of thousands of pages; a cache that holds them all keeps

@@ -317,7 +317,8 @@ absl::StatusOr<FeedbackSeedResult> SeedFeedback(
   }
   ASSIGN_OR_RETURN(
       std::unique_ptr<db::Connection> conn,
-      db::SqliteConnection::Open(options.db_path, db::SqliteConnection::Mode::kReadWrite));
+      db::SqliteConnection::Open(options.db_path,
+                                 db::SqliteConnection::Mode::kReadWrite));
   RETURN_IF_ERROR(db::Guard("seeding cache", [&] {
     conn->Exec("PRAGMA cache_size=-1048576");  // 1 GiB
     return absl::OkStatus();

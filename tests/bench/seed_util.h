@@ -24,8 +24,7 @@ inline absl::StatusOr<std::vector<std::string>> MemberIds(db::Connection& conn,
         db::Stmt count =
             conn.Prepare("SELECT COALESCE(MAX(id), 0) FROM customers");
         count->Step();
-        const int64_t stride =
-            std::max<int64_t>(1, count->Int64(0) / limit);
+        const int64_t stride = std::max<int64_t>(1, count->Int64(0) / limit);
         db::Stmt s = conn.Prepare(
             "SELECT customer_id FROM customers WHERE id % ?1 = 0 ORDER BY id");
         s->Bind(1, static_cast<int64_t>(stride));

@@ -174,9 +174,7 @@ class PgSchemaTest : public ::testing::Test {
     conn_ = ConnectOrDie(url_);
     ASSERT_NE(conn_, nullptr);
   }
-  void MigrateOrDie() {
-    ASSERT_THAT(Migrate(*conn_, modules_, kNow), IsOk());
-  }
+  void MigrateOrDie() { ASSERT_THAT(Migrate(*conn_, modules_, kNow), IsOk()); }
 
   const std::vector<ModuleSchema> modules_ = AllSchemas();
   std::string url_;
@@ -202,10 +200,11 @@ TEST_F(PgSchemaTest, MigratesFreshDatabaseOnceAndAgainIsANoOp) {
   EXPECT_EQ(Int(*conn_, "SELECT max(applied_time_us) FROM schema_migrations"),
             kNow);
   // The advisory lock is released.
-  EXPECT_EQ(Int(*conn_, "SELECT count(*) FROM pg_locks"
-                        " WHERE locktype = 'advisory' AND database ="
-                        " (SELECT oid FROM pg_database"
-                        "  WHERE datname = current_database())"),
+  EXPECT_EQ(Int(*conn_,
+                "SELECT count(*) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND database ="
+                " (SELECT oid FROM pg_database"
+                "  WHERE datname = current_database())"),
             0);
 
   ASSERT_THAT(Migrate(*conn_, modules_, kNow + 1), IsOk());
@@ -238,8 +237,9 @@ TEST_F(PgSchemaTest, MigratesFreshDatabaseOnceAndAgainIsANoOp) {
     s->Bind(10);
     s->Exec();
   }
-  EXPECT_EQ(Int(*conn_, "SELECT count(*) FROM events WHERE event_id IS NULL"
-                        " AND pending_id > 0"),
+  EXPECT_EQ(Int(*conn_,
+                "SELECT count(*) FROM events WHERE event_id IS NULL"
+                " AND pending_id > 0"),
             1);
   EXPECT_THAT(Texts(*conn_, "SELECT tableoid::regclass::text FROM events"),
               ElementsAre("events_p202406"));
@@ -265,8 +265,9 @@ TEST_F(PgSchemaTest, MigratesFreshDatabaseOnceAndAgainIsANoOp) {
 // and the lock is released all the same.
 TEST_F(PgSchemaTest, RefusesANewerDatabaseAndReleasesTheLock) {
   MigrateOrDie();
-  conn_->Exec("INSERT INTO schema_migrations VALUES ('orders', 99, 'future',"
-              " 0)");
+  conn_->Exec(
+      "INSERT INTO schema_migrations VALUES ('orders', 99, 'future',"
+      " 0)");
   const absl::Status status = Migrate(*conn_, modules_, kNow);
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(status.message(),
@@ -293,18 +294,21 @@ TEST_F(PgSchemaTest, AFailedMigrationRollsBack) {
   ModuleSchema broken{"scratch",
                       {},
                       {{1, "items", "CREATE TABLE items (name TEXT)"},
-                       {2, "broken", "CREATE TABLE items2 (x TEXT);"
-                                     " SELECT no_such_function()"}}};
+                       {2, "broken",
+                        "CREATE TABLE items2 (x TEXT);"
+                        " SELECT no_such_function()"}}};
   EXPECT_FALSE(Migrate(*conn_, {broken}, kNow).ok());
-  EXPECT_EQ(Int(*conn_, "SELECT max(version) FROM schema_migrations"
-                        " WHERE module = 'scratch'"),
+  EXPECT_EQ(Int(*conn_,
+                "SELECT max(version) FROM schema_migrations"
+                " WHERE module = 'scratch'"),
             1);
   EXPECT_THAT(Texts(*conn_, "SELECT to_regclass('items2')::text"),
               ElementsAre(""));
-  EXPECT_EQ(Int(*conn_, "SELECT count(*) FROM pg_locks"
-                        " WHERE locktype = 'advisory' AND database ="
-                        " (SELECT oid FROM pg_database"
-                        "  WHERE datname = current_database())"),
+  EXPECT_EQ(Int(*conn_,
+                "SELECT count(*) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND database ="
+                " (SELECT oid FROM pg_database"
+                "  WHERE datname = current_database())"),
             0);
 }
 
@@ -322,9 +326,10 @@ TEST_F(PgSchemaTest, ConcurrentMigrationsMigrateOnce) {
   EXPECT_THAT(b, IsOk());
   EXPECT_EQ(Int(*conn_, "SELECT count(*) FROM schema_migrations"),
             PgMigrationCount(modules_));
-  EXPECT_EQ(Int(*conn_, "SELECT count(*) FROM (SELECT module, version FROM"
-                        " schema_migrations GROUP BY 1, 2"
-                        " HAVING count(*) > 1) AS twice"),
+  EXPECT_EQ(Int(*conn_,
+                "SELECT count(*) FROM (SELECT module, version FROM"
+                " schema_migrations GROUP BY 1, 2"
+                " HAVING count(*) > 1) AS twice"),
             0);
   // Made once: one sequencer row, one DEFAULT partition of orders.
   EXPECT_EQ(Int(*conn_, "SELECT count(*) FROM event_sequencer"), 1);
@@ -435,15 +440,18 @@ TEST_F(PgSchemaTest, DuplicateChainWideKeysFailAsOnSqlite) {
             StorageErrorKind::kUniqueViolation);
   InsertOrder(*conn_, "ord-1", kApr2024);
   // The store's UpdateOrder writes every column, keys unchanged: no churn.
-  conn_->Exec("UPDATE orders SET revision = revision + 1,"
-              " order_id = order_id, create_time_us = create_time_us");
+  conn_->Exec(
+      "UPDATE orders SET revision = revision + 1,"
+      " order_id = order_id, create_time_us = create_time_us");
   EXPECT_THAT(Texts(*conn_, "SELECT order_id FROM order_keys ORDER BY 1"),
               ElementsAre("ord-1", "ord-2"));
   // A row moved to another month keeps its key.
-  conn_->Exec("UPDATE orders SET create_time_us = create_time_us"
-              " + 2678400000000 WHERE order_id = 'ord-1'");  // 31 days
-  EXPECT_THAT(Texts(*conn_, "SELECT tableoid::regclass::text FROM orders"
-                            " WHERE order_id = 'ord-1'"),
+  conn_->Exec(
+      "UPDATE orders SET create_time_us = create_time_us"
+      " + 2678400000000 WHERE order_id = 'ord-1'");  // 31 days
+  EXPECT_THAT(Texts(*conn_,
+                    "SELECT tableoid::regclass::text FROM orders"
+                    " WHERE order_id = 'ord-1'"),
               ElementsAre("orders_p202405"));
   EXPECT_EQ(Catch([&] { InsertOrder(*conn_, "ord-1", kJul2024); }).kind,
             StorageErrorKind::kUniqueViolation);
@@ -457,8 +465,7 @@ TEST_F(PgSchemaTest, DuplicateChainWideKeysFailAsOnSqlite) {
       Catch([&] { InsertPayment(*conn_, "pay-1", "", 2, kApr2024); }).code,
       "23505");
   EXPECT_EQ(
-      Catch([&] { InsertPayment(*conn_, "pay-2", "ref-1", 1, kMay2024); })
-          .code,
+      Catch([&] { InsertPayment(*conn_, "pay-2", "ref-1", 1, kMay2024); }).code,
       "23505");
   // A failed attempt may name a used reference; an empty one is no key.
   InsertPayment(*conn_, "pay-3", "ref-1", 2, kMay2024);
@@ -467,10 +474,11 @@ TEST_F(PgSchemaTest, DuplicateChainWideKeysFailAsOnSqlite) {
   EXPECT_EQ(Int(*conn_, "SELECT count(*) FROM order_payments"), 4);
 
   // Unpartitioned tables keep SQLite's UNIQUE as it is.
-  conn_->Exec("INSERT INTO settlements (settlement_id, order_row, order_id,"
-              " branch_id, tenders, currency_code, total_minor, paid_time_us,"
-              " business_date) VALUES ('set-1', 1, 'ord-1', 'b1', '', 'CNY',"
-              " 1, 1, 20240615)");
+  conn_->Exec(
+      "INSERT INTO settlements (settlement_id, order_row, order_id,"
+      " branch_id, tenders, currency_code, total_minor, paid_time_us,"
+      " business_date) VALUES ('set-1', 1, 'ord-1', 'b1', '', 'CNY',"
+      " 1, 1, 20240615)");
   EXPECT_EQ(Catch([&] {
               conn_->Exec(
                   "INSERT INTO settlements (settlement_id, order_row, order_id,"
@@ -486,11 +494,10 @@ TEST_F(PgSchemaTest, DateRangeTouchesOnlyItsMonthsPartitions) {
   MigrateOrDie();
   const auto plan = [&](int64_t from, int64_t to) {
     const std::string text = absl::StrJoin(
-        Texts(*conn_,
-              absl::StrCat("EXPLAIN SELECT id, order_id FROM orders"
-                           " WHERE create_time_us >= ",
-                           from, " AND create_time_us < ", to,
-                           " ORDER BY id LIMIT 50")),
+        Texts(*conn_, absl::StrCat("EXPLAIN SELECT id, order_id FROM orders"
+                                   " WHERE create_time_us >= ",
+                                   from, " AND create_time_us < ", to,
+                                   " ORDER BY id LIMIT 50")),
         "\n");
     std::vector<std::string> touched;
     for (const std::string& p : Partitions(*conn_, "orders")) {
@@ -531,13 +538,14 @@ TEST_F(PgSchemaTest, EnsureAndDropMonthPartitions) {
   InsertOrder(*conn_, "ord-feb", kFeb2025 + 7);
   InsertOrder(*conn_, "ord-jun", kJun2024 + 7);
   InsertPayment(*conn_, "pay-feb", "ref-feb", 1, kFeb2025 + 7);
-  EXPECT_THAT(Texts(*conn_, "SELECT tableoid::regclass::text FROM orders"
-                            " WHERE order_id = 'ord-feb'"),
+  EXPECT_THAT(Texts(*conn_,
+                    "SELECT tableoid::regclass::text FROM orders"
+                    " WHERE order_id = 'ord-feb'"),
               ElementsAre("orders_default"));
 
   const auto ensure = [&](const char* table, int64_t from, int64_t to) {
-    Stmt q = conn_->Prepare(
-        "SELECT * FROM retail_ensure_month_partitions(?, ?, ?)");
+    Stmt q =
+        conn_->Prepare("SELECT * FROM retail_ensure_month_partitions(?, ?, ?)");
     q->Bind(1, table);
     q->Bind(2, from);
     q->Bind(3, to);
@@ -552,11 +560,13 @@ TEST_F(PgSchemaTest, EnsureAndDropMonthPartitions) {
               ElementsAre("order_payments_p202501", "order_payments_p202502"));
   EXPECT_THAT(ensure("orders", kJan2025, kMar2025), IsEmpty());
   // The rows moved out of DEFAULT, their ids and keys kept.
-  EXPECT_THAT(Texts(*conn_, "SELECT tableoid::regclass::text FROM orders"
-                            " WHERE order_id = 'ord-feb' AND id = 1"),
+  EXPECT_THAT(Texts(*conn_,
+                    "SELECT tableoid::regclass::text FROM orders"
+                    " WHERE order_id = 'ord-feb' AND id = 1"),
               ElementsAre("orders_p202502"));
-  EXPECT_THAT(Texts(*conn_, "SELECT tableoid::regclass::text FROM"
-                            " order_payments WHERE payment_id = 'pay-feb'"),
+  EXPECT_THAT(Texts(*conn_,
+                    "SELECT tableoid::regclass::text FROM"
+                    " order_payments WHERE payment_id = 'pay-feb'"),
               ElementsAre("order_payments_p202502"));
   EXPECT_EQ(Int(*conn_, "SELECT count(*) FROM orders_default"), 0);
   EXPECT_EQ(Catch([&] { InsertOrder(*conn_, "ord-feb", kJun2024); }).kind,
@@ -567,8 +577,9 @@ TEST_F(PgSchemaTest, EnsureAndDropMonthPartitions) {
             StorageErrorKind::kUniqueViolation);
   // New rows of the month go to its partition.
   InsertOrder(*conn_, "ord-feb-2", kFeb2025 + 9);
-  EXPECT_THAT(Texts(*conn_, "SELECT tableoid::regclass::text FROM orders"
-                            " WHERE order_id = 'ord-feb-2'"),
+  EXPECT_THAT(Texts(*conn_,
+                    "SELECT tableoid::regclass::text FROM orders"
+                    " WHERE order_id = 'ord-feb-2'"),
               ElementsAre("orders_p202502"));
 
   // Dropping the months that end by July 2024: April, May, June.
@@ -582,10 +593,10 @@ TEST_F(PgSchemaTest, EnsureAndDropMonthPartitions) {
     EXPECT_THAT(dropped, ElementsAre("orders_p202404", "orders_p202405",
                                      "orders_p202406"));
   }
-  EXPECT_THAT(Partitions(*conn_, "orders"),
-              ElementsAre("orders_default", "orders_p202407", "orders_p202408",
-                          "orders_p202409", "orders_p202501",
-                          "orders_p202502"));
+  EXPECT_THAT(
+      Partitions(*conn_, "orders"),
+      ElementsAre("orders_default", "orders_p202407", "orders_p202408",
+                  "orders_p202409", "orders_p202501", "orders_p202502"));
   // June's order went with its key: its order_id may be used again.
   EXPECT_THAT(Texts(*conn_, "SELECT order_id FROM order_keys ORDER BY 1"),
               ElementsAre("ord-feb", "ord-feb-2"));

@@ -83,7 +83,8 @@ absl::Status DropPgDatabase(absl::string_view name) {
   if (!admin.ok()) return admin.status();
   try {
     (*admin)->Exec(
-        absl::StrCat("DROP DATABASE IF EXISTS ", name, " WITH (FORCE)").c_str());
+        absl::StrCat("DROP DATABASE IF EXISTS ", name, " WITH (FORCE)")
+            .c_str());
   } catch (const std::exception& e) {
     return absl::UnavailableError(
         absl::StrCat("dropping database ", name, ": ", e.what()));
@@ -105,7 +106,8 @@ absl::StatusOr<std::string> FreshPgDatabase(absl::string_view name) {
     // Two commands, not one string: PQexec runs several statements in one
     // transaction, and neither of these may run inside one.
     (*admin)->Exec(
-        absl::StrCat("DROP DATABASE IF EXISTS ", name, " WITH (FORCE)").c_str());
+        absl::StrCat("DROP DATABASE IF EXISTS ", name, " WITH (FORCE)")
+            .c_str());
     (*admin)->Exec(absl::StrCat("CREATE DATABASE ", name).c_str());
   } catch (const std::exception& e) {
     return absl::UnavailableError(

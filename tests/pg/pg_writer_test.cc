@@ -53,8 +53,7 @@ class PgWriterTest : public ::testing::Test {
     options.url = url_;
     options.connections = connections;
     options.max_attempts = 50;
-    absl::StatusOr<std::unique_ptr<PgWriter>> writer =
-        PgWriter::Start(options);
+    absl::StatusOr<std::unique_ptr<PgWriter>> writer = PgWriter::Start(options);
     EXPECT_THAT(writer.status(), IsOk());
     return writer.ok() ? std::move(*writer) : nullptr;
   }

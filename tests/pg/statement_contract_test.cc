@@ -134,8 +134,8 @@ TEST_P(StatementContract, RoundTripsEveryType) {
     s->Bind(3, kMax64);
     s->Bind(4, -7);
     s->Bind(5, 3.75);
-    s->Bind(6, "");                 // empty text, not NULL
-    s->Bind(7, "", 0);              // empty blob, not NULL
+    s->Bind(6, "");     // empty text, not NULL
+    s->Bind(7, "", 0);  // empty blob, not NULL
     s->Bind(8, int64_t{1});
     EXPECT_EQ(s->Exec(), 1);
   }
@@ -146,7 +146,7 @@ TEST_P(StatementContract, RoundTripsEveryType) {
     s->Bind(1, std::string("b"));
     s->Bind(2, 0);
     s->Bind(3, kMin64);
-    s->Bind(4);      // NULL
+    s->Bind(4);  // NULL
     s->Bind(5, -3.75);
     s->BindNull(6);
     // 7 left unbound: NULL, as the Reset before this run cleared it.
@@ -178,7 +178,7 @@ TEST_P(StatementContract, RoundTripsEveryType) {
   EXPECT_EQ(s->Int64(2), kMax64);
   EXPECT_EQ(s->Int64(3), -7);
   EXPECT_EQ(s->Double(4), 3.75);
-  EXPECT_EQ(s->Int64(4), 3);     // a double read as an integer: truncated
+  EXPECT_EQ(s->Int64(4), 3);  // a double read as an integer: truncated
   EXPECT_FALSE(s->IsNull(5));
   EXPECT_EQ(s->Text(5), "");
   EXPECT_FALSE(s->IsNull(6));
@@ -190,11 +190,11 @@ TEST_P(StatementContract, RoundTripsEveryType) {
   EXPECT_EQ(s->String(0), "b");
   EXPECT_EQ(s->Int64(2), kMin64);
   EXPECT_TRUE(s->IsNull(3));
-  EXPECT_EQ(s->Int64(3), 0);     // NULL reads as 0
+  EXPECT_EQ(s->Int64(3), 0);  // NULL reads as 0
   EXPECT_EQ(s->Double(4), -3.75);
   EXPECT_EQ(s->Int64(4), -3);
   EXPECT_TRUE(s->IsNull(5));
-  EXPECT_EQ(s->Text(5), "");     // NULL reads as empty
+  EXPECT_EQ(s->Text(5), "");  // NULL reads as empty
   EXPECT_TRUE(s->IsNull(6));
   EXPECT_EQ(s->Blob(6).size(), 0u);
   EXPECT_FALSE(s->Bool(7));
@@ -224,8 +224,8 @@ TEST_P(StatementContract, PlaceholdersNumberedBareAndQuoted) {
   }
   {
     // A bare ? after ?2 is ?3.
-    Stmt s = conn_->Prepare(
-        "INSERT INTO items (qty, name, big) VALUES (?2, ?1, ?)");
+    Stmt s =
+        conn_->Prepare("INSERT INTO items (qty, name, big) VALUES (?2, ?1, ?)");
     s->Bind(1, "q");
     s->Bind(2, 9);
     s->Bind(3, int64_t{-5});
@@ -438,8 +438,9 @@ TEST_P(StatementContract, IsNullOrCompareWithNullAndWithAValue) {
   EXPECT_EQ(names(false, 100), "ab");
   // A value first, then NULL, on another statement.
   {
-    Stmt s = conn_->Prepare("SELECT COUNT(*) FROM items WHERE ?1 IS NULL "
-                            "OR big < ?1");
+    Stmt s = conn_->Prepare(
+        "SELECT COUNT(*) FROM items WHERE ?1 IS NULL "
+        "OR big < ?1");
     s->Bind(1, kMax64);
     ASSERT_TRUE(s->Step());
     EXPECT_EQ(s->Int64(0), 0);  // big is NULL in every row
@@ -513,9 +514,11 @@ TEST_P(StatementContract, ZeroOrEqualsTakesABigintAboveInt32) {
   }
   const std::string sql =
       "SELECT COUNT(*) FROM items WHERE (?1 = 0 OR id = ?1)";
-  for (const auto& [bound, expected] :
-       {std::pair<int64_t, int64_t>{0, 2}, {big_id, 1}, {big_id + 1, 0},
-        {kMax64, 0}, {0, 2}}) {
+  for (const auto& [bound, expected] : {std::pair<int64_t, int64_t>{0, 2},
+                                        {big_id, 1},
+                                        {big_id + 1, 0},
+                                        {kMax64, 0},
+                                        {0, 2}}) {
     Stmt s = conn_->Prepare(sql);
     s->Bind(1, bound);
     ASSERT_TRUE(s->Step());
@@ -588,8 +591,9 @@ TEST_P(StatementContract, NullThenNumberAndNumberThenNull) {
 
 // One statement text bound with different types from run to run.
 TEST_P(StatementContract, SameTextWithOtherTypes) {
-  const std::string insert = "INSERT INTO items (name, note, price) "
-                             "VALUES (?1, ?2, ?3)";
+  const std::string insert =
+      "INSERT INTO items (name, note, price) "
+      "VALUES (?1, ?2, ?3)";
   {
     Stmt s = conn_->Prepare(insert);
     s->Bind(1, "t");
@@ -600,8 +604,8 @@ TEST_P(StatementContract, SameTextWithOtherTypes) {
   {
     Stmt s = conn_->Prepare(insert);
     s->Bind(1, "n");
-    s->Bind(2, int64_t{42});     // a number into a TEXT column
-    s->Bind(3, int64_t{7});      // an integer into a REAL column
+    s->Bind(2, int64_t{42});  // a number into a TEXT column
+    s->Bind(3, int64_t{7});   // an integer into a REAL column
     EXPECT_EQ(s->Exec(), 1);
   }
   {
@@ -623,12 +627,13 @@ TEST_P(StatementContract, SameTextWithOtherTypes) {
   EXPECT_EQ(s->Double(1), 0.25);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Engines, StatementContract,
-    ::testing::Values(Engine::kSqlite, Engine::kPostgres),
-    [](const ::testing::TestParamInfo<Engine>& info) {
-      return std::string(info.param == Engine::kSqlite ? "sqlite" : "postgres");
-    });
+INSTANTIATE_TEST_SUITE_P(Engines, StatementContract,
+                         ::testing::Values(Engine::kSqlite, Engine::kPostgres),
+                         [](const ::testing::TestParamInfo<Engine>& info) {
+                           return std::string(info.param == Engine::kSqlite
+                                                  ? "sqlite"
+                                                  : "postgres");
+                         });
 
 // ---- PostgreSQL only ----------------------------------------------------
 
@@ -671,8 +676,8 @@ TEST_F(PgOnly, SerializableConflictIsSerializationKind) {
   int failures = 0;
   for (int i = 0; i < 2; ++i) {
     const Caught caught = Catch([&] {
-      Stmt s = txns[i]->Prepare(
-          "UPDATE duty SET on_call = false WHERE doctor = ?1");
+      Stmt s =
+          txns[i]->Prepare("UPDATE duty SET on_call = false WHERE doctor = ?1");
       s->Bind(1, doctors[i]);
       EXPECT_EQ(s->Exec(), 1);
     });
@@ -701,8 +706,9 @@ TEST_F(PgOnly, SerializableConflictIsSerializationKind) {
 }
 
 TEST_F(PgOnly, SerializationErrorCarriesSqlstate) {
-  conn_->Exec("CREATE TABLE t (k INT PRIMARY KEY, v INT NOT NULL);"
-              "INSERT INTO t VALUES (1, 0)");
+  conn_->Exec(
+      "CREATE TABLE t (k INT PRIMARY KEY, v INT NOT NULL);"
+      "INSERT INTO t VALUES (1, 0)");
   std::unique_ptr<PgConnection> other = Open();
   conn_->Exec("BEGIN ISOLATION LEVEL SERIALIZABLE");
   other->Exec("BEGIN ISOLATION LEVEL SERIALIZABLE");
@@ -827,7 +833,8 @@ TEST_F(PgOnly, OpenErrorHidesThePassword) {
 TEST_F(PgOnly, OneServerStatementPerSetOfTypes) {
   conn_->Exec("CREATE TABLE t (k BIGINT, v TEXT)");
   const auto prepared = [&] {
-    Stmt s = conn_->Prepare("SELECT COUNT(*)::bigint FROM pg_prepared_statements");
+    Stmt s =
+        conn_->Prepare("SELECT COUNT(*)::bigint FROM pg_prepared_statements");
     EXPECT_TRUE(s->Step());
     return s->Int64(0);
   };
@@ -925,8 +932,7 @@ TEST(PgPlaceholders, LeavesLiteralsIdentifiersAndCommentsAlone) {
   EXPECT_EQ(PgPlaceholders("'' || ?"), "'' || $1");
   EXPECT_EQ(PgPlaceholders("SELECT \"a?\" FROM \"t\"\"?\" WHERE x = ?"),
             "SELECT \"a?\" FROM \"t\"\"?\" WHERE x = $1");
-  EXPECT_EQ(PgPlaceholders("x = ? -- why ?\ny = ?"),
-            "x = $1 -- why ?\ny = $2");
+  EXPECT_EQ(PgPlaceholders("x = ? -- why ?\ny = ?"), "x = $1 -- why ?\ny = $2");
   EXPECT_EQ(PgPlaceholders("x = ? -- ? to the end"), "x = $1 -- ? to the end");
   EXPECT_EQ(PgPlaceholders("x = /* ? /* ?? */ ? */ ?"),
             "x = /* ? /* ?? */ ? */ $1");

@@ -1,5 +1,4 @@
 #include "common/db/columns.h"
-#include "common/db/sqlite_connection.h"
 
 #include <cstdint>
 #include <memory>
@@ -10,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/db/connection.h"
+#include "common/db/sqlite_connection.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/test_util.h"

@@ -126,9 +126,7 @@ TEST_F(DatabaseTest, OpenMigratesAndRecordsTheVersion) {
     Stmt q = c.Prepare(
         "SELECT module, version, applied_time_us FROM schema_migrations"
         " ORDER BY module, version");
-    while (q->Step())
-      out.push_back({q->String(0), q->Int64(1),
-                     q->Int64(2)});
+    while (q->Step()) out.push_back({q->String(0), q->Int64(1), q->Int64(2)});
     return out;
   });
   ASSERT_EQ(rows.size(), static_cast<size_t>(ExpectedMigrationRows()));
@@ -142,9 +140,13 @@ TEST_F(DatabaseTest, UsesDurableWalSettings) {
   auto db = OpenOrDie();
   ASSERT_NE(db, nullptr);
   absl::Status checked = db->writer().RunSync([](Connection& c) {
-    EXPECT_EQ(db::AsSqlite(c).raw().execAndGet("PRAGMA journal_mode").getString(), "wal");
-    EXPECT_EQ(db::AsSqlite(c).raw().execAndGet("PRAGMA synchronous").getInt(), 2);  // FULL
-    EXPECT_EQ(db::AsSqlite(c).raw().execAndGet("PRAGMA foreign_keys").getInt(), 1);
+    EXPECT_EQ(
+        db::AsSqlite(c).raw().execAndGet("PRAGMA journal_mode").getString(),
+        "wal");
+    EXPECT_EQ(db::AsSqlite(c).raw().execAndGet("PRAGMA synchronous").getInt(),
+              2);  // FULL
+    EXPECT_EQ(db::AsSqlite(c).raw().execAndGet("PRAGMA foreign_keys").getInt(),
+              1);
     return absl::OkStatus();
   });
   EXPECT_THAT(checked, IsOk());
@@ -167,7 +169,8 @@ TEST_F(DatabaseTest, ReopenKeepsDataSecretAndSchema) {
   EXPECT_EQ(secret.size(), 32u);
   // Migrations are not applied twice.
   EXPECT_EQ(db->Read([](Connection& c) {
-    return db::AsSqlite(c).raw()
+    return db::AsSqlite(c)
+        .raw()
         .execAndGet("SELECT COUNT(*) FROM schema_migrations")
         .getInt();
   }),
@@ -185,7 +188,8 @@ TEST_F(DatabaseTest, LaterMigrationsOfAModuleApplyOnReopen) {
   auto db = OpenOrDie();
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(db->Read([](Connection& c) {
-    return db::AsSqlite(c).raw()
+    return db::AsSqlite(c)
+        .raw()
         .execAndGet(
             "SELECT COUNT(*) FROM sqlite_master WHERE name ="
             " 'items_by_name'")
@@ -193,7 +197,10 @@ TEST_F(DatabaseTest, LaterMigrationsOfAModuleApplyOnReopen) {
   }),
             1);
   EXPECT_EQ(db->Read([](Connection& c) {
-    return db::AsSqlite(c).raw().execAndGet("SELECT name FROM items").getString();
+    return db::AsSqlite(c)
+        .raw()
+        .execAndGet("SELECT name FROM items")
+        .getString();
   }),
             "kept");
 }
@@ -233,7 +240,10 @@ TEST_F(DatabaseTest, LegacySingleSequenceIsRekeyedByModule) {
   EXPECT_EQ(applied("scratch", 3), kOpenTime);  // new since: it ran
   EXPECT_EQ(applied("core", 2), kOpenTime);
   EXPECT_EQ(db->Read([](Connection& c) {
-    return db::AsSqlite(c).raw().execAndGet("SELECT name FROM items").getString();
+    return db::AsSqlite(c)
+        .raw()
+        .execAndGet("SELECT name FROM items")
+        .getString();
   }),
             "from the old build");
 }

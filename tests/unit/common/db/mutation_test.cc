@@ -130,11 +130,8 @@ class MutationTest : public ::testing::Test {
           "detail,"
           " create_time_us FROM audit_log ORDER BY audit_id");
       while (q->Step()) {
-        rows.push_back(
-            {q->String(0), q->String(1),
-             q->String(2), q->String(3),
-             q->String(4), q->String(5),
-             q->String(6), q->Int64(7)});
+        rows.push_back({q->String(0), q->String(1), q->String(2), q->String(3),
+                        q->String(4), q->String(5), q->String(6), q->Int64(7)});
       }
       return rows;
     });
@@ -146,7 +143,10 @@ class MutationTest : public ::testing::Test {
   }
   int EventCount() {
     return db_->Read([](Connection& c) {
-      return db::AsSqlite(c).raw().execAndGet("SELECT COUNT(*) FROM events").getInt();
+      return db::AsSqlite(c)
+          .raw()
+          .execAndGet("SELECT COUNT(*) FROM events")
+          .getInt();
     });
   }
 
@@ -361,7 +361,10 @@ TEST_F(MutationTest, RewriteStoredResponsesChangesWhatRetriesReturn) {
   // The event's stored state (what WatchEvents serves) was scrubbed too.
   EXPECT_EQ(states, 1);
   const std::string stored = db_->Read([](Connection& c) {
-    return db::AsSqlite(c).raw().execAndGet("SELECT state FROM events").getString();
+    return db::AsSqlite(c)
+        .raw()
+        .execAndGet("SELECT state FROM events")
+        .getString();
   });
   google::protobuf::Any any;
   ASSERT_TRUE(any.ParseFromString(stored));

@@ -28,10 +28,11 @@ class WriterQueueTest : public ::testing::Test {
  protected:
   void Start(int max_queue) {
     absl::StatusOr<std::unique_ptr<SqliteConnection>> conn =
-        SqliteConnection::Open(dir_.File("queue.db"), SqliteConnection::Mode::kReadWrite);
+        SqliteConnection::Open(dir_.File("queue.db"),
+                               SqliteConnection::Mode::kReadWrite);
     ASSERT_THAT(conn, IsOk());
-    writer_ = std::make_unique<SqliteWriter>(std::move(*conn), /*max_batch=*/1024,
-                                       StorageRecovery{}, max_queue);
+    writer_ = std::make_unique<SqliteWriter>(
+        std::move(*conn), /*max_batch=*/1024, StorageRecovery{}, max_queue);
     ASSERT_THAT(writer_->RunSync([](Connection& c) {
       c.Exec("CREATE TABLE t (k INTEGER PRIMARY KEY)");
       return absl::OkStatus();

@@ -1,5 +1,3 @@
-#include "common/db/sqlite_writer.h"
-
 #include <future>
 #include <memory>
 #include <mutex>
@@ -11,6 +9,7 @@
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
 #include "absl/strings/str_cat.h"
+#include "common/db/sqlite_writer.h"
 #include "common/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

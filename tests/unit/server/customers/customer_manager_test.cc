@@ -822,7 +822,8 @@ TEST_F(CustomerManagerTest, EraseIncludesEveryModuleInOneTransaction) {
   const Customer a = Create();
   ASSERT_THAT(Erase(admin_, a.customer_id()), IsOk());
   EXPECT_EQ(db_->Read([](db::Connection& c) {
-    return db::AsSqlite(c).raw()
+    return db::AsSqlite(c)
+        .raw()
         .execAndGet("SELECT group_concat(customer_id) FROM other_erased")
         .getString();
   }),
