@@ -45,17 +45,20 @@ StorageErrorKind KindOf(const std::exception& e) {
 }
 
 namespace {
-thread_local std::optional<StorageErrorKind> last_error_kind;
+// The first error since the last take: on PostgreSQL an error aborts the
+// transaction, so any later statement fails with 25P02 (kInternal); the
+// first error is the one that says whether running the op again can help.
+thread_local std::optional<StorageErrorKind> first_error_kind;
 }  // namespace
 
-std::optional<StorageErrorKind> TakeLastStorageErrorKind() {
-  return std::exchange(last_error_kind, std::nullopt);
+std::optional<StorageErrorKind> TakeFirstStorageErrorKind() {
+  return std::exchange(first_error_kind, std::nullopt);
 }
 
 absl::Status StatusFromStorageException(const std::exception& e,
                                         absl::string_view what) {
   const StorageErrorKind kind = KindOf(e);
-  last_error_kind = kind;
+  if (!first_error_kind) first_error_kind = kind;
   if (const auto* se = dynamic_cast<const StorageError*>(&e)) {
     RETAIL_LOG(ERROR) << what << ": storage error " << se->engine_code() << ": "
                       << e.what();

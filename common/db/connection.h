@@ -84,16 +84,19 @@ StorageErrorKind KindOf(const std::exception& e);
 // without leaking SQL or engine text to callers: UNIQUE -> ALREADY_EXISTS,
 // other constraints -> FAILED_PRECONDITION, BUSY/serialization/I/O ->
 // UNAVAILABLE, FULL -> RESOURCE_EXHAUSTED, else INTERNAL. The full text is
-// logged here. Also records the error's kind for LastStorageErrorKind().
+// logged here. Also records the error's kind for TakeFirstStorageErrorKind().
 absl::Status StatusFromStorageException(const std::exception& e,
                                         absl::string_view what);
 
-// The kind of the last storage error this thread turned into a status
-// (Guard), and forgets it; nullopt if none since the last call. A store
+// The kind of the first storage error this thread turned into a status
+// (Guard) since the last call, and forgets it; nullopt if none. First, not
+// last: after a serialization failure PostgreSQL answers every later
+// statement of the transaction with "transaction aborted", and an op that
+// swallowed the first error must still be run again, not answered INTERNAL. A store
 // reports a failed statement as a status, but PostgreSQL's writer must
 // still tell a serialization failure (retry the transaction) from a rule's
 // refusal: it asks here after an op fails.
-std::optional<StorageErrorKind> TakeLastStorageErrorKind();
+std::optional<StorageErrorKind> TakeFirstStorageErrorKind();
 
 // Runs `fn(args...)`, turning any storage exception into a status. Stores
 // wrap their bodies in this so no exception crosses a layer.

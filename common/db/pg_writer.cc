@@ -248,7 +248,7 @@ void PgWriter::Run(Worker& worker, WriteOp& op) {
 
 absl::Status PgWriter::Attempt(PgConnection& conn, WriteOp& op, bool& retry) {
   // What an earlier, rolled-back run noted is not this run's.
-  TakeLastStorageErrorKind();
+  TakeFirstStorageErrorKind();
   conn.TakeEventsAppended();
   conn.TakeStatesRewritten();
   conn.TakeCheckpointRequest();  // SQLite's WAL only
@@ -288,7 +288,7 @@ absl::Status PgWriter::Attempt(PgConnection& conn, WriteOp& op, bool& retry) {
     }
     return absl::OkStatus();
   }
-  const std::optional<StorageErrorKind> kind = TakeLastStorageErrorKind();
+  const std::optional<StorageErrorKind> kind = TakeFirstStorageErrorKind();
   RollbackQuietly(conn);
   if (kind == StorageErrorKind::kSerialization) {
     retry = true;

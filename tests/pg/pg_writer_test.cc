@@ -126,6 +126,34 @@ TEST_F(PgWriterTest, AUniqueViolationIsAlreadyExistsNotARetry) {
   EXPECT_EQ(writer->pg_stats().serialization_retries, 0);
 }
 
+// An op that swallows a serialization failure and goes on gets "transaction
+// aborted" (25P02) from its next statement. The writer must judge the run by
+// the first error, and run the op again, not answer INTERNAL.
+TEST_F(PgWriterTest, TheFirstErrorDecidesARetryNotTheAbortAfterIt) {
+  auto writer = StartWriter(1);
+  ASSERT_NE(writer, nullptr);
+  int runs = 0;
+  absl::Status status = writer->RunSync([&runs](Connection& c) {
+    if (++runs == 1) {
+      Guard("conflict", [&] {
+        c.Exec(
+            "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE ="
+            " 'serialization_failure'; END $$");
+        return absl::OkStatus();
+      }).IgnoreError();
+    }
+    return Guard("insert", [&] {
+      c.Prepare("INSERT INTO notes VALUES ('after a swallowed conflict')")
+          ->Exec();
+      return absl::OkStatus();
+    });
+  });
+  EXPECT_THAT(status, IsOk());
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(writer->pg_stats().serialization_retries, 1);
+  EXPECT_EQ(Query("SELECT count(*) FROM notes"), 1);
+}
+
 // Read-then-write from four connections at once: under SERIALIZABLE some
 // collide and are run again, and no increment is lost or applied twice.
 TEST_F(PgWriterTest, ConcurrentReadModifyWritesLoseNothing) {
