@@ -137,24 +137,45 @@ std::shared_ptr<grpc::Channel> TestServer::Channel() const {
                                    grpc::InsecureChannelCredentials(), args);
 }
 
-std::string TestServer::QueryScalar(const std::string& sql) const {
-  std::unique_ptr<db::Connection> conn;
-  if (db::IsPostgresUrl(db_path_)) {
-    auto pg = db::PgConnection::Open(db_path_);
+namespace {
+std::unique_ptr<db::Connection> OpenEither(const std::string& db_path,
+                                           bool read_only) {
+  if (db::IsPostgresUrl(db_path)) {
+    auto pg = db::PgConnection::Open(db_path);
     if (!pg.ok()) {
       ADD_FAILURE() << pg.status();
-      return "";
+      return nullptr;
     }
-    conn = std::move(*pg);
-  } else {
-    auto sqlite = db::SqliteConnection::Open(
-        db_path_, db::SqliteConnection::Mode::kReadOnly);
-    if (!sqlite.ok()) {
-      ADD_FAILURE() << sqlite.status();
-      return "";
-    }
-    conn = std::move(*sqlite);
+    return std::move(*pg);
   }
+  auto sqlite = db::SqliteConnection::Open(
+      db_path, read_only ? db::SqliteConnection::Mode::kReadOnly
+                         : db::SqliteConnection::Mode::kReadWrite);
+  if (!sqlite.ok()) {
+    ADD_FAILURE() << sqlite.status();
+    return nullptr;
+  }
+  return std::move(*sqlite);
+}
+}  // namespace
+
+std::unique_ptr<db::Connection> TestServer::OpenDatabase() const {
+  return OpenEither(db_path_, /*read_only=*/false);
+}
+
+void TestServer::ExecSql(const std::string& sql) const {
+  std::unique_ptr<db::Connection> conn = OpenDatabase();
+  if (conn == nullptr) return;
+  try {
+    conn->Exec(sql.c_str());
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "ExecSql failed: " << e.what() << "\n" << sql;
+  }
+}
+
+std::string TestServer::QueryScalar(const std::string& sql) const {
+  std::unique_ptr<db::Connection> conn = OpenEither(db_path_, true);
+  if (conn == nullptr) return "";
   // Either engine's value, as text (SQLite's getString converted numbers).
   db::Stmt q = conn->Prepare(sql);
   if (!q->Step() || q->IsNull(0)) return "";

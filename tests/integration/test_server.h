@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/db/connection.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/server.h"
 
@@ -83,6 +84,15 @@ class TestServer {
   // column of the first row as text ("" if no row or NULL), on either
   // engine.
   std::string QueryScalar(const std::string& sql) const;
+
+  // A read-write connection to the server's database on either engine, for
+  // tests that seed rows the API cannot make (backlogs, old dates) or damage
+  // them on purpose. Write SQL both engines accept (no INSERT OR IGNORE, no
+  // total(), aliases on subqueries), or branch on on_postgres().
+  std::unique_ptr<db::Connection> OpenDatabase() const;
+  // Runs `sql` (one or more statements) on OpenDatabase(); fails the test
+  // on an error.
+  void ExecSql(const std::string& sql) const;
 
  private:
   std::string dir_;
