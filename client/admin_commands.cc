@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "client/connection.h"
+#include "client/migrate_db.h"
 #include "client/output.h"
 #include "client/rpc.h"
 #include "retail/admin/v1/admin.grpc.pb.h"
@@ -242,7 +243,9 @@ void RunBackup(const GlobalOptions& options, const BackupArgs& args) {
 
 void AddAdminCommands(CLI::App& app, const GlobalOptions& options) {
   CLI::App* admin = app.add_subcommand(
-      "admin", "Running the server (运维): online backups. Admin only.");
+      "admin",
+      "Running the server (运维): online backups (admin only), moving a "
+      "database to PostgreSQL.");
   admin->require_subcommand(1);
   auto args = std::make_shared<BackupArgs>();
   CLI::App* backup = admin->add_subcommand(
@@ -258,6 +261,7 @@ void AddAdminCommands(CLI::App& app, const GlobalOptions& options) {
       ->check(CLI::Range(1.0, 86400.0))
       ->capture_default_str();
   backup->callback([&options, args] { RunBackup(options, *args); });
+  AddMigrateDbCommand(*admin);
 }
 
 }  // namespace retail::cli
