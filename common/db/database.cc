@@ -134,6 +134,16 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> Database::Reopen(
   return writer;
 }
 
+ReaderPoolStats Database::reader_stats() {
+  ReaderPoolStats s;
+  s.connections = reader_count_;
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  // During a reopen the pool is empty: nothing is leased.
+  s.connections_in_use = static_cast<int>(readers_.size() - idle_.size());
+  s.reconnects = reader_reconnects_;
+  return s;
+}
+
 Database::~Database() { Close().IgnoreError(); }
 
 absl::Status Database::Close() {
@@ -199,6 +209,7 @@ void Database::Lease::BeginPgRead() {
         if (reader.get() == conn) {
           reader = std::move(*fresh);
           conn = reader.get();
+          ++db->reader_reconnects_;
           break;
         }
       }

@@ -39,6 +39,16 @@ struct DatabaseOptions {
   absl::Duration storage_probe_interval = absl::Seconds(1);
 };
 
+// The reader pool, as metrics sample it at scrape time.
+struct ReaderPoolStats {
+  int connections = 0;         // the pool's size (--reader_connections)
+  int connections_in_use = 0;  // leased to a read now
+  // PostgreSQL: connections the server had dropped, opened again before a
+  // read (SQLite's readers are files, reopened only with the writer after a
+  // storage fault).
+  int64_t reconnects = 0;
+};
+
 class Database {
  public:
   // Opens (creating if needed) and migrates the database, then starts the
@@ -70,6 +80,8 @@ class Database {
   }
 
   Writer& writer() { return *writer_; }
+
+  ReaderPoolStats reader_stats();
 
   // Told of every batch, checkpoint and reader wait (storage_observer.h).
   // May be set while calls run; it must outlive the database.
@@ -125,7 +137,8 @@ class Database {
   std::vector<std::unique_ptr<Connection>> readers_;
   std::vector<Connection*> idle_;
   std::atomic<StorageObserver*> observer_{nullptr};
-  bool reopening_ = false;  // leases wait while set
+  int64_t reader_reconnects_ = 0;  // under pool_mu_
+  bool reopening_ = false;         // leases wait while set
   bool closed_ = false;
 };
 

@@ -235,10 +235,19 @@ void SubmitMutationImpl(Writer& writer, const Clock& clock, CallMeta meta,
   auto replayed_failure = std::make_shared<bool>(false);
   WriteOp op;
   op.wait = shared_meta->wait;
+  // What apply may change, as the call brought it: each run starts from it.
+  const std::string called_resource = shared_meta->resource;
   op.apply = [&clock, shared_meta, now, replayed_failure, fingerprint, response,
+              called_resource,
               apply = std::move(apply)](Connection& conn) mutable {
     *now = clock.NowMicros();
     *replayed_failure = false;
+    // An op may run more than once: PostgreSQL runs it again after a
+    // serialization failure (and PgWriter::RehearseRetriesForTesting in
+    // every test). A run starts from an empty answer, so what an earlier,
+    // rolled-back run added to it (an order's refunds read twice) is gone.
+    response->Clear();
+    shared_meta->resource = called_resource;
     return Guard("mutation", [&]() -> absl::Status {
       absl::StatusOr<Stored> stored =
           FindStored(conn, *shared_meta, fingerprint);

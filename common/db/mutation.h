@@ -101,6 +101,13 @@ void SubmitMutationImpl(Writer& writer, const Clock& clock, CallMeta meta,
 // `apply` fills `reply.out()` (on the writer thread, inside the transaction);
 // a replay parses the stored response into it instead. `reply` is called
 // after the commit is durable.
+//
+// `apply` may run more than once: on PostgreSQL a serialization failure
+// rolls the transaction back and runs it again. Each run starts with the
+// answer cleared and `meta.resource` as the call brought it; what `apply`
+// captured is its own to keep intact: copy from the request, never move
+// out of it. Tests on PostgreSQL run every op twice to hold this
+// (PgWriter::RehearseRetriesForTesting).
 template <typename Response>
 void SubmitMutation(
     Writer& writer, const Clock& clock, CallMeta meta,

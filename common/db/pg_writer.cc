@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <random>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -30,6 +31,82 @@ void RollbackQuietly(PgConnection& conn) {
     RETAIL_LOG(WARNING) << "rollback: " << e.what();
   }
 }
+
+// An erasure's old row versions (the person's data before it) stay in the
+// tables' pages until VACUUM removes them. What to vacuum, read before the
+// transaction's COMMIT while its statistics are still its own: the tables
+// whose rows it updated or deleted ("t1, t2, ..." as regclass names them,
+// quoted where needed: PostgreSQL's text, never a request's; partitions by
+// their own names, so only their months are vacuumed), and its xid.
+struct ErasureVacuum {
+  std::string tables;
+  std::string xid;
+};
+
+ErasureVacuum ToVacuum(PgConnection& conn) {
+  Stmt q = conn.Prepare(
+      "SELECT string_agg(relid::regclass::text, ', ' ORDER BY relid),"
+      " pg_current_xact_id()::xid::text"
+      " FROM pg_stat_xact_user_tables WHERE n_tup_upd + n_tup_del > 0");
+  if (!q->Step() || q->IsNull(0)) return {};
+  return {q->String(0), q->String(1)};
+}
+
+// How long an erasure's answer waits for older snapshots to end before its
+// VACUUM runs anyway.
+constexpr absl::Duration kVacuumSnapshotWait = absl::Seconds(2);
+
+// Runs outside any transaction (VACUUM cannot run inside one), after the
+// commit. VACUUM keeps every version a snapshot still open may see: a read
+// that began before the erasure committed would leave the person's old
+// rows in place. So it first waits (bounded) until no other session of this
+// database holds a snapshot from before the erasure's commit.
+// FREEZE makes the VACUUM aggressive: a page another backend has pinned
+// (the checkpointer writing it out, a scan) is waited for instead of
+// skipped unpruned, as a plain VACUUM does. INDEX_CLEANUP ON: by default
+// VACUUM may skip the indexes when few pages hold dead rows, and index
+// entries keep their keys (a phone). A failure is
+// logged: the erasure is committed and answered as such, and autovacuum
+// removes the versions later.
+void VacuumAfterErasure(PgConnection& conn, const ErasureVacuum& what) {
+  const absl::Time began = absl::Now();
+  absl::Status s = Guard("vacuum after erasure", [&] {
+    Stmt older = conn.Prepare(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND backend_xmin IS NOT NULL"
+        " AND age(backend_xmin) >= age(CAST(?1 AS xid))");
+    const absl::Time give_up = began + kVacuumSnapshotWait;
+    while (true) {
+      older->Reset();
+      older->Bind(1, what.xid);
+      if (!older->Step() || older->Int64(0) == 0) break;
+      if (absl::Now() >= give_up) {
+        RETAIL_LOG(WARNING) << "vacuum after erasure: a snapshot older than "
+                               "the erasure is still open; autovacuum will "
+                               "remove what this vacuum must keep";
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    // This connection's counts of the dead versions go out first, so the
+    // count VACUUM leaves (pg_stat_user_tables.n_dead_tup) is not raised
+    // again by them afterwards.
+    conn.Exec("SELECT pg_stat_force_next_flush()");
+    conn.Exec(absl::StrCat("VACUUM (FREEZE, INDEX_CLEANUP ON) ", what.tables)
+                  .c_str());
+    return absl::OkStatus();
+  });
+  if (!s.ok()) {
+    RETAIL_LOG(WARNING) << "vacuum after erasure of " << what.tables << ": "
+                        << s;
+  } else {
+    RETAIL_LOG(INFO) << "vacuumed " << what.tables << " after an erasure in "
+                     << absl::Now() - began;
+  }
+}
+
+std::atomic<bool> rehearse_retries{false};
 
 absl::Duration Backoff(absl::Duration base, int attempt) {
   // Exponential with full jitter, capped: transactions that collided once
@@ -123,9 +200,25 @@ WriterStats PgWriter::stats() const {
   return stats_;
 }
 
+void PgWriter::RehearseRetriesForTesting(bool on) {
+  rehearse_retries.store(on);
+}
+
 PgWriterStats PgWriter::pg_stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return pg_stats_;
+}
+
+std::optional<WriterPoolStats> PgWriter::pool_stats() const {
+  WriterPoolStats s;
+  s.connections = static_cast<int>(workers_.size());
+  s.connections_in_use = busy_.load();
+  std::lock_guard<std::mutex> lock(mu_);
+  s.transaction_retries = pg_stats_.serialization_retries;
+  s.retries_exhausted = pg_stats_.retries_exhausted;
+  s.reconnects = pg_stats_.reconnects;
+  s.events_sequenced = pg_stats_.events_sequenced;
+  return s;
 }
 
 void PgWriter::SetStorageListener(absl::AnyInvocable<void(bool ok)> listener) {
@@ -150,7 +243,9 @@ void PgWriter::WorkerLoop(Worker& worker) {
       queue_.pop_front();
       if (IsCallOp(op)) --bounded_queued_;
     }
+    ++busy_;
     Run(worker, op);
+    --busy_;
   }
 }
 
@@ -164,6 +259,10 @@ bool PgWriter::EnsureConnected(Worker& worker) {
     return false;
   }
   worker.conn = std::move(*conn);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++pg_stats_.reconnects;
+  }
   NoteStorage(true);
   return true;
 }
@@ -192,6 +291,7 @@ void PgWriter::Run(Worker& worker, WriteOp& op) {
   const absl::Time began = absl::Now();
   absl::Status status;
   bool committed = false;
+  absl::Duration commit_took;
   if (op.wait.Expired()) {
     status = op.wait.ExpiredStatus("the writer");
   } else if (!EnsureConnected(worker)) {
@@ -199,11 +299,13 @@ void PgWriter::Run(Worker& worker, WriteOp& op) {
   } else {
     for (int attempt = 1;; ++attempt) {
       bool retry = false;
-      status = Attempt(*worker.conn, op, retry);
+      const bool rehearse = attempt == 1 && rehearse_retries.load();
+      status = Attempt(*worker.conn, op, retry, commit_took, rehearse);
       if (!retry) {
         committed = status.ok();
         break;
       }
+      if (rehearse) continue;  // not a conflict: neither counted nor slept
       if (attempt >= options_.max_attempts) {
         std::lock_guard<std::mutex> lock(mu_);
         ++pg_stats_.retries_exhausted;
@@ -235,6 +337,7 @@ void PgWriter::Run(Worker& worker, WriteOp& op) {
     report.ops = 1;
     report.queue_depth = queue_depth();
     report.transaction = answered - began;
+    report.commit = commit_took;
     report.committed = committed;
     observer->OnBatch(report);
   }
@@ -246,22 +349,40 @@ void PgWriter::Run(Worker& worker, WriteOp& op) {
   op.done(std::move(status));
 }
 
-absl::Status PgWriter::Attempt(PgConnection& conn, WriteOp& op, bool& retry) {
+absl::Status PgWriter::Attempt(PgConnection& conn, WriteOp& op, bool& retry,
+                               absl::Duration& commit_took, bool rehearse) {
   // What an earlier, rolled-back run noted is not this run's.
   TakeFirstStorageErrorKind();
   conn.TakeEventsAppended();
   conn.TakeStatesRewritten();
-  conn.TakeCheckpointRequest();  // SQLite's WAL only
+  conn.TakeCheckpointRequest();
   absl::Status began = Guard("begin", [&] {
     conn.Exec("BEGIN ISOLATION LEVEL SERIALIZABLE");
     return absl::OkStatus();
   });
   if (!began.ok()) return began;
   absl::Status status = Guard("write op", [&] { return op.apply(conn); });
+  // An erasure asks SQLite to truncate its WAL after the commit; here its
+  // tables are vacuumed instead, before it is answered.
+  ErasureVacuum vacuum;
+  if (status.ok() && conn.TakeCheckpointRequest()) {
+    status = Guard("tables to vacuum", [&] {
+      vacuum = ToVacuum(conn);
+      return absl::OkStatus();
+    });
+  }
+  if (status.ok() && rehearse) {
+    RollbackQuietly(conn);
+    retry = true;
+    return absl::AbortedError("rehearsed serialization failure");
+  }
   if (status.ok()) {
+    const absl::Time commit_began = absl::Now();
     try {
       conn.Exec("COMMIT");
+      commit_took += absl::Now() - commit_began;
     } catch (const std::exception& e) {
+      commit_took += absl::Now() - commit_began;
       if (KindOf(e) == StorageErrorKind::kSerialization) {
         retry = true;
         return absl::AbortedError("serialization failure at commit");
@@ -286,6 +407,8 @@ absl::Status PgWriter::Attempt(PgConnection& conn, WriteOp& op, bool& retry) {
       }
       TellCommit(rewritten);
     }
+    // After the sequencer's numbering, which rewrote the erasure's events.
+    if (!vacuum.tables.empty()) VacuumAfterErasure(conn, vacuum);
     return absl::OkStatus();
   }
   const std::optional<StorageErrorKind> kind = TakeFirstStorageErrorKind();

@@ -24,6 +24,11 @@
 // smaller one is: a watcher reading event_id > N can never skip an event
 // that commits later. Every replica LISTENs, so watchers on one replica hear
 // of commits made on another.
+//
+// An erasure (an op that calls RequestCheckpointAfterCommit, which on SQLite
+// truncates the WAL) is answered only after VACUUM has run, outside the
+// transaction, on every table whose rows it updated or deleted: the
+// person's old row versions would otherwise stay readable in their pages.
 #ifndef RETAIL_COMMON_DB_PG_WRITER_H_
 #define RETAIL_COMMON_DB_PG_WRITER_H_
 
@@ -62,6 +67,7 @@ struct PgWriterStats {
   int64_t serialization_retries = 0;  // transactions run again
   int64_t retries_exhausted = 0;      // ops answered after max_attempts
   int64_t events_sequenced = 0;
+  int64_t reconnects = 0;  // writer connections opened again after a loss
 };
 
 class PgWriter final : public Writer {
@@ -77,6 +83,17 @@ class PgWriter final : public Writer {
   void Stop() override;
   WriterStats stats() const override;
   PgWriterStats pg_stats() const;
+
+  // Tests: every op's first run is rolled back where its COMMIT would be,
+  // as if it had hit a serialization failure, and the op runs again (not
+  // counted as a retry). An op may run more than once here, so its closure
+  // must not consume what it captured (std::move of the request) or add to
+  // its outputs without starting them afresh; with this on, such an op
+  // answers wrongly in every test instead of once in a thousand writes in
+  // production. Process-wide; off unless a test turns it on (TestServer
+  // does on PostgreSQL).
+  static void RehearseRetriesForTesting(bool on);
+  std::optional<WriterPoolStats> pool_stats() const override;
   bool storage_ok() const override { return storage_ok_.load(); }
   void SetStorageListener(absl::AnyInvocable<void(bool ok)> listener) override;
   void SetObserver(StorageObserver* observer) override {
@@ -103,8 +120,10 @@ class PgWriter final : public Writer {
   void ListenLoop();
   // Runs `op` to its end and answers it.
   void Run(Worker& worker, WriteOp& op);
-  // One run of `op`'s transaction; sets `retry` on a serialization failure.
-  absl::Status Attempt(PgConnection& conn, WriteOp& op, bool& retry);
+  // One run of `op`'s transaction; sets `retry` on a serialization failure
+  // and adds the time its COMMIT took to `commit_took`.
+  absl::Status Attempt(PgConnection& conn, WriteOp& op, bool& retry,
+                       absl::Duration& commit_took, bool rehearse);
   bool EnsureConnected(Worker& worker);
   void NoteStorage(bool ok);
   void TellCommit(bool states_rewritten);
@@ -116,6 +135,7 @@ class PgWriter final : public Writer {
   std::thread listen_thread_;
 
   std::atomic<bool> storage_ok_{true};
+  std::atomic<int> busy_{0};  // workers running an op, for pool_stats()
   std::atomic<StorageObserver*> observer_{nullptr};
   mutable std::mutex mu_;
   std::condition_variable cv_;

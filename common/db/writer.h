@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -60,6 +61,21 @@ struct WriterStats {
   int64_t queue_full = 0;      // ops refused because max_queue ops waited
 };
 
+// A writer that runs transactions on a pool of connections, retried on
+// conflicts (PostgreSQL's), as metrics sample it at scrape time. Counters
+// only grow, from the writer's start.
+struct WriterPoolStats {
+  int connections = 0;         // the pool's size (--write_connections)
+  int connections_in_use = 0;  // running an op's transaction now
+  // Transactions run again after a serialization failure or a deadlock.
+  int64_t transaction_retries = 0;
+  // Ops answered UNAVAILABLE because every run of theirs conflicted.
+  int64_t retries_exhausted = 0;
+  int64_t reconnects = 0;  // lost connections opened again
+  // Committed events given their sequence number (the event sequencer).
+  int64_t events_sequenced = 0;
+};
+
 // Whether `op` is a call's write, which a queue bound limits.
 inline bool IsCallOp(const WriteOp& op) {
   return op.wait.until != absl::InfiniteFuture();
@@ -90,6 +106,13 @@ class Writer {
   virtual void Stop() = 0;
 
   virtual WriterStats stats() const = 0;
+
+  // The pool's figures; nullopt for a writer without one (SQLite's single
+  // connection, whose batches and checkpoints StorageObserver reports), so
+  // metrics export only what is real on the engine in use.
+  virtual std::optional<WriterPoolStats> pool_stats() const {
+    return std::nullopt;
+  }
 
   // False from a storage fault until the writer has recovered from it.
   virtual bool storage_ok() const = 0;

@@ -1515,7 +1515,7 @@ void ComplaintManager::UpdateBranchCalendar(
                                          .branch_id = calendar.branch_id(),
                                          .state = &calendar},
                                         ctx.meta, ctx.now_micros));
-        *out->mutable_calendar() = std::move(calendar);
+        *out->mutable_calendar() = calendar;  // not moved: the op may run again
         return absl::OkStatus();
       },
       std::move(reply));

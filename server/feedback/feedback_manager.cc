@@ -288,7 +288,7 @@ void FeedbackManager::CreateSurvey(CallMeta call,
         RETURN_IF_ERROR(AppendFeedbackEvent(
             ctx.conn, ctx.meta, ctx.now_micros, "survey", survey.survey_id(),
             ctx.meta.resource, "CREATED", 1, survey));
-        *out->mutable_survey() = std::move(survey);
+        *out->mutable_survey() = survey;  // not moved: the op may run again
         return absl::OkStatus();
       },
       std::move(reply));
@@ -578,7 +578,7 @@ void FeedbackManager::SubmitSurveyResponse(
                                             "survey_response", r.response_id(),
                                             SurveyResponseName(r.response_id()),
                                             "CREATED", 1, r));
-        *out->mutable_response() = std::move(r);
+        *out->mutable_response() = r;  // not moved: the op may run again
         return absl::OkStatus();
       },
       std::move(reply));

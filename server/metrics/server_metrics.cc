@@ -10,6 +10,7 @@
 #include <chrono>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -59,6 +60,14 @@ prometheus::Histogram::BucketBoundaries BatchBuckets() {
 }
 
 double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
+
+// Brings a counter up to a total the storage layer keeps (sampled at
+// scrape): prometheus counters only go up, and so do those totals.
+void AdvanceTo(prometheus::Counter* counter, int64_t total) {
+  if (counter == nullptr) return;
+  const double by = static_cast<double>(total) - counter->Value();
+  if (by > 0) counter->Increment(by);
+}
 
 // "127.0.0.1:9464" → host "127.0.0.1"; "[::1]:9464" → "::1". False when
 // `listen` is not host:port with a decimal port.
@@ -125,6 +134,13 @@ ServerMetrics::ServerMetrics(db::Database* db, const ModuleRegistry* registry)
     events_ = registry->Find<events::EventStreamStats>();
   }
   prometheus::Registry& r = *registry_;
+  // Which families are real here (without a database, as unit tests make
+  // it: SQLite's).
+  const bool has_wal = db == nullptr || db->engine() == db::Engine::kSqlite;
+  const bool on_postgres =
+      db != nullptr && db->engine() == db::Engine::kPostgres;
+  const bool writer_pool =
+      db != nullptr && db->writer().pool_stats().has_value();
   calls_ = &prometheus::BuildCounter()
                 .Name("retail_calls_total")
                 .Help(
@@ -194,28 +210,36 @@ ServerMetrics::ServerMetrics(db::Database* db, const ModuleRegistry* registry)
                           "(--max_write_queue bounds it), sampled at scrape")
                       .Register(r)
                       .Add({});
-  auto& checkpoint =
-      prometheus::BuildHistogram()
-          .Name("retail_wal_checkpoint_duration_seconds")
-          .Help(
-              "WAL checkpoints the writer ran, by mode: passive (the WAL "
-              "reached 1000 pages) or truncate (asked for by an erasure or "
-              "a backup)")
-          .Register(r);
-  auto& checkpoint_failures = prometheus::BuildCounter()
-                                  .Name("retail_wal_checkpoint_failures_total")
-                                  .Help("WAL checkpoints that failed, by mode")
-                                  .Register(r);
-  for (int truncate = 0; truncate < 2; ++truncate) {
-    const std::string mode = truncate ? "truncate" : "passive";
-    checkpoint_[truncate] = &checkpoint.Add({{"mode", mode}}, StorageBuckets());
-    checkpoint_failures_[truncate] = &checkpoint_failures.Add({{"mode", mode}});
+  // SQLite's WAL file and the checkpoints its writer runs. PostgreSQL's
+  // WAL is the server's own: its checkpoints are not ours to time.
+  if (has_wal) {
+    auto& checkpoint =
+        prometheus::BuildHistogram()
+            .Name("retail_wal_checkpoint_duration_seconds")
+            .Help(
+                "WAL checkpoints the writer ran, by mode: passive (the WAL "
+                "reached 1000 pages) or truncate (asked for by an erasure or "
+                "a backup)")
+            .Register(r);
+    auto& checkpoint_failures =
+        prometheus::BuildCounter()
+            .Name("retail_wal_checkpoint_failures_total")
+            .Help("WAL checkpoints that failed, by mode")
+            .Register(r);
+    for (int truncate = 0; truncate < 2; ++truncate) {
+      const std::string mode = truncate ? "truncate" : "passive";
+      checkpoint_[truncate] =
+          &checkpoint.Add({{"mode", mode}}, StorageBuckets());
+      checkpoint_failures_[truncate] =
+          &checkpoint_failures.Add({{"mode", mode}});
+    }
+    wal_bytes_ =
+        &prometheus::BuildGauge()
+             .Name("retail_wal_size_bytes")
+             .Help("Size of the database's WAL file, sampled at scrape")
+             .Register(r)
+             .Add({});
   }
-  wal_bytes_ = &prometheus::BuildGauge()
-                    .Name("retail_wal_size_bytes")
-                    .Help("Size of the database's WAL file, sampled at scrape")
-                    .Register(r)
-                    .Add({});
   storage_ok_ = &prometheus::BuildGauge()
                      .Name("retail_storage_ok")
                      .Help(
@@ -230,6 +254,82 @@ ServerMetrics::ServerMetrics(db::Database* db, const ModuleRegistry* registry)
                           "reader pool (0 when one was free)")
                       .Register(r)
                       .Add({}, StorageBuckets());
+  reader_waits_ = &prometheus::BuildCounter()
+                       .Name("retail_reader_waits_total")
+                       .Help(
+                           "Reads that found every connection of the reader "
+                           "pool in use and waited for one")
+                       .Register(r)
+                       .Add({});
+  reader_connections_ =
+      &prometheus::BuildGauge()
+           .Name("retail_reader_connections")
+           .Help("Connections of the reader pool (--reader_connections)")
+           .Register(r)
+           .Add({});
+  reader_in_use_ = &prometheus::BuildGauge()
+                        .Name("retail_reader_connections_in_use")
+                        .Help(
+                            "Reader connections leased to a read, sampled at "
+                            "scrape")
+                        .Register(r)
+                        .Add({});
+  if (on_postgres) {
+    reader_reconnects_ = &prometheus::BuildCounter()
+                              .Name("retail_reader_reconnects_total")
+                              .Help(
+                                  "Reader connections PostgreSQL had dropped, "
+                                  "opened again before a read")
+                              .Register(r)
+                              .Add({});
+  }
+  // A writer with a pool of connections, each op its own transaction
+  // retried on conflicts: PostgreSQL's.
+  if (writer_pool) {
+    writer_connections_ =
+        &prometheus::BuildGauge()
+             .Name("retail_writer_connections")
+             .Help("Connections of the writer pool (--write_connections)")
+             .Register(r)
+             .Add({});
+    writer_in_use_ = &prometheus::BuildGauge()
+                          .Name("retail_writer_connections_in_use")
+                          .Help(
+                              "Writer connections running an operation's "
+                              "transaction, sampled at scrape")
+                          .Register(r)
+                          .Add({});
+    transaction_retries_ =
+        &prometheus::BuildCounter()
+             .Name("retail_writer_transaction_retries_total")
+             .Help(
+                 "Transactions rolled back by a serialization failure or a "
+                 "deadlock (SQLSTATE 40001, 40P01) and run again")
+             .Register(r)
+             .Add({});
+    retries_exhausted_ =
+        &prometheus::BuildCounter()
+             .Name("retail_writer_retries_exhausted_total")
+             .Help(
+                 "Operations answered UNAVAILABLE (retry) because every run "
+                 "of their transaction conflicted; nothing was written")
+             .Register(r)
+             .Add({});
+    writer_reconnects_ = &prometheus::BuildCounter()
+                              .Name("retail_writer_reconnects_total")
+                              .Help(
+                                  "Writer connections opened again after "
+                                  "the database dropped them")
+                              .Register(r)
+                              .Add({});
+    events_sequenced_ = &prometheus::BuildCounter()
+                             .Name("retail_events_sequenced_total")
+                             .Help(
+                                 "Committed events this server's writer gave "
+                                 "their sequence number (in commit order)")
+                             .Register(r)
+                             .Add({});
+  }
   if (events_ != nullptr) {
     event_head_ = &prometheus::BuildGauge()
                        .Name("retail_event_head_sequence")
@@ -399,12 +499,15 @@ void ServerMetrics::OnBatch(const db::BatchReport& batch) {
 
 void ServerMetrics::OnCheckpoint(absl::Duration took, int /*pages*/,
                                  bool truncate, bool ok) {
+  if (checkpoint_[0] == nullptr) return;  // no WAL of ours (PostgreSQL)
   checkpoint_[truncate ? 1 : 0]->Observe(Seconds(took));
   if (!ok) checkpoint_failures_[truncate ? 1 : 0]->Increment();
 }
 
 void ServerMetrics::OnReaderWait(absl::Duration waited) {
   reader_wait_->Observe(Seconds(waited));
+  // A read that found a connection free reports exactly zero.
+  if (waited > absl::ZeroDuration()) reader_waits_->Increment();
 }
 
 std::vector<prometheus::MetricFamily> ServerMetrics::Collect() const {
@@ -413,12 +516,30 @@ std::vector<prometheus::MetricFamily> ServerMetrics::Collect() const {
     if (db_ != nullptr) {
       queue_depth_->Set(static_cast<double>(db_->writer().queue_depth()));
       storage_ok_->Set(db_->storage_ok() ? 1 : 0);
-      struct stat st;
-      const std::string wal = db_->path() + "-wal";
-      // No WAL file (after a TRUNCATE at shutdown, or before the first
-      // write) is an empty WAL.
-      wal_bytes_->Set(
-          stat(wal.c_str(), &st) == 0 ? static_cast<double>(st.st_size) : 0);
+      if (wal_bytes_ != nullptr) {
+        struct stat st;
+        const std::string wal = db_->path() + "-wal";
+        // No WAL file (after a TRUNCATE at shutdown, or before the first
+        // write) is an empty WAL.
+        wal_bytes_->Set(
+            stat(wal.c_str(), &st) == 0 ? static_cast<double>(st.st_size) : 0);
+      }
+      const db::ReaderPoolStats readers = db_->reader_stats();
+      reader_connections_->Set(readers.connections);
+      reader_in_use_->Set(readers.connections_in_use);
+      AdvanceTo(reader_reconnects_, readers.reconnects);
+      if (writer_connections_ != nullptr) {
+        if (const std::optional<db::WriterPoolStats> pool =
+                db_->writer().pool_stats();
+            pool.has_value()) {
+          writer_connections_->Set(pool->connections);
+          writer_in_use_->Set(pool->connections_in_use);
+          AdvanceTo(transaction_retries_, pool->transaction_retries);
+          AdvanceTo(retries_exhausted_, pool->retries_exhausted);
+          AdvanceTo(writer_reconnects_, pool->reconnects);
+          AdvanceTo(events_sequenced_, pool->events_sequenced);
+        }
+      }
     }
     if (events_ != nullptr) {
       const events::EventStreamStats::Sample s = events_->SampleStreams();

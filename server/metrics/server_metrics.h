@@ -1,10 +1,15 @@
 // Prometheus metrics on their own HTTP listener (issue 15, "Metrics";
 // --metrics_listen, loopback by default): per-method calls and latency, the
-// writer's batches, queue, commits and checkpoints, the WAL's size, reader
-// pool waits, open streams and event-stream lag, authentication failures
-// and overload refusals. Fed by the call path (CallObserver) and the
+// writer's batches, queue, commits and checkpoints, the WAL's size, the
+// reader pool's use and waits, open streams and event-stream lag,
+// authentication failures and overload refusals; on PostgreSQL also the
+// writer's connection pool, its transaction retries and reconnects, and the
+// events sequenced (issue 16). Fed by the call path (CallObserver) and the
 // storage layer (db::StorageObserver); gauges of state (queue depth, WAL
-// size, storage health, event lag) are sampled at scrape time.
+// size, storage health, event lag, pools in use) and the pools' own
+// counters (db::WriterPoolStats, db::ReaderPoolStats) are sampled at scrape
+// time. A family is exported only on the engine where it is real: the
+// WAL's on SQLite, the writer pool's on a writer that has one.
 //
 // The listener is plain HTTP without authentication: keep it on loopback or
 // a private network (a non-loopback address is logged as a warning). The
@@ -114,12 +119,24 @@ class ServerMetrics final : public CallObserver, public db::StorageObserver {
   prometheus::Histogram* transaction_ = nullptr;
   prometheus::Histogram* commit_ = nullptr;
   prometheus::Counter* failed_batches_ = nullptr;
+  // The WAL's (SQLite, or no database): null on PostgreSQL.
   std::array<prometheus::Histogram*, 2> checkpoint_{};  // [truncate]
   std::array<prometheus::Counter*, 2> checkpoint_failures_{};
   prometheus::Histogram* reader_wait_ = nullptr;
+  prometheus::Counter* reader_waits_ = nullptr;
   // Sampled at scrape time.
   prometheus::Gauge* queue_depth_ = nullptr;
-  prometheus::Gauge* wal_bytes_ = nullptr;
+  prometheus::Gauge* wal_bytes_ = nullptr;  // null on PostgreSQL
+  prometheus::Gauge* reader_connections_ = nullptr;
+  prometheus::Gauge* reader_in_use_ = nullptr;
+  prometheus::Counter* reader_reconnects_ = nullptr;  // PostgreSQL only
+  // A writer with a pool (db::Writer::pool_stats()); null otherwise.
+  prometheus::Gauge* writer_connections_ = nullptr;
+  prometheus::Gauge* writer_in_use_ = nullptr;
+  prometheus::Counter* transaction_retries_ = nullptr;
+  prometheus::Counter* retries_exhausted_ = nullptr;
+  prometheus::Counter* writer_reconnects_ = nullptr;
+  prometheus::Counter* events_sequenced_ = nullptr;
   prometheus::Gauge* storage_ok_ = nullptr;
   prometheus::Gauge* event_head_ = nullptr;
   prometheus::Gauge* event_lag_ = nullptr;

@@ -458,7 +458,9 @@ void OrderManager::RequestReturn(CallMeta call,
         StoredReturn sr;
         sr.revision = 1;
         sr.order_row = so.row;
-        sr.ret = std::move(r);
+        // A copy: on PostgreSQL this op may run again after a serialization
+        // failure, and must find the request as it came.
+        sr.ret = r;
         v1::Return& ret = sr.ret;
         ret.set_return_id(NewId("ret", ctx.now_micros));
         ret.set_branch_id(o.branch_id());

@@ -116,4 +116,54 @@ absl::StatusOr<std::string> FreshPgDatabase(absl::string_view name) {
   return WithDatabase(url, name);
 }
 
+absl::StatusOr<std::string> FreshPgDatabaseFrom(
+    absl::string_view name, absl::string_view template_name,
+    const std::function<absl::Status(const std::string& url)>& build) {
+  if (!ValidName(name) || !ValidName(template_name) ||
+      template_name.size() > 60) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "database names '", name, "', '", template_name, "' are not valid"));
+  }
+  absl::StatusOr<std::string> cluster = ClusterUrl();
+  if (!cluster.ok()) return cluster.status();
+  const std::string& url = *cluster;
+  auto admin = db::PgConnection::Open(url);
+  if (!admin.ok()) return admin.status();
+  const std::string building = absl::StrCat(template_name, "_b");
+  try {
+    // "rtpl" in ASCII: held by one test process at a time, per cluster.
+    (*admin)->Exec("SELECT pg_advisory_lock(1920233580)");
+    db::Stmt exists =
+        (*admin)->Prepare("SELECT 1 FROM pg_database WHERE datname = ?1");
+    exists->Bind(1, std::string(template_name));
+    if (!exists->Step()) {
+      (*admin)->Exec(
+          absl::StrCat("DROP DATABASE IF EXISTS ", building, " WITH (FORCE)")
+              .c_str());
+      (*admin)->Exec(absl::StrCat("CREATE DATABASE ", building).c_str());
+      absl::StatusOr<std::string> building_url = WithDatabase(url, building);
+      if (!building_url.ok()) return building_url.status();
+      absl::Status built = build(*building_url);
+      if (!built.ok()) {
+        (*admin)->Exec("SELECT pg_advisory_unlock(1920233580)");
+        return built;
+      }
+      (*admin)->Exec(absl::StrCat("ALTER DATABASE ", building, " RENAME TO ",
+                                  template_name)
+                         .c_str());
+    }
+    (*admin)->Exec("SELECT pg_advisory_unlock(1920233580)");
+    (*admin)->Exec(
+        absl::StrCat("DROP DATABASE IF EXISTS ", name, " WITH (FORCE)")
+            .c_str());
+    (*admin)->Exec(
+        absl::StrCat("CREATE DATABASE ", name, " TEMPLATE ", template_name)
+            .c_str());
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat(
+        "creating database ", name, " from ", template_name, ": ", e.what()));
+  }
+  return WithDatabase(url, name);
+}
+
 }  // namespace retail::testing

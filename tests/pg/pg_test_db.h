@@ -7,12 +7,25 @@
 #ifndef RETAIL_TESTS_PG_PG_TEST_DB_H_
 #define RETAIL_TESTS_PG_PG_TEST_DB_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace retail::testing {
+
+// Like FreshPgDatabase, but `name` starts as a copy of the database
+// `template_name`, which the first test process to need it makes once per
+// cluster by calling `build` with its URL (e.g. to migrate it), under an
+// advisory lock so that parallel tests wait for it rather than race; built
+// under another name and renamed when done, so a test killed mid-build
+// leaves no half-made template. Name the template for what `build` makes (a
+// hash of the schema): a cluster kept between runs then never serves a
+// stale one. Copying a migrated database is far cheaper than migrating.
+absl::StatusOr<std::string> FreshPgDatabaseFrom(
+    absl::string_view name, absl::string_view template_name,
+    const std::function<absl::Status(const std::string& url)>& build);
 
 // Drops the database `name` if it exists (closing its sessions), creates it
 // empty and returns its URL: the cluster's URL with the database replaced,
