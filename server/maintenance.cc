@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "common/logging.h"
+#include "common/status.h"
 
 namespace retail {
 
@@ -52,6 +55,7 @@ int MaintenanceScheduler::RunDue() {
       if (!e.in_sweep && now < e.next_due_us) continue;
       ran = true;
       ++slices;
+      if (!e.in_sweep) e.sweep_began_us = now;
       absl::StatusOr<bool> more = e.task.run_slice();
       if (!more.ok()) {
         RETAIL_LOG(WARNING) << "maintenance task " << e.task.name
@@ -59,8 +63,11 @@ int MaintenanceScheduler::RunDue() {
       }
       e.in_sweep = more.ok() && *more;
       if (!e.in_sweep) {
+        // From the sweep's start, not its end: a clock moved while the
+        // sweep ran (tests move it at will) must not push the next one
+        // back past a time the sweep never saw.
         e.next_due_us =
-            clock_.NowMicros() + absl::ToInt64Microseconds(e.task.interval);
+            e.sweep_began_us + absl::ToInt64Microseconds(e.task.interval);
         finished[i] = true;
       }
     }
@@ -91,6 +98,81 @@ void MaintenanceScheduler::Loop() {
       return;
     }
   }
+}
+
+namespace {
+
+// One sweep of core.month_partitions: the partitioned tables, read at its
+// first slice, one ensured per slice.
+class MonthPartitions {
+ public:
+  MonthPartitions(db::Database& db, const Clock& clock)
+      : db_(db), clock_(clock) {}
+
+  absl::StatusOr<bool> RunSlice() {
+    if (pending_.empty()) {
+      ASSIGN_OR_RETURN(pending_, Tables());
+      if (pending_.empty()) return false;
+    }
+    const std::string table = std::move(pending_.back());
+    pending_.pop_back();
+    std::vector<std::string> created;
+    const int64_t now = clock_.NowMicros();
+    absl::Status s =
+        db_.writer().RunSync([&](db::Connection& conn) -> absl::Status {
+          return db::Guard("month partitions", [&]() -> absl::Status {
+            created.clear();
+            db::Stmt q = conn.Prepare(
+                "SELECT * FROM retail_ensure_month_partitions(?1,"
+                " retail_month_start_us(?2),"
+                " retail_month_start_us(?2, CAST(?3 AS INTEGER)))");
+            q->Bind(1, table);
+            q->Bind(2, now);
+            q->Bind(3, int64_t{kMonthsAhead + 1});
+            while (q->Step()) created.push_back(q->String(0));
+            return absl::OkStatus();
+          });
+        });
+    if (!s.ok()) {
+      // The other tables still get their months in this sweep.
+      RETAIL_LOG(WARNING) << "month partitions of " << table << ": " << s;
+    } else if (!created.empty()) {
+      RETAIL_LOG(INFO) << "created partitions " << absl::StrJoin(created, ", ");
+    }
+    return !pending_.empty();
+  }
+
+ private:
+  absl::StatusOr<std::vector<std::string>> Tables() {
+    return db_.Read(
+        [](db::Connection& conn) -> absl::StatusOr<std::vector<std::string>> {
+          return db::Guard(
+              "partitioned tables",
+              [&]() -> absl::StatusOr<std::vector<std::string>> {
+                std::vector<std::string> out;
+                db::Stmt q = conn.Prepare(
+                    "SELECT table_name FROM retail_partitioned_tables"
+                    " ORDER BY table_name DESC");
+                while (q->Step()) out.push_back(q->String(0));
+                return out;
+              });
+        });
+  }
+
+  db::Database& db_;
+  const Clock& clock_;
+  std::vector<std::string> pending_;  // this sweep's tables still to do
+};
+
+}  // namespace
+
+std::vector<MaintenanceTask> EngineMaintenanceTasks(db::Database& db,
+                                                    const Clock& clock,
+                                                    absl::Duration interval) {
+  if (db.engine() != db::Engine::kPostgres) return {};
+  auto partitions = std::make_shared<MonthPartitions>(db, clock);
+  return {{"core.month_partitions", interval,
+           [partitions] { return partitions->RunSlice(); }}};
 }
 
 }  // namespace retail

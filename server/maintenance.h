@@ -14,6 +14,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/db/database.h"
 #include "server/module.h"
 
 namespace retail {
@@ -43,6 +44,9 @@ class MaintenanceScheduler {
     MaintenanceTask task;
     int64_t next_due_us;
     bool in_sweep = false;  // a slice said more work remains
+    // When the current (or last) sweep's first slice began; the next sweep
+    // is due `interval` after it.
+    int64_t sweep_began_us = 0;
   };
   bool Stopping() const;
   void Loop();
@@ -55,6 +59,20 @@ class MaintenanceScheduler {
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
+
+// The engine's own tasks, for BuildServer to run with the modules' (empty
+// on SQLite). On PostgreSQL, "core.month_partitions" creates the monthly
+// partitions of every partitioned table (retail_partitioned_tables:
+// orders, order_payments, events, audit_log) for the clock's UTC month and
+// the next `kMonthsAhead`, one table per slice. Creating a month locks its
+// table for a moment and, had rows already landed in the DEFAULT partition
+// for want of that month, moves them: done ahead of time, DEFAULT stays
+// empty and the lock brief. Months past retention are dropped by each
+// table's retention task (audit.retention, events.retention).
+inline constexpr int kMonthsAhead = 2;
+std::vector<MaintenanceTask> EngineMaintenanceTasks(db::Database& db,
+                                                    const Clock& clock,
+                                                    absl::Duration interval);
 
 }  // namespace retail
 

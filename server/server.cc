@@ -106,6 +106,11 @@ absl::StatusOr<std::unique_ptr<RetailServer>> BuildServer(
          RETURN_IF_ERROR(audit->Flush(/*all=*/false));
          return false;
        }}};
+  // The engine's own upkeep (PostgreSQL: the coming months' partitions).
+  for (MaintenanceTask& task : EngineMaintenanceTasks(
+           *server->db_, clock, options.maintenance_interval)) {
+    tasks.push_back(std::move(task));
+  }
   grpc::ServerBuilder builder;
   // `options` may not outlive this call (tests build it on the stack):
   // modules get the server's own copies.

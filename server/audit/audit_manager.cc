@@ -122,7 +122,9 @@ absl::StatusOr<bool> AuditManager::PruneSlice(int64_t now_micros, int limit) {
   int deleted = 0;
   RETURN_IF_ERROR(
       db_.writer().RunSync([&](db::Connection& conn) -> absl::Status {
-        ASSIGN_OR_RETURN(deleted, PruneAuditLog(conn, cutoff, limit));
+        ASSIGN_OR_RETURN(deleted, conn.engine() == db::Engine::kPostgres
+                                      ? PruneAuditMonths(conn, cutoff, limit)
+                                      : PruneAuditLog(conn, cutoff, limit));
         return absl::OkStatus();
       }));
   return deleted == limit;

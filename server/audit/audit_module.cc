@@ -14,14 +14,16 @@
 
 ABSL_FLAG(int32_t, audit_retention_days, 1096,
           "Keep audit rows this many days (at least 1; default 1096, three "
-          "years); older ones are deleted by a maintenance task. There is no "
-          "'forever': give a large number. Below three years a warning is "
-          "logged at start-up");
+          "years); older ones are deleted by a maintenance task (on "
+          "PostgreSQL a whole month at a time, once all of it is past "
+          "retention). There is no 'forever': give a large number. Below "
+          "three years a warning is logged at start-up");
 
 namespace retail::audit {
 namespace {
 
-// Audit rows deleted per maintenance slice (one write transaction).
+// Audit rows deleted per maintenance slice (one write transaction); on
+// PostgreSQL, rows of the DEFAULT partition (whole months are dropped).
 constexpr int kPruneSlice = 5000;
 // What the issue asks to keep at least, by default: three years.
 constexpr int32_t kThreeYearsDays = 1096;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/db/columns.h"
+#include "common/logging.h"
 #include "common/status.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -128,10 +129,13 @@ struct Sql {
   }();
   // Retention: walks audit_by_time from its oldest entry and stops at
   // `limit` rows or the cutoff. max(audit_id) is one step down the rowid
-  // tree (SQLite) or the identity's index (PostgreSQL).
+  // tree (SQLite) or the identity's index (PostgreSQL). PostgreSQL is told
+  // the cutoff on the outer DELETE too, so that it looks for the ids only
+  // in the partitions below it, not in every month's.
   std::string prune = absl::StrCat(
-      "DELETE FROM audit_log WHERE audit_id IN ("
-      " SELECT audit_id FROM audit_log",
+      "DELETE FROM audit_log WHERE ",
+      engine == db::Engine::kPostgres ? "create_time_us < ?1 AND " : "",
+      "audit_id IN (SELECT audit_id FROM audit_log",
       engine == db::Engine::kPostgres ? "" : " INDEXED BY audit_by_time",
       " WHERE create_time_us < ?1"
       " AND audit_id < (SELECT max(audit_id) FROM audit_log)"
@@ -239,6 +243,33 @@ absl::StatusOr<int> PruneAuditLog(db::Connection& conn, int64_t cutoff_micros,
     d->Bind(1, static_cast<int64_t>(cutoff_micros));
     d->Bind(2, limit);
     return d->Exec();
+  });
+}
+
+absl::StatusOr<int> PruneAuditMonths(db::Connection& conn,
+                                     int64_t cutoff_micros, int limit) {
+  return db::Guard("prune audit months", [&]() -> absl::StatusOr<int> {
+    // The first microsecond of the cutoff's UTC month: a month that ends by
+    // then holds only rows past retention.
+    int64_t before = 0;
+    {
+      db::Stmt m = conn.Prepare("SELECT retail_month_start_us(?1)");
+      m->Bind(1, static_cast<int64_t>(cutoff_micros));
+      m->Step();
+      before = m->Int64(0);
+    }
+    {
+      db::Stmt drop = conn.Prepare(
+          "SELECT * FROM retail_drop_partitions_before('audit_log', ?1)");
+      drop->Bind(1, before);
+      while (drop->Step()) {
+        RETAIL_LOG(INFO) << "audit retention: dropping partition "
+                         << drop->String(0);
+      }
+    }
+    // Below `before` only the DEFAULT partition can still hold rows (those
+    // no month covered when written): row by row, by the same rule.
+    return PruneAuditLog(conn, before, limit);
   });
 }
 

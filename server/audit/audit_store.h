@@ -1,7 +1,8 @@
 // SQL over the core table audit_log (common/db/migrations.cc) with the audit
 // module's indexes (audit_schema.cc). The rows are written by the write path
 // (common/db/mutation.cc) and the call path (server/failure_audit.cc); this
-// module reads them and, past retention, deletes them (PruneAuditLog).
+// module reads them and, past retention, deletes them (PruneAuditLog; on
+// PostgreSQL whole months, PruneAuditMonths).
 #ifndef RETAIL_SERVER_AUDIT_AUDIT_STORE_H_
 #define RETAIL_SERVER_AUDIT_AUDIT_STORE_H_
 
@@ -60,9 +61,20 @@ absl::StatusOr<AuditPage> ListAuditLog(
 // returns how many. The newest row of the log is never deleted, even when
 // it is past retention: audit_id is the rowid (no AUTOINCREMENT), and
 // keeping the highest one means an id is never handed out twice.
-// Writer connection only.
+// Writer connection only. SQLite's retention; on PostgreSQL see below.
 absl::StatusOr<int> PruneAuditLog(db::Connection& conn, int64_t cutoff_micros,
                                   int limit);
+
+// Retention on PostgreSQL (issue 16, "Volume"): whole months, not row by
+// row. Drops every monthly partition of audit_log that ends by the start of
+// the cutoff's UTC month (all its rows are past retention), then runs
+// PruneAuditLog up to that start, which can only find rows of the DEFAULT
+// partition (written while no month covered them); returns how many of
+// those it deleted. A month that straddles the cutoff stays until the
+// cutoff passes its end: rows are kept up to a month longer than the
+// retention, never shorter. Writer connection only.
+absl::StatusOr<int> PruneAuditMonths(db::Connection& conn,
+                                     int64_t cutoff_micros, int limit);
 
 }  // namespace retail::audit
 

@@ -445,7 +445,9 @@ absl::StatusOr<bool> EventManager::PruneSlice(int limit) {
   int deleted = 0;
   RETURN_IF_ERROR(
       db_.writer().RunSync([&](db::Connection& conn) -> absl::Status {
-        ASSIGN_OR_RETURN(deleted, PruneEvents(conn, cutoff, limit));
+        ASSIGN_OR_RETURN(deleted, conn.engine() == db::Engine::kPostgres
+                                      ? PruneEventMonths(conn, cutoff, limit)
+                                      : PruneEvents(conn, cutoff, limit));
         return absl::OkStatus();
       }));
   return deleted == limit;

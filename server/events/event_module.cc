@@ -11,7 +11,9 @@
 
 ABSL_FLAG(int32_t, event_retention_days, 90,
           "Keep events this many days (0: forever); older ones are deleted "
-          "by a maintenance task, and asking for them is OUT_OF_RANGE");
+          "by a maintenance task (on PostgreSQL a whole month at a time, "
+          "once all of it is past retention), and asking for them is "
+          "OUT_OF_RANGE");
 ABSL_FLAG(int32_t, max_event_watchers, 1000,
           "Open WatchEvents streams at once; more are RESOURCE_EXHAUSTED");
 ABSL_FLAG(int32_t, event_coalesce_ms, 5,

@@ -1,10 +1,12 @@
 #include "server/events/event_store.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "common/status.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -94,6 +96,28 @@ absl::StatusOr<int64_t> PrunedThrough(db::Connection& conn) {
   });
 }
 
+namespace {
+
+int64_t ScalarOr(db::Connection& conn, const char* sql, int64_t arg,
+                 int64_t if_null) {
+  db::Stmt q = conn.Prepare(sql);
+  q->Bind(1, arg);
+  if (!q->Step() || q->IsNull(0)) return if_null;
+  return q->Int64(0);
+}
+
+void RecordPrunedThrough(db::Connection& conn, int64_t through) {
+  const std::string value = absl::StrCat(through);
+  db::Stmt m = conn.Prepare(
+      "INSERT INTO server_meta (key, value) VALUES (?, ?)"
+      " ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  m->Bind(1, kPrunedKey);
+  m->Bind(2, value.data(), static_cast<int>(value.size()));
+  m->Exec();
+}
+
+}  // namespace
+
 absl::StatusOr<int> PruneEvents(db::Connection& conn, int64_t cutoff_micros,
                                 int limit) {
   return db::Guard("prune events", [&]() -> absl::StatusOr<int> {
@@ -123,14 +147,71 @@ absl::StatusOr<int> PruneEvents(db::Connection& conn, int64_t cutoff_micros,
     db::Stmt d = conn.Prepare("DELETE FROM events WHERE event_id <= ?");
     d->Bind(1, static_cast<int64_t>(through));
     d->Exec();
-    const std::string value = absl::StrCat(through);
-    db::Stmt m = conn.Prepare(
-        "INSERT INTO server_meta (key, value) VALUES (?, ?)"
-        " ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-    m->Bind(1, kPrunedKey);
-    m->Bind(2, value.data(), static_cast<int>(value.size()));
-    m->Exec();
+    RecordPrunedThrough(conn, through);
     return count;
+  });
+}
+
+absl::StatusOr<int> PruneEventMonths(db::Connection& conn,
+                                     int64_t cutoff_micros, int limit) {
+  return db::Guard("prune event months", [&]() -> absl::StatusOr<int> {
+    ASSIGN_OR_RETURN(const int64_t recorded, PrunedThrough(conn));
+    int64_t before =
+        ScalarOr(conn, "SELECT retail_month_start_us(?1)", cutoff_micros, 0);
+    // A committed event the sequencer has not numbered yet (it will, at the
+    // next commit) keeps its month and every later one: dropped now, it could
+    // be numbered and read meanwhile, then vanish above
+    // events_pruned_through.
+    const int64_t unnumbered =
+        ScalarOr(conn,
+                 "SELECT retail_month_start_us(min(create_time_us)) FROM events"
+                 " WHERE event_id IS NULL AND create_time_us < ?1",
+                 before, before);
+    before = std::min(before, unnumbered);
+    // Numbers follow commit order, so months do too, except after a clock
+    // set back: an event numbered after a kept one but dated in an older
+    // month. That month then waits with every later one, as the event waits
+    // its turn on SQLite, so that what goes stays a prefix of the stream.
+    int64_t through = 0;
+    for (;;) {
+      through = ScalarOr(conn,
+                         "SELECT max(event_id) FROM events"
+                         " WHERE create_time_us < ?1",
+                         before, 0);
+      if (through == 0) break;
+      const int64_t kept_from = ScalarOr(conn,
+                                         "SELECT min(event_id) FROM events"
+                                         " WHERE create_time_us >= ?1",
+                                         before, through + 1);
+      if (through < kept_from) break;
+      db::Stmt q = conn.Prepare(
+          "SELECT retail_month_start_us(min(create_time_us)) FROM events"
+          " WHERE create_time_us < ?1 AND event_id >= ?2");
+      q->Bind(1, before);
+      q->Bind(2, kept_from);
+      q->Step();
+      before = q->Int64(0);  // lower each time round: the loop ends
+    }
+    {
+      db::Stmt drop = conn.Prepare(
+          "SELECT * FROM retail_drop_partitions_before('events', ?1)");
+      drop->Bind(1, before);
+      while (drop->Step()) {
+        RETAIL_LOG(INFO) << "event retention: dropped partition "
+                         << drop->String(0);
+      }
+    }
+    // Below `before` only the DEFAULT partition can still hold events (those
+    // no month covered when written): row by row, a prefix as on SQLite.
+    // What a slice leaves there is behind events_pruned_through already (the
+    // dropped months' last number), so never read.
+    ASSIGN_OR_RETURN(const int deleted, PruneEvents(conn, before, limit));
+    // PruneEvents recorded its own last number, which may be lower than the
+    // dropped months' or an earlier slice's: the highest one stands.
+    ASSIGN_OR_RETURN(const int64_t rows_through, PrunedThrough(conn));
+    const int64_t highest = std::max({recorded, through, rows_through});
+    if (highest != rows_through) RecordPrunedThrough(conn, highest);
+    return deleted;
   });
 }
 

@@ -10,8 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "SQLiteCpp/Database.h"
-#include "SQLiteCpp/Statement.h"
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
@@ -245,8 +243,12 @@ TEST_F(AuditIntegrationTest, EveryKindOfCallIsListedNewestFirst) {
 
   // Each row as the database holds it.
   EXPECT_EQ(server_.QueryScalar(
-                "SELECT group_concat(audit_id, ',') FROM (SELECT audit_id "
-                "FROM audit_log ORDER BY create_time_us DESC, audit_id DESC)"),
+                server_.on_postgres()
+                    ? "SELECT string_agg(CAST(audit_id AS TEXT), ',' ORDER BY"
+                      " create_time_us DESC, audit_id DESC) FROM audit_log"
+                    : "SELECT group_concat(audit_id, ',') FROM (SELECT audit_id"
+                      " FROM audit_log ORDER BY create_time_us DESC,"
+                      " audit_id DESC)"),
             absl::StrJoin(Ids(rows), ","));
   // Nothing in the log is personal data: the revealed phone is not there.
   for (const Row& r : rows) {
@@ -665,26 +667,23 @@ TEST_F(AuditIntegrationTest, BadFiltersNameTheirFields) {
 // with a token, and following them still finds the one match at the bottom.
 TEST_F(AuditIntegrationTest, UnindexedFilterReadsABoundedNumberOfRowsPerCall) {
   const int64_t now = server_.clock().NowMicros();
-  {
-    SQLite::Database db(server_.db_path(), SQLite::OPEN_READWRITE);
-    db.setBusyTimeout(10'000);
-    db.exec("BEGIN IMMEDIATE");
-    SQLite::Statement ins(
-        db,
-        "INSERT INTO audit_log (create_time_us, principal_id, role, method,"
-        " resource, request_id, outcome, detail, staff_id, count)"
-        " VALUES (?, ?, 'service', ?, '', '', ?, '', '', 1)");
-    for (int i = 0; i < 25'000; ++i) {
-      ins.bind(1, now - 100 * kSecond + i);
-      ins.bind(2, i == 0 ? "rare-bot" : "bulk-bot");
-      ins.bind(3, i == 0 ? "retail.rare.v1.RareService/Once"
-                         : "retail.bulk.v1.BulkService/Often");
-      ins.bind(4, i == 0 ? "DATA_LOSS" : "OK");
-      ins.exec();
-      ins.reset();
-    }
-    db.exec("COMMIT");
-  }
+  // One statement on either engine: the rows i = 0..24999, i microseconds
+  // after `now` - 100 s, the first one rare.
+  server_.ExecSql(absl::StrCat(
+      "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s"
+      " WHERE i < 24999)"
+      " INSERT INTO audit_log (create_time_us, principal_id, role, method,"
+      " resource, request_id, outcome, detail, staff_id, count)"
+      " SELECT ",
+      now - 100 * kSecond,
+      " + i,"
+      " CASE WHEN i = 0 THEN 'rare-bot' ELSE 'bulk-bot' END, 'service',"
+      " CASE WHEN i = 0 THEN 'retail.rare.v1.RareService/Once'"
+      " ELSE 'retail.bulk.v1.BulkService/Often' END, '', '',"
+      " CASE WHEN i = 0 THEN 'DATA_LOSS' ELSE 'OK' END, '', '', 1 FROM s"));
+  ASSERT_EQ(server_.QueryScalar("SELECT COUNT(*) FROM audit_log WHERE"
+                                " principal_id IN ('rare-bot', 'bulk-bot')"),
+            "25000");
   av1::ListAuditLogRequest req;
   req.set_method("retail.rare.v1.RareService/Once");
   av1::ListAuditLogResponse resp;
@@ -767,24 +766,33 @@ class AuditRetentionTest : public ::testing::Test {
         "SELECT COUNT(*) FROM audit_log WHERE create_time_us = ", t));
   }
 
-  // `n` rows written straight into the table, `age` before now.
+  // `n` rows written straight into the table, `age` before now (one
+  // microsecond apart), in one statement on either engine.
   void InsertOldRows(int n, int64_t age) {
     const int64_t t = server_->clock().NowMicros() - age;
-    SQLite::Database db(server_->db_path(), SQLite::OPEN_READWRITE);
-    db.setBusyTimeout(10'000);
-    db.exec("BEGIN IMMEDIATE");
-    SQLite::Statement ins(
-        db,
-        "INSERT INTO audit_log (create_time_us, principal_id, role, method,"
+    server_->ExecSql(absl::StrCat(
+        "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s"
+        " WHERE i < ",
+        n - 1,
+        ")"
+        " INSERT INTO audit_log (create_time_us, principal_id, role, method,"
         " resource, request_id, outcome, detail)"
-        " VALUES (?, 'old-bot', 'service', 'retail.old.v1.OldService/Do',"
-        " '', '', 'OK', '')");
-    for (int i = 0; i < n; ++i) {
-      ins.bind(1, static_cast<int64_t>(t + i));
-      ins.exec();
-      ins.reset();
-    }
-    db.exec("COMMIT");
+        " SELECT ",
+        t,
+        " + i, 'old-bot', 'service', 'retail.old.v1.OldService/Do', '', '',"
+        " 'OK', '' FROM s"));
+  }
+
+  // PostgreSQL: the first microsecond of the UTC month of `t`, where
+  // retention drops whole months (retail_month_start_us).
+  int64_t MonthStart(int64_t t) {
+    return Scalar(absl::StrCat("SELECT retail_month_start_us(", t, ")"));
+  }
+  // PostgreSQL: whether audit_log's partition `name` exists.
+  bool PartitionExists(const std::string& name) {
+    return Scalar(absl::StrCat(
+               "SELECT COUNT(*) FROM pg_class WHERE relname = '", name, "'")) ==
+           1;
   }
 
   absl::FlagSaver flags_;  // first: flags come back after the server is gone
@@ -814,6 +822,22 @@ TEST_F(AuditRetentionTest, DefaultKeepsRowsThreeYears) {
   ASSERT_GE(second_rows, 3);
   server_->clock().Advance(2 * kDay);  // the first rows are 1097 days old
   server_->server().RunMaintenance();
+  if (server_->on_postgres()) {
+    // Whole months (issue 16): June 2026 (t0 is its first microsecond) goes
+    // once all of it is past retention, when the cutoff reaches July 1,
+    // 2026: kept one microsecond before, its partition dropped at it.
+    EXPECT_EQ(RowsAt(t0), first_rows) << "a month dropped before its end";
+    const int64_t july = MonthStart(t0 + 40 * kDay);
+    server_->clock().Advance(july + 1096 * kDay - 1 -
+                             server_->clock().NowMicros());
+    server_->server().RunMaintenance();
+    EXPECT_EQ(RowsAt(t0), first_rows) << "a month dropped before its end";
+    EXPECT_TRUE(PartitionExists("audit_log_p202606"));
+    server_->clock().Advance(1);
+    server_->server().RunMaintenance();
+    EXPECT_FALSE(PartitionExists("audit_log_p202606"))
+        << "the month was deleted row by row, not dropped";
+  }
   EXPECT_EQ(RowsAt(t0), 0) << "kept past three years";
   EXPECT_EQ(RowsAt(t1), second_rows);
 
@@ -831,12 +855,17 @@ TEST_F(AuditRetentionTest, DefaultKeepsRowsThreeYears) {
 
 // A backlog larger than one slice (5,000 rows per write transaction) is
 // deleted in slices by one RunMaintenance(); the newest row is kept even
-// past retention, so an audit_id is never handed out twice.
+// past retention, so an audit_id is never handed out twice. (On PostgreSQL
+// rows from 2023 are in the DEFAULT partition, no month being made for
+// them: retention deletes them row by row, by the month rule.)
 TEST_F(AuditRetentionTest, DeletesABacklogInSlicesAndNeverReusesAnId) {
   StartServer();
   InsertOldRows(12'345, 1200 * kDay);
   const int64_t max_id = Scalar("SELECT max(audit_id) FROM audit_log");
   ASSERT_EQ(Scalar("SELECT COUNT(*) FROM audit_log"), 12'345);
+  if (server_->on_postgres()) {
+    ASSERT_EQ(Scalar("SELECT COUNT(*) FROM audit_log_default"), 12'345);
+  }
 
   server_->server().RunMaintenance();
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_log"), 1);
@@ -854,18 +883,39 @@ TEST_F(AuditRetentionTest, DeletesABacklogInSlicesAndNeverReusesAnId) {
 }
 
 // A shorter retention is allowed (with a warning in the log) and applies.
+// On PostgreSQL it drops whole months: a month past retention goes, one
+// that straddles the cutoff stays until the cutoff passes its end.
 TEST_F(AuditRetentionTest, ShorterRetentionByFlag) {
   absl::SetFlag(&FLAGS_audit_retention_days, 30);
   StartServer();
+  const auto old_rows = [&] {
+    return Scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE principal_id = 'old-bot'");
+  };
+  // Now is June 1, 2026, 00:00 UTC: April 17, May 1 and May 3.
+  InsertOldRows(10, 45 * kDay);
   InsertOldRows(10, 31 * kDay);
   InsertOldRows(10, 29 * kDay);
   CreateCustomers("4", 1);
   server_->server().RunMaintenance();
   const int64_t now = server_->clock().NowMicros();
-  EXPECT_EQ(RowsBefore(now - 30 * kDay), 0);
-  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM audit_log WHERE principal_id ="
-                   " 'old-bot'"),
-            10);
+  if (server_->on_postgres()) {
+    EXPECT_EQ(RowsBefore(MonthStart(now - 30 * kDay)), 0);
+    EXPECT_FALSE(PartitionExists("audit_log_p202604"));
+    // May straddles the cutoff (May 2): all of it stays for now.
+    EXPECT_TRUE(PartitionExists("audit_log_p202605"));
+    EXPECT_EQ(old_rows(), 20);
+  } else {
+    EXPECT_EQ(RowsBefore(now - 30 * kDay), 0);
+    EXPECT_EQ(old_rows(), 10);
+  }
+  // A month later the cutoff (June 1) has passed the end of May.
+  server_->clock().Advance(30 * kDay);
+  server_->server().RunMaintenance();
+  EXPECT_EQ(old_rows(), 0);
+  if (server_->on_postgres()) {
+    EXPECT_FALSE(PartitionExists("audit_log_p202605"));
+  }
 }
 
 // Zero or a negative number of days is refused at start-up, saying why.

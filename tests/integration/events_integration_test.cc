@@ -573,6 +573,15 @@ class EventsIntegrationTest : public ::testing::Test {
     return v;
   }
 
+  // How far to move the clock for the events written now to be past the
+  // 90 days' retention. On PostgreSQL retention drops whole months, once
+  // all of a month is past it: 122 days, so that the cutoff passes the end
+  // of the month they were written in (the clock starts on June 1).
+  int64_t PastRetention() const {
+    return absl::ToInt64Microseconds(
+        absl::Hours(24 * (server_->on_postgres() ? 122 : 91)));
+  }
+
   int64_t EventRows() {
     return std::stoll(server_->QueryScalar("SELECT COUNT(*) FROM events"));
   }
@@ -787,7 +796,7 @@ TEST_F(EventsIntegrationTest, PrunedStartIsOutOfRangeNamingTheOldest) {
   CreateNth(3);
   const std::vector<Event> old = ListAll();
   ASSERT_EQ(old.size(), 3u);
-  server_->clock().Advance(absl::ToInt64Microseconds(absl::Hours(24 * 91)));
+  server_->clock().Advance(PastRetention());
   const Customer fresh = CreateNth(4);
   const int64_t fresh_seq = Head();
   // Only the fresh event stays. (Not "EventRows() - 3": the maintenance
@@ -829,7 +838,7 @@ TEST_F(EventsIntegrationTest, SequencesAreNeverReusedAfterEveryRowWasPruned) {
   CreateNth(2);
   const int64_t before = Head();
   ASSERT_GE(before, 2);
-  server_->clock().Advance(absl::ToInt64Microseconds(absl::Hours(24 * 91)));
+  server_->clock().Advance(PastRetention());
   ASSERT_TRUE(PruneUntil(0)) << EventRows() << " rows left";
   EXPECT_TRUE(ListAll().empty());
   server_->Restart();
@@ -846,7 +855,7 @@ TEST_F(EventsIntegrationTest, SequencesAreNeverReusedAfterEveryRowWasPruned) {
   EXPECT_GT(w.events()[0].sequence(), before);
   EXPECT_EQ(w.events()[0].resource(), "customers/" + c.customer_id());
   // Prune that one too, restart twice more, and write again.
-  server_->clock().Advance(absl::ToInt64Microseconds(absl::Hours(24 * 91)));
+  server_->clock().Advance(PastRetention());
   ASSERT_TRUE(PruneUntil(0));
   const int64_t second = Head();
   server_->Restart();
