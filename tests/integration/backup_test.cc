@@ -27,6 +27,7 @@
 #include "retail/admin/v1/admin.grpc.pb.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
 #include "tests/integration/test_server.h"
+#include "tests/pg/pg_test_db.h"
 
 namespace retail {
 namespace {
@@ -95,6 +96,14 @@ std::vector<std::string> TempSnapshots(const std::string& dir) {
   return out;
 }
 
+// Why most tests here skip on PostgreSQL (RETAIL_TEST_ENGINE): they copy,
+// check or restore SQLite's file. There BackupDatabase answers
+// BACKUP_BY_PG_DUMP and no backup is scheduled (both tested below); backups
+// are pg_dump's, tested once in tests/pg/pg_dump_restore_test.sh.
+constexpr char kSqliteFileOnly[] =
+    "SQLite only: copies SQLite's database file (on PostgreSQL backups are "
+    "pg_dump's, tests/pg/pg_dump_restore_test.sh)";
+
 int RunScript(const std::string& args) {
   const std::string cmd =
       absl::StrCat(RETAIL_RESTORE_SCRIPT, " ", args, " >/dev/null 2>&1");
@@ -105,6 +114,7 @@ int RunScript(const std::string& args) {
 // Writers create customers and add points for a bounded time; every write
 // acknowledged before the backup began must be in the restored database.
 TEST(BackupTest, BackupUnderWriteLoadRestoresEveryAcknowledgedWrite) {
+  if (testing::TestEngineIsPostgres()) GTEST_SKIP() << kSqliteFileOnly;
   TestServer server;
   const std::string work = TempDir();
   // 24 MiB of padding: the copy takes several steps while writes commit.
@@ -287,6 +297,7 @@ TEST(BackupTest, OnlyAdminMayBackUp) {
 }
 
 TEST(BackupTest, OneBackupAtATimeAndTheTempFileGoesOnCancel) {
+  if (testing::TestEngineIsPostgres()) GTEST_SKIP() << kSqliteFileOnly;
   TestServer server;
   // Big enough (8 MiB) that a stream nobody reads stays open on flow
   // control.
@@ -365,8 +376,13 @@ TestServerOptions ScheduledOptions() {
   return options;
 }
 
+// Where the admin module would put scheduled backups: next to the database
+// file, or on PostgreSQL (no file) in the server's own directory.
 std::string BackupDir(TestServer& server) {
-  return std::filesystem::path(server.db_path()).parent_path().string() +
+  return std::filesystem::path(server.on_postgres() ? server.auth_path()
+                                                    : server.db_path())
+             .parent_path()
+             .string() +
          "/backups";
 }
 
@@ -397,6 +413,7 @@ void Pad(TestServer& server, int mib) {
 }
 
 TEST(BackupTest, ScheduledBackupTakesVerifiesAndPrunes) {
+  if (testing::TestEngineIsPostgres()) GTEST_SKIP() << kSqliteFileOnly;
   const TestServerOptions options = ScheduledOptions();
   TestServer server(options);
   const std::string dir =
@@ -454,7 +471,40 @@ TEST(BackupTest, ScheduledBackupsRunOnlyWhenAskedAndOnlyByMaintenance) {
   EXPECT_TRUE(Backups(dir).empty());
   EXPECT_TRUE(Backups(dir, /*tmp=*/true).empty());
   server.server().RunMaintenance();
-  EXPECT_EQ(Backups(dir).size(), 1u);
+  // On PostgreSQL none is scheduled even when asked: pg_dump's job.
+  EXPECT_EQ(Backups(dir).size(), server.on_postgres() ? 0u : 1u);
+  EXPECT_TRUE(Backups(dir, /*tmp=*/true).empty());
+}
+
+// On PostgreSQL, BackupDatabase copies nothing: it answers at once
+// FAILED_PRECONDITION BACKUP_BY_PG_DUMP, pointing at pg_dump, and leaves no
+// file behind; access is checked first, as on SQLite (OnlyAdminMayBackUp
+// runs on both engines).
+TEST(BackupTest, OnPostgresBackupDatabaseSaysUsePgDump) {
+  if (!testing::TestEngineIsPostgres()) {
+    GTEST_SKIP() << "PostgreSQL only: SQLite's backups are tested above";
+  }
+  TestServer server;
+  const std::string work = TempDir();
+  Received r = Backup(server, kAdmin, work + "/x.db");
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(testing::DetailsOf(r.status).reason, "BACKUP_BY_PG_DUMP");
+  EXPECT_NE(r.status.error_message().find("pg_dump"), std::string::npos)
+      << r.status.error_message();
+  testing::ExpectNoStorageText(r.status);
+  EXPECT_EQ(r.messages, 0);
+  EXPECT_EQ(r.bytes, 0);
+  // Nothing was copied anywhere near the server's state.
+  const std::string state_dir =
+      std::filesystem::path(server.auth_path()).parent_path().string();
+  EXPECT_TRUE(TempSnapshots(state_dir).empty());
+  EXPECT_TRUE(Backups(state_dir + "/backups").empty());
+  // The answer is the same however often it is asked.
+  EXPECT_EQ(
+      testing::DetailsOf(Backup(server, kAdmin, work + "/y.db").status).reason,
+      "BACKUP_BY_PG_DUMP");
+  std::error_code ec;
+  std::filesystem::remove_all(work, ec);
 }
 
 // Two callers of the scheduled task at once (the maintenance thread and a
@@ -462,6 +512,7 @@ TEST(BackupTest, ScheduledBackupsRunOnlyWhenAskedAndOnlyByMaintenance) {
 // backup, one slice at a time: this crashed in sqlite3_backup_step when
 // both stepped the same snapshot.
 TEST(BackupTest, TwoSchedulersAtOnceTakeOneBackup) {
+  if (testing::TestEngineIsPostgres()) GTEST_SKIP() << kSqliteFileOnly;
   TestServer server(ScheduledOptions());
   Pad(server, 24);
   const std::string dir = BackupDir(server);
@@ -480,6 +531,7 @@ TEST(BackupTest, TwoSchedulersAtOnceTakeOneBackup) {
 // While the scheduled backup copies, BackupDatabase is FAILED_PRECONDITION
 // (one backup at a time, whoever asked first).
 TEST(BackupTest, BackupDatabaseWaitsForTheScheduledBackup) {
+  if (testing::TestEngineIsPostgres()) GTEST_SKIP() << kSqliteFileOnly;
   TestServer server(ScheduledOptions());
   Pad(server, 64);
   const std::string dir = BackupDir(server);
@@ -519,6 +571,7 @@ TEST(BackupTest, BackupDatabaseWaitsForTheScheduledBackup) {
 // While a BackupDatabase stream is open, the scheduled task skips its
 // check (no second snapshot) and takes the backup at the next check.
 TEST(BackupTest, ScheduledBackupDefersToAnOpenStream) {
+  if (testing::TestEngineIsPostgres()) GTEST_SKIP() << kSqliteFileOnly;
   TestServer server(ScheduledOptions());
   Pad(server, 8);
   grpc::ChannelArguments args;
@@ -555,6 +608,9 @@ TEST(BackupTest, ScheduledBackupDefersToAnOpenStream) {
 // WAL truncate among them); once it ends, the module has the writer
 // truncate the WAL.
 TEST(BackupTest, TheWalIsTruncatedAfterASnapshot) {
+  if (testing::TestEngineIsPostgres()) {
+    GTEST_SKIP() << "SQLite only: SQLite's WAL file and its checkpoints";
+  }
   TestServer server;
   auto customers = cv1::CustomerService::NewStub(server.Channel());
   for (int i = 0; i < 5; ++i) {

@@ -67,6 +67,22 @@ namespace cv1 = ::retail::customers::v1;
 namespace ov1 = ::retail::orders::v1;
 using Stub = ComplaintService::Stub;
 
+// SQL true where `column` holds `text`: a TEXT column, or (bytes) a SQLite
+// BLOB / PostgreSQL bytea holding its UTF-8 bytes. PostgreSQL has neither
+// instr() nor CAST(... AS BLOB).
+std::string HoldsText(bool on_postgres, const std::string& column,
+                      const std::string& text) {
+  return absl::StrCat(on_postgres ? "strpos(" : "instr(", column, ", '", text,
+                      "') > 0");
+}
+std::string HoldsBytes(bool on_postgres, const std::string& column,
+                       const std::string& text) {
+  return on_postgres ? absl::StrCat("position(convert_to('", text,
+                                    "', 'UTF8') in ", column, ") > 0")
+                     : absl::StrCat("instr(", column, ", CAST('", text,
+                                    "' AS BLOB)) > 0");
+}
+
 constexpr int64_t kSecond = kMicrosPerSecond;
 constexpr int64_t kMinute = 60 * kSecond;
 constexpr int64_t kHour = 60 * kMinute;
@@ -477,10 +493,17 @@ class ComplaintsTest : public ::testing::Test {
 
   // The event types of the complaint's change feed, oldest first.
   std::vector<std::string> Events(const std::string& id) {
-    const std::string joined = server_->QueryScalar(absl::StrCat(
-        "SELECT group_concat(event_type, ',') FROM (SELECT event_type FROM "
-        "events WHERE resource_type = 'complaint' AND resource_id = '",
-        id, "' ORDER BY event_id)"));
+    const std::string where = absl::StrCat(
+        "events WHERE resource_type = 'complaint' AND resource_id = '", id,
+        "'");
+    const std::string joined = server_->QueryScalar(
+        server_->on_postgres()
+            ? absl::StrCat("SELECT string_agg(event_type, ',' ORDER BY "
+                           "event_id) FROM ",
+                           where)
+            : absl::StrCat("SELECT group_concat(event_type, ',') FROM (SELECT "
+                           "event_type FROM ",
+                           where, " ORDER BY event_id)"));
     if (joined.empty()) return {};
     return absl::StrSplit(joined, ',');
   }
@@ -1171,8 +1194,8 @@ class ComplaintsSweepThreadTest : public ComplaintsTest {
   }
   int Unauthenticated() {
     return Count(
-        "SELECT COALESCE(SUM(count), 0) FROM audit_log WHERE outcome = "
-        "'UNAUTHENTICATED'");
+        "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM audit_log WHERE "
+        "outcome = 'UNAUTHENTICATED'");
   }
 };
 
@@ -2086,19 +2109,20 @@ TEST_F(ComplaintsTest, ErasureEmptiesTheFreeTextAndKeepsTheFacts) {
   other_req.mutable_complaint()->set_subject("别人的投诉 KEEPMARK");
   const v1::Complaint other = Create(other_req).complaint;
 
+  const bool pg = server_->on_postgres();
   auto stored_with = [&](const std::string& marker) {
-    return Count(absl::StrCat(
-        "SELECT (SELECT COUNT(*) FROM complaints WHERE instr(subject, '",
-        marker, "') OR instr(description, '", marker,
-        "') OR instr(solution, CAST('", marker,
-        "' AS BLOB))) + (SELECT COUNT(*) FROM complaint_history WHERE "
-        "instr(text, '",
-        marker,
-        "')) + (SELECT COUNT(*) FROM idempotency_keys WHERE "
-        "instr(response, CAST('",
-        marker, "' AS BLOB)) OR instr(status, CAST('", marker,
-        "' AS BLOB))) + (SELECT COUNT(*) FROM audit_log WHERE instr(detail, '",
-        marker, "'))"));
+    return Count(
+        absl::StrCat("SELECT (SELECT COUNT(*) FROM complaints WHERE ",
+                     HoldsText(pg, "subject", marker), " OR ",
+                     HoldsText(pg, "description", marker), " OR ",
+                     HoldsBytes(pg, "solution", marker),
+                     ") + (SELECT COUNT(*) FROM complaint_history WHERE ",
+                     HoldsText(pg, "text", marker),
+                     ") + (SELECT COUNT(*) FROM idempotency_keys WHERE ",
+                     HoldsBytes(pg, "response", marker), " OR ",
+                     HoldsBytes(pg, "status", marker),
+                     ") + (SELECT COUNT(*) FROM audit_log WHERE ",
+                     HoldsText(pg, "detail", marker), ")"));
   };
   EXPECT_GT(stored_with("SUBJMARK"), 0);
   EXPECT_GT(stored_with("SOLUMARK"), 0);
@@ -2180,8 +2204,8 @@ TEST_F(ComplaintsTest, ErasureEmptiesTheFreeTextAndKeepsTheFacts) {
   for (const std::string& marker : markers) {
     EXPECT_EQ(stored_with(marker), 0) << marker;
   }
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM idempotency_keys WHERE "
-                  "instr(response, CAST('13811112222' AS BLOB))"),
+  EXPECT_EQ(Count(absl::StrCat("SELECT COUNT(*) FROM idempotency_keys WHERE ",
+                               HoldsBytes(pg, "response", "13811112222"))),
             0);
   // A retry of the create replays the scrubbed answer.
   r = Create(req);

@@ -79,6 +79,16 @@ namespace od = ::retail::orders::v1;
 namespace cp = ::retail::complaints::v1;
 using FeedbackStub = fb::FeedbackService::Stub;
 
+// SQL true where `column` (SQLite BLOB, PostgreSQL bytea) holds the UTF-8
+// bytes of `text`: PostgreSQL has neither instr() nor CAST(... AS BLOB).
+std::string HoldsBytes(bool on_postgres, const std::string& column,
+                       const std::string& text) {
+  return on_postgres ? absl::StrCat("position(convert_to('", text,
+                                    "', 'UTF8') in ", column, ") > 0")
+                     : absl::StrCat("instr(", column, ", CAST('", text,
+                                    "' AS BLOB)) > 0");
+}
+
 constexpr int64_t kSecond = kMicrosPerSecond;
 constexpr int64_t kMinute = 60 * kSecond;
 constexpr int64_t kHour = 60 * kMinute;
@@ -217,10 +227,17 @@ class FollowUpsTest : public ::testing::Test {
   }
   // The event types of the follow-up's change feed, oldest first.
   std::vector<std::string> Events(const std::string& id) {
-    const std::string joined = server_->QueryScalar(absl::StrCat(
-        "SELECT group_concat(event_type, ',') FROM (SELECT event_type FROM "
-        "events WHERE resource_type = 'follow_up' AND resource_id = '",
-        id, "' ORDER BY event_id)"));
+    const std::string where = absl::StrCat(
+        "events WHERE resource_type = 'follow_up' AND resource_id = '", id,
+        "'");
+    const std::string joined = server_->QueryScalar(
+        server_->on_postgres()
+            ? absl::StrCat("SELECT string_agg(event_type, ',' ORDER BY "
+                           "event_id) FROM ",
+                           where)
+            : absl::StrCat("SELECT group_concat(event_type, ',') FROM (SELECT "
+                           "event_type FROM ",
+                           where, " ORDER BY event_id)"));
     if (joined.empty()) return {};
     return absl::StrSplit(joined, ',');
   }
@@ -1943,12 +1960,15 @@ TEST_F(FollowUpsTest, ErasureEmptiesFollowUpsAndClosesPendingOnes) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM follow_ups WHERE notes LIKE "
                   "'%ERASEMARK%'"),
             0);
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM idempotency_keys WHERE "
-                  "instr(response, CAST('ERASEMARK' AS BLOB)) > 0"),
+  const bool pg = server_->on_postgres();
+  EXPECT_EQ(Count(absl::StrCat("SELECT COUNT(*) FROM idempotency_keys WHERE ",
+                               HoldsBytes(pg, "response", "ERASEMARK"))),
             0);
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM idempotency_keys WHERE resource LIKE "
-                  "'follow-ups/%' AND (instr(response, CAST('13712345678' AS "
-                  "BLOB)) > 0 OR instr(response, CAST('王小明' AS BLOB)) > 0)"),
+  EXPECT_EQ(Count(absl::StrCat(
+                "SELECT COUNT(*) FROM idempotency_keys WHERE resource LIKE "
+                "'follow-ups/%' AND (",
+                HoldsBytes(pg, "response", "13712345678"), " OR ",
+                HoldsBytes(pg, "response", "王小明"), ")")),
             0);
 
   // Replays answer without the person.

@@ -56,6 +56,22 @@ namespace ov1 = ::retail::orders::v1;
 namespace kv1 = ::retail::complaints::v1;
 using Stub = FeedbackService::Stub;
 
+// SQL true where `column` holds `text`: a TEXT column, or (bytes) a SQLite
+// BLOB / PostgreSQL bytea holding its UTF-8 bytes. PostgreSQL has neither
+// instr() nor CAST(... AS BLOB).
+std::string HoldsText(bool on_postgres, const std::string& column,
+                      const std::string& text) {
+  return absl::StrCat(on_postgres ? "strpos(" : "instr(", column, ", '", text,
+                      "') > 0");
+}
+std::string HoldsBytes(bool on_postgres, const std::string& column,
+                       const std::string& text) {
+  return on_postgres ? absl::StrCat("position(convert_to('", text,
+                                    "', 'UTF8') in ", column, ") > 0")
+                     : absl::StrCat("instr(", column, ", CAST('", text,
+                                    "' AS BLOB)) > 0");
+}
+
 constexpr int64_t kMinute = 60 * kMicrosPerSecond;
 constexpr int64_t kHour = 60 * kMinute;
 
@@ -860,7 +876,9 @@ TEST_F(FeedbackItemsTest, RetryReturnsTheSameItemAndOpensNoSecondComplaint) {
   EXPECT_EQ(again.DebugString(), first.DebugString());
   EXPECT_EQ(ComplaintCount(), 1);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_items"), 1);
-  EXPECT_EQ(Count("SELECT SUM(feedback_items) FROM feedback_daily"), 1);
+  EXPECT_EQ(
+      Count("SELECT CAST(SUM(feedback_items) AS BIGINT) FROM feedback_daily"),
+      1);
   // The same id with a different request is refused.
   Submitted changed =
       Submit(Item("B001", 1, kTooExpensive, customer), kAgent, "fb-retry-0001");
@@ -1200,25 +1218,23 @@ TEST_F(FeedbackItemsTest, ErasureEmptiesTheTextAndKeepsTheFacts) {
       Call(*stub_, &Stub::SubmitSurveyResponse, kAgent, answer, &answered);
   ASSERT_TRUE(s.ok()) << Describe(s);
 
+  const bool pg = server_->on_postgres();
   auto stored_with = [&](const std::string& marker) {
-    return Count(absl::StrCat(
-        "SELECT (SELECT COUNT(*) FROM feedback_items WHERE instr(text, '",
-        marker,
-        "')) + (SELECT COUNT(*) FROM survey_responses WHERE "
-        "instr(body, CAST('",
-        marker,
-        "' AS BLOB))) + (SELECT COUNT(*) FROM "
-        "idempotency_keys WHERE instr(response, CAST('",
-        marker, "' AS BLOB)) OR instr(status, CAST('", marker,
-        "' AS BLOB))) + (SELECT COUNT(*) FROM complaints WHERE "
-        "instr(description, '",
-        marker, "') OR instr(subject, '", marker,
-        "')) + (SELECT COUNT(*) FROM complaint_history WHERE "
-        "instr(text, '",
-        marker,
-        "')) + (SELECT COUNT(*) FROM audit_log WHERE "
-        "instr(detail, '",
-        marker, "'))"));
+    return Count(
+        absl::StrCat("SELECT (SELECT COUNT(*) FROM feedback_items WHERE ",
+                     HoldsText(pg, "text", marker),
+                     ") + (SELECT COUNT(*) FROM survey_responses WHERE ",
+                     HoldsBytes(pg, "body", marker),
+                     ") + (SELECT COUNT(*) FROM idempotency_keys WHERE ",
+                     HoldsBytes(pg, "response", marker), " OR ",
+                     HoldsBytes(pg, "status", marker),
+                     ") + (SELECT COUNT(*) FROM complaints WHERE ",
+                     HoldsText(pg, "description", marker), " OR ",
+                     HoldsText(pg, "subject", marker),
+                     ") + (SELECT COUNT(*) FROM complaint_history WHERE ",
+                     HoldsText(pg, "text", marker),
+                     ") + (SELECT COUNT(*) FROM audit_log WHERE ",
+                     HoldsText(pg, "detail", marker), ")"));
   };
   // feedback row + its stored reply + complaint + response + its reply.
   EXPECT_GE(stored_with("ERASEMARK"), 5);

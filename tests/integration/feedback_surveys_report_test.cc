@@ -70,6 +70,21 @@ constexpr int64_t kMinute = 60 * kMicrosPerSecond;
 
 const absl::CivilDay kEpoch(1970, 1, 1);
 
+// A query joining `expr` (text) of the rows of `from` with `separator`, in
+// `order`: SQLite's group_concat over an ordered subquery, PostgreSQL's
+// string_agg, which takes the order itself (and has no group_concat).
+std::string JoinedSql(bool on_postgres, const std::string& expr,
+                      const std::string& separator, const std::string& from,
+                      const std::string& order) {
+  if (on_postgres) {
+    return absl::StrCat("SELECT string_agg(", expr, ", '", separator,
+                        "' ORDER BY ", order, ") FROM ", from);
+  }
+  return absl::StrCat("SELECT group_concat(line, '", separator,
+                      "') FROM (SELECT ", expr, " AS line FROM ", from,
+                      " ORDER BY ", order, ") AS joined");
+}
+
 absl::TimeZone Shanghai() {
   absl::TimeZone z;
   EXPECT_TRUE(absl::LoadTimeZone("Asia/Shanghai", &z));
@@ -1249,8 +1264,11 @@ TEST_F(FeedbackSurveysTest, SecondResponseToTheSameSurveyAndOrderIsRefused) {
   RespondOk(Response(second, customer_, "B001", {Rating("q1", 5)}));
   EXPECT_EQ(Count("SELECT COUNT(*) FROM survey_responses"), 5);
   // Refusals count nowhere.
-  EXPECT_EQ(Count("SELECT SUM(responses) FROM feedback_daily"), 5);
-  EXPECT_EQ(Count("SELECT SUM(survey_ratings) FROM feedback_daily"), 5);
+  EXPECT_EQ(Count("SELECT CAST(SUM(responses) AS BIGINT) FROM feedback_daily"),
+            5);
+  EXPECT_EQ(
+      Count("SELECT CAST(SUM(survey_ratings) AS BIGINT) FROM feedback_daily"),
+      5);
 }
 
 TEST_F(FeedbackSurveysTest, ResponseRetryReturnsTheSameResponse) {
@@ -1263,7 +1281,8 @@ TEST_F(FeedbackSurveysTest, ResponseRetryReturnsTheSameResponse) {
   EXPECT_EQ(again.DebugString(), first.DebugString());
   EXPECT_EQ(Count("SELECT COUNT(*) FROM survey_responses"), 1);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM feedback_scores"), 2);
-  EXPECT_EQ(Count("SELECT SUM(nps_count) FROM feedback_daily"), 1);
+  EXPECT_EQ(Count("SELECT CAST(SUM(nps_count) AS BIGINT) FROM feedback_daily"),
+            1);
 }
 
 TEST_F(FeedbackSurveysTest, BranchRecordsResponsesOnlyForItself) {
@@ -1486,8 +1505,9 @@ TEST_F(SatisfactionReportTest, DaysAndWeeksAreShanghais) {
                             absl::CivilDay(2026, 7, 5), 50));
   // The rows' days, as stored.
   EXPECT_EQ(
-      Scalar("SELECT group_concat(day, ',') FROM (SELECT DISTINCT day "
-             "FROM feedback_daily ORDER BY day)"),
+      Scalar(JoinedSql(server_->on_postgres(), "CAST(day AS TEXT)", ",",
+                       "(SELECT DISTINCT day FROM feedback_daily) AS d",
+                       "day")),
       absl::StrJoin(std::vector<int64_t>{absl::CivilDay(2026, 6, 1) - kEpoch,
                                          absl::CivilDay(2026, 6, 2) - kEpoch,
                                          absl::CivilDay(2026, 6, 7) - kEpoch,
@@ -1502,75 +1522,81 @@ TEST_F(SatisfactionReportTest, DaysAndWeeksAreShanghais) {
 TEST_F(SatisfactionReportTest, RollupsEqualTheRowsTheyCount) {
   // feedback_daily, recounted from feedback_scores, survey_responses and
   // feedback_items, every (day, branch) of any of them.
-  const std::string rollup = Scalar(
-      "SELECT group_concat(line, ';') FROM (SELECT day || ',' || branch_id ||"
-      " ',' || survey_ratings || ',' || survey_satisfied || ',' ||"
-      " survey_rating_sum || ',' || feedback_ratings || ',' ||"
-      " feedback_satisfied || ',' || feedback_rating_sum || ',' || nps_count"
-      " || ',' || nps_promoters || ',' || nps_detractors || ',' || responses"
-      " || ',' || feedback_items AS line FROM feedback_daily"
-      " ORDER BY day, branch_id)");
+  const bool pg = server_->on_postgres();
+  const std::string rollup = Scalar(JoinedSql(
+      pg,
+      "day || ',' || branch_id || ',' || survey_ratings || ',' ||"
+      " survey_satisfied || ',' || survey_rating_sum || ',' ||"
+      " feedback_ratings || ',' || feedback_satisfied || ',' ||"
+      " feedback_rating_sum || ',' || nps_count || ',' || nps_promoters ||"
+      " ',' || nps_detractors || ',' || responses || ',' || feedback_items",
+      ";", "feedback_daily", "day, branch_id"));
   auto scores = [](const std::string& where, const std::string& what) {
     return absl::StrCat("(SELECT ", what,
                         " FROM feedback_scores s WHERE s.day = k.day AND"
                         " s.branch_id = k.branch_id AND ",
                         where, ")");
   };
-  const std::string recount = Scalar(absl::StrCat(
-      "SELECT group_concat(line, ';') FROM (SELECT k.day || ',' || k.branch_id",
-      " || ',' || ", scores("source = 1 AND kind = 1", "COUNT(*)"),
-      " || ',' || ",
-      scores("source = 1 AND kind = 1 AND value >= 4", "COUNT(*)"),
-      " || ',' || ",
-      scores("source = 1 AND kind = 1", "COALESCE(SUM(value), 0)"),
-      " || ',' || ", scores("source = 2 AND kind = 1", "COUNT(*)"),
-      " || ',' || ",
-      scores("source = 2 AND kind = 1 AND value >= 4", "COUNT(*)"),
-      " || ',' || ",
-      scores("source = 2 AND kind = 1", "COALESCE(SUM(value), 0)"),
-      " || ',' || ", scores("kind = 2", "COUNT(*)"), " || ',' || ",
-      scores("kind = 2 AND value >= 9", "COUNT(*)"), " || ',' || ",
-      scores("kind = 2 AND value <= 6", "COUNT(*)"),
-      " || ',' || (SELECT COUNT(*) FROM survey_responses r WHERE r.day = k.day"
-      " AND r.branch_id = k.branch_id)",
-      " || ',' || (SELECT COUNT(*) FROM feedback_items f WHERE f.day = k.day"
-      " AND f.branch_id = k.branch_id) AS line",
-      " FROM (SELECT day, branch_id FROM feedback_scores UNION SELECT day,"
+  const std::string recount = Scalar(JoinedSql(
+      pg,
+      absl::StrCat("k.day || ',' || k.branch_id || ',' || ",
+                   scores("source = 1 AND kind = 1", "COUNT(*)"), " || ',' || ",
+                   scores("source = 1 AND kind = 1 AND value >= 4", "COUNT(*)"),
+                   " || ',' || ",
+                   scores("source = 1 AND kind = 1", "COALESCE(SUM(value), 0)"),
+                   " || ',' || ", scores("source = 2 AND kind = 1", "COUNT(*)"),
+                   " || ',' || ",
+                   scores("source = 2 AND kind = 1 AND value >= 4", "COUNT(*)"),
+                   " || ',' || ",
+                   scores("source = 2 AND kind = 1", "COALESCE(SUM(value), 0)"),
+                   " || ',' || ", scores("kind = 2", "COUNT(*)"), " || ',' || ",
+                   scores("kind = 2 AND value >= 9", "COUNT(*)"), " || ',' || ",
+                   scores("kind = 2 AND value <= 6", "COUNT(*)"),
+                   " || ',' || (SELECT COUNT(*) FROM survey_responses r WHERE",
+                   " r.day = k.day AND r.branch_id = k.branch_id)",
+                   " || ',' || (SELECT COUNT(*) FROM feedback_items f WHERE",
+                   " f.day = k.day AND f.branch_id = k.branch_id)"),
+      ";",
+      "(SELECT day, branch_id FROM feedback_scores UNION SELECT day,"
       " branch_id FROM survey_responses UNION SELECT day, branch_id FROM"
-      " feedback_items) k ORDER BY k.day, k.branch_id)"));
+      " feedback_items) AS k",
+      "k.day, k.branch_id"));
   EXPECT_FALSE(rollup.empty());
   EXPECT_EQ(rollup, recount);
 
   // feedback_term_daily, recounted from the negative rows of
   // feedback_terms: per branch, and for the chain (branch '').
-  const std::string term_rollup = Scalar(
-      "SELECT group_concat(line, ';') FROM (SELECT branch_id || ',' || day ||"
-      " ',' || kind || ',' || term || ',' || count AS line FROM"
-      " feedback_term_daily ORDER BY branch_id, day, kind, term)");
-  const std::string term_recount = Scalar(
-      "SELECT group_concat(line, ';') FROM (SELECT b || ',' || day || ',' ||"
-      " kind || ',' || term || ',' || n AS line FROM (SELECT branch_id AS b,"
-      " day, kind, term, COUNT(*) AS n FROM feedback_terms WHERE negative = 1"
-      " GROUP BY branch_id, day, kind, term UNION ALL SELECT '' AS b, day,"
-      " kind, term, COUNT(*) AS n FROM feedback_terms WHERE negative = 1"
-      " GROUP BY day, kind, term) ORDER BY b, day, kind, term)");
+  const std::string term_rollup = Scalar(JoinedSql(
+      pg,
+      "branch_id || ',' || day || ',' || kind || ',' || term || ',' || count",
+      ";", "feedback_term_daily", "branch_id, day, kind, term"));
+  const std::string term_recount = Scalar(JoinedSql(
+      pg, "b || ',' || day || ',' || kind || ',' || term || ',' || n", ";",
+      "(SELECT branch_id AS b, day, kind, term, COUNT(*) AS n FROM"
+      " feedback_terms WHERE negative = 1 GROUP BY branch_id, day, kind, term"
+      " UNION ALL SELECT '' AS b, day, kind, term, COUNT(*) AS n FROM"
+      " feedback_terms WHERE negative = 1 GROUP BY day, kind, term) AS t",
+      "b, day, kind, term"));
   EXPECT_FALSE(term_rollup.empty());
   EXPECT_EQ(term_rollup, term_recount);
 
   // And both agree with what the test sent, over the whole seed.
   const absl::CivilDay first(2026, 6, 1), last(2026, 6, 30);
   const v1::SatisfactionReport all = Expected(Seed(), "", first, last, 50);
-  EXPECT_EQ(Scalar("SELECT SUM(survey_ratings + feedback_ratings) FROM "
-                   "feedback_daily"),
-            absl::StrCat(all.ratings().count()));
+  EXPECT_EQ(
+      Scalar(
+          "SELECT CAST(SUM(survey_ratings + feedback_ratings) AS BIGINT) FROM "
+          "feedback_daily"),
+      absl::StrCat(all.ratings().count()));
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM feedback_scores WHERE kind = 1"),
             absl::StrCat(all.ratings().count()));
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM feedback_scores WHERE kind = 2"),
             absl::StrCat(all.nps().count()));
-  EXPECT_EQ(Scalar("SELECT SUM(responses) FROM feedback_daily"),
+  EXPECT_EQ(Scalar("SELECT CAST(SUM(responses) AS BIGINT) FROM feedback_daily"),
             absl::StrCat(all.response_count()));
-  EXPECT_EQ(Scalar("SELECT SUM(feedback_items) FROM feedback_daily"),
-            absl::StrCat(all.feedback_count()));
+  EXPECT_EQ(
+      Scalar("SELECT CAST(SUM(feedback_items) AS BIGINT) FROM feedback_daily"),
+      absl::StrCat(all.feedback_count()));
   int64_t negative_topics = 0, negative_keywords = 0;
   for (const v1::TermCount& t : all.top_negative_topics()) {
     negative_topics += t.count();
@@ -1578,13 +1604,16 @@ TEST_F(SatisfactionReportTest, RollupsEqualTheRowsTheyCount) {
   for (const v1::TermCount& t : all.top_negative_keywords()) {
     negative_keywords += t.count();
   }
-  EXPECT_EQ(Scalar("SELECT SUM(count) FROM feedback_term_daily WHERE "
+  EXPECT_EQ(Scalar("SELECT CAST(SUM(count) AS BIGINT) FROM feedback_term_daily "
+                   "WHERE "
                    "branch_id = '' AND kind = 1"),
             absl::StrCat(negative_topics));
-  EXPECT_EQ(Scalar("SELECT SUM(count) FROM feedback_term_daily WHERE "
+  EXPECT_EQ(Scalar("SELECT CAST(SUM(count) AS BIGINT) FROM feedback_term_daily "
+                   "WHERE "
                    "branch_id = '' AND kind = 2"),
             absl::StrCat(negative_keywords));
-  EXPECT_EQ(Scalar("SELECT SUM(count) FROM feedback_term_daily WHERE "
+  EXPECT_EQ(Scalar("SELECT CAST(SUM(count) AS BIGINT) FROM feedback_term_daily "
+                   "WHERE "
                    "branch_id <> '' AND kind = 2"),
             absl::StrCat(negative_keywords));
 }

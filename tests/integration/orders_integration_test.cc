@@ -9,9 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "SQLiteCpp/SQLiteCpp.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "retail/customers/v1/customers.grpc.pb.h"
@@ -32,6 +30,16 @@ using ::retail::orders::v1::PayOrderResponse;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 namespace v1 = ::retail::orders::v1;
+
+// SQL true where `column` (SQLite BLOB, PostgreSQL bytea) holds the UTF-8
+// bytes of `text`: PostgreSQL has neither instr() nor CAST(... AS BLOB).
+std::string HoldsBytes(bool on_postgres, const std::string& column,
+                       const std::string& text) {
+  return on_postgres ? absl::StrCat("position(convert_to('", text,
+                                    "', 'UTF8') in ", column, ") > 0")
+                     : absl::StrCat("instr(", column, ", CAST('", text,
+                                    "' AS BLOB)) > 0");
+}
 
 class OrdersIntegrationTest : public ::testing::Test {
  protected:
@@ -659,10 +667,9 @@ TEST_F(OrdersIntegrationTest, ExportIncludesOrdersAndEraseScrubsDelivery) {
   // Nor in the stored answers a retry would replay (the create's and the
   // payment's both carried the delivery details).
   for (const char* trace : {"13912345678", "世纪大道", "王小明"}) {
-    EXPECT_EQ(server_.QueryScalar(
-                  absl::StrCat("SELECT COUNT(*) FROM idempotency_keys WHERE"
-                               " instr(response, CAST('",
-                               trace, "' AS BLOB)) > 0")),
+    EXPECT_EQ(server_.QueryScalar(absl::StrCat(
+                  "SELECT COUNT(*) FROM idempotency_keys WHERE ",
+                  HoldsBytes(server_.on_postgres(), "response", trace))),
               "0")
         << trace << " is still in a stored response";
   }
@@ -808,31 +815,34 @@ TEST_F(OrdersIntegrationTest, LargeExportStreamsWithinTheDefaultMessageLimit) {
                             NewOrder(customer), &created)
                   .ok());
   server_.Stop();
-  {
-    SQLite::Database db(server_.db_path(), SQLite::OPEN_READWRITE);
-    db.exec("BEGIN");
-    db.exec(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
-        " WHERE i < 99999)"
-        " INSERT INTO points_transactions (transaction_id, customer_row,"
-        " delta, balance_after, reason, actor, create_time_us)"
-        " SELECT 'pts_bulk_' || i, customer_row, 0, balance_after,"
-        " 'bulk adjustment ' || i, actor, create_time_us + i"
-        " FROM points_transactions, n");
-    std::vector<std::string> columns;
-    SQLite::Statement q(db,
-                        "SELECT name FROM pragma_table_info('orders')"
-                        " WHERE name NOT IN ('id', 'order_id')");
-    while (q.executeStep()) columns.push_back(q.getColumn(0).getString());
-    const std::string list = absl::StrJoin(columns, ", ");
-    db.exec(absl::StrCat(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
-        " WHERE i < 9999)"
-        " INSERT INTO orders (order_id, ",
-        list, ") SELECT 'ord_bulk_' || i, ", list,
-        " FROM orders, n WHERE order_id = '", created.order().order_id(), "'"));
-    db.exec("COMMIT");
-  }
+  // The orders table's other columns, as each engine's catalog lists them
+  // (on PostgreSQL the partitioned parent's; its key table follows by
+  // trigger).
+  const std::string list = server_.QueryScalar(
+      server_.on_postgres()
+          ? "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position)"
+            " FROM information_schema.columns WHERE table_schema ="
+            " current_schema() AND table_name = 'orders' AND column_name"
+            " NOT IN ('id', 'order_id')"
+          : "SELECT group_concat(name, ', ') FROM pragma_table_info('orders')"
+            " WHERE name NOT IN ('id', 'order_id')");
+  ASSERT_FALSE(list.empty());
+  server_.ExecSql(absl::StrCat(
+      "BEGIN;"
+      " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+      " WHERE i < 99999)"
+      " INSERT INTO points_transactions (transaction_id, customer_row,"
+      " delta, balance_after, reason, actor, create_time_us)"
+      " SELECT 'pts_bulk_' || i, customer_row, 0, balance_after,"
+      " 'bulk adjustment ' || i, actor, create_time_us + i"
+      " FROM points_transactions, n;"
+      " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+      " WHERE i < 9999)"
+      " INSERT INTO orders (order_id, ",
+      list, ") SELECT 'ord_bulk_' || i, ", list,
+      " FROM orders, n WHERE order_id = '", created.order().order_id(),
+      "';"
+      " COMMIT;"));
   server_.Start();
   customers_ = CustomerService::NewStub(server_.Channel());
   customers::v1::ExportCustomerDataRequest req;

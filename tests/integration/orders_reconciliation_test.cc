@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "SQLiteCpp/Database.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -467,12 +466,9 @@ TEST_F(OrdersReconciliationTest, OrdersThatDoNotAddUpAreListed) {
   v1::Reconciliation r;
   ASSERT_TRUE(Reconcile(kAdmin, "B001", day, &r).ok());
   EXPECT_EQ(r.discrepancies_size(), 0);
-  {
-    SQLite::Database db(server_.db_path(), SQLite::OPEN_READWRITE);
-    db.setBusyTimeout(5000);
-    db.exec(absl::StrCat("UPDATE orders SET status = 2 WHERE order_id = '",
-                         short_paid.order_id(), "'"));
-  }
+  server_.ExecSql(
+      absl::StrCat("UPDATE orders SET status = 2 WHERE order_id = '",
+                   short_paid.order_id(), "'"));
   ASSERT_TRUE(Reconcile(kAdmin, "B001", day, &r).ok());
   ASSERT_EQ(r.discrepancies_size(), 1);
   const v1::ReconciliationDiscrepancy& d = r.discrepancies(0);

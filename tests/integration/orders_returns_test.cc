@@ -47,6 +47,16 @@ using ::testing::StartsWith;
 namespace v1 = ::retail::orders::v1;
 namespace cv1 = ::retail::customers::v1;
 
+// SQL true where `column` (SQLite BLOB, PostgreSQL bytea) holds the UTF-8
+// bytes of `text`: PostgreSQL has neither instr() nor CAST(... AS BLOB).
+std::string HoldsBytes(bool on_postgres, const std::string& column,
+                       const std::string& text) {
+  return on_postgres ? absl::StrCat("position(convert_to('", text,
+                                    "', 'UTF8') in ", column, ") > 0")
+                     : absl::StrCat("instr(", column, ", CAST('", text,
+                                    "' AS BLOB)) > 0");
+}
+
 // A service token that may request and review returns (and nothing else).
 constexpr char kReviewService[] = "svc-review-token";
 
@@ -1315,8 +1325,9 @@ TEST_F(ReturnsTest, RefundReferencesNameTendersRefundedHere) {
   const std::string alipay = PaymentOf(o, v1::PAYMENT_METHOD_ALIPAY);
   const v1::Return r = Received(o.order_id(), {Line("SHIRT-M", 1)},
                                 v1::RETURN_TYPE_RETURN, kBranch1);
-  const std::string before =
-      Count("SELECT COUNT(*) || '/' || total(revision) FROM order_returns");
+  const std::string before = Count(
+      "SELECT COUNT(*) || '/' || COALESCE(SUM(revision), 0) FROM "
+      "order_returns");
 
   // 12,900 comes off the Alipay tender only.
   grpc::Status s = Finish(kBranch1, r.return_id(), nullptr, {{wechat, "wx-r"}});
@@ -1336,9 +1347,9 @@ TEST_F(ReturnsTest, RefundReferencesNameTendersRefundedHere) {
               Contains("refund_references[0].external_reference"));
   // None of them changed anything.
   EXPECT_EQ(Count("SELECT COUNT(*) FROM order_refunds"), "0");
-  EXPECT_EQ(
-      Count("SELECT COUNT(*) || '/' || total(revision) FROM order_returns"),
-      before);
+  EXPECT_EQ(Count("SELECT COUNT(*) || '/' || COALESCE(SUM(revision), 0) FROM "
+                  "order_returns"),
+            before);
   EXPECT_EQ(MustGetReturn(r.return_id()).status(), v1::RETURN_STATUS_RECEIVED);
 
   v1::CompleteReturnResponse done;
@@ -1567,7 +1578,8 @@ TEST_F(ReturnsTest, AnotherBranchsReturnsAreNotFoundEverywhere) {
   const v1::Return received = Received(theirs.order_id(), {Line("SHIRT-M", 1)},
                                        v1::RETURN_TYPE_RETURN, kBranch2);
   const std::string fingerprint = Count(
-      "SELECT COUNT(*) || '/' || total(revision) || '/' || total(status) FROM "
+      "SELECT COUNT(*) || '/' || COALESCE(SUM(revision), 0) || '/' || "
+      "COALESCE(SUM(status), 0) FROM "
       "order_returns");
 
   auto expect_not_found = [&](const grpc::Status& s) {
@@ -1621,9 +1633,10 @@ TEST_F(ReturnsTest, AnotherBranchsReturnsAreNotFoundEverywhere) {
   EXPECT_THAT(list(kBranch1, v1::ListReturnsRequest()),
               ::testing::ElementsAre(own.return_id()));
   // Nothing of theirs changed.
-  EXPECT_EQ(Count("SELECT COUNT(*) || '/' || total(revision) || '/' || "
-                  "total(status) FROM order_returns"),
-            fingerprint);
+  EXPECT_EQ(
+      Count("SELECT COUNT(*) || '/' || COALESCE(SUM(revision), 0) || '/' || "
+            "COALESCE(SUM(status), 0) FROM order_returns"),
+      fingerprint);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM order_refunds"), "0");
 
   // B002 sees and finishes its own; staff see all.
@@ -1868,19 +1881,20 @@ TEST_F(ReturnsTest, ExportHasTheReturnsAndErasureClearsTheirNotesOnly) {
   for (const char* trace :
        {"领口有污渍", "同意退货", "顾客本人送回", "不喜欢颜色", "袜子已穿过",
         "13800138000", "世纪大道"}) {
-    EXPECT_EQ(Count(absl::StrCat("SELECT COUNT(*) FROM idempotency_keys WHERE"
-                                 " instr(response, CAST('",
-                                 trace, "' AS BLOB)) > 0")),
+    EXPECT_EQ(Count(absl::StrCat(
+                  "SELECT COUNT(*) FROM idempotency_keys WHERE ",
+                  HoldsBytes(server_->on_postgres(), "response", trace))),
               "0")
         << trace << " is still in a stored response";
-    EXPECT_EQ(Count(absl::StrCat("SELECT COUNT(*) FROM order_returns WHERE"
-                                 " instr(body, CAST('",
-                                 trace, "' AS BLOB)) > 0")),
-              "0")
+    EXPECT_EQ(
+        Count(absl::StrCat("SELECT COUNT(*) FROM order_returns WHERE ",
+                           HoldsBytes(server_->on_postgres(), "body", trace))),
+        "0")
         << trace << " is still in a stored return";
   }
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM idempotency_keys WHERE instr(response, "
-                  "CAST('别人的备注' AS BLOB)) > 0"),
+  EXPECT_EQ(Count(absl::StrCat(
+                "SELECT COUNT(*) FROM idempotency_keys WHERE ",
+                HoldsBytes(server_->on_postgres(), "response", "别人的备注"))),
             "1");
 }
 

@@ -64,6 +64,9 @@ class OverloadTest : public ::testing::Test {
           o.configure = [this, max_write_queue](ServerOptions& options) {
             options.rate_limit_clock = &rate_clock_;
             options.max_write_queue = max_write_queue;
+            // PostgreSQL's writer runs one op per connection: with one,
+            // holding an op holds the writer, as SQLite's single writer.
+            options.write_connections = 1;
           };
           return o;
         }()),

@@ -204,7 +204,7 @@ TEST_F(ServerTest, ExpiredDeadlineIsRefusedAtTheGate) {
   // gRPC core's own deadline timer before our handler gets it.
   auto refused_at_gate = [&](const char* method) {
     return std::stoi(server_.QueryScalar(absl::StrCat(
-        "SELECT CAST(total(count) AS INTEGER) FROM audit_log WHERE "
+        "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM audit_log WHERE "
         "principal_id = '(unauthenticated)' AND outcome = "
         "'DEADLINE_EXCEEDED' AND method = "
         "'retail.customers.v1.CustomerService/",
