@@ -67,21 +67,6 @@ namespace cv1 = ::retail::customers::v1;
 namespace ov1 = ::retail::orders::v1;
 using Stub = ComplaintService::Stub;
 
-// SQL true where `column` holds `text`: a TEXT column, or (bytes) a SQLite
-// BLOB / PostgreSQL bytea holding its UTF-8 bytes. PostgreSQL has neither
-// instr() nor CAST(... AS BLOB).
-std::string HoldsText(bool on_postgres, const std::string& column,
-                      const std::string& text) {
-  return absl::StrCat(on_postgres ? "strpos(" : "instr(", column, ", '", text,
-                      "') > 0");
-}
-std::string HoldsBytes(bool on_postgres, const std::string& column,
-                       const std::string& text) {
-  return on_postgres ? absl::StrCat("position(convert_to('", text,
-                                    "', 'UTF8') in ", column, ") > 0")
-                     : absl::StrCat("instr(", column, ", CAST('", text,
-                                    "' AS BLOB)) > 0");
-}
 
 constexpr int64_t kSecond = kMicrosPerSecond;
 constexpr int64_t kMinute = 60 * kSecond;

@@ -79,15 +79,6 @@ namespace od = ::retail::orders::v1;
 namespace cp = ::retail::complaints::v1;
 using FeedbackStub = fb::FeedbackService::Stub;
 
-// SQL true where `column` (SQLite BLOB, PostgreSQL bytea) holds the UTF-8
-// bytes of `text`: PostgreSQL has neither instr() nor CAST(... AS BLOB).
-std::string HoldsBytes(bool on_postgres, const std::string& column,
-                       const std::string& text) {
-  return on_postgres ? absl::StrCat("position(convert_to('", text,
-                                    "', 'UTF8') in ", column, ") > 0")
-                     : absl::StrCat("instr(", column, ", CAST('", text,
-                                    "' AS BLOB)) > 0");
-}
 
 constexpr int64_t kSecond = kMicrosPerSecond;
 constexpr int64_t kMinute = 60 * kSecond;

@@ -47,15 +47,6 @@ using ::testing::StartsWith;
 namespace v1 = ::retail::orders::v1;
 namespace cv1 = ::retail::customers::v1;
 
-// SQL true where `column` (SQLite BLOB, PostgreSQL bytea) holds the UTF-8
-// bytes of `text`: PostgreSQL has neither instr() nor CAST(... AS BLOB).
-std::string HoldsBytes(bool on_postgres, const std::string& column,
-                       const std::string& text) {
-  return on_postgres ? absl::StrCat("position(convert_to('", text,
-                                    "', 'UTF8') in ", column, ") > 0")
-                     : absl::StrCat("instr(", column, ", CAST('", text,
-                                    "' AS BLOB)) > 0");
-}
 
 // A service token that may request and review returns (and nothing else).
 constexpr char kReviewService[] = "svc-review-token";

@@ -219,6 +219,20 @@ std::string TestServer::QueryScalar(const std::string& sql) const {
   }
 }
 
+std::string HoldsText(bool on_postgres, const std::string& column,
+                      const std::string& text) {
+  return absl::StrCat(on_postgres ? "strpos(" : "instr(", column, ", '", text,
+                      "') > 0");
+}
+
+std::string HoldsBytes(bool on_postgres, const std::string& column,
+                       const std::string& text) {
+  return on_postgres ? absl::StrCat("position(convert_to('", text,
+                                    "', 'UTF8') in ", column, ") > 0")
+                     : absl::StrCat("instr(", column, ", CAST('", text,
+                                    "' AS BLOB)) > 0");
+}
+
 std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);

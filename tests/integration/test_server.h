@@ -104,6 +104,16 @@ class TestServer {
   std::unique_ptr<RetailServer> server_;
 };
 
+// SQL true where `column` holds `text`, for checks that erased personal
+// data is gone from what is stored: HoldsText for a TEXT column,
+// HoldsBytes for a SQLite BLOB / PostgreSQL bytea holding text's UTF-8
+// bytes (PostgreSQL has neither instr() nor CAST(... AS BLOB)). `text` is
+// the test's own literal, never a caller's.
+std::string HoldsText(bool on_postgres, const std::string& column,
+                      const std::string& text);
+std::string HoldsBytes(bool on_postgres, const std::string& column,
+                       const std::string& text);
+
 // A ClientContext carrying `token` and a 10 s deadline.
 std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token);
 
