@@ -853,7 +853,9 @@ absl::StatusOr<CopyReport> CopySqliteToPostgres(SqliteConnection& from,
   sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
   if (!ran.ok()) {
     // A failed statement leaves the target's transaction aborted.
-    PgResult(PQexec(pg, "ROLLBACK"));
+    if (PQtransactionStatus(pg) != PQTRANS_IDLE) {
+      PgResult(PQexec(pg, "ROLLBACK"));
+    }
     return ran;
   }
   return report;
