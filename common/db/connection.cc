@@ -59,7 +59,14 @@ absl::Status StatusFromStorageException(const std::exception& e,
                                         absl::string_view what) {
   const StorageErrorKind kind = KindOf(e);
   if (!first_error_kind) first_error_kind = kind;
-  if (const auto* se = dynamic_cast<const StorageError*>(&e)) {
+  if (const auto* se = dynamic_cast<const StorageError*>(&e);
+      se != nullptr && kind == StorageErrorKind::kSerialization) {
+    // PostgreSQL's writer runs the transaction again (counted in
+    // retail_writer_transaction_retries_total): expected under contention,
+    // not an error; exhausted retries are logged where they are answered.
+    RETAIL_LOG(INFO) << what << ": serialization conflict " << se->engine_code()
+                     << ", the transaction runs again";
+  } else if (se != nullptr) {
     RETAIL_LOG(ERROR) << what << ": storage error " << se->engine_code() << ": "
                       << e.what();
   } else if (const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e)) {

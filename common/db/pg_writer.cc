@@ -307,6 +307,8 @@ void PgWriter::Run(Worker& worker, WriteOp& op) {
       }
       if (rehearse) continue;  // not a conflict: neither counted nor slept
       if (attempt >= options_.max_attempts) {
+        RETAIL_LOG(WARNING) << "a write conflicted " << attempt
+                            << " times in a row; answered UNAVAILABLE";
         std::lock_guard<std::mutex> lock(mu_);
         ++pg_stats_.retries_exhausted;
         status = absl::UnavailableError(
