@@ -92,8 +92,8 @@ absl::Status StatusFromStorageException(const std::exception& e,
 // (Guard) since the last call, and forgets it; nullopt if none. First, not
 // last: after a serialization failure PostgreSQL answers every later
 // statement of the transaction with "transaction aborted", and an op that
-// swallowed the first error must still be run again, not answered INTERNAL. A store
-// reports a failed statement as a status, but PostgreSQL's writer must
+// swallowed the first error must still be run again, not answered INTERNAL. A
+// store reports a failed statement as a status, but PostgreSQL's writer must
 // still tell a serialization failure (retry the transaction) from a rule's
 // refusal: it asks here after an op fails.
 std::optional<StorageErrorKind> TakeFirstStorageErrorKind();

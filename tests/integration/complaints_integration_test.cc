@@ -67,7 +67,6 @@ namespace cv1 = ::retail::customers::v1;
 namespace ov1 = ::retail::orders::v1;
 using Stub = ComplaintService::Stub;
 
-
 constexpr int64_t kSecond = kMicrosPerSecond;
 constexpr int64_t kMinute = 60 * kSecond;
 constexpr int64_t kHour = 60 * kMinute;

@@ -79,7 +79,6 @@ namespace od = ::retail::orders::v1;
 namespace cp = ::retail::complaints::v1;
 using FeedbackStub = fb::FeedbackService::Stub;
 
-
 constexpr int64_t kSecond = kMicrosPerSecond;
 constexpr int64_t kMinute = 60 * kSecond;
 constexpr int64_t kHour = 60 * kMinute;

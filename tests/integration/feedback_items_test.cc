@@ -56,7 +56,6 @@ namespace ov1 = ::retail::orders::v1;
 namespace kv1 = ::retail::complaints::v1;
 using Stub = FeedbackService::Stub;
 
-
 constexpr int64_t kMinute = 60 * kMicrosPerSecond;
 constexpr int64_t kHour = 60 * kMinute;
 

@@ -31,7 +31,6 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 namespace v1 = ::retail::orders::v1;
 
-
 class OrdersIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {

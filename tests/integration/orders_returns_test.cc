@@ -47,7 +47,6 @@ using ::testing::StartsWith;
 namespace v1 = ::retail::orders::v1;
 namespace cv1 = ::retail::customers::v1;
 
-
 // A service token that may request and review returns (and nothing else).
 constexpr char kReviewService[] = "svc-review-token";
 
