@@ -122,10 +122,7 @@ absl::Duration Backoff(absl::Duration base, int attempt) {
 }  // namespace
 
 PgWriter::PgWriter(PgWriterOptions options)
-    : options_(std::move(options)),
-      max_queue_(options_.max_queue > 0
-                     ? static_cast<size_t>(options_.max_queue)
-                     : 0) {}
+    : options_(std::move(options)), queue_(options_.max_queue) {}
 
 absl::StatusOr<std::unique_ptr<PgWriter>> PgWriter::Start(
     PgWriterOptions options) {
@@ -156,38 +153,12 @@ absl::StatusOr<std::unique_ptr<PgWriter>> PgWriter::Start(
 
 PgWriter::~PgWriter() { Stop(); }
 
-void PgWriter::Submit(WriteOp op) {
-  absl::Status refused;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) {
-      refused = absl::UnavailableError("the server is shutting down");
-    } else if (max_queue_ > 0 && IsCallOp(op) &&
-               bounded_queued_ >= max_queue_) {
-      ++stats_.queue_full;
-      refused = QueueFullError(max_queue_);
-    } else {
-      if (IsCallOp(op)) ++bounded_queued_;
-      if (op.wait.trace != nullptr) op.queued_at = absl::Now();
-      queue_.push_back(std::move(op));
-      cv_.notify_one();
-      return;
-    }
-  }
-  op.done(std::move(refused));
-}
+void PgWriter::Submit(WriteOp op) { queue_.Submit(std::move(op)); }
 
-size_t PgWriter::queue_depth() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return bounded_queued_;
-}
+size_t PgWriter::queue_depth() const { return queue_.depth(); }
 
 void PgWriter::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-    cv_.notify_all();
-  }
+  queue_.Stop();
   for (auto& worker : workers_) {
     if (worker->thread.joinable()) worker->thread.join();
   }
@@ -196,8 +167,13 @@ void PgWriter::Stop() {
 }
 
 WriterStats PgWriter::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  WriterStats stats;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats = stats_;
+  }
+  stats.queue_full = queue_.refused_full();
+  return stats;
 }
 
 void PgWriter::RehearseRetriesForTesting(bool on) {
@@ -232,20 +208,14 @@ void PgWriter::SetCommitListener(absl::AnyInvocable<void(bool)> listener) {
 }
 
 void PgWriter::WorkerLoop(Worker& worker) {
-  for (;;) {
-    WriteOp op;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      // Stop() drains: what was accepted is still written.
-      if (queue_.empty()) return;
-      op = std::move(queue_.front());
-      queue_.pop_front();
-      if (IsCallOp(op)) --bounded_queued_;
-    }
+  // Stop() drains: what was accepted is still written.
+  std::deque<WriteOp> ops;
+  while (queue_.Take(ops, 1)) {
+    if (ops.empty()) continue;
     ++busy_;
-    Run(worker, op);
+    Run(worker, ops.front());
     --busy_;
+    ops.clear();
   }
 }
 

@@ -44,6 +44,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/db/pg_connection.h"
+#include "common/db/write_queue.h"
 #include "common/db/writer.h"
 
 namespace retail::db {
@@ -129,7 +130,8 @@ class PgWriter final : public Writer {
   void TellCommit(bool states_rewritten);
 
   const PgWriterOptions options_;
-  const size_t max_queue_;
+  // Shared with SQLite's writer: the bound on calls' ops, refusals.
+  WriteQueue queue_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<PgConnection> listen_conn_;
   std::thread listen_thread_;
@@ -137,11 +139,7 @@ class PgWriter final : public Writer {
   std::atomic<bool> storage_ok_{true};
   std::atomic<int> busy_{0};  // workers running an op, for pool_stats()
   std::atomic<StorageObserver*> observer_{nullptr};
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<WriteOp> queue_;
-  size_t bounded_queued_ = 0;
-  bool stopping_ = false;
+  mutable std::mutex mu_;  // stats_, pg_stats_, storage_listener_
   std::atomic<bool> listen_stopping_{false};
   WriterStats stats_;
   PgWriterStats pg_stats_;

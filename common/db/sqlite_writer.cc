@@ -20,57 +20,19 @@ SqliteWriter::SqliteWriter(std::unique_ptr<SqliteConnection> conn,
                            int max_queue)
     : conn_(std::move(conn)),
       max_batch_(max_batch),
-      max_queue_(max_queue > 0 ? static_cast<size_t>(max_queue) : 0),
+      queue_(max_queue),
       recovery_(std::move(recovery)),
       ack_thread_([this] { AckLoop(); }),
       thread_([this] { Loop(); }) {}
 
 SqliteWriter::~SqliteWriter() { Stop(); }
 
-void SqliteWriter::Submit(WriteOp op) {
-  absl::Status refused;
-  bool log = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) {
-      refused = absl::UnavailableError("the server is shutting down");
-    } else if (max_queue_ > 0 && IsCallOp(op) &&
-               bounded_queued_ >= max_queue_) {
-      ++stats_.queue_full;
-      // One line per 10 s of a full queue, not one per refused call.
-      const absl::Time now = absl::Now();
-      if (now >= next_queue_full_log_) {
-        next_queue_full_log_ = now + absl::Seconds(10);
-        log = true;
-      }
-      refused = QueueFullError(max_queue_);
-    } else {
-      if (IsCallOp(op)) ++bounded_queued_;
-      if (op.wait.trace != nullptr) op.queued_at = absl::Now();
-      queue_.push_back(std::move(op));
-      cv_.notify_one();
-      return;
-    }
-  }
-  if (log) {
-    RETAIL_LOG(WARNING) << "write queue full (" << max_queue_
-                        << " ops waiting): refusing writes UNAVAILABLE";
-  }
-  // Outside the lock: `done` may answer the call at once.
-  op.done(std::move(refused));
-}
+void SqliteWriter::Submit(WriteOp op) { queue_.Submit(std::move(op)); }
 
-size_t SqliteWriter::queue_depth() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return bounded_queued_;
-}
+size_t SqliteWriter::queue_depth() const { return queue_.depth(); }
 
 void SqliteWriter::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-    cv_.notify_one();
-  }
+  queue_.Stop();
   if (thread_.joinable()) thread_.join();
   // The writer has queued its last acks; deliver them, then stop.
   {
@@ -93,8 +55,13 @@ absl::Status SqliteWriter::WithConnectionAfterStop(
 }
 
 WriterStats SqliteWriter::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  WriterStats stats;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats = stats_;
+  }
+  stats.queue_full = queue_.refused_full();
+  return stats;
 }
 
 void SqliteWriter::SetCommitListener(absl::AnyInvocable<void(bool)> listener) {
@@ -119,25 +86,6 @@ bool IsStorageFault(int code) {
          code == SQLITE_NOTADB;
 }
 
-// Waits under `mu` until `queue` holds something or `stopping` is set, then
-// moves up to `limit` items into `out`. False once stopping and drained.
-// Both writer threads (batches, acks) consume their queue this way.
-// `on_take` sees each item as it leaves the queue, under `mu`.
-template <typename T, typename Out, typename OnTake>
-bool TakeQueued(std::mutex& mu, std::condition_variable& cv,
-                std::deque<T>& queue, const bool& stopping, size_t limit,
-                Out& out, OnTake&& on_take) {
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return stopping || !queue.empty(); });
-  if (queue.empty()) return false;
-  while (!queue.empty() && out.size() < limit) {
-    on_take(queue.front());
-    out.push_back(std::move(queue.front()));
-    queue.pop_front();
-  }
-  return true;
-}
-
 }  // namespace
 
 void SqliteWriter::Loop() {
@@ -145,36 +93,20 @@ void SqliteWriter::Loop() {
   std::deque<WriteOp> batch;
   for (;;) {
     if (fault_ == Fault::kNone) {
-      if (!TakeQueued(mu_, cv_, queue_, stopping_,
-                      static_cast<size_t>(max_batch_), batch,
-                      [this](const WriteOp& op) {
-                        if (IsCallOp(op)) --bounded_queued_;
-                      })) {
-        return;
-      }
-      RunBatch(batch);
+      if (!queue_.Take(batch, static_cast<size_t>(max_batch_))) return;
+      if (!batch.empty()) RunBatch(batch);
       batch.clear();
       continue;
     }
-    // Unhealthy: refuse what queues up until the next probe succeeds.
-    bool stop = false;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_until(lock, absl::ToChronoTime(next_probe_),
-                     [this] { return stopping_ || !queue_.empty(); });
-      while (!queue_.empty()) {
-        if (IsCallOp(queue_.front())) --bounded_queued_;
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      stop = stopping_;
-    }
+    // Unhealthy: refuse what queues up until the next probe succeeds. After
+    // Stop() this keeps refusing until the queue is drained, then exits.
+    const bool more = queue_.Take(batch, SIZE_MAX, next_probe_);
     if (!batch.empty()) {
       Refuse(batch, fault_status_);
       batch.clear();
     }
-    if (stop) return;
-    if (absl::Now() >= next_probe_) TryRecover();
+    if (!more) return;
+    if (absl::Now() >= next_probe_ && !queue_.stopping()) TryRecover();
   }
 }
 
@@ -375,10 +307,7 @@ void SqliteWriter::RunBatch(std::deque<WriteOp>& batch) {
   if (StorageObserver* observer = observer_.load(); observer != nullptr) {
     BatchReport report;
     report.ops = batch.size();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      report.queue_depth = bounded_queued_;
-    }
+    report.queue_depth = queue_.depth();
     report.transaction = commit_began - began;
     report.commit = committed - commit_began;
     report.committed = commit.ok();
@@ -432,9 +361,14 @@ void SqliteWriter::Checkpoint(bool truncate) {
 }
 
 void SqliteWriter::AckLoop() {
-  std::vector<Ack> acks;
-  while (TakeQueued(mu_, ack_cv_, acks_, acks_stopping_, SIZE_MAX, acks,
-                    [](const Ack&) {})) {
+  std::deque<Ack> acks;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      ack_cv_.wait(lock, [this] { return acks_stopping_ || !acks_.empty(); });
+      if (acks_.empty()) return;  // stopping, and every ack delivered
+      acks.swap(acks_);
+    }
     for (Ack& a : acks) a.done(std::move(a.status));
     acks.clear();
   }

@@ -22,15 +22,11 @@
 //
 // Overload (issue 15): with `max_queue` > 0, a call's op submitted while that
 // many calls' ops already wait (not counting the batch being written) is
-// refused at once, UNAVAILABLE with ErrorInfo WRITER_QUEUE_FULL and a
-// RetryInfo of kQueueFullRetryDelay, instead of waiting behind a queue whose
-// latency has no bound. It is never applied: its `apply` and `on_failure` do
-// not run (so a request_id stores no result and may be retried as it is),
-// and its `done` runs on the submitting thread before Submit returns. Only
-// ops with a finite `wait` are calls' ops, counted and refused; the server's
-// own work (WaitLimit None: start-up, maintenance, RunSync, the audit rows of
-// refused calls, which FailureAudit bounds by folding) is always queued and
-// not counted.
+// refused at once instead of waiting behind a queue whose latency has no
+// bound: WriteQueue (write_queue.h), shared with PostgreSQL's writer, holds
+// that rule. The server's own work (start-up, maintenance, RunSync, the
+// audit rows of refused calls, which FailureAudit bounds by folding) is
+// always queued.
 #ifndef RETAIL_COMMON_DB_SQLITE_WRITER_H_
 #define RETAIL_COMMON_DB_SQLITE_WRITER_H_
 
@@ -51,6 +47,7 @@
 #include "common/db/connection.h"
 #include "common/db/sqlite_connection.h"
 #include "common/db/storage_observer.h"
+#include "common/db/write_queue.h"
 #include "common/db/writer.h"
 
 namespace retail::db {
@@ -146,7 +143,7 @@ class SqliteWriter final : public Writer {
 
   std::unique_ptr<SqliteConnection> conn_;  // null after a failed reopen
   const int max_batch_;
-  const size_t max_queue_;  // 0: unbounded
+  WriteQueue queue_;
   StorageRecovery recovery_;
   // Writer thread only, except storage_ok_ (read anywhere).
   std::atomic<bool> storage_ok_{true};
@@ -157,13 +154,8 @@ class SqliteWriter final : public Writer {
   // Set before the first write.
   absl::AnyInvocable<void(bool)> commit_listener_;
   std::atomic<StorageObserver*> observer_{nullptr};
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<WriteOp> queue_;
-  size_t bounded_queued_ = 0;  // ops of queue_ with a finite wait
-  bool stopping_ = false;
+  mutable std::mutex mu_;  // the listeners, stats_ and the ack queue
   WriterStats stats_;
-  absl::Time next_queue_full_log_ = absl::InfinitePast();
   std::condition_variable ack_cv_;
   std::deque<Ack> acks_;
   bool acks_stopping_ = false;

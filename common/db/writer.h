@@ -15,7 +15,8 @@
 // request_id stores no result and may be retried as it is), and its `done`
 // runs on the submitting thread before Submit returns. Only ops with a
 // finite `wait` are calls' ops; the server's own work (WaitLimit None) is
-// always queued.
+// always queued. Both engines' writers take their ops from one WriteQueue
+// (write_queue.h), which holds this rule.
 #ifndef RETAIL_COMMON_DB_WRITER_H_
 #define RETAIL_COMMON_DB_WRITER_H_
 

@@ -3,6 +3,7 @@
 // server's own work still queues. Made full deterministically by holding
 // the writer thread inside an op.
 #include <atomic>
+#include <deque>
 #include <future>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/db/sqlite_writer.h"
+#include "common/db/write_queue.h"
 #include "common/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -169,6 +171,61 @@ TEST_F(WriterQueueTest, ZeroMeansUnbounded) {
   for (Pending& p : pending) EXPECT_THAT(p.future.get(), IsOk());
   EXPECT_EQ(writer_->stats().queue_full, 0);
   EXPECT_EQ(Rows(), 50);
+}
+
+// The queue itself, which both engines' writers take their ops from.
+WriteOp OpAnsweringInto(std::vector<absl::Status>* answers, WaitLimit wait) {
+  WriteOp op;
+  op.apply = [](Connection&) { return absl::OkStatus(); };
+  op.done = [answers](absl::Status s) { answers->push_back(std::move(s)); };
+  op.wait = wait;
+  return op;
+}
+
+TEST(WriteQueueTest, StopRefusesNewOpsButStillHandsOutAcceptedOnes) {
+  WriteQueue queue(/*max_queue=*/0);
+  std::vector<absl::Status> answers;
+  queue.Submit(OpAnsweringInto(&answers, WaitLimit::None()));
+  queue.Submit(OpAnsweringInto(&answers, WaitLimit::None()));
+  queue.Stop();
+  queue.Submit(OpAnsweringInto(&answers, WaitLimit::None()));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_THAT(answers[0], StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(answers[0].message(), HasSubstr("shutting down"));
+  // A writer drains what it accepted: one at a time, as PostgreSQL's
+  // workers take them, and only then is told to exit.
+  std::deque<WriteOp> out;
+  EXPECT_TRUE(queue.Take(out, 1));
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_TRUE(queue.Take(out, 1024));
+  EXPECT_EQ(out.size(), 2u);
+  EXPECT_FALSE(queue.Take(out, 1024));
+}
+
+TEST(WriteQueueTest, TakeReturnsEmptyHandedAtItsDeadline) {
+  WriteQueue queue(/*max_queue=*/0);
+  std::deque<WriteOp> out;
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(queue.Take(out, 1024, start + absl::Milliseconds(20)));
+  EXPECT_TRUE(out.empty());
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(20));
+}
+
+TEST(WriteQueueTest, OnlyCallsOpsCountTowardsTheBound) {
+  WriteQueue queue(/*max_queue=*/1);
+  std::vector<absl::Status> answers;
+  const WaitLimit call{absl::Now() + absl::Seconds(60), true, nullptr};
+  queue.Submit(OpAnsweringInto(&answers, WaitLimit::None()));
+  queue.Submit(OpAnsweringInto(&answers, call));
+  EXPECT_EQ(queue.depth(), 1u);
+  queue.Submit(OpAnsweringInto(&answers, call));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_THAT(answers[0], StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(queue.refused_full(), 1);
+  std::deque<WriteOp> out;
+  ASSERT_TRUE(queue.Take(out, 1024));
+  EXPECT_EQ(out.size(), 2u);
+  EXPECT_EQ(queue.depth(), 0u);
 }
 
 }  // namespace
