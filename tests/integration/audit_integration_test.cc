@@ -243,12 +243,8 @@ TEST_F(AuditIntegrationTest, EveryKindOfCallIsListedNewestFirst) {
 
   // Each row as the database holds it.
   EXPECT_EQ(server_.QueryScalar(
-                server_.on_postgres()
-                    ? "SELECT string_agg(CAST(audit_id AS TEXT), ',' ORDER BY"
-                      " create_time_us DESC, audit_id DESC) FROM audit_log"
-                    : "SELECT group_concat(audit_id, ',') FROM (SELECT audit_id"
-                      " FROM audit_log ORDER BY create_time_us DESC,"
-                      " audit_id DESC)"),
+                JoinedSql(server_.on_postgres(), "CAST(audit_id AS TEXT)", ",",
+                          "audit_log", "create_time_us DESC, audit_id DESC")),
             absl::StrJoin(Ids(rows), ","));
   // Nothing in the log is personal data: the revealed phone is not there.
   for (const Row& r : rows) {

@@ -477,17 +477,12 @@ class ComplaintsTest : public ::testing::Test {
 
   // The event types of the complaint's change feed, oldest first.
   std::vector<std::string> Events(const std::string& id) {
-    const std::string where = absl::StrCat(
-        "events WHERE resource_type = 'complaint' AND resource_id = '", id,
-        "'");
     const std::string joined = server_->QueryScalar(
-        server_->on_postgres()
-            ? absl::StrCat("SELECT string_agg(event_type, ',' ORDER BY "
-                           "event_id) FROM ",
-                           where)
-            : absl::StrCat("SELECT group_concat(event_type, ',') FROM (SELECT "
-                           "event_type FROM ",
-                           where, " ORDER BY event_id)"));
+        JoinedSql(server_->on_postgres(), "event_type", ",",
+                  absl::StrCat("events WHERE resource_type = 'complaint' AND "
+                               "resource_id = '",
+                               id, "'"),
+                  "event_id"));
     if (joined.empty()) return {};
     return absl::StrSplit(joined, ',');
   }

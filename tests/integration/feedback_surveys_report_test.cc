@@ -70,21 +70,6 @@ constexpr int64_t kMinute = 60 * kMicrosPerSecond;
 
 const absl::CivilDay kEpoch(1970, 1, 1);
 
-// A query joining `expr` (text) of the rows of `from` with `separator`, in
-// `order`: SQLite's group_concat over an ordered subquery, PostgreSQL's
-// string_agg, which takes the order itself (and has no group_concat).
-std::string JoinedSql(bool on_postgres, const std::string& expr,
-                      const std::string& separator, const std::string& from,
-                      const std::string& order) {
-  if (on_postgres) {
-    return absl::StrCat("SELECT string_agg(", expr, ", '", separator,
-                        "' ORDER BY ", order, ") FROM ", from);
-  }
-  return absl::StrCat("SELECT group_concat(line, '", separator,
-                      "') FROM (SELECT ", expr, " AS line FROM ", from,
-                      " ORDER BY ", order, ") AS joined");
-}
-
 absl::TimeZone Shanghai() {
   absl::TimeZone z;
   EXPECT_TRUE(absl::LoadTimeZone("Asia/Shanghai", &z));

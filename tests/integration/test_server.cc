@@ -233,6 +233,18 @@ std::string HoldsBytes(bool on_postgres, const std::string& column,
                                     "' AS BLOB)) > 0");
 }
 
+std::string JoinedSql(bool on_postgres, const std::string& expr,
+                      const std::string& separator, const std::string& from,
+                      const std::string& order) {
+  if (on_postgres) {
+    return absl::StrCat("SELECT string_agg(", expr, ", '", separator,
+                        "' ORDER BY ", order, ") FROM ", from);
+  }
+  return absl::StrCat("SELECT group_concat(line, '", separator,
+                      "') FROM (SELECT ", expr, " AS line FROM ", from,
+                      " ORDER BY ", order, ") AS joined");
+}
+
 std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);

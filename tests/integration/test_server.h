@@ -114,6 +114,13 @@ std::string HoldsText(bool on_postgres, const std::string& column,
 std::string HoldsBytes(bool on_postgres, const std::string& column,
                        const std::string& text);
 
+// A query joining `expr` (text) of the rows of `from` with `separator`, in
+// `order`: SQLite's group_concat over an ordered subquery, PostgreSQL's
+// string_agg, which takes the order itself (and has no group_concat).
+std::string JoinedSql(bool on_postgres, const std::string& expr,
+                      const std::string& separator, const std::string& from,
+                      const std::string& order);
+
 // A ClientContext carrying `token` and a 10 s deadline.
 std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token);
 
