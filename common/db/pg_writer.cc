@@ -139,8 +139,10 @@ absl::StatusOr<std::unique_ptr<PgWriter>> PgWriter::Start(
     writer->listen_conn_->Exec("LISTEN retail_events");
     return absl::OkStatus();
   }));
-  // Events a replica committed but did not live to number.
-  RETURN_IF_ERROR(SequenceEvents(*writer->workers_[0]->conn).status());
+  // Events a replica committed but did not live to number; counted like
+  // every other numbering, so retail_events_sequenced_total adds up.
+  ASSIGN_OR_RETURN(writer->pg_stats_.events_sequenced,
+                   SequenceEvents(*writer->workers_[0]->conn));
   for (auto& worker : writer->workers_) {
     Worker* w = worker.get();
     PgWriter* self = writer.get();

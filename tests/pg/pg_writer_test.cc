@@ -244,6 +244,8 @@ TEST_F(PgWriterTest, StartNumbersEventsLeftUnnumbered) {
   ASSERT_NE(writer, nullptr);
   EXPECT_EQ(Query("SELECT count(*) FROM events WHERE event_id IS NULL"), 0);
   EXPECT_EQ(Query("SELECT head FROM event_sequencer"), 1);
+  // Counted like any numbering (retail_events_sequenced_total).
+  EXPECT_EQ(writer->pg_stats().events_sequenced, 1);
 }
 
 TEST_F(PgWriterTest, AFullQueueRefusesACallsOpAtOnce) {
