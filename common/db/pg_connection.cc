@@ -2,6 +2,7 @@
 
 #include <endian.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <charconv>
@@ -724,7 +725,16 @@ void PgConnection::Exec(const char* sql) {
   }
 }
 
-bool PgConnection::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+bool PgConnection::ok() const {
+  if (PQstatus(conn_) != CONNECTION_OK) return false;
+  // libpq learns that the server closed the connection (a restart, an
+  // immediate shutdown, a terminated backend) only when it is next used, so
+  // a connection idle in a pool would fail the next read or write handed to
+  // it, though nothing was wrong by then. The kernel knows already.
+  pollfd fd{PQsocket(conn_), POLLRDHUP, 0};
+  return poll(&fd, 1, 0) <= 0 ||
+         (fd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) == 0;
+}
 
 std::unique_ptr<Statement> PgConnection::NewStatement(const std::string& sql) {
   int params = 0;

@@ -443,6 +443,7 @@ absl::StatusOr<int64_t> PgWriter::SequenceEvents(PgConnection& conn) {
 
 void PgWriter::ListenLoop() {
   absl::Time next_try = absl::InfinitePast();
+  absl::Time next_probe = absl::InfinitePast();
   while (!listen_stopping_.load()) {
     if (listen_conn_ == nullptr || !listen_conn_->ok()) {
       if (absl::Now() < next_try) {
@@ -464,11 +465,31 @@ void PgWriter::ListenLoop() {
       // Commits made while no one listened: watchers look again.
       TellCommit(false);
     }
+    // storage_ok_ (health) goes off when a write finds the database gone,
+    // and a write reconnecting turned it on again: a server no one wrote to,
+    // as a balancer sends nothing to NOT_SERVING, never served again. So
+    // while it is off the database is probed here. The probe numbers the
+    // events of commits whose own numbering the outage cut short (answered
+    // OK all the same), which would otherwise wait for the next write.
+    if (!storage_ok_.load() && absl::Now() >= next_probe) {
+      next_probe = absl::Now() + options_.reconnect_interval;
+      absl::StatusOr<int64_t> numbered = SequenceEvents(*listen_conn_);
+      if (numbered.ok()) {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          pg_stats_.events_sequenced += *numbered;
+        }
+        NoteStorage(true);
+        TellCommit(false);
+      }
+    }
     PGconn* raw = listen_conn_->raw();
     pollfd fd{PQsocket(raw), POLLIN, 0};
-    // Short, so Stop() is not kept waiting.
-    if (poll(&fd, 1, 100) <= 0) continue;
-    if (PQconsumeInput(raw) == 0) continue;  // lost: reconnect above
+    // Short, so Stop() is not kept waiting. The probe's statements may have
+    // read notifications already: they are taken below either way.
+    if (poll(&fd, 1, 100) > 0 && PQconsumeInput(raw) == 0) {
+      continue;  // lost: reconnect above
+    }
     bool any = false;
     bool rewritten = false;
     while (PGnotify* n = PQnotifies(raw)) {

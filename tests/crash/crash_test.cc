@@ -1,19 +1,36 @@
-// Crash safety (issues 3 and 9): the real retail_server binary is killed at
-// random moments under 64 concurrent writes, restarted on the same database,
-// and every unacknowledged request is retried with its request_id. Two disks:
-//   * Kill9: SIGKILL only. The page cache survives, so this alone would
-//     pass with every fsync removed; it checks the process's own recovery.
+// Crash safety (issues 3, 9 and 16): the real retail_server binary is
+// killed at random moments under 64 concurrent writes, restarted on the same
+// database, and every unacknowledged request is retried with its
+// request_id. Four faults, one test:
+//   * Kill9: SIGKILL only, on SQLite. The page cache survives, so this alone
+//     would pass with every fsync removed; it checks the process's own
+//     recovery.
 //   * PowerLoss: the server runs on the fault VFS (tests/faultfs), which
 //     journals every write; it is killed at a random I/O (after an optional
 //     slow-disk delay, so answers sent too early reach the client) or at a
 //     random time, and then the power is cut: whatever was not synced is
 //     dropped, or torn sector by sector, before the restart.
-// Afterwards, over RPC and straight from the SQLite file:
+//   * Kill9Pg: Kill9 with the server on PostgreSQL (a fresh database on the
+//     ctest fixture's cluster, tests/pg).
+//   * PgStop: on PostgreSQL, and in most rounds it is the database that
+//     dies: pg_ctl stop -m immediate while writes are in flight, a pause,
+//     and a start that replays the WAL. The server keeps running: its
+//     writer and reader connections must come back by themselves, and
+//     health must say SERVING again without a restart, with no write
+//     answered other than OK or UNAVAILABLE. The other rounds SIGKILL the
+//     server. This needs a cluster of its own (stopping the fixture's
+//     would fail every pg test running beside it): scripts/pg makes one in
+//     $RETAIL_CRASH_PG_DIR (kept between runs, as the fixture's), else in
+//     the test's temp dir.
+// Afterwards, over RPC and straight from the database (SQLite file or
+// PostgreSQL, through the same engine-neutral statements):
 //   * every acknowledged write is there exactly once, with the acknowledged
 //     content, and no request took effect twice;
-//   * PRAGMA integrity_check is ok;
+//   * PRAGMA integrity_check is ok (PostgreSQL: amcheck's verify_heapam on
+//     every table and bt_index_check on every index);
 //   * each customer's points balance is the sum of its ledger; each change
-//     has its event and its one OK audit row;
+//     has its event and its one OK audit row (PostgreSQL: every event
+//     numbered, the numbers without a gap up to the sequencer's head);
 //   * a replay of an acknowledged request answers the same bytes;
 //   * feedback (issue 13): each escalated item has its one complaint,
 //     pointing back; the daily rollups (feedback_daily, feedback_term_daily,
@@ -23,13 +40,15 @@
 // The seed is fixed (1) so CI repeats the same choices; RETAIL_CRASH_SEED=N
 // picks another and RETAIL_CRASH_SEED=random a fresh one (printed). Kill
 // moments still vary with scheduling. The temp dir (database and server log)
-// is kept on failure, or always with RETAIL_CRASH_KEEP_FILES=1.
+// is kept on failure, or always with RETAIL_CRASH_KEEP_FILES=1; so is a
+// PostgreSQL database (its name is printed).
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -44,13 +63,16 @@
 #include <utility>
 #include <vector>
 
-#include "SQLiteCpp/Database.h"
-#include "SQLiteCpp/Statement.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/db/connection.h"
+#include "common/db/pg_connection.h"
+#include "common/db/sqlite_connection.h"
 #include "common/ids.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
@@ -58,9 +80,11 @@
 #include "retail/events/v1/events.grpc.pb.h"
 #include "tests/crash/ledger.h"
 #include "tests/crash/load_client.h"
+#include "tests/crash/pg_cluster.h"
 #include "tests/crash/server_process.h"
 #include "tests/faultfs/fault_vfs.h"
 #include "tests/faultfs/power_cut.h"
+#include "tests/pg/pg_test_db.h"
 
 namespace retail::crash {
 namespace {
@@ -96,6 +120,11 @@ constexpr absl::Duration kDrainBudget = absl::Seconds(120);
 // No request needs more than this many sends to be acknowledged.
 int MaxAttemptsPerRequest() { return 2 * KillRounds() + 4; }
 constexpr absl::Duration kShutdownGrace = absl::Seconds(20);
+// PgStop: PostgreSQL stays down 0-500 ms after its immediate stop, and the
+// server left running must serve again within this of its start (it takes
+// about a second: the writer probes the database once a second).
+constexpr int kMaxOutageMs = 500;
+constexpr absl::Duration kRecoverBound = absl::Seconds(30);
 
 // The server binary: $RETAIL_SERVER_BINARY (set by ctest), else the
 // retail_server next to this test in the build's bin/ directory.
@@ -121,7 +150,130 @@ uint64_t Seed() {
   return std::strtoull(env, nullptr, 10);
 }
 
-enum class Disk { kKill9, kPowerLoss };
+// What dies under load. Kill9 and PowerLoss run the server on SQLite,
+// Kill9Pg and PgStop on PostgreSQL (see the top of this file).
+enum class Disk { kKill9, kPowerLoss, kKill9Pg, kPgStop };
+
+// A PostgreSQL test's cluster directory, as the suites on both engines name
+// it: RETAIL_TEST_PG_DIR (the pg fixture's), else RETAIL_TEST_ENGINE's
+// postgres:DIR.
+std::string FixtureClusterDir() {
+  const char* dir = std::getenv("RETAIL_TEST_PG_DIR");
+  if (dir != nullptr && *dir != '\0') return dir;
+  const char* engine = std::getenv("RETAIL_TEST_ENGINE");
+  if (engine != nullptr && absl::StartsWith(engine, "postgres:")) {
+    return engine + std::strlen("postgres:");
+  }
+  return "";
+}
+
+// scripts/pg: $RETAIL_PG_SCRIPT (set by ctest), else this source tree's.
+std::string ScriptsPg() {
+  const char* env = std::getenv("RETAIL_PG_SCRIPT");
+  if (env != nullptr && *env != '\0') return env;
+  return std::string(RETAIL_SOURCE_DIR) + "/scripts/pg";
+}
+
+// One query on either engine, read the way SQLiteCpp's Statement was:
+// executeStep(), then getColumn(i) as text or integer. An error (bad SQL
+// for one engine, a type a getter cannot read) fails the test naming the
+// SQL, and reads as no row or an empty value.
+class Query {
+ public:
+  Query(db::Connection& conn, std::string sql) : sql_(std::move(sql)) {
+    try {
+      // The connection owns the statement (its cache); it is reset here.
+      stmt_ = &*conn.Prepare(sql_);
+    } catch (const std::exception& e) {
+      Fail(e);
+    }
+  }
+  ~Query() {
+    if (stmt_ == nullptr) return;
+    try {
+      stmt_->Reset();
+    } catch (...) {
+    }
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  void bind(int index, const std::string& value) {
+    if (stmt_ != nullptr) stmt_->Bind(index, value);
+  }
+  void bind(int index, int64_t value) {
+    if (stmt_ != nullptr) stmt_->Bind(index, value);
+  }
+  bool executeStep() {
+    if (stmt_ == nullptr) return false;
+    try {
+      return stmt_->Step();
+    } catch (const std::exception& e) {
+      Fail(e);
+      stmt_ = nullptr;
+      return false;
+    }
+  }
+
+  class Column {
+   public:
+    Column(Query* q, int index) : q_(q), index_(index) {}
+    bool isNull() const {
+      return q_->Get<bool>([&](db::Statement& s) { return s.IsNull(index_); });
+    }
+    // Text as it is, an integer as its digits (SQLite's getString).
+    std::string getString() const {
+      return q_->Get<std::string>([&](db::Statement& s) -> std::string {
+        if (s.IsNull(index_)) return "";
+        try {
+          return s.String(index_);
+        } catch (const db::StorageError&) {
+          return absl::StrCat(s.Int64(index_));  // a PostgreSQL integer
+        }
+      });
+    }
+    int64_t getInt64() const {
+      return q_->Get<int64_t>(
+          [&](db::Statement& s) { return s.Int64(index_); });
+    }
+    int getInt() const { return static_cast<int>(getInt64()); }
+    // Valid until the next executeStep().
+    absl::string_view getBlob() const {
+      return q_->Get<absl::string_view>(
+          [&](db::Statement& s) { return s.Blob(index_); });
+    }
+
+   private:
+    Query* q_;
+    int index_;
+  };
+  Column getColumn(int index) { return Column(this, index); }
+
+ private:
+  template <typename T, typename Fn>
+  T Get(Fn&& fn) {
+    if (stmt_ == nullptr) return T();
+    try {
+      return fn(*stmt_);
+    } catch (const std::exception& e) {
+      Fail(e);
+      return T();
+    }
+  }
+  void Fail(const std::exception& e) {
+    ADD_FAILURE() << "query failed: " << e.what() << "\n  SQL: " << sql_;
+  }
+
+  std::string sql_;
+  db::Statement* stmt_ = nullptr;
+};
+
+// "CASE WHEN cond THEN 1 ELSE 0 END": a condition as a 0/1 integer on
+// either engine (PostgreSQL's booleans do not add, sum or compare with
+// integers).
+std::string AsInt(const std::string& cond) {
+  return absl::StrCat("CASE WHEN ", cond, " THEN 1 ELSE 0 END");
+}
 
 // The fault VFS, preloaded into the server (set by ctest).
 std::string FaultVfsLibrary() {
@@ -139,6 +291,16 @@ std::string ReadFile(const std::string& path) {
 class CrashTest : public ::testing::TestWithParam<Disk> {
  protected:
   bool power_loss() const { return GetParam() == Disk::kPowerLoss; }
+  bool on_postgres() const {
+    return GetParam() == Disk::kKill9Pg || GetParam() == Disk::kPgStop;
+  }
+  // PgStop: whether round `round` stops PostgreSQL (else it SIGKILLs the
+  // server). Every third round kills the server, so the start-up kill
+  // after round kStartupKillAfterRound finds it dead and the restart
+  // after a kill runs against a database that also went down before.
+  bool StopsPostgres(int round) const {
+    return GetParam() == Disk::kPgStop && round % 3 != 0;
+  }
 
   void SetUp() override {
     start_ = absl::Now();
@@ -146,7 +308,9 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     // The seed printed is the one to pass back; each disk draws its own
     // stream of choices from it.
     seed_ = Seed();
-    const uint64_t stream = seed_ + (power_loss() ? 1000003 : 0);
+    const uint64_t stream =
+        seed_ + std::array<uint64_t, 4>{0, 1000003, 2000003,
+                                        3000017}[static_cast<int>(GetParam())];
     // Printed first, so a failing run can be repeated with the same choices.
     std::cout << "[crash] seed " << seed_ << " (RETAIL_CRASH_SEED=" << seed_
               << " to reproduce)" << std::endl;
@@ -175,6 +339,9 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     ASSERT_TRUE(std::filesystem::exists(binary))
         << binary << " not found; set RETAIL_SERVER_BINARY";
     server_ = std::make_unique<ServerProcess>(binary, log_path_);
+    if (on_postgres()) {
+      ASSERT_NO_FATAL_FAILURE(SetUpPostgres());
+    }
     if (power_loss()) {
       const std::string preload = FaultVfsLibrary();
       ASSERT_TRUE(std::filesystem::exists(preload))
@@ -190,6 +357,67 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
                         "RETAIL_FAULTFS_CONTROL=" + control});
     }
     SetServerArgs();
+  }
+
+  // A fresh database for this run: on the fixture's cluster, or (PgStop)
+  // on a cluster of this test's own, started here.
+  void SetUpPostgres() {
+    std::string cluster_dir = FixtureClusterDir();
+    if (GetParam() == Disk::kPgStop) {
+      const char* own = std::getenv("RETAIL_CRASH_PG_DIR");
+      cluster_dir =
+          own != nullptr && *own != '\0' ? std::string(own) : dir_ + "/pg";
+      pg_ = std::make_unique<PgCluster>(ScriptsPg(), cluster_dir,
+                                        dir_ + "/pg_ctl.log");
+      const absl::Status started = pg_->Start();
+      ASSERT_TRUE(started.ok()) << started << "\n"
+                                << ReadFile(dir_ + "/pg_ctl.log");
+      // A start after an immediate stop first fsyncs every file of the
+      // cluster, one by one (some 2000, 4 s on this machine's disk), before
+      // it replays the WAL; syncfs() syncs them in one call, as durably.
+      // Read at the next start.
+      {
+        auto admin = db::PgConnection::Open(pg_->url());
+        ASSERT_TRUE(admin.ok()) << admin.status();
+        try {
+          (*admin)->Exec(
+              "ALTER SYSTEM SET recovery_init_sync_method = 'syncfs'");
+        } catch (const std::exception& e) {
+          FAIL() << "ALTER SYSTEM: " << e.what();
+        }
+      }
+      // FreshPgDatabase (tests/pg) makes its database on the cluster this
+      // names: this process's one and only.
+      setenv("RETAIL_TEST_PG_DIR", cluster_dir.c_str(), 1);
+    }
+    ASSERT_FALSE(cluster_dir.empty())
+        << "this test runs the server on PostgreSQL and needs a cluster: run "
+           "it through ctest (ctest -R crash_kill9_pg), or by hand with "
+           "scripts/pg start /tmp/pg1 && RETAIL_TEST_PG_DIR=/tmp/pg1 "
+           "crash_test --gtest_filter='*Kill9Pg'";
+    pg_database_ =
+        absl::StrCat("crash_", getpid(), "_", std::random_device{}() % 1000000);
+    absl::StatusOr<std::string> url =
+        retail::testing::FreshPgDatabase(pg_database_);
+    ASSERT_TRUE(url.ok()) << url.status();
+    db_path_ = *url;
+    std::cout << "[crash] PostgreSQL database " << pg_database_ << " on "
+              << cluster_dir
+              << (pg_ != nullptr ? " (a cluster of this test's own)" : "")
+              << std::endl;
+  }
+
+  // The database, read-only on SQLite: for the checks after the load.
+  std::unique_ptr<db::Connection> OpenDatabase() {
+    if (on_postgres()) {
+      auto conn = db::PgConnection::Open(db_path_);
+      EXPECT_TRUE(conn.ok()) << conn.status();
+      return conn.ok() ? std::move(*conn) : nullptr;
+    }
+    auto conn = db::SqliteConnection::Open(
+        db_path_, db::SqliteConnection::Mode::kReadOnly);
+    EXPECT_TRUE(conn.ok()) << conn.status();
+    return conn.ok() ? std::move(*conn) : nullptr;
   }
 
   // Power loss: after the process is dead, drop (or tear) whatever the disk
@@ -230,10 +458,31 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
   void TearDown() override {
     // SIGKILLs and reaps a server that a failed assertion left running.
     server_.reset();
+    const bool keep =
+        HasFailure() || std::getenv("RETAIL_CRASH_KEEP_FILES") != nullptr;
+    if (pg_ != nullptr) {
+      if (HasFailure()) {
+        std::cout << "[crash] PostgreSQL log (" << pg_->dir() << "/log):\n"
+                  << pg_->LogTail(6000) << std::endl;
+      }
+      // Whatever happened, the cluster this test started does not outlive
+      // it (its files stay, with the database when kept).
+      if (!keep) {
+        EXPECT_TRUE(retail::testing::DropPgDatabase(pg_database_).ok());
+      }
+      const absl::Status stopped = pg_->Stop();
+      EXPECT_TRUE(stopped.ok()) << stopped;
+      pg_.reset();
+    } else if (!pg_database_.empty() && !keep) {
+      EXPECT_TRUE(retail::testing::DropPgDatabase(pg_database_).ok());
+    }
     if (HasFailure()) {
       std::string log = ReadFile(log_path_);
       if (log.size() > 20000) log = "...\n" + log.substr(log.size() - 20000);
       std::cout << "[crash] seed " << seed_ << "; files kept in " << dir_
+                << (pg_database_.empty()
+                        ? ""
+                        : "; PostgreSQL database " + pg_database_ + " kept")
                 << "\n[crash] server log:\n"
                 << log << std::endl;
       return;
@@ -277,6 +526,29 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     last_start_ = took;
   }
 
+  // The server of the last round is still running when that round stopped
+  // PostgreSQL (and started it again): it must say SERVING again by
+  // itself, its pools back on the restarted database. Otherwise (a
+  // SIGKILL) it is started.
+  void EnsureServing() {
+    if (!server_->Running()) return StartAndWaitServing();
+    const absl::Time started = absl::Now();
+    absl::Status serving = absl::UnavailableError("not probed");
+    while (absl::Now() - started < kRecoverBound) {
+      ASSERT_TRUE(server_->Running())
+          << "the server exited while PostgreSQL came back";
+      serving = CheckServing(NewChannel(address_), absl::Milliseconds(250));
+      if (serving.ok()) break;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    const absl::Duration took = absl::Now() - started;
+    ASSERT_TRUE(serving.ok()) << "the server, left running, is not serving "
+                              << absl::FormatDuration(took)
+                              << " after PostgreSQL started again: " << serving;
+    max_recover_ = std::max(max_recover_, took);
+    last_start_ = took;
+  }
+
   std::unique_ptr<LoadClient> NewLoadClient() {
     return std::make_unique<LoadClient>(ledger_, NewChannel(address_), kToken,
                                         kInFlight);
@@ -284,8 +556,12 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
 
   // Start, load with 64 in flight for a random 100-800 ms, SIGKILL. On the
   // power-loss disk the shim may kill the server first, at a random I/O.
+  // PgStop: in most rounds PostgreSQL is stopped instead (immediate
+  // shutdown) with the load's calls in flight, and started again after a
+  // pause; the server is left running.
   void KillRound(int round) {
-    ASSERT_NO_FATAL_FAILURE(StartAndWaitServing());
+    const bool stop_pg = StopsPostgres(round);
+    ASSERT_NO_FATAL_FAILURE(EnsureServing());
     // The event stream after the restart, then a watcher live through this
     // round's load and kill (issue 14).
     ASSERT_NO_FATAL_FAILURE(VerifyEventsAfterRestart(round));
@@ -303,7 +579,12 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
       how = absl::StrCat("killed at I/O ", io, " (", slow_ms, " ms slow) or ",
                          how);
     }
+    if (stop_pg) {
+      how = absl::StrCat("PostgreSQL stopped (immediate) after ", delay_ms,
+                         " ms");
+    }
     const size_t queued_retries = ledger_->Unacknowledged();
+    const int problems_before = static_cast<int>(ledger_->Problems().size());
     auto client = NewLoadClient();
     if (power_loss() && round % 3 == 2) {
       ASSERT_NO_FATAL_FAILURE(FsyncErrorUnderLoad(*client, round));
@@ -312,22 +593,60 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
                   /*allow_new=*/true, round,
                   [this] { return server_->Running(); });
     const bool died_at_io = !server_->Running();
-    server_->Kill();
+    if (stop_pg) {
+      // Drive returned with its calls still in flight: in the writer's
+      // transactions, or waiting for a connection.
+      const absl::Status stopped = pg_->StopImmediately();
+      ASSERT_TRUE(stopped.ok()) << stopped;
+      ++pg_stops_;
+    } else {
+      server_->Kill();
+    }
     if (power_loss()) {
       control_->kill_at_io = 0;
       how = died_at_io ? how.substr(0, how.find(" or "))
                        : "SIGKILL after " + std::to_string(delay_ms) + " ms";
     }
     // The kernel resets the dead server's connections, so every call still
-    // in flight fails at once and goes back to the retry queue.
+    // in flight fails at once and goes back to the retry queue. (A server
+    // whose database stopped answers them itself: UNAVAILABLE.)
     ASSERT_TRUE(client->WaitIdle(kRpcTimeout + absl::Seconds(5)));
+    if (stop_pg) {
+      // The calls in flight were answered (retryable, else the ledger has
+      // a problem); the server lives on without its database.
+      ASSERT_TRUE(server_->Running())
+          << "the server exited when PostgreSQL stopped";
+      const int new_problems =
+          static_cast<int>(ledger_->Problems().size()) - problems_before;
+      EXPECT_EQ(new_problems, 0)
+          << "writes in flight when PostgreSQL stopped were answered with "
+             "something other than OK or UNAVAILABLE, e.g. "
+          << ledger_->Problems().back();
+      const absl::Status health =
+          CheckServing(NewChannel(address_), absl::Seconds(2));
+      const int outage_ms =
+          std::uniform_int_distribution<int>(0, kMaxOutageMs)(rng_);
+      absl::SleepFor(absl::Milliseconds(outage_ms));
+      const absl::Time restart = absl::Now();
+      const absl::Status started = pg_->Start();
+      ASSERT_TRUE(started.ok()) << started << "\n"
+                                << ReadFile(dir_ + "/pg_ctl.log");
+      absl::StrAppend(&how, ", down ", outage_ms,
+                      " ms more (health meanwhile: ",
+                      health.ok() ? "SERVING" : health.message(),
+                      "), its start (WAL replay) took ",
+                      absl::ToInt64Milliseconds(absl::Now() - restart), " ms");
+    }
     watch.Stop();
     live_events_ = watch.events();
     live_progress_ = std::max(live_progress_, watch.progress());
     ASSERT_NO_FATAL_FAILURE(CutPower());
     const LedgerStats stats = ledger_->Stats();
     std::cout << "[crash] round " << round << ": serving "
-              << absl::ToInt64Milliseconds(last_start_) << " ms after exec; "
+              << absl::ToInt64Milliseconds(last_start_)
+              << (round > 1 && StopsPostgres(round - 1)
+                      ? " ms after PostgreSQL's start (not restarted); "
+                      : " ms after exec; ")
               << how << " under load; retried " << queued_retries
               << " from earlier rounds; "
               << stats.creates + stats.adjusts + stats.orders + stats.payments +
@@ -458,12 +777,14 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
   // slip: its sales are its slips' totals, its refunds the refunds recorded
   // in its hours for the branch's orders, and nothing fails to add up.
   void VerifyReconciliation() {
-    SQLite::Database db(db_path_, SQLite::OPEN_READONLY);
+    std::unique_ptr<db::Connection> conn = OpenDatabase();
+    ASSERT_NE(conn, nullptr);
+    db::Connection& db = *conn;
     auto stub = orders::v1::OrderService::NewStub(NewChannel(address_));
-    SQLite::Statement days(
-        db,
-        "SELECT branch_id, business_date, COUNT(*), SUM(total_minor)"
-        " FROM settlements GROUP BY branch_id, business_date");
+    Query days(db,
+               "SELECT branch_id, business_date, COUNT(*),"
+               " CAST(SUM(total_minor) AS BIGINT)"
+               " FROM settlements GROUP BY branch_id, business_date");
     int checked = 0;
     while (days.executeStep()) {
       const std::string branch = days.getColumn(0).getString();
@@ -486,9 +807,10 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
           << branch << " " << date;
       EXPECT_EQ(r.totals().sales().minor_units(), days.getColumn(3).getInt64())
           << branch << " " << date << ": sales vs the day's slips";
-      SQLite::Statement refunds(
+      Query refunds(
           db,
-          "SELECT COALESCE(SUM(r.amount_minor), 0) FROM order_refunds r"
+          "SELECT CAST(COALESCE(SUM(r.amount_minor), 0) AS BIGINT)"
+          " FROM order_refunds r"
           " JOIN orders o ON o.id = r.order_row WHERE o.branch_id = ?1"
           " AND r.create_time_us >= ?2 AND r.create_time_us < ?3");
       refunds.bind(1, branch);
@@ -517,9 +839,11 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
   // figures come from the daily rollups, so each must equal the count (or
   // sum) of the rows it covers, read straight from the database.
   void VerifySatisfactionReport() {
-    SQLite::Database db(db_path_, SQLite::OPEN_READONLY);
+    std::unique_ptr<db::Connection> conn = OpenDatabase();
+    ASSERT_NE(conn, nullptr);
+    db::Connection& db = *conn;
     auto scalar = [&db](const std::string& sql) -> int64_t {
-      SQLite::Statement q(db, sql);
+      Query q(db, sql);
       return q.executeStep() ? q.getColumn(0).getInt64() : -1;
     };
     if (scalar("SELECT COUNT(*) FROM feedback_daily") == 0) {
@@ -529,7 +853,7 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     // Business days, as days since 1970-01-01 in the chain's zone.
     constexpr char kDays[] =
         " FROM (SELECT day FROM feedback_items"
-        " UNION SELECT day FROM survey_responses)";
+        " UNION SELECT day FROM survey_responses) AS d";
     const absl::CivilDay epoch(1970, 1, 1);
     const absl::CivilDay first =
         epoch + scalar(absl::StrCat("SELECT MIN(day)", kDays));
@@ -567,7 +891,8 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
       EXPECT_EQ(figures->satisfied(),
                 scalar("SELECT COUNT(*)" + where + " AND value >= 4"))
           << "source " << source << ": satisfied vs score rows";
-      const int64_t sum = scalar("SELECT COALESCE(SUM(value), 0)" + where);
+      const int64_t sum =
+          scalar("SELECT CAST(COALESCE(SUM(value), 0) AS BIGINT)" + where);
       EXPECT_NEAR(figures->average() * static_cast<double>(figures->count()),
                   static_cast<double>(sum), 1e-6 * static_cast<double>(sum + 1))
           << "source " << source << ": rating sum vs score rows";
@@ -585,9 +910,9 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
          {std::pair{&r.top_negative_topics(), 1},
           std::pair{&r.top_negative_keywords(), 2}}) {
       for (const feedback::v1::TermCount& t : *terms) {
-        SQLite::Statement q(db,
-                            "SELECT COUNT(*) FROM feedback_terms WHERE"
-                            " negative = 1 AND kind = ?1 AND term = ?2");
+        Query q(db,
+                "SELECT COUNT(*) FROM feedback_terms WHERE"
+                " negative = 1 AND kind = ?1 AND term = ?2");
         q.bind(1, kind);
         q.bind(2, t.term());
         q.executeStep();
@@ -603,17 +928,102 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
         << "no negative topics: the load's complaints were not analysed";
   }
 
+  // PostgreSQL's integrity_check: amcheck (postgresql-contrib, in Debian's
+  // postgresql package) reads every page of every table (verify_heapam,
+  // with their TOAST) and checks every B-tree index's order and that it
+  // holds every row (bt_index_check with heapallindexed). Creating the
+  // extension takes a superuser, which scripts/pg's user is. Then the
+  // event sequencer's promise: every committed event numbered, the numbers
+  // 1..head without a gap or a repeat.
+  void CheckPostgresIntegrity(db::Connection& db) {
+    try {
+      db.Exec("CREATE EXTENSION IF NOT EXISTS amcheck");
+    } catch (const std::exception& e) {
+      FAIL() << "CREATE EXTENSION amcheck: " << e.what()
+             << " (amcheck is in postgresql-contrib; the test's user must be "
+                "a superuser)";
+    }
+    int tables = 0, corrupt = 0;
+    {
+      Query q(db,
+              "SELECT c.relname, v.blkno, v.offnum, v.msg"
+              " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+              " LEFT JOIN LATERAL verify_heapam(c.oid, check_toast => true) v"
+              "   ON true"
+              " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm')"
+              " ORDER BY c.relname");
+      std::string last;
+      while (q.executeStep()) {
+        if (q.getColumn(0).getString() != last) ++tables;
+        last = q.getColumn(0).getString();
+        if (q.getColumn(3).isNull()) continue;
+        if (++corrupt <= 10) {
+          ADD_FAILURE() << "verify_heapam: " << last << " block "
+                        << q.getColumn(1).getString() << " offset "
+                        << q.getColumn(2).getString() << ": "
+                        << q.getColumn(3).getString();
+        }
+      }
+    }
+    int indexes = 0;
+    {
+      // A corrupt index raises an error: Query reports it with the SQL.
+      Query q(db,
+              "SELECT c.relname, bt_index_check(c.oid, true)"
+              " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+              " JOIN pg_am am ON am.oid = c.relam"
+              " JOIN pg_namespace n ON n.oid = c.relnamespace"
+              " WHERE am.amname = 'btree' AND c.relkind = 'i'"
+              "   AND n.nspname = 'public'");
+      while (q.executeStep()) ++indexes;
+    }
+    EXPECT_EQ(corrupt, 0) << "tables verify_heapam finds corrupt";
+    EXPECT_GT(tables, 20) << "verify_heapam checked too few tables";
+    EXPECT_GT(indexes, 20) << "bt_index_check checked too few indexes";
+    integrity_ = absl::StrCat(corrupt == 0 ? "ok" : "CORRUPT", " (", tables,
+                              " tables, ", indexes, " indexes)");
+    // The sequencer's numbers.
+    Query q(db,
+            "SELECT (SELECT COUNT(*) FROM events),"
+            " (SELECT COUNT(*) FROM events WHERE event_id IS NULL),"
+            " (SELECT COUNT(DISTINCT event_id) FROM events),"
+            " (SELECT COALESCE(MIN(event_id), 0) FROM events),"
+            " (SELECT COALESCE(MAX(event_id), 0) FROM events),"
+            " (SELECT head FROM event_sequencer)");
+    ASSERT_TRUE(q.executeStep());
+    const int64_t events = q.getColumn(0).getInt64();
+    EXPECT_EQ(q.getColumn(1).getInt64(), 0) << "events left unnumbered";
+    EXPECT_EQ(q.getColumn(2).getInt64(), events) << "event numbers given twice";
+    EXPECT_EQ(q.getColumn(3).getInt64(), events == 0 ? 0 : 1);
+    EXPECT_EQ(q.getColumn(4).getInt64(), events)
+        << "a gap in the event numbers";
+    EXPECT_EQ(q.getColumn(5).getInt64(), events)
+        << "event_sequencer.head vs the events numbered";
+  }
+
   // Checks the database file itself, read-only, after the clean shutdown.
   void VerifyDatabase(const std::vector<Entry>& entries,
                       const std::map<std::string, int64_t>& balances) {
-    SQLite::Database db(db_path_, SQLite::OPEN_READONLY);
+    std::unique_ptr<db::Connection> conn = OpenDatabase();
+    ASSERT_NE(conn, nullptr);
+    db::Connection& db = *conn;
     auto scalar = [&db](const std::string& sql) {
-      SQLite::Statement q(db, sql);
+      Query q(db, sql);
       return q.executeStep() ? q.getColumn(0).getString() : std::string();
     };
-    integrity_ = scalar("PRAGMA integrity_check");
-    EXPECT_EQ(integrity_, "ok");
-    EXPECT_EQ(scalar("SELECT COUNT(*) FROM pragma_foreign_key_check"), "0");
+    // One bound parameter: a statement prepared once, run per request.
+    auto scalar_of = [&db](const std::string& sql, const std::string& param) {
+      Query q(db, sql);
+      q.bind(1, param);
+      return q.executeStep() ? q.getColumn(0).getString() : std::string();
+    };
+    if (on_postgres()) {
+      ASSERT_NO_FATAL_FAILURE(CheckPostgresIntegrity(db));
+    } else {
+      integrity_ = scalar("PRAGMA integrity_check");
+      EXPECT_EQ(integrity_, "ok");
+      EXPECT_EQ(scalar("SELECT COUNT(*) FROM pragma_foreign_key_check"), "0");
+    }
 
     size_t creates = 0, adjusts = 0, order_creates = 0, pays = 0;
     // Acknowledged CompleteReturn answers: the returns completed, of which
@@ -685,7 +1095,7 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     };
     std::map<std::string, Row> customers;
     {
-      SQLite::Statement q(
+      Query q(
           db,
           "SELECT customer_id, display_name, phone, branch_id, points_balance"
           " FROM customers");
@@ -707,11 +1117,10 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     };
     std::map<std::string, Txn> txns;
     {
-      SQLite::Statement q(
-          db,
-          "SELECT t.transaction_id, c.customer_id, t.delta, t.balance_after"
-          " FROM points_transactions t JOIN customers c ON c.id = "
-          "t.customer_row");
+      Query q(db,
+              "SELECT t.transaction_id, c.customer_id, t.delta, t.balance_after"
+              " FROM points_transactions t JOIN customers c ON c.id = "
+              "t.customer_row");
       while (q.executeStep()) {
         txns[q.getColumn(0).getString()] =
             Txn{q.getColumn(1).getString(), q.getColumn(2).getInt64(),
@@ -769,7 +1178,8 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
                      "    AND e.resource_id = o.order_id) !="
                      " 1 + (SELECT COUNT(*) FROM order_payments p"
                      "      WHERE p.order_row = o.id)"
-                     "   + (o.complete_time_us IS NOT NULL)"
+                     "   + CASE WHEN o.complete_time_us IS NOT NULL"
+                     "     THEN 1 ELSE 0 END"
                      "   + (SELECT COUNT(*) FROM order_returns r"
                      "      WHERE r.order_row = o.id AND r.status = 5)"),
               "0");
@@ -781,7 +1191,7 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
               "0");
     EXPECT_EQ(scalar("SELECT COUNT(*) FROM events"),
               scalar(absl::StrCat(
-                  "SELECT (SELECT COUNT(*) FROM customers)"
+                  "SELECT CAST((SELECT COUNT(*) FROM customers)"
                   " + (SELECT COUNT(*) FROM points_transactions)"
                   " + (SELECT COUNT(*) FROM orders o WHERE customer_id != ''"
                   "    AND ",
@@ -800,7 +1210,8 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
                   " + (SELECT COUNT(*) FROM surveys)"
                   " + (SELECT COUNT(*) FROM feedback_items)"
                   " + (SELECT COUNT(*) FROM survey_responses)"
-                  " + (SELECT COALESCE(SUM(revision), 0) FROM follow_ups)")))
+                  " + (SELECT COALESCE(SUM(revision), 0) FROM follow_ups)"
+                  " AS BIGINT)")))
         << "events that belong to no change";
 
     // Orders: one row per CreateOrder request and per completed exchange;
@@ -880,23 +1291,22 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
               "0")
         << "orders returned without a completed return, or the reverse";
     {
-      SQLite::Statement q(db,
-                          "SELECT return_id, status, body FROM order_returns");
+      Query q(db, "SELECT return_id, status, body FROM order_returns");
       int bad = 0;
       while (q.executeStep()) {
         orders::v1::Return r;
-        const SQLite::Column body = q.getColumn(2);
-        if (!r.ParseFromArray(body.getBlob(), body.getBytes()) ||
+        const absl::string_view body = q.getColumn(2).getBlob();
+        if (!r.ParseFromArray(body.data(), static_cast<int>(body.size())) ||
             r.return_id() != q.getColumn(0).getString() ||
             r.status() != q.getColumn(1).getInt()) {
           if (++bad <= 5) ADD_FAILURE() << "unreadable return row";
           continue;
         }
         if (r.status() != orders::v1::RETURN_STATUS_COMPLETED) continue;
-        const std::string refunded = scalar(absl::StrCat(
-            "SELECT COALESCE(SUM(amount_minor), 0) FROM order_refunds"
-            " WHERE return_id = '",
-            r.return_id(), "'"));
+        const std::string refunded = scalar(
+            absl::StrCat("SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT)"
+                         " FROM order_refunds WHERE return_id = '",
+                         r.return_id(), "'"));
         if (refunded != std::to_string(r.refund_total().minor_units()) &&
             ++bad <= 5) {
           ADD_FAILURE() << r.return_id() << " refunded " << refunded
@@ -963,10 +1373,10 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
         follow_ups_scheduled, follow_ups_completed.size()));
     std::map<std::string, std::string> payments;  // payment_id -> order_id
     {
-      SQLite::Statement q(db,
-                          "SELECT p.payment_id, o.order_id, p.amount_minor"
-                          " FROM order_payments p JOIN orders o"
-                          " ON o.id = p.order_row");
+      Query q(db,
+              "SELECT p.payment_id, o.order_id, p.amount_minor"
+              " FROM order_payments p JOIN orders o"
+              " ON o.id = p.order_row");
       while (q.executeStep()) {
         payments[q.getColumn(0).getString()] = absl::StrCat(
             q.getColumn(1).getString(), "/", q.getColumn(2).getInt64());
@@ -981,10 +1391,11 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     // request_id -> (OK rows, REPLAYED rows)
     std::map<std::string, std::pair<int, int>> audit;
     {
-      SQLite::Statement q(
-          db,
-          "SELECT request_id, SUM(outcome = 'OK'), SUM(outcome = 'REPLAYED')"
-          " FROM audit_log WHERE request_id != '' GROUP BY request_id");
+      Query q(db,
+              absl::StrCat("SELECT request_id, SUM(", AsInt("outcome = 'OK'"),
+                           "), SUM(", AsInt("outcome = 'REPLAYED'"),
+                           ") FROM audit_log WHERE request_id != ''"
+                           " GROUP BY request_id"));
       while (q.executeStep()) {
         audit[q.getColumn(0).getString()] = {q.getColumn(1).getInt(),
                                              q.getColumn(2).getInt()};
@@ -1001,11 +1412,10 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     };
     std::map<std::string, FeedbackRow> feedback_rows;
     {
-      SQLite::Statement q(
-          db,
-          "SELECT feedback_id, customer_id, branch_id, order_id,"
-          " complaint_id, rating, needs_review, id"
-          " FROM feedback_items");
+      Query q(db,
+              "SELECT feedback_id, customer_id, branch_id, order_id,"
+              " complaint_id, rating, needs_review, id"
+              " FROM feedback_items");
       std::map<int64_t, FeedbackRow*> by_row;
       while (q.executeStep()) {
         FeedbackRow& row = feedback_rows[q.getColumn(0).getString()];
@@ -1019,9 +1429,9 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
                           {}};
         by_row[q.getColumn(7).getInt64()] = &row;
       }
-      SQLite::Statement t(db,
-                          "SELECT ref_row, kind, term FROM feedback_terms"
-                          " WHERE source = 2");
+      Query t(db,
+              "SELECT ref_row, kind, term FROM feedback_terms"
+              " WHERE source = 2");
       while (t.executeStep()) {
         const auto row = by_row.find(t.getColumn(0).getInt64());
         if (row == by_row.end()) continue;  // reported above
@@ -1033,9 +1443,9 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     // complaint_id -> (feedback_id, customer_id, order_id)
     std::map<std::string, std::array<std::string, 3>> complaint_rows;
     {
-      SQLite::Statement q(db,
-                          "SELECT complaint_id, feedback_id, customer_id,"
-                          " order_id FROM complaints");
+      Query q(db,
+              "SELECT complaint_id, feedback_id, customer_id,"
+              " order_id FROM complaints");
       while (q.executeStep()) {
         complaint_rows[q.getColumn(0).getString()] = {
             q.getColumn(1).getString(), q.getColumn(2).getString(),
@@ -1045,10 +1455,10 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     // response_id -> survey/customer/order/complaint/branch
     std::map<std::string, std::string> response_rows;
     {
-      SQLite::Statement q(db,
-                          "SELECT response_id, survey_id || '/' || customer_id"
-                          " || '/' || order_id || '/' || complaint_id || '/' ||"
-                          " branch_id FROM survey_responses");
+      Query q(db,
+              "SELECT response_id, survey_id || '/' || customer_id"
+              " || '/' || order_id || '/' || complaint_id || '/' ||"
+              " branch_id FROM survey_responses");
       while (q.executeStep()) {
         response_rows[q.getColumn(0).getString()] = q.getColumn(1).getString();
       }
@@ -1061,11 +1471,11 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     };
     std::map<std::string, FollowUpRow> follow_up_rows;
     {
-      SQLite::Statement q(db,
-                          "SELECT follow_up_id, customer_id, order_id,"
-                          " complaint_id, status, outcome, satisfaction,"
-                          " COALESCE(complete_time_us, -1), automatic"
-                          " FROM follow_ups");
+      Query q(db,
+              "SELECT follow_up_id, customer_id, order_id,"
+              " complaint_id, status, outcome, satisfaction,"
+              " COALESCE(complete_time_us, -1), automatic"
+              " FROM follow_ups");
       while (q.executeStep()) {
         follow_up_rows[q.getColumn(0).getString()] = FollowUpRow{
             q.getColumn(1).getString(), q.getColumn(2).getString(),
@@ -1125,8 +1535,8 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
         orders::v1::CreateOrderResponse ack;
         ack.ParseFromString(e.first_ack);
         if (ack.order().order_id().empty() ||
-            scalar("SELECT COUNT(*) FROM orders WHERE order_id = '" +
-                   ack.order().order_id() + "'") != "1") {
+            scalar_of("SELECT COUNT(*) FROM orders WHERE order_id = ?1",
+                      ack.order().order_id()) != "1") {
           report(absl::StrCat(e.request_id, ": acknowledged order ",
                               ack.order().order_id(), " is missing"));
         }
@@ -1322,13 +1732,13 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
   // The feedback tables against the requests and against each other: one
   // row per request; each escalation's one complaint; the rollups equal
   // the rows they count, per branch and day.
-  void VerifyFeedbackTables(SQLite::Database& db, size_t surveys,
+  void VerifyFeedbackTables(db::Connection& db, size_t surveys,
                             size_t feedback_submits, size_t escalations,
                             size_t response_submits,
                             size_t follow_ups_scheduled,
                             size_t follow_ups_completed) {
     auto count = [&db](const std::string& sql) -> int64_t {
-      SQLite::Statement q(db, sql);
+      Query q(db, sql);
       return q.executeStep() ? q.getColumn(0).getInt64() : -1;
     };
     auto n = [](size_t v) { return static_cast<int64_t>(v); };
@@ -1408,7 +1818,7 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     // No response twice per (survey, customer, order, complaint).
     EXPECT_EQ(count("SELECT COUNT(*) FROM (SELECT 1 FROM survey_responses"
                     " GROUP BY survey_id, customer_id, order_id, complaint_id"
-                    " HAVING COUNT(*) > 1)"),
+                    " HAVING COUNT(*) > 1) AS twice"),
               0)
         << "survey responses given twice";
 
@@ -1417,11 +1827,13 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     // of a record, and an item's as negative as it is. (That an item's
     // term rows are its acknowledged topics and keywords is checked per
     // request.)
-    EXPECT_EQ(count("SELECT COUNT(*) FROM feedback_items i WHERE"
-                    " (SELECT COUNT(*) FROM feedback_scores s WHERE"
-                    "  s.source = 2 AND s.ref_row = i.id AND s.kind = 1 AND"
-                    "  s.value = i.rating AND s.branch_id = i.branch_id AND"
-                    "  s.day = i.day) != (i.rating != 0)"),
+    EXPECT_EQ(count(absl::StrCat(
+                  "SELECT COUNT(*) FROM feedback_items i WHERE"
+                  " (SELECT COUNT(*) FROM feedback_scores s WHERE"
+                  "  s.source = 2 AND s.ref_row = i.id AND s.kind = 1 AND"
+                  "  s.value = i.rating AND s.branch_id = i.branch_id AND"
+                  "  s.day = i.day) != ",
+                  AsInt("i.rating != 0"))),
               0)
         << "feedback items whose score rows do not match their rating";
     EXPECT_EQ(count("SELECT COUNT(*) FROM survey_responses r WHERE"
@@ -1437,60 +1849,84 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
                     "  r.id = s.ref_row)"),
               0)
         << "score rows of no record";
-    EXPECT_EQ(count("SELECT COUNT(*) FROM feedback_terms t WHERE NOT EXISTS"
-                    " (SELECT 1 FROM feedback_items i WHERE t.source = 2 AND"
-                    "  i.id = t.ref_row AND i.branch_id = t.branch_id AND"
-                    "  i.day = t.day AND t.negative = (i.sentiment = 1))"
-                    " AND NOT EXISTS (SELECT 1 FROM survey_responses r WHERE"
-                    "  t.source = 1 AND r.id = t.ref_row AND"
-                    "  r.branch_id = t.branch_id AND r.day = t.day)"),
+    EXPECT_EQ(count(absl::StrCat(
+                  "SELECT COUNT(*) FROM feedback_terms t WHERE NOT EXISTS"
+                  " (SELECT 1 FROM feedback_items i WHERE t.source = 2 AND"
+                  "  i.id = t.ref_row AND i.branch_id = t.branch_id AND"
+                  "  i.day = t.day AND t.negative = ",
+                  AsInt("i.sentiment = 1"),
+                  ")"
+                  " AND NOT EXISTS (SELECT 1 FROM survey_responses r WHERE"
+                  "  t.source = 1 AND r.id = t.ref_row AND"
+                  "  r.branch_id = t.branch_id AND r.day = t.day)")),
               0)
         << "term rows of no record, or negative unlike their item";
 
     // The rollups: every (day, branch) of feedback_daily equals the rows
     // of that day and branch, and no such rows lack their rollup.
-    EXPECT_EQ(count("SELECT COALESCE(SUM(feedback_items), 0)"
+    EXPECT_EQ(count("SELECT CAST(COALESCE(SUM(feedback_items), 0) AS BIGINT)"
                     " FROM feedback_daily"),
               feedback_rows_)
         << "SUM(feedback_daily.feedback_items) vs feedback_items rows";
-    EXPECT_EQ(count("SELECT COALESCE(SUM(responses), 0) FROM feedback_daily"),
+    EXPECT_EQ(count("SELECT CAST(COALESCE(SUM(responses), 0) AS BIGINT)"
+                    " FROM feedback_daily"),
               response_rows_)
         << "SUM(feedback_daily.responses) vs survey_responses rows";
     {
-      SQLite::Statement q(
+      // SUM of a 0/1 CASE is a bigint on PostgreSQL, of a bigint column a
+      // numeric (hence the casts).
+      Query q(
           db,
-          "WITH s AS (SELECT day, branch_id,"
-          "  SUM(source = 1 AND kind = 1) AS sr,"
-          "  SUM(source = 1 AND kind = 1 AND value >= 4) AS ss,"
-          "  SUM(CASE WHEN source = 1 AND kind = 1 THEN value ELSE 0 END)"
-          "    AS srs,"
-          "  SUM(source = 2 AND kind = 1) AS fr,"
-          "  SUM(source = 2 AND kind = 1 AND value >= 4) AS fs,"
-          "  SUM(CASE WHEN source = 2 AND kind = 1 THEN value ELSE 0 END)"
-          "    AS frs,"
-          "  SUM(kind = 2) AS nc, SUM(kind = 2 AND value >= 9) AS np,"
-          "  SUM(kind = 2 AND value <= 6) AS nd"
-          "  FROM feedback_scores GROUP BY day, branch_id),"
-          " r AS (SELECT day, branch_id, COUNT(*) AS n FROM survey_responses"
-          "  GROUP BY day, branch_id),"
-          " f AS (SELECT day, branch_id, COUNT(*) AS n FROM feedback_items"
-          "  GROUP BY day, branch_id),"
-          " k AS (SELECT day, branch_id FROM s UNION SELECT day, branch_id"
-          "  FROM r UNION SELECT day, branch_id FROM f UNION"
-          "  SELECT day, branch_id FROM feedback_daily)"
-          " SELECT k.day, k.branch_id, d.survey_ratings, d.survey_satisfied,"
-          "  d.survey_rating_sum, d.feedback_ratings, d.feedback_satisfied,"
-          "  d.feedback_rating_sum, d.nps_count, d.nps_promoters,"
-          "  d.nps_detractors, d.responses, d.feedback_items,"
-          "  COALESCE(s.sr, 0), COALESCE(s.ss, 0), COALESCE(s.srs, 0),"
-          "  COALESCE(s.fr, 0), COALESCE(s.fs, 0), COALESCE(s.frs, 0),"
-          "  COALESCE(s.nc, 0), COALESCE(s.np, 0), COALESCE(s.nd, 0),"
-          "  COALESCE(r.n, 0), COALESCE(f.n, 0)"
-          " FROM k LEFT JOIN feedback_daily d"
-          "  ON d.day = k.day AND d.branch_id = k.branch_id"
-          " LEFT JOIN s ON s.day = k.day AND s.branch_id = k.branch_id"
-          " LEFT JOIN r ON r.day = k.day AND r.branch_id = k.branch_id"
-          " LEFT JOIN f ON f.day = k.day AND f.branch_id = k.branch_id");
+          absl::StrCat(
+              "WITH s AS (SELECT day, branch_id,"
+              "  SUM(",
+              AsInt("source = 1 AND kind = 1"),
+              ") AS sr,"
+              "  SUM(",
+              AsInt("source = 1 AND kind = 1 AND value >= 4"),
+              ") AS ss,"
+              "  CAST(SUM(CASE WHEN source = 1 AND kind = 1 THEN value"
+              "   ELSE 0 END) AS BIGINT) AS srs,"
+              "  SUM(",
+              AsInt("source = 2 AND kind = 1"),
+              ") AS fr,"
+              "  SUM(",
+              AsInt("source = 2 AND kind = 1 AND value >= 4"),
+              ") AS fs,"
+              "  CAST(SUM(CASE WHEN source = 2 AND kind = 1 THEN value"
+              "   ELSE 0 END) AS BIGINT) AS frs,"
+              "  SUM(",
+              AsInt("kind = 2"),
+              ") AS nc,"
+              "  SUM(",
+              AsInt("kind = 2 AND value >= 9"),
+              ") AS np,"
+              "  SUM(",
+              AsInt("kind = 2 AND value <= 6"),
+              ") AS nd"
+              "  FROM feedback_scores GROUP BY day, branch_id),"
+              " r AS (SELECT day, branch_id, COUNT(*) AS n FROM "
+              "survey_responses"
+              "  GROUP BY day, branch_id),"
+              " f AS (SELECT day, branch_id, COUNT(*) AS n FROM feedback_items"
+              "  GROUP BY day, branch_id),"
+              " k AS (SELECT day, branch_id FROM s UNION SELECT day, branch_id"
+              "  FROM r UNION SELECT day, branch_id FROM f UNION"
+              "  SELECT day, branch_id FROM feedback_daily)"
+              " SELECT k.day, k.branch_id, d.survey_ratings, "
+              "d.survey_satisfied,"
+              "  d.survey_rating_sum, d.feedback_ratings, d.feedback_satisfied,"
+              "  d.feedback_rating_sum, d.nps_count, d.nps_promoters,"
+              "  d.nps_detractors, d.responses, d.feedback_items,"
+              "  COALESCE(s.sr, 0), COALESCE(s.ss, 0), COALESCE(s.srs, 0),"
+              "  COALESCE(s.fr, 0), COALESCE(s.fs, 0), COALESCE(s.frs, 0),"
+              "  COALESCE(s.nc, 0), COALESCE(s.np, 0), COALESCE(s.nd, 0),"
+              "  COALESCE(r.n, 0), COALESCE(f.n, 0)"
+              " FROM k LEFT JOIN feedback_daily d"
+              "  ON d.day = k.day AND d.branch_id = k.branch_id"
+              " LEFT JOIN s ON s.day = k.day AND s.branch_id = k.branch_id"
+              " LEFT JOIN r ON r.day = k.day AND r.branch_id = k.branch_id"
+              " LEFT JOIN f ON f.day = k.day AND f.branch_id = k.branch_id"));
       int bad = 0;
       while (q.executeStep()) {
         ++rollup_days_;
@@ -1523,11 +1959,12 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
     constexpr char kTermRollup[] =
         "SELECT branch_id, day, kind, term, count FROM feedback_term_daily";
     EXPECT_EQ(count(absl::StrCat("SELECT COUNT(*) FROM (", kTermCounts,
-                                 " EXCEPT ", kTermRollup, ")")),
+                                 " EXCEPT ", kTermRollup, ") AS missing")),
               0)
         << "negative terms missing from feedback_term_daily, or miscounted";
     EXPECT_EQ(count(absl::StrCat("SELECT COUNT(*) FROM (", kTermRollup,
-                                 " EXCEPT SELECT * FROM (", kTermCounts, "))")),
+                                 " EXCEPT SELECT * FROM (", kTermCounts,
+                                 ") AS counted) AS extra")),
               0)
         << "feedback_term_daily rows its terms do not add up to";
     term_rollup_rows_ = count("SELECT COUNT(*) FROM feedback_term_daily");
@@ -1706,6 +2143,13 @@ class CrashTest : public ::testing::TestWithParam<Disk> {
   int power_cuts_ = 0;
   int fsync_errors_ = 0;
   std::unique_ptr<ServerProcess> server_;
+  // PostgreSQL: the database's name on its cluster; PgStop's own cluster,
+  // its immediate stops, and the longest the server took to serve again
+  // after one.
+  std::string pg_database_;
+  std::unique_ptr<PgCluster> pg_;
+  int pg_stops_ = 0;
+  absl::Duration max_recover_ = absl::ZeroDuration();
   absl::Duration max_start_ = absl::ZeroDuration();
   absl::Duration last_start_ = absl::ZeroDuration();
   int startup_kills_ = 0;
@@ -1742,7 +2186,7 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
   // retried until it is, then every request is sent once more to compare
   // the replayed answer with the first one.
   const int final_round = KillRounds() + 1;
-  ASSERT_NO_FATAL_FAILURE(StartAndWaitServing());
+  ASSERT_NO_FATAL_FAILURE(EnsureServing());
   ASSERT_NO_FATAL_FAILURE(VerifyEventsAfterRestart(final_round));
   auto client = NewLoadClient();
   client->Drive(absl::Now() + kDrainBudget, /*allow_new=*/false, final_round);
@@ -1807,57 +2251,69 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveAndRetriesNeverDuplicate) {
   ASSERT_NO_FATAL_FAILURE(VerifyDatabase(entries, balances));
 
   const LedgerStats stats = ledger_->Stats();
-  std::cout << "[crash] summary: seed " << seed_ << "; " << KillRounds()
-            << " kills under load + " << startup_kills_ << " during start-up; "
-            << power_cuts_ << " power cuts; " << fsync_errors_
-            << " fsync errors survived; "
-            << stats.creates + stats.adjusts + stats.orders + stats.payments +
-                   stats.return_steps + stats.complaint_steps +
-                   stats.feedback_items + stats.feedback_steps
-            << " requests (" << stats.creates << " creates, " << stats.adjusts
-            << " adjusts, " << stats.orders << " orders, " << stats.payments
-            << " payments, " << stats.return_steps
-            << " completion and return steps, " << stats.complaint_steps
-            << " complaint steps, " << stats.feedback_items
-            << " feedback items, " << stats.feedback_steps
-            << " survey, response and follow-up steps), " << stats.sends
-            << " sends; " << acked_before_kills
-            << " acknowledged before the last kill; " << stats.retried
-            << " needed a retry (" << lost_acks_
-            << " answers lost to a kill after commit; of feedback requests "
-            << feedback_retried_ << " retried, " << feedback_lost_acks_
-            << " answers lost after commit); " << stats.acked_twice
-            << " answered twice or more, compared byte for byte; max "
-            << max_attempts << " sends for one request; slowest restart "
-            << absl::FormatDuration(max_start_)
-            << "; database: " << customer_rows_ << " customers, "
-            << points_rows_ << " points rows, " << order_rows_ << " orders ("
-            << paid_orders_ << " paid), " << payment_rows_ << " payments, "
-            << returns_done_ << " returns completed, " << complaint_rows_
-            << " complaints, " << feedback_rows_ << " feedback items ("
-            << escalated_rows_ << " escalated to a complaint, " << review_rows_
-            << " flagged for review), " << response_rows_
-            << " survey responses, " << follow_up_rows_ << " follow-ups; "
-            << rollup_days_ << " feedback branch-days and " << term_rollup_rows_
-            << " term rollups recounted; " << reconciled_days_
-            << " branch-days reconciled against their slips; event stream "
-            << event_checks_ << " restarts checked (" << events_walked_
-            << " events walked, " << events_resumed_
-            << " resumed after a kill) in "
-            << absl::FormatDuration(
-                   absl::Trunc(event_check_time_, absl::Milliseconds(1)))
-            << "; integrity_check " << integrity_ << "; "
-            << absl::FormatDuration(
-                   absl::Trunc(absl::Now() - start_, absl::Milliseconds(1)))
-            << std::endl;
+  std::cout
+      << "[crash] summary: seed " << seed_ << "; "
+      << (on_postgres() ? "on PostgreSQL; " : "") << KillRounds() - pg_stops_
+      << " kills under load + " << startup_kills_ << " during start-up; "
+      << (pg_stops_ == 0
+              ? ""
+              : absl::StrCat(pg_stops_,
+                             " immediate stops of PostgreSQL under load, the "
+                             "server left running (SERVING again at most ",
+                             absl::FormatDuration(absl::Trunc(
+                                 max_recover_, absl::Milliseconds(1))),
+                             " after PostgreSQL's start); "))
+      << power_cuts_ << " power cuts; " << fsync_errors_
+      << " fsync errors survived; "
+      << stats.creates + stats.adjusts + stats.orders + stats.payments +
+             stats.return_steps + stats.complaint_steps + stats.feedback_items +
+             stats.feedback_steps
+      << " requests (" << stats.creates << " creates, " << stats.adjusts
+      << " adjusts, " << stats.orders << " orders, " << stats.payments
+      << " payments, " << stats.return_steps << " completion and return steps, "
+      << stats.complaint_steps << " complaint steps, " << stats.feedback_items
+      << " feedback items, " << stats.feedback_steps
+      << " survey, response and follow-up steps), " << stats.sends << " sends; "
+      << acked_before_kills << " acknowledged before the last kill; "
+      << stats.retried << " needed a retry (" << lost_acks_
+      << " answers lost to a kill after commit; of feedback requests "
+      << feedback_retried_ << " retried, " << feedback_lost_acks_
+      << " answers lost after commit); " << stats.acked_twice
+      << " answered twice or more, compared byte for byte; max " << max_attempts
+      << " sends for one request; slowest restart "
+      << absl::FormatDuration(max_start_) << "; database: " << customer_rows_
+      << " customers, " << points_rows_ << " points rows, " << order_rows_
+      << " orders (" << paid_orders_ << " paid), " << payment_rows_
+      << " payments, " << returns_done_ << " returns completed, "
+      << complaint_rows_ << " complaints, " << feedback_rows_
+      << " feedback items (" << escalated_rows_ << " escalated to a complaint, "
+      << review_rows_ << " flagged for review), " << response_rows_
+      << " survey responses, " << follow_up_rows_ << " follow-ups; "
+      << rollup_days_ << " feedback branch-days and " << term_rollup_rows_
+      << " term rollups recounted; " << reconciled_days_
+      << " branch-days reconciled against their slips; event stream "
+      << event_checks_ << " restarts checked (" << events_walked_
+      << " events walked, " << events_resumed_ << " resumed after a kill) in "
+      << absl::FormatDuration(
+             absl::Trunc(event_check_time_, absl::Milliseconds(1)))
+      << "; " << (on_postgres() ? "amcheck " : "integrity_check ") << integrity_
+      << "; "
+      << absl::FormatDuration(
+             absl::Trunc(absl::Now() - start_, absl::Milliseconds(1)))
+      << std::endl;
+}
+
+// A plain function: a template's commas would split the macro's arguments.
+std::string DiskName(const ::testing::TestParamInfo<Disk>& info) {
+  static constexpr const char* kNames[] = {"Kill9", "PowerLoss", "Kill9Pg",
+                                           "PgStop"};
+  return kNames[static_cast<int>(info.param)];
 }
 
 INSTANTIATE_TEST_SUITE_P(Disks, CrashTest,
-                         ::testing::Values(Disk::kKill9, Disk::kPowerLoss),
-                         [](const ::testing::TestParamInfo<Disk>& info) {
-                           return info.param == Disk::kKill9 ? "Kill9"
-                                                             : "PowerLoss";
-                         });
+                         ::testing::Values(Disk::kKill9, Disk::kPowerLoss,
+                                           Disk::kKill9Pg, Disk::kPgStop),
+                         DiskName);
 
 }  // namespace
 }  // namespace retail::crash
