@@ -9,6 +9,7 @@
 #ifndef RETAIL_COMMON_DB_CONNECTION_H_
 #define RETAIL_COMMON_DB_CONNECTION_H_
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,19 @@ class Connection {
 
   // Runs `sql` (one or more statements without parameters).
   virtual void Exec(const char* sql) = 0;
+
+  // An INSERT into a table keyed by an engine-assigned `id`, written
+  // without RETURNING, prepared so that ExecInsert() can return the new
+  // row's id. PostgreSQL's statement gets " RETURNING id"; SQLite's stays as
+  // written and ExecInsert reads sqlite3_last_insert_rowid(): SQLite runs
+  // RETURNING through a temporary table per statement, 4-5% of a
+  // CreateCustomer's instructions.
+  virtual Stmt PrepareInsert(absl::string_view insert_sql) {
+    return Prepare(insert_sql);
+  }
+  // Runs `insert` (from PrepareInsert, its parameters bound) and returns the
+  // id of the row it inserted.
+  virtual int64_t ExecInsert(Stmt& insert) = 0;
 
   // Asks the writer to checkpoint and truncate the WAL right after this
   // transaction commits, before anyone is answered: an erasure must not

@@ -712,6 +712,18 @@ PgConnection::~PgConnection() {
   PQfinish(conn_);
 }
 
+Stmt PgConnection::PrepareInsert(absl::string_view insert_sql) {
+  return Prepare(absl::StrCat(insert_sql, " RETURNING id"));
+}
+
+int64_t PgConnection::ExecInsert(Stmt& insert) {
+  if (!insert->Step()) {
+    throw StorageError(StorageErrorKind::kInternal,
+                       "an INSERT ... RETURNING id returned no row");
+  }
+  return insert->Int64(0);
+}
+
 void PgConnection::Exec(const char* sql) {
   PGresult* r = PQexec(conn_, sql);
   switch (PQresultStatus(r)) {

@@ -69,6 +69,8 @@ class PgConnection final : public Connection {
   Engine engine() const override { return Engine::kPostgres; }
   // PQexec: one or more statements without parameters or results.
   void Exec(const char* sql) override;
+  Stmt PrepareInsert(absl::string_view insert_sql) override;
+  int64_t ExecInsert(Stmt& insert) override;
 
   // False once the server went away; the owner reconnects.
   bool ok() const;

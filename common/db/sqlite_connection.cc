@@ -122,6 +122,13 @@ class SqliteStatement final : public Statement {
 
 }  // namespace
 
+int64_t SqliteConnection::ExecInsert(Stmt& insert) {
+  insert->Exec();
+  // This connection's last INSERT: the one just run, as a connection is
+  // used by one thread at a time.
+  return sqlite3_last_insert_rowid(db_.getHandle());
+}
+
 absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
     const std::string& path, Mode mode) {
   ConfigureSqliteOnce();

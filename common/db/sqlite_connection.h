@@ -31,6 +31,7 @@ class SqliteConnection final : public Connection {
 
   Engine engine() const override { return Engine::kSqlite; }
   void Exec(const char* sql) override { db_.exec(sql); }
+  int64_t ExecInsert(Stmt& insert) override;
 
   SQLite::Database& raw() { return db_; }
 

@@ -290,7 +290,7 @@ Statements Build(db::Engine engine) {
   s.sweep =
       "SELECT complaint_id FROM complaints WHERE next_sweep_us IS NOT NULL"
       " AND next_sweep_us <= ?1 ORDER BY next_sweep_us LIMIT ?2";
-  s.insert = Columns::InsertInto("complaints") + " RETURNING id";
+  s.insert = Columns::InsertInto("complaints");
   s.update =
       absl::StrCat("UPDATE complaints SET ", Columns::Assignments(),
                    " WHERE id = ?", Columns::kParams + 1, " AND revision = ?",
@@ -478,11 +478,9 @@ absl::StatusOr<std::vector<std::string>> DueForSweep(db::Connection& conn,
 
 absl::Status InsertComplaint(db::Connection& conn, StoredComplaint& sc) {
   return db::Guard("insert complaint", [&] {
-    db::Stmt s = conn.Prepare(Sql(conn.engine()).insert);
+    db::Stmt s = conn.PrepareInsert(Sql(conn.engine()).insert);
     Columns::Bind(s, sc);
-    // RETURNING: the engine-assigned key, on either engine.
-    s->Step();
-    sc.row = s->Int64(0);
+    sc.row = conn.ExecInsert(s);
     return WriteClocks(conn, sc);
   });
 }

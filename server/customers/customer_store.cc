@@ -342,7 +342,7 @@ Statements BuildStatements(db::Engine engine) {
       static_cast<int>(v1::CUSTOMER_TIER_POTENTIAL),
       " AND (last_purchase_time_us IS NULL OR last_purchase_time_us < ?1)"
       " LIMIT ?2"));
-  s.insert = CustomerColumns::InsertInto("customers") + " RETURNING id";
+  s.insert = CustomerColumns::InsertInto("customers");
   s.update = absl::StrCat("UPDATE customers SET ",
                           CustomerColumns::Assignments(), " WHERE id = ?",
                           CustomerColumns::kParams + 1, " AND revision = ?",
@@ -585,11 +585,9 @@ absl::StatusOr<std::vector<StoredCustomer>> ListLapsedTierCustomers(
 
 absl::Status InsertCustomer(db::Connection& conn, StoredCustomer& c) {
   return db::Guard("insert customer", [&] {
-    db::Stmt s = conn.Prepare(Sql(conn.engine()).insert);
+    db::Stmt s = conn.PrepareInsert(Sql(conn.engine()).insert);
     CustomerColumns::Bind(s, c);
-    // RETURNING: the engine-assigned key, on either engine.
-    s->Step();
-    c.row = s->Int64(0);
+    c.row = conn.ExecInsert(s);
     IndexName(conn, c.row, c.customer.display_name(), /*add=*/true);
     return absl::OkStatus();
   });

@@ -228,8 +228,7 @@ Statements Build() {
   s.insert_response =
       "INSERT INTO survey_responses (response_id, survey_id, customer_id,"
       " branch_id, order_id, complaint_id, body, text_erased, day,"
-      " create_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-      " RETURNING id";
+      " create_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
   s.customer_responses =
       "SELECT id, body, text_erased, day FROM survey_responses"
       " WHERE customer_id = ?1 AND customer_id <> '' ORDER BY id";
@@ -238,7 +237,7 @@ Statements Build() {
       " text_erased = 1 WHERE id = ?1";
 
   const std::string cols = ItemColumns::SelectList("f");
-  s.insert_item = ItemColumns::InsertInto("feedback_items") + " RETURNING id";
+  s.insert_item = ItemColumns::InsertInto("feedback_items");
   s.get_item = absl::StrCat("SELECT ", cols,
                             " FROM feedback_items f WHERE f.feedback_id = ?1"
                             " AND (?2 = '' OR f.branch_id = ?2)");
@@ -306,8 +305,7 @@ Statements Build() {
       " GROUP BY term ORDER BY n DESC, term LIMIT ?5";
 
   const std::string fcols = FollowUpColumns::SelectList();
-  s.insert_follow_up =
-      FollowUpColumns::InsertInto("follow_ups") + " RETURNING id";
+  s.insert_follow_up = FollowUpColumns::InsertInto("follow_ups");
   s.update_follow_up = absl::StrCat(
       "UPDATE follow_ups SET ", FollowUpColumns::Assignments(), " WHERE id = ?",
       FollowUpColumns::kParams + 1, " AND revision = ?",
@@ -424,7 +422,7 @@ absl::StatusOr<bool> ResponseExists(db::Connection& conn,
 absl::Status InsertResponse(db::Connection& conn, StoredResponse& sr) {
   return db::Guard("insert survey response", [&] {
     const v1::SurveyResponse& r = sr.r;
-    db::Stmt s = conn.Prepare(Sql().insert_response);
+    db::Stmt s = conn.PrepareInsert(Sql().insert_response);
     s->Bind(1, r.response_id());
     s->Bind(2, r.survey_id());
     s->Bind(3, r.customer_id());
@@ -436,9 +434,7 @@ absl::Status InsertResponse(db::Connection& conn, StoredResponse& sr) {
     s->Bind(8, sr.text_erased ? 1 : 0);
     s->Bind(9, static_cast<int64_t>(sr.day));
     s->Bind(10, static_cast<int64_t>(Micros(r.create_time())));
-    // RETURNING: the engine-assigned key, on either engine.
-    s->Step();
-    sr.row = s->Int64(0);
+    sr.row = conn.ExecInsert(s);
     return absl::OkStatus();
   });
 }
@@ -479,11 +475,9 @@ absl::Status EraseResponse(db::Connection& conn, const StoredResponse& sr) {
 
 absl::Status InsertItem(db::Connection& conn, StoredItem& si) {
   return db::Guard("insert feedback", [&] {
-    db::Stmt s = conn.Prepare(Sql().insert_item);
+    db::Stmt s = conn.PrepareInsert(Sql().insert_item);
     ItemColumns::Bind(s, si);
-    // RETURNING: the engine-assigned key, on either engine.
-    s->Step();
-    si.row = s->Int64(0);
+    si.row = conn.ExecInsert(s);
     return absl::OkStatus();
   });
 }
@@ -711,11 +705,9 @@ absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> TopNegativeTerms(
 
 absl::Status InsertFollowUp(db::Connection& conn, StoredFollowUp& sf) {
   return db::Guard("insert follow-up", [&] {
-    db::Stmt s = conn.Prepare(Sql().insert_follow_up);
+    db::Stmt s = conn.PrepareInsert(Sql().insert_follow_up);
     FollowUpColumns::Bind(s, sf);
-    // RETURNING: the engine-assigned key, on either engine.
-    s->Step();
-    sf.row = s->Int64(0);
+    sf.row = conn.ExecInsert(s);
     return absl::OkStatus();
   });
 }

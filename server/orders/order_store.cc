@@ -485,7 +485,7 @@ Statements BuildStatements(db::Engine engine) {
       " WHERE p.method = ?1 AND p.external_reference = ?2 AND p.outcome = ",
       static_cast<int>(v1::PAYMENT_OUTCOME_SUCCEEDED),
       " AND p.external_reference != '' LIMIT 1");
-  s.insert = OrderColumns::InsertInto("orders") + " RETURNING id";
+  s.insert = OrderColumns::InsertInto("orders");
   s.update = absl::StrCat("UPDATE orders SET ", OrderColumns::Assignments(),
                           " WHERE id = ?", OrderColumns::kParams + 1,
                           " AND revision = ?",
@@ -738,11 +738,9 @@ absl::StatusOr<std::optional<ReferenceUse>> FindSucceededReference(
 
 absl::Status InsertOrder(db::Connection& conn, StoredOrder& o) {
   return db::Guard("insert order", [&] {
-    db::Stmt s = conn.Prepare(Sql(conn.engine()).insert);
+    db::Stmt s = conn.PrepareInsert(Sql(conn.engine()).insert);
     OrderColumns::Bind(s, o);
-    // RETURNING: the engine-assigned key, on either engine.
-    s->Step();
-    o.row = s->Int64(0);
+    o.row = conn.ExecInsert(s);
     return absl::OkStatus();
   });
 }

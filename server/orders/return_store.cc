@@ -75,7 +75,7 @@ Statements BuildStatements() {
   s.by_customer = absl::StrCat("SELECT ", columns,
                                " FROM order_returns WHERE customer_id = ?1"
                                " ORDER BY id");
-  s.insert = ReturnColumns::InsertInto("order_returns") + " RETURNING id";
+  s.insert = ReturnColumns::InsertInto("order_returns");
   s.update = absl::StrCat("UPDATE order_returns SET ",
                           ReturnColumns::Assignments(), " WHERE id = ?",
                           ReturnColumns::kParams + 1, " AND revision = ?",
@@ -180,11 +180,9 @@ absl::StatusOr<std::vector<StoredReturn>> ListCustomerReturns(
 
 absl::Status InsertReturn(db::Connection& conn, StoredReturn& r) {
   return db::Guard("insert return", [&] {
-    db::Stmt s = conn.Prepare(Sql().insert);
+    db::Stmt s = conn.PrepareInsert(Sql().insert);
     ReturnColumns::Bind(s, r);
-    // RETURNING: the engine-assigned key, on either engine.
-    s->Step();
-    r.row = s->Int64(0);
+    r.row = conn.ExecInsert(s);
     return absl::OkStatus();
   });
 }

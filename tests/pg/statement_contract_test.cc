@@ -332,6 +332,28 @@ TEST_P(StatementContract, InsertReturningId) {
   EXPECT_EQ(Count(), 3);
 }
 
+// What the stores use: the INSERT written once, without RETURNING; each
+// engine returns the new id its cheapest way (connection.h).
+TEST_P(StatementContract, PrepareInsertAndExecInsertReturnTheNewId) {
+  const int64_t a = Insert("a", 1);
+  int64_t last = a;
+  for (const char* name : {"b", "c"}) {
+    Stmt s =
+        conn_->PrepareInsert("INSERT INTO items (name, qty) VALUES (?1, ?2)");
+    s->Bind(1, name);
+    s->Bind(2, 2);
+    const int64_t id = conn_->ExecInsert(s);
+    EXPECT_GT(id, last);
+    last = id;
+  }
+  // The id returned is the row's.
+  Stmt q = conn_->Prepare("SELECT name FROM items WHERE id = ?1");
+  q->Bind(1, last);
+  ASSERT_TRUE(q->Step());
+  EXPECT_EQ(q->String(0), "c");
+  EXPECT_EQ(Count(), 3);
+}
+
 TEST_P(StatementContract, UniqueViolationIsAlreadyExists) {
   Insert("taken-name-4711", 1);
   const Caught caught = Catch([&] { Insert("taken-name-4711", 2); });
