@@ -37,6 +37,11 @@ struct EnvOptions {
   // Seeds the run prefix of phones and request ids and every thread's
   // profile generator (retail_bench --seed), so a run can be repeated.
   uint64_t seed = 1;
+  // Calls answered UNAVAILABLE are sent again, the same request (so the same
+  // request_id), up to this many times, as clients are told to: PostgreSQL
+  // answers it when a write's serialization retries ran out, nginx when no
+  // replica took the call. 0: an UNAVAILABLE is an error at once.
+  int retry_unavailable = 0;
 };
 
 class Env {
@@ -70,6 +75,11 @@ class Env {
   // Sets the RPC deadline and the bearer token on a new call.
   void Prepare(grpc::ClientContext* ctx) const;
 
+  // EnvOptions::retry_unavailable, and how many calls were sent again.
+  int retry_unavailable() const { return options_.retry_unavailable; }
+  void CountRetry() { retries_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t retries() const { return retries_.load(std::memory_order_relaxed); }
+
   // A phone number no other call of this run uses: +44, a 5-digit run
   // prefix derived from the seed, and an 8-digit counter (E.164 allows 15
   // digits). Seeded customers have Chinese mobiles, so the two never meet.
@@ -99,6 +109,7 @@ class Env {
   std::atomic<uint64_t> phone_counter_{0};
   std::atomic<uint64_t> request_counter_{0};
   std::atomic<uint64_t> unique_{0};
+  std::atomic<uint64_t> retries_{0};
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<customers::v1::CustomerService::Stub>>
       customer_stubs_;

@@ -46,15 +46,19 @@ std::string CodeName(grpc::StatusCode code) {
 // driver's thread as it passes them.
 class WindowCpu {
  public:
-  WindowCpu(int server_pid, int64_t start, int64_t end)
-      : server_pid_(server_pid), start_(start), end_(end) {}
+  WindowCpu(const DriverOptions& options, int64_t start, int64_t end)
+      : sources_(options.more_cpu), start_(start), end_(end) {
+    if (options.server_pid > 0) {
+      sources_.server_pids.push_back(options.server_pid);
+    }
+  }
   void Poll(int64_t now) {
     if (!started_ && now >= start_) {
-      before_ = TakeCpuSnapshot(server_pid_);
+      before_ = TakeCpuSnapshot(sources_);
       started_ = true;
     }
     if (started_ && !ended_ && now >= end_) {
-      after_ = TakeCpuSnapshot(server_pid_);
+      after_ = TakeCpuSnapshot(sources_);
       ended_ = true;
     }
   }
@@ -63,7 +67,7 @@ class WindowCpu {
   }
 
  private:
-  const int server_pid_;
+  CpuSources sources_;
   const int64_t start_, end_;
   bool started_ = false, ended_ = false;
   CpuSnapshot before_, after_;
@@ -192,7 +196,7 @@ RunResult RunClosedLoop(const IssueFn& issue, const DriverOptions& options) {
   const int64_t t0 = MonotonicNanos();
   state->window_start = t0 + ToNanos(options.warmup);
   state->window_end = state->window_start + ToNanos(options.duration);
-  WindowCpu cpu(options.server_pid, state->window_start, state->window_end);
+  WindowCpu cpu(options, state->window_start, state->window_end);
   state->active = options.in_flight;
   for (int slot = 0; slot < options.in_flight; ++slot) StartSlot(state, slot);
 
@@ -235,7 +239,7 @@ RunResult RunOpenLoop(const IssueFn& issue, const DriverOptions& options,
   const int64_t t0 = MonotonicNanos();
   state->window_start = t0 + ToNanos(options.warmup);
   state->window_end = state->window_start + ToNanos(options.duration);
-  WindowCpu cpu(options.server_pid, state->window_start, state->window_end);
+  WindowCpu cpu(options, state->window_start, state->window_end);
 
   auto schedule = [&](int thread) {
     // Sleep with 1 us timer slack (default 50 us): at 20,000 arrivals per

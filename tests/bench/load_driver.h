@@ -60,6 +60,9 @@ struct DriverOptions {
   // The server's process id, so its CPU use in the window is reported
   // apart from the client's and everything else's; 0 if unknown.
   int server_pid = 0;
+  // More processes told apart: other server replicas (counted as the
+  // server), the database's and a proxy's process trees.
+  CpuSources more_cpu;
 };
 
 struct RunResult {
@@ -77,6 +80,9 @@ struct RunResult {
   bool drained = true;       // false if operations outlived drain_timeout
   LatencySummary latency;    // successful operations only
   CpuShares cpu;             // during the measured window
+  // Calls answered UNAVAILABLE and sent again (EnvOptions::
+  // retry_unavailable), warm-up and window; set by the caller.
+  uint64_t retries = 0;
 };
 
 // Keeps `options.in_flight` operations outstanding for warm-up + duration.

@@ -20,6 +20,12 @@
 //   retail_bench --probe_health --addr HOST:PORT [--tls_ca_file F]
 //       exits 0 once the server answers SERVING (scripts/bench waits on it);
 //       over TLS verified with F when given.
+//   retail_bench --compare_json A.json,B.json,... [--compare_labels a,b,...]
+//                [--compare_out OUT]
+//       prints the runs of those files side by side (req/s, p50, p99 and CPU
+//       per operation of each workload; scripts/bench --db postgresql: SQLite,
+//       PostgreSQL with one replica, three behind nginx) and writes them
+//       combined to OUT.
 //
 // With --tls_addr (a TLS listener on the same database; scripts/bench starts
 // one unless --no-tls) the get_tls workload runs GetCustomer over TLS right
@@ -94,6 +100,12 @@ ABSL_FLAG(double, open_loop_rate, 0,
 ABSL_FLAG(int32_t, open_loop_threads, 2,
           "threads starting open-loop requests (one tops out near 40k/s)");
 ABSL_FLAG(int32_t, rpc_deadline_ms, 10'000, "deadline of every RPC");
+ABSL_FLAG(int32_t, retry_unavailable, 0,
+          "send a call answered UNAVAILABLE again (same request, same "
+          "request_id) up to this many times, as clients are told to; its "
+          "latency includes every attempt, and the report counts them. "
+          "PostgreSQL answers UNAVAILABLE when a write's serialization "
+          "retries run out");
 ABSL_FLAG(std::string, fsync_dir, ".",
           "directory of the server's database, for the fdatasync probe");
 ABSL_FLAG(int32_t, fsync_iterations, 200, "fdatasync probe: measured syncs");
@@ -159,6 +171,27 @@ ABSL_FLAG(std::string, feedback_sample_file, "",
           "read them (the satisfaction report workload runs only with them)");
 ABSL_FLAG(int32_t, server_pid, 0,
           "the server's process id, to separate its CPU use in the report");
+ABSL_FLAG(std::vector<std::string>, server_pids, {},
+          "more server processes (replicas behind a proxy), comma-separated: "
+          "their CPU is added to --server_pid's");
+ABSL_FLAG(int32_t, db_pid, 0,
+          "the database server's parent process (PostgreSQL's postmaster): "
+          "its CPU and every descendant's is reported as db%");
+ABSL_FLAG(int32_t, proxy_pid, 0,
+          "a proxy's parent process (nginx's master): its CPU and every "
+          "descendant's is reported as nx%");
+ABSL_FLAG(std::string, label, "",
+          "what this run measures, e.g. \"PostgreSQL, 1 replica\": printed "
+          "and kept in the JSON for --compare_json");
+ABSL_FLAG(std::vector<std::string>, compare_json, {},
+          "compare mode: results files of earlier runs, comma-separated; "
+          "prints them side by side, writes the combined figures to "
+          "--compare_out and exits");
+ABSL_FLAG(std::vector<std::string>, compare_labels, {},
+          "compare mode: one label per --compare_json file (default: each "
+          "file's --label)");
+ABSL_FLAG(std::string, compare_out, "",
+          "compare mode: the combined JSON file; empty: none");
 ABSL_FLAG(bool, baseline, true,
           "measure the baseline (first and last); off only for profiling one "
           "workload, since every ratio needs it");
@@ -430,14 +463,18 @@ ResultRow Run(Env& env, const Workload& w, const std::string& mode,
   row.category = w.category;
   row.table = w.table;
   row.targets = w.targets;
+  const uint64_t retries_before = env.retries();
   row.run = mode == "closed" ? RunClosedLoop(issue, run_options)
                              : RunOpenLoop(issue, run_options, rate);
+  row.run.retries = env.retries() - retries_before;
   std::cerr << absl::StrFormat(
       "bench: %-30s %-6s %9.0f req/s  p50 %.3f ms  p99 %.3f ms  errors %d  "
-      "cpu srv %.0f%% cli %.0f%% other %.0f%%\n",
+      "cpu srv %.0f%% cli %.0f%% other %.0f%%%s\n",
       row.name, mode, row.run.rps, row.run.latency.p50_ms,
       row.run.latency.p99_ms, row.run.errors, row.run.cpu.server,
-      row.run.cpu.client, row.run.cpu.other);
+      row.run.cpu.client, row.run.cpu.other,
+      row.run.retries > 0 ? absl::StrCat("  retried ", row.run.retries)
+                          : std::string());
   return row;
 }
 
@@ -490,6 +527,7 @@ int Bench() {
   env_options.rpc_deadline =
       absl::Milliseconds(absl::GetFlag(FLAGS_rpc_deadline_ms));
   env_options.seed = RunSeed();
+  env_options.retry_unavailable = absl::GetFlag(FLAGS_retry_unavailable);
   Env env(env_options);
   if (absl::Status s = env.Connect(absl::Seconds(10)); !s.ok()) {
     std::cerr << "retail_bench: " << s << "\n";
@@ -620,6 +658,23 @@ int Bench() {
   options.warmup = absl::Seconds(report.config.warmup_seconds);
   options.duration = absl::Seconds(report.config.duration_seconds);
   options.server_pid = absl::GetFlag(FLAGS_server_pid);
+  for (const std::string& text : absl::GetFlag(FLAGS_server_pids)) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(text, &pid) || pid <= 0) {
+      std::cerr << "retail_bench: --server_pids: '" << text
+                << "' is not a process id\n";
+      return 2;
+    }
+    options.more_cpu.server_pids.push_back(pid);
+  }
+  options.more_cpu.db_tree = absl::GetFlag(FLAGS_db_pid);
+  options.more_cpu.proxy_tree = absl::GetFlag(FLAGS_proxy_pid);
+  report.config.label = absl::GetFlag(FLAGS_label);
+  report.config.server_processes =
+      std::max<int>(1, static_cast<int>(options.more_cpu.server_pids.size()) +
+                           (options.server_pid > 0 ? 1 : 0));
+  report.config.db_measured = options.more_cpu.db_tree > 0;
+  report.config.proxy_measured = options.more_cpu.proxy_tree > 0;
   options.open_loop_threads = absl::GetFlag(FLAGS_open_loop_threads);
   options.seed = env_options.seed;
   const Workload baseline = BaselineWorkload();
@@ -733,6 +788,16 @@ int main(int argc, char** argv) {
   }
   if (absl::GetFlag(FLAGS_seed_feedback) > 0) {
     return retail::bench::SeedFeedbackMain();
+  }
+  if (!absl::GetFlag(FLAGS_compare_json).empty()) {
+    const absl::Status s = retail::bench::CompareRuns(
+        std::cout, absl::GetFlag(FLAGS_compare_json),
+        absl::GetFlag(FLAGS_compare_labels), absl::GetFlag(FLAGS_compare_out));
+    if (!s.ok()) {
+      std::cerr << "retail_bench: " << s << "\n";
+      return 1;
+    }
+    return 0;
   }
   if (absl::GetFlag(FLAGS_probe_health)) {
     return retail::bench::ProbeHealth(absl::GetFlag(FLAGS_addr),

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -14,6 +15,8 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace retail::bench {
 namespace {
@@ -72,18 +75,22 @@ double Ratio(const Report& r, const ResultRow& row) {
   return r.baseline_rps > 0 ? row.run.rps / r.baseline_rps : 0;
 }
 
+// CPU time per successful operation, in microseconds, of a share.
+double MicrosPerOp(const Report& r, const RunResult& run, double share) {
+  if (run.rps <= 0) return 0;
+  return share / 100 * r.machine.nproc * 1e6 / run.rps;
+}
+
 // Server CPU time per successful operation, in microseconds: steadier than
 // throughput on a shared machine, so the best figure to compare builds by.
 double ServerMicrosPerOp(const Report& r, const RunResult& run) {
-  if (run.rps <= 0) return 0;
-  return run.cpu.server / 100 * r.machine.nproc * 1e6 / run.rps;
+  return MicrosPerOp(r, run, run.cpu.server);
 }
 
 // The same for this client: on a shared machine, client work per operation
 // (e.g. decoding 50 customers) is capacity the server does not get.
 double ClientMicrosPerOp(const Report& r, const RunResult& run) {
-  if (run.rps <= 0) return 0;
-  return run.cpu.client / 100 * r.machine.nproc * 1e6 / run.rps;
+  return MicrosPerOp(r, run, run.cpu.client);
 }
 
 std::string ChecksOf(const std::vector<TargetCheck>& checks,
@@ -247,6 +254,7 @@ void PrintReport(std::ostream& out, const Report& r,
                  const std::vector<TargetCheck>& checks) {
   const MachineFacts& m = r.machine;
   out << "\nretail_bench " << m.time_utc << " against " << r.config.addr
+      << (r.config.label.empty() ? "" : absl::StrCat(" (", r.config.label, ")"))
       << "\n";
   out << absl::StrFormat(
       "machine: %d cpus, %s, %.1f GiB, %s, load average %.2f at start\n",
@@ -272,27 +280,47 @@ void PrintReport(std::ostream& out, const Report& r,
       r.config.orders_seeded ? " (seeded)" : "", r.config.dataset_complaints,
       r.config.dataset_feedback);
 
-  out << "cpu: share of all cores used in the window by the server (srv), "
-         "this client (cli) and anything else (oth); srv us, cli us: CPU time "
-         "per operation\n\n";
+  const bool db = r.config.db_measured;
+  const bool proxy = r.config.proxy_measured;
+  out << "cpu: share of all cores used in the window by the server (srv"
+      << (r.config.server_processes > 1
+              ? absl::StrCat(": its ", r.config.server_processes,
+                             " replicas together")
+              : "")
+      << "), " << (db ? "the database (db: every process of its tree), " : "")
+      << (proxy ? "the proxy (nx: every process of its tree), " : "")
+      << "this client (cli) and anything else (oth); srv us, "
+      << (db ? "db us, " : "") << (proxy ? "nx us, " : "")
+      << "cli us: CPU time per operation\n\n";
+  // The database and proxy columns only when measured: a plain run's table
+  // stays as it was.
+  auto extra_header = [&](const char* share, const char* per_op) {
+    return absl::StrFormat(" %4s", share)
+        .append(absl::StrFormat(" %7s", per_op));
+  };
   out << absl::StrFormat(
-      "%-30s %-6s %9s %9s %9s %6s %8s %8s %8s %7s %6s %4s %4s %4s %7s %7s  "
-      "%s\n",
+      "%-30s %-6s %9s %9s %9s %6s %8s %8s %8s %7s %6s %4s %4s %4s %7s %7s%s%s "
+      " %s\n",
       "workload", "mode", "in-flight", "offered/s", "req/s", "xbase", "p50 ms",
       "p99 ms", "p99.9 ms", "errors", "items", "srv%", "cli%", "oth%", "srv us",
-      "cli us", "targets");
+      "cli us", db ? extra_header("db%", "db us") : "",
+      proxy ? extra_header("nx%", "nx us") : "", "targets");
   for (const ResultRow& row : r.rows) {
     const RunResult& run = row.run;
     const bool open = run.mode == "open";
+    auto extra = [&](double share) {
+      return absl::StrFormat(" %4.0f %7.1f", share, MicrosPerOp(r, run, share));
+    };
     out << absl::StrFormat(
         "%-30s %-6s %9d %9s %9.0f %6s %8.3f %8.3f %8.3f %7d %6.1f %4.0f %4.0f "
-        "%4.0f %7.1f %7.1f  %s\n",
+        "%4.0f %7.1f %7.1f%s%s  %s\n",
         row.name, run.mode, run.in_flight,
         open ? Fmt(run.offered_rps, 0) : std::string("-"), run.rps,
         open ? std::string("-") : Fmt(Ratio(r, row), 2), run.latency.p50_ms,
         run.latency.p99_ms, run.latency.p999_ms, run.errors, run.items_per_op,
         run.cpu.server, run.cpu.client, run.cpu.other,
         ServerMicrosPerOp(r, run), ClientMicrosPerOp(r, run),
+        db ? extra(run.cpu.db) : "", proxy ? extra(run.cpu.proxy) : "",
         ChecksOf(checks, row));
   }
 
@@ -325,6 +353,12 @@ void PrintReport(std::ostream& out, const Report& r,
           "%s open: achieved %.0f of %.0f req/s offered: saturated, latency "
           "includes queueing",
           row.name, run.rps, run.offered_rps));
+    }
+    if (run.retries > 0) {
+      notes.push_back(absl::StrFormat(
+          "%s %s: %d calls answered UNAVAILABLE were sent again "
+          "(--retry_unavailable; warm-up and window)",
+          row.name, run.mode, run.retries));
     }
     if (run.late_starts > 0) {
       notes.push_back(absl::StrFormat(
@@ -395,7 +429,12 @@ absl::Status WriteJson(const std::string& path, const Report& r,
       << ", \"dataset_orders\": " << c.dataset_orders
       << ", \"orders_seeded\": " << (c.orders_seeded ? "true" : "false")
       << ", \"dataset_complaints\": " << c.dataset_complaints
-      << ", \"dataset_feedback\": " << c.dataset_feedback << "},\n";
+      << ", \"dataset_feedback\": " << c.dataset_feedback
+      << ", \"label\": " << JsonString(c.label)
+      << ", \"server_processes\": " << c.server_processes
+      << ", \"db_measured\": " << (c.db_measured ? "true" : "false")
+      << ", \"proxy_measured\": " << (c.proxy_measured ? "true" : "false")
+      << "},\n";
   out << "  \"baseline_rps\": " << Fmt(r.baseline_rps, 1) << ",\n";
   out << "  \"results\": [\n";
   for (size_t i = 0; i < r.rows.size(); ++i) {
@@ -418,11 +457,17 @@ absl::Status WriteJson(const std::string& path, const Report& r,
     out << "}, \"first_error\": " << JsonString(run.first_error)
         << ", \"items_per_op\": " << Fmt(run.items_per_op, 2)
         << ", \"late_starts\": " << run.late_starts
+        << ", \"retries\": " << run.retries
         << ", \"cpu_percent\": {\"server\": " << Fmt(row.run.cpu.server, 1)
         << ", \"client\": " << Fmt(row.run.cpu.client, 1)
-        << ", \"other\": " << Fmt(row.run.cpu.other, 1) << "}"
+        << ", \"other\": " << Fmt(row.run.cpu.other, 1)
+        << ", \"db\": " << Fmt(row.run.cpu.db, 1)
+        << ", \"proxy\": " << Fmt(row.run.cpu.proxy, 1) << "}"
         << ", \"server_cpu_us_per_op\": " << Fmt(ServerMicrosPerOp(r, run), 2)
         << ", \"client_cpu_us_per_op\": " << Fmt(ClientMicrosPerOp(r, run), 2)
+        << ", \"db_cpu_us_per_op\": " << Fmt(MicrosPerOp(r, run, run.cpu.db), 2)
+        << ", \"proxy_cpu_us_per_op\": "
+        << Fmt(MicrosPerOp(r, run, run.cpu.proxy), 2)
         << ", \"latency_ms\": {\"mean\": " << Fmt(run.latency.mean_ms, 4)
         << ", \"p50\": " << Fmt(run.latency.p50_ms, 4)
         << ", \"p90\": " << Fmt(run.latency.p90_ms, 4)
@@ -445,6 +490,282 @@ absl::Status WriteJson(const std::string& path, const Report& r,
   out << "  ]\n}\n";
   out.close();
   if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+namespace {
+
+using google::protobuf::Struct;
+using google::protobuf::Value;
+
+// Field access on a parsed results file; absent fields read as 0 or "".
+const Value* Field(const Struct& s, const std::string& name) {
+  const auto it = s.fields().find(name);
+  return it == s.fields().end() ? nullptr : &it->second;
+}
+double Num(const Struct& s, const std::string& name) {
+  const Value* v = Field(s, name);
+  return v != nullptr && v->has_number_value() ? v->number_value() : 0;
+}
+std::string Str(const Struct& s, const std::string& name) {
+  const Value* v = Field(s, name);
+  return v != nullptr && v->has_string_value() ? v->string_value() : "";
+}
+bool Bool(const Struct& s, const std::string& name) {
+  const Value* v = Field(s, name);
+  return v != nullptr && v->has_bool_value() && v->bool_value();
+}
+const Struct& Obj(const Struct& s, const std::string& name) {
+  const Value* v = Field(s, name);
+  return v != nullptr && v->has_struct_value() ? v->struct_value()
+                                               : Struct::default_instance();
+}
+
+// One setup's figures of one workload and mode.
+struct CompareCell {
+  double rps = 0, offered_rps = 0, p50 = 0, p99 = 0;
+  double server_us = 0, db_us = 0, proxy_us = 0, client_us = 0;
+  double server_pct = 0, db_pct = 0, proxy_pct = 0, client_pct = 0,
+         other_pct = 0;
+  int64_t errors = 0;
+  int64_t retries = 0;
+};
+
+struct CompareRow {
+  std::string key, name, mode;
+  std::vector<const CompareCell*> cells;  // one per setup; null: not run
+};
+
+struct Setup {
+  std::string label, file;
+  Struct json;
+  std::map<std::pair<std::string, std::string>, CompareCell> cells;
+};
+
+std::string Truncate(const std::string& s, size_t width) {
+  return s.size() <= width ? s : s.substr(0, width);
+}
+
+}  // namespace
+
+absl::Status CompareRuns(std::ostream& out,
+                         const std::vector<std::string>& files,
+                         const std::vector<std::string>& labels,
+                         const std::string& json_out) {
+  if (files.size() < 2) {
+    return absl::InvalidArgumentError("--compare_json needs two files or more");
+  }
+  if (!labels.empty() && labels.size() != files.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--compare_labels names ", labels.size(), " setups for ",
+                     files.size(), " files"));
+  }
+  std::vector<Setup> setups(files.size());
+  std::vector<CompareRow> rows;
+  std::map<std::pair<std::string, std::string>, size_t> row_of;
+  for (size_t i = 0; i < files.size(); ++i) {
+    Setup& setup = setups[i];
+    setup.file = files[i];
+    std::ifstream in(files[i]);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", files[i]));
+    // auto: older protobuf answers its own util::Status, newer absl's.
+    if (const auto s = google::protobuf::util::JsonStringToMessage(text.str(),
+                                                                   &setup.json);
+        !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(files[i], ": not a results file: ", s.ToString()));
+    }
+    const Struct& config = Obj(setup.json, "config");
+    setup.label = labels.empty() ? Str(config, "label") : labels[i];
+    if (setup.label.empty()) setup.label = files[i];
+    const Value* results = Field(setup.json, "results");
+    if (results == nullptr || !results->has_list_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(files[i], ": no \"results\""));
+    }
+    for (const Value& v : results->list_value().values()) {
+      const Struct& r = v.struct_value();
+      const Struct& latency = Obj(r, "latency_ms");
+      const Struct& cpu = Obj(r, "cpu_percent");
+      // The name, not the key: the baseline's second run shares its key.
+      const std::pair<std::string, std::string> id(Str(r, "name"),
+                                                   Str(r, "mode"));
+      CompareCell& c = setup.cells[id];
+      c.rps = Num(r, "rps");
+      c.offered_rps = Num(r, "offered_rps");
+      c.p50 = Num(latency, "p50");
+      c.p99 = Num(latency, "p99");
+      c.server_us = Num(r, "server_cpu_us_per_op");
+      c.db_us = Num(r, "db_cpu_us_per_op");
+      c.proxy_us = Num(r, "proxy_cpu_us_per_op");
+      c.client_us = Num(r, "client_cpu_us_per_op");
+      c.server_pct = Num(cpu, "server");
+      c.db_pct = Num(cpu, "db");
+      c.proxy_pct = Num(cpu, "proxy");
+      c.client_pct = Num(cpu, "client");
+      c.other_pct = Num(cpu, "other");
+      c.errors = static_cast<int64_t>(Num(r, "errors"));
+      c.retries = static_cast<int64_t>(Num(r, "retries"));
+      if (!row_of.contains(id)) {
+        row_of[id] = rows.size();
+        rows.push_back({Str(r, "workload"), id.first, id.second, {}});
+      }
+    }
+  }
+  for (CompareRow& row : rows) {
+    for (const Setup& setup : setups) {
+      const auto it = setup.cells.find({row.name, row.mode});
+      row.cells.push_back(it == setup.cells.end() ? nullptr : &it->second);
+    }
+  }
+
+  // Throughput and latency: per setup req/s, p50, p99, and after the first
+  // setup its req/s as a multiple of the first's.
+  constexpr int kCell = 26, kRatio = 6;
+  out << "\nside by side (closed: the most req/s at a fixed number in "
+         "flight; open: latency at half of each setup's own closed-loop "
+         "max, so the rate differs between setups; x1st: req/s over the "
+         "first setup's)\n\n";
+  std::string header = absl::StrFormat("%-30s %-6s", "", "");
+  std::string header2 = absl::StrFormat("%-30s %-6s", "workload", "mode");
+  for (size_t i = 0; i < setups.size(); ++i) {
+    const int width = kCell + (i > 0 ? kRatio : 0);
+    header +=
+        absl::StrFormat(" | %-*s", width, Truncate(setups[i].label, width));
+    header2 += absl::StrFormat(" | %9s %7s %8s", "req/s", "p50 ms", "p99 ms");
+    if (i > 0) header2 += absl::StrFormat(" %5s", "x1st");
+  }
+  out << header << "\n" << header2 << "\n";
+  for (const CompareRow& row : rows) {
+    std::string line = absl::StrFormat("%-30s %-6s", row.name, row.mode);
+    const CompareCell* first = row.cells[0];
+    for (size_t i = 0; i < row.cells.size(); ++i) {
+      const CompareCell* c = row.cells[i];
+      if (c == nullptr) {
+        line += absl::StrFormat(" | %9s %7s %8s", "-", "-", "-");
+        if (i > 0) line += absl::StrFormat(" %5s", "-");
+        continue;
+      }
+      line += absl::StrFormat(" | %9.0f %7.3f %8.3f", c->rps, c->p50, c->p99);
+      if (i > 0) {
+        line += first != nullptr && first->rps > 0
+                    ? absl::StrFormat(" %5.2f", c->rps / first->rps)
+                    : absl::StrFormat(" %5s", "-");
+      }
+    }
+    out << line << "\n";
+  }
+
+  // Where the CPU went, closed loop: per operation, in microseconds.
+  out << "\nCPU per operation, closed loop, in us (srv: the server, all "
+         "replicas together; db: the database's processes; nx: nginx; cli: "
+         "this client) and the machine's busy share (all cores = 100%)\n\n";
+  header = absl::StrFormat("%-30s", "");
+  header2 = absl::StrFormat("%-30s", "workload");
+  for (const Setup& setup : setups) {
+    header += absl::StrFormat(" | %-33s", Truncate(setup.label, 33));
+    header2 += absl::StrFormat(" | %6s %6s %6s %6s %5s", "srv", "db", "nx",
+                               "cli", "busy%");
+  }
+  out << header << "\n" << header2 << "\n";
+  for (const CompareRow& row : rows) {
+    if (row.mode != "closed") continue;
+    std::string line = absl::StrFormat("%-30s", row.name);
+    for (const CompareCell* c : row.cells) {
+      if (c == nullptr) {
+        line +=
+            absl::StrFormat(" | %6s %6s %6s %6s %5s", "-", "-", "-", "-", "-");
+        continue;
+      }
+      line += absl::StrFormat(" | %6.0f %6.0f %6.0f %6.0f %5.0f", c->server_us,
+                              c->db_us, c->proxy_us, c->client_us,
+                              c->server_pct + c->db_pct + c->proxy_pct +
+                                  c->client_pct + c->other_pct);
+    }
+    out << line << "\n";
+  }
+
+  out << "\nsetups:\n";
+  for (const Setup& setup : setups) {
+    const Struct& config = Obj(setup.json, "config");
+    const Struct& machine = Obj(setup.json, "machine");
+    const Struct& fsync = Obj(setup.json, "fsync");
+    const int servers = static_cast<int>(Num(config, "server_processes"));
+    out << absl::StrFormat(
+        "  %s: %s, against %s at %s; srv = %s%s%s; load average %.2f at "
+        "start; fdatasync p50 %.3f ms; baseline %.0f req/s\n",
+        setup.label, setup.file, Str(config, "addr"), Str(machine, "time_utc"),
+        servers > 1 ? absl::StrCat(servers, " server processes")
+                    : std::string("the server process"),
+        Bool(config, "db_measured") ? ", db measured" : ", no db measured",
+        Bool(config, "proxy_measured") ? ", nx measured" : "",
+        Num(machine, "load_average_1m"), Num(fsync, "p50_ms"),
+        Num(setup.json, "baseline_rps"));
+  }
+  for (const CompareRow& row : rows) {
+    for (size_t i = 0; i < row.cells.size(); ++i) {
+      const CompareCell* c = row.cells[i];
+      if (c != nullptr && (c->errors > 0 || c->retries > 0)) {
+        out << absl::StrFormat(
+            "  %s %s on %s: %d errors, %d calls sent again after UNAVAILABLE "
+            "(see %s)\n",
+            row.name, row.mode, setups[i].label, c->errors, c->retries,
+            setups[i].file);
+      }
+    }
+  }
+
+  if (json_out.empty()) return absl::OkStatus();
+  std::error_code ec;
+  const auto parent = std::filesystem::path(json_out).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  std::ofstream j(json_out, std::ios::trunc);
+  if (!j)
+    return absl::UnavailableError(absl::StrCat("cannot write ", json_out));
+  j << "{\n  \"setups\": [\n";
+  for (size_t i = 0; i < setups.size(); ++i) {
+    const Setup& setup = setups[i];
+    const Struct& config = Obj(setup.json, "config");
+    j << "    {\"label\": " << JsonString(setup.label)
+      << ", \"file\": " << JsonString(setup.file)
+      << ", \"addr\": " << JsonString(Str(config, "addr")) << ", \"time_utc\": "
+      << JsonString(Str(Obj(setup.json, "machine"), "time_utc"))
+      << ", \"server_processes\": " << Num(config, "server_processes")
+      << ", \"baseline_rps\": " << Fmt(Num(setup.json, "baseline_rps"), 1)
+      << "}" << (i + 1 < setups.size() ? "," : "") << "\n";
+  }
+  j << "  ],\n  \"rows\": [\n";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const CompareRow& row = rows[r];
+    j << "    {\"workload\": " << JsonString(row.key)
+      << ", \"name\": " << JsonString(row.name)
+      << ", \"mode\": " << JsonString(row.mode) << ", \"by_setup\": [";
+    for (size_t i = 0; i < row.cells.size(); ++i) {
+      const CompareCell* c = row.cells[i];
+      j << (i > 0 ? ", " : "");
+      if (c == nullptr) {
+        j << "null";
+        continue;
+      }
+      j << "{\"rps\": " << Fmt(c->rps, 1)
+        << ", \"offered_rps\": " << Fmt(c->offered_rps, 1)
+        << ", \"p50_ms\": " << Fmt(c->p50, 4)
+        << ", \"p99_ms\": " << Fmt(c->p99, 4) << ", \"errors\": " << c->errors
+        << ", \"retries\": " << c->retries
+        << ", \"server_cpu_us_per_op\": " << Fmt(c->server_us, 2)
+        << ", \"db_cpu_us_per_op\": " << Fmt(c->db_us, 2)
+        << ", \"proxy_cpu_us_per_op\": " << Fmt(c->proxy_us, 2)
+        << ", \"client_cpu_us_per_op\": " << Fmt(c->client_us, 2) << "}";
+    }
+    j << "]}" << (r + 1 < rows.size() ? "," : "") << "\n";
+  }
+  j << "  ]\n}\n";
+  j.close();
+  if (!j)
+    return absl::UnavailableError(absl::StrCat("cannot write ", json_out));
+  out << "\nJSON: " << json_out << "\n";
   return absl::OkStatus();
 }
 

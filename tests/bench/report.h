@@ -52,6 +52,12 @@ struct BenchConfig {
   bool orders_seeded = false;
   int64_t dataset_complaints = 0;  // seeded complaints in the database
   int64_t dataset_feedback = 0;    // seeded feedback items in the database
+  // What was measured, e.g. "PostgreSQL, 3 replicas behind nginx"; empty
+  // for a plain run.
+  std::string label;
+  int server_processes = 1;     // replicas whose CPU is the "srv" share
+  bool db_measured = false;     // a database process tree (--db_pid)
+  bool proxy_measured = false;  // a proxy's process tree (--proxy_pid)
 };
 
 struct TargetCheck {
@@ -82,6 +88,15 @@ void PrintReport(std::ostream& out, const Report& report,
 
 absl::Status WriteJson(const std::string& path, const Report& report,
                        const std::vector<TargetCheck>& checks);
+
+// Reads the JSON files WriteJson wrote for one run each (the same workloads
+// on different setups), prints them side by side under `labels` (one per
+// file; empty: each file's own label) and writes the combined figures to
+// `json_out` (skipped if empty).
+absl::Status CompareRuns(std::ostream& out,
+                         const std::vector<std::string>& files,
+                         const std::vector<std::string>& labels,
+                         const std::string& json_out);
 
 }  // namespace retail::bench
 

@@ -137,9 +137,12 @@ Done CheckedDone(Done done, std::shared_ptr<std::string> problem);
 // until then. Responses are parsed into an arena: decoding a page of 50
 // customers would otherwise be hundreds of small allocations, and this
 // client's CPU is CPU the server it shares the machine with does not get.
+// An UNAVAILABLE answer is sent again, the same request in a new call, while
+// env.retry_unavailable() allows: the operation's latency then includes
+// every attempt.
 template <typename Request, typename Response, typename Start, typename Items>
-void StartUnary(Env& env, Request request, Start start, Items items,
-                Done done) {
+void StartUnary(Env& env, Request request, Start start, Items items, Done done,
+                int attempt = 0) {
   struct Call {
     google::protobuf::Arena arena;
     grpc::ClientContext ctx;
@@ -150,7 +153,17 @@ void StartUnary(Env& env, Request request, Start start, Items items,
   call->req = std::move(request);
   env.Prepare(&call->ctx);
   start(&call->ctx, &call->req, call->resp,
-        [call, items, done = std::move(done)](grpc::Status status) {
+        [&env, call, start, items, attempt,
+         done = std::move(done)](grpc::Status status) mutable {
+          if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+              attempt < env.retry_unavailable()) {
+            env.CountRetry();
+            Request again = std::move(call->req);
+            delete call;
+            StartUnary<Request, Response>(env, std::move(again), start, items,
+                                          std::move(done), attempt + 1);
+            return;
+          }
           const int n = status.ok() ? items(*call->resp) : 0;
           delete call;
           done(status, n);
