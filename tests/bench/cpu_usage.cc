@@ -13,15 +13,21 @@
 namespace retail::bench {
 namespace {
 
-// utime + stime of a process, from /proc/<pid>/stat (fields 14 and 15).
-uint64_t ProcessTicks(const std::string& stat_path) {
+// The fields of /proc/<pid>/stat from field 3 (the state) on. The command
+// name (field 2) may hold spaces and parentheses; the fields resume after
+// its last ')'. Empty if the process is gone.
+std::istringstream FieldsAfterName(const std::string& stat_path) {
   std::ifstream in(stat_path);
   std::string line;
-  if (!std::getline(in, line)) return 0;
-  // The command name (field 2) may hold spaces; fields resume after ')'.
+  if (!std::getline(in, line)) return {};
   const size_t close = line.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(line.substr(close + 2));
+  if (close == std::string::npos || close + 2 > line.size()) return {};
+  return std::istringstream(line.substr(close + 2));
+}
+
+// utime + stime of a process (fields 14 and 15), or 0.
+uint64_t ProcessTicks(const std::string& stat_path) {
+  std::istringstream fields = FieldsAfterName(stat_path);
   std::string skip;
   for (int field = 3; field < 14; ++field) fields >> skip;
   uint64_t utime = 0, stime = 0;
@@ -29,14 +35,9 @@ uint64_t ProcessTicks(const std::string& stat_path) {
   return utime + stime;
 }
 
-// The parent's pid from /proc/<pid>/stat (field 4), or 0.
+// The parent's pid (field 4), or 0.
 int ParentPid(const std::string& stat_path) {
-  std::ifstream in(stat_path);
-  std::string line;
-  if (!std::getline(in, line)) return 0;
-  const size_t close = line.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(line.substr(close + 2));
+  std::istringstream fields = FieldsAfterName(stat_path);
   std::string state;
   int ppid = 0;
   fields >> state >> ppid;
