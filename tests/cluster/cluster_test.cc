@@ -41,6 +41,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -318,31 +319,49 @@ class Watcher {
   std::vector<std::string> errors_;
 };
 
-// Every event from the oldest, a page at a time (page tokens are signed
-// with the database's secret, so nginx may send each page to another
-// replica).
-absl::StatusOr<std::vector<Event>> ListAllEvents(EventService::Stub& stub,
-                                                 const std::string& token) {
-  std::vector<Event> all;
+// Every page of a List RPC from the start, 1000 rows a page: `call` sends
+// one request (a stub method), `on_page` sees each answer. Page tokens are
+// signed with the database's secret, so nginx may send each page to
+// another replica. Bounded, so a listing that never ends fails.
+template <typename Request, typename Response, typename Call, typename OnPage>
+absl::Status ListEveryPage(const std::string& token, absl::string_view what,
+                           Call call, OnPage on_page) {
   std::string page_token;
   for (int page = 0; page < 100000; ++page) {
     grpc::ClientContext context;
     AddToken(context, token);
-    events::v1::ListEventsRequest request;
+    Request request;
     request.set_page_size(1000);
     request.set_page_token(page_token);
-    events::v1::ListEventsResponse response;
-    const grpc::Status status = stub.ListEvents(&context, request, &response);
+    Response response;
+    const grpc::Status status = call(&context, request, &response);
     if (!status.ok()) {
-      return absl::UnavailableError(absl::StrCat("ListEvents: code ",
-                                                 status.error_code(), " ",
-                                                 status.error_message()));
+      return absl::UnavailableError(absl::StrCat(
+          what, ": code ", status.error_code(), " ", status.error_message()));
     }
-    all.insert(all.end(), response.events().begin(), response.events().end());
-    if (response.next_page_token().empty()) return all;
+    on_page(response);
     page_token = response.next_page_token();
+    if (page_token.empty()) return absl::OkStatus();
   }
-  return absl::InternalError("ListEvents: too many pages");
+  return absl::InternalError(absl::StrCat(what, ": too many pages"));
+}
+
+// Every event from the oldest.
+absl::StatusOr<std::vector<Event>> ListAllEvents(EventService::Stub& stub,
+                                                 const std::string& token) {
+  std::vector<Event> all;
+  const absl::Status listed = ListEveryPage<events::v1::ListEventsRequest,
+                                            events::v1::ListEventsResponse>(
+      token, "ListEvents",
+      [&](auto* context, const auto& request, auto* response) {
+        return stub.ListEvents(context, request, response);
+      },
+      [&](const events::v1::ListEventsResponse& response) {
+        all.insert(all.end(), response.events().begin(),
+                   response.events().end());
+      });
+  if (!listed.ok()) return listed;
+  return all;
 }
 
 class ClusterTest : public ::testing::Test {
@@ -545,23 +564,21 @@ TEST_F(ClusterTest, KillOneReplicaUnderLoadLosesNothing) {
 
   // Listed: each acknowledged customer once, and no other.
   std::map<std::string, customers::v1::Customer> listed;
-  std::string page_token;
-  for (int page = 0; page < 10000; ++page) {
-    grpc::ClientContext context;
-    AddToken(context, token_);
-    customers::v1::ListCustomersRequest request;
-    request.set_page_size(1000);
-    request.set_page_token(page_token);
-    customers::v1::ListCustomersResponse response;
-    const grpc::Status status =
-        customers_stub->ListCustomers(&context, request, &response);
-    ASSERT_TRUE(status.ok()) << "ListCustomers: " << status.error_message();
-    for (const customers::v1::Customer& c : response.customers()) {
-      EXPECT_TRUE(listed.emplace(c.customer_id(), c).second)
-          << "customer " << c.customer_id() << " listed twice";
-    }
-    page_token = response.next_page_token();
-    if (page_token.empty()) break;
+  {
+    const absl::Status status =
+        ListEveryPage<customers::v1::ListCustomersRequest,
+                      customers::v1::ListCustomersResponse>(
+            token_, "ListCustomers",
+            [&](auto* context, const auto& request, auto* response) {
+              return customers_stub->ListCustomers(context, request, response);
+            },
+            [&](const customers::v1::ListCustomersResponse& response) {
+              for (const customers::v1::Customer& c : response.customers()) {
+                EXPECT_TRUE(listed.emplace(c.customer_id(), c).second)
+                    << "customer " << c.customer_id() << " listed twice";
+              }
+            });
+    ASSERT_TRUE(status.ok()) << status;
   }
   EXPECT_EQ(listed.size(), customers.size());
   std::set<std::string> phones;
@@ -596,23 +613,20 @@ TEST_F(ClusterTest, KillOneReplicaUnderLoadLosesNothing) {
 
   // Orders likewise.
   std::set<std::string> listed_orders;
-  page_token.clear();
-  for (int page = 0; page < 10000; ++page) {
-    grpc::ClientContext context;
-    AddToken(context, token_);
-    orders::v1::ListOrdersRequest request;
-    request.set_page_size(1000);
-    request.set_page_token(page_token);
-    orders::v1::ListOrdersResponse response;
-    const grpc::Status status =
-        orders_stub->ListOrders(&context, request, &response);
-    ASSERT_TRUE(status.ok()) << "ListOrders: " << status.error_message();
-    for (const orders::v1::Order& o : response.orders()) {
-      EXPECT_TRUE(listed_orders.insert(o.order_id()).second)
-          << "order " << o.order_id() << " listed twice";
-    }
-    page_token = response.next_page_token();
-    if (page_token.empty()) break;
+  {
+    const absl::Status status = ListEveryPage<orders::v1::ListOrdersRequest,
+                                              orders::v1::ListOrdersResponse>(
+        token_, "ListOrders",
+        [&](auto* context, const auto& request, auto* response) {
+          return orders_stub->ListOrders(context, request, response);
+        },
+        [&](const orders::v1::ListOrdersResponse& response) {
+          for (const orders::v1::Order& o : response.orders()) {
+            EXPECT_TRUE(listed_orders.insert(o.order_id()).second)
+                << "order " << o.order_id() << " listed twice";
+          }
+        });
+    ASSERT_TRUE(status.ok()) << status;
   }
   EXPECT_EQ(listed_orders, orders);
 
